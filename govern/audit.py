@@ -1,0 +1,146 @@
+"""Whole-workspace verification and signed checkpoints of the ledger head.
+
+`verify_workspace` recomputes the chain and its signatures (govern.ledger), cross-checks every
+ledgered catalog row against the entry that created it, and checks each snapshot's stored bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from govern import ledger
+from govern.canonical import canonical_bytes, hash_value
+from govern.catalog.models import LEDGERED_TABLES, LedgerEntry, Snapshot, ledgered_row
+from govern.clock import utc_now
+from govern.errors import BadInput
+from govern.keys import PrivateIdentity, key_id_for, verify_signature
+from govern.snapshots import snapshot_problems
+
+CHECKPOINT_FORMAT = "govern.checkpoint.v1"
+
+
+@dataclass
+class AuditResult:
+    """The outcome of `govern audit verify`: ok only when `problems` is empty."""
+
+    entries: int
+    head_seq: int
+    head_hash: str
+    snapshots_checked: int
+    rows_checked: int
+    problems: list[str] = field(default_factory=list)
+    checkpoint: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+
+def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, check_snapshots: bool = True) -> AuditResult:
+    """Verify the ledger, the catalog rows it vouches for, stored snapshots and an optional checkpoint."""
+    keep = {int(checkpoint["seq"])} if checkpoint else None
+    with workspace.catalog.reading() as session:
+        chain = ledger.verify_chain(session, keep_hashes_at=keep)
+        problems = list(chain.problems)
+        rows_checked = 0
+        recorded = dict(chain.ledgered_rows)
+        for table in LEDGERED_TABLES:
+            for row in session.exec(select(table)).all():
+                rows_checked += 1
+                problems.extend(_row_problems(session, row, recorded))
+        for (table_name, seq), _ in sorted(recorded.items(), key=lambda item: item[0][1]):
+            problems.append(f"ledger entry {seq} created a row in {table_name} that is missing from the catalog (deleted)")
+        snapshots = session.exec(select(Snapshot).order_by(Snapshot.ledger_seq)).all() if check_snapshots else []
+        for snapshot in snapshots:
+            problems.extend(snapshot_problems(workspace, session, snapshot))
+    if checkpoint is not None:
+        problems.extend(_checkpoint_problems(checkpoint, chain))
+    return AuditResult(
+        entries=chain.entries, head_seq=chain.head_seq, head_hash=chain.head_hash,
+        snapshots_checked=len(snapshots), rows_checked=rows_checked, problems=problems, checkpoint=checkpoint,
+    )
+
+
+def _row_problems(session: Any, row: Any, recorded: dict[tuple[str, int], str]) -> list[str]:
+    table = row.__tablename__
+    name = f"{table} row {getattr(row, 'id', None) or getattr(row, 'key_id', '?')}"
+    expected = recorded.pop((table, row.ledger_seq), None)
+    if expected is None:
+        return [f"{name} was not created by any ledger entry (written outside govern)"]
+    content = ledgered_row(row)
+    if hash_value(content) == expected:
+        return []
+    entry = session.get(LedgerEntry, row.ledger_seq)
+    original = json.loads(entry.payload).get("row", {}) if entry else {}
+    changed = sorted(key for key in content if content.get(key) != original.get(key))
+    return [f"{name} differs from what ledger entry {row.ledger_seq} recorded (fields: {', '.join(changed)})"]
+
+
+def make_checkpoint(workspace: Any, actor: PrivateIdentity) -> dict[str, Any]:
+    """A signed statement of the current ledger head, for an auditor to keep elsewhere."""
+    from govern.identities import role_of
+
+    with workspace.catalog.reading() as session:
+        role_of(session, actor)
+        top = ledger.head(session)
+    if top is None:
+        raise BadInput("the ledger is empty; nothing to checkpoint")
+    statement = {
+        "format": CHECKPOINT_FORMAT, "seq": top.seq, "entry_hash": top.entry_hash, "created_at": utc_now(),
+        "signer_key_id": actor.key_id, "signer_public_key": actor.public_key_hex,
+    }
+    return {**statement, "signature": actor.sign(canonical_bytes(statement))}
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to `path` through a temp file, fsync and rename."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a checkpoint file, checking its shape (its signature is checked by verify)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such checkpoint file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BadInput(f"{path}: not a checkpoint (invalid JSON: {error})") from None
+    required = ("format", "seq", "entry_hash", "created_at", "signer_key_id", "signer_public_key", "signature")
+    missing = [key for key in required if key not in data] if isinstance(data, dict) else list(required)
+    if missing or data.get("format") != CHECKPOINT_FORMAT:
+        raise BadInput(f"{path}: not a {CHECKPOINT_FORMAT} file (missing: {', '.join(missing) or 'format'})")
+    return data
+
+
+def _checkpoint_problems(checkpoint: dict[str, Any], chain: ledger.ChainReport) -> list[str]:
+    statement = {key: value for key, value in checkpoint.items() if key != "signature"}
+    public_key = str(checkpoint["signer_public_key"])
+    if key_id_for(public_key) != checkpoint["signer_key_id"] or not verify_signature(
+        public_key, canonical_bytes(statement), str(checkpoint["signature"])
+    ):
+        return ["checkpoint: its signature does not verify (the file was altered or forged)"]
+    registered = chain.keys.get(checkpoint["signer_key_id"])
+    if registered is None or registered.get("public_key") != public_key:
+        return [f"checkpoint: signed by {checkpoint['signer_key_id']}, which the ledger never registered"]
+    seq = int(checkpoint["seq"])
+    if seq > chain.head_seq:
+        return [f"checkpoint: it names entry {seq}, but the ledger ends at {chain.head_seq} (entries were removed)"]
+    if chain.kept_hashes.get(seq) != checkpoint["entry_hash"]:
+        return [f"checkpoint: ledger entry {seq} no longer has the hash the checkpoint recorded (history was rewritten)"]
+    return []
+

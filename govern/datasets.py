@@ -1,0 +1,162 @@
+"""Datasets: registration with provenance, and new versions (snapshots) from record files."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from govern import ledger
+from govern.canonical import canonical_json, file_sha256
+from govern.catalog.models import Dataset, Snapshot, ledgered_row
+from govern.clock import parse_time, utc_now
+from govern.errors import BadInput, NotFound
+from govern.identities import require_role
+from govern.keys import PrivateIdentity
+from govern.progress import progress
+from govern.records import read_records
+from govern.snapshots import RecordSchema, discard_staging, publish_staged, stage_records, store_of
+
+LEGAL_BASES = ("consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interest")
+_SPDX = re.compile(r"^[A-Za-z0-9.+\-]+( (AND|OR|WITH) [A-Za-z0-9.+\-]+)*$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,199}$")
+REGISTERING_ROLES = ("engineer", "admin")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What `govern dataset add` declares about a dataset: its provenance and record shape."""
+
+    name: str
+    source: str
+    license: str
+    legal_basis: str
+    subject_field: str
+    text_fields: tuple[str, ...]
+    id_field: str | None = None
+    jurisdiction: str | None = None
+    collected_at: str | None = None
+    synthetic_generator: str | None = None
+
+    def problems(self) -> list[str]:
+        """Every problem with the declaration (empty when valid)."""
+        found = []
+        if not _NAME.match(self.name):
+            found.append(f"dataset name {self.name!r}: use letters, digits, '.', '_' or '-' (at most 200)")
+        if not self.source.strip():
+            found.append("--source must say where the data came from")
+        if not _SPDX.match(self.license):
+            found.append(f"--license {self.license!r} is not an SPDX license id or expression (e.g. CC-BY-4.0, LicenseRef-internal)")
+        if self.legal_basis not in LEGAL_BASES:
+            found.append(f"--legal-basis {self.legal_basis!r}: choose one of {', '.join(LEGAL_BASES)}")
+        if not self.text_fields:
+            found.append("at least one --text-field is required")
+        if self.subject_field in self.text_fields:
+            found.append(f"--subject-field {self.subject_field!r} cannot also be a text field")
+        if self.collected_at:
+            try:
+                parse_time(self.collected_at)
+            except ValueError:
+                found.append(f"--collected-at {self.collected_at!r} is not an ISO date")
+        return found
+
+
+@dataclass
+class AddResult:
+    """The dataset and snapshot an add produced, and whether the snapshot is new."""
+
+    dataset: Dataset
+    snapshot: Snapshot
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def get_dataset(session: Session, name_or_id: str) -> Dataset:
+    """A dataset by name or id."""
+    row = session.exec(select(Dataset).where((Dataset.name == name_or_id) | (Dataset.id == name_or_id))).first()
+    if row is None:
+        raise NotFound(f"no dataset {name_or_id!r}; `govern dataset list` shows them")
+    return row
+
+
+def list_datasets(session: Session) -> list[Dataset]:
+    return list(session.exec(select(Dataset).order_by(Dataset.name)).all())
+
+
+def list_snapshots(session: Session, dataset: Dataset | None = None) -> list[Snapshot]:
+    query = select(Snapshot).order_by(col(Snapshot.ledger_seq))
+    if dataset is not None:
+        query = query.where(Snapshot.dataset_id == dataset.id)
+    return list(session.exec(query).all())
+
+
+def _ingest(
+    workspace: Any, actor: PrivateIdentity, path: Path, fmt: str | None, schema: RecordSchema,
+    make_dataset: Any, show_progress: bool | None,
+) -> AddResult:
+    path = Path(path)
+    with progress(f"reading {path.name}", enabled=show_progress) as advance:
+        staged = stage_records(workspace, read_records(path, fmt), schema, path, advance)
+    store = store_of(workspace)
+    published = False
+    try:
+        source_sha = file_sha256(path)
+        with workspace.catalog.transaction() as session:
+            require_role(session, actor, *REGISTERING_ROLES)
+            dataset = make_dataset(session)
+            published = store.publish(staged.content_dir, staged.snapshot_id)
+            snapshot, created = publish_staged(
+                workspace, session, staged, dataset, actor, transform="ingest",
+                source_name=path.name, source_sha256=source_sha,
+            )
+        return AddResult(dataset, snapshot, created)
+    except BaseException:
+        if published:
+            store.remove(staged.snapshot_id)
+        raise
+    finally:
+        discard_staging(staged)
+
+
+def add_dataset(
+    workspace: Any, actor: PrivateIdentity, spec: DatasetSpec, path: Path,
+    fmt: str | None = None, show_progress: bool | None = None,
+) -> AddResult:
+    """Register a dataset with its provenance and ingest `path` as its first snapshot."""
+    problems = spec.problems()
+    if problems:
+        raise BadInput("the dataset declaration is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+    schema = RecordSchema(spec.subject_field, spec.text_fields, spec.id_field, workspace.config.max_record_bytes)
+
+    def make_dataset(session: Session) -> Dataset:
+        if session.exec(select(Dataset).where(Dataset.name == spec.name)).first() is not None:
+            raise BadInput(f"dataset {spec.name!r} already exists; add a version with `govern dataset add-version {spec.name} FILE`")
+        row = Dataset(
+            id=f"ds-{uuid.uuid4().hex[:16]}", name=spec.name, source=spec.source, license=spec.license,
+            legal_basis=spec.legal_basis, jurisdiction=spec.jurisdiction, collected_at=spec.collected_at,
+            synthetic_generator=spec.synthetic_generator, subject_field=spec.subject_field,
+            text_fields=canonical_json(list(spec.text_fields)), id_field=spec.id_field,
+            created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
+        )
+        entry = ledger.append(session, actor, "dataset.registered", [row.id], {"row": ledgered_row(row)})
+        row.ledger_seq = entry.seq
+        session.add(row)
+        session.flush()
+        return row
+
+    return _ingest(workspace, actor, path, fmt, schema, make_dataset, show_progress)
+
+
+def add_version(
+    workspace: Any, actor: PrivateIdentity, dataset_ref: str, path: Path,
+    fmt: str | None = None, show_progress: bool | None = None,
+) -> AddResult:
+    """Ingest `path` as a new snapshot of an existing dataset (same record shape)."""
+    with workspace.catalog.reading() as session:
+        dataset = get_dataset(session, dataset_ref)
+    schema = RecordSchema.of(dataset, workspace.config.max_record_bytes)
+    return _ingest(workspace, actor, path, fmt, schema, lambda session: get_dataset(session, dataset.id), show_progress)

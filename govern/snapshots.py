@@ -1,0 +1,288 @@
+"""Immutable, content-addressed snapshots and their per-record subject index.
+
+A snapshot's id is the SHA-256 over its ordered record hashes, each record hash being the
+SHA-256 of the record's canonical JSON. Creating one is staged, then published:
+records are validated and written to a staging folder while hashing (memory stays flat), the
+folder is moved into the object store, and one database transaction adds the snapshot row, its
+record index and the ledger entry. Any failure removes what was staged or published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from govern import ledger
+from govern.canonical import canonical_bytes, sha256_hex
+from govern.catalog.models import Dataset, Snapshot, SnapshotRecord, ledgered_row
+from govern.clock import utc_now
+from govern.errors import BadInput, NotFound, record_error
+from govern.keys import PrivateIdentity
+from govern.objectstore import MANIFEST_FILE, RECORDS_FILE, LocalObjectStore
+from govern.records import Record
+
+SNAPSHOT_DOMAIN = b"govern.snapshot.v1\n"
+INDEX_FILE = "index.tsv"
+CONTENT_DIR = "content"  # the part of a staging folder that is published to the object store
+_INSERT_BATCH = 5000
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class RecordSchema:
+    """What every record of a dataset must hold."""
+
+    subject_field: str
+    text_fields: tuple[str, ...]
+    id_field: str | None = None
+    max_record_bytes: int = 1 << 20
+
+    @classmethod
+    def of(cls, dataset: Dataset, max_record_bytes: int) -> "RecordSchema":
+        return cls(dataset.subject_field, tuple(json.loads(dataset.text_fields)), dataset.id_field, max_record_bytes)
+
+
+@dataclass
+class StagedSnapshot:
+    """A snapshot written to a staging folder, hashed, not yet published or catalogued."""
+
+    snapshot_id: str
+    record_count: int
+    byte_size: int
+    index_hash: str
+    staging_dir: Path
+
+    @property
+    def content_dir(self) -> Path:
+        """The folder to publish: records and manifest, without the staging index."""
+        return self.staging_dir / CONTENT_DIR
+
+
+def _scalar_text(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (str, int)):
+        text = str(value)
+        return text if text.strip() else None
+    return None
+
+
+def _validate(schema: RecordSchema, source: object, line: int, record: Record, seen_keys: set[bytes], position: int) -> tuple[str, str, bytes]:
+    subject = _scalar_text(record.get(schema.subject_field))
+    if schema.subject_field not in record:
+        raise record_error(source, line, f"missing subject field {schema.subject_field!r}")
+    if subject is None:
+        raise record_error(source, line, f"subject field {schema.subject_field!r} must be a non-empty string or integer")
+    for name in schema.text_fields:
+        if name not in record:
+            raise record_error(source, line, f"missing text field {name!r}")
+        if not isinstance(record[name], str):
+            found = "null" if record[name] is None else type(record[name]).__name__
+            raise record_error(source, line, f"text field {name!r} must be a string, found {found}")
+    if schema.id_field is not None:
+        key = _scalar_text(record.get(schema.id_field))
+        if key is None:
+            raise record_error(source, line, f"id field {schema.id_field!r} is missing or empty")
+        if len(key) > MAX_KEY_LENGTH:
+            raise record_error(source, line, f"id field {schema.id_field!r} is longer than {MAX_KEY_LENGTH} characters")
+        digest = hashlib.blake2b(key.encode(), digest_size=12).digest()
+        if digest in seen_keys:
+            raise record_error(source, line, f"duplicate id {key!r} in field {schema.id_field!r}")
+        seen_keys.add(digest)
+    else:
+        key = str(position)
+    try:
+        data = canonical_bytes(record)
+    except ValueError as error:
+        raise record_error(source, line, str(error)) from None
+    if len(data) > schema.max_record_bytes:
+        raise record_error(
+            source, line,
+            f"record is {len(data)} bytes, over the limit of {schema.max_record_bytes} "
+            "([ingest] max_record_bytes in govern.toml)",
+        )
+    return key, subject, data
+
+
+def stage_records(
+    workspace: Any,
+    records: Iterable[tuple[int, Record]],
+    schema: RecordSchema,
+    source: object,
+    advance: Any = None,
+) -> StagedSnapshot:
+    """Validate and write records to a new staging folder; the caller publishes or discards it."""
+    staging = workspace.tmp_dir / f"stage-{uuid.uuid4().hex}"
+    (staging / CONTENT_DIR).mkdir(parents=True)
+    try:
+        snapshot_digest = hashlib.sha256(SNAPSHOT_DOMAIN)
+        index_digest = hashlib.sha256()
+        seen_keys: set[bytes] = set()
+        count = size = 0
+        with open(staging / CONTENT_DIR / RECORDS_FILE, "wb") as records_out, open(staging / CONTENT_DIR / MANIFEST_FILE, "w") as manifest_out, open(staging / INDEX_FILE, "w", encoding="utf-8") as index_out:
+            for line, record in records:
+                key, subject, data = _validate(schema, source, line, record, seen_keys, count)
+                record_hash = sha256_hex(data)
+                subject_hash = workspace.hash_subject(subject)
+                records_out.write(data + b"\n")
+                manifest_out.write(record_hash + "\n")
+                index_line = f"{count}\t{key}\t{record_hash}\t{subject_hash}\n"
+                if "\t" in key or "\n" in key:
+                    raise record_error(source, line, "the id must not contain tabs or line breaks")
+                index_out.write(index_line)
+                index_digest.update(index_line.encode("utf-8"))
+                snapshot_digest.update(bytes.fromhex(record_hash))
+                count += 1
+                size += len(data) + 1
+                if advance is not None:
+                    advance(1)
+            for handle in (records_out, manifest_out, index_out):
+                handle.flush()
+                os.fsync(handle.fileno())
+        if count == 0:
+            raise BadInput(f"{source}: the file holds no records")
+        return StagedSnapshot(snapshot_digest.hexdigest(), count, size, index_digest.hexdigest(), staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _index_rows(staged: StagedSnapshot) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    with open(staged.staging_dir / INDEX_FILE, encoding="utf-8") as handle:
+        for line in handle:
+            position, key, record_hash, subject_hash = line.rstrip("\n").split("\t")
+            batch.append({
+                "snapshot_id": staged.snapshot_id, "position": int(position), "record_key": key,
+                "record_hash": record_hash, "subject_hash": subject_hash,
+            })
+            if len(batch) >= _INSERT_BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def store_of(workspace: Any) -> LocalObjectStore:
+    """The workspace's object store."""
+    return LocalObjectStore(workspace.objects_dir)
+
+
+def publish_staged(
+    workspace: Any,
+    session: Session,
+    staged: StagedSnapshot,
+    dataset: Dataset,
+    actor: PrivateIdentity,
+    *,
+    transform: str,
+    parent_id: str | None = None,
+    transform_hash: str | None = None,
+    source_name: str | None = None,
+    source_sha256: str | None = None,
+    extra_payload: dict[str, Any] | None = None,
+) -> tuple[Snapshot, bool]:
+    """Catalogue a staged snapshot inside `session`'s transaction; returns (snapshot, created).
+
+    The same content already catalogued for this dataset is returned as is (created=False).
+    The caller must call `discard_staging` after the transaction ends, and on failure
+    `store_of(workspace).remove(id)` when this call reported that it published the folder.
+    """
+    existing = session.get(Snapshot, staged.snapshot_id)
+    if existing is not None:
+        if existing.dataset_id != dataset.id:
+            raise BadInput(f"this content is already snapshot {existing.id[:12]} of another dataset ({existing.dataset_id})")
+        return existing, False
+    row = Snapshot(
+        id=staged.snapshot_id, dataset_id=dataset.id, parent_id=parent_id, transform=transform,
+        transform_hash=transform_hash, source_name=source_name, source_sha256=source_sha256,
+        record_count=staged.record_count, byte_size=staged.byte_size, subject_index_hash=staged.index_hash,
+        created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
+    )
+    refs = [row.id, dataset.id] + ([parent_id] if parent_id else [])
+    entry = ledger.append(session, actor, "snapshot.created", refs, {"row": ledgered_row(row), **(extra_payload or {})})
+    row.ledger_seq = entry.seq
+    session.add(row)
+    session.flush()
+    for batch in _index_rows(staged):
+        session.execute(insert(SnapshotRecord), batch)
+    return row, True
+
+
+def discard_staging(staged: StagedSnapshot) -> None:
+    """Remove a staging folder (after publishing, only its index file is left in it)."""
+    shutil.rmtree(staged.staging_dir, ignore_errors=True)
+
+
+def resolve_snapshot(session: Session, ref: str) -> Snapshot:
+    """A snapshot by full id or unique prefix (at least 6 hex digits)."""
+    ref = ref.strip().lower()
+    if len(ref) < 6:
+        raise BadInput(f"snapshot id {ref!r} is too short: give at least 6 characters")
+    rows = session.exec(select(Snapshot).where(col(Snapshot.id).startswith(ref)).limit(2)).all()
+    if not rows:
+        raise NotFound(f"no snapshot {ref!r}; `govern snapshot list` shows them")
+    if len(rows) > 1:
+        raise BadInput(f"snapshot prefix {ref!r} is ambiguous; give more characters")
+    return rows[0]
+
+
+def iter_snapshot_records(workspace: Any, snapshot_id: str) -> Iterator[tuple[int, Record]]:
+    """Yield `(position, record)` from a stored snapshot.
+
+    Not for training: the trainer reads only through the gate's handle (govern.gate).
+    """
+    with open(store_of(workspace).records_path(snapshot_id), "rb") as handle:
+        for position, line in enumerate(handle):
+            yield position, json.loads(line)
+
+
+def snapshot_problems(workspace: Any, session: Session, snapshot: Snapshot) -> list[str]:
+    """Check a stored snapshot against its id, its manifest and its catalogued record index."""
+    store = store_of(workspace)
+    name = f"snapshot {snapshot.id[:12]}"
+    if not store.exists(snapshot.id):
+        return [f"{name}: its stored folder {store.path(snapshot.id)} is missing"]
+    problems: list[str] = []
+    snapshot_digest = hashlib.sha256(SNAPSHOT_DOMAIN)
+    index_digest = hashlib.sha256()
+    indexed = iter(session.exec(
+        select(SnapshotRecord)
+        .where(SnapshotRecord.snapshot_id == snapshot.id)
+        .order_by(col(SnapshotRecord.position))
+        .execution_options(yield_per=5000)
+    ))
+    count = 0
+    with open(store.records_path(snapshot.id), "rb") as records, open(store.manifest_path(snapshot.id)) as manifest:
+        for position, (data, listed) in enumerate(zip(records, manifest)):
+            listed = listed.strip()
+            actual = sha256_hex(data.rstrip(b"\n"))
+            if actual != listed and not problems:
+                problems.append(f"{name}: stored record {position} does not match its hash (the file was changed)")
+            snapshot_digest.update(bytes.fromhex(listed))
+            row = next(indexed, None)
+            if row is None or row.position != position or row.record_hash != listed:
+                if not any("index" in p for p in problems):
+                    problems.append(f"{name}: the catalog's record index disagrees with the manifest at record {position}")
+            else:
+                index_digest.update(f"{row.position}\t{row.record_key}\t{row.record_hash}\t{row.subject_hash}\n".encode())
+            count += 1
+        if records.readline() or manifest.readline():
+            problems.append(f"{name}: the records file and the manifest differ in length")
+    if count != snapshot.record_count:
+        problems.append(f"{name}: holds {count} records, the catalog says {snapshot.record_count}")
+    if snapshot_digest.hexdigest() != snapshot.id:
+        problems.append(f"{name}: the manifest's record hashes no longer hash to the snapshot id")
+    if not problems and index_digest.hexdigest() != snapshot.subject_index_hash:
+        problems.append(f"{name}: the catalog's record index was altered (keys or subject hashes changed)")
+    return problems
