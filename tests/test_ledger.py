@@ -1,0 +1,133 @@
+"""The ledger is append-only in the database, and every kind of tampering is caught by verify."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from govern import ledger
+from govern.audit import verify_workspace
+from govern.catalog.models import LedgerEntry
+from govern.keys import generate_identity
+
+
+def _sql(workspace, statement: str, **params) -> None:  # type: ignore[no-untyped-def]
+    with workspace.catalog.engine.begin() as connection:
+        connection.execute(text(statement), params)
+
+
+def _drop_triggers(workspace) -> None:  # type: ignore[no-untyped-def]
+    if workspace.catalog.dialect == "sqlite":
+        for name in ("no_update", "no_delete", "no_replace"):
+            _sql(workspace, f"DROP TRIGGER ledger_entries_{name}")
+    else:
+        _sql(workspace, "DROP TRIGGER ledger_entries_no_change ON ledger_entries")
+
+
+def _first_problem(workspace) -> str:  # type: ignore[no-untyped-def]
+    result = verify_workspace(workspace)
+    assert not result.ok
+    return result.problems[0]
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE ledger_entries SET event = 'x' WHERE seq = 1",
+    "DELETE FROM ledger_entries WHERE seq = 1",
+])
+def test_database_refuses_update_and_delete_of_ledger_rows(fresh_workspace, registered_snapshot, statement) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(DBAPIError, match="append-only"):
+        _sql(fresh_workspace, statement)
+
+
+def test_sqlite_replace_and_upsert_cannot_overwrite_an_entry(tmp_path, registered_snapshot, fresh_workspace) -> None:  # type: ignore[no-untyped-def]
+    if fresh_workspace.catalog.dialect != "sqlite":
+        pytest.skip("REPLACE is SQLite syntax")
+    copy = "SELECT seq, recorded_at, actor_key_id, 'forged', refs, payload, prev_hash, entry_hash, signature FROM ledger_entries WHERE seq = 1"
+    for verb in ("REPLACE INTO", "INSERT OR REPLACE INTO"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            _sql(fresh_workspace, f"{verb} ledger_entries {copy}")
+    with pytest.raises(DBAPIError, match="append-only"):
+        _sql(fresh_workspace, f"INSERT INTO ledger_entries {copy} ON CONFLICT(seq) DO UPDATE SET event = 'forged'")
+    assert verify_workspace(fresh_workspace).ok
+
+
+def test_postgres_upsert_and_truncate_are_refused(registered_snapshot, fresh_workspace) -> None:  # type: ignore[no-untyped-def]
+    if fresh_workspace.catalog.dialect != "postgresql":
+        pytest.skip("TRUNCATE and this UPSERT are PostgreSQL syntax")
+    with pytest.raises(DBAPIError, match="append-only"):
+        _sql(fresh_workspace, "TRUNCATE ledger_entries CASCADE")
+    with pytest.raises(DBAPIError, match="append-only"):
+        _sql(fresh_workspace, "INSERT INTO ledger_entries SELECT * FROM ledger_entries WHERE seq = 1 "
+                              "ON CONFLICT (seq) DO UPDATE SET event = 'forged'")
+    assert verify_workspace(fresh_workspace).ok
+
+
+def test_verify_names_an_entry_edited_after_the_trigger_was_dropped(fresh_workspace, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+    _drop_triggers(fresh_workspace)
+    _sql(fresh_workspace, "UPDATE ledger_entries SET actor_key_id = actor_key_id, payload = replace(payload, 'helpdesk', 'elsewhere') WHERE seq = 3")
+    problem = _first_problem(fresh_workspace)
+    assert problem.startswith("ledger entry 3 (dataset.registered)") and "altered" in problem
+
+
+def test_verify_names_a_deleted_entry(fresh_workspace, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+    _drop_triggers(fresh_workspace)
+    _sql(fresh_workspace, "DELETE FROM ledger_entries WHERE seq = 3")
+    assert "ledger entry 3 is missing" in _first_problem(fresh_workspace)
+
+
+def test_verify_names_a_deleted_last_entry_through_the_catalog_row_it_created(fresh_workspace, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+    _drop_triggers(fresh_workspace)
+    _sql(fresh_workspace, "DELETE FROM ledger_entries WHERE seq = 4")
+    assert "was not created by any ledger entry" in _first_problem(fresh_workspace)
+
+
+def test_verify_names_reordered_entries(fresh_workspace, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+    _drop_triggers(fresh_workspace)
+    _sql(fresh_workspace, "UPDATE ledger_entries SET seq = 100 WHERE seq = 2")
+    _sql(fresh_workspace, "UPDATE ledger_entries SET seq = 2 WHERE seq = 3")
+    _sql(fresh_workspace, "UPDATE ledger_entries SET seq = 3 WHERE seq = 100")
+    problem = _first_problem(fresh_workspace)
+    assert problem.startswith("ledger entry 2") and "reordered" in problem
+
+
+def test_verify_names_a_forged_signature(fresh_workspace, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+    _drop_triggers(fresh_workspace)
+    forger = generate_identity()
+    with fresh_workspace.catalog.reading() as session:
+        entry = session.get(LedgerEntry, 4)
+        forged = forger.sign(bytes.fromhex(entry.entry_hash))
+    _sql(fresh_workspace, "UPDATE ledger_entries SET signature = :sig WHERE seq = 4", sig=forged)
+    assert "signature does not verify" in _first_problem(fresh_workspace)
+
+
+def test_verify_catches_a_catalog_row_changed_behind_the_ledger(fresh_workspace, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+    _sql(fresh_workspace, "UPDATE datasets SET license = 'MIT'")
+    problem = _first_problem(fresh_workspace)
+    assert "datasets row" in problem and "license" in problem
+
+
+def test_verify_catches_a_role_raised_in_the_catalog(fresh_workspace, engineer) -> None:  # type: ignore[no-untyped-def]
+    _sql(fresh_workspace, "UPDATE identities SET role = 'officer' WHERE role = 'engineer'")
+    assert "fields: role" in _first_problem(fresh_workspace)
+
+
+def test_entries_are_chained_canonical_and_signed(fresh_workspace, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+    with fresh_workspace.catalog.reading() as session:
+        entries = list(ledger.iter_entries(session))
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    assert entries[0].prev_hash == ledger.GENESIS_HASH
+    for before, after in zip(entries, entries[1:]):
+        assert after.prev_hash == before.entry_hash
+    for entry in entries:
+        assert json.dumps(json.loads(entry.payload), sort_keys=True, separators=(",", ":"), ensure_ascii=False) == entry.payload
+        assert ledger.compute_entry_hash(entry) == entry.entry_hash
+
+
+def test_no_ledger_payload_holds_a_raw_subject_id_or_record_text(fresh_workspace, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+    with fresh_workspace.catalog.reading() as session:
+        everything = " ".join(e.payload + e.refs for e in ledger.iter_entries(session))
+    for secret in ("cust-1", "cust-2", "reset my password", "never arrived"):
+        assert secret not in everything
