@@ -1,0 +1,416 @@
+"""Training recipes: TOML or YAML files, validated against a schema before any data or compute.
+
+A recipe names the base model, the data format, the LoRA adapter, quantization, differential
+privacy and the schedule. `load_recipe` collects every problem (unknown keys, wrong types, a
+missing model folder, target modules the model lacks, a physical batch larger than the logical
+one) and raises one `BadInput` listing them all, each naming its key. The recipe hash is the
+canonical hash of the normalised recipe (defaults filled in), so two files that mean the same
+thing hash the same.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govern.canonical import file_sha256, hash_value
+from govern.errors import BadInput
+
+QUANTIZATIONS = ("none", "8bit", "4bit-nf4")
+ACCOUNTANTS = ("rdp", "prv")
+CLIPPING_MODES = ("auto", "ghost", "hooks")
+FORMATS = ("text", "prompt_completion")
+OPTIMIZERS = ("adamw", "sgd")
+LR_SCHEDULES = ("constant", "linear")
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
+
+_num = {"type": "number"}
+_pos_int = {"type": "integer", "minimum": 1}
+_str = {"type": "string", "minLength": 1}
+
+
+def _section(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required or [],
+        "additionalProperties": False,
+    }
+
+
+SCHEMA: dict[str, Any] = _section(
+    {
+        "name": _str,
+        "description": {"type": "string"},
+        "output_dir": _str,
+        "checkpoint_every": _pos_int,
+        "keep_checkpoints": _pos_int,
+        "model": _section(
+            {
+                "path": _str,
+                "tokenizer": _str,
+                "quantization": {"enum": list(QUANTIZATIONS)},
+            },
+            ["path"],
+        ),
+        "data": _section(
+            {
+                "format": {"enum": list(FORMATS)},
+                "text_field": _str,
+                "prompt_field": _str,
+                "completion_field": _str,
+                "max_length": {"type": "integer", "minimum": 2},
+                "add_eos": {"type": "boolean"},
+            },
+            ["format"],
+        ),
+        "lora": _section(
+            {
+                "r": _pos_int,
+                "alpha": {"type": "number", "exclusiveMinimum": 0},
+                "dropout": {"type": "number", "minimum": 0, "maximum": 1, "exclusiveMaximum": 1},
+                "target_modules": {"type": "array", "items": _str, "minItems": 1},
+            },
+            ["target_modules"],
+        ),
+        "dp": _section(
+            {
+                "enabled": {"type": "boolean"},
+                "target_epsilon": {"type": "number", "exclusiveMinimum": 0},
+                "delta": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                "max_grad_norm": {"type": "number", "exclusiveMinimum": 0},
+                "accountant": {"enum": list(ACCOUNTANTS)},
+                "clipping": {"enum": list(CLIPPING_MODES)},
+                "noise_seed": {"type": "integer", "minimum": 0},
+            }
+        ),
+        "schedule": _section(
+            {
+                "epochs": {"type": "number", "exclusiveMinimum": 0},
+                "steps": _pos_int,
+                "logical_batch_size": _pos_int,
+                "physical_batch_size": _pos_int,
+                "learning_rate": {"type": "number", "exclusiveMinimum": 0},
+                "optimizer": {"enum": list(OPTIMIZERS)},
+                "weight_decay": {"type": "number", "minimum": 0},
+                "lr_schedule": {"enum": list(LR_SCHEDULES)},
+                "warmup_steps": {"type": "integer", "minimum": 0},
+                "seed": {"type": "integer", "minimum": 0},
+            },
+            ["logical_batch_size", "learning_rate"],
+        ),
+    },
+    ["model", "data", "lora", "dp", "schedule"],
+)
+
+DEFAULTS: dict[str, Any] = {
+    "name": None,
+    "description": "",
+    "output_dir": "runs",
+    "checkpoint_every": 50,
+    "keep_checkpoints": 2,
+    "model": {"tokenizer": None, "quantization": "none"},
+    "data": {
+        "text_field": "text",
+        "prompt_field": "prompt",
+        "completion_field": "completion",
+        "max_length": 256,
+        "add_eos": True,
+    },
+    "lora": {"r": 8, "alpha": 16, "dropout": 0.0},
+    "dp": {
+        "enabled": True,
+        "target_epsilon": 8.0,
+        "delta": None,
+        "max_grad_norm": 1.0,
+        "accountant": "prv",
+        "clipping": "auto",
+        "noise_seed": None,
+    },
+    "schedule": {
+        "epochs": None,
+        "steps": None,
+        "physical_batch_size": None,
+        "optimizer": "adamw",
+        "weight_decay": 0.0,
+        "lr_schedule": "constant",
+        "warmup_steps": 0,
+        "seed": 0,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A validated recipe: the normalised settings, where they came from, and their hash."""
+
+    settings: dict[str, Any]
+    source: str
+    base_dir: Path
+    hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hash", hash_value(self.settings))
+
+    def __getitem__(self, section: str) -> Any:
+        return self.settings[section]
+
+    @property
+    def model_path(self) -> Path:
+        """The base model folder, resolved against the recipe's base folder."""
+        return _resolve(self.base_dir, self.settings["model"]["path"])
+
+    @property
+    def tokenizer_path(self) -> Path:
+        """The tokenizer folder (the model folder unless `model.tokenizer` is set)."""
+        return _resolve(self.base_dir, self.settings["model"]["tokenizer"] or self.settings["model"]["path"])
+
+    @property
+    def output_dir(self) -> Path:
+        """The folder runs are written under."""
+        return _resolve(self.base_dir, self.settings["output_dir"])
+
+    @property
+    def private(self) -> bool:
+        """Whether this recipe trains with differential privacy."""
+        return bool(self.settings["dp"]["enabled"])
+
+    @property
+    def physical_batch_size(self) -> int:
+        """The largest batch one forward pass sees (defaults to the logical batch size)."""
+        schedule = self.settings["schedule"]
+        return int(schedule["physical_batch_size"] or schedule["logical_batch_size"])
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _merge_defaults(raw: dict[str, Any]) -> dict[str, Any]:
+    settings = copy.deepcopy(raw)
+    for key, default in DEFAULTS.items():
+        if isinstance(default, dict):
+            section = settings.setdefault(key, {})
+            for sub, value in default.items():
+                section.setdefault(sub, copy.deepcopy(value))
+        else:
+            settings.setdefault(key, default)
+    return settings
+
+
+def _where(path: Any) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _schema_problems(raw: Any) -> list[str]:
+    from jsonschema import Draft202012Validator
+
+    problems = []
+    validator = Draft202012Validator(SCHEMA)
+    for error in sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.path))):
+        where = _where(error.absolute_path)
+        if error.validator == "additionalProperties":
+            allowed = sorted(error.schema.get("properties", {}))
+            extra = sorted(set(error.instance) - set(allowed))
+            for key in extra:
+                full = f"{where}.{key}" if error.absolute_path else key
+                problems.append(f"{full}: unknown key; allowed keys here: {', '.join(allowed)}")
+        elif error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else error.message
+            full = f"{where}.{missing}" if error.absolute_path else missing
+            problems.append(f"{full}: required key is missing")
+        elif error.validator == "enum":
+            choices = ", ".join(map(str, error.validator_value))
+            problems.append(f"{where}: {error.instance!r} is not one of {choices}")
+        else:
+            problems.append(f"{where}: {error.message}")
+    return problems
+
+
+def _semantic_problems(settings: dict[str, Any]) -> list[str]:
+    problems = []
+    schedule = settings["schedule"]
+    if (schedule["epochs"] is None) == (schedule["steps"] is None):
+        problems.append("schedule: set exactly one of schedule.epochs and schedule.steps")
+    physical = schedule["physical_batch_size"]
+    logical = schedule["logical_batch_size"]
+    if physical is not None and physical > logical:
+        problems.append(
+            f"schedule.physical_batch_size: {physical} is larger than schedule.logical_batch_size "
+            f"({logical}); lower it to at most {logical}"
+        )
+    data = settings["data"]
+    if data["format"] == "prompt_completion" and data["prompt_field"] == data["completion_field"]:
+        problems.append("data.completion_field: must differ from data.prompt_field")
+    return problems
+
+
+def _model_problems(recipe: Recipe) -> list[str]:
+    problems = []
+    model_dir = recipe.model_path
+    if not model_dir.is_dir():
+        return [f"model.path: folder {model_dir} does not exist; point it at a local Hugging Face model folder"]
+    if not (model_dir / "config.json").is_file():
+        return [f"model.path: {model_dir} has no config.json; it is not a Hugging Face model folder"]
+    if not weight_files(model_dir):
+        problems.append(f"model.path: {model_dir} holds no weight files ({', '.join(WEIGHT_SUFFIXES)})")
+    tokenizer_dir = recipe.tokenizer_path
+    if not tokenizer_dir.is_dir():
+        problems.append(f"model.tokenizer: folder {tokenizer_dir} does not exist")
+    names = module_names(model_dir)
+    if names is None:
+        problems.append(f"model.path: could not build the model from {model_dir / 'config.json'}")
+    else:
+        leaves = {n.rsplit(".", 1)[-1] for n in names}
+        for target in recipe["lora"]["target_modules"]:
+            if target not in leaves and target not in names:
+                linear = sorted(leaves_of_linear(model_dir))
+                problems.append(
+                    f"lora.target_modules: the model has no module named {target!r}; "
+                    f"its linear modules are: {', '.join(linear)}"
+                )
+        frozen = {"embed_tokens", "lm_head", "wte", "wpe", "embed_out"}
+        for target in recipe["lora"]["target_modules"]:
+            if target in frozen:
+                problems.append(
+                    f"lora.target_modules: {target!r} is an embedding or the LM head, which stay frozen"
+                )
+    quantization = recipe["model"]["quantization"]
+    if quantization != "none":
+        reason = quantization_unavailable(quantization)
+        if reason:
+            problems.append(f"model.quantization: {quantization!r} is not available here: {reason}; use \"none\"")
+    return problems
+
+
+def weight_files(model_dir: Path) -> list[Path]:
+    """The weight files of a model folder, sorted by name."""
+    return sorted(p for p in model_dir.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
+
+
+def hash_model_folder(model_dir: Path) -> dict[str, Any]:
+    """SHA-256 of every weight and config file of a model folder, and one hash over them all."""
+    files = {p.name: file_sha256(p) for p in weight_files(model_dir)}
+    for extra in ("config.json", "generation_config.json"):
+        if (model_dir / extra).is_file():
+            files[extra] = file_sha256(model_dir / extra)
+    return {"files": files, "hash": hash_value(files)}
+
+
+_MODULE_CACHE: dict[tuple[str, float], list[str] | None] = {}
+
+
+def _meta_model(model_dir: Path) -> Any:
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(model_dir, local_files_only=True)
+    with torch.device("meta"):
+        return AutoModelForCausalLM.from_config(config)
+
+
+def module_names(model_dir: Path) -> list[str] | None:
+    """Names of every submodule of the model, built on the meta device (no weights loaded)."""
+    key = (str(model_dir.resolve()), (model_dir / "config.json").stat().st_mtime)
+    if key not in _MODULE_CACHE:
+        try:
+            model = _meta_model(model_dir)
+            _MODULE_CACHE[key] = [name for name, _ in model.named_modules() if name]
+        except Exception:  # noqa: BLE001 - any failure means "cannot build", reported by caller
+            _MODULE_CACHE[key] = None
+    return _MODULE_CACHE[key]
+
+
+def leaves_of_linear(model_dir: Path) -> set[str]:
+    """Short names of the model's linear layers: the candidates for `lora.target_modules`."""
+    import torch
+
+    model = _meta_model(model_dir)
+    return {
+        name.rsplit(".", 1)[-1]
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and not name.endswith("lm_head")
+    }
+
+
+def quantization_unavailable(kind: str) -> str | None:
+    """Why bitsandbytes `kind` quantization cannot run on this machine, or None if it can."""
+    try:
+        import bitsandbytes  # noqa: F401
+    except Exception as error:  # noqa: BLE001
+        return f"bitsandbytes cannot be imported ({error}); install govern[train]"
+    try:
+        import torch
+        from bitsandbytes.functional import dequantize_4bit, quantize_4bit
+
+        probe = torch.randn(64, 64)
+        if kind == "4bit-nf4":
+            packed, state = quantize_4bit(probe, quant_type="nf4")
+            dequantize_4bit(packed, state)
+        else:
+            from bitsandbytes.functional import int8_vectorwise_quant
+
+            int8_vectorwise_quant(probe.half())
+    except Exception as error:  # noqa: BLE001
+        return f"bitsandbytes does not support this device ({type(error).__name__}: {error})"
+    return None
+
+
+def parse_recipe_text(text: str, source: str) -> dict[str, Any]:
+    """Parse TOML (.toml) or YAML (.yaml/.yml) text; errors name the file and line."""
+    if source.endswith(".toml"):
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise BadInput(f"{source}: not valid TOML: {error}") from error
+    if source.endswith((".yaml", ".yml")):
+        import yaml
+
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f", line {mark.line + 1}" if mark is not None else ""
+            raise BadInput(f"{source}{where}: not valid YAML: {error}") from error
+        if not isinstance(raw, dict):
+            raise BadInput(f"{source}: a recipe is a mapping of sections (model, data, lora, dp, schedule)")
+        return raw
+    raise BadInput(f"{source}: a recipe is a .toml, .yaml or .yml file")
+
+
+def recipe_from_dict(
+    raw: dict[str, Any], *, source: str = "<recipe>", base_dir: Path | str = ".", check_model: bool = True
+) -> Recipe:
+    """Validate a parsed recipe; raise one BadInput listing every problem, each naming its key."""
+    problems = _schema_problems(raw)
+    if problems:
+        raise BadInput(_problem_message(source, problems))
+    settings = _merge_defaults(raw)
+    problems = _semantic_problems(settings)
+    recipe = Recipe(settings=settings, source=source, base_dir=Path(base_dir))
+    if check_model:
+        problems += _model_problems(recipe)
+    if problems:
+        raise BadInput(_problem_message(source, problems))
+    return recipe
+
+
+def _problem_message(source: str, problems: list[str]) -> str:
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    return f"{source}: recipe has {count}:\n" + "\n".join(f"  - {p}" for p in problems)
+
+
+def load_recipe(path: str | Path, *, base_dir: str | Path | None = None, check_model: bool = True) -> Recipe:
+    """Load and validate a recipe file. Relative paths in it resolve against `base_dir`
+    (default: the folder holding the recipe; the CLI passes the workspace root)."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"{path}: recipe file not found; recipes live in the workspace's train/ folder")
+    raw = parse_recipe_text(path.read_text(encoding="utf-8"), str(path))
+    return recipe_from_dict(
+        raw, source=str(path), base_dir=Path(base_dir) if base_dir is not None else path.parent, check_model=check_model
+    )
