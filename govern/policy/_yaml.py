@@ -1,0 +1,97 @@
+"""YAML that remembers where each value came from, so errors can name the line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from govern.errors import BadInput
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class LocatedYaml:
+    """Parsed YAML data plus the 1-based line of every mapping key and sequence item."""
+
+    source: str
+    data: Any
+    lines: dict[PathKey, int] = field(default_factory=dict)
+    duplicate_keys: list[tuple[PathKey, int]] = field(default_factory=list)
+
+    def line_of(self, path: PathKey) -> int | None:
+        """Line of `path`, or of its nearest ancestor that has one."""
+        probe = tuple(_path_part(part) for part in path)
+        while probe:
+            if probe in self.lines:
+                return self.lines[probe]
+            probe = probe[:-1]
+        return self.lines.get((), None)
+
+
+def _path_part(part: Any) -> str | int:
+    return part if isinstance(part, int) and not isinstance(part, bool) else str(part)
+
+
+def _walk(node: yaml.Node, path: PathKey, out: LocatedYaml, seen: set[int]) -> None:
+    if id(node) in seen:  # an alias to a node already walked
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        keys_here: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else repr(key_node.value)
+            child = path + (key,)
+            line = key_node.start_mark.line + 1
+            if key in keys_here and key != "<<":
+                out.duplicate_keys.append((child, line))
+            keys_here.add(key)
+            out.lines.setdefault(child, line)
+            _walk(value_node, child, out, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = path + (index,)
+            out.lines.setdefault(child, item.start_mark.line + 1)
+            _walk(item, child, out, seen)
+
+
+def load_located(text: str, source: str | Path) -> LocatedYaml:
+    """Parse one YAML document, keeping the line of each key; BadInput names the line on a syntax error."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = f", line {mark.line + 1}" if mark is not None else ""
+        raise BadInput(
+            f"{source}{line}: not valid YAML: {error.problem or error.context}; fix the syntax there"
+        ) from error
+    except yaml.YAMLError as error:
+        raise BadInput(f"{source}: not valid YAML: {error}") from error
+    finally:
+        loader.dispose()
+    located = LocatedYaml(source=str(source), data=data)
+    if node is not None:
+        located.lines[()] = node.start_mark.line + 1
+        _walk(node, (), located, set())
+    return located
+
+
+def plain(value: Any) -> Any:
+    """YAML data as JSON data: dates and times become ISO 8601 strings (naive times read as UTC)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value

@@ -1,0 +1,147 @@
+"""Differential privacy for training: required or not, ε per run, δ bound, lifetime ε per dataset.
+
+These checks look at the training plan, so they are `pending` until the caller (the training gate)
+adds `SnapshotFacts.training`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govern.policy.facts import SnapshotFacts
+from govern.policy.rules.base import ConfigPath, EvaluationContext, RuleFamily, RuleResult, register
+
+
+@register
+class DifferentialPrivacyRules(RuleFamily):
+    """Bounds on the planned run's (ε, δ) and on the ε the dataset may spend over its lifetime."""
+
+    name = "dp"
+    phase = "training"
+    summary = "DP-SGD for training runs: ε per run, δ, lifetime ε per dataset"
+    checks = ("required", "max_epsilon", "delta", "lifetime_budget")
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["required"],
+        "properties": {
+            "required": {"type": "boolean"},
+            "max_epsilon_per_run": {"type": "number", "exclusiveMinimum": 0},
+            "max_delta": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            "delta_below_inverse_records": {"type": "boolean"},
+            "lifetime_epsilon_budget": {"type": "number", "exclusiveMinimum": 0},
+        },
+    }
+
+    def config_problems(self) -> list[tuple[ConfigPath, str]]:
+        per_run = self.config.get("max_epsilon_per_run")
+        lifetime = self.config.get("lifetime_epsilon_budget")
+        if per_run is not None and lifetime is not None and per_run > lifetime:
+            return [
+                (
+                    ("max_epsilon_per_run",),
+                    f"ε per run ({per_run}) is above the lifetime budget ({lifetime}); lower it or raise the budget",
+                )
+            ]
+        return []
+
+    def evaluate(self, facts: SnapshotFacts, ctx: EvaluationContext) -> list[RuleResult]:
+        required = bool(self.config["required"])
+        plan = facts.training
+        configured = [
+            check
+            for check, key in (
+                ("max_epsilon", "max_epsilon_per_run"),
+                ("delta", "max_delta"),
+                ("lifetime_budget", "lifetime_epsilon_budget"),
+            )
+            if key in self.config or (check == "delta" and self.config.get("delta_below_inverse_records"))
+        ]
+        if plan is None:
+            waiting = "waits for a training plan (checked by the training gate)"
+            results = [self.result("required", "pending", waiting, dp_required=required)]
+            return results + [self.result(check, "pending", waiting) for check in configured]
+        results = []
+        if required and not plan.dp_enabled:
+            results.append(
+                self.result(
+                    "required",
+                    "fail",
+                    "this pack requires differential privacy; enable DP in the training recipe ([dp] section)",
+                    dp_required=True,
+                    dp_enabled=False,
+                )
+            )
+        else:
+            results.append(
+                self.result(
+                    "required",
+                    "pass",
+                    "the run uses differential privacy" if plan.dp_enabled else "differential privacy is not required",
+                    dp_required=required,
+                    dp_enabled=plan.dp_enabled,
+                )
+            )
+        if not plan.dp_enabled:
+            return results + [
+                self.result(check, "not_applicable", "the run does not use differential privacy")
+                for check in configured
+            ]
+        for check in configured:
+            results.append(getattr(self, f"_{check}")(facts))
+        return results
+
+    def _max_epsilon(self, facts: SnapshotFacts) -> RuleResult:
+        assert facts.training is not None
+        limit = float(self.config["max_epsilon_per_run"])
+        epsilon = facts.training.epsilon
+        evidence: dict[str, Any] = {"epsilon": epsilon, "max_epsilon_per_run": limit}
+        if epsilon is None:
+            return self.result("max_epsilon", "fail", "the run plans DP without a target ε; set dp.epsilon in the recipe", **evidence)
+        if epsilon > limit:
+            return self.result(
+                "max_epsilon", "fail", f"planned ε {epsilon} is above this pack's {limit} per run; lower dp.epsilon", **evidence
+            )
+        return self.result("max_epsilon", "pass", f"planned ε {epsilon} is within {limit}", **evidence)
+
+    def _delta(self, facts: SnapshotFacts) -> RuleResult:
+        assert facts.training is not None
+        delta = facts.training.delta
+        evidence: dict[str, Any] = {"delta": delta, "records": facts.record_count}
+        if "max_delta" in self.config:
+            evidence["max_delta"] = float(self.config["max_delta"])
+        inverse = bool(self.config.get("delta_below_inverse_records")) and facts.record_count > 0
+        if inverse:
+            evidence["inverse_records"] = 1.0 / facts.record_count
+        if delta is None:
+            return self.result("delta", "fail", "the run plans DP without a δ; set dp.delta in the recipe", **evidence)
+        problems = []
+        if "max_delta" in self.config and delta > evidence["max_delta"]:
+            problems.append(f"above this pack's bound {evidence['max_delta']:.3g}")
+        if inverse and delta >= evidence["inverse_records"]:
+            problems.append(f"not below 1/records = {evidence['inverse_records']:.3g}")
+        if problems:
+            return self.result("delta", "fail", f"planned δ {delta} is {' and '.join(problems)}; lower dp.delta", **evidence)
+        return self.result("delta", "pass", f"planned δ {delta} is within the bound", **evidence)
+
+    def _lifetime_budget(self, facts: SnapshotFacts) -> RuleResult:
+        assert facts.training is not None
+        budget = float(self.config["lifetime_epsilon_budget"])
+        spent = facts.training.dataset_epsilon_spent
+        planned = facts.training.epsilon or 0.0
+        evidence = {
+            "dataset_id": facts.dataset_id,
+            "spent": spent,
+            "planned": planned,
+            "budget": budget,
+            "remaining": round(max(budget - spent, 0.0), 9),
+        }
+        if spent + planned > budget:
+            return self.result(
+                "lifetime_budget",
+                "fail",
+                f"dataset {facts.dataset_id} has spent ε {spent} of its lifetime {budget}; a run at ε {planned} "
+                f"would exceed it (at most {max(budget - spent, 0.0):.3g} remains); lower dp.epsilon",
+                **evidence,
+            )
+        return self.result("lifetime_budget", "pass", f"ε {spent} + {planned} stays within the lifetime {budget}", **evidence)

@@ -1,0 +1,208 @@
+"""Provenance: the dataset declared where its records came from, under what licence and legal basis."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from govern.policy.facts import SnapshotFacts, format_time
+from govern.policy.rules.base import ConfigPath, EvaluationContext, RuleFamily, RuleResult, register
+
+PROVENANCE_FIELDS = (
+    "source",
+    "license",
+    "legal_basis",
+    "jurisdiction",
+    "collected_at",
+    "registered_at",
+    "declared_fields",
+)
+SPDX_ID = re.compile(r"^(LicenseRef-[A-Za-z0-9.\-]+|[A-Za-z0-9][A-Za-z0-9.\-+]*)( WITH [A-Za-z0-9.\-]+)?$")
+_NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
+
+
+def split_license(expression: str) -> tuple[str, list[str]] | None:
+    """('OR' | 'AND', terms) for a flat SPDX expression; None when it needs brackets or mixes OR and AND."""
+    text = " ".join(expression.split())
+    if "(" in text or ")" in text:
+        return None
+    has_or, has_and = " OR " in text, " AND " in text
+    if has_or and has_and:
+        return None
+    operator = "AND" if has_and else "OR"
+    terms = [term.strip() for term in text.split(f" {operator} ")]
+    if not all(SPDX_ID.match(term) for term in terms):
+        return None
+    return operator, terms
+
+
+@register
+class ProvenanceRules(RuleFamily):
+    """Required provenance fields, SPDX licence allow/deny lists, legal bases, jurisdictions, data age."""
+
+    name = "provenance"
+    phase = "data"
+    summary = "the dataset's declared source, licence, legal basis, jurisdiction and age"
+    checks = ("required_fields", "license", "legal_basis", "jurisdiction", "max_age")
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "required_fields": {
+                "type": "array",
+                "items": {"enum": list(PROVENANCE_FIELDS)},
+                "uniqueItems": True,
+            },
+            "licenses": {
+                "type": "object",
+                "additionalProperties": False,
+                "minProperties": 1,
+                "properties": {"allow": _NAMES, "deny": _NAMES},
+            },
+            "legal_bases": _NAMES,
+            "jurisdictions": _NAMES,
+            "max_age_days": {"type": "integer", "minimum": 1},
+        },
+    }
+
+    def config_problems(self) -> list[tuple[ConfigPath, str]]:
+        problems: list[tuple[ConfigPath, str]] = []
+        licenses = self.config.get("licenses", {})
+        for side in ("allow", "deny"):
+            for index, name in enumerate(licenses.get(side, [])):
+                if not SPDX_ID.match(name):
+                    problems.append(
+                        (
+                            ("licenses", side, index),
+                            f"{name!r} is not an SPDX licence id; use ids such as MIT, Apache-2.0, "
+                            "CC-BY-4.0 or LicenseRef-<name> (https://spdx.org/licenses/)",
+                        )
+                    )
+        both = {n.lower() for n in licenses.get("allow", [])} & {n.lower() for n in licenses.get("deny", [])}
+        for name in sorted(both):
+            problems.append((("licenses",), f"{name!r} is both allowed and denied; keep it in one list"))
+        return problems
+
+    def evaluate(self, facts: SnapshotFacts, ctx: EvaluationContext) -> list[RuleResult]:
+        p = facts.provenance
+        results: list[RuleResult] = []
+        if "required_fields" in self.config:
+            required = list(self.config["required_fields"])
+            missing = [name for name in required if p.get(name) in (None, "", ())]
+            if missing:
+                results.append(
+                    self.result(
+                        "required_fields",
+                        "fail",
+                        f"dataset {facts.dataset_id} does not declare {', '.join(missing)}; "
+                        "amend its provenance (govern dataset amend) and check again",
+                        missing=missing,
+                        required=required,
+                    )
+                )
+            else:
+                results.append(self.result("required_fields", "pass", "every required field is declared", required=required))
+        if "licenses" in self.config:
+            results.append(self._license(facts))
+        if "legal_bases" in self.config:
+            allowed = list(self.config["legal_bases"])
+            basis = p.legal_basis
+            ok = basis is not None and basis.lower() in {b.lower() for b in allowed}
+            results.append(
+                self.result(
+                    "legal_basis",
+                    "pass" if ok else "fail",
+                    f"legal basis {basis!r} is allowed"
+                    if ok
+                    else f"legal basis {basis!r} is not one this pack allows ({', '.join(allowed)}); "
+                    "declare the basis the data was collected under, or use a pack that allows it",
+                    legal_basis=basis,
+                    allowed=allowed,
+                )
+            )
+        if "jurisdictions" in self.config:
+            allowed = list(self.config["jurisdictions"])
+            place = p.jurisdiction
+            ok = place is not None and any(
+                place.upper() == a.upper() or place.upper().startswith(a.upper() + "-") for a in allowed
+            )
+            results.append(
+                self.result(
+                    "jurisdiction",
+                    "pass" if ok else "fail",
+                    f"jurisdiction {place!r} is allowed"
+                    if ok
+                    else f"jurisdiction {place!r} is not one this pack covers ({', '.join(allowed)}); "
+                    "use a pack written for that jurisdiction",
+                    jurisdiction=place,
+                    allowed=allowed,
+                )
+            )
+        if "max_age_days" in self.config:
+            results.append(self._age(facts, ctx))
+        return results
+
+    def _license(self, facts: SnapshotFacts) -> RuleResult:
+        config = self.config["licenses"]
+        allow = {n.lower() for n in config.get("allow", [])} if "allow" in config else None
+        deny = {n.lower() for n in config.get("deny", [])}
+        evidence: dict[str, Any] = {"license": facts.provenance.license}
+        if "allow" in config:
+            evidence["allow"] = list(config["allow"])
+        if deny:
+            evidence["deny"] = list(config.get("deny", []))
+        expression = facts.provenance.license
+        if not expression:
+            return self.result("license", "fail", "the dataset declares no licence; declare its SPDX id", **evidence)
+        parsed = split_license(expression)
+        if parsed is None:
+            return self.result(
+                "license",
+                "fail",
+                f"licence {expression!r} is not an SPDX id or a flat OR/AND list of them; "
+                "declare the licence that applies as an SPDX id",
+                **evidence,
+            )
+        operator, terms = parsed
+
+        def usable(term: str) -> bool:
+            key = term.lower()
+            return key not in deny and (allow is None or key in allow)
+
+        ok = any(map(usable, terms)) if operator == "OR" else all(map(usable, terms))
+        blocked = [t for t in terms if not usable(t)]
+        if ok:
+            return self.result("license", "pass", f"licence {expression!r} is allowed", **evidence)
+        denied = [t for t in blocked if t.lower() in deny]
+        why = f"{', '.join(denied)} is on the deny list" if denied else f"{', '.join(blocked)} is not on the allow list"
+        return self.result(
+            "license",
+            "fail",
+            f"licence {expression!r} is not usable: {why}; use data under an allowed licence "
+            "or get the pack owner to allow this one",
+            blocked=blocked,
+            **evidence,
+        )
+
+    def _age(self, facts: SnapshotFacts, ctx: EvaluationContext) -> RuleResult:
+        limit = int(self.config["max_age_days"])
+        collected = facts.provenance.collected_at
+        if collected is None:
+            return self.result(
+                "max_age",
+                "fail",
+                "the dataset declares no collected_at, so its age is unknown; declare when it was collected",
+                max_age_days=limit,
+            )
+        expires = collected + timedelta(days=limit)
+        evidence = {"collected_at": format_time(collected), "max_age_days": limit, "expires_at": format_time(expires)}
+        if ctx.now > expires:
+            return self.result(
+                "max_age",
+                "fail",
+                f"the data is older than {limit} days (collected {format_time(collected)}, "
+                f"expired {format_time(expires)}); collect fresh data or retire this dataset",
+                **evidence,
+            )
+        return self.result("max_age", "pass", f"the data is within {limit} days of collection", **evidence)
