@@ -131,3 +131,18 @@ def test_no_ledger_payload_holds_a_raw_subject_id_or_record_text(fresh_workspace
         everything = " ".join(e.payload + e.refs for e in ledger.iter_entries(session))
     for secret in ("cust-1", "cust-2", "reset my password", "never arrived"):
         assert secret not in everything
+
+
+def test_every_append_only_table_has_its_triggers(fresh_workspace) -> None:  # type: ignore[no-untyped-def]
+    from govern.catalog.models import APPEND_ONLY_TABLES
+
+    with fresh_workspace.catalog.engine.connect() as connection:
+        if fresh_workspace.catalog.dialect == "sqlite":
+            rows = connection.execute(text("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")).all()
+            expected = {(t, f"{t}_{s}") for t in APPEND_ONLY_TABLES for s in ("no_update", "no_delete", "no_replace")}
+        else:
+            rows = connection.execute(text(
+                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace")).all()
+            expected = {(t, f"{t}_{s}") for t in APPEND_ONLY_TABLES for s in ("no_change", "no_truncate")}
+    assert expected <= {tuple(row) for row in rows}

@@ -18,8 +18,12 @@ from typing import Any
 PG_FUNCTION = "govern_refuse_change"
 
 
-def protect(op: Any, table: str, key_columns: tuple[str, ...]) -> None:
-    """Create the append-only triggers for `table` (called from a migration's upgrade)."""
+def protect(op: Any, table: str, unique_keys: tuple[tuple[str, ...], ...]) -> None:
+    """Create the append-only triggers for `table` (called from a migration's upgrade).
+
+    `unique_keys` lists the table's unique keys (each a tuple of columns), so that a REPLACE
+    colliding with any of them is refused.
+    """
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         for action in ("UPDATE", "DELETE"):
@@ -28,7 +32,10 @@ def protect(op: Any, table: str, key_columns: tuple[str, ...]) -> None:
                 f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END"
             )
         clash = " OR ".join(
-            f"EXISTS (SELECT 1 FROM {table} WHERE {column} = NEW.{column})" for column in key_columns
+            f"EXISTS (SELECT 1 FROM {table} WHERE "
+            + " AND ".join(f"{column} = NEW.{column}" for column in key)
+            + ")"
+            for key in unique_keys
         )
         op.execute(
             f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN {clash} "
@@ -60,3 +67,9 @@ def unprotect(op: Any, table: str) -> None:
     elif dialect == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}")
         op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+
+
+def drop_shared_function(op: Any) -> None:
+    """Drop the PostgreSQL trigger function once no table uses it (the first migration's downgrade)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()")

@@ -105,7 +105,189 @@ class LedgerEntry(SQLModel, table=True):
     signature: str = Field(max_length=128)
 
 
-LEDGERED_TABLES: tuple[type[SQLModel], ...] = (Identity, Dataset, Snapshot)
+class Scan(SQLModel, table=True):
+    """A PII scan of a snapshot under one scanner configuration; findings never hold raw values."""
+
+    __tablename__ = "scans"
+    ledgered_fields: ClassVar[tuple[str, ...]] = (
+        "id", "snapshot_id", "config_hash", "spacy_model", "spacy_version", "presidio_version",
+        "summary", "findings_count", "findings_hash", "created_at", "created_by",
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    snapshot_id: str = Field(foreign_key="snapshots.id", index=True, max_length=64)
+    config_hash: str = Field(max_length=64)
+    config: str  # canonical JSON of the scanner configuration
+    spacy_model: str = Field(max_length=200)
+    spacy_version: str = Field(max_length=40)
+    presidio_version: str = Field(max_length=40)
+    summary: str  # canonical JSON: [{"entity_type", "field", "count"}]
+    findings_count: int
+    findings_hash: str = Field(max_length=64)
+    created_at: str = Field(max_length=40)
+    created_by: str = Field(max_length=32)
+    ledger_seq: int = Field(index=True)
+
+
+class ScanFinding(SQLModel, table=True):
+    """One finding of a scan: where and what, never the matched text."""
+
+    __tablename__ = "scan_findings"
+
+    scan_id: str = Field(foreign_key="scans.id", primary_key=True, max_length=64)
+    seq: int = Field(primary_key=True)
+    position: int
+    record_key: str = Field(max_length=200)
+    field: str = Field(max_length=200)
+    start: int
+    end: int
+    entity_type: str = Field(max_length=64)
+    score: float
+    recognizer: str = Field(max_length=200)
+
+
+class ConsentEvent(SQLModel, table=True):
+    """One consent grant or revocation for a subject (held as a keyed hash) and a purpose.
+
+    Append-only: the state at any time is the latest event effective by then.
+    """
+
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_subject_purpose", "subject_hash", "purpose"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    subject_hash: str = Field(max_length=64)
+    purpose: str = Field(max_length=100)
+    action: str = Field(max_length=16)  # grant | revoke
+    effective_at: str = Field(max_length=40)
+    expires_at: str | None = Field(default=None, max_length=40)
+    evidence_ref: str | None = Field(default=None, max_length=500)
+    recorded_at: str = Field(max_length=40)
+    recorded_by: str = Field(max_length=32)
+    ledger_seq: int = Field(index=True)
+
+
+class PolicyDecision(SQLModel, table=True):
+    """The result of evaluating a policy pack on a snapshot, with every rule's evidence."""
+
+    __tablename__ = "policy_decisions"
+    ledgered_fields: ClassVar[tuple[str, ...]] = (
+        "id", "snapshot_id", "pack_name", "pack_version", "pack_hash", "passed", "facts_hash", "created_at", "created_by",
+    )
+
+    id: str = Field(primary_key=True, max_length=64)  # the decision hash
+    snapshot_id: str = Field(foreign_key="snapshots.id", index=True, max_length=64)
+    pack_name: str = Field(max_length=200)
+    pack_version: str = Field(max_length=64)
+    pack_hash: str = Field(max_length=64)
+    passed: bool
+    result: str  # canonical JSON of the decision
+    facts_hash: str = Field(max_length=64)
+    created_at: str = Field(max_length=40)
+    created_by: str = Field(max_length=32)
+    ledger_seq: int = Field(index=True)
+
+
+class Approval(SQLModel, table=True):
+    """An officer's signed approval or rejection of a snapshot under one decision and pack."""
+
+    __tablename__ = "approvals"
+    ledgered_fields: ClassVar[tuple[str, ...]] = (
+        "id", "snapshot_id", "decision_id", "pack_hash", "verdict", "note", "approver_key_id", "signed_at", "signature",
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    snapshot_id: str = Field(foreign_key="snapshots.id", index=True, max_length=64)
+    decision_id: str = Field(foreign_key="policy_decisions.id", max_length=64)
+    pack_hash: str = Field(max_length=64)
+    verdict: str = Field(max_length=16)  # approved | rejected
+    note: str | None = Field(default=None)
+    approver_key_id: str = Field(max_length=32)
+    signed_at: str = Field(max_length=40)
+    signature: str = Field(max_length=128)
+    ledger_seq: int = Field(index=True)
+
+
+class Erasure(SQLModel, table=True):
+    """A record whose raw content was erased from a stored snapshot; its hash stays in the manifest."""
+
+    __tablename__ = "erasures"
+
+    snapshot_id: str = Field(foreign_key="snapshots.id", primary_key=True, max_length=64)
+    position: int = Field(primary_key=True)
+    subject_hash: str = Field(max_length=64, index=True)
+    erased_at: str = Field(max_length=40)
+    ledger_seq: int = Field(index=True)
+
+
+class TrainingRun(SQLModel, table=True):
+    """A training run's immutable plan: data, model, recipe and privacy parameters."""
+
+    __tablename__ = "training_runs"
+    ledgered_fields: ClassVar[tuple[str, ...]] = (
+        "id", "recipe_name", "recipe_hash", "snapshot_ids", "dataset_ids", "base_model_hash", "init_run_id",
+        "dp_enabled", "noise_multiplier", "sample_rate", "max_grad_norm", "target_epsilon", "delta",
+        "accountant", "planned_steps", "output_dir", "created_at", "created_by",
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    recipe_name: str = Field(max_length=200)
+    recipe_hash: str = Field(max_length=64)
+    snapshot_ids: str  # canonical JSON list
+    dataset_ids: str  # canonical JSON list
+    base_model_hash: str = Field(max_length=64)
+    init_run_id: str | None = Field(default=None, max_length=40)
+    dp_enabled: bool
+    noise_multiplier: float | None = None
+    sample_rate: float
+    max_grad_norm: float | None = None
+    target_epsilon: float | None = None
+    delta: float | None = None
+    accountant: str | None = Field(default=None, max_length=16)
+    planned_steps: int
+    output_dir: str
+    created_at: str = Field(max_length=40)
+    created_by: str = Field(max_length=32)
+    ledger_seq: int = Field(index=True)
+
+
+class RunEvent(SQLModel, table=True):
+    """What happened to a run: started, checkpoint, completed, failed, interrupted, resumed."""
+
+    __tablename__ = "run_events"
+
+    id: str = Field(primary_key=True, max_length=32)
+    run_id: str = Field(foreign_key="training_runs.id", index=True, max_length=40)
+    kind: str = Field(max_length=32)
+    step: int
+    epsilon: float | None = None
+    loss: float | None = None
+    detail: str  # canonical JSON
+    recorded_at: str = Field(max_length=40)
+    ledger_seq: int = Field(index=True)
+
+
+class PrivacyCharge(SQLModel, table=True):
+    """The privacy cost of one training step, recorded before the step runs (crash or not)."""
+
+    __tablename__ = "privacy_charges"
+
+    run_id: str = Field(foreign_key="training_runs.id", primary_key=True, max_length=40)
+    step: int = Field(primary_key=True)
+    noise_multiplier: float
+    sample_rate: float
+    recorded_at: str = Field(max_length=40)
+
+
+LEDGERED_TABLES: tuple[type[SQLModel], ...] = (Identity, Dataset, Snapshot, Scan, PolicyDecision, Approval, TrainingRun)
+APPEND_ONLY_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "ledger_entries": (("seq",), ("entry_hash",)),
+    "consent_events": (("id",),),
+    "approvals": (("id",),),
+    "privacy_charges": (("run_id", "step"),),
+    "run_events": (("id",),),
+    "erasures": (("snapshot_id", "position"),),
+}
 
 
 def ledgered_row(row: Any) -> dict[str, Any]:
