@@ -352,8 +352,15 @@ def facts_problems(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
         (tuple(error.absolute_path), error.message)
         for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     ]
-    if problems or not isinstance(data, Mapping):
+    if not isinstance(data, Mapping):
         return problems
+    for key, value in _times(data):
+        try:
+            parse_time(value, _dotted(key))
+        except BadInput as error:
+            problems.append((key, str(error).split(": ", 1)[1]))
+    if problems:
+        return sorted(problems, key=lambda p: [str(part) for part in p[0]])
     record_count = data["record_count"]
     synthetic = data["provenance"].get("synthetic_record_count", 0)
     if synthetic > record_count:
@@ -377,20 +384,23 @@ def facts_problems(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
         if coverage["purpose"] in purposes:
             problems.append((("consent", index, "purpose"), f"purpose {coverage['purpose']!r} appears twice"))
         purposes.add(coverage["purpose"])
-    for key, value in _times(data):
-        try:
-            parse_time(value, _dotted(key))
-        except BadInput as error:
-            problems.append((key, str(error).split(": ", 1)[1]))
     return problems
 
 
 def _times(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], Any]]:
-    found: list[tuple[tuple[str | int, ...], Any]] = [
-        (("provenance", k), data["provenance"].get(k)) for k in ("collected_at", "registered_at")
-    ]
-    found += [(("approvals", i, "approved_at"), a.get("approved_at")) for i, a in enumerate(data.get("approvals", []))]
-    return [(key, value) for key, value in found if value is not None]
+    """The time strings in facts data, wherever the structure around them is sound."""
+    found: list[tuple[tuple[str | int, ...], Any]] = []
+    provenance = data.get("provenance")
+    if isinstance(provenance, Mapping):
+        found += [(("provenance", k), provenance.get(k)) for k in ("collected_at", "registered_at")]
+    approvals = data.get("approvals")
+    if isinstance(approvals, list):
+        found += [
+            (("approvals", i, "approved_at"), a.get("approved_at"))
+            for i, a in enumerate(approvals)
+            if isinstance(a, Mapping)
+        ]
+    return [(key, value) for key, value in found if isinstance(value, str)]
 
 
 def _build(data: Mapping[str, Any], source: str) -> SnapshotFacts:
