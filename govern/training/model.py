@@ -96,3 +96,14 @@ def check_only_adapter_trains(peft_model: Any) -> list[str]:
 def trainable_parameters(peft_model: Any) -> list[Any]:
     """The adapter's parameters, in a stable order."""
     return [p for _, p in sorted(peft_model.named_parameters()) if p.requires_grad]
+
+
+def build_training_model(recipe: Any, device: Any, init_adapter: Path | None = None) -> Any:
+    """The recipe's base model on `device` with a fresh LoRA adapter (seeded by schedule.seed)."""
+    import torch
+
+    torch.manual_seed(int(recipe["schedule"]["seed"]))
+    base = load_base_model(recipe.model_path, recipe["model"]["quantization"], device)
+    model = add_lora(base, recipe["lora"])  # the base is on its device before PEFT and Opacus wrap it
+    model.train()
+    return model

@@ -70,7 +70,10 @@ def plan_run(recipe: Recipe, num_examples: int) -> PrivacyPlan:
             f"dp.delta: {delta} is not below 1/N = {1.0 / num_examples:.3g} for the {num_examples} approved "
             f"examples; remove it to use the default {default_delta(num_examples)}"
         )
-    sigma = noise_multiplier_for(float(dp["target_epsilon"]), float(delta), sample_rate, steps, dp["accountant"])
+    if dp["noise_multiplier"] is not None:
+        sigma = float(dp["noise_multiplier"])
+    else:
+        sigma = noise_multiplier_for(float(dp["target_epsilon"]), float(delta), sample_rate, steps, dp["accountant"])
     planned = epsilon_of_history([(sigma, sample_rate, steps)], delta, dp["accountant"])
     return PrivacyPlan(
         private=True,
@@ -81,7 +84,7 @@ def plan_run(recipe: Recipe, num_examples: int) -> PrivacyPlan:
         noise_multiplier=sigma,
         max_grad_norm=float(dp["max_grad_norm"]),
         delta=float(delta),
-        target_epsilon=float(dp["target_epsilon"]),
+        target_epsilon=float(dp["target_epsilon"]) if dp["target_epsilon"] is not None else None,
         planned_epsilon=planned,
         accountant=dp["accountant"],
     )

@@ -80,6 +80,7 @@ SCHEMA: dict[str, Any] = _section(
             {
                 "enabled": {"type": "boolean"},
                 "target_epsilon": {"type": "number", "exclusiveMinimum": 0},
+                "noise_multiplier": {"type": "number", "exclusiveMinimum": 0},
                 "delta": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
                 "max_grad_norm": {"type": "number", "exclusiveMinimum": 0},
                 "accountant": {"enum": list(ACCOUNTANTS)},
@@ -123,7 +124,8 @@ DEFAULTS: dict[str, Any] = {
     "lora": {"r": 8, "alpha": 16, "dropout": 0.0},
     "dp": {
         "enabled": True,
-        "target_epsilon": 8.0,
+        "target_epsilon": None,
+        "noise_multiplier": None,
         "delta": None,
         "max_grad_norm": 1.0,
         "accountant": "prv",
@@ -242,6 +244,12 @@ def _semantic_problems(settings: dict[str, Any]) -> list[str]:
         problems.append(
             f"schedule.physical_batch_size: {physical} is larger than schedule.logical_batch_size "
             f"({logical}); lower it to at most {logical}"
+        )
+    dp = settings["dp"]
+    if dp["enabled"] and (dp["target_epsilon"] is None) == (dp["noise_multiplier"] is None):
+        problems.append(
+            "dp: set exactly one of dp.target_epsilon (noise calibrated to it) and dp.noise_multiplier "
+            "(ε reported for it)"
         )
     data = settings["data"]
     if data["format"] == "prompt_completion" and data["prompt_field"] == data["completion_field"]:

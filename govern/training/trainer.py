@@ -320,16 +320,13 @@ class _Trainer:
     ) -> dict[str, Any]:
         import torch
 
-        from govern.training.model import add_lora, load_base_model, trainable_parameters
+        from govern.training.model import build_training_model, trainable_parameters
 
         recipe = self.recipe
         schedule = recipe["schedule"]
-        torch.manual_seed(int(schedule["seed"]))
-        base = load_base_model(recipe.model_path, recipe["model"]["quantization"], device)
-        model = add_lora(base, recipe["lora"])  # base is on its device before PEFT/Opacus wrap it
+        model = build_training_model(recipe, device)
         if init_adapter is not None:
             _load_init_adapter(model, init_adapter, recipe["lora"])
-        model.train()
         params = trainable_parameters(model)
         optimizer = _make_optimizer(params, schedule)
         scheduler = _make_scheduler(optimizer, schedule, plan.steps)
@@ -344,7 +341,7 @@ class _Trainer:
             sampler_gen.manual_seed(int(seed))
             noise_gen.manual_seed(int(seed) + 1)
 
-        engine = _DPEngine.build(model, optimizer, plan, clipping_mode, noise_gen) if plan.private else None
+        engine = DPEngine.build(model, optimizer, plan, clipping_mode, noise_gen) if plan.private else None
 
         if resume_info is not None:
             latest = ckpt.list_checkpoints(self.run_dir / "checkpoints")
@@ -429,7 +426,7 @@ class _Trainer:
         plan: PrivacyPlan,
         physical: int,
         sampler_gen: Any,
-        engine: "_DPEngine | None",
+        engine: "DPEngine | None",
     ) -> Iterator[Iterator[dict[str, Any]]]:
         """One iterator of physical batches per remaining logical step.
 
@@ -643,7 +640,7 @@ def _plain_physical_step(model: Any, optimizer: Any, batch: dict[str, Any], devi
     return float(losses.detach().sum()), n
 
 
-class _DPEngine:
+class DPEngine:
     """Opacus's parts, assembled: a GradSampleModule, a DPOptimizer and Poisson sampling.
 
     `PrivacyEngine.make_private` derives the sample rate from the data loader's length
@@ -658,7 +655,7 @@ class _DPEngine:
         self.plan = plan
 
     @classmethod
-    def build(cls, model: Any, optimizer: Any, plan: PrivacyPlan, mode: str, noise_gen: Any) -> "_DPEngine":
+    def build(cls, model: Any, optimizer: Any, plan: PrivacyPlan, mode: str, noise_gen: Any) -> "DPEngine":
         from opacus.grad_sample import GradSampleModule, GradSampleModuleFastGradientClipping
         from opacus.optimizers import DPOptimizer, DPOptimizerFastGradientClipping
 
@@ -729,12 +726,15 @@ class _DPEngine:
         batch = _move(batch, device)
         logits = self.module(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
         losses = per_example_loss(logits, batch["labels"])
-        if self.mode == "ghost":
-            from opacus.utils.fast_gradient_clipping_utils import DPTensorFastGradientClipping
+        with warnings.catch_warnings():
+            # Opacus's hooks sit on LoRA layers whose inputs (frozen activations) need no grad.
+            warnings.filterwarnings("ignore", message="Full backward hook is firing")
+            if self.mode == "ghost":
+                from opacus.utils.fast_gradient_clipping_utils import DPTensorFastGradientClipping
 
-            DPTensorFastGradientClipping(self.module, self.optimizer, losses, "mean").backward()
-        else:
-            losses.mean().backward()
+                DPTensorFastGradientClipping(self.module, self.optimizer, losses, "mean").backward()
+            else:
+                losses.mean().backward()
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         return float(losses.detach().sum()), n
