@@ -162,6 +162,9 @@ class Provenance:
     synthetic_generator: str | None = None
     synthetic_record_count: int = 0
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "declared_fields", tuple(self.declared_fields))
+
     def get(self, name: str) -> Any:
         return getattr(self, name)
 
@@ -173,6 +176,9 @@ class ConsentCoverage:
     purpose: str
     records_with_grant: int
     records_without_grant: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "records_without_grant", tuple(self.records_without_grant))
 
 
 @dataclass(frozen=True)
@@ -192,6 +198,10 @@ class PiiScanSummary:
     score_threshold: float
     entity_types: tuple[str, ...] = ()
     findings: tuple[PiiFindingCount, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entity_types", tuple(self.entity_types))
+        object.__setattr__(self, "findings", tuple(self.findings))
 
     def totals(self) -> dict[str, int]:
         """Findings per entity type over all fields."""
@@ -218,6 +228,9 @@ class ApprovalFacts:
     roles: tuple[str, ...]
     decision_hash: str | None = None  # the decision it signed; None when the caller does not know
     approved_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "roles", tuple(self.roles))
 
 
 @dataclass(frozen=True)
@@ -249,6 +262,10 @@ class SnapshotFacts:
     pii_scan: PiiScanSummary | None = None
     approvals: tuple[ApprovalFacts, ...] = ()
     training: TrainingPlan | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "consent", tuple(self.consent))
+        object.__setattr__(self, "approvals", tuple(self.approvals))
 
     def consent_for(self, purpose: str) -> ConsentCoverage | None:
         for coverage in self.consent:

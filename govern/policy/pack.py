@@ -105,13 +105,11 @@ class Pack:
                 return family
         return None
 
-    @property
     def consent_purposes(self) -> list[str]:
         """Purposes whose consent coverage the caller must gather into the facts."""
         consent = self.rules.get("consent")
         return [consent["purpose"]] if consent else []
 
-    @property
     def pii_score_threshold(self) -> float | None:
         """The score at or above which the caller should count PII findings into the facts."""
         pii = self.rules.get("pii")

@@ -119,7 +119,15 @@ class PackTestRun:
 
     @property
     def passed(self) -> bool:
+        """Every case passed (a pack without cases does not fail the run; it is listed)."""
         return all(case.passed for case in self.cases)
+
+    ok = passed
+
+    @property
+    def failed(self) -> int:
+        """How many cases failed or could not run."""
+        return sum(1 for case in self.cases if not case.passed)
 
     def counts(self) -> dict[str, int]:
         out = {"pass": 0, "fail": 0, "error": 0}

@@ -63,3 +63,10 @@ def test_counts_larger_than_the_snapshot_are_refused() -> None:
     data["consent"][0]["records_with_grant"] = 1001
     keys = {key for key, _ in facts_problems(data)}
     assert keys == {("provenance", "synthetic_record_count"), ("consent", 0)}
+
+
+def test_lists_given_by_a_caller_are_stored_as_tuples() -> None:
+    from govern.policy import ConsentCoverage
+
+    coverage = ConsentCoverage("model_training", 9, ["rec-1"])  # type: ignore[arg-type]
+    assert coverage.records_without_grant == ("rec-1",)

@@ -30,7 +30,8 @@ def test_a_valid_pack_loads_with_its_families_and_hash() -> None:
     assert pack.name == "small"
     assert [f.name for f in pack.families] == ["consent", "dp"]
     assert len(pack.hash) == 64
-    assert pack.consent_purposes == ["model_training"]
+    assert pack.consent_purposes() == ["model_training"]
+    assert pack.pii_score_threshold() is None
 
 
 def test_a_schema_error_names_the_file_line_and_key() -> None:

@@ -104,3 +104,11 @@ def test_an_invalid_pack_is_an_error_not_a_crash(policies_copy: Path) -> None:
     errors = [case for case in run.cases if case.status == "error"]
     assert [case.pack for case in errors] == ["default"]
     assert "key rules.consent.on_missing" in errors[0].diffs[0]
+
+
+def test_the_run_counts_failed_cases_for_the_cli(policies_copy: Path) -> None:
+    suite = policies_copy / "tests" / "default" / "cases.yaml"
+    suite.write_text(suite.read_text().replace("rules: {provenance.license: fail}", "rules: {provenance.license: pass}"))
+    run = run_pack_tests(policies_copy)
+    assert not run.ok and run.failed == 1
+    assert run.to_dict()["counts"]["fail"] == 1
