@@ -16,7 +16,9 @@ from sqlmodel import select
 
 from govern import ledger
 from govern.canonical import canonical_bytes, hash_value
-from govern.catalog.models import LEDGERED_TABLES, LedgerEntry, Snapshot, ledgered_row
+from sqlmodel import func
+
+from govern.catalog.models import LEDGERED_TABLES, Erasure, LedgerEntry, Snapshot, ledgered_row
 from govern.clock import utc_now
 from govern.errors import BadInput
 from govern.keys import PrivateIdentity, key_id_for, verify_signature
@@ -34,6 +36,7 @@ class AuditResult:
     head_hash: str
     snapshots_checked: int
     rows_checked: int
+    erased_records: int = 0
     problems: list[str] = field(default_factory=list)
     checkpoint: dict[str, Any] | None = None
 
@@ -60,13 +63,14 @@ def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, c
         for (table_name, seq), _ in sorted(recorded.items(), key=lambda item: item[0][1]):
             problems.append(f"ledger entry {seq} created a row in {table_name} that is missing from the catalog (deleted)")
         snapshots = session.exec(select(Snapshot).order_by(Snapshot.ledger_seq)).all() if check_snapshots else []
+        erased = session.exec(select(func.count()).select_from(Erasure)).one()
         for snapshot in snapshots:
             problems.extend(snapshot_problems(workspace, session, snapshot))
     if checkpoint is not None:
         problems.extend(_checkpoint_problems(checkpoint, chain))
     return AuditResult(
         entries=chain.entries, head_seq=chain.head_seq, head_hash=chain.head_hash,
-        snapshots_checked=len(snapshots), rows_checked=rows_checked, problems=problems, checkpoint=checkpoint,
+        snapshots_checked=len(snapshots), rows_checked=rows_checked, erased_records=erased, problems=problems, checkpoint=checkpoint,
     )
 
 

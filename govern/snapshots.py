@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from govern import ledger
 from govern.canonical import canonical_bytes, sha256_hex
-from govern.catalog.models import Dataset, Snapshot, SnapshotRecord, ledgered_row
+from govern.catalog.models import Dataset, Erasure, Snapshot, SnapshotRecord, ledgered_row
 from govern.clock import utc_now
 from govern.errors import BadInput, NotFound, record_error
 from govern.keys import PrivateIdentity
@@ -244,7 +244,8 @@ def iter_snapshot_records(workspace: Any, snapshot_id: str) -> Iterator[tuple[in
     """
     with open(store_of(workspace).records_path(snapshot_id), "rb") as handle:
         for position, line in enumerate(handle):
-            yield position, json.loads(line)
+            if line.strip():  # an erased record leaves an empty line (govern.erasure)
+                yield position, json.loads(line)
 
 
 def snapshot_problems(workspace: Any, session: Session, snapshot: Snapshot) -> list[str]:
@@ -254,6 +255,7 @@ def snapshot_problems(workspace: Any, session: Session, snapshot: Snapshot) -> l
     if not store.exists(snapshot.id):
         return [f"{name}: its stored folder {store.path(snapshot.id)} is missing"]
     problems: list[str] = []
+    erased = set(session.exec(select(Erasure.position).where(Erasure.snapshot_id == snapshot.id)).all())
     snapshot_digest = hashlib.sha256(SNAPSHOT_DOMAIN)
     index_digest = hashlib.sha256()
     indexed = iter(session.exec(
@@ -266,8 +268,13 @@ def snapshot_problems(workspace: Any, session: Session, snapshot: Snapshot) -> l
     with open(store.records_path(snapshot.id), "rb") as records, open(store.manifest_path(snapshot.id)) as manifest:
         for position, (data, listed) in enumerate(zip(records, manifest)):
             listed = listed.strip()
-            actual = sha256_hex(data.rstrip(b"\n"))
-            if actual != listed and not problems:
+            if position in erased:
+                if data.strip() and not problems:
+                    problems.append(f"{name}: record {position} is listed as erased but its content is still stored")
+            elif not data.strip():
+                if not problems:
+                    problems.append(f"{name}: stored record {position} is missing (blanked without an erasure record)")
+            elif sha256_hex(data.rstrip(b"\n")) != listed and not problems:
                 problems.append(f"{name}: stored record {position} does not match its hash (the file was changed)")
             snapshot_digest.update(bytes.fromhex(listed))
             row = next(indexed, None)

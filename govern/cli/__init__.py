@@ -23,6 +23,11 @@ COMMANDS: dict[str, str] = {
     "snapshot": "govern.cli.dataset:snapshot_group",
     "audit": "govern.cli.audit:audit_group",
     "pii": "govern.cli.pii:pii_group",
+    "policy": "govern.cli.policy:policy_group",
+    "consent": "govern.cli.consent:consent_group",
+    "approve": "govern.cli.approvals:approve_command",
+    "reject": "govern.cli.approvals:reject_command",
+    "approvals": "govern.cli.approvals:approvals_group",
 }
 
 

@@ -38,7 +38,7 @@ def audit_verify(inv: Invocation, checkpoint: Path | None) -> None:
         raise IntegrityFailure("verification failed: " + result.problems[0]
                                + (f"\n({len(result.problems) - 1} more problems)" if len(result.problems) > 1 else ""))
     inv.emit(result.to_dict(), f"OK: {result.entries} ledger entries, {result.rows_checked} catalog rows, "
-             f"{result.snapshots_checked} snapshots verified; head {result.head_seq} {result.head_hash[:16]}"
+             f"{result.snapshots_checked} snapshots verified ({result.erased_records} records erased on request); head {result.head_seq} {result.head_hash[:16]}"
              + (" extends the checkpoint" if checkpoint else ""))
 
 

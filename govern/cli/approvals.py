@@ -1,0 +1,96 @@
+"""`govern approve`, `govern reject`, `govern approvals`: officers' signed verdicts on snapshots."""
+
+from __future__ import annotations
+
+import click
+
+from govern.cli._common import Invocation, common_options
+
+
+def _row(row) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return {"id": row.id, "snapshot_id": row.snapshot_id, "verdict": row.verdict, "decision": row.decision_id,
+            "pack_hash": row.pack_hash, "approver": row.approver_key_id, "signed_at": row.signed_at, "note": row.note}
+
+
+@click.command("approve")
+@click.argument("snapshot")
+@click.option("--note", help="Why, for the record.")
+@click.option("--pack", help="Pack to decide under (default: the workspace's).")
+@common_options(acts_as_key=True)
+def approve_command(inv: Invocation, snapshot: str, note: str | None, pack: str | None) -> None:
+    """Sign an approval of SNAPSHOT; only when its current policy decision does not fail.
+
+    \b
+    Example:
+      govern approve 3f9a1c --note "reviewed findings" --key officer.key
+    """
+    from govern.approvals import approve
+
+    row, decision = approve(inv.workspace(), inv.actor(), snapshot, note, pack)
+    inv.emit(_row(row), f"Approved {row.snapshot_id[:12]} under {decision.pack_name} (decision {decision.hash[:12]}); approval {row.id}")
+
+
+@click.command("reject")
+@click.argument("snapshot")
+@click.option("--reason", required=True, help="What is wrong, for the record.")
+@click.option("--pack", help="Pack to decide under (default: the workspace's).")
+@common_options(acts_as_key=True)
+def reject_command(inv: Invocation, snapshot: str, reason: str, pack: str | None) -> None:
+    """Sign a rejection of SNAPSHOT; it voids every earlier approval.
+
+    \b
+    Example:
+      govern reject 3f9a1c --reason "free text holds account numbers" --key officer.key
+    """
+    from govern.approvals import reject
+
+    row, _ = reject(inv.workspace(), inv.actor(), snapshot, reason, pack)
+    inv.emit(_row(row), f"Rejected {row.snapshot_id[:12]}; rejection {row.id}")
+
+
+@click.group("approvals")
+def approvals_group() -> None:
+    """List approvals and check whether a snapshot may be trained on."""
+
+
+@approvals_group.command("list")
+@click.option("--snapshot", help="Only this snapshot's approvals.")
+@common_options()
+def approvals_list(inv: Invocation, snapshot: str | None) -> None:
+    """List approvals and rejections, with whether each signature verifies.
+
+    \b
+    Example:
+      govern approvals list --snapshot 3f9a1c --json
+    """
+    from govern.approvals import approval_problems, list_approvals
+    from govern.snapshots import resolve_snapshot
+
+    with inv.workspace().catalog.reading() as session:
+        snapshot_id = resolve_snapshot(session, snapshot).id if snapshot else None
+        rows = [{**_row(r), "problems": approval_problems(session, r)} for r in list_approvals(session, snapshot_id)]
+    inv.emit(rows, lambda: "\n".join(
+        f"{r['signed_at']}  {r['verdict']:<8} {r['snapshot_id'][:12]}  by {r['approver'][:12]}  "
+        + ("signature OK" if not r["problems"] else "INVALID: " + r["problems"][0]) for r in rows) or "No approvals.")
+
+
+@approvals_group.command("status")
+@click.argument("snapshot")
+@common_options()
+def approvals_status(inv: Invocation, snapshot: str) -> None:
+    """Say whether SNAPSHOT is approved for training now, checked from scratch, and why not.
+
+    \b
+    Example:
+      govern approvals status 3f9a1c
+    """
+    from govern.approvals import is_approved_for_training
+    from govern.errors import Refused
+    from govern.snapshots import resolve_snapshot
+
+    workspace = inv.workspace()
+    with workspace.catalog.reading() as session:
+        check = is_approved_for_training(workspace, session, resolve_snapshot(session, snapshot))
+    inv.emit({"approved": check.ok, "reasons": check.reasons}, "Approved for training." if check.ok else "Not approved for training.")
+    if not check.ok:
+        raise Refused("not approved for training", check.reasons)

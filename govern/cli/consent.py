@@ -1,0 +1,149 @@
+"""`govern consent`: import, revoke, show history, impact of a revocation, erase a subject, filter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from govern.cli._common import Invocation, common_options
+
+
+@click.group("consent")
+def consent_group() -> None:
+    """Manage the append-only consent registry and data-subject requests."""
+
+
+@consent_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@common_options(acts_as_key=True)
+def consent_import(inv: Invocation, file: Path) -> None:
+    """Import consent events from CSV or JSONL: subject_id, purpose, status (granted|revoked), time,
+    evidence_ref, optional expires_at. The file is rejected whole on any bad row.
+
+    \b
+    Example:
+      govern consent import consents.csv --key officer.key
+    """
+    from govern.consent import import_consent
+
+    count, seq = import_consent(inv.workspace(), inv.actor(), file)
+    inv.emit({"imported": count, "ledger_seq": seq}, f"Imported {count} consent events (ledger entry {seq})")
+
+
+@consent_group.command("revoke")
+@click.argument("subject")
+@click.option("--purpose", help="Only this purpose (default: every purpose the subject granted).")
+@common_options(acts_as_key=True)
+def consent_revoke(inv: Invocation, subject: str, purpose: str | None) -> None:
+    """Revoke SUBJECT's consent; approvals of snapshots holding the subject stop covering training.
+
+    \b
+    Example:
+      govern consent revoke cust-1042 --purpose model_training --key officer.key
+    """
+    from govern.consent import revoke
+
+    events = revoke(inv.workspace(), inv.actor(), subject, purpose)
+    purposes = [e.purpose for e in events]
+    inv.emit({"revoked": purposes}, f"Revoked: {', '.join(purposes)}. See `govern consent impact {subject}`.")
+
+
+@consent_group.command("show")
+@click.argument("subject")
+@common_options()
+def consent_show(inv: Invocation, subject: str) -> None:
+    """Show SUBJECT's full consent history and the state per purpose now.
+
+    \b
+    Example:
+      govern consent show cust-1042 --json
+    """
+    from datetime import datetime, timezone
+
+    from govern.consent import history, is_active
+
+    workspace = inv.workspace()
+    with workspace.catalog.reading() as session:
+        events = history(session, workspace.hash_subject(subject))
+    now = datetime.now(timezone.utc)
+    rows = [{"purpose": e.purpose, "action": e.action, "effective_at": e.effective_at, "expires_at": e.expires_at,
+             "evidence_ref": e.evidence_ref, "recorded_at": e.recorded_at, "ledger_seq": e.ledger_seq} for e in events]
+    state = {p: is_active(events, p, now) for p in sorted({e.purpose for e in events})}
+    inv.emit({"history": rows, "active_now": state}, lambda: "\n".join(
+        [f"{r['effective_at']}  {r['action']:<7} {r['purpose']:<20} evidence={r['evidence_ref']} expires={r['expires_at']}" for r in rows]
+        + [f"now: {p} {'ACTIVE' if a else 'not active'}" for p, a in state.items()]) or "No consent history for this subject.")
+
+
+@consent_group.command("impact")
+@click.argument("subject")
+@common_options()
+def consent_impact(inv: Invocation, subject: str) -> None:
+    """List the snapshots, approvals and training runs that include SUBJECT.
+
+    \b
+    Example:
+      govern consent impact cust-1042
+    """
+    from govern.erasure import impact
+
+    workspace = inv.workspace()
+    with workspace.catalog.reading() as session:
+        found = impact(session, workspace.hash_subject(subject))
+    inv.emit(found.to_dict(), lambda: "\n".join(
+        [f"snapshot {s}: records {', '.join(keys)}" for s, keys in found.snapshots.items()]
+        + [f"approval {a}" for a in found.approvals] + [f"training run {r}" for r in found.runs])
+        or "No snapshot holds this subject.")
+
+
+@consent_group.command("erase")
+@click.argument("subject")
+@common_options(acts_as_key=True)
+def consent_erase(inv: Invocation, subject: str) -> None:
+    """Erase SUBJECT's raw records from every stored snapshot; hashes stay, so the ledger verifies.
+
+    Lists the runs and adapters trained on the subject so the officer can decide on retraining.
+
+    \b
+    Example:
+      govern consent erase cust-1042 --key officer.key
+    """
+    from govern.erasure import erase_subject
+
+    found = erase_subject(inv.workspace(), inv.actor(), subject)
+    count = sum(len(keys) for keys in found.snapshots.values())
+    inv.emit(found.to_dict(), f"Erased {count} records from {len(found.snapshots)} snapshots."
+             + (f"\nTrained on this subject (consider retraining): {', '.join(found.runs)}" if found.runs else ""))
+
+
+@consent_group.command("filter")
+@click.argument("snapshot")
+@click.option("--purpose", help="Purpose to require (default: the active pack's consent purpose).")
+@common_options(acts_as_key=True)
+def consent_filter(inv: Invocation, snapshot: str, purpose: str | None) -> None:
+    """Derive a snapshot of SNAPSHOT without the records whose subject has no active grant.
+
+    \b
+    Example:
+      govern consent filter 3f9a1c --purpose model_training --key eng.key
+    """
+    from datetime import datetime, timezone
+
+    from govern.consent import coverage
+    from govern.decisions import active_pack, erased_positions
+    from govern.derive import exclude_records
+    from govern.errors import BadInput
+    from govern.snapshots import resolve_snapshot
+
+    workspace = inv.workspace()
+    purposes = [purpose] if purpose else active_pack(workspace).consent_purposes()
+    if not purposes:
+        raise BadInput("the active pack names no consent purpose; pass --purpose")
+    now = datetime.now(timezone.utc)
+    with workspace.catalog.reading() as session:
+        parent = resolve_snapshot(session, snapshot)
+        erased = erased_positions(session, parent.id)
+        missing = sorted({key for p in purposes for key in coverage(session, parent.id, p, now, erased).records_without_grant})
+    result = exclude_records(workspace, inv.actor(), parent.id, missing, f"no active consent for {', '.join(purposes)}")
+    inv.emit({"snapshot": result.snapshot.id, "parent": parent.id, "excluded": len(missing), "records": result.snapshot.record_count},
+             f"{result.snapshot.id}\n{result.snapshot.record_count} records kept, {len(missing)} excluded (no active consent)")

@@ -1,0 +1,200 @@
+"""The consent registry: append-only grants and revocations per subject and purpose.
+
+Subjects are held only as keyed hashes. The state at any time is reconstructed from the history:
+the latest event effective by then decides, and a grant lapses at its expiry.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from govern import ledger
+from govern.canonical import file_sha256, hash_value
+from govern.catalog.models import ConsentEvent, SnapshotRecord
+from govern.clock import parse_time, utc_now
+from govern.errors import BadInput, record_error
+from govern.identities import require_role
+from govern.keys import PrivateIdentity
+from govern.records import read_records
+
+CONSENT_ROLES = ("officer", "admin")
+_PURPOSE = re.compile(r"^[a-z][a-z0-9_.\-]{0,99}$")
+_ACTIONS = {"granted": "grant", "grant": "grant", "revoked": "revoke", "revoke": "revoke"}
+_FIELDS = {
+    "subject": ("subject_id", "subject"),
+    "purpose": ("purpose",),
+    "action": ("status", "action"),
+    "time": ("time", "effective_at", "timestamp"),
+    "evidence": ("evidence_ref", "evidence"),
+    "expires": ("expires_at", "expiry", "expires"),
+}
+_INSERT_BATCH = 5000
+
+
+def _pick(record: dict[str, Any], key: str) -> Any:
+    for name in _FIELDS[key]:
+        if name in record and record[name] not in (None, ""):
+            return record[name]
+    return None
+
+
+def _iso(value: Any, source: object, line: int, field: str) -> str:
+    try:
+        return parse_time(str(value)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        raise record_error(source, line, f"{field} {value!r} is not an ISO 8601 time (e.g. 2024-05-01T12:00:00Z)") from None
+
+
+def _event_content(event: ConsentEvent) -> dict[str, Any]:
+    return {
+        "id": event.id, "subject_hash": event.subject_hash, "purpose": event.purpose, "action": event.action,
+        "effective_at": event.effective_at, "expires_at": event.expires_at, "evidence_ref": event.evidence_ref,
+    }
+
+
+def events_hash(events: Iterable[ConsentEvent]) -> str:
+    """The hash a consent ledger entry records over the events it added (sorted by id)."""
+    return hash_value([_event_content(e) for e in sorted(events, key=lambda e: e.id)])
+
+
+def parse_consent_file(workspace: Any, path: Path, actor_key_id: str) -> list[ConsentEvent]:
+    """Read and validate a consent CSV/JSONL; raises BadInput naming the line of the first bad row."""
+    now = utc_now()
+    events = []
+    for line, record in read_records(path):
+        subject = _pick(record, "subject")
+        if subject is None or isinstance(subject, bool) or not str(subject).strip():
+            raise record_error(path, line, "missing subject_id")
+        purpose = _pick(record, "purpose")
+        if not isinstance(purpose, str) or not _PURPOSE.match(purpose):
+            raise record_error(path, line, f"purpose {purpose!r} must be a lowercase name such as model_training")
+        action = _ACTIONS.get(str(_pick(record, "action") or "").lower())
+        if action is None:
+            raise record_error(path, line, "status must be granted or revoked")
+        when = _pick(record, "time")
+        if when is None:
+            raise record_error(path, line, "missing time (when consent was granted or revoked)")
+        expires = _pick(record, "expires")
+        evidence = _pick(record, "evidence")
+        if evidence is not None and len(str(evidence)) > 500:
+            raise record_error(path, line, "evidence_ref is longer than 500 characters")
+        events.append(ConsentEvent(
+            id=uuid.uuid4().hex, subject_hash=workspace.hash_subject(str(subject)), purpose=purpose, action=action,
+            effective_at=_iso(when, path, line, "time"),
+            expires_at=_iso(expires, path, line, "expires_at") if expires is not None else None,
+            evidence_ref=str(evidence) if evidence is not None else None,
+            recorded_at=now, recorded_by=actor_key_id, ledger_seq=0,
+        ))
+    return events
+
+
+def _store(session: Session, actor: PrivateIdentity, events: list[ConsentEvent], event: str, refs: list[str], payload: dict[str, Any]) -> int:
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"grant": 0, "revoke": 0})
+    for item in events:
+        counts[item.purpose][item.action] += 1
+    entry = ledger.append(session, actor, event, refs, {
+        **payload, "events": len(events), "events_hash": events_hash(events), "by_purpose": dict(counts),
+    })
+    rows = []
+    for item in events:
+        item.ledger_seq = entry.seq
+        rows.append(item.model_dump())
+    for start in range(0, len(rows), _INSERT_BATCH):
+        session.execute(insert(ConsentEvent), rows[start:start + _INSERT_BATCH])
+    return entry.seq
+
+
+def import_consent(workspace: Any, actor: PrivateIdentity, path: Path) -> tuple[int, int]:
+    """Import a consent file in one transaction; returns (events imported, ledger sequence)."""
+    events = parse_consent_file(workspace, path, actor.key_id)
+    with workspace.catalog.transaction() as session:
+        require_role(session, actor, *CONSENT_ROLES)
+        seq = _store(session, actor, events, "consent.imported", [], {"source_sha256": file_sha256(path), "source_name": Path(path).name})
+    return len(events), seq
+
+
+def history(session: Session, subject_hash: str) -> list[ConsentEvent]:
+    """Every consent event of a subject, in the order they took effect."""
+    rows = session.exec(select(ConsentEvent).where(ConsentEvent.subject_hash == subject_hash)).all()
+    return sorted(rows, key=lambda e: (e.effective_at, e.recorded_at, e.id))
+
+
+def is_active(events: Iterable[ConsentEvent], purpose: str, at: datetime) -> bool:
+    """Whether the latest event for `purpose` effective by `at` is a grant that has not expired."""
+    latest = None
+    for event in events:
+        if event.purpose == purpose and parse_time(event.effective_at) <= at:
+            if latest is None or (event.effective_at, event.recorded_at) >= (latest.effective_at, latest.recorded_at):
+                latest = event
+    if latest is None or latest.action != "grant":
+        return False
+    return latest.expires_at is None or parse_time(latest.expires_at) > at
+
+
+def revoke(workspace: Any, actor: PrivateIdentity, subject_id: str, purpose: str | None = None) -> list[ConsentEvent]:
+    """Record revocations for a subject (one purpose, or every purpose it ever granted)."""
+    subject_hash = workspace.hash_subject(subject_id)
+    now = utc_now()
+    with workspace.catalog.transaction() as session:
+        require_role(session, actor, *CONSENT_ROLES)
+        past = history(session, subject_hash)
+        purposes = [purpose] if purpose else sorted({e.purpose for e in past})
+        if not purposes:
+            raise BadInput("this subject has no consent history; nothing to revoke (check the subject id)")
+        events = [ConsentEvent(
+            id=uuid.uuid4().hex, subject_hash=subject_hash, purpose=p, action="revoke", effective_at=now,
+            recorded_at=now, recorded_by=actor.key_id, ledger_seq=0,
+        ) for p in purposes]
+        _store(session, actor, events, "consent.revoked", [subject_hash], {"subject_hash": subject_hash})
+    return events
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """For one snapshot and purpose: records whose subject has an active grant, and those without."""
+
+    purpose: str
+    records_with_grant: int
+    records_without_grant: tuple[str, ...]
+
+
+def _snapshot_subjects(session: Session, snapshot_id: str) -> Iterator[tuple[int, str, str]]:
+    rows = session.exec(
+        select(SnapshotRecord.position, SnapshotRecord.record_key, SnapshotRecord.subject_hash)
+        .where(SnapshotRecord.snapshot_id == snapshot_id).order_by(col(SnapshotRecord.position))
+        .execution_options(yield_per=5000)
+    )
+    yield from rows  # type: ignore[misc]
+
+
+def active_subjects(session: Session, snapshot_id: str, purpose: str, at: datetime) -> set[str]:
+    """Subject hashes in the snapshot whose consent for `purpose` is active at `at`."""
+    subjects = select(SnapshotRecord.subject_hash).where(SnapshotRecord.snapshot_id == snapshot_id).distinct()
+    events: dict[str, list[ConsentEvent]] = defaultdict(list)
+    for event in session.exec(select(ConsentEvent).where(ConsentEvent.purpose == purpose, col(ConsentEvent.subject_hash).in_(subjects))):
+        events[event.subject_hash].append(event)
+    return {subject for subject, items in events.items() if is_active(items, purpose, at)}
+
+
+def coverage(session: Session, snapshot_id: str, purpose: str, at: datetime, skip_positions: set[int] | None = None) -> Coverage:
+    """Which of the snapshot's records are covered by an active grant for `purpose` at `at`."""
+    active = active_subjects(session, snapshot_id, purpose, at)
+    covered, missing = 0, []
+    for position, key, subject_hash in _snapshot_subjects(session, snapshot_id):
+        if skip_positions and position in skip_positions:
+            continue
+        if subject_hash in active:
+            covered += 1
+        else:
+            missing.append(key)
+    return Coverage(purpose, covered, tuple(missing))

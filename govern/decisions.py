@@ -1,0 +1,159 @@
+"""Policy decisions on catalogued snapshots: gather the facts, evaluate the pack, store and ledger.
+
+The engine (govern.policy) is pure; this module is where it meets the catalog. A decision is a
+function of the snapshot, the pack and the facts (consent, scan, provenance), all recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from govern import ledger
+from govern.canonical import canonical_json
+from govern.catalog.models import Dataset, Erasure, PolicyDecision, Scan, Snapshot, ledgered_row
+from govern.clock import parse_time, utc_now
+from govern.consent import coverage
+from govern.errors import BadInput
+from govern.identities import require_role
+from govern.keys import PrivateIdentity
+from govern.policy import (
+    ApprovalFacts,
+    ConsentCoverage,
+    Decision,
+    Pack,
+    PiiFindingCount,
+    PiiScanSummary,
+    Provenance,
+    SnapshotFacts,
+    TrainingPlan,
+    evaluate,
+    load_pack,
+)
+from govern.snapshots import resolve_snapshot
+
+CHECKING_ROLES = ("engineer", "officer", "admin")
+DEFAULT_PACK = "default"
+PROVENANCE_FIELDS = ("source", "license", "legal_basis", "jurisdiction", "collected_at", "synthetic_generator")
+
+
+def active_pack(workspace: Any, name: str | None = None) -> Pack:
+    """The pack named, else `[policy] pack` of govern.toml, else `default`, from the workspace's policies/."""
+    chosen = name or workspace.config.section("policy").get("pack") or DEFAULT_PACK
+    return load_pack(chosen, directory=workspace.root / "policies")
+
+
+def erased_positions(session: Session, snapshot_id: str) -> set[int]:
+    """Positions of records erased from a snapshot."""
+    return set(session.exec(select(Erasure.position).where(Erasure.snapshot_id == snapshot_id)).all())
+
+
+def latest_scan(session: Session, snapshot_id: str) -> Scan | None:
+    """The newest PII scan of a snapshot."""
+    return session.exec(select(Scan).where(Scan.snapshot_id == snapshot_id).order_by(col(Scan.ledger_seq).desc())).first()
+
+
+def _is_anonymized(session: Session, snapshot: Snapshot) -> bool:
+    current: Snapshot | None = snapshot
+    while current is not None:
+        if current.transform == "anonymize":
+            return True
+        current = session.get(Snapshot, current.parent_id) if current.parent_id else None
+    return False
+
+
+def _scan_summary(scan: Scan | None) -> PiiScanSummary | None:
+    if scan is None:
+        return None
+    config = json.loads(scan.config)
+    findings = tuple(
+        PiiFindingCount(entity_type=row["entity_type"], count=int(row["count"]), field=row.get("field"))
+        for row in json.loads(scan.summary)
+    )
+    return PiiScanSummary(
+        config_hash=scan.config_hash, score_threshold=float(config.get("score_threshold", 0.0)),
+        entity_types=tuple(config.get("entities", ())), findings=findings,
+    )
+
+
+def gather_facts(
+    workspace: Any, session: Session, snapshot: Snapshot, pack: Pack, now: datetime,
+    approvals: tuple[ApprovalFacts, ...] = (), training: TrainingPlan | None = None,
+) -> SnapshotFacts:
+    """Everything the pack's rules need about a snapshot, read from the catalog."""
+    dataset = session.get(Dataset, snapshot.dataset_id)
+    assert dataset is not None
+    erased = erased_positions(session, snapshot.id)
+    consent = tuple(
+        ConsentCoverage(c.purpose, c.records_with_grant, c.records_without_grant)
+        for c in (coverage(session, snapshot.id, purpose, now, erased) for purpose in pack.consent_purposes())
+    )
+    record_count = snapshot.record_count - len(erased)
+    provenance = Provenance(
+        source=dataset.source, license=dataset.license, legal_basis=dataset.legal_basis,
+        jurisdiction=dataset.jurisdiction,
+        collected_at=parse_time(dataset.collected_at) if dataset.collected_at else None,
+        registered_at=parse_time(dataset.created_at),
+        declared_fields=tuple(name for name in PROVENANCE_FIELDS if getattr(dataset, name)),
+        synthetic_generator=dataset.synthetic_generator,
+        synthetic_record_count=record_count if dataset.synthetic_generator else 0,
+    )
+    return SnapshotFacts(
+        snapshot_id=snapshot.id, snapshot_hash=snapshot.id, dataset_id=dataset.id, record_count=record_count,
+        provenance=provenance, registered_by=dataset.created_by, parent_id=snapshot.parent_id,
+        transform=snapshot.transform, transform_hash=snapshot.transform_hash,
+        anonymized=_is_anonymized(session, snapshot), consent=consent,
+        pii_scan=_scan_summary(latest_scan(session, snapshot.id)), approvals=approvals, training=training,
+    )
+
+
+def store_decision(session: Session, actor: PrivateIdentity, decision: Decision, facts: SnapshotFacts) -> tuple[PolicyDecision, bool]:
+    """Store a decision and ledger it; the same decision (same hash) is stored once."""
+    existing = session.get(PolicyDecision, decision.hash)
+    if existing is not None:
+        return existing, False
+    row = PolicyDecision(
+        id=decision.hash, snapshot_id=decision.snapshot_id, pack_name=decision.pack_name,
+        pack_version=decision.pack_version, pack_hash=decision.pack_hash, passed=not decision.failed,
+        result=canonical_json(decision.to_dict()), facts_hash=facts.inputs_digest(),
+        created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
+    )
+    entry = ledger.append(session, actor, "policy.decided", [row.snapshot_id, row.id], {
+        "row": ledgered_row(row), "outcome": decision.outcome,
+        "failed_rules": [r.rule for r in decision.failures],
+    })
+    row.ledger_seq = entry.seq
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def check_snapshot(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, pack_name: str | None = None) -> tuple[Decision, PolicyDecision]:
+    """Evaluate the active (or named) pack on a snapshot, store the decision and return it."""
+    pack = active_pack(workspace, pack_name)
+    now = datetime.now(timezone.utc)
+    with workspace.catalog.transaction() as session:
+        require_role(session, actor, *CHECKING_ROLES)
+        snapshot = resolve_snapshot(session, snapshot_ref)
+        facts = gather_facts(workspace, session, snapshot, pack, now)
+        decision = evaluate(pack, facts, now)
+        row, _ = store_decision(session, actor, decision, facts)
+    return decision, row
+
+
+def current_decision(session: Session, snapshot_id: str, pack: Pack) -> PolicyDecision:
+    """The newest stored decision on a snapshot under this exact pack, or a BadInput saying what to run."""
+    row = session.exec(
+        select(PolicyDecision)
+        .where(PolicyDecision.snapshot_id == snapshot_id, PolicyDecision.pack_hash == pack.hash)
+        .order_by(col(PolicyDecision.ledger_seq).desc())
+    ).first()
+    if row is None:
+        raise BadInput(
+            f"snapshot {snapshot_id[:12]} has no decision under pack {pack.name} {pack.version} "
+            f"({pack.hash[:12]}); run `govern policy check {snapshot_id[:12]}` first"
+        )
+    return row

@@ -1,0 +1,100 @@
+"""Derived snapshots: a parent snapshot passed through a transform (anonymize, consent filter).
+
+The derived snapshot names its parent and the hash of the transform's configuration, so its
+content is reproducible from the parent and recorded as such in the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from govern.canonical import hash_value
+from sqlmodel import select
+
+from govern.catalog.models import Dataset, Snapshot, SnapshotRecord
+from govern.datasets import AddResult
+from govern.errors import BadInput
+from govern.identities import require_role
+from govern.keys import PrivateIdentity
+from govern.progress import progress
+from govern.records import Record
+from govern.snapshots import (
+    RecordSchema,
+    discard_staging,
+    iter_snapshot_records,
+    publish_staged,
+    resolve_snapshot,
+    stage_records,
+    store_of,
+)
+
+DERIVING_ROLES = ("engineer", "officer", "admin")
+Transform = Callable[[Iterable[tuple[int, Record]]], Iterator[tuple[int, Record]]]
+
+
+def transform_hash(transform: str, config: dict[str, Any]) -> str:
+    """The hash that names a transform and its configuration."""
+    return hash_value({"transform": transform, "config": config})
+
+
+def derive_snapshot(
+    workspace: Any, actor: PrivateIdentity, parent_ref: str, transform: str, config: dict[str, Any],
+    apply: Transform, extra_payload: dict[str, Any] | None = None, show_progress: bool | None = None,
+) -> AddResult:
+    """Stage `apply(parent records)` as a new snapshot of the parent's dataset and catalogue it.
+
+    `apply` receives `(position, record)` pairs and yields `(position, record)` for the records
+    to keep; it may drop records and change fields, but the dataset's record shape must hold.
+    """
+    with workspace.catalog.reading() as session:
+        parent = resolve_snapshot(session, parent_ref)
+        dataset = session.get(Dataset, parent.dataset_id)
+        assert dataset is not None
+    schema = RecordSchema.of(dataset, workspace.config.max_record_bytes)
+    source = f"snapshot {parent.id[:12]} through {transform}"
+    the_hash = transform_hash(transform, config)
+    with progress(f"{transform} {parent.id[:12]}", total=parent.record_count, enabled=show_progress) as advance:
+        records = apply(iter_snapshot_records(workspace, parent.id))
+        try:
+            staged = stage_records(workspace, records, schema, source, advance)
+        except BadInput as error:
+            if "holds no records" in str(error):
+                raise BadInput(f"{transform} of snapshot {parent.id[:12]} leaves no records; nothing to derive") from None
+            raise
+    store = store_of(workspace)
+    published = False
+    try:
+        with workspace.catalog.transaction() as session:
+            require_role(session, actor, *DERIVING_ROLES)
+            dataset = session.get(Dataset, parent.dataset_id)
+            published = store.publish(staged.content_dir, staged.snapshot_id)
+            snapshot, created = publish_staged(
+                workspace, session, staged, dataset, actor, transform=transform, parent_id=parent.id,
+                transform_hash=the_hash, extra_payload={"transform_config": config, **(extra_payload or {})},
+            )
+        return AddResult(dataset, snapshot, created)
+    except BaseException:
+        if published:
+            store.remove(staged.snapshot_id)
+        raise
+    finally:
+        discard_staging(staged)
+
+
+def exclude_records(workspace: Any, actor: PrivateIdentity, parent_ref: str, record_keys: Iterable[str], reason: str) -> AddResult:
+    """Derive a snapshot without the records whose keys are listed (e.g. subjects without consent)."""
+    drop = set(record_keys)
+    with workspace.catalog.reading() as session:
+        parent: Snapshot = resolve_snapshot(session, parent_ref)
+        positions = {
+            position for position, key in session.exec(
+                select(SnapshotRecord.position, SnapshotRecord.record_key).where(SnapshotRecord.snapshot_id == parent.id)
+            ) if key in drop
+        }
+
+    def keep(records: Iterable[tuple[int, Record]]) -> Iterator[tuple[int, Record]]:
+        return ((position, record) for position, record in records if position not in positions)
+
+    config = {"reason": reason, "excluded_records_hash": hash_value(sorted(drop))}
+    return derive_snapshot(workspace, actor, parent.id, "filter", config, keep, {"excluded_records": len(positions)})

@@ -1,0 +1,115 @@
+"""Erasure of a data subject: their raw records leave every stored snapshot, the proofs stay.
+
+A record is erased by blanking its line in the snapshot's records file; its hash stays in the
+manifest, so the snapshot id, the ledger and every signature still verify, and `govern audit
+verify` reports the record as erased (listed in the erasures table), not missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from govern import ledger
+from govern.catalog.models import Approval, Erasure, SnapshotRecord, TrainingRun
+from govern.clock import utc_now
+from govern.errors import BadInput
+from govern.identities import require_role
+from govern.keys import PrivateIdentity
+from govern.objectstore import fsync_dir
+from govern.snapshots import store_of
+
+ERASING_ROLES = ("officer", "admin")
+
+
+@dataclass
+class Impact:
+    """Everything that holds or was built from a subject's records."""
+
+    subject_hash: str
+    snapshots: dict[str, list[str]] = field(default_factory=dict)  # snapshot id -> record keys
+    approvals: list[str] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"subject_hash": self.subject_hash, "snapshots": self.snapshots, "approvals": self.approvals, "runs": self.runs}
+
+
+def impact(session: Session, subject_hash: str) -> Impact:
+    """The snapshots, approvals and training runs that include a subject (from the subject index)."""
+    result = Impact(subject_hash)
+    rows = session.exec(
+        select(SnapshotRecord.snapshot_id, SnapshotRecord.record_key)
+        .where(SnapshotRecord.subject_hash == subject_hash).order_by(SnapshotRecord.snapshot_id, SnapshotRecord.position)
+    ).all()
+    for snapshot_id, key in rows:
+        result.snapshots.setdefault(snapshot_id, []).append(key)
+    if result.snapshots:
+        ids = list(result.snapshots)
+        result.approvals = [a.id for a in session.exec(select(Approval).where(col(Approval.snapshot_id).in_(ids), Approval.verdict == "approved"))]
+        for run in session.exec(select(TrainingRun)):
+            if set(json.loads(run.snapshot_ids)) & set(ids):
+                result.runs.append(run.id)
+    return result
+
+
+def _blank_lines(path: Any, positions: set[int]) -> None:
+    tmp = path.with_name(f".{path.name}.erasing")
+    with open(path, "rb") as source, open(tmp, "wb") as target:
+        for position, line in enumerate(source):
+            target.write(b"\n" if position in positions else line)
+        target.flush()
+        os.fsync(target.fileno())
+    folder = path.parent
+    folder.chmod(stat.S_IRWXU)
+    try:
+        os.replace(tmp, path)
+        path.chmod(stat.S_IRUSR | stat.S_IRGRP)
+        fsync_dir(folder)
+    finally:
+        folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+
+
+def erase_subject(workspace: Any, actor: PrivateIdentity, subject_id: str) -> Impact:
+    """Erase a subject's raw records from every stored snapshot and ledger it without the raw id.
+
+    Returns the impact (including the runs and adapters trained on the subject), so the officer
+    can decide on retraining.
+    """
+    subject_hash = workspace.hash_subject(subject_id)
+    with workspace.catalog.transaction() as session:
+        require_role(session, actor, *ERASING_ROLES)
+        found = impact(session, subject_hash)
+        if not found.snapshots:
+            raise BadInput("no stored snapshot holds this subject (check the subject id)")
+        done = set(session.exec(select(Erasure.snapshot_id, Erasure.position).where(Erasure.subject_hash == subject_hash)).all())
+        now = utc_now()
+        todo: dict[str, set[int]] = {}
+        for snapshot_id, position in session.exec(
+            select(SnapshotRecord.snapshot_id, SnapshotRecord.position).where(SnapshotRecord.subject_hash == subject_hash)
+        ):
+            if (snapshot_id, position) not in done:
+                todo.setdefault(snapshot_id, set()).add(position)
+        entry = ledger.append(session, actor, "subject.erased", [subject_hash, *todo], {
+            "subject_hash": subject_hash,
+            "erased": {snapshot_id: sorted(positions) for snapshot_id, positions in todo.items()},
+            "runs_trained_on_subject": found.runs,
+        })
+        rows = [
+            {"snapshot_id": s, "position": p, "subject_hash": subject_hash, "erased_at": now, "ledger_seq": entry.seq}
+            for s, positions in todo.items() for p in sorted(positions)
+        ]
+        if rows:
+            session.execute(insert(Erasure), rows)
+        store = store_of(workspace)
+        # Files are rewritten last, inside the transaction: if one fails, nothing is committed,
+        # and a blanked line without an erasure row is reported by verify.
+        for snapshot_id, positions in todo.items():
+            _blank_lines(store.records_path(snapshot_id), positions)
+    return found
