@@ -9,9 +9,10 @@ later phase whose facts are not there yet are `pending`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from govern.canonical import hash_value
 from govern.errors import BadInput
@@ -88,7 +89,7 @@ class Decision:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Decision":
+    def from_dict(cls, data: Mapping[str, Any]) -> Decision:
         """A stored decision back; `verify_decision_hash` says whether it is intact."""
         return cls(
             snapshot_id=data["snapshot_id"],
@@ -117,7 +118,7 @@ def decision_hash(
     """
     data_results = sorted(
         ({"rule": r.rule, "status": r.status, "evidence": dict(r.evidence)} for r in results if r.phase == "data"),
-        key=lambda r: r["rule"],
+        key=lambda r: str(r["rule"]),
     )
     return hash_value(
         {

@@ -9,9 +9,10 @@ checks an approval or gates a training run; they are not part of the decision's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
 
 import jsonschema
 
@@ -124,12 +125,12 @@ def parse_time(value: Any, where: str) -> datetime | None:
     if value is None or isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        parsed = datetime(value.year, value.month, value.day, tzinfo=UTC)
     else:
         text = str(value)
         try:
             if len(text) == 10:
-                parsed = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+                parsed = datetime.fromisoformat(text).replace(tzinfo=UTC)
             else:
                 parsed = datetime.fromisoformat(text)
         except ValueError:
@@ -145,7 +146,7 @@ def format_time(value: datetime | None) -> str | None:
     """ISO 8601 in UTC with a trailing Z, the one form times take in facts and decisions."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -312,8 +313,7 @@ class SnapshotFacts:
                 "score_threshold": self.pii_scan.score_threshold,
                 "entity_types": list(self.pii_scan.entity_types),
                 "findings": [
-                    {"entity_type": f.entity_type, "field": f.field, "count": f.count}
-                    for f in self.pii_scan.findings
+                    {"entity_type": f.entity_type, "field": f.field, "count": f.count} for f in self.pii_scan.findings
                 ],
             },
             "approvals": [
@@ -347,7 +347,7 @@ class SnapshotFacts:
         return hash_value(self.data_inputs())
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str = "facts") -> "SnapshotFacts":
+    def from_dict(cls, data: Mapping[str, Any], source: str = "facts") -> SnapshotFacts:
         """Facts from plain data; BadInput lists every problem with its key (see `facts_problems`)."""
         problems = facts_problems(data)
         if problems:

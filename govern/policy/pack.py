@@ -15,9 +15,10 @@ comments do not count; any change of a value does). Every decision records it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import jsonschema
 
@@ -165,12 +166,13 @@ def _schema_violations(located: LocatedYaml) -> list[PackViolation]:
 
 
 def _explain(error: jsonschema.ValidationError) -> str:
+    value: Any = error.validator_value
     if error.validator == "enum":
-        return f"{error.instance!r} is not allowed; use one of {', '.join(map(repr, error.validator_value))}"
+        return f"{error.instance!r} is not allowed; use one of {', '.join(map(repr, value))}"
     if error.validator == "pattern":
-        return f"{error.instance!r} does not match the pattern {error.validator_value}"
+        return f"{error.instance!r} does not match the pattern {value}"
     if error.validator == "type":
-        expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        expected = value if isinstance(value, str) else " or ".join(value)
         return f"{error.instance!r} should be of type {expected}"
     return error.message
 
@@ -189,7 +191,9 @@ def validate_pack_text(
     ]
     if not isinstance(located.data, dict):
         violations.append(
-            PackViolation(located.source, located.line_of(()), "(top level)", "a pack is a mapping with name, version, rules, ...")
+            PackViolation(
+                located.source, located.line_of(()), "(top level)", "a pack is a mapping with name, version, rules, ..."
+            )
         )
         return located, violations
     violations += _schema_violations(located)

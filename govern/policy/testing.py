@@ -17,10 +17,10 @@ Cases for pack `<name>` live in `<policies>/tests/<name>/*.yaml`, one suite per 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import jsonschema
 
@@ -178,21 +178,22 @@ def run_pack_tests(
     status "fail" or "error" and say where and why. Raises NotFound when `pack` does not exist.
     """
     folder = Path(policies_dir) if policies_dir is not None else default_policies_dir()
-    paths = [load_pack(pack, folder).path] if pack is not None else list_packs(folder)
+    paths = [Path(load_pack(pack, folder).source)] if pack is not None else list_packs(folder)
     cases: list[CaseResult] = []
     without: list[str] = []
     tests_root = folder / "tests"
     for path in paths:
-        assert path is not None
         name = path.stem
         try:
             loaded = load_pack(path)
         except BadInput as error:
             cases.append(CaseResult(name, str(path), None, "the pack loads", "error", (str(error),)))
             continue
-        suite_files = sorted(
-            p for p in (tests_root / name).glob("*") if p.is_file() and p.suffix in PACK_SUFFIXES
-        ) if (tests_root / name).is_dir() else []
+        suite_files = (
+            sorted(p for p in (tests_root / name).glob("*") if p.is_file() and p.suffix in PACK_SUFFIXES)
+            if (tests_root / name).is_dir()
+            else []
+        )
         if not suite_files:
             without.append(name)
         for suite in suite_files:
@@ -294,7 +295,9 @@ def compare(decision: Decision, expect: Mapping[str, Any]) -> list[str]:
     for rule, status in expect.get("rules", {}).items():
         result = decision.result(rule)
         if result is None:
-            diffs.append(f"{rule}: expected {status}, but the pack does not configure this rule (rules: {', '.join(known)})")
+            diffs.append(
+                f"{rule}: expected {status}, but the pack does not configure this rule (rules: {', '.join(known)})"
+            )
         elif result.status != status:
             diffs.append(f"{rule}: expected {status}, got {result.status}: {result.message}")
     for rule, fields in expect.get("evidence", {}).items():
@@ -304,7 +307,9 @@ def compare(decision: Decision, expect: Mapping[str, Any]) -> list[str]:
             continue
         for key, wanted in fields.items():
             if key not in result.evidence:
-                diffs.append(f"{rule} evidence {key}: expected {wanted!r}, but there is no such evidence ({', '.join(result.evidence)})")
+                diffs.append(
+                    f"{rule} evidence {key}: expected {wanted!r}, but there is no such evidence ({', '.join(result.evidence)})"
+                )
             elif result.evidence[key] != wanted:
                 diffs.append(f"{rule} evidence {key}: expected {wanted!r}, got {result.evidence[key]!r}")
     if "excluded_record_ids" in expect:

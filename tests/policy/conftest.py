@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from policy_examples import CLEAN_FACTS, NOW
 
 from govern.policy import Pack, SnapshotFacts, load_pack
 from govern.policy.testing import merge_facts
-from policy_examples import CLEAN_FACTS, NOW
 
 
 @pytest.fixture
@@ -42,8 +43,9 @@ def facts_with() -> Callable[..., SnapshotFacts]:
 @pytest.fixture
 def pack_from() -> Callable[..., Pack]:
     """A pack holding only the given rule sections."""
-    from govern.policy import load_pack_text
     import yaml
+
+    from govern.policy import load_pack_text
 
     def build(**rules: Any) -> Pack:
         text = yaml.safe_dump(

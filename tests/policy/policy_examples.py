@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
 CLEAN_FACTS: dict[str, Any] = {
     "snapshot_id": "snap-anon-1",
@@ -31,11 +31,24 @@ CLEAN_FACTS: dict[str, Any] = {
         "config_hash": "cc" * 32,
         "score_threshold": 0.5,
         "entity_types": [
-            "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "LOCATION",
+            "PERSON",
+            "EMAIL_ADDRESS",
+            "PHONE_NUMBER",
+            "US_SSN",
+            "CREDIT_CARD",
+            "IBAN_CODE",
+            "IP_ADDRESS",
+            "LOCATION",
         ],
         "findings": [],
     },
 }
 
 OFFICER = {"approver_key_id": "key-officer", "roles": ["officer"]}
-DP_PLAN = {"trainer_key_id": "key-trainer", "dp_enabled": True, "epsilon": 4.0, "delta": 1e-6, "dataset_epsilon_spent": 0.0}
+DP_PLAN = {
+    "trainer_key_id": "key-trainer",
+    "dp_enabled": True,
+    "epsilon": 4.0,
+    "delta": 1e-6,
+    "dataset_epsilon_spent": 0.0,
+}

@@ -11,7 +11,13 @@ from govern.errors import BadInput
 from govern.policy import Decision, evaluate, load_pack_text, verify_decision_hash
 
 OFFICER = {"approver_key_id": "key-officer", "roles": ["officer"]}
-PLAN = {"trainer_key_id": "key-trainer", "dp_enabled": True, "epsilon": 4.0, "delta": 1e-6, "dataset_epsilon_spent": 0.0}
+PLAN = {
+    "trainer_key_id": "key-trainer",
+    "dp_enabled": True,
+    "epsilon": 4.0,
+    "delta": 1e-6,
+    "dataset_epsilon_spent": 0.0,
+}
 
 
 def test_the_default_pack_passes_a_clean_snapshot_once_approved_and_planned(default_pack, facts_with, now) -> None:
@@ -40,21 +46,28 @@ def test_the_hash_is_the_same_for_the_same_inputs(default_pack, clean_facts, now
     assert evaluate(default_pack, clean_facts, now).hash == evaluate(default_pack, clean_facts, now).hash
 
 
-def test_approvals_and_training_plans_do_not_move_the_hash_an_approval_signs(default_pack, clean_facts, facts_with, now) -> None:
+def test_approvals_and_training_plans_do_not_move_the_hash_an_approval_signs(
+    default_pack, clean_facts, facts_with, now
+) -> None:
     before = evaluate(default_pack, clean_facts, now).hash
     after = evaluate(default_pack, facts_with(approvals=[OFFICER], training=PLAN), now).hash
     assert before == after
 
 
 def test_the_passage_of_time_does_not_move_the_hash_until_a_rule_flips(default_pack, clean_facts, now) -> None:
-    assert evaluate(default_pack, clean_facts, now).hash == evaluate(default_pack, clean_facts, now + timedelta(days=30)).hash
+    assert (
+        evaluate(default_pack, clean_facts, now).hash
+        == evaluate(default_pack, clean_facts, now + timedelta(days=30)).hash
+    )
     expired = evaluate(default_pack, clean_facts, now + timedelta(days=2000))
     assert expired.result("provenance.max_age").status == "fail"
     assert expired.hash != evaluate(default_pack, clean_facts, now).hash
 
 
 def test_a_revoked_consent_changes_the_hash(default_pack, clean_facts, facts_with, now) -> None:
-    revoked = facts_with(consent=[{"purpose": "model_training", "records_with_grant": 999, "records_without_grant": ["rec-1"]}])
+    revoked = facts_with(
+        consent=[{"purpose": "model_training", "records_with_grant": 999, "records_without_grant": ["rec-1"]}]
+    )
     assert evaluate(default_pack, revoked, now).hash != evaluate(default_pack, clean_facts, now).hash
 
 

@@ -6,8 +6,8 @@ import copy
 import json
 
 import pytest
-
 from policy_examples import CLEAN_FACTS
+
 from govern.errors import BadInput
 from govern.policy import SnapshotFacts
 from govern.policy.facts import facts_problems

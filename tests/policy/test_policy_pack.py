@@ -44,7 +44,9 @@ def test_a_schema_error_names_the_file_line_and_key() -> None:
 
 
 def test_every_violation_is_reported_not_just_the_first() -> None:
-    text = GOOD.replace("on_missing: exclude", "on_missing: drop").replace("max_epsilon_per_run: 8", "max_epsilon_per_run: -1")
+    text = GOOD.replace("on_missing: exclude", "on_missing: drop").replace(
+        "max_epsilon_per_run: 8", "max_epsilon_per_run: -1"
+    )
     _, violations = validate_pack_text(text, "small.yaml")
     assert [(v.line, v.key) for v in violations] == [
         (8, "rules.consent.on_missing"),

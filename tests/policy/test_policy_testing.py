@@ -45,7 +45,9 @@ def test_an_unknown_pack_is_not_found() -> None:
 
 def test_a_wrong_expectation_fails_with_a_diff_naming_rule_expected_and_actual(policies_copy: Path) -> None:
     suite = policies_copy / "tests" / "default" / "cases.yaml"
-    suite.write_text(suite.read_text().replace("rules: {provenance.license: fail}", "rules: {provenance.license: pass}"))
+    suite.write_text(
+        suite.read_text().replace("rules: {provenance.license: fail}", "rules: {provenance.license: pass}")
+    )
     run = run_pack_tests(policies_copy, pack="default")
     failed = [case for case in run.cases if not case.passed]
     assert [case.name for case in failed] == ["a non-commercial licence is denied"]
@@ -57,7 +59,9 @@ def test_a_wrong_expectation_fails_with_a_diff_naming_rule_expected_and_actual(p
 
 def test_a_rule_the_pack_does_not_have_is_a_diff(policies_copy: Path) -> None:
     suite = policies_copy / "tests" / "default" / "cases.yaml"
-    suite.write_text(suite.read_text().replace("rules: {provenance.license: fail}", "rules: {provenance.licence: fail}"))
+    suite.write_text(
+        suite.read_text().replace("rules: {provenance.license: fail}", "rules: {provenance.licence: fail}")
+    )
     run = run_pack_tests(policies_copy, pack="default")
     (failed,) = [case for case in run.cases if not case.passed]
     assert "provenance.licence: expected fail, but the pack does not configure this rule" in failed.diffs[0]
@@ -65,17 +69,24 @@ def test_a_rule_the_pack_does_not_have_is_a_diff(policies_copy: Path) -> None:
 
 def test_excluded_record_ids_and_evidence_mismatches_are_diffs(policies_copy: Path) -> None:
     suite = policies_copy / "tests" / "gdpr-example" / "cases.yaml"
-    text = suite.read_text().replace("excluded_record_ids: [msg-2, msg-31, msg-9]", "excluded_record_ids: [msg-2, msg-9]")
+    text = suite.read_text().replace(
+        "excluded_record_ids: [msg-2, msg-31, msg-9]", "excluded_record_ids: [msg-2, msg-9]"
+    )
     text = text.replace("pii.residuals: {residuals: {LOCATION: 3}}", "pii.residuals: {residuals: {LOCATION: 4}}")
     suite.write_text(text)
     diffs = [d for case in run_pack_tests(policies_copy, pack="gdpr-example").cases for d in case.diffs]
-    assert "excluded_record_ids: expected ['msg-2', 'msg-9'], got ['msg-2', 'msg-31', 'msg-9'] (missing none, unexpected ['msg-31'])" in diffs
+    assert (
+        "excluded_record_ids: expected ['msg-2', 'msg-9'], got ['msg-2', 'msg-31', 'msg-9'] (missing none, unexpected ['msg-31'])"
+        in diffs
+    )
     assert "pii.residuals evidence residuals: expected {'LOCATION': 4}, got {'LOCATION': 3}" in diffs
 
 
 def test_bad_facts_in_a_case_are_an_error_naming_file_line_and_key(policies_copy: Path) -> None:
     suite = policies_copy / "tests" / "default" / "cases.yaml"
-    suite.write_text(suite.read_text().replace("provenance: {legal_basis: legitimate_interests}", "provenance: {legal_basis: 7}"))
+    suite.write_text(
+        suite.read_text().replace("provenance: {legal_basis: legitimate_interests}", "provenance: {legal_basis: 7}")
+    )
     run = run_pack_tests(policies_copy, pack="default")
     (error,) = [case for case in run.cases if case.status == "error"]
     line = next(i for i, text in enumerate(suite.read_text().splitlines(), 1) if "legal_basis: 7" in text)
@@ -108,7 +119,9 @@ def test_an_invalid_pack_is_an_error_not_a_crash(policies_copy: Path) -> None:
 
 def test_the_run_counts_failed_cases_for_the_cli(policies_copy: Path) -> None:
     suite = policies_copy / "tests" / "default" / "cases.yaml"
-    suite.write_text(suite.read_text().replace("rules: {provenance.license: fail}", "rules: {provenance.license: pass}"))
+    suite.write_text(
+        suite.read_text().replace("rules: {provenance.license: fail}", "rules: {provenance.license: pass}")
+    )
     run = run_pack_tests(policies_copy)
     assert not run.ok and run.failed == 1
     assert run.to_dict()["counts"]["fail"] == 1

@@ -55,7 +55,11 @@ def test_the_trainer_cannot_approve(pack_from, facts_with, now) -> None:
     )
     result = evaluate(pack_from(approvals=APPROVALS), facts, now).result("approvals.separation_of_duties")
     assert result.status == "fail"
-    assert result.evidence == {"registered_by": "key-engineer", "trainer": "key-trainer", "conflicted_approvers": ["key-trainer"]}
+    assert result.evidence == {
+        "registered_by": "key-engineer",
+        "trainer": "key-trainer",
+        "conflicted_approvers": ["key-trainer"],
+    }
 
 
 def test_separation_of_duties_can_be_switched_off(pack_from, facts_with, now) -> None:
@@ -69,7 +73,9 @@ def test_an_approval_of_an_earlier_decision_no_longer_counts(pack_from, facts_wi
     pack = pack_from(approvals={"required_role": "officer"})
     current = evaluate(pack, clean_facts, now).hash
     decision = evaluate(
-        pack, facts_with(approvals=[officer("key-a", decision_hash="0" * 64), officer("key-b", decision_hash=current)]), now
+        pack,
+        facts_with(approvals=[officer("key-a", decision_hash="0" * 64), officer("key-b", decision_hash=current)]),
+        now,
     )
     result = decision.result("approvals.min_approvers")
     assert result.status == "pass"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from govern.policy import evaluate
 
-MISSING = [{"purpose": "model_training", "records_with_grant": 997, "records_without_grant": ["rec-9", "rec-1", "rec-5"]}]
+MISSING = [
+    {"purpose": "model_training", "records_with_grant": 997, "records_without_grant": ["rec-9", "rec-1", "rec-5"]}
+]
 
 
 def test_full_coverage_passes_with_counts_as_evidence(pack_from, clean_facts, now) -> None:

@@ -14,7 +14,13 @@ DP = {
 
 
 def plan(**changes):
-    base = {"trainer_key_id": "key-trainer", "dp_enabled": True, "epsilon": 4.0, "delta": 1e-6, "dataset_epsilon_spent": 0.0}
+    base = {
+        "trainer_key_id": "key-trainer",
+        "dp_enabled": True,
+        "epsilon": 4.0,
+        "delta": 1e-6,
+        "dataset_epsilon_spent": 0.0,
+    }
     return {**base, **changes}
 
 
@@ -40,7 +46,9 @@ def test_epsilon_above_the_per_run_maximum_fails(pack_from, facts_with, now) -> 
 
 
 def test_epsilon_equal_to_the_maximum_passes(pack_from, facts_with, now) -> None:
-    assert evaluate(pack_from(dp=DP), facts_with(training=plan(epsilon=8)), now).result("dp.max_epsilon").status == "pass"
+    assert (
+        evaluate(pack_from(dp=DP), facts_with(training=plan(epsilon=8)), now).result("dp.max_epsilon").status == "pass"
+    )
 
 
 def test_the_lifetime_budget_counts_what_the_dataset_already_spent(pack_from, facts_with, now) -> None:
@@ -82,4 +90,7 @@ def test_training_without_dp_passes_when_dp_is_optional(pack_from, facts_with, n
 
 
 def test_dp_without_a_target_epsilon_fails(pack_from, facts_with, now) -> None:
-    assert evaluate(pack_from(dp=DP), facts_with(training=plan(epsilon=None)), now).result("dp.max_epsilon").status == "fail"
+    assert (
+        evaluate(pack_from(dp=DP), facts_with(training=plan(epsilon=None)), now).result("dp.max_epsilon").status
+        == "fail"
+    )

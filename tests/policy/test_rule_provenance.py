@@ -75,7 +75,9 @@ def test_a_legal_basis_outside_the_list_fails(pack_from, facts_with, now) -> Non
     assert result.evidence == {"legal_basis": "legitimate_interests", "allowed": ["consent"]}
 
 
-@pytest.mark.parametrize(("place", "status"), [("EU-DE", "pass"), ("US", "pass"), ("USA", "fail"), ("GB", "fail"), (None, "fail")])
+@pytest.mark.parametrize(
+    ("place", "status"), [("EU-DE", "pass"), ("US", "pass"), ("USA", "fail"), ("GB", "fail"), (None, "fail")]
+)
 def test_a_jurisdiction_matches_its_region_or_a_subdivision(pack_from, facts_with, now, place, status) -> None:
     result = evaluate(pack_from(provenance=PROVENANCE), facts_with(provenance={"jurisdiction": place}), now)
     assert result.result("provenance.jurisdiction").status == status
@@ -94,7 +96,9 @@ def test_data_past_its_maximum_age_fails_with_the_expiry_date(pack_from, facts_w
 
 def test_unknown_collection_date_fails_the_age_rule(pack_from, facts_with, now) -> None:
     facts = facts_with(provenance={"collected_at": None})
-    assert evaluate(pack_from(provenance={"max_age_days": 30}), facts, now).result("provenance.max_age").status == "fail"
+    assert (
+        evaluate(pack_from(provenance={"max_age_days": 30}), facts, now).result("provenance.max_age").status == "fail"
+    )
 
 
 def test_unconfigured_checks_are_not_reported(pack_from, clean_facts, now) -> None:

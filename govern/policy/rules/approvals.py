@@ -39,7 +39,11 @@ class ApprovalRules(RuleFamily):
 
         lacking = sorted({a.approver_key_id for a in current if role not in a.roles})
         if not current:
-            results.append(self.result("role", "pending", f"no approval yet; an approver needs the role {role!r}", required_role=role))
+            results.append(
+                self.result(
+                    "role", "pending", f"no approval yet; an approver needs the role {role!r}", required_role=role
+                )
+            )
         elif lacking:
             results.append(
                 self.result(
@@ -100,7 +104,9 @@ class ApprovalRules(RuleFamily):
             "required_role": role,
         }
         if len(valid) >= needed:
-            results.append(self.result("min_approvers", "pass", f"{len(valid)} of {needed} distinct approvals", **evidence2))
+            results.append(
+                self.result("min_approvers", "pass", f"{len(valid)} of {needed} distinct approvals", **evidence2)
+            )
         else:
             message = (
                 f"{len(valid)} of {needed} distinct approvals by keys holding {role!r}; "
@@ -112,7 +118,9 @@ class ApprovalRules(RuleFamily):
         return results
 
     @staticmethod
-    def _current(approvals: tuple[ApprovalFacts, ...], decision_hash: str | None) -> tuple[list[ApprovalFacts], list[str]]:
+    def _current(
+        approvals: tuple[ApprovalFacts, ...], decision_hash: str | None
+    ) -> tuple[list[ApprovalFacts], list[str]]:
         current = [a for a in approvals if a.decision_hash is None or a.decision_hash == decision_hash]
         stale = sorted({a.approver_key_id for a in approvals if a not in current})
         return current, stale

@@ -7,9 +7,10 @@ snapshot's facts. `@register` puts it in `RULE_FAMILIES`, keyed by its pack sect
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 if TYPE_CHECKING:
     from govern.policy.facts import SnapshotFacts
@@ -51,7 +52,7 @@ class RuleResult:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RuleResult":
+    def from_dict(cls, data: Mapping[str, Any]) -> RuleResult:
         return cls(
             rule=data["rule"],
             status=data["status"],
@@ -85,11 +86,11 @@ class RuleFamily:
         """Semantic problems the schema cannot see, as (path inside the section, message); all of them."""
         return []
 
-    def evaluate(self, facts: "SnapshotFacts", ctx: EvaluationContext) -> list[RuleResult]:
+    def evaluate(self, facts: SnapshotFacts, ctx: EvaluationContext) -> list[RuleResult]:
         """Run every configured check of this family on the facts."""
         raise NotImplementedError
 
-    def excluded_record_ids(self, facts: "SnapshotFacts") -> list[str]:
+    def excluded_record_ids(self, facts: SnapshotFacts) -> list[str]:
         """Record ids this family asks the caller to leave out of a derived snapshot (usually none)."""
         return []
 

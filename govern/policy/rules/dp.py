@@ -97,10 +97,15 @@ class DifferentialPrivacyRules(RuleFamily):
         epsilon = facts.training.epsilon
         evidence: dict[str, Any] = {"epsilon": epsilon, "max_epsilon_per_run": limit}
         if epsilon is None:
-            return self.result("max_epsilon", "fail", "the run plans DP without a target ε; set dp.epsilon in the recipe", **evidence)
+            return self.result(
+                "max_epsilon", "fail", "the run plans DP without a target ε; set dp.epsilon in the recipe", **evidence
+            )
         if epsilon > limit:
             return self.result(
-                "max_epsilon", "fail", f"planned ε {epsilon} is above this pack's {limit} per run; lower dp.epsilon", **evidence
+                "max_epsilon",
+                "fail",
+                f"planned ε {epsilon} is above this pack's {limit} per run; lower dp.epsilon",
+                **evidence,
             )
         return self.result("max_epsilon", "pass", f"planned ε {epsilon} is within {limit}", **evidence)
 
@@ -121,7 +126,9 @@ class DifferentialPrivacyRules(RuleFamily):
         if inverse and delta >= evidence["inverse_records"]:
             problems.append(f"not below 1/records = {evidence['inverse_records']:.3g}")
         if problems:
-            return self.result("delta", "fail", f"planned δ {delta} is {' and '.join(problems)}; lower dp.delta", **evidence)
+            return self.result(
+                "delta", "fail", f"planned δ {delta} is {' and '.join(problems)}; lower dp.delta", **evidence
+            )
         return self.result("delta", "pass", f"planned δ {delta} is within the bound", **evidence)
 
     def _lifetime_budget(self, facts: SnapshotFacts) -> RuleResult:
@@ -144,4 +151,6 @@ class DifferentialPrivacyRules(RuleFamily):
                 f"would exceed it (at most {max(budget - spent, 0.0):.3g} remains); lower dp.epsilon",
                 **evidence,
             )
-        return self.result("lifetime_budget", "pass", f"ε {spent} + {planned} stays within the lifetime {budget}", **evidence)
+        return self.result(
+            "lifetime_budget", "pass", f"ε {spent} + {planned} stays within the lifetime {budget}", **evidence
+        )

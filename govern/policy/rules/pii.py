@@ -71,7 +71,10 @@ class PiiRules(RuleFamily):
             problems.append((("ignore_entity_types",), f"{entity} is both required and ignored; keep it in one list"))
         for entity in sorted(ignored & set(self.config.get("allowed_residuals", {}))):
             problems.append(
-                (("allowed_residuals", entity), f"{entity} is ignored, so an allowed residual for it has no effect; remove one")
+                (
+                    ("allowed_residuals", entity),
+                    f"{entity} is ignored, so an allowed residual for it has no effect; remove one",
+                )
             )
         return problems
 
@@ -86,8 +89,10 @@ class PiiRules(RuleFamily):
                 self.result("raw_snapshot", "fail", "cannot be checked without a PII scan; " + message, scanned=False),
                 self.result("residuals", "fail", "cannot be checked without a PII scan; " + message, scanned=False),
             ]
-        return [self._scan(scan.config_hash, scan.score_threshold, scan.entity_types, threshold, required),
-                *self._findings(facts)]
+        return [
+            self._scan(scan.config_hash, scan.score_threshold, scan.entity_types, threshold, required),
+            *self._findings(facts),
+        ]
 
     def _scan(
         self, config_hash: str, scanned_at: float, scanned: tuple[str, ...], threshold: float, required: list[str]
@@ -146,7 +151,9 @@ class PiiRules(RuleFamily):
                     findings_by_field=per_field,
                 )
             else:
-                raw = self.result("raw_snapshot", "pass", "the scan found no PII in this raw snapshot", anonymized=False, findings={})
+                raw = self.result(
+                    "raw_snapshot", "pass", "the scan found no PII in this raw snapshot", anonymized=False, findings={}
+                )
             residuals = self.result(
                 "residuals", "not_applicable", "residual limits apply to anonymized snapshots", anonymized=False
             )

@@ -102,7 +102,9 @@ class ProvenanceRules(RuleFamily):
                     )
                 )
             else:
-                results.append(self.result("required_fields", "pass", "every required field is declared", required=required))
+                results.append(
+                    self.result("required_fields", "pass", "every required field is declared", required=required)
+                )
         if "licenses" in self.config:
             results.append(self._license(facts))
         if "legal_bases" in self.config:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from govern.policy.facts import SnapshotFacts
 from govern.policy.rules.base import EvaluationContext, RuleFamily, RuleResult, register
 
@@ -36,11 +38,13 @@ class SyntheticRules(RuleFamily):
         results: list[RuleResult] = []
         if self.config.get("require_generator", True) or "allowed_generators" in self.config:
             allowed = self.config.get("allowed_generators")
-            evidence = {"synthetic_records": synthetic, "generator": p.synthetic_generator}
+            evidence: dict[str, Any] = {"synthetic_records": synthetic, "generator": p.synthetic_generator}
             if allowed is not None:
                 evidence["allowed_generators"] = list(allowed)
             if synthetic == 0:
-                results.append(self.result("generator", "not_applicable", "the snapshot has no synthetic records", **evidence))
+                results.append(
+                    self.result("generator", "not_applicable", "the snapshot has no synthetic records", **evidence)
+                )
             elif not p.synthetic_generator:
                 results.append(
                     self.result(
@@ -62,7 +66,9 @@ class SyntheticRules(RuleFamily):
                     )
                 )
             else:
-                results.append(self.result("generator", "pass", f"generator {p.synthetic_generator!r} is declared", **evidence))
+                results.append(
+                    self.result("generator", "pass", f"generator {p.synthetic_generator!r} is declared", **evidence)
+                )
         if "max_share" in self.config:
             limit = float(self.config["max_share"])
             share = synthetic / facts.record_count if facts.record_count else 0.0
