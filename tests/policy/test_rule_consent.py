@@ -31,7 +31,7 @@ def test_exclude_mode_lists_the_record_ids_to_leave_out(pack_from, facts_with, n
     assert decision.excluded_record_ids == ("rec-1", "rec-5", "rec-9")
     # the snapshot that still holds them does not pass; the derived one without them does
     assert decision.result("consent.coverage").status == "fail"
-    assert "excluded_record_ids" in decision.result("consent.coverage").message
+    assert "govern consent filter snap-anon-1" in decision.result("consent.coverage").message
 
 
 def test_the_derived_snapshot_without_the_excluded_records_passes(pack_from, facts_with, now) -> None:

@@ -32,7 +32,7 @@ def test_missing_fields_fail_and_are_listed(pack_from, facts_with, now) -> None:
     result = evaluate(pack_from(provenance=PROVENANCE), facts, now).result("provenance.required_fields")
     assert result.status == "fail"
     assert result.evidence["missing"] == ["source", "collected_at"]
-    assert "amend" in result.message
+    assert "declare them" in result.message
 
 
 @pytest.mark.parametrize(

@@ -77,13 +77,13 @@ class ConsentRules(RuleFamily):
         evidence["record_ids"] = sample(missing)
         if on_missing == "exclude":
             message = (
-                f"{len(missing)} records have no active {purpose!r} grant; this pack excludes them: "
-                "derive a snapshot without the records in the decision's excluded_record_ids and check that one"
+                f"{len(missing)} records have no active {purpose!r} grant; this pack excludes them: derive a "
+                f"snapshot without them (govern consent filter {facts.snapshot_id}) and check that one"
             )
         else:
             message = (
-                f"{len(missing)} records have no active {purpose!r} grant; collect consent for their "
-                "subjects, or derive a snapshot without them"
+                f"{len(missing)} records have no active {purpose!r} grant; collect consent for their subjects, "
+                f"or derive a snapshot without them (govern consent filter {facts.snapshot_id})"
             )
         return [self.result("coverage", "fail", message, **evidence)]
 

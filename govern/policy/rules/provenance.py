@@ -96,7 +96,7 @@ class ProvenanceRules(RuleFamily):
                         "required_fields",
                         "fail",
                         f"dataset {facts.dataset_id} does not declare {', '.join(missing)}; "
-                        "amend its provenance (govern dataset amend) and check again",
+                        "declare them in the dataset's provenance and check again",
                         missing=missing,
                         required=required,
                     )
