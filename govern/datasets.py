@@ -24,7 +24,7 @@ from govern.snapshots import RecordSchema, discard_staging, publish_staged, stag
 LEGAL_BASES = ("consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interest")
 _SPDX = re.compile(r"^[A-Za-z0-9.+\-]+( (AND|OR|WITH) [A-Za-z0-9.+\-]+)*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,199}$")
-REGISTERING_ROLES = ("engineer", "admin")
+REGISTERING_ROLES = ("engineer", "officer", "admin")
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,11 @@ def list_snapshots(session: Session, dataset: Dataset | None = None) -> list[Sna
 
 def _ingest(
     workspace: Any, actor: PrivateIdentity, path: Path, fmt: str | None, schema: RecordSchema,
-    make_dataset: Any, show_progress: bool | None,
+    dataset_id: str, make_dataset: Any, show_progress: bool | None,
 ) -> AddResult:
     path = Path(path)
     with progress(f"reading {path.name}", enabled=show_progress) as advance:
-        staged = stage_records(workspace, read_records(path, fmt), schema, path, advance)
+        staged = stage_records(workspace, dataset_id, read_records(path, fmt), schema, path, advance)
     store = store_of(workspace)
     published = False
     try:
@@ -131,12 +131,13 @@ def add_dataset(
     if problems:
         raise BadInput("the dataset declaration is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
     schema = RecordSchema(spec.subject_field, spec.text_fields, spec.id_field, workspace.config.max_record_bytes)
+    dataset_id = f"ds-{uuid.uuid4().hex[:16]}"
 
     def make_dataset(session: Session) -> Dataset:
         if session.exec(select(Dataset).where(Dataset.name == spec.name)).first() is not None:
             raise BadInput(f"dataset {spec.name!r} already exists; add a version with `govern dataset add-version {spec.name} FILE`")
         row = Dataset(
-            id=f"ds-{uuid.uuid4().hex[:16]}", name=spec.name, source=spec.source, license=spec.license,
+            id=dataset_id, name=spec.name, source=spec.source, license=spec.license,
             legal_basis=spec.legal_basis, jurisdiction=spec.jurisdiction, collected_at=spec.collected_at,
             synthetic_generator=spec.synthetic_generator, subject_field=spec.subject_field,
             text_fields=canonical_json(list(spec.text_fields)), id_field=spec.id_field,
@@ -148,7 +149,7 @@ def add_dataset(
         session.flush()
         return row
 
-    return _ingest(workspace, actor, path, fmt, schema, make_dataset, show_progress)
+    return _ingest(workspace, actor, path, fmt, schema, dataset_id, make_dataset, show_progress)
 
 
 def add_version(
@@ -159,4 +160,4 @@ def add_version(
     with workspace.catalog.reading() as session:
         dataset = get_dataset(session, dataset_ref)
     schema = RecordSchema.of(dataset, workspace.config.max_record_bytes)
-    return _ingest(workspace, actor, path, fmt, schema, lambda session: get_dataset(session, dataset.id), show_progress)
+    return _ingest(workspace, actor, path, fmt, schema, dataset.id, lambda session: get_dataset(session, dataset.id), show_progress)

@@ -57,7 +57,7 @@ def derive_snapshot(
     with progress(f"{transform} {parent.id[:12]}", total=parent.record_count, enabled=show_progress) as advance:
         records = apply(iter_snapshot_records(workspace, parent.id))
         try:
-            staged = stage_records(workspace, records, schema, source, advance)
+            staged = stage_records(workspace, dataset.id, records, schema, source, advance)
         except BadInput as error:
             if "holds no records" in str(error):
                 raise BadInput(f"{transform} of snapshot {parent.id[:12]} leaves no records; nothing to derive") from None

@@ -1,7 +1,8 @@
 """Immutable, content-addressed snapshots and their per-record subject index.
 
-A snapshot's id is the SHA-256 over its ordered record hashes, each record hash being the
-SHA-256 of the record's canonical JSON. Creating one is staged, then published:
+A snapshot's id is the SHA-256 over its dataset's id and its ordered record hashes, each record
+hash being the SHA-256 of the record's canonical JSON (the dataset id keeps the same records
+registered under two datasets, with two provenances, apart). Creating one is staged, then published:
 records are validated and written to a staging folder while hashing (memory stays flat), the
 folder is moved into the object store, and one database transaction adds the snapshot row, its
 record index and the ledger entry. Any failure removes what was staged or published.
@@ -114,8 +115,14 @@ def _validate(schema: RecordSchema, source: object, line: int, record: Record, s
     return key, subject, data
 
 
+def snapshot_digest_start(dataset_id: str) -> Any:
+    """The running hash a snapshot id is computed with, before any record hash is added."""
+    return hashlib.sha256(SNAPSHOT_DOMAIN + dataset_id.encode("utf-8") + b"\n")
+
+
 def stage_records(
     workspace: Any,
+    dataset_id: str,
     records: Iterable[tuple[int, Record]],
     schema: RecordSchema,
     source: object,
@@ -125,7 +132,7 @@ def stage_records(
     staging = workspace.tmp_dir / f"stage-{uuid.uuid4().hex}"
     (staging / CONTENT_DIR).mkdir(parents=True)
     try:
-        snapshot_digest = hashlib.sha256(SNAPSHOT_DOMAIN)
+        snapshot_digest = snapshot_digest_start(dataset_id)
         index_digest = hashlib.sha256()
         seen_keys: set[bytes] = set()
         count = size = 0
@@ -200,8 +207,6 @@ def publish_staged(
     """
     existing = session.get(Snapshot, staged.snapshot_id)
     if existing is not None:
-        if existing.dataset_id != dataset.id:
-            raise BadInput(f"this content is already snapshot {existing.id[:12]} of another dataset ({existing.dataset_id})")
         return existing, False
     row = Snapshot(
         id=staged.snapshot_id, dataset_id=dataset.id, parent_id=parent_id, transform=transform,
@@ -256,7 +261,7 @@ def snapshot_problems(workspace: Any, session: Session, snapshot: Snapshot) -> l
         return [f"{name}: its stored folder {store.path(snapshot.id)} is missing"]
     problems: list[str] = []
     erased = set(session.exec(select(Erasure.position).where(Erasure.snapshot_id == snapshot.id)).all())
-    snapshot_digest = hashlib.sha256(SNAPSHOT_DOMAIN)
+    snapshot_digest = snapshot_digest_start(snapshot.dataset_id)
     index_digest = hashlib.sha256()
     indexed = iter(session.exec(
         select(SnapshotRecord)

@@ -1,0 +1,228 @@
+"""Consent, decisions and approvals over a real catalog: an approval cannot be forged or outlive
+its grounds (revoked consent, a changed pack), roles and separation of duties hold."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from govern.approvals import approve, is_approved_for_training, reject
+from govern.audit import verify_workspace
+from govern.consent import history, import_consent, is_active, revoke
+from govern.datasets import DatasetSpec, add_dataset
+from govern.decisions import check_snapshot
+from govern.erasure import erase_subject, impact
+from govern.errors import BadInput, Refused
+from govern.snapshots import iter_snapshot_records
+from tests.conftest import SAMPLE_RECORDS, _new_key, write_jsonl
+
+TEST_PACK = """\
+name: test
+version: "1.0.0"
+description: consent, provenance and approvals only, for tests
+disclaimer: test pack, not legal advice
+rules:
+  provenance:
+    required_fields: [source, license, legal_basis]
+    licenses: {allow: [CC-BY-4.0]}
+  consent:
+    purpose: model_training
+    on_missing: fail
+  approvals:
+    required_role: officer
+    min_distinct_approvers: 1
+    separation_of_duties: true
+"""
+
+
+@pytest.fixture
+def governed(fresh_workspace, engineer, officer, dataset_spec, tmp_path):  # type: ignore[no-untyped-def]
+    """A snapshot whose subjects all granted model_training, under the test pack."""
+    (fresh_workspace.root / "policies" / "test.yaml").write_text(TEST_PACK)
+    toml = fresh_workspace.root / "govern.toml"
+    toml.write_text(toml.read_text().replace('pack = "default"', 'pack = "test"'))
+    from govern.workspace import Workspace
+
+    workspace = Workspace(fresh_workspace.root)
+    consents = tmp_path / "consents.csv"
+    consents.write_text("subject_id,purpose,status,time,evidence_ref\n"
+                        "cust-1,model_training,granted,2024-01-01T00:00:00Z,form-1\n"
+                        "cust-2,model_training,granted,2024-01-02T00:00:00Z,form-2\n")
+    import_consent(workspace, officer, consents)
+    snapshot = add_dataset(workspace, engineer, dataset_spec, write_jsonl(tmp_path / "d.jsonl", SAMPLE_RECORDS)).snapshot
+    return workspace, snapshot
+
+
+def _status(workspace, snapshot):  # type: ignore[no-untyped-def]
+    with workspace.catalog.reading() as session:
+        return is_approved_for_training(workspace, session, snapshot)
+
+
+def test_officer_approval_covers_training_until_consent_is_revoked(governed, officer) -> None:  # type: ignore[no-untyped-def]
+    workspace, snapshot = governed
+    decision, _ = check_snapshot(workspace, officer, snapshot.id)
+    assert not decision.failed
+    assert not _status(workspace, snapshot).ok
+    approve(workspace, officer, snapshot.id, note="looks fine")
+    assert _status(workspace, snapshot).ok, _status(workspace, snapshot).reasons
+    revoke(workspace, officer, "cust-2", "model_training")
+    status = _status(workspace, snapshot)
+    assert not status.ok
+    assert any("consent.coverage" in reason and "1 records" in reason for reason in status.reasons)
+    assert verify_workspace(workspace).ok
+
+
+def test_engineer_cannot_approve_and_registrar_cannot_approve_own_data(governed, engineer, fresh_workspace, dataset_spec, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    workspace, snapshot = governed
+    with pytest.raises(Refused, match="role 'engineer'; this needs officer"):
+        approve(workspace, engineer, snapshot.id)
+    registrar = _new_key(workspace, "officer", "rita")
+    other = DatasetSpec(**{**dataset_spec.__dict__, "name": "other"})
+    own = add_dataset(workspace, registrar, other, write_jsonl(tmp_path / "o.jsonl", SAMPLE_RECORDS[:1])).snapshot
+    with pytest.raises(Refused, match="separation of duties"):
+        approve(workspace, registrar, own.id)
+
+
+def test_failing_snapshot_cannot_be_approved(governed, officer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    workspace, _ = governed
+    engineer = _new_key(workspace, "engineer", "eve")
+    spec = DatasetSpec(name="nc", source="x", license="CC-BY-NC-4.0", legal_basis="consent",
+                       subject_field="subject", text_fields=("text",), id_field="id")
+    bad = add_dataset(workspace, engineer, spec, write_jsonl(tmp_path / "b.jsonl", SAMPLE_RECORDS)).snapshot
+    with pytest.raises(Refused, match="provenance.license"):
+        approve(workspace, officer, bad.id)
+
+
+def test_rejection_voids_earlier_approvals(governed, officer) -> None:  # type: ignore[no-untyped-def]
+    workspace, snapshot = governed
+    approve(workspace, officer, snapshot.id)
+    reject(workspace, officer, snapshot.id, reason="found account numbers")
+    status = _status(workspace, snapshot)
+    assert not status.ok and any("voided by a later rejection" in r for r in status.reasons)
+
+
+def test_changed_policy_pack_needs_a_new_decision_and_approval(governed, officer) -> None:  # type: ignore[no-untyped-def]
+    workspace, snapshot = governed
+    approve(workspace, officer, snapshot.id)
+    pack = workspace.root / "policies" / "test.yaml"
+    pack.write_text(pack.read_text().replace("min_distinct_approvers: 1", "min_distinct_approvers: 1\n    # tightened"). replace("version: \"1.0.0\"", "version: \"2.0.0\""))
+    status = _status(workspace, snapshot)
+    assert not status.ok
+    assert any("another version of the policy pack" in r for r in status.reasons)
+    approve(workspace, officer, snapshot.id)
+    assert _status(workspace, snapshot).ok
+
+
+def _insert_approval(workspace, **row) -> None:  # type: ignore[no-untyped-def]
+    columns = ", ".join(row)
+    values = ", ".join(f":{k}" for k in row)
+    with workspace.catalog.engine.begin() as connection:
+        connection.execute(text(f"INSERT INTO approvals ({columns}) VALUES ({values})"), row)
+
+
+def test_approval_row_forged_in_the_database_is_rejected_and_reported(governed, officer) -> None:  # type: ignore[no-untyped-def]
+    workspace, snapshot = governed
+    decision, row = check_snapshot(workspace, officer, snapshot.id)
+    from govern.approvals import verified_approvals
+    from govern.decisions import active_pack
+
+    base = dict(snapshot_id=snapshot.id, decision_id=decision.hash, pack_hash=decision.pack_hash, verdict="approved",
+                note=None, approver_key_id=officer.key_id, signed_at="2030-01-01T00:00:00.000000Z", ledger_seq=row.ledger_seq)
+    _insert_approval(workspace, id="f" * 32, signature="ab" * 64, **base)
+    assert not _status(workspace, snapshot).ok
+    with workspace.catalog.reading() as session:
+        _, problems = verified_approvals(session, snapshot.id, active_pack(workspace))
+    assert any("signature does not verify" in p for p in problems)
+    result = verify_workspace(workspace)
+    assert any("approvals row" in p for p in result.problems)
+
+
+def test_approval_with_a_copied_signature_does_not_verify(governed, officer, tmp_path, dataset_spec) -> None:  # type: ignore[no-untyped-def]
+    workspace, snapshot = governed
+    real, _ = approve(workspace, officer, snapshot.id)
+    engineer = _new_key(workspace, "engineer", "eve")
+    other = add_dataset(workspace, engineer, DatasetSpec(**{**dataset_spec.__dict__, "name": "two"}),
+                        write_jsonl(tmp_path / "t.jsonl", SAMPLE_RECORDS[:2])).snapshot
+    decision, _ = check_snapshot(workspace, officer, other.id)
+    copied = {**real.model_dump(), "id": "c" * 32, "snapshot_id": other.id, "decision_id": decision.hash}
+    _insert_approval(workspace, **copied)
+    status = _status(workspace, other)
+    assert not status.ok and any("signature does not verify" in r for r in status.reasons)
+
+
+def test_consent_state_at_any_time_is_reconstructed_from_history(governed, officer) -> None:  # type: ignore[no-untyped-def]
+    workspace, _ = governed
+    revoke(workspace, officer, "cust-1")
+    with workspace.catalog.reading() as session:
+        events = history(session, workspace.hash_subject("cust-1"))
+    assert [e.action for e in events] == ["grant", "revoke"]
+    assert is_active(events, "model_training", datetime(2024, 6, 1, tzinfo=timezone.utc))
+    assert not is_active(events, "model_training", datetime.now(timezone.utc) + timedelta(seconds=1))
+    assert not is_active(events, "model_training", datetime(2023, 6, 1, tzinfo=timezone.utc))
+
+
+def test_expired_grant_is_not_active(sqlite_workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    officer = _new_key(sqlite_workspace, "officer", "olga")
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"subject_id": "s", "purpose": "model_training", "status": "granted",
+                                "time": "2024-01-01T00:00:00Z", "expires_at": "2024-02-01T00:00:00Z"}) + "\n")
+    import_consent(sqlite_workspace, officer, path)
+    with sqlite_workspace.catalog.reading() as session:
+        events = history(session, sqlite_workspace.hash_subject("s"))
+    assert is_active(events, "model_training", datetime(2024, 1, 15, tzinfo=timezone.utc))
+    assert not is_active(events, "model_training", datetime(2024, 3, 1, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("content,message", [
+    ("subject_id,purpose,status,time\ns1,model_training,granted,2024-01-01\ns2,Model Training,granted,2024-01-01\n", "line 3: purpose"),
+    ("subject_id,purpose,status,time\ns1,model_training,maybe,2024-01-01\n", "line 2: status must be granted or revoked"),
+    ("subject_id,purpose,status,time\ns1,model_training,granted,yesterday\n", "line 2: time 'yesterday' is not an ISO 8601 time"),
+    ("subject_id,purpose,status\ns1,model_training,granted\n", "line 2: missing time"),
+])
+def test_bad_consent_file_is_rejected_whole_naming_the_line(sqlite_workspace, tmp_path, content, message) -> None:  # type: ignore[no-untyped-def]
+    officer = _new_key(sqlite_workspace, "officer", "olga")
+    path = tmp_path / "c.csv"
+    path.write_text(content)
+    with pytest.raises(BadInput, match=message):
+        import_consent(sqlite_workspace, officer, path)
+    with sqlite_workspace.catalog.reading() as session:
+        assert history(session, sqlite_workspace.hash_subject("s1")) == []
+
+
+def test_engineer_cannot_import_consent(sqlite_workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engineer = _new_key(sqlite_workspace, "engineer", "erin")
+    path = tmp_path / "c.csv"
+    path.write_text("subject_id,purpose,status,time\ns1,model_training,granted,2024-01-01\n")
+    with pytest.raises(Refused):
+        import_consent(sqlite_workspace, engineer, path)
+
+
+def test_erasure_removes_raw_records_and_the_ledger_still_verifies(governed, officer) -> None:  # type: ignore[no-untyped-def]
+    workspace, snapshot = governed
+    with workspace.catalog.reading() as session:
+        before = impact(session, workspace.hash_subject("cust-1"))
+    assert before.snapshots == {snapshot.id: ["r1", "r3"]}
+    erase_subject(workspace, officer, "cust-1")
+    remaining = [record["subject"] for _, record in iter_snapshot_records(workspace, snapshot.id)]
+    assert remaining == ["cust-2"]
+    stored = (workspace.objects_dir / "snapshots" / snapshot.id[:2] / snapshot.id / "records.jsonl").read_text()
+    assert "cust-1" not in stored and "reset my password" not in stored
+    result = verify_workspace(workspace)
+    assert result.ok, result.problems
+    assert result.erased_records == 2
+    with workspace.catalog.reading() as session:
+        payloads = " ".join(row[0] for row in session.execute(text("SELECT payload FROM ledger_entries")))
+    assert "cust-1" not in payloads
+
+
+def test_blanking_a_record_without_erasure_is_reported_as_missing(governed) -> None:  # type: ignore[no-untyped-def]
+    workspace, snapshot = governed
+    path = workspace.objects_dir / "snapshots" / snapshot.id[:2] / snapshot.id / "records.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    path.chmod(0o640)
+    path.write_text("\n" + "".join(lines[1:]))
+    assert "stored record 0 is missing" in verify_workspace(workspace).problems[0]
