@@ -23,6 +23,7 @@ from govern.keys import PrivateIdentity, verify_signature
 GENESIS_HASH = "0" * 64
 _PG_LEDGER_LOCK = 0x676F7665726E  # "govern"
 KEY_REGISTERED = "identity.registered"
+_HEAD_KEY = "govern.ledger.head"
 
 
 def entry_body(entry: LedgerEntry) -> dict[str, Any]:
@@ -56,9 +57,13 @@ def append(
     payload: dict[str, Any],
 ) -> LedgerEntry:
     """Append one signed entry in the session's transaction and return it."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LEDGER_LOCK})
-    previous = head(session)
+    # The head is read once per transaction: the write lock (BEGIN IMMEDIATE on SQLite, the
+    # advisory lock on PostgreSQL) is held until commit, so nobody else can move it meanwhile.
+    previous = session.info.get(_HEAD_KEY)
+    if previous is None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LEDGER_LOCK})
+        previous = head(session)
     entry = LedgerEntry(
         seq=1 if previous is None else previous.seq + 1,
         recorded_at=utc_now(),
@@ -74,6 +79,7 @@ def append(
     entry.signature = actor.sign(bytes.fromhex(entry.entry_hash))
     session.add(entry)
     session.flush()
+    session.info[_HEAD_KEY] = entry
     return entry
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from govern import ledger
@@ -62,6 +63,7 @@ class StagedSnapshot:
     byte_size: int
     index_hash: str
     staging_dir: Path
+    source: str
 
     @property
     def content_dir(self) -> Path:
@@ -78,7 +80,7 @@ def _scalar_text(value: Any) -> str | None:
     return None
 
 
-def _validate(schema: RecordSchema, source: object, line: int, record: Record, seen_keys: set[bytes], position: int) -> tuple[str, str, bytes]:
+def _validate(schema: RecordSchema, source: object, line: int, record: Record, position: int) -> tuple[str, str, bytes]:
     subject = _scalar_text(record.get(schema.subject_field))
     if schema.subject_field not in record:
         raise record_error(source, line, f"missing subject field {schema.subject_field!r}")
@@ -96,10 +98,8 @@ def _validate(schema: RecordSchema, source: object, line: int, record: Record, s
             raise record_error(source, line, f"id field {schema.id_field!r} is missing or empty")
         if len(key) > MAX_KEY_LENGTH:
             raise record_error(source, line, f"id field {schema.id_field!r} is longer than {MAX_KEY_LENGTH} characters")
-        digest = hashlib.blake2b(key.encode(), digest_size=12).digest()
-        if digest in seen_keys:
-            raise record_error(source, line, f"duplicate id {key!r} in field {schema.id_field!r}")
-        seen_keys.add(digest)
+        if "\t" in key or "\n" in key:
+            raise record_error(source, line, f"id field {schema.id_field!r} must not hold tabs or line breaks")
     else:
         key = str(position)
     try:
@@ -134,19 +134,16 @@ def stage_records(
     try:
         snapshot_digest = snapshot_digest_start(dataset_id)
         index_digest = hashlib.sha256()
-        seen_keys: set[bytes] = set()
         count = size = 0
         with open(staging / CONTENT_DIR / RECORDS_FILE, "wb") as records_out, open(staging / CONTENT_DIR / MANIFEST_FILE, "w") as manifest_out, open(staging / INDEX_FILE, "w", encoding="utf-8") as index_out:
             for line, record in records:
-                key, subject, data = _validate(schema, source, line, record, seen_keys, count)
+                key, subject, data = _validate(schema, source, line, record, count)
                 record_hash = sha256_hex(data)
                 subject_hash = workspace.hash_subject(subject)
                 records_out.write(data + b"\n")
                 manifest_out.write(record_hash + "\n")
                 index_line = f"{count}\t{key}\t{record_hash}\t{subject_hash}\n"
-                if "\t" in key or "\n" in key:
-                    raise record_error(source, line, "the id must not contain tabs or line breaks")
-                index_out.write(index_line)
+                index_out.write(f"{line}\t{index_line}")
                 index_digest.update(index_line.encode("utf-8"))
                 snapshot_digest.update(bytes.fromhex(record_hash))
                 count += 1
@@ -158,7 +155,7 @@ def stage_records(
                 os.fsync(handle.fileno())
         if count == 0:
             raise BadInput(f"{source}: the file holds no records")
-        return StagedSnapshot(snapshot_digest.hexdigest(), count, size, index_digest.hexdigest(), staging)
+        return StagedSnapshot(snapshot_digest.hexdigest(), count, size, index_digest.hexdigest(), staging, str(source))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -168,7 +165,7 @@ def _index_rows(staged: StagedSnapshot) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
     with open(staged.staging_dir / INDEX_FILE, encoding="utf-8") as handle:
         for line in handle:
-            position, key, record_hash, subject_hash = line.rstrip("\n").split("\t")
+            _, position, key, record_hash, subject_hash = line.rstrip("\n").split("\t")
             batch.append({
                 "snapshot_id": staged.snapshot_id, "position": int(position), "record_key": key,
                 "record_hash": record_hash, "subject_hash": subject_hash,
@@ -219,9 +216,25 @@ def publish_staged(
     row.ledger_seq = entry.seq
     session.add(row)
     session.flush()
-    for batch in _index_rows(staged):
-        session.execute(insert(SnapshotRecord), batch)
+    try:
+        for batch in _index_rows(staged):
+            session.execute(insert(SnapshotRecord), batch)
+    except IntegrityError:
+        # Duplicate ids are caught by the (snapshot_id, record_key) unique index, so ingest needs
+        # no in-memory set of ids; only now, on the error path, is the index read to name the line.
+        raise _duplicate_key_error(staged, staged.source) from None
     return row, True
+
+
+def _duplicate_key_error(staged: StagedSnapshot, source: object) -> BadInput:
+    seen: dict[str, str] = {}
+    with open(staged.staging_dir / INDEX_FILE, encoding="utf-8") as handle:
+        for entry in handle:
+            line, _, key, _, _ = entry.split("\t")
+            if key in seen:
+                return record_error(source, int(line), f"duplicate id {key!r} (first at line {seen[key]})")
+            seen[key] = line
+    return BadInput(f"{source}: the record index could not be written (a duplicate key?)")
 
 
 def discard_staging(staged: StagedSnapshot) -> None:

@@ -68,6 +68,8 @@ class Catalog:
         with Session(self.engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
+            # The cached ledger head is only valid while this transaction held the write lock.
+            session.info.clear()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

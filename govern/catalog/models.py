@@ -79,7 +79,10 @@ class SnapshotRecord(SQLModel, table=True):
     """One record of a snapshot: its hash, its key and its subject (as a keyed hash only)."""
 
     __tablename__ = "snapshot_records"
-    __table_args__ = (Index("ix_snapshot_records_subject_hash", "subject_hash"),)
+    __table_args__ = (
+        Index("ix_snapshot_records_subject_hash", "subject_hash"),
+        UniqueConstraint("snapshot_id", "record_key", name="uq_snapshot_records_key"),
+    )
 
     snapshot_id: str = Field(foreign_key="snapshots.id", primary_key=True, max_length=64)
     position: int = Field(primary_key=True)
