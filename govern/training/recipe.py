@@ -393,7 +393,11 @@ def parse_recipe_text(text: str, source: str) -> dict[str, Any]:
 def recipe_from_dict(
     raw: dict[str, Any], *, source: str = "<recipe>", base_dir: Path | str = ".", check_model: bool = True
 ) -> Recipe:
-    """Validate a parsed recipe; raise one BadInput listing every problem, each naming its key."""
+    """Validate a parsed recipe; raise one BadInput listing every problem, each naming its key.
+
+    A key set to None counts as unset (normalised recipes, as stored in run.json, carry them).
+    """
+    raw = _drop_none(raw)
     problems = _schema_problems(raw)
     if problems:
         raise BadInput(_problem_message(source, problems))
@@ -405,6 +409,12 @@ def recipe_from_dict(
     if problems:
         raise BadInput(_problem_message(source, problems))
     return recipe
+
+
+def _drop_none(raw: Any) -> Any:
+    if isinstance(raw, dict):
+        return {k: _drop_none(v) for k, v in raw.items() if v is not None}
+    return raw
 
 
 def _problem_message(source: str, problems: list[str]) -> str:

@@ -1,0 +1,51 @@
+"""A training run in a child process, for the crash and Ctrl-C tests.
+
+usage: python run_child.py RECIPE_JSON RUN_DIR MODE STEP
+  MODE "block": at the charge of STEP, write RUN_DIR/../blocked and sleep (the parent SIGKILLs)
+  MODE "sigint": at the charge of STEP, send this process SIGINT (as Ctrl-C would)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from govern.training import Interrupted, RecordsData, TrainingHooks, recipe_from_dict, train
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES = HERE.parents[1] / "examples" / "support_records.jsonl"
+
+
+class ChildHooks(TrainingHooks):
+    def __init__(self, mode: str, step: int, marker: Path) -> None:
+        self.mode, self.step, self.marker = mode, step, marker
+
+    def on_step_charged(self, step: int, noise_multiplier: float, sample_rate: float) -> None:
+        if step != self.step:
+            return
+        if self.mode == "block":
+            self.marker.write_text(str(step))
+            time.sleep(120)
+        else:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def main() -> int:
+    raw, base_dir = json.loads(sys.argv[1]), sys.argv[2]
+    run_dir, mode, step = Path(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+    recipe = recipe_from_dict(raw, base_dir=base_dir)
+    data = RecordsData.from_jsonl(EXAMPLES, "snap-support-1")
+    try:
+        train(recipe, data, run_dir=run_dir, hooks=ChildHooks(mode, step, run_dir.parent / "blocked"))
+    except Interrupted as error:
+        print(error, file=sys.stderr)
+        return error.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
