@@ -15,7 +15,7 @@ from govern.catalog import append_only
 PROTECTED = {
     'consent_events': (('id',),),
     'approvals': (('id',),),
-    'privacy_charges': (('run_id', 'step'),),
+    'privacy_charges': (('run_id', 'charge'),),
     'run_events': (('id',),),
     'erasures': (('snapshot_id', 'position'),),
 }
@@ -73,12 +73,14 @@ def upgrade() -> None:
 
     op.create_table('privacy_charges',
     sa.Column('run_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('charge', sa.Integer(), nullable=False),
     sa.Column('step', sa.Integer(), nullable=False),
+    sa.Column('attempt', sa.Integer(), nullable=False),
     sa.Column('noise_multiplier', sa.Float(), nullable=False),
     sa.Column('sample_rate', sa.Float(), nullable=False),
     sa.Column('recorded_at', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['training_runs.id'], ),
-    sa.PrimaryKeyConstraint('run_id', 'step')
+    sa.PrimaryKeyConstraint('run_id', 'charge')
     )
     op.create_table('run_events',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),

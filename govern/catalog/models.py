@@ -271,12 +271,17 @@ class RunEvent(SQLModel, table=True):
 
 
 class PrivacyCharge(SQLModel, table=True):
-    """The privacy cost of one training step, recorded before the step runs (crash or not)."""
+    """The privacy cost of one training step, recorded before the step runs (crash or not).
+
+    `charge` counts every step that ran, so a step re-run after a crash is charged again.
+    """
 
     __tablename__ = "privacy_charges"
 
     run_id: str = Field(foreign_key="training_runs.id", primary_key=True, max_length=40)
-    step: int = Field(primary_key=True)
+    charge: int = Field(primary_key=True)
+    step: int
+    attempt: int
     noise_multiplier: float
     sample_rate: float
     recorded_at: str = Field(max_length=40)
@@ -287,7 +292,7 @@ APPEND_ONLY_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "ledger_entries": (("seq",), ("entry_hash",)),
     "consent_events": (("id",),),
     "approvals": (("id",),),
-    "privacy_charges": (("run_id", "step"),),
+    "privacy_charges": (("run_id", "charge"),),
     "run_events": (("id",),),
     "erasures": (("snapshot_id", "position"),),
 }

@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "approve": "govern.cli.approvals:approve_command",
     "reject": "govern.cli.approvals:reject_command",
     "approvals": "govern.cli.approvals:approvals_group",
+    "train": "govern.cli.train:train_command",
+    "runs": "govern.cli.train:runs_group",
 }
 
 

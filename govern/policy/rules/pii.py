@@ -83,7 +83,7 @@ class PiiRules(RuleFamily):
         required = list(self.config.get("required_entity_types", []))
         scan = facts.pii_scan
         if scan is None:
-            message = f"snapshot {facts.snapshot_id} has no PII scan; run govern pii scan {facts.snapshot_id}"
+            message = f"snapshot {facts.snapshot_id} has no PII scan; run govern scan {facts.snapshot_id}"
             return [
                 self.result("scan", "fail", message, scanned=False, score_threshold=threshold),
                 self.result("raw_snapshot", "fail", "cannot be checked without a PII scan; " + message, scanned=False),
@@ -145,7 +145,7 @@ class PiiRules(RuleFamily):
                     "raw_snapshot",
                     "fail",
                     f"raw snapshot holds {total} PII findings ({_listing(counted)}); anonymize it "
-                    f"(govern pii anonymize {facts.snapshot_id}) and check the derived snapshot",
+                    f"(govern anonymize {facts.snapshot_id}) and check the derived snapshot",
                     anonymized=False,
                     findings=counted,
                     findings_by_field=per_field,

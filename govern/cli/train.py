@@ -1,0 +1,89 @@
+"""`govern train` and `govern runs`: gated DP-LoRA runs and their records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from govern.cli._common import Invocation, common_options
+
+
+def _result_text(result: dict) -> str:  # type: ignore[type-arg]
+    guarantee = (f"(ε = {result['epsilon']:.3f}, δ = {result['delta']:.2e}, {result['accountant']} accountant)"
+                 if result.get("private") else "(NOT differentially private)")
+    return (f"Run {result['run_id']} completed: {result['steps']} steps, final loss {result['final_loss']:.4f} {guarantee}\n"
+            f"Adapter: {result['adapter_dir']}")
+
+
+@click.command("train")
+@click.argument("recipe", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--snapshot", "snapshots", multiple=True, help="Approved snapshot to train on (repeatable).")
+@click.option("--resume", "resume_id", help="Resume this crashed or interrupted run from its last checkpoint.")
+@click.option("--init-adapter", "init_run", help="Continue from this finished run's adapter (multi-stage).")
+@click.option("--device", help="cpu, cuda or cuda:N (default: cuda when available).")
+@common_options(acts_as_key=True)
+def train_command(inv: Invocation, recipe: Path | None, snapshots: tuple[str, ...], resume_id: str | None,
+                  init_run: str | None, device: str | None) -> None:
+    """Train a LoRA adapter with differential privacy on approved snapshots only.
+
+    The recipe (train/*.toml or .yaml) is checked before any data is read; the gate then checks
+    every snapshot's bytes, approvals, consent, roles and privacy budget, and refuses (exit 1)
+    with every failed check listed. Ctrl-C stops at a step boundary with a checkpoint.
+
+    \b
+    Example:
+      govern train train/dp-lora.toml --snapshot 3f9a1c --key eng.key
+      govern train --resume run-0123abcd4567 --key eng.key
+    """
+    from govern.runs import resume_run, start_run
+
+    workspace = inv.workspace()
+    if resume_id:
+        result = resume_run(workspace, inv.actor(), resume_id, progress=inv.progress_enabled(), device=device)
+    else:
+        if recipe is None:
+            raise click.UsageError("give a RECIPE (or --resume RUN_ID)")
+        result = start_run(workspace, inv.actor(), recipe, list(snapshots), init_run, progress=inv.progress_enabled(), device=device)
+    inv.emit(result, lambda: _result_text(result))
+
+
+@click.group("runs")
+def runs_group() -> None:
+    """List training runs and show one."""
+
+
+@runs_group.command("list")
+@common_options()
+def runs_list(inv: Invocation) -> None:
+    """List training runs with status and ε spent.
+
+    \b
+    Example:
+      govern runs list --json
+    """
+    from govern.runs import list_runs, run_status
+
+    with inv.workspace().catalog.reading() as session:
+        rows = [run_status(session, run) for run in list_runs(session)]
+    inv.emit(rows, lambda: "\n".join(
+        f"{r['id']}  {r['status']:<11} {r['recipe']:<24} ε={r['epsilon_spent'] if r['epsilon_spent'] is not None else 'n/a'}"
+        for r in rows) or "No runs.")
+
+
+@runs_group.command("show")
+@click.argument("run_id")
+@common_options()
+def runs_show(inv: Invocation, run_id: str) -> None:
+    """Show a run: data, model and recipe hashes, DP parameters, ε spent, events.
+
+    \b
+    Example:
+      govern runs show run-0123abcd4567
+    """
+    from govern.runs import get_run, run_status
+
+    with inv.workspace().catalog.reading() as session:
+        data = run_status(session, get_run(session, run_id))
+    inv.emit(data, lambda: "\n".join(f"{k}: {v}" for k, v in data.items() if k != "events")
+             + "\nevents:\n" + "\n".join(f"  {e['at']}  {e['kind']:<12} step {e['step']}  ε={e['epsilon']}" for e in data["events"]))

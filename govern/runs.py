@@ -1,0 +1,215 @@
+"""Training runs in the catalog: start a gated DP-LoRA run, resume it, and record every event.
+
+`start_run` is what `govern train` does: load the recipe (errors before any data is read), ask
+the gate, catalogue the run's plan, then hand the gate's data handle to the trainer with hooks
+that record each step's privacy charge (before the step runs), checkpoints, completion and
+failure, each in the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from govern import ledger
+from govern.canonical import canonical_json
+from govern.catalog.models import PrivacyCharge, RunEvent, TrainingRun, ledgered_row
+from govern.clock import utc_now
+from govern.errors import BadInput, NotFound, Refused
+from govern.gate import Admission, Gate
+from govern.keys import PrivateIdentity
+
+JOURNAL_FILE = "charges.jsonl"
+
+
+def load_workspace_recipe(workspace: Any, recipe_path: Path) -> Any:
+    """A recipe, with relative paths resolved against the workspace root."""
+    from govern.training.recipe import load_recipe
+
+    path = Path(recipe_path)
+    if not path.is_file() and (workspace.root / path).is_file():
+        path = workspace.root / path
+    return load_recipe(path, base_dir=workspace.root)
+
+
+class LedgerHooks:
+    """Trainer hooks that write run events, privacy charges and ledger entries."""
+
+    def __init__(self, workspace: Any, actor: PrivateIdentity, run_id: str) -> None:
+        self.workspace = workspace
+        self.actor = actor
+        self.run_id = run_id
+        self.attempt = 1
+
+    def _event(self, session: Session, kind: str, step: int, epsilon: float | None = None,
+               loss: float | None = None, detail: dict[str, Any] | None = None) -> None:
+        detail = detail or {}
+        entry = ledger.append(session, self.actor, f"run.{kind}", [self.run_id], {
+            "run_id": self.run_id, "step": step, "epsilon": epsilon, "loss": loss, **detail,
+        })
+        session.add(RunEvent(id=uuid.uuid4().hex, run_id=self.run_id, kind=kind, step=step, epsilon=epsilon,
+                             loss=loss, detail=canonical_json(detail), recorded_at=utc_now(), ledger_seq=entry.seq))
+
+    def on_start(self, info: dict[str, Any]) -> None:
+        self.attempt = int(info.get("attempts", 1))
+        if self.attempt > 1:
+            with self.workspace.catalog.transaction() as session:
+                self._event(session, "resumed", 0, detail={"attempt": info["attempts"]})
+
+    def on_step_charged(self, step: int, noise_multiplier: float, sample_rate: float) -> None:
+        with self.workspace.catalog.transaction() as session:
+            count = session.exec(select(func.count()).select_from(PrivacyCharge).where(PrivacyCharge.run_id == self.run_id)).one()
+            session.add(PrivacyCharge(run_id=self.run_id, charge=count + 1, step=step, attempt=self.attempt,
+                                      noise_multiplier=noise_multiplier, sample_rate=sample_rate, recorded_at=utc_now()))
+
+    def on_checkpoint(self, state: dict[str, Any], path: Path) -> None:
+        with self.workspace.catalog.transaction() as session:
+            self._event(session, "checkpoint", int(state["step"]), epsilon=state.get("epsilon"),
+                        detail={"charges": charges_count(session, self.run_id), "checkpoint": path.name})
+
+    def on_complete(self, result: dict[str, Any]) -> None:
+        with self.workspace.catalog.transaction() as session:
+            self._event(session, "completed", int(result["steps"]), epsilon=result.get("epsilon"), loss=result.get("final_loss"), detail={
+                "delta": result.get("delta"), "accountant": result.get("accountant"),
+                "noise_multiplier": result.get("noise_multiplier"), "sample_rate": result.get("sample_rate"),
+                "max_grad_norm": result.get("max_grad_norm"), "charged_steps": result.get("charged_steps"),
+                "clipping_mode": result.get("clipping_mode"), "adapter_files": result.get("adapter_files"),
+                "adapter_hash": result.get("adapter_hash"), "private": result.get("private"),
+            })
+
+    def on_failure(self, error: BaseException, state: dict[str, Any]) -> None:
+        kind = "interrupted" if type(error).__name__ == "Interrupted" else "failed"
+        with self.workspace.catalog.transaction() as session:
+            self._event(session, kind, int(state.get("step", 0)), detail={"error": f"{type(error).__name__}: {error}"[:500]})
+
+
+def charges_count(session: Session, run_id: str) -> int:
+    return int(session.exec(select(func.count()).select_from(PrivacyCharge).where(PrivacyCharge.run_id == run_id)).one())
+
+
+def reconcile_charges(workspace: Any, run: TrainingRun) -> int:
+    """Add journal charges the catalog lacks (a crash between the journal's fsync and the commit)."""
+    journal = Path(run.output_dir) / JOURNAL_FILE
+    if not journal.is_file():
+        return 0
+    rows = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    added = 0
+    with workspace.catalog.transaction() as session:
+        have = charges_count(session, run.id)
+        for number, row in enumerate(rows[have:], start=have + 1):
+            session.add(PrivacyCharge(run_id=run.id, charge=number, step=int(row["step"]), attempt=int(row.get("attempt", 0)),
+                                      noise_multiplier=float(row["noise_multiplier"]), sample_rate=float(row["sample_rate"]),
+                                      recorded_at=utc_now()))
+            added += 1
+    return added
+
+
+def _create_run(workspace: Any, actor: PrivateIdentity, recipe: Any, admission: Admission, run_dir: Path,
+                init_run: TrainingRun | None) -> TrainingRun:
+    from govern.training.recipe import hash_model_folder
+
+    plan = admission.plan
+    run = TrainingRun(
+        id=run_dir.name, recipe_name=str(recipe["name"] or Path(recipe.source).stem), recipe_hash=recipe.hash,
+        snapshot_ids=canonical_json(list(admission.data.snapshot_ids)), dataset_ids=canonical_json(admission.dataset_ids),
+        base_model_hash=hash_model_folder(recipe.model_path)["hash"], init_run_id=init_run.id if init_run else None,
+        dp_enabled=plan.private, noise_multiplier=plan.noise_multiplier, sample_rate=plan.sample_rate,
+        max_grad_norm=plan.max_grad_norm, target_epsilon=plan.target_epsilon, delta=plan.delta,
+        accountant=plan.accountant, planned_steps=plan.steps, output_dir=str(run_dir),
+        created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
+    )
+    with workspace.catalog.transaction() as session:
+        entry = ledger.append(session, actor, "run.started", [run.id, *admission.data.snapshot_ids], {
+            "row": ledgered_row(run), "gate_checks": admission.checks, "planned_epsilon": plan.planned_epsilon,
+            "records": admission.data.count(),
+        })
+        run.ledger_seq = entry.seq
+        session.add(run)
+    return run
+
+
+def get_run(session: Session, run_id: str) -> TrainingRun:
+    run = session.get(TrainingRun, run_id)
+    if run is None:
+        raise NotFound(f"no training run {run_id!r}; `govern runs list` shows them")
+    return run
+
+
+def start_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, snapshot_refs: list[str],
+              init_run_id: str | None = None, progress: bool = False, device: str | None = None) -> dict[str, Any]:
+    """Gate, catalogue and run a training job; returns the trainer's result (ε, adapter, hashes)."""
+    from govern.training import train
+
+    recipe = load_workspace_recipe(workspace, recipe_path)
+    init_run = None
+    init_adapter = None
+    if init_run_id:
+        with workspace.catalog.reading() as session:
+            init_run = get_run(session, init_run_id)
+            if not _completed(session, init_run.id):
+                raise Refused(f"run {init_run.id} did not complete; only a finished run's adapter can be continued")
+        init_adapter = Path(init_run.output_dir) / "adapter"
+    admission = Gate(workspace).admit(actor, snapshot_refs, recipe)
+    run_dir = Path(recipe.output_dir) / f"run-{uuid.uuid4().hex[:12]}"
+    run = _create_run(workspace, actor, recipe, admission, run_dir, init_run)
+    return train(recipe, admission.data, run_dir=run_dir, hooks=LedgerHooks(workspace, actor, run.id),
+                 progress=progress, device=device, init_adapter=init_adapter)
+
+
+def resume_run(workspace: Any, actor: PrivateIdentity, run_id: str, progress: bool = False, device: str | None = None) -> dict[str, Any]:
+    """Re-gate a crashed or interrupted run with its own snapshots and continue from its checkpoint."""
+    from govern.training import resume
+    from govern.training.trainer import read_run
+    from govern.training.recipe import recipe_from_dict
+
+    with workspace.catalog.reading() as session:
+        run = get_run(session, run_id)
+        if _completed(session, run.id):
+            raise Refused(f"run {run.id} already completed; nothing to resume")
+    reconcile_charges(workspace, run)
+    info = read_run(run.output_dir)
+    recipe = recipe_from_dict(info["recipe"], source=info["recipe_source"], base_dir=Path(info["base_dir"]), check_model=False)
+    if recipe.hash != run.recipe_hash:
+        raise BadInput(f"run {run.id}: its stored recipe no longer hashes to the catalogued one")
+    admission = Gate(workspace).admit(actor, json.loads(run.snapshot_ids), recipe, resuming_run=run.id)
+    return resume(run.output_dir, admission.data, hooks=LedgerHooks(workspace, actor, run.id), progress=progress, device=device)
+
+
+def _completed(session: Session, run_id: str) -> bool:
+    return session.exec(select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.kind == "completed")).first() is not None
+
+
+def run_status(session: Session, run: TrainingRun) -> dict[str, Any]:
+    """A run's plan and its latest state, for `govern runs list|show`."""
+    events = session.exec(select(RunEvent).where(RunEvent.run_id == run.id).order_by(col(RunEvent.ledger_seq))).all()
+    last = events[-1] if events else None
+    status = "running" if last is None else {"checkpoint": "running", "resumed": "running"}.get(last.kind, last.kind)
+    spent = None
+    if run.dp_enabled and run.delta is not None:
+        from govern.training.accounting import epsilon_of_history
+
+        charges = session.exec(select(PrivacyCharge).where(PrivacyCharge.run_id == run.id)).all()
+        spent = epsilon_of_history([(c.noise_multiplier, c.sample_rate, 1) for c in charges], run.delta, run.accountant or "prv")
+    completed = next((e for e in reversed(events) if e.kind == "completed"), None)
+    return {
+        "id": run.id, "status": status, "recipe": run.recipe_name, "recipe_hash": run.recipe_hash,
+        "snapshots": json.loads(run.snapshot_ids), "datasets": json.loads(run.dataset_ids),
+        "base_model_hash": run.base_model_hash, "init_run": run.init_run_id, "dp": run.dp_enabled,
+        "noise_multiplier": run.noise_multiplier, "sample_rate": run.sample_rate, "max_grad_norm": run.max_grad_norm,
+        "delta": run.delta, "target_epsilon": run.target_epsilon, "accountant": run.accountant,
+        "planned_steps": run.planned_steps, "charged_steps": charges_count(session, run.id), "epsilon_spent": spent,
+        "final_loss": completed.loss if completed else None,
+        "adapter": json.loads(completed.detail).get("adapter_files") if completed else None,
+        "output_dir": run.output_dir, "created_at": run.created_at, "created_by": run.created_by,
+        "events": [{"kind": e.kind, "step": e.step, "epsilon": e.epsilon, "at": e.recorded_at} for e in events],
+    }
+
+
+def list_runs(session: Session) -> list[TrainingRun]:
+    return list(session.exec(select(TrainingRun).order_by(col(TrainingRun.ledger_seq))).all())
+
+

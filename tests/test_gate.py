@@ -1,0 +1,198 @@
+"""The training gate over a real catalog: approved data trains, and every refusal is recorded.
+
+Real parts throughout: a SQLite catalog, signed approvals, a tiny Llama built on the spot, real
+Opacus DP-LoRA steps.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+pytest.importorskip("opacus", reason="gate tests train: they need govern[train]")
+
+from govern import ledger  # noqa: E402
+from govern.approvals import approve  # noqa: E402
+from govern.audit import verify_workspace  # noqa: E402
+from govern.consent import import_consent, revoke  # noqa: E402
+from govern.datasets import DatasetSpec, add_dataset  # noqa: E402
+from govern.errors import IntegrityFailure, Refused  # noqa: E402
+from govern.runs import start_run  # noqa: E402
+from tests.conftest import _new_key, make_workspace  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "support_records.jsonl"
+
+GATE_PACK = """\
+name: gate
+version: "1.0.0"
+description: consent, approvals and DP, for the gate tests
+disclaimer: test pack, not legal advice
+rules:
+  consent:
+    purpose: model_training
+    on_missing: fail
+  dp:
+    required: true
+    max_epsilon_per_run: 3.5
+    max_delta: 1.0e-4
+    lifetime_epsilon_budget: BUDGET
+  approvals:
+    required_role: officer
+    min_distinct_approvers: 1
+    separation_of_duties: true
+"""
+
+RECIPE = """\
+name = "gate-test"
+output_dir = "runs"
+checkpoint_every = 2
+[model]
+path = "MODEL"
+[data]
+format = "prompt_completion"
+max_length = 48
+[lora]
+r = 4
+alpha = 8
+target_modules = ["q_proj", "v_proj"]
+[dp]
+target_epsilon = 3.0
+delta = 1e-5
+max_grad_norm = 1.0
+accountant = "rdp"
+clipping = "hooks"
+[schedule]
+steps = 3
+logical_batch_size = 16
+physical_batch_size = 8
+learning_rate = 0.01
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from govern.training.tiny import build_tiny_model, corpus_from_jsonl
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
+
+
+def _pipeline(tmp_path: Path, tiny_model: Path, budget: float = 100.0):  # type: ignore[no-untyped-def]
+    workspace = make_workspace(tmp_path / "ws").workspace
+    (workspace.root / "policies" / "gate.yaml").write_text(GATE_PACK.replace("BUDGET", str(budget)))
+    toml = workspace.root / "govern.toml"
+    toml.write_text(toml.read_text().replace('pack = "default"', 'pack = "gate"'))
+    (workspace.root / "train" / "gate.toml").write_text(RECIPE.replace("MODEL", str(tiny_model)))
+    from govern.workspace import Workspace
+
+    workspace = Workspace(workspace.root)
+    engineer, officer = _new_key(workspace, "engineer", "erin"), _new_key(workspace, "officer", "olga")
+    subjects = sorted({json.loads(line)["subject_id"] for line in EXAMPLES.read_text().splitlines()})
+    consents = tmp_path / "consents.csv"
+    consents.write_text("subject_id,purpose,status,time\n" + "".join(f"{s},model_training,granted,2024-01-01\n" for s in subjects))
+    import_consent(workspace, officer, consents)
+    spec = DatasetSpec(name="support", source="example", license="CC-BY-4.0", legal_basis="consent",
+                       subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id")
+    snapshot = add_dataset(workspace, engineer, spec, EXAMPLES).snapshot
+    return workspace, engineer, officer, snapshot
+
+
+def _events(workspace, name: str) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    with workspace.catalog.reading() as session:
+        return [json.loads(e.payload) for e in ledger.iter_entries(session) if e.event == name]
+
+
+def test_approved_snapshot_trains_and_the_run_is_recorded(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
+    approve(workspace, officer, snapshot.id)
+    result = start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id[:10]])
+    assert result["private"] and result["steps"] == 3
+    assert 0 < result["epsilon"] <= 3.0 + 1e-6
+    from opacus.accountants import RDPAccountant
+
+    independent = RDPAccountant()
+    independent.history = [(result["noise_multiplier"], result["sample_rate"], 3)]
+    assert independent.get_epsilon(delta=1e-5) == pytest.approx(result["epsilon"], rel=1e-6)
+    started, completed = _events(workspace, "run.started"), _events(workspace, "run.completed")
+    assert started[0]["row"]["snapshot_ids"] == json.dumps([snapshot.id])
+    assert completed[0]["adapter_hash"] == result["adapter_hash"]
+    with workspace.catalog.reading() as session:
+        charges = session.execute(text("SELECT count(*) FROM privacy_charges")).scalar()
+    assert charges == 3
+    assert verify_workspace(workspace).ok
+
+
+def _refused(workspace, engineer, snapshot, match: str) -> None:  # type: ignore[no-untyped-def]
+    before = len(_events(workspace, "gate.refused"))
+    with pytest.raises(Refused, match="the training gate refused") as caught:
+        start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id])
+    assert match in str(caught.value)
+    refusals = _events(workspace, "gate.refused")
+    assert len(refusals) == before + 1 and any(match in reason for reason in refusals[-1]["reasons"])
+    with workspace.catalog.reading() as session:
+        assert session.execute(text("SELECT count(*) FROM training_runs")).scalar() == 0 or match == "lifetime"
+
+
+def test_gate_refuses_an_unapproved_snapshot(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    workspace, engineer, _, snapshot = _pipeline(tmp_path, tiny_model)
+    _refused(workspace, engineer, snapshot, "approvals.min_approvers")
+
+
+def test_gate_refuses_tampered_bytes(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
+    approve(workspace, officer, snapshot.id)
+    path = workspace.objects_dir / "snapshots" / snapshot.id[:2] / snapshot.id / "records.jsonl"
+    path.chmod(0o640)
+    path.write_text(path.read_text().replace("password", "passw0rd", 1))
+    _refused(workspace, engineer, snapshot, "does not match its hash")
+
+
+def test_gate_refuses_after_consent_is_revoked(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
+    approve(workspace, officer, snapshot.id)
+    revoke(workspace, officer, "subj-0010")
+    _refused(workspace, engineer, snapshot, "consent.coverage")
+
+
+def test_gate_refuses_a_key_without_the_engineer_role(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    workspace, _, officer, snapshot = _pipeline(tmp_path, tiny_model)
+    approve(workspace, officer, snapshot.id)
+    other_officer = _new_key(workspace, "officer", "oscar")
+    _refused(workspace, other_officer, snapshot, "training needs an engineer key")
+
+
+def test_gate_refuses_a_forged_approval_row(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
+    from govern.decisions import check_snapshot
+
+    decision, row = check_snapshot(workspace, officer, snapshot.id)
+    with workspace.catalog.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO approvals (id, snapshot_id, decision_id, pack_hash, verdict, note, approver_key_id, signed_at, signature, ledger_seq) "
+            "VALUES (:id, :s, :d, :p, 'approved', NULL, :k, '2030-01-01T00:00:00.000000Z', :sig, :seq)"),
+            {"id": "a" * 32, "s": snapshot.id, "d": decision.hash, "p": decision.pack_hash, "k": officer.key_id,
+             "sig": "00" * 64, "seq": row.ledger_seq})
+    _refused(workspace, engineer, snapshot, "signature does not verify")
+
+
+def test_gate_refuses_when_the_lifetime_budget_is_spent(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=4.0)
+    approve(workspace, officer, snapshot.id)
+    start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id])
+    _refused(workspace, engineer, snapshot, "lifetime")
+
+
+def test_bytes_changed_after_admission_stop_training_before_use(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    from govern.gate import Gate
+    from govern.runs import load_workspace_recipe
+
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
+    approve(workspace, officer, snapshot.id)
+    admission = Gate(workspace).admit(engineer, [snapshot.id], load_workspace_recipe(workspace, Path("train/gate.toml")))
+    path = workspace.objects_dir / "snapshots" / snapshot.id[:2] / snapshot.id / "records.jsonl"
+    path.chmod(0o640)
+    path.write_text(path.read_text().replace("refund", "r3fund", 1))
+    with pytest.raises(IntegrityFailure, match="changed after the gate admitted it"):
+        list(admission.data.read())
