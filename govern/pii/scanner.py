@@ -1,0 +1,319 @@
+"""The Scanner: batch, multi-process PII detection over texts and records.
+
+Texts go through spaCy in batches (`nlp.pipe`) and then through every recognizer; batches are
+spread over one worker process per core, with a bounded number in flight so memory stays flat
+however long the input. Texts longer than `chunk_chars` are cut into overlapping chunks at
+whitespace and their findings mapped back to offsets in the whole text. Findings carry offsets
+and types, never the matched text.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from govern.pii.config import ScannerConfig, presidio_version
+
+RecordId = Any
+SpanTuple = tuple[int, int, str, float, str]
+
+
+@dataclass(frozen=True)
+class Span:
+    """One finding inside a text: offsets, type, score and the recognizer that made it."""
+
+    start: int
+    end: int
+    entity_type: str
+    score: float
+    recognizer: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A span found in one field of one record; what `govern pii detect` writes per line."""
+
+    id: RecordId
+    field: str
+    start: int
+    end: int
+    entity_type: str
+    score: float
+    recognizer: str
+
+    def to_row(self) -> dict[str, Any]:
+        """The JSON row: id, field, start, end, entity_type, score (4 decimals), recognizer."""
+        row = asdict(self)
+        row["score"] = round(self.score, 4)
+        return row
+
+
+@dataclass
+class ScannedRecord:
+    """A record with the findings of its scanned fields, in input order."""
+
+    id: RecordId
+    line: int
+    record: Mapping[str, Any]
+    findings: list[Finding]
+
+
+# Loaded engines by config hash; filled in the parent before workers fork, so they share it.
+_ENGINES: dict[str, Any] = {}
+
+
+def _engine_for(config: ScannerConfig) -> Any:
+    key = config.config_hash()
+    if key not in _ENGINES:
+        from govern.pii.engine import build_engine
+
+        _ENGINES[key] = build_engine(config)
+    return _ENGINES[key]
+
+
+_WORKER_CONFIG: ScannerConfig | None = None
+
+
+def _worker_init(config: ScannerConfig) -> None:
+    global _WORKER_CONFIG
+    _WORKER_CONFIG = config
+    _engine_for(config)
+
+
+def _worker_scan(texts: list[str]) -> list[list[SpanTuple]]:
+    assert _WORKER_CONFIG is not None
+    return scan_batch(_engine_for(_WORKER_CONFIG), texts, _WORKER_CONFIG.chunk_chars)
+
+
+def chunk_bounds(text: str, chunk_chars: int) -> list[tuple[int, int, int, int]]:
+    """Overlapping chunks of a long text: (start, end, keep_from, keep_to) per chunk.
+
+    Chunks end at whitespace where there is some near the limit; a finding belongs to the chunk
+    whose keep range holds its start, so entities on a boundary are found once.
+    """
+    length = len(text)
+    if length <= chunk_chars:
+        return [(0, length, 0, length)]
+    overlap = min(2000, chunk_chars // 5)
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while True:
+        end = min(start + chunk_chars, length)
+        if end < length:
+            cut = max(text.rfind(" ", end - overlap // 2, end), text.rfind("\n", end - overlap // 2, end))
+            if cut > start:
+                end = cut
+        spans.append((start, end))
+        if end >= length:
+            break
+        next_start = end - overlap
+        space = text.find(" ", next_start, end)
+        start = space + 1 if space != -1 else next_start
+    bounds = []
+    for i, (start, end) in enumerate(spans):
+        keep_from = 0 if i == 0 else (spans[i - 1][1] + start) // 2
+        keep_to = length if i == len(spans) - 1 else (end + spans[i + 1][0]) // 2
+        bounds.append((start, end, keep_from, keep_to))
+    return bounds
+
+
+def scan_batch(engine: Any, texts: Sequence[str], chunk_chars: int) -> list[list[SpanTuple]]:
+    """Findings for each text of a batch, as (start, end, type, score, recognizer) tuples."""
+    pieces: list[tuple[int, int, int, int, int]] = []  # (text index, start, end, keep_from, keep_to)
+    for index, text in enumerate(texts):
+        if not text or text.isspace():
+            continue
+        for start, end, keep_from, keep_to in chunk_bounds(text, chunk_chars):
+            pieces.append((index, start, end, keep_from, keep_to))
+    found: list[list[SpanTuple]] = [[] for _ in texts]
+    if not pieces:
+        return found
+    piece_texts = [texts[i][s:e] for i, s, e, _, _ in pieces]
+    artifacts = engine.nlp_engine.process_batch(piece_texts, engine.language, batch_size=max(1, len(piece_texts)))
+    analyze = engine.analyzer.analyze
+    for (index, start, _end, keep_from, keep_to), (piece, nlp_artifacts) in zip(pieces, artifacts):
+        results = analyze(
+            text=piece,
+            language=engine.language,
+            entities=engine.entities,
+            nlp_artifacts=nlp_artifacts,
+            score_threshold=engine.score_threshold,
+            allow_list=engine.allow_list or None,
+        )
+        for result in results:
+            absolute = start + result.start
+            if keep_from <= absolute < keep_to:
+                name = (result.recognition_metadata or {}).get("recognizer_name", "?")
+                found[index].append((absolute, start + result.end, result.entity_type, float(result.score), name))
+    return [merge_spans(spans) for spans in found]
+
+
+def merge_spans(spans: list[SpanTuple]) -> list[SpanTuple]:
+    """Sort spans and fuse overlapping ones of the same type (keeping the best score's recognizer)."""
+    spans = sorted(spans, key=lambda s: (s[0], -s[1], -s[3]))
+    merged: list[SpanTuple] = []
+    for span in spans:
+        for i in range(len(merged) - 1, -1, -1):
+            other = merged[i]
+            if other[2] == span[2] and span[0] < other[1] and other[0] < span[1]:
+                best = other if other[3] >= span[3] else span
+                merged[i] = (min(other[0], span[0]), max(other[1], span[1]), span[2], best[3], best[4])
+                break
+            if other[1] <= span[0] and i < len(merged) - 8:
+                break
+        else:
+            merged.append(span)
+    return sorted(merged, key=lambda s: (s[0], s[1]))
+
+
+class Scanner:
+    """Finds PII in texts and records with Presidio, offline, in batches over every core.
+
+    `Scanner(config)` is cheap; the model loads on first use (or `load()`). Use it as a context
+    manager, or call `close()`, to stop the worker processes of a multi-process scan.
+    """
+
+    def __init__(self, config: ScannerConfig | None = None, processes: int | None = None, batch_size: int | None = None) -> None:
+        self.config = config or ScannerConfig()
+        wanted = self.config.processes if processes is None else processes
+        self.processes = max(1, wanted or _cores())
+        self.batch_size = batch_size or self.config.batch_size
+        self._pool: Any = None
+
+    def __enter__(self) -> "Scanner":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def load(self) -> "Scanner":
+        """Load the model and recognizers now (else on the first scan)."""
+        _engine_for(self.config)
+        return self
+
+    def provenance(self) -> dict[str, Any]:
+        """What a scan result must record to be reproducible: config hash, model and Presidio versions."""
+        info = self.config.model_info()
+        return {
+            "config_hash": self.config.config_hash(),
+            "spacy_model": info.name,
+            "spacy_model_version": info.version,
+            "presidio_version": presidio_version(),
+            "language": self.config.language,
+            "entities": list(self.config.effective_entities()),
+            "score_threshold": self.config.score_threshold,
+        }
+
+    @property
+    def active_components(self) -> list[str]:
+        """The spaCy pipeline components that actually run."""
+        return list(_engine_for(self.config).active_components)
+
+    def scan_text(self, text: str) -> list[Span]:
+        """Findings in one text (empty for empty or whitespace-only text)."""
+        return next(self.scan_texts([text]))
+
+    def scan_texts(self, texts: Iterable[str]) -> Iterator[list[Span]]:
+        """Findings for each text, in order; non-string items yield no findings."""
+        items = ((None, {"text": t}) for t in texts)
+        for scanned in self.scan_records(items, ["text"]):
+            yield [Span(f.start, f.end, f.entity_type, f.score, f.recognizer) for f in scanned.findings]
+
+    def scan_records(
+        self,
+        records: Iterable[tuple[Any, Mapping[str, Any]]],
+        fields: Sequence[str],
+        id_field: str | None = None,
+    ) -> Iterator[ScannedRecord]:
+        """Scan `fields` of each `(line, record)`; yield every record with its findings, in order.
+
+        A record's id is its `id_field` value, else its 0-based position. Values that are not
+        strings (numbers, null, lists) and blank strings are skipped.
+        """
+        engine_config = self.config
+        _engine_for(engine_config)
+        groups = _grouped(records, fields, id_field, self.batch_size)
+        if self.processes <= 1:
+            for group, texts in groups:
+                yield from _assemble(group, scan_batch(_engine_for(engine_config), texts, engine_config.chunk_chars))
+            return
+        pool = self._ensure_pool()
+        in_flight: deque[tuple[list[Any], Any]] = deque()
+        limit = self.processes * 2
+        try:
+            for group, texts in groups:
+                in_flight.append((group, pool.apply_async(_worker_scan, (texts,))))
+                while len(in_flight) >= limit or (in_flight and in_flight[0][1].ready()):
+                    done_group, pending = in_flight.popleft()
+                    yield from _assemble(done_group, pending.get())
+            while in_flight:
+                done_group, pending = in_flight.popleft()
+                yield from _assemble(done_group, pending.get())
+        except BaseException:
+            self.close(terminate=True)
+            raise
+
+    def _ensure_pool(self) -> Any:
+        if self._pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self._pool = context.Pool(self.processes, initializer=_worker_init, initargs=(self.config,))
+        return self._pool
+
+    def close(self, terminate: bool = False) -> None:
+        """Stop the worker processes, if any."""
+        if self._pool is not None:
+            if terminate:
+                self._pool.terminate()
+            else:
+                self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# A group: records (with where their texts sit in the batch) sent to one worker together.
+_Slot = tuple[RecordId, int, Mapping[str, Any], list[tuple[str, int]]]
+
+
+def _grouped(
+    records: Iterable[tuple[Any, Mapping[str, Any]]], fields: Sequence[str], id_field: str | None, batch_size: int
+) -> Iterator[tuple[list[_Slot], list[str]]]:
+    group: list[_Slot] = []
+    texts: list[str] = []
+    chars = 0
+    for position, (line, record) in enumerate(records):
+        record_id = record.get(id_field, position) if id_field else position
+        slots: list[tuple[str, int]] = []
+        for name in fields:
+            value = record.get(name)
+            if isinstance(value, str) and value and not value.isspace():
+                slots.append((name, len(texts)))
+                texts.append(value)
+                chars += len(value)
+        group.append((record_id, line if line is not None else position, record, slots))
+        if len(texts) >= batch_size or chars >= 1_000_000:
+            yield group, texts
+            group, texts, chars = [], [], 0
+    if group:
+        yield group, texts
+
+
+def _assemble(group: list[_Slot], results: list[list[SpanTuple]]) -> Iterator[ScannedRecord]:
+    for record_id, line, record, slots in group:
+        findings = [
+            Finding(record_id, name, start, end, entity_type, score, recognizer)
+            for name, index in slots
+            for start, end, entity_type, score, recognizer in results[index]
+        ]
+        yield ScannedRecord(record_id, line, record, findings)
