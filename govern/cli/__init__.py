@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "snapshot": "govern.cli.dataset:snapshot_group",
     "audit": "govern.cli.audit:audit_group",
     "pii": "govern.cli.pii:pii_group",
+    "scan": "govern.cli.scan:scan_command",
+    "anonymize": "govern.cli.scan:anonymize_command",
     "policy": "govern.cli.policy:policy_group",
     "consent": "govern.cli.consent:consent_group",
     "approve": "govern.cli.approvals:approve_command",

@@ -1,0 +1,69 @@
+"""`govern scan` and `govern anonymize`: PII scans and anonymized derivatives of catalogued snapshots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from govern.cli._common import Invocation, common_options
+
+
+def _summary_text(summary: list[dict]) -> str:  # type: ignore[type-arg]
+    if not summary:
+        return "  no findings"
+    return "\n".join(f"  {row['entity_type']:<16} {row['field']:<16} {row['count']}" for row in summary)
+
+
+@click.command("scan")
+@click.argument("snapshot")
+@click.option("--processes", type=int, help="Worker processes (default: [pii] processes, else one per core).")
+@common_options(acts_as_key=True)
+def scan_command(inv: Invocation, snapshot: str, processes: int | None) -> None:
+    """Scan SNAPSHOT's text fields for PII with the workspace's [pii] configuration.
+
+    Stores findings (type, offsets, score, recognizer; never the text) and a summary, with the
+    model and config that produced them. Scanning again with the same config reuses the result.
+
+    \b
+    Example:
+      govern scan 3f9a1c --key eng.key
+    """
+    from govern.scans import scan_snapshot
+
+    scan, created = scan_snapshot(inv.workspace(), inv.actor(), snapshot, inv.progress_enabled(), processes)
+    summary = json.loads(scan.summary)
+    data = {"scan": scan.id, "snapshot": scan.snapshot_id, "findings": scan.findings_count, "summary": summary,
+            "config_hash": scan.config_hash, "spacy_model": f"{scan.spacy_model} {scan.spacy_version}",
+            "presidio": scan.presidio_version, "reused": not created}
+    inv.emit(data, lambda: f"Scan {scan.id[:12]} of {scan.snapshot_id[:12]}{' (reused)' if not created else ''}: "
+             f"{scan.findings_count} findings\n{_summary_text(summary)}")
+
+
+@click.command("anonymize")
+@click.argument("snapshot")
+@click.option("--operators", type=click.Path(dir_okay=False, path_type=Path),
+              help="Operators per entity type (YAML/JSON): replace, mask, redact, drop_record, pseudonym.")
+@common_options(acts_as_key=True)
+def anonymize_command(inv: Invocation, snapshot: str, operators: Path | None) -> None:
+    """Derive an anonymized snapshot of SNAPSHOT and scan it for residual PII.
+
+    The derived snapshot names its parent and the hash of the operator configuration. The
+    default operator replaces each finding with its type tag, e.g. <PERSON>.
+
+    \b
+    Example:
+      govern anonymize 3f9a1c --operators policies/operators.yaml --key eng.key
+    """
+    from govern.scans import anonymize_snapshot
+
+    result = anonymize_snapshot(inv.workspace(), inv.actor(), snapshot, operators, inv.progress_enabled())
+    derived, residual = result.derived.snapshot, result.residual_scan
+    summary = json.loads(residual.summary)
+    data = {"snapshot": derived.id, "parent": derived.parent_id, "transform_hash": derived.transform_hash,
+            "records": derived.record_count, "dropped_records": result.dropped_records,
+            "findings_before": result.source_scan.findings_count, "residual_findings": residual.findings_count,
+            "residual_summary": summary}
+    inv.emit(data, lambda: f"{derived.id}\n{derived.record_count} records ({result.dropped_records} dropped); "
+             f"findings {result.source_scan.findings_count} -> {residual.findings_count} residual\n{_summary_text(summary)}")

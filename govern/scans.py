@@ -1,0 +1,214 @@
+"""PII scans and anonymization of catalogued snapshots (the library behind `govern scan` and
+`govern anonymize`), built on govern.pii.
+
+A scan stores findings per record and field (type, offsets, score, recognizer; never the
+matched text), a summary per entity type and field, and what makes it reproducible: the
+snapshot, the scanner config hash, the spaCy model and version, and the Presidio version. The
+same snapshot scanned with the same configuration reuses the stored result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from govern import ledger
+from govern.canonical import canonical_json, hash_value
+from govern.catalog.models import Dataset, Scan, ScanFinding, Snapshot, SnapshotRecord, ledgered_row
+from govern.clock import utc_now
+from govern.datasets import AddResult
+from govern.derive import derive_snapshot
+from govern.identities import require_role
+from govern.keys import PrivateIdentity
+from govern.progress import progress
+from govern.snapshots import iter_snapshot_records, resolve_snapshot
+
+SCANNING_ROLES = ("engineer", "officer", "admin")
+_INSERT_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class StoredFinding:
+    """A finding as stored (and as the anonymizer needs it)."""
+
+    field: str
+    start: int
+    end: int
+    entity_type: str
+    score: float
+    recognizer: str
+
+
+def scanner_config(workspace: Any) -> Any:
+    """The workspace's `[pii]` configuration, validated."""
+    from govern.pii import ScannerConfig
+
+    return ScannerConfig.from_mapping(workspace.config.section("pii"), source=f"{workspace.config.path} [pii]",
+                                      base_dir=workspace.root)
+
+
+def _scan_id(snapshot_id: str, provenance: dict[str, Any]) -> str:
+    return hash_value({
+        "snapshot": snapshot_id, "config_hash": provenance["config_hash"], "spacy_model": provenance["spacy_model"],
+        "spacy_model_version": provenance["spacy_model_version"], "presidio_version": provenance["presidio_version"],
+    })
+
+
+def scan_snapshot(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, show_progress: bool | None = None,
+                  processes: int | None = None) -> tuple[Scan, bool]:
+    """Scan a snapshot's text fields; returns (scan, created). A repeat with the same config is reused."""
+    from govern.pii import Scanner
+
+    config = scanner_config(workspace)
+    with workspace.catalog.reading() as session:
+        require_role(session, actor, *SCANNING_ROLES)
+        snapshot = resolve_snapshot(session, snapshot_ref)
+        dataset = session.get(Dataset, snapshot.dataset_id)
+        assert dataset is not None
+        keys = dict(session.exec(select(SnapshotRecord.position, SnapshotRecord.record_key)
+                                 .where(SnapshotRecord.snapshot_id == snapshot.id)).all())
+    fields = json.loads(dataset.text_fields)
+    with Scanner(config, processes=processes) as scanner:
+        provenance = scanner.provenance()
+        scan_id = _scan_id(snapshot.id, provenance)
+        with workspace.catalog.reading() as session:
+            existing = session.get(Scan, scan_id)
+        if existing is not None:
+            return existing, False
+        spool = workspace.tmp_dir / f"scan-{uuid.uuid4().hex}.jsonl"
+        try:
+            counts: Counter[tuple[str, str]] = Counter()
+            total = 0
+            with open(spool, "w", encoding="utf-8") as out, progress(f"scanning {snapshot.id[:12]}", snapshot.record_count, show_progress) as advance:
+                for scanned in scanner.scan_records(iter_snapshot_records(workspace, snapshot.id), fields):
+                    for finding in scanned.findings:
+                        total += 1
+                        counts[(finding.entity_type, finding.field)] += 1
+                        out.write(json.dumps([scanned.line, finding.field, finding.start, finding.end,
+                                              finding.entity_type, round(finding.score, 4), finding.recognizer]) + "\n")
+                    advance(1)
+            summary = [{"entity_type": t, "field": f, "count": n} for (t, f), n in sorted(counts.items())]
+            return _store_scan(workspace, actor, snapshot, scan_id, provenance, summary, total, spool, keys), True
+        finally:
+            spool.unlink(missing_ok=True)
+
+
+def _spooled(spool: Path, scan_id: str, keys: dict[int, str]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    with open(spool, encoding="utf-8") as handle:
+        for seq, line in enumerate(handle, start=1):
+            position, field, start, end, entity_type, score, recognizer = json.loads(line)
+            batch.append({"scan_id": scan_id, "seq": seq, "position": position, "record_key": keys.get(position, str(position)),
+                          "field": field, "start": start, "end": end, "entity_type": entity_type, "score": score,
+                          "recognizer": recognizer})
+            if len(batch) >= _INSERT_BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def findings_digest(rows: Iterable[Sequence[Any]]) -> str:
+    """The hash a scan records over its findings: (position, field, start, end, type, score, recognizer), in order."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(canonical_json(list(row)).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _spool_rows(spool: Path) -> Iterator[list[Any]]:
+    with open(spool, encoding="utf-8") as handle:
+        for line in handle:
+            yield json.loads(line)
+
+
+def _store_scan(workspace: Any, actor: PrivateIdentity, snapshot: Snapshot, scan_id: str, provenance: dict[str, Any],
+                summary: list[dict[str, Any]], total: int, spool: Path, keys: dict[int, str]) -> Scan:
+    scan = Scan(
+        id=scan_id, snapshot_id=snapshot.id, config_hash=provenance["config_hash"], config=canonical_json(provenance),
+        spacy_model=provenance["spacy_model"], spacy_version=provenance["spacy_model_version"],
+        presidio_version=provenance["presidio_version"], summary=canonical_json(summary), findings_count=total,
+        findings_hash=findings_digest(_spool_rows(spool)), created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
+    )
+    with workspace.catalog.transaction() as session:
+        entry = ledger.append(session, actor, "pii.scanned", [snapshot.id, scan_id], {"row": ledgered_row(scan)})
+        scan.ledger_seq = entry.seq
+        session.add(scan)
+        session.flush()
+        for batch in _spooled(spool, scan_id, keys):
+            session.execute(insert(ScanFinding), batch)
+    return scan
+
+
+def stored_findings(session: Session, scan_id: str) -> Iterator[tuple[int, StoredFinding]]:
+    """A scan's findings as (position, finding), in record order."""
+    rows = session.exec(select(ScanFinding).where(ScanFinding.scan_id == scan_id)
+                        .order_by(col(ScanFinding.position), col(ScanFinding.seq)).execution_options(yield_per=5000))
+    for r in rows:
+        yield r.position, StoredFinding(r.field, r.start, r.end, r.entity_type, r.score, r.recognizer)
+
+
+def pseudonym_secret(workspace: Any) -> bytes:
+    """The workspace's pseudonym key (outside the catalog), created on first use."""
+    from govern.workspace import write_private_file
+
+    path = workspace.state_dir / "secrets" / "pseudonym.key"
+    if not path.exists():
+        write_private_file(path, os.urandom(32).hex().encode())
+    return path.read_bytes().strip()
+
+
+@dataclass
+class AnonymizeResult:
+    """The derived snapshot, the scan it was made from, and the residual scan of the result."""
+
+    derived: AddResult
+    source_scan: Scan
+    residual_scan: Scan
+    dropped_records: int
+
+
+def anonymize_snapshot(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, operators_path: Path | None = None,
+                       show_progress: bool | None = None) -> AnonymizeResult:
+    """Derive an anonymized snapshot (parent and operator-config hash recorded), then scan it for residuals."""
+    from govern.pii import Anonymizer, OperatorConfig, load_operators
+
+    operators = load_operators(operators_path) if operators_path else OperatorConfig()
+    anonymizer = Anonymizer(operators, secret=pseudonym_secret(workspace) if operators.uses("pseudonym") else None)
+    source_scan, _ = scan_snapshot(workspace, actor, snapshot_ref, show_progress)
+    dropped = 0
+
+    def apply(records: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[tuple[int, dict[str, Any]]]:
+        nonlocal dropped
+        with workspace.catalog.reading() as session:
+            findings = stored_findings(session, source_scan.id)
+            pending = next(findings, None)
+            for position, record in records:
+                mine = []
+                while pending is not None and pending[0] < position:
+                    pending = next(findings, None)
+                while pending is not None and pending[0] == position:
+                    mine.append(pending[1])
+                    pending = next(findings, None)
+                result = anonymizer.anonymize_record(record, mine) if mine else record
+                if result is None:
+                    dropped += 1
+                    continue
+                yield position, result
+
+    config = {"operators": operators.content(), "anonymizer_hash": anonymizer.config_hash(),
+              "source_scan": source_scan.id, "scanner_config_hash": source_scan.config_hash}
+    derived = derive_snapshot(workspace, actor, source_scan.snapshot_id, "anonymize", config, apply,
+                              {"source_scan": source_scan.id}, show_progress)
+    residual, _ = scan_snapshot(workspace, actor, derived.snapshot.id, show_progress)
+    return AnonymizeResult(derived, source_scan, residual, dropped)
