@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from govern import ledger
 from govern.canonical import canonical_json, file_sha256
-from govern.catalog.models import Dataset, Snapshot, ledgered_row
+from govern.catalog.models import Dataset, ProvenanceAmendment, Snapshot, ledgered_row
 from govern.clock import parse_time, utc_now
 from govern.errors import BadInput, NotFound
 from govern.identities import require_role
@@ -161,3 +162,46 @@ def add_version(
         dataset = get_dataset(session, dataset_ref)
     schema = RecordSchema.of(dataset, workspace.config.max_record_bytes)
     return _ingest(workspace, actor, path, fmt, schema, dataset.id, lambda session: get_dataset(session, dataset.id), show_progress)
+
+
+AMENDABLE_FIELDS = ("source", "license", "legal_basis", "jurisdiction", "collected_at", "synthetic_generator")
+
+
+def amendments(session: Session, dataset: Dataset) -> list[ProvenanceAmendment]:
+    """A dataset's provenance amendments, oldest first."""
+    return list(session.exec(
+        select(ProvenanceAmendment).where(ProvenanceAmendment.dataset_id == dataset.id).order_by(col(ProvenanceAmendment.ledger_seq))
+    ).all())
+
+
+def effective_provenance(session: Session, dataset: Dataset) -> dict[str, Any]:
+    """The provenance as registered, with every later amendment applied in order."""
+    values = {name: getattr(dataset, name) for name in AMENDABLE_FIELDS}
+    for amendment in amendments(session, dataset):
+        values[amendment.field] = amendment.value
+    return values
+
+
+def amend_provenance(workspace: Any, actor: PrivateIdentity, dataset_ref: str, field_name: str, value: str | None, reason: str) -> ProvenanceAmendment:
+    """Append a correction of one provenance field; the registration itself is never overwritten."""
+    if field_name not in AMENDABLE_FIELDS:
+        raise BadInput(f"--field {field_name!r} cannot be amended; choose one of {', '.join(AMENDABLE_FIELDS)}")
+    if not reason.strip():
+        raise BadInput("an amendment needs a --reason")
+    with workspace.catalog.transaction() as session:
+        require_role(session, actor, *REGISTERING_ROLES)
+        dataset = get_dataset(session, dataset_ref)
+        current = {**effective_provenance(session, dataset), field_name: value}
+        spec = DatasetSpec(name=dataset.name, source=current["source"] or "", license=current["license"] or "",
+                           legal_basis=current["legal_basis"] or "", subject_field=dataset.subject_field,
+                           text_fields=tuple(json.loads(dataset.text_fields)), jurisdiction=current["jurisdiction"],
+                           collected_at=current["collected_at"], synthetic_generator=current["synthetic_generator"])
+        problems = spec.problems()
+        if problems:
+            raise BadInput("the amended provenance is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+        row = ProvenanceAmendment(id=uuid.uuid4().hex, dataset_id=dataset.id, field=field_name, value=value, reason=reason,
+                                  amended_at=utc_now(), amended_by=actor.key_id, ledger_seq=0)
+        entry = ledger.append(session, actor, "dataset.amended", [dataset.id], {"row": ledgered_row(row)})
+        row.ledger_seq = entry.seq
+        session.add(row)
+    return row

@@ -17,6 +17,7 @@ from govern.canonical import canonical_json
 from govern.catalog.models import Dataset, Erasure, PolicyDecision, Scan, Snapshot, ledgered_row
 from govern.clock import parse_time, utc_now
 from govern.consent import coverage
+from govern.datasets import effective_provenance
 from govern.errors import BadInput
 from govern.identities import require_role
 from govern.keys import PrivateIdentity
@@ -37,7 +38,6 @@ from govern.snapshots import resolve_snapshot
 
 CHECKING_ROLES = ("engineer", "officer", "admin")
 DEFAULT_PACK = "default"
-PROVENANCE_FIELDS = ("source", "license", "legal_basis", "jurisdiction", "collected_at", "synthetic_generator")
 
 
 def active_pack(workspace: Any, name: str | None = None) -> Pack:
@@ -92,14 +92,16 @@ def gather_facts(
         for c in (coverage(session, snapshot.id, purpose, now, erased) for purpose in pack.consent_purposes())
     )
     record_count = snapshot.record_count - len(erased)
+    declared = effective_provenance(session, dataset)
     provenance = Provenance(
-        source=dataset.source, license=dataset.license, legal_basis=dataset.legal_basis,
-        jurisdiction=dataset.jurisdiction,
-        collected_at=parse_time(dataset.collected_at) if dataset.collected_at else None,
+        source=declared["source"], license=declared["license"], legal_basis=declared["legal_basis"],
+        jurisdiction=declared["jurisdiction"],
+        collected_at=parse_time(declared["collected_at"]) if declared["collected_at"] else None,
         registered_at=parse_time(dataset.created_at),
-        declared_fields=tuple(name for name in PROVENANCE_FIELDS if getattr(dataset, name)),
-        synthetic_generator=dataset.synthetic_generator,
-        synthetic_record_count=record_count if dataset.synthetic_generator else 0,
+        declared_fields=tuple(json.loads(dataset.text_fields)),
+        synthetic_generator=declared["synthetic_generator"],
+        # A dataset declares its generator as a whole, so all of its records count as synthetic.
+        synthetic_record_count=record_count if declared["synthetic_generator"] else 0,
     )
     return SnapshotFacts(
         snapshot_id=snapshot.id, snapshot_hash=snapshot.id, dataset_id=dataset.id, record_count=record_count,

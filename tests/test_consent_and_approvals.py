@@ -226,3 +226,20 @@ def test_blanking_a_record_without_erasure_is_reported_as_missing(governed) -> N
     path.chmod(0o640)
     path.write_text("\n" + "".join(lines[1:]))
     assert "stored record 0 is missing" in verify_workspace(workspace).problems[0]
+
+
+def test_provenance_amendment_appends_and_moves_the_decision(governed, engineer, officer) -> None:  # type: ignore[no-untyped-def]
+    from govern.datasets import amend_provenance, effective_provenance, get_dataset
+
+    workspace, snapshot = governed
+    approve(workspace, officer, snapshot.id)
+    amend_provenance(workspace, engineer, "support", "license", "CC-BY-NC-4.0", "vendor changed terms")
+    with workspace.catalog.reading() as session:
+        dataset = get_dataset(session, "support")
+        assert dataset.license == "CC-BY-4.0"
+        assert effective_provenance(session, dataset)["license"] == "CC-BY-NC-4.0"
+    status = _status(workspace, snapshot)
+    assert not status.ok and any("provenance.license" in r for r in status.reasons)
+    with pytest.raises(BadInput, match="not an SPDX"):
+        amend_provenance(workspace, engineer, "support", "license", "no such licence!", "typo")
+    assert verify_workspace(workspace).ok

@@ -51,6 +51,22 @@ class Dataset(SQLModel, table=True):
     ledger_seq: int = Field(index=True)
 
 
+class ProvenanceAmendment(SQLModel, table=True):
+    """A later correction of one provenance field of a dataset; the registration row never changes."""
+
+    __tablename__ = "provenance_amendments"
+    ledgered_fields: ClassVar[tuple[str, ...]] = ("id", "dataset_id", "field", "value", "reason", "amended_at", "amended_by")
+
+    id: str = Field(primary_key=True, max_length=32)
+    dataset_id: str = Field(foreign_key="datasets.id", index=True, max_length=40)
+    field: str = Field(max_length=64)
+    value: str | None = Field(default=None)
+    reason: str
+    amended_at: str = Field(max_length=40)
+    amended_by: str = Field(max_length=32)
+    ledger_seq: int = Field(index=True)
+
+
 class Snapshot(SQLModel, table=True):
     """An immutable, content-addressed version of a dataset's records."""
 
@@ -287,7 +303,9 @@ class PrivacyCharge(SQLModel, table=True):
     recorded_at: str = Field(max_length=40)
 
 
-LEDGERED_TABLES: tuple[type[SQLModel], ...] = (Identity, Dataset, Snapshot, Scan, PolicyDecision, Approval, TrainingRun)
+LEDGERED_TABLES: tuple[type[SQLModel], ...] = (
+    Identity, Dataset, ProvenanceAmendment, Snapshot, Scan, PolicyDecision, Approval, TrainingRun,
+)
 APPEND_ONLY_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "ledger_entries": (("seq",), ("entry_hash",)),
     "consent_events": (("id",),),
@@ -295,6 +313,7 @@ APPEND_ONLY_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "privacy_charges": (("run_id", "charge"),),
     "run_events": (("id",),),
     "erasures": (("snapshot_id", "position"),),
+    "provenance_amendments": (("id",),),
 }
 
 

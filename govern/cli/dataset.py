@@ -122,14 +122,18 @@ def dataset_show(inv: Invocation, name: str) -> None:
     Example:
       govern dataset show support-2024
     """
-    from govern.datasets import get_dataset, list_snapshots
+    from govern.datasets import amendments, effective_provenance, get_dataset, list_snapshots
 
     with inv.workspace().catalog.reading() as session:
         dataset = get_dataset(session, name)
-        data = {**_dataset_dict(dataset), "snapshots": [_snapshot_dict(s) for s in list_snapshots(session, dataset)]}
+        data = {**_dataset_dict(dataset), **effective_provenance(session, dataset),
+                "amendments": [{"field": a.field, "value": a.value, "reason": a.reason, "at": a.amended_at, "by": a.amended_by}
+                               for a in amendments(session, dataset)],
+                "snapshots": [_snapshot_dict(s) for s in list_snapshots(session, dataset)]}
 
     def text() -> str:
-        lines = [f"{key}: {value}" for key, value in data.items() if key != "snapshots"]
+        lines = [f"{key}: {value}" for key, value in data.items() if key not in ("snapshots", "amendments")]
+        lines += [f"amended {a['at']}: {a['field']} = {a['value']!r} ({a['reason']})" for a in data["amendments"]]
         lines.append("snapshots:")
         lines += [f"  {s['id']}  {s['transform']:<10} {s['records']} records  {s['created_at']}" for s in data["snapshots"]]
         return "\n".join(lines)
@@ -174,3 +178,25 @@ def snapshot_show(inv: Invocation, snapshot: str) -> None:
     with inv.workspace().catalog.reading() as session:
         data = _snapshot_dict(resolve_snapshot(session, snapshot))
     inv.emit(data, lambda: "\n".join(f"{key}: {value}" for key, value in data.items()))
+
+
+@dataset_group.command("amend")
+@click.argument("name")
+@click.option("--field", "field_name", required=True, help="source, license, legal_basis, jurisdiction, collected_at or synthetic_generator.")
+@click.option("--value", required=True, help="The corrected value.")
+@click.option("--reason", required=True, help="Why, for the record.")
+@common_options(acts_as_key=True)
+def dataset_amend(inv: Invocation, name: str, field_name: str, value: str, reason: str) -> None:
+    """Append a correction of one provenance field of dataset NAME (the registration is never overwritten).
+
+    Decisions taken before the amendment no longer cover the data: run `govern policy check` again.
+
+    \b
+    Example:
+      govern dataset amend support-2024 --field license --value CC-BY-4.0 --reason "vendor relicensed" --key eng.key
+    """
+    from govern.datasets import amend_provenance
+
+    row = amend_provenance(inv.workspace(), inv.actor(), name, field_name, value, reason)
+    inv.emit({"amendment": row.id, "dataset_id": row.dataset_id, "field": row.field, "value": row.value, "reason": row.reason},
+             f"Amended {row.field} of {name} to {row.value!r} (amendment {row.id})")
