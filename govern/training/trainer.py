@@ -71,12 +71,15 @@ def train(
     `run_dir` defaults to a new folder under the recipe's output_dir. `init_adapter` is a
     finished run's adapter folder to continue from (multi-stage training).
     """
+    dist = Distributed.from_env()
     if run_dir is None:
-        run_dir = recipe.output_dir / f"{recipe['name'] or 'run'}-{uuid.uuid4().hex[:12]}"
+        name = f"{recipe['name'] or 'run'}-{uuid.uuid4().hex[:12]}"
+        run_dir = recipe.output_dir / dist.broadcast(name)
     run_dir = Path(run_dir)
-    if (run_dir / RUN_FILE).exists():
+    if dist.primary and (run_dir / RUN_FILE).exists():
         raise BadInput(f"{run_dir}: a run already lives here; resume it or choose another folder")
-    trainer = _Trainer(recipe, data, run_dir, hooks or TrainingHooks(), progress, device)
+    dist.barrier()
+    trainer = _Trainer(recipe, data, run_dir, hooks or TrainingHooks(), progress, device, dist)
     return trainer.run(init_adapter=Path(init_adapter) if init_adapter else None)
 
 
@@ -95,6 +98,12 @@ def resume(
     (from `recipe` if given, else the stored recipe) differ from the run's.
     """
     run_dir = Path(run_dir)
+    dist = Distributed.from_env()
+    if dist.world_size > 1:
+        raise BadInput(
+            f"{run_dir}: resume runs in one process; start `govern train --resume` without torchrun "
+            "(the sample rate, noise and clipping norm are the same, so the accounting holds)"
+        )
     info = read_run(run_dir)
     if info["status"] == "completed":
         raise Refused(f"{run_dir}: run {info['run_id']} already completed; nothing to resume")
@@ -141,6 +150,60 @@ def _versions() -> dict[str, str]:
     }
 
 
+class Distributed:
+    """This process's place under torchrun (rank, world size); one process when not launched so.
+
+    Every rank computes; only the primary (rank 0) writes run files, checkpoints and the
+    adapter, and only it calls the hooks, so the ledger sees each event once.
+    """
+
+    def __init__(self, rank: int = 0, world_size: int = 1) -> None:
+        self.rank, self.world_size = rank, world_size
+
+    @property
+    def primary(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_env(cls) -> "Distributed":
+        """Join the torchrun process group (gloo on CPU, nccl on CUDA) when WORLD_SIZE > 1."""
+        if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+            return cls()
+        import torch
+        import torch.distributed as torch_dist
+
+        if not torch_dist.is_initialized():
+            torch_dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+        return cls(torch_dist.get_rank(), torch_dist.get_world_size())
+
+    def broadcast(self, value: Any) -> Any:
+        """Rank 0's `value` on every rank."""
+        if self.world_size == 1:
+            return value
+        import torch.distributed as torch_dist
+
+        box = [value]
+        torch_dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def barrier(self) -> None:
+        if self.world_size > 1:
+            import torch.distributed as torch_dist
+
+            torch_dist.barrier()
+
+    def sum(self, values: list[float]) -> list[float]:
+        """Element-wise sum over ranks."""
+        if self.world_size == 1:
+            return values
+        import torch
+        import torch.distributed as torch_dist
+
+        tensor = torch.tensor(values, dtype=torch.float64)
+        torch_dist.all_reduce(tensor, op=torch_dist.ReduceOp.SUM)
+        return tensor.tolist()
+
+
 class _StopFlag:
     """Turns SIGINT into a request to stop at the next step boundary (main thread only)."""
 
@@ -184,12 +247,15 @@ class _Trainer:
         hooks: TrainingHooks,
         progress: bool,
         device: str | None,
+        dist: Distributed | None = None,
     ) -> None:
+        self.dist = dist or Distributed()
+        self.primary = self.dist.primary
         self.recipe = recipe
         self.data = data
         self.run_dir = run_dir
-        self.hooks = hooks
-        self.progress = progress
+        self.hooks = hooks if self.primary else TrainingHooks()
+        self.progress = progress and self.primary
         self.device_name = device
         self.step = 0
         self.info: dict[str, Any] = {}
@@ -238,14 +304,17 @@ class _Trainer:
 
         from govern.training.model import load_tokenizer, pick_device
 
-        device = pick_device(self.device_name)
+        if self.dist.world_size > 1 and not plan.private:
+            raise BadInput("dp.enabled: non-private training runs in one process; launch it without torchrun")
+        device = pick_device(self.device_name or _local_device(self.dist))
         tokenizer = load_tokenizer(recipe.tokenizer_path)
         examples = encode_records(records, tokenizer, recipe["data"])
         del records
         clipping_mode = resolve_clipping_mode(recipe["dp"]["clipping"], plan.private)
 
         if resume_info is None:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
+            if self.primary:
+                self.run_dir.mkdir(parents=True, exist_ok=True)
             self.info = {
                 "run_id": self.run_dir.name,
                 "status": "running",
@@ -266,6 +335,7 @@ class _Trainer:
                 "init_adapter": None,
                 "attempts": 1,
                 "device": str(device),
+                "world_size": self.dist.world_size,
                 "versions": _versions(),
             }
             if init_adapter is not None:
@@ -280,9 +350,10 @@ class _Trainer:
             self.info["device"] = str(device)
             self.info["clipping_mode"] = resume_info["clipping_mode"]
             clipping_mode = resume_info["clipping_mode"]
-        ckpt.atomic_write_json(self.run_dir / RUN_FILE, self.info)
-        ckpt.drop_torn_tail(self.run_dir / JOURNAL_FILE)
-        ckpt.drop_torn_tail(self.run_dir / METRICS_FILE)
+        if self.primary:
+            ckpt.atomic_write_json(self.run_dir / RUN_FILE, self.info)
+            ckpt.drop_torn_tail(self.run_dir / JOURNAL_FILE)
+            ckpt.drop_torn_tail(self.run_dir / METRICS_FILE)
 
         try:
             self.hooks.on_start(self.info)
@@ -306,7 +377,8 @@ class _Trainer:
 
     def _set_status(self, status: str, **extra: Any) -> None:
         self.info.update(status=status, updated_at=_now(), **extra)
-        ckpt.atomic_write_json(self.run_dir / RUN_FILE, self.info)
+        if self.primary:
+            ckpt.atomic_write_json(self.run_dir / RUN_FILE, self.info)
 
     def _train(
         self,
@@ -338,10 +410,17 @@ class _Trainer:
             sampler_gen.manual_seed(int.from_bytes(os.urandom(8), "little") >> 1)
             noise_gen.manual_seed(int.from_bytes(os.urandom(8), "little") >> 1)
         else:
-            sampler_gen.manual_seed(int(seed))
+            sampler_gen.manual_seed(int(seed) + 1000 * self.dist.rank)
             noise_gen.manual_seed(int(seed) + 1)
 
-        engine = DPEngine.build(model, optimizer, plan, clipping_mode, noise_gen) if plan.private else None
+        engine = None
+        if plan.private:
+            wrapped = model
+            if self.dist.world_size > 1:
+                from opacus.distributed import DifferentiallyPrivateDistributedDataParallel as DPDDP
+
+                wrapped = DPDDP(model)  # broadcasts rank 0's adapter so every rank starts equal
+            engine = DPEngine.build(wrapped, optimizer, plan, clipping_mode, noise_gen, self.dist.world_size)
 
         if resume_info is not None:
             latest = ckpt.list_checkpoints(self.run_dir / "checkpoints")
@@ -356,13 +435,13 @@ class _Trainer:
         journal = self.run_dir / JOURNAL_FILE
         metrics_path = self.run_dir / METRICS_FILE
         every = int(recipe["checkpoint_every"])
-        history = charged_history(self.run_dir)
+        history = charged_history(self.run_dir) if self.primary else []
         last_loss: float | None = None
 
         with _StopFlag() as stop, _progress(self.progress, plan.steps, self.step) as bar:
             for batch_iter in self._logical_batches(dataset, collator, plan, physical, sampler_gen, engine):
                 step = self.step + 1
-                if plan.private:
+                if plan.private and self.primary:
                     assert plan.noise_multiplier is not None
                     ckpt.append_line_durable(
                         journal,
@@ -387,28 +466,31 @@ class _Trainer:
                     optimizer.zero_grad(set_to_none=True)
                 scheduler.step()
                 self.step = step
+                loss_sum, count, stops = self.dist.sum([loss_sum, float(count), float(stop.requested)])
+                count, stop_requested = int(count), stops > 0  # every rank stops at the same step
                 last_loss = loss_sum / count if count else None
                 epsilon = (
                     epsilon_of_history(history, plan.delta, plan.accountant)  # type: ignore[arg-type]
-                    if plan.private
+                    if plan.private and self.primary
                     else None
                 )
-                ckpt.append_line_durable(
-                    metrics_path,
-                    {
-                        "step": step,
-                        "loss": last_loss,
-                        "epsilon": epsilon,
-                        "batch_size": count,
-                        "lr": scheduler.get_last_lr()[0],
-                        "attempt": attempt,
-                    },
-                )
+                if self.primary:
+                    ckpt.append_line_durable(
+                        metrics_path,
+                        {
+                            "step": step,
+                            "loss": last_loss,
+                            "epsilon": epsilon,
+                            "batch_size": count,
+                            "lr": scheduler.get_last_lr()[0],
+                            "attempt": attempt,
+                        },
+                    )
                 bar(step, last_loss, epsilon)
                 done = step >= plan.steps
-                if step % every == 0 or done or stop.requested:
+                if self.primary and (step % every == 0 or done or stop_requested):
                     self._checkpoint(model, optimizer, scheduler, sampler_gen, noise_gen, plan, history, epsilon)
-                if stop.requested and not done:
+                if stop_requested and not done:
                     raise Interrupted(
                         f"stopped at step {step} of {plan.steps}; checkpoint written in {self.run_dir}; "
                         f"resume with `govern train --resume {self.info['run_id']}`"
@@ -417,7 +499,12 @@ class _Trainer:
                     break
         if engine is not None:
             engine.close()
-        return self._finish(model, plan, history, last_loss)
+        if self.primary:
+            result = self._finish(model, plan, history, last_loss)
+        self.dist.barrier()
+        if not self.primary:
+            result = json.loads((self.run_dir / RESULT_FILE).read_text())
+        return result
 
     def _logical_batches(
         self,
@@ -648,36 +735,39 @@ class DPEngine:
     assembles are used here directly, with the accountant history kept in the run's journal.
     """
 
-    def __init__(self, module: Any, optimizer: Any, mode: str, plan: PrivacyPlan) -> None:
+    def __init__(self, module: Any, optimizer: Any, mode: str, plan: PrivacyPlan, world_size: int = 1) -> None:
         self.module = module
         self.optimizer = optimizer
         self.mode = mode
         self.plan = plan
+        self.world_size = world_size
 
     @classmethod
-    def build(cls, model: Any, optimizer: Any, plan: PrivacyPlan, mode: str, noise_gen: Any) -> "DPEngine":
+    def build(
+        cls, model: Any, optimizer: Any, plan: PrivacyPlan, mode: str, noise_gen: Any, world_size: int = 1
+    ) -> "DPEngine":
         from opacus.grad_sample import GradSampleModule, GradSampleModuleFastGradientClipping
-        from opacus.optimizers import DPOptimizer, DPOptimizerFastGradientClipping
+        from opacus.optimizers import get_optimizer_class
 
         assert plan.noise_multiplier is not None and plan.max_grad_norm is not None
         if mode == "ghost":
             module: Any = GradSampleModuleFastGradientClipping(
                 model, batch_first=True, loss_reduction="mean", max_grad_norm=plan.max_grad_norm
             )
-            optimizer_class: Any = DPOptimizerFastGradientClipping
         else:
             module = GradSampleModule(model, batch_first=True, loss_reduction="mean")
-            optimizer_class = DPOptimizer
         module.forbid_grad_accumulation()  # Poisson batches: accumulate only through BatchMemoryManager
+        optimizer_class = get_optimizer_class(clipping="flat", distributed=world_size > 1, grad_sample_mode=mode)
         dp_optimizer = optimizer_class(
             optimizer,
             noise_multiplier=plan.noise_multiplier,
             max_grad_norm=plan.max_grad_norm,
-            expected_batch_size=plan.logical_batch_size,
+            # per worker: each rank sums its share and the all-reduce averages over ranks
+            expected_batch_size=plan.logical_batch_size / world_size,
             loss_reduction="mean",
             generator=noise_gen,
         )
-        return cls(module, dp_optimizer, mode, plan)
+        return cls(module, dp_optimizer, mode, plan, world_size)
 
     def logical_batches(
         self,
@@ -692,9 +782,14 @@ class DPEngine:
         from opacus.utils.uniform_sampler import UniformWithReplacementSampler
         from torch.utils.data import DataLoader
 
-        sampler = UniformWithReplacementSampler(
-            num_samples=len(dataset), sample_rate=plan.sample_rate, generator=sampler_gen, steps=remaining
-        )
+        if self.world_size > 1:
+            sampler: Any = _DistributedPoissonSampler(
+                total_size=len(dataset), sample_rate=plan.sample_rate, generator=sampler_gen, steps=remaining
+            )
+        else:
+            sampler = UniformWithReplacementSampler(
+                num_samples=len(dataset), sample_rate=plan.sample_rate, generator=sampler_gen, steps=remaining
+            )
         loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collator)
         with BatchMemoryManager(data_loader=loader, max_physical_batch_size=physical, optimizer=self.optimizer) as split:
             physical_batches = iter(split)
@@ -743,6 +838,44 @@ class DPEngine:
         """Remove Opacus's hooks from the model."""
         with contextlib.suppress(Exception):
             self.module._close()
+
+
+def _local_device(dist: Distributed) -> str | None:
+    """cuda:LOCAL_RANK under torchrun on a GPU machine; else the default."""
+    import torch
+
+    if dist.world_size > 1 and torch.cuda.is_available():
+        return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+    return None
+
+
+def _distributed_poisson_sampler_class() -> Any:
+    from opacus.utils.uniform_sampler import DistributedUniformWithReplacementSampler
+
+    class DistributedPoissonSampler(DistributedUniformWithReplacementSampler):  # type: ignore[misc]
+        """Opacus's distributed Poisson sampler, but an empty local batch is yielded, not skipped.
+
+        Skipping it (as Opacus 1.6 does) leaves that rank one step short of the others: the
+        all-reduce then pairs different steps or hangs, and the step count no longer matches
+        what was accounted. An empty local batch still takes part in the step.
+        """
+
+        def __iter__(self) -> Iterator[list[int]]:
+            import torch
+
+            generator = torch.Generator()
+            generator.manual_seed(self.shuffle_seed + self.epoch)
+            indices = torch.randperm(self.total_size, generator=generator) if self.shuffle else torch.arange(self.total_size)
+            indices = indices[self.rank : self.total_size : self.num_replicas]
+            for _ in range(self.num_batches):
+                mask = torch.rand(self.num_samples, generator=self.generator) < self.sample_rate
+                yield indices[mask.nonzero(as_tuple=False).reshape(-1)].tolist()
+
+    return DistributedPoissonSampler
+
+
+def _DistributedPoissonSampler(**kwargs: Any) -> Any:
+    return _distributed_poisson_sampler_class()(**kwargs)
 
 
 @contextlib.contextmanager
