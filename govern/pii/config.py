@@ -81,6 +81,16 @@ class ScannerConfig:
     batch_size: int = 128
     source: str = field(default="<defaults>", compare=False)
 
+    def __post_init__(self) -> None:
+        # The recognizer files are hashed as they are now, when the config is made.
+        digests = []
+        for path in self.recognizer_files():
+            try:
+                digests.append(sha256_hex(Path(path).read_bytes()))
+            except OSError as error:
+                raise BadInput(f"{self.source}: recognizers: cannot read {path}: {error.strerror}") from None
+        object.__setattr__(self, "_yaml_digests", tuple(digests))
+
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None, source: str = "[pii]", base_dir: Path | None = None) -> "ScannerConfig":
         """Validate a `[pii]` table; every problem is reported at once, each naming its key."""
@@ -245,7 +255,7 @@ class ScannerConfig:
             "allow_list": sorted(self.allow_list),
             "chunk_chars": self.chunk_chars,
             "govern_recognizers": sorted(registered_names()),
-            "recognizer_yaml": [sha256_hex(p.read_bytes()) for p in self.recognizer_files()],
+            "recognizer_yaml": list(self.__dict__["_yaml_digests"]),
             "presidio_version": presidio_version(),
         }
 

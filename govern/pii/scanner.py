@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -132,7 +133,7 @@ def scan_batch(engine: Any, texts: Sequence[str], chunk_chars: int) -> list[list
     found: list[list[SpanTuple]] = [[] for _ in texts]
     if not pieces:
         return found
-    piece_texts = [texts[i][s:e] for i, s, e, _, _ in pieces]
+    piece_texts = [_clean(texts[i][s:e]) for i, s, e, _, _ in pieces]
     artifacts = engine.nlp_engine.process_batch(piece_texts, engine.language, batch_size=max(1, len(piece_texts)))
     analyze = engine.analyzer.analyze
     for (index, start, _end, keep_from, keep_to), (piece, nlp_artifacts) in zip(pieces, artifacts):
@@ -152,22 +153,28 @@ def scan_batch(engine: Any, texts: Sequence[str], chunk_chars: int) -> list[list
     return [merge_spans(spans) for spans in found]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    """Lone surrogates (undecodable bytes smuggled into str) become U+FFFD; offsets are kept."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
 def merge_spans(spans: list[SpanTuple]) -> list[SpanTuple]:
     """Sort spans and fuse overlapping ones of the same type (keeping the best score's recognizer)."""
-    spans = sorted(spans, key=lambda s: (s[0], -s[1], -s[3]))
     merged: list[SpanTuple] = []
-    for span in spans:
-        for i in range(len(merged) - 1, -1, -1):
-            other = merged[i]
-            if other[2] == span[2] and span[0] < other[1] and other[0] < span[1]:
-                best = other if other[3] >= span[3] else span
-                merged[i] = (min(other[0], span[0]), max(other[1], span[1]), span[2], best[3], best[4])
-                break
-            if other[1] <= span[0] and i < len(merged) - 8:
-                break
+    open_end: dict[str, int] = {}  # entity type -> index in `merged` of its last span
+    for span in sorted(spans, key=lambda s: (s[0], -s[1], -s[3])):
+        index = open_end.get(span[2])
+        if index is not None and span[0] < merged[index][1]:
+            other = merged[index]
+            best = other if other[3] >= span[3] else span
+            merged[index] = (other[0], max(other[1], span[1]), span[2], best[3], best[4])
         else:
+            open_end[span[2]] = len(merged)
             merged.append(span)
-    return sorted(merged, key=lambda s: (s[0], s[1]))
+    return merged
 
 
 class Scanner:

@@ -42,12 +42,13 @@ _STREET = re.compile(
 )
 # European order: "Hauptstraße 5", "Rue de Rivoli 12" is left to NER.
 _STRASSE = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b")
-_TOWN_WORD = r"[A-Z][a-zA-Z'.-]+"
+_TOWN_WORD = r"[A-Z][a-zA-Z'-]+(?!\w)"
+_ZIP = r"(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})\b"
 _AFTER_STREET = re.compile(
     r",\s*(" + _TOWN_WORD + r"(?:\s+" + _TOWN_WORD + r"){0,2})"
-    r"(?:,?\s+(?:[A-Z]{2}|[A-Z][a-z]+)\s+(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}))?"
+    r"(?:,?\s+[A-Z]{2}\b)?(?:,?\s+" + _ZIP + ")?"
 )
-_POSTCODE = re.compile(r"^,?\s+(?:[A-Z]{2}\s+)?(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})\b")
+_POSTCODE = re.compile(r",?\s+(?:[A-Z]{2}\s+)?" + _ZIP)
 
 
 @register
@@ -66,7 +67,8 @@ class StreetAddressRecognizer(SpanRecognizer):
             rest = text[match.end() : match.end() + 120]
             postcode = _POSTCODE.match(rest)
             if postcode:
-                yield match.end(), match.end() + postcode.end(), 0.6
+                lead = len(postcode.group()) - len(postcode.group().lstrip(", "))
+                yield match.end() + lead, match.end() + postcode.end(), 0.6
                 continue
             town = _AFTER_STREET.match(rest)
             if town:
