@@ -1,0 +1,118 @@
+"""Render a report's facts as HTML or Markdown (Jinja2 templates) or JSON (the facts themselves).
+
+Templates are looked up first in the folder given (a workspace's audit_reports/), then in the
+templates govern ships, so a workspace may override one template and keep the rest. The hash of
+the templates used is recorded with every rendered report.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from govern.canonical import hash_value
+from govern.errors import BadInput
+from govern.reports._base import FORMATS
+
+TEMPLATE_SUFFIX = ".j2"
+
+
+def shipped_templates() -> Path:
+    """The report templates that ship with govern."""
+    from govern.resources import shipped_dir
+
+    return shipped_dir("audit_reports")
+
+
+def _folders(templates_dir: Path | None) -> list[Path]:
+    folders = [Path(templates_dir)] if templates_dir is not None else []
+    shipped = shipped_templates()
+    if not folders or folders[0].resolve() != shipped.resolve():
+        folders.append(shipped)
+    return [f for f in folders if f.is_dir()]
+
+
+def _md(value: Any) -> str:
+    """Text safe inside a Markdown table cell or line: no pipes, HTML or line breaks leak through."""
+    text = "" if value is None else str(value)
+    for old, new in (("\\", "\\\\"), ("|", "\\|"), ("<", "&lt;"), (">", "&gt;"), ("`", "\\`"), ("*", "\\*"), ("_", "\\_")):
+        text = text.replace(old, new)
+    return " ".join(text.split())
+
+
+def _num(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def _short(value: Any, length: int = 12) -> str:
+    return "" if value is None else str(value)[:length]
+
+
+def _compact(value: Any) -> str:
+    """Evidence values as short text: scalars as is, lists joined, mappings as key=value."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_compact(v)}" for k, v in sorted(value.items()))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_compact(v) for v in value) if value else "none"
+    return _num(value)
+
+
+def environment(templates_dir: Path | None = None) -> Any:
+    """The Jinja2 environment for reports (autoescaped HTML, strict undefined, report filters)."""
+    import jinja2
+
+    from govern.reports import charts
+
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f)) for f in _folders(templates_dir)]),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters.update(md=_md, num=_num, short=_short, compact=_compact)
+    env.globals.update(metric_chart=charts.metric_chart, lineage_svg=charts.lineage_svg, lineage_tree=charts.lineage_tree)
+    return env
+
+
+def template_name(kind: str, fmt: str) -> str:
+    return f"{kind}.{fmt}{TEMPLATE_SUFFIX}"
+
+
+def templates_hash(templates_dir: Path | None = None) -> str:
+    """The hash of every template a render could use (name -> content, the first folder winning)."""
+    seen: dict[str, str] = {}
+    for folder in _folders(templates_dir):
+        for path in sorted(folder.glob(f"*{TEMPLATE_SUFFIX}")):
+            seen.setdefault(path.name, path.read_text(encoding="utf-8"))
+    return hash_value(seen)
+
+
+def render(facts: dict[str, Any], fmt: str, templates_dir: Path | None = None) -> str:
+    """A report's text in `fmt` (html, md or json) from its facts."""
+    import jinja2
+
+    if fmt not in FORMATS:
+        raise BadInput(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if fmt == "json":
+        return json.dumps(facts, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    name = template_name(facts["kind"], fmt)
+    env = environment(templates_dir)
+    try:
+        template = env.get_template(name)
+    except jinja2.TemplateNotFound:
+        raise BadInput(f"no report template {name} in {', '.join(str(f) for f in _folders(templates_dir))}") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise BadInput(f"{error.filename or name}, line {error.lineno}: template syntax error: {error.message}") from None
+    try:
+        return str(template.render(r=facts))
+    except jinja2.UndefinedError as error:
+        raise BadInput(f"report template {name}: {error.message}; the template names a fact this report lacks") from None

@@ -1,0 +1,253 @@
+"""The run report: a model card for one training run and its adapter.
+
+Base model and its hash, recipe and its hash, the snapshots and their approvals, the DP
+guarantee, each dataset's remaining budget, loss and ε curves, the lineage graph, the gate's
+checks, and whether the ledger verifies.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from govern.catalog.models import Dataset, LedgerEntry, RunEvent, Snapshot, TrainingRun
+from govern.reports._base import (
+    MAX_LISTED, ReportKind, entries_on, header, loads, payload_of, register, revocations_touching, short,
+)
+from govern.reports.dataset import ancestors, approval_facts
+
+RECIPE_SECTIONS = ("lora", "dp", "schedule", "data")
+
+
+def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
+    """The facts of a run's model card, read from the catalog, the run folder and a ledger verification."""
+    from govern.audit import verify_workspace
+    from govern.runs import get_run, run_status
+
+    with workspace.catalog.reading() as session:
+        run = get_run(session, run_id)
+        snapshot_ids = loads(run.snapshot_ids, [])
+        dataset_ids = loads(run.dataset_ids, [])
+        facts = header(session, workspace, "run", {"id": run.id, "label": f"training run {run.id}"},
+                       {"snapshot_ids": snapshot_ids, "dataset_ids": dataset_ids, "run_ids": [run.id]})
+        status = run_status(session, run)
+        folder = run_folder(run)
+        facts.update({
+            "run": _run_facts(run, status, folder),
+            "recipe": _recipe_facts(run, folder),
+            "base_model": _base_model_facts(run, folder),
+            "dp": _dp_facts(run, status, folder),
+            "budget": budget_facts(workspace, session, dataset_ids, run.delta, run.accountant),
+            "snapshots": [_snapshot_facts(session, sid) for sid in snapshot_ids],
+            "metrics": folder["metrics"],
+            "gate": _gate_facts(session, run),
+            "adapter": _adapter_facts(session, run, folder),
+            "lineage": lineage_graph(session, run),
+            "events": status["events"],
+        })
+    facts["verification"] = verification_facts(verify_workspace(workspace))
+    return facts
+
+
+def run_folder(run: TrainingRun) -> dict[str, Any]:
+    """What the run folder holds: run.json, result.json and the metrics (missing files read as empty)."""
+    from govern.training.trainer import METRICS_FILE, RESULT_FILE, RUN_FILE
+
+    root = Path(run.output_dir)
+
+    def read_json(name: str) -> dict[str, Any]:
+        try:
+            data = json.loads((root / name).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    metrics = []
+    try:
+        lines = (root / METRICS_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        metrics.append({"step": row.get("step"), "loss": row.get("loss"), "epsilon": row.get("epsilon"),
+                        "attempt": row.get("attempt")})
+    return {"run": read_json(RUN_FILE), "result": read_json(RESULT_FILE), "metrics": metrics,
+            "present": (root / RUN_FILE).is_file()}
+
+
+def _run_facts(run: TrainingRun, status: dict[str, Any], folder: dict[str, Any]) -> dict[str, Any]:
+    info = folder["run"]
+    return {
+        "id": run.id, "status": status["status"], "recipe_name": run.recipe_name, "created_at": run.created_at,
+        "created_by": run.created_by, "init_run_id": run.init_run_id, "planned_steps": run.planned_steps,
+        "charged_steps": status["charged_steps"], "final_loss": status["final_loss"], "ledger_seq": run.ledger_seq,
+        "device": info.get("device"), "attempts": info.get("attempts"), "versions": info.get("versions", {}),
+        "run_folder_present": folder["present"],
+    }
+
+
+def _recipe_facts(run: TrainingRun, folder: dict[str, Any]) -> dict[str, Any]:
+    recipe = folder["run"].get("recipe", {})
+    return {
+        "name": run.recipe_name, "hash": run.recipe_hash,
+        "source": Path(folder["run"]["recipe_source"]).name if folder["run"].get("recipe_source") else None,
+        "settings": {name: recipe.get(name) for name in RECIPE_SECTIONS if isinstance(recipe.get(name), dict)},
+    }
+
+
+def _base_model_facts(run: TrainingRun, folder: dict[str, Any]) -> dict[str, Any]:
+    base = folder["run"].get("base_model", {})
+    return {
+        "hash": run.base_model_hash, "name": Path(base["path"]).name if base.get("path") else None,
+        "files": base.get("files", {}), "quantization": folder["run"].get("quantization"),
+    }
+
+
+def _dp_facts(run: TrainingRun, status: dict[str, Any], folder: dict[str, Any]) -> dict[str, Any]:
+    from govern.training.card import guarantee_sentence
+
+    result = folder["result"]
+    plan = folder["run"].get("plan", {})
+    facts = {
+        "enabled": run.dp_enabled, "epsilon": result.get("epsilon", status["epsilon_spent"]),
+        "epsilon_from_charges": status["epsilon_spent"], "delta": run.delta, "accountant": run.accountant,
+        "max_grad_norm": run.max_grad_norm, "noise_multiplier": run.noise_multiplier, "sample_rate": run.sample_rate,
+        "target_epsilon": run.target_epsilon, "planned_epsilon": plan.get("planned_epsilon"),
+        "steps": result.get("steps", status["charged_steps"]), "charged_steps": status["charged_steps"],
+        "clipping_mode": result.get("clipping_mode") or folder["run"].get("clipping_mode"),
+        "privacy_unit": "one training example (one record)",
+    }
+    facts["statement"] = guarantee_sentence({**facts, "private": run.dp_enabled}) if (
+        not run.dp_enabled or facts["epsilon"] is not None) else "The run has not finished; no guarantee is stated yet."
+    return facts
+
+
+def budget_facts(workspace: Any, session: Session, dataset_ids: list[str], delta: float | None,
+                 accountant: str | None) -> list[dict[str, Any]]:
+    """Each dataset's lifetime ε budget (from the active pack), the ε spent on it so far, and what remains."""
+    from govern.gate import dataset_epsilon_spent
+    from govern.reports.dataset import _active_pack
+
+    pack, _ = _active_pack(workspace)
+    dp = dict(pack.rules.get("dp") or {}) if pack is not None else {}
+    budget = dp.get("lifetime_epsilon_budget")
+    found = []
+    for dataset_id in dataset_ids:
+        dataset = session.get(Dataset, dataset_id)
+        spent = dataset_epsilon_spent(session, dataset_id, delta, accountant or "prv") if delta else None
+        found.append({
+            "dataset_id": dataset_id, "dataset_name": dataset.name if dataset else None,
+            "lifetime_budget": float(budget) if budget is not None else None, "spent": spent,
+            "remaining": (float(budget) - spent) if budget is not None and spent is not None else None,
+            "delta": delta, "accountant": accountant, "pack": pack.name if pack is not None else None,
+        })
+    return found
+
+
+def _snapshot_facts(session: Session, snapshot_id: str) -> dict[str, Any]:
+    snapshot = session.get(Snapshot, snapshot_id)
+    if snapshot is None:
+        return {"id": snapshot_id, "missing": True, "approvals": []}
+    dataset = session.get(Dataset, snapshot.dataset_id)
+    approvals = approval_facts(session, snapshot_id)
+    return {
+        "id": snapshot.id, "missing": False, "dataset_id": snapshot.dataset_id, "dataset_name": dataset.name if dataset else None,
+        "transform": snapshot.transform, "parent_id": snapshot.parent_id, "record_count": snapshot.record_count,
+        "license": dataset.license if dataset else None, "legal_basis": dataset.legal_basis if dataset else None,
+        "approvals": approvals,
+        "verified_approvals": sum(1 for a in approvals if a["verdict"] == "approved" and a["signature_verified"]
+                                  and not a["voided_by_later_rejection"]),
+        "rejections": sum(1 for a in approvals if a["verdict"] == "rejected"),
+    }
+
+
+def _gate_facts(session: Session, run: TrainingRun) -> dict[str, Any]:
+    entry = session.get(LedgerEntry, run.ledger_seq)
+    payload = payload_of(entry) if entry else {}
+    return {"checks": payload.get("gate_checks", []), "planned_epsilon": payload.get("planned_epsilon"),
+            "records": payload.get("records"), "admitted_at": entry.recorded_at if entry else None,
+            "ledger_seq": run.ledger_seq}
+
+
+def _adapter_facts(session: Session, run: TrainingRun, folder: dict[str, Any]) -> dict[str, Any] | None:
+    completed = session.exec(select(RunEvent).where(RunEvent.run_id == run.id, RunEvent.kind == "completed")
+                             .order_by(col(RunEvent.ledger_seq).desc())).first()
+    if completed is None:
+        return None
+    detail = loads(completed.detail, {})
+    return {"hash": detail.get("adapter_hash"), "files": detail.get("adapter_files") or {},
+            "folder": "adapter/", "ledger_seq": completed.ledger_seq}
+
+
+def lineage_graph(session: Session, run: TrainingRun) -> dict[str, Any]:
+    """Nodes and edges from datasets through snapshots (and their parents) to the run, its adapter and later runs."""
+    nodes: dict[str, dict[str, Any]] = {}
+    edges: list[dict[str, str]] = []
+
+    def node(node_id: str, kind: str, label: str, detail: str = "") -> None:
+        nodes.setdefault(node_id, {"id": node_id, "kind": kind, "label": label, "detail": detail})
+
+    for snapshot_id in loads(run.snapshot_ids, []):
+        snapshot = session.get(Snapshot, snapshot_id)
+        if snapshot is None:
+            continue
+        chain = list(reversed(ancestors(session, snapshot)))
+        dataset = session.get(Dataset, chain[0].dataset_id)
+        node(chain[0].dataset_id, "dataset", dataset.name if dataset else chain[0].dataset_id, chain[0].dataset_id)
+        previous = chain[0].dataset_id
+        for item in chain:
+            node(item.id, "snapshot", short(item.id), f"{item.transform}, {item.record_count} records")
+            edges.append({"from": previous, "to": item.id, "label": item.transform})
+            previous = item.id
+        edges.append({"from": snapshot_id, "to": run.id, "label": "trained on"})
+    if run.init_run_id:
+        node(run.init_run_id, "run", run.init_run_id, "earlier stage")
+        edges.append({"from": run.init_run_id, "to": run.id, "label": "continued"})
+    node(run.id, "run", run.id, run.recipe_name)
+    completed = session.exec(select(RunEvent).where(RunEvent.run_id == run.id, RunEvent.kind == "completed")).first()
+    if completed is not None:
+        adapter_hash = loads(completed.detail, {}).get("adapter_hash") or ""
+        node(f"adapter:{run.id}", "adapter", f"adapter {short(adapter_hash)}", "LoRA adapter")
+        edges.append({"from": run.id, "to": f"adapter:{run.id}", "label": "produced"})
+    for later in session.exec(select(TrainingRun).where(TrainingRun.init_run_id == run.id)).all():
+        node(later.id, "run", later.id, "continued from this run")
+        edges.append({"from": f"adapter:{run.id}" if completed is not None else run.id, "to": later.id, "label": "continued"})
+    unique = [dict(t) for t in dict.fromkeys(tuple(sorted(e.items())) for e in edges)]
+    return {"nodes": list(nodes.values()), "edges": unique}
+
+
+def verification_facts(result: Any) -> dict[str, Any]:
+    """A verify_workspace result, trimmed for a report."""
+    return {
+        "ok": result.ok, "entries": result.entries, "head_seq": result.head_seq, "head_hash": result.head_hash,
+        "rows_checked": result.rows_checked, "snapshots_checked": result.snapshots_checked,
+        "erased_records": result.erased_records, "problems": result.problems[:MAX_LISTED],
+        "problem_count": len(result.problems),
+    }
+
+
+def run_contradictions(session: Session, ledgered: dict[str, Any], later: list[LedgerEntry]) -> list[str]:
+    """Later rejections, failing decisions, erasures or consent revocations touching the run's snapshots."""
+    covers = ledgered.get("covers", {})
+    snapshot_ids = covers.get("snapshot_ids", [])
+    found = []
+    for e in entries_on(later, snapshot_ids, ("snapshot.rejected", "subject.erased", "policy.decided")):
+        if e.event == "policy.decided" and payload_of(e).get("outcome") != "fail":
+            continue
+        what = {"snapshot.rejected": "a snapshot of this run was rejected",
+                "subject.erased": "a data subject in this run's snapshots was erased",
+                "policy.decided": "a policy decision on a snapshot of this run failed"}[e.event]
+        found.append(f"ledger entry {e.seq} ({e.event}, {e.recorded_at}): {what}")
+    for e in entries_on(later, covers.get("run_ids", []), ("run.failed", "run.resumed", "run.interrupted")):
+        found.append(f"ledger entry {e.seq} ({e.event}, {e.recorded_at}): the run changed state after this report")
+    head = int(ledgered.get("ledger_head", {}).get("seq", 0))
+    return found + revocations_touching(session, snapshot_ids, head)
+
+
+register(ReportKind("run", "Training run report (model card)", run_contradictions))
