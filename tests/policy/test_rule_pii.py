@@ -29,7 +29,7 @@ def test_a_raw_snapshot_with_pii_fails_until_anonymized(pack_from, facts_with, n
     assert result.status == "fail"
     assert result.evidence["findings"] == {"EMAIL_ADDRESS": 42}
     assert result.evidence["findings_by_field"] == {"EMAIL_ADDRESS": {"text": 40, "subject": 2}}
-    assert "govern pii anonymize snap-raw-1" in result.message
+    assert "govern anonymize snap-raw-1" in result.message
     assert decision.result("pii.residuals").status == "not_applicable"
 
 
@@ -62,7 +62,7 @@ def test_a_raw_snapshot_the_scan_found_clean_passes(pack_from, facts_with, now) 
 def test_no_scan_fails_and_says_to_run_one(pack_from, facts_with, now) -> None:
     decision = evaluate(pack_from(pii=PII), facts_with(pii_scan=None), now)
     assert {r.status for r in decision.results} == {"fail"}
-    assert "govern pii scan snap-anon-1" in decision.result("pii.scan").message
+    assert "govern scan snap-anon-1" in decision.result("pii.scan").message
 
 
 def test_a_scan_less_sensitive_than_the_pack_fails(pack_from, facts_with, now) -> None:
