@@ -32,6 +32,9 @@ COMMANDS: dict[str, str] = {
     "approvals": "govern.cli.approvals:approvals_group",
     "train": "govern.cli.train:train_command",
     "runs": "govern.cli.train:runs_group",
+    "report": "govern.cli.report:report_group",
+    "lineage": "govern.cli.lineage:lineage_group",
+    "attest": "govern.cli.lineage:attest_group",
 }
 
 

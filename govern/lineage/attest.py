@@ -1,0 +1,388 @@
+"""Attestations for adapters: an in-toto Statement v1 with a SLSA provenance v1 predicate, signed as
+a DSSE envelope with an Ed25519 key registered in the workspace.
+
+    statement  _type https://in-toto.io/Statement/v1
+               subject: one ResourceDescriptor per adapter file, digest {"sha256": ...}
+               predicateType https://slsa.dev/provenance/v1
+               predicate.buildDefinition: buildType, externalParameters (recipe hash, DP
+                 parameters, snapshots), internalParameters (gate checks), resolvedDependencies
+                 (snapshots, base model, the adapter a continued run started from)
+               predicate.runDetails: builder.id (govern and its version), metadata (run id, times),
+                 byproducts (the DP guarantee the run reached)
+    envelope   {"payloadType": "application/vnd.in-toto+json", "payload": base64(statement),
+                "signatures": [{"keyid": key id, "sig": base64(Ed25519(PAE(type, payload)))}]}
+
+`attest_run` signs and ledgers (`run.attested`, with the envelope's hash); `verify_attestation`
+checks the signature against the registered key and, with a workspace, the adapter files on
+disk, the run's ledger record and the ledgered attestation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from govern import __version__, ledger
+from govern.canonical import canonical_bytes, file_sha256, hash_value, sha256_hex
+from govern.catalog.models import Dataset, Identity, LedgerEntry, RunEvent, Snapshot, TrainingRun
+from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
+from govern.keys import PrivateIdentity, verify_signature
+
+PAYLOAD_TYPE = "application/vnd.in-toto+json"
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
+BUILD_TYPE = "https://govern.dev/build-types/dp-lora/v1"
+BUILDER_ID = f"https://govern.dev/builder/govern@{__version__}"
+ATTESTED_EVENT = "run.attested"
+ATTESTING_ROLES = ("officer", "admin")  # besides the key that ran the training
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSE's pre-authentication encoding: "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body (byte lengths)."""
+    kind = payload_type.encode("utf-8")
+    return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
+
+
+def sign_envelope(statement: dict[str, Any], signer: PrivateIdentity) -> dict[str, Any]:
+    """A DSSE envelope of `statement` (canonical JSON) signed by `signer`."""
+    payload = canonical_bytes(statement)
+    signature = bytes.fromhex(signer.sign(pae(PAYLOAD_TYPE, payload)))
+    return {
+        "payloadType": PAYLOAD_TYPE,
+        "payload": base64.b64encode(payload).decode("ascii"),
+        "signatures": [{"keyid": signer.key_id, "sig": base64.b64encode(signature).decode("ascii")}],
+    }
+
+
+def envelope_hash(envelope: dict[str, Any]) -> str:
+    """The hash under which an envelope is ledgered: SHA-256 of its canonical JSON."""
+    return hash_value(envelope)
+
+
+def _adapter_dir(workspace: Any, run: TrainingRun) -> Path:
+    folder = Path(run.output_dir)
+    return (folder if folder.is_absolute() else workspace.root / folder) / "adapter"
+
+
+def _completed_record(session: Session, run: TrainingRun) -> tuple[RunEvent, dict[str, Any]]:
+    """The run's `completed` event and the payload of its ledger entry (the signed record)."""
+    event = session.exec(select(RunEvent).where(RunEvent.run_id == run.id, RunEvent.kind == "completed")).first()
+    if event is None:
+        raise Refused(f"run {run.id} has not completed, so it has no adapter to attest; `govern runs show {run.id}` says where it stands")
+    entry = session.get(LedgerEntry, event.ledger_seq)
+    if entry is None or entry.event != "run.completed":
+        raise IntegrityFailure(f"run {run.id}: its completion is not in the ledger (entry {event.ledger_seq}); run `govern audit verify`")
+    return event, json.loads(entry.payload)
+
+
+def _ns(session: Session) -> str:
+    from govern.lineage.openlineage import namespace
+
+    return namespace(session)
+
+
+def build_statement(session: Session, run: TrainingRun) -> dict[str, Any]:
+    """The in-toto Statement for a completed run's adapter, from the catalog and the ledger."""
+    event, record = _completed_record(session, run)
+    files: dict[str, str] = record.get("adapter_files") or {}
+    if not files:
+        raise IntegrityFailure(f"run {run.id}: its ledgered completion lists no adapter files")
+    ns = _ns(session)
+    started = session.get(LedgerEntry, run.ledger_seq)
+    gate_checks = json.loads(started.payload).get("gate_checks") if started is not None else None
+    dependencies: list[dict[str, Any]] = []
+    for snapshot_id in json.loads(run.snapshot_ids):
+        snapshot = session.get(Snapshot, snapshot_id)
+        dataset = session.get(Dataset, snapshot.dataset_id) if snapshot else None
+        dependencies.append({
+            "name": f"snapshot/{snapshot_id}", "uri": f"{ns}/snapshots/{snapshot_id}", "digest": {"sha256": snapshot_id},
+            "annotations": {"dataset": dataset.name if dataset else None, "transform": snapshot.transform if snapshot else None,
+                            "records": snapshot.record_count if snapshot else None},
+        })
+    dependencies.append({"name": "base-model", "digest": {"sha256": run.base_model_hash},
+                         "annotations": {"hashOf": "govern model folder manifest (weights and config files)"}})
+    if run.init_run_id:
+        init_event = session.exec(select(RunEvent).where(RunEvent.run_id == run.init_run_id, RunEvent.kind == "completed")).first()
+        init_hash = json.loads(init_event.detail).get("adapter_hash") if init_event else None
+        if init_hash:
+            dependencies.append({"name": f"adapter/{init_hash}", "uri": f"{ns}/runs/{run.init_run_id}/adapter",
+                                 "digest": {"sha256": init_hash}, "annotations": {"run": run.init_run_id}})
+    guarantee = {
+        "private": record.get("private", run.dp_enabled), "epsilon": event.epsilon, "delta": record.get("delta", run.delta),
+        "accountant": record.get("accountant", run.accountant), "chargedSteps": record.get("charged_steps"),
+    }
+    return {
+        "_type": STATEMENT_TYPE,
+        "subject": [{"name": f"adapter/{name}", "digest": {"sha256": digest}} for name, digest in sorted(files.items())],
+        "predicateType": PREDICATE_TYPE,
+        "predicate": {
+            "buildDefinition": {
+                "buildType": BUILD_TYPE,
+                "externalParameters": {
+                    "recipe": {"name": run.recipe_name, "digest": {"sha256": run.recipe_hash}},
+                    "snapshots": json.loads(run.snapshot_ids),
+                    "initRun": run.init_run_id,
+                    "dp": {
+                        "enabled": run.dp_enabled, "targetEpsilon": run.target_epsilon, "delta": run.delta,
+                        "noiseMultiplier": run.noise_multiplier, "sampleRate": run.sample_rate,
+                        "maxGradNorm": run.max_grad_norm, "accountant": run.accountant, "plannedSteps": run.planned_steps,
+                    },
+                },
+                "internalParameters": {"workspace": ns, "gateChecks": gate_checks, "adapterHash": record.get("adapter_hash")},
+                "resolvedDependencies": dependencies,
+            },
+            "runDetails": {
+                "builder": {"id": BUILDER_ID, "version": {"govern": __version__}},
+                "metadata": {"invocationId": run.id, "startedOn": run.created_at, "finishedOn": event.recorded_at},
+                "byproducts": [{"name": "dp-guarantee", "digest": {"sha256": hash_value(guarantee)}, "annotations": guarantee}],
+            },
+        },
+    }
+
+
+@dataclass
+class Attestation:
+    """A signed attestation written to disk and ledgered."""
+
+    run_id: str
+    path: Path
+    envelope: dict[str, Any]
+    statement: dict[str, Any]
+    envelope_sha256: str
+    ledger_seq: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "path": str(self.path), "envelope_sha256": self.envelope_sha256,
+                "ledger_seq": self.ledger_seq, "key_id": self.envelope["signatures"][0]["keyid"],
+                "subjects": self.statement["subject"]}
+
+
+def _write_atomic(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _disk_problems(workspace: Any, run: TrainingRun, subjects: dict[str, str]) -> list[str]:
+    folder = _adapter_dir(workspace, run)
+    problems = []
+    for name, digest in sorted(subjects.items()):
+        path = folder / name.removeprefix("adapter/")
+        if not path.is_file():
+            problems.append(f"adapter file {name} is missing from {folder}")
+        elif file_sha256(path) != digest:
+            problems.append(f"adapter file {name} on disk does not match its attested sha256 (altered or replaced)")
+    return problems
+
+
+def attest_run(workspace: Any, actor: PrivateIdentity, run_id: str, out: Path) -> Attestation:
+    """Sign an attestation of a completed run's adapter, write it to `out` and ledger it."""
+    from govern.identities import role_of
+    from govern.runs import get_run
+
+    out = Path(out)
+    with workspace.catalog.transaction() as session:
+        row = role_of(session, actor)
+        run = get_run(session, run_id)
+        if actor.key_id != run.created_by and row.role not in ATTESTING_ROLES:
+            raise Refused(f"key {row.key_id} ({row.name}, {row.role}) did not run {run.id}; the key that trained it, "
+                          f"or an {' or '.join(ATTESTING_ROLES)} key, must sign its attestation")
+        statement = build_statement(session, run)
+        subjects = {s["name"]: s["digest"]["sha256"] for s in statement["subject"]}
+        problems = _disk_problems(workspace, run, subjects)
+        if problems:
+            raise IntegrityFailure(f"run {run.id}: refusing to attest an adapter that does not match its record: " + "; ".join(problems))
+        envelope = sign_envelope(statement, actor)
+        digest = envelope_hash(envelope)
+        adapter_hash = statement["predicate"]["buildDefinition"]["internalParameters"]["adapterHash"]
+        entry = ledger.append(session, actor, ATTESTED_EVENT, [run.id, adapter_hash], {
+            "run_id": run.id, "adapter_hash": adapter_hash, "envelope_sha256": digest,
+            "statement_sha256": sha256_hex(canonical_bytes(statement)), "predicate_type": PREDICATE_TYPE,
+            "key_id": actor.key_id,
+        })
+        _write_atomic(out, envelope)  # inside the transaction: no ledger entry without the file
+    return Attestation(run.id, out, envelope, statement, digest, entry.seq)
+
+
+# --- verification -------------------------------------------------------------------------------
+
+
+@dataclass
+class AttestationCheck:
+    """What `verify_attestation` found; `problems` is empty when everything matched."""
+
+    path: str
+    run_id: str | None = None
+    key_ids: list[str] = field(default_factory=list)
+    subjects: dict[str, str] = field(default_factory=dict)
+    checked: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "ok": self.ok, "run_id": self.run_id, "key_ids": self.key_ids,
+                "subjects": self.subjects, "checked": self.checked, "problems": self.problems}
+
+
+def registered_keys(session: Session) -> dict[str, str]:
+    """Key id → public key of every registered key whose catalog row matches its ledgered registration."""
+    keys = {}
+    for row in session.exec(select(Identity)).all():
+        entry = session.get(LedgerEntry, row.ledger_seq)
+        if entry is None or entry.event != ledger.KEY_REGISTERED:
+            continue
+        recorded = json.loads(entry.payload).get("row", {})
+        if recorded.get("key_id") == row.key_id and recorded.get("public_key") == row.public_key:
+            keys[row.key_id] = row.public_key
+    return keys
+
+
+def _decode(text: object, what: str, check: AttestationCheck) -> bytes | None:
+    if not isinstance(text, str):
+        check.problems.append(f"the envelope's {what} is missing or not a string")
+        return None
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        check.problems.append(f"the envelope's {what} is not valid base64")
+        return None
+
+
+def _check_signatures(envelope: dict[str, Any], payload: bytes, keys: dict[str, str], check: AttestationCheck) -> None:
+    signatures = envelope.get("signatures")
+    if not isinstance(signatures, list) or not signatures:
+        check.problems.append("the envelope carries no signatures")
+        return
+    message = pae(str(envelope.get("payloadType")), payload)
+    for index, item in enumerate(signatures):
+        keyid = item.get("keyid") if isinstance(item, dict) else None
+        raw = _decode(item.get("sig") if isinstance(item, dict) else None, f"signature {index}", check)
+        if raw is None:
+            continue
+        check.key_ids.append(str(keyid))
+        if keyid not in keys:
+            check.problems.append(f"signature {index} is by key {keyid}, which is not a registered key of this workspace")
+        elif not verify_signature(keys[keyid], message, raw.hex()):
+            check.problems.append(f"signature {index} by key {keyid} does not verify: the envelope was altered after signing")
+        else:
+            check.checked.append(f"DSSE signature by registered key {keyid}")
+
+
+def _check_statement(statement: Any, check: AttestationCheck) -> dict[str, Any] | None:
+    if not isinstance(statement, dict):
+        check.problems.append("the payload is not an in-toto Statement (not a JSON object)")
+        return None
+    if statement.get("_type") != STATEMENT_TYPE:
+        check.problems.append(f"the statement's _type is {statement.get('_type')!r}, not {STATEMENT_TYPE}")
+    if statement.get("predicateType") != PREDICATE_TYPE:
+        check.problems.append(f"the statement's predicateType is {statement.get('predicateType')!r}, not {PREDICATE_TYPE}")
+    for item in statement.get("subject") or []:
+        digest = (item.get("digest") or {}).get("sha256") if isinstance(item, dict) else None
+        if isinstance(item, dict) and isinstance(digest, str):
+            check.subjects[str(item.get("name"))] = digest
+        else:
+            check.problems.append(f"a subject has no sha256 digest: {item!r}")
+    if not check.subjects:
+        check.problems.append("the statement names no subject")
+    try:
+        check.run_id = statement["predicate"]["runDetails"]["metadata"]["invocationId"]
+    except (KeyError, TypeError):
+        check.problems.append("the predicate names no run (runDetails.metadata.invocationId)")
+    return statement
+
+
+def _check_against_workspace(workspace: Any, session: Session, statement: dict[str, Any], digest: str, check: AttestationCheck) -> None:
+    run = session.get(TrainingRun, check.run_id) if check.run_id else None
+    if run is None:
+        check.problems.append(f"the attested run {check.run_id!r} is not in this workspace's catalog")
+        return
+    try:
+        _, record = _completed_record(session, run)
+    except (Refused, IntegrityFailure) as error:
+        check.problems.append(str(error))
+        return
+    recorded = {f"adapter/{name}": value for name, value in (record.get("adapter_files") or {}).items()}
+    for name in sorted(set(recorded) | set(check.subjects)):
+        if name not in check.subjects:
+            check.problems.append(f"the run's ledger record lists {name}, which the attestation leaves out")
+        elif name not in recorded:
+            check.problems.append(f"subject {name} is not an adapter file in the run's ledger record")
+        elif recorded[name] != check.subjects[name]:
+            check.problems.append(f"subject {name}: its sha256 does not match the run's ledger record")
+    check.checked.append("subject digests against the run's ledgered completion")
+    problems = _disk_problems(workspace, run, {n: d for n, d in check.subjects.items() if n in recorded})
+    check.problems += problems
+    check.checked.append(f"adapter files on disk in {_adapter_dir(workspace, run)}")
+    definition = (statement.get("predicate") or {}).get("buildDefinition") or {}
+    external = definition.get("externalParameters") or {}
+    if external.get("snapshots") != json.loads(run.snapshot_ids):
+        check.problems.append("the attested snapshots differ from the run's catalogued snapshots")
+    if ((external.get("recipe") or {}).get("digest") or {}).get("sha256") != run.recipe_hash:
+        check.problems.append("the attested recipe hash differs from the run's catalogued recipe hash")
+    base = [d for d in definition.get("resolvedDependencies") or [] if isinstance(d, dict) and d.get("name") == "base-model"]
+    if not base or (base[0].get("digest") or {}).get("sha256") != run.base_model_hash:
+        check.problems.append("the attested base-model hash differs from the run's catalogued base model")
+    check.checked.append("snapshots, recipe and base model against the catalog")
+    attested = session.exec(select(LedgerEntry).where(LedgerEntry.event == ATTESTED_EVENT).order_by(col(LedgerEntry.seq))).all()
+    if not any(json.loads(e.payload).get("envelope_sha256") == digest for e in attested):
+        check.problems.append(f"this envelope (sha256 {digest[:16]}…) is not recorded in the ledger (no {ATTESTED_EVENT} entry for it)")
+    else:
+        check.checked.append("the envelope's hash in the ledger")
+
+
+def verify_attestation(path: Path, workspace: Any | None = None, public_keys: dict[str, str] | None = None) -> AttestationCheck:
+    """Check a DSSE-signed attestation: signature (registered or given keys), statement, and with a
+    workspace the adapter files on disk, the run's ledger record and the ledgered envelope."""
+    path = Path(path)
+    check = AttestationCheck(str(path))
+    try:
+        envelope = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NotFound(f"{path}: no such attestation file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        check.problems.append(f"{path} is not a JSON DSSE envelope")
+        return check
+    if not isinstance(envelope, dict):
+        check.problems.append(f"{path} is not a DSSE envelope (not a JSON object)")
+        return check
+    if envelope.get("payloadType") != PAYLOAD_TYPE:
+        check.problems.append(f"payloadType is {envelope.get('payloadType')!r}, not {PAYLOAD_TYPE}")
+    payload = _decode(envelope.get("payload"), "payload", check)
+    if payload is None:
+        return check
+    keys = dict(public_keys or {})
+    if workspace is None and not keys:
+        raise BadInput("no registered key to check the signature against: run inside the workspace (--workspace DIR) "
+                       "or pass --public-key HEX")
+    if workspace is None:
+        _check_signatures(envelope, payload, keys, check)
+        try:
+            _check_statement(json.loads(payload), check)
+        except json.JSONDecodeError:
+            check.problems.append("the payload is not JSON")
+        return check
+    with workspace.catalog.reading() as session:
+        keys.update(registered_keys(session))
+        _check_signatures(envelope, payload, keys, check)
+        try:
+            statement = _check_statement(json.loads(payload), check)
+        except json.JSONDecodeError:
+            check.problems.append("the payload is not JSON")
+            return check
+        if statement is not None and check.run_id:
+            _check_against_workspace(workspace, session, statement, envelope_hash(envelope), check)
+    return check
