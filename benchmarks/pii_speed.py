@@ -7,7 +7,7 @@ least --records; recall is scored the way ../shared/eval/pii_metrics.py does it 
 found when findings cover half its characters). With --memory N, also scans an N-record JSONL
 file through `detect_file` in a child process and reports its peak RSS at 10% and at 100%.
 
-usage: python benchmarks/pii_speed.py [--records 3200] [--gold PATH] [--memory 100000]
+usage: python benchmarks/pii_speed.py [--records 3200] [--rounds 2] [--gold PATH] [--memory 100000]
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=3200)
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; each side's best counts")
     parser.add_argument("--memory", type=int, default=0, help="also measure peak RSS on a file of this many records")
     args = parser.parse_args()
     block_network()
@@ -109,11 +110,17 @@ def main() -> None:
     from govern.pii import ScannerConfig
 
     config = ScannerConfig()
-    base_s, base_found = baseline(rows, list(config.entities), config.score_threshold)
-    our_s, our_found, info = ours(rows)
+    # The machine may be shared: alternate the two and keep each one's best round.
+    base_s = our_s = float("inf")
+    for _ in range(args.rounds):
+        seconds, base_found = baseline(rows, list(config.entities), config.score_threshold)
+        base_s = min(base_s, seconds)
+        seconds, our_found, info = ours(rows)
+        our_s = min(our_s, seconds)
     base_rps, our_rps = len(rows) / base_s, len(rows) / our_s
     base_recall, our_recall = recall(rows, base_found), recall(rows, our_found)
-    print(f"records: {len(rows)} (dev texts repeated), cores: {os.cpu_count()}")
+    print(f"records: {len(rows)} (dev texts repeated), cores: {os.cpu_count()}, best of {args.rounds} alternating rounds, "
+          f"load average now: {os.getloadavg()[0]:.2f}")
     print(f"baseline  AnalyzerEngine.analyze loop: {base_rps:8.1f} records/s  recall {base_recall:.4f}")
     print(f"govern    Scanner ({info['processes']} processes, pipeline {info['components']}): "
           f"{our_rps:8.1f} records/s  recall {our_recall:.4f}")

@@ -78,6 +78,27 @@ def _nlp_engine_class() -> type:
     return OfflineSpacyNlpEngine
 
 
+def _context_enhancer() -> Any:
+    from presidio_analyzer import RecognizerResult
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+
+    key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+
+    class ContextOnlyWhereNeeded(LemmaContextAwareEnhancer):  # type: ignore[misc]
+        """Presidio's context enhancer, handed only results whose recognizer has context words
+        (it deep-copies every result it is given, which is a tenth of the scan time)."""
+
+        def enhance_using_context(self, text: str, raw_results: list, nlp_artifacts: Any, recognizers: list, context: Any = None) -> list:
+            with_context = {r.id for r in recognizers if r.context}
+            todo = [r for r in raw_results if (r.recognition_metadata or {}).get(key) in with_context]
+            if not todo and not context:
+                return raw_results
+            rest = [r for r in raw_results if (r.recognition_metadata or {}).get(key) not in with_context]
+            return rest + super().enhance_using_context(text, todo, nlp_artifacts, recognizers, context)
+
+    return ContextOnlyWhereNeeded()
+
+
 def build_engine(config: ScannerConfig) -> Engine:
     """Load the model and assemble the registry: stock Presidio, govern's own, the YAML ones."""
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
@@ -111,6 +132,7 @@ def build_engine(config: ScannerConfig) -> Engine:
         nlp_engine=nlp_engine,
         supported_languages=[config.language],
         default_score_threshold=config.score_threshold,
+        context_aware_enhancer=_context_enhancer(),
     )
     nlp = nlp_engine.get_nlp(config.language)
     return Engine(

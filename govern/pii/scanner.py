@@ -82,7 +82,29 @@ _WORKER_CONFIG: ScannerConfig | None = None
 def _worker_init(config: ScannerConfig) -> None:
     global _WORKER_CONFIG
     _WORKER_CONFIG = config
+    _single_threaded_blas()
     _engine_for(config)
+
+
+def _single_threaded_blas() -> None:
+    """One BLAS thread per worker: the workers already use every core (best effort, Linux)."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            libraries = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
+    except OSError:
+        return
+    for path in libraries:
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads"):
+            setter = getattr(library, symbol, None)
+            if setter is not None:
+                setter(1)
+                break
 
 
 def _worker_scan(texts: list[str]) -> list[list[SpanTuple]]:
