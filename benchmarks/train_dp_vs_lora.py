@@ -41,7 +41,6 @@ def child(mode: str, args: argparse.Namespace) -> dict[str, Any]:
     import opacus  # noqa: F401 - every mode imports it (as govern's trainer does), so RSS compares training only
     import torch
 
-    from govern.training.data import Collator
     from govern.training.loss import per_example_loss
     from govern.training.model import build_training_model, trainable_parameters
     from govern.training.plan import PrivacyPlan

@@ -39,7 +39,26 @@ _EXPORTS = {
     "build_tiny_model": "tiny",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Interrupted",
+    "PrivacyPlan",
+    "Recipe",
+    "RecordingHooks",
+    "RecordsData",
+    "TrainingData",
+    "TrainingHooks",
+    "build_tiny_model",
+    "charged_history",
+    "compose_epsilon",
+    "epsilon_of_history",
+    "load_recipe",
+    "noise_multiplier_for",
+    "plan_run",
+    "read_run",
+    "recipe_from_dict",
+    "resume",
+    "train",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -62,8 +62,10 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
         "",
         guarantee_sentence(result),
         "",
-        "The privacy unit is one training example (one record). A data subject with k records is "
-        "protected at the group level of k examples, which is weaker.",
+        (
+            "The privacy unit is one training example (one record). A data subject with k records is "
+            "protected at the group level of k examples, which is weaker."
+        ),
         "",
         "## Training data",
         "",
@@ -76,8 +78,10 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
         f"- Base model: `{base['path']}` (weights SHA-256 `{base['hash']}`)",
         f"- Quantization: {run['quantization']}",
         f"- Recipe SHA-256: `{run['recipe_hash']}`",
-        f"- LoRA: r={run['recipe']['lora']['r']}, alpha={run['recipe']['lora']['alpha']}, "
-        f"targets {', '.join(run['recipe']['lora']['target_modules'])}",
+        (
+            f"- LoRA: r={run['recipe']['lora']['r']}, alpha={run['recipe']['lora']['alpha']}, "
+            f"targets {', '.join(run['recipe']['lora']['target_modules'])}"
+        ),
         f"- Steps: {result['steps']}; final loss: "
         + (f"{result['final_loss']:.4f}" if result["final_loss"] is not None else "n/a"),
         "",

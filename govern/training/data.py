@@ -38,7 +38,7 @@ class RecordsData:
         return iter(self.records)
 
     @classmethod
-    def from_jsonl(cls, path: Any, snapshot_id: str) -> "RecordsData":
+    def from_jsonl(cls, path: Any, snapshot_id: str) -> RecordsData:
         """Records of a JSONL file, labelled with one snapshot id (examples and tests only)."""
         import json
 

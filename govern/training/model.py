@@ -48,11 +48,11 @@ def load_base_model(path: Path, quantization: str, device: Any) -> Any:
         from transformers import BitsAndBytesConfig
 
         if quantization == "4bit-nf4":
-            config = BitsAndBytesConfig(
+            config = BitsAndBytesConfig(  # type: ignore[no-untyped-call]
                 load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32
             )
         else:
-            config = BitsAndBytesConfig(load_in_8bit=True)
+            config = BitsAndBytesConfig(load_in_8bit=True)  # type: ignore[no-untyped-call]
         kwargs["quantization_config"] = config
         kwargs["device_map"] = {"": device.index if device.type == "cuda" else str(device)}
     model = AutoModelForCausalLM.from_pretrained(path, **kwargs)

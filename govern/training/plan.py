@@ -11,7 +11,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from govern.errors import BadInput
-from govern.training.accounting import default_delta, epsilon_of_history, noise_multiplier_for
+from govern.training.accounting import (
+    default_delta,
+    epsilon_of_history,
+    noise_multiplier_for,
+)
 from govern.training.recipe import Recipe
 
 

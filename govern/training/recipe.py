@@ -303,9 +303,21 @@ def weight_files(model_dir: Path) -> list[Path]:
 def hash_model_folder(model_dir: Path) -> dict[str, Any]:
     """SHA-256 of every weight and config file of a model folder, and one hash over them all."""
     files = {p.name: file_sha256(p) for p in weight_files(model_dir)}
-    for extra in ("config.json", "generation_config.json"):
-        if (model_dir / extra).is_file():
-            files[extra] = file_sha256(model_dir / extra)
+    for extra in sorted(model_dir.glob("*.json")):  # config, generation config, shard index
+        if not extra.name.startswith("tokenizer") and extra.name != "special_tokens_map.json":
+            files[extra.name] = file_sha256(extra)
+    return {"files": files, "hash": hash_value(files)}
+
+
+TOKENIZER_FILES = (
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
+    "vocab.json", "merges.txt", "vocab.txt", "added_tokens.json",
+)
+
+
+def hash_tokenizer_folder(tokenizer_dir: Path) -> dict[str, Any]:
+    """SHA-256 of the tokenizer's files, and one hash over them all."""
+    files = {n: file_sha256(tokenizer_dir / n) for n in TOKENIZER_FILES if (tokenizer_dir / n).is_file()}
     return {"files": files, "hash": hash_value(files)}
 
 
@@ -318,7 +330,7 @@ def _meta_model(model_dir: Path) -> Any:
 
     config = AutoConfig.from_pretrained(model_dir, local_files_only=True)
     with torch.device("meta"):
-        return AutoModelForCausalLM.from_config(config)
+        return AutoModelForCausalLM.from_config(config)  # type: ignore[no-untyped-call]
 
 
 def module_names(model_dir: Path) -> list[str] | None:

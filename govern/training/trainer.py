@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
-import math
 import os
 import signal
 import threading
@@ -27,7 +26,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from govern.canonical import file_sha256, hash_value
 from govern.errors import BadInput, GovernError, Refused
@@ -37,7 +36,7 @@ from govern.training.data import Collator, ExampleDataset, TrainingData, encode_
 from govern.training.hooks import TrainingHooks
 from govern.training.loss import per_example_loss
 from govern.training.plan import PrivacyPlan, plan_run
-from govern.training.recipe import Recipe, hash_model_folder, recipe_from_dict
+from govern.training.recipe import Recipe, hash_model_folder, hash_tokenizer_folder, recipe_from_dict
 
 RUN_FILE = "run.json"
 JOURNAL_FILE = "charges.jsonl"
@@ -119,7 +118,8 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / RUN_FILE
     if not path.is_file():
         raise BadInput(f"{run_dir}: no {RUN_FILE}; not a training run folder")
-    return json.loads(path.read_text())
+    info: dict[str, Any] = json.loads(path.read_text())
+    return info
 
 
 def charged_history(run_dir: str | Path) -> list[tuple[float, float, int]]:
@@ -133,7 +133,7 @@ def charged_history(run_dir: str | Path) -> list[tuple[float, float, int]]:
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def _versions() -> dict[str, str]:
@@ -165,7 +165,7 @@ class Distributed:
         return self.rank == 0
 
     @classmethod
-    def from_env(cls) -> "Distributed":
+    def from_env(cls) -> Distributed:
         """Join the torchrun process group (gloo on CPU, nccl on CUDA) when WORLD_SIZE > 1."""
         if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
             return cls()
@@ -211,7 +211,7 @@ class _StopFlag:
         self.requested = False
         self._previous: Any = None
 
-    def __enter__(self) -> "_StopFlag":
+    def __enter__(self) -> Self:
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
@@ -221,7 +221,7 @@ class _StopFlag:
             raise KeyboardInterrupt
         self.requested = True
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
 
@@ -325,6 +325,7 @@ class _Trainer:
                 "base_dir": str(recipe.base_dir.resolve()),
                 "snapshot_ids": snapshot_ids,
                 "base_model": {"path": str(recipe.model_path), **hash_model_folder(recipe.model_path)},
+                "tokenizer": {"path": str(recipe.tokenizer_path), **hash_tokenizer_folder(recipe.tokenizer_path)},
                 "quantization": recipe["model"]["quantization"],
                 "plan": plan.as_dict(),
                 "private": plan.private,
@@ -417,7 +418,9 @@ class _Trainer:
         if plan.private:
             wrapped = model
             if self.dist.world_size > 1:
-                from opacus.distributed import DifferentiallyPrivateDistributedDataParallel as DPDDP
+                from opacus.distributed import (
+                    DifferentiallyPrivateDistributedDataParallel as DPDDP,
+                )
 
                 wrapped = DPDDP(model)  # broadcasts rank 0's adapter so every rank starts equal
             engine = DPEngine.build(wrapped, optimizer, plan, clipping_mode, noise_gen, self.dist.world_size)
@@ -466,9 +469,9 @@ class _Trainer:
                     optimizer.zero_grad(set_to_none=True)
                 scheduler.step()
                 self.step = step
-                loss_sum, count, stops = self.dist.sum([loss_sum, float(count), float(stop.requested)])
-                count, stop_requested = int(count), stops > 0  # every rank stops at the same step
-                last_loss = loss_sum / count if count else None
+                totals = self.dist.sum([loss_sum, float(count), float(stop.requested)])
+                count, stop_requested = int(totals[1]), totals[2] > 0  # every rank stops at the same step
+                last_loss = totals[0] / count if count else None
                 epsilon = (
                     epsilon_of_history(history, plan.delta, plan.accountant)  # type: ignore[arg-type]
                     if plan.private and self.primary
@@ -513,7 +516,7 @@ class _Trainer:
         plan: PrivacyPlan,
         physical: int,
         sampler_gen: Any,
-        engine: "DPEngine | None",
+        engine: DPEngine | None,
     ) -> Iterator[Iterator[dict[str, Any]]]:
         """One iterator of physical batches per remaining logical step.
 
@@ -551,8 +554,8 @@ class _Trainer:
 
         rng = {"torch_cpu": torch.get_rng_state(), "sampler": sampler_gen.get_state(), "noise": noise_gen.get_state().cpu()}
         if torch.cuda.is_available():
-            for index, state in enumerate(torch.cuda.get_rng_state_all()):
-                rng[f"torch_cuda_{index}"] = state
+            for index, cuda_state in enumerate(torch.cuda.get_rng_state_all()):
+                rng[f"torch_cuda_{index}"] = cuda_state
         state = {
             "run_id": self.info["run_id"],
             "step": self.step,
@@ -745,8 +748,11 @@ class DPEngine:
     @classmethod
     def build(
         cls, model: Any, optimizer: Any, plan: PrivacyPlan, mode: str, noise_gen: Any, world_size: int = 1
-    ) -> "DPEngine":
-        from opacus.grad_sample import GradSampleModule, GradSampleModuleFastGradientClipping
+    ) -> DPEngine:
+        from opacus.grad_sample import (
+            GradSampleModule,
+            GradSampleModuleFastGradientClipping,
+        )
         from opacus.optimizers import get_optimizer_class
 
         assert plan.noise_multiplier is not None and plan.max_grad_norm is not None
@@ -790,7 +796,7 @@ class DPEngine:
             sampler = UniformWithReplacementSampler(
                 num_samples=len(dataset), sample_rate=plan.sample_rate, generator=sampler_gen, steps=remaining
             )
-        loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collator)
+        loader: Any = DataLoader(dataset, batch_sampler=sampler, collate_fn=collator)  # type: ignore[arg-type]
         with BatchMemoryManager(data_loader=loader, max_physical_batch_size=physical, optimizer=self.optimizer) as split:
             physical_batches = iter(split)
             for _ in range(remaining):
@@ -825,7 +831,9 @@ class DPEngine:
             # Opacus's hooks sit on LoRA layers whose inputs (frozen activations) need no grad.
             warnings.filterwarnings("ignore", message="Full backward hook is firing")
             if self.mode == "ghost":
-                from opacus.utils.fast_gradient_clipping_utils import DPTensorFastGradientClipping
+                from opacus.utils.fast_gradient_clipping_utils import (
+                    DPTensorFastGradientClipping,
+                )
 
                 DPTensorFastGradientClipping(self.module, self.optimizer, losses, "mean").backward()
             else:
@@ -885,7 +893,13 @@ def _progress(enabled: bool, total: int, start: int) -> Iterator[Any]:
         yield lambda *args: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(
         TextColumn("training"),

@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("opacus", reason="training tests need govern[train] (torch, peft, opacus)")
 
-from training_helpers import BASE_RECIPE, EXAMPLES, merged  # noqa: E402
+from training_helpers import BASE_RECIPE, EXAMPLES, merged
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,13 @@ import sys
 import time
 from pathlib import Path
 
-from govern.training import Interrupted, RecordsData, TrainingHooks, recipe_from_dict, train
+from govern.training import (
+    Interrupted,
+    RecordsData,
+    TrainingHooks,
+    recipe_from_dict,
+    train,
+)
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parents[1] / "examples" / "support_records.jsonl"

@@ -9,9 +9,14 @@ import pytest
 
 pytest.importorskip("opacus")
 
-from opacus.accountants import PRVAccountant, RDPAccountant  # noqa: E402
+from opacus.accountants import PRVAccountant, RDPAccountant
 
-from govern.training.accounting import compose_epsilon, default_delta, epsilon_of_history, normalise_history  # noqa: E402
+from govern.training.accounting import (
+    compose_epsilon,
+    default_delta,
+    epsilon_of_history,
+    normalise_history,
+)
 
 
 def _independent(accountant: Any, sigma: float, rate: float, steps: int, delta: float) -> float:

@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("opacus")
 
-from training_helpers import BASE_RECIPE, merged  # noqa: E402
+from training_helpers import BASE_RECIPE, merged
 
 SCRIPT = Path(__file__).resolve().parent / "run_distributed.py"
 
@@ -30,7 +30,7 @@ def test_two_gloo_processes_spend_the_same_epsilon_as_one_with_the_same_logical_
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
         str(SCRIPT), json.dumps(merged(BASE_RECIPE, overrides)), str(tiny_model_dir.parent), str(tmp_path / "ddp"), str(out),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
     ranks = [json.loads((out / f"rank-{r}.json").read_text()) for r in (0, 1)]
     assert [r["world_size"] for r in ranks] == [2, 2]

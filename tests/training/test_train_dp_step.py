@@ -10,11 +10,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from govern.training.data import Collator, encode_records  # noqa: E402
-from govern.training.loss import per_example_loss  # noqa: E402
-from govern.training.model import build_training_model, load_tokenizer, trainable_parameters  # noqa: E402
-from govern.training.plan import plan_run  # noqa: E402
-from govern.training.trainer import DPEngine  # noqa: E402
+from govern.training.data import Collator, encode_records
+from govern.training.loss import per_example_loss
+from govern.training.model import (
+    build_training_model,
+    load_tokenizer,
+    trainable_parameters,
+)
+from govern.training.plan import plan_run
+from govern.training.trainer import DPEngine
 
 
 def _batch(recipe: Any, support_data: Any, indices: list[int]) -> dict[str, Any]:
@@ -138,7 +142,7 @@ def test_an_empty_poisson_batch_still_adds_noise_of_the_planned_scale(make_recip
     start = _adapter(model)
     empty = Collator(0)([])
     assert empty["input_ids"].shape[0] == 0
-    loss, n = engine.physical_step(model, engine.optimizer, empty, torch.device("cpu"), logical)
+    _, n = engine.physical_step(model, engine.optimizer, empty, torch.device("cpu"), logical)
     assert n == 0
     delta = torch.cat([(p.detach() - start[name]).flatten() for name, p in model.named_parameters() if p.requires_grad])
     expected_std = lr * sigma * clip / logical

@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from govern.training import RecordingHooks, TrainingHooks, train  # noqa: E402
+from govern.training import RecordingHooks, TrainingHooks, train
 
 
 @pytest.fixture

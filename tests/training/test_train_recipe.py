@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from training_helpers import BASE_RECIPE, REPO, merged
 
 from govern.errors import BadInput
 from govern.training.recipe import load_recipe, recipe_from_dict
-
-from training_helpers import BASE_RECIPE, REPO, merged
 
 
 def _errors(raw: dict[str, Any], base_dir: Path) -> str:

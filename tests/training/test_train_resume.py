@@ -15,11 +15,18 @@ import pytest
 
 pytest.importorskip("opacus")
 
-from govern.errors import IntegrityFailure, Refused  # noqa: E402
-from govern.training import RecordingHooks, RecordsData, TrainingHooks, read_run, resume, train  # noqa: E402
-from govern.training.accounting import epsilon_of_history  # noqa: E402
+from training_helpers import BASE_RECIPE, merged
 
-from training_helpers import BASE_RECIPE, merged  # noqa: E402
+from govern.errors import IntegrityFailure, Refused
+from govern.training import (
+    RecordingHooks,
+    RecordsData,
+    TrainingHooks,
+    read_run,
+    resume,
+    train,
+)
+from govern.training.accounting import epsilon_of_history
 
 CHILD = Path(__file__).resolve().parent / "run_child.py"
 
