@@ -10,7 +10,7 @@ comments do not count; any change of a value does). Every decision records it.
     rules:                   # one section per rule family; see RULE_FAMILIES
       provenance: {...}
       consent: {...}
-    release: {...}           # optional, for release gating later; validated, not yet evaluated
+    release: {...}           # optional: the rules `govern release` checks (govern/release.py)
 """
 
 from __future__ import annotations
@@ -35,8 +35,11 @@ RELEASE_SCHEMA: dict[str, Any] = {
     "properties": {
         "min_reviews": {"type": "integer", "minimum": 0},
         "reviewer_role": {"type": "string", "minLength": 1},
+        "min_rating": {"type": "integer", "minimum": 1, "maximum": 5},
         "require_compliance_report": {"type": "boolean"},
         "require_eval_report": {"type": "boolean"},
+        "require_evaluation": {"type": "boolean"},
+        "require_privacy_audit": {"type": "boolean"},
         "max_days_since_approval": {"type": "integer", "minimum": 1},
     },
 }

@@ -1,0 +1,70 @@
+"""Human reviews of a run's adapter: signed, append-only, by a reviewer or an officer."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from govern import ledger
+from govern.canonical import canonical_bytes, canonical_json
+from govern.catalog.models import Identity, Review, ledgered_row
+from govern.clock import utc_now
+from govern.errors import BadInput
+from govern.identities import require_role
+from govern.keys import PrivateIdentity, verify_signature
+from govern.runs import get_run
+
+REVIEWING_ROLES = ("reviewer", "officer")
+
+
+def signed_statement(row: Review) -> bytes:
+    """The bytes a review's signature covers."""
+    return canonical_bytes({
+        "run_id": row.run_id, "rating": row.rating, "criteria": json.loads(row.criteria), "notes": row.notes,
+        "reviewer_key_id": row.reviewer_key_id, "signed_at": row.signed_at,
+    })
+
+
+def parse_criteria(pairs: list[str] | tuple[str, ...]) -> dict[str, int]:
+    """`NAME=SCORE` pairs (score 1..5) as a mapping; BadInput names the bad pair."""
+    criteria: dict[str, int] = {}
+    for pair in pairs:
+        name, sep, score = pair.partition("=")
+        if not sep or not name.strip() or not score.strip().isdigit() or not 1 <= int(score) <= 5:
+            raise BadInput(f"--criteria {pair!r}: write NAME=SCORE with a score from 1 to 5, e.g. helpfulness=4")
+        criteria[name.strip()] = int(score)
+    return criteria
+
+
+def review_run(workspace: Any, actor: PrivateIdentity, run_id: str, rating: int, criteria: dict[str, int], notes: str) -> Review:
+    """Record a signed review of a run's adapter."""
+    if not 1 <= rating <= 5:
+        raise BadInput(f"--rating {rating}: give a rating from 1 to 5")
+    if not notes.strip():
+        raise BadInput("a review needs --notes saying what was looked at")
+    with workspace.catalog.transaction() as session:
+        require_role(session, actor, *REVIEWING_ROLES)
+        run = get_run(session, run_id)
+        row = Review(id=uuid.uuid4().hex, run_id=run.id, rating=rating, criteria=canonical_json(criteria), notes=notes,
+                     reviewer_key_id=actor.key_id, signed_at=utc_now(), signature="", ledger_seq=0)
+        row.signature = actor.sign(signed_statement(row))
+        entry = ledger.append(session, actor, "run.reviewed", [run.id], {"row": ledgered_row(row)})
+        row.ledger_seq = entry.seq
+        session.add(row)
+    return row
+
+
+def verified_reviews(session: Session, run_id: str) -> tuple[list[tuple[Review, Identity]], list[str]]:
+    """A run's reviews whose signatures verify with a registered key, and problems with the others."""
+    good: list[tuple[Review, Identity]] = []
+    problems: list[str] = []
+    for row in session.exec(select(Review).where(Review.run_id == run_id).order_by(col(Review.ledger_seq))):
+        identity = session.get(Identity, row.reviewer_key_id)
+        if identity is None or not verify_signature(identity.public_key, signed_statement(row), row.signature):
+            problems.append(f"review {row.id[:12]}: its signature does not verify (forged or altered)")
+            continue
+        good.append((row, identity))
+    return good, problems
