@@ -210,7 +210,8 @@ def _compose(histories: list[list[tuple[float, float, int]]], delta: float, acco
 def audit_contradictions(session: Session, ledgered: dict[str, Any], later: list[LedgerEntry]) -> list[str]:
     """Later entries that change the period's picture: ones dated inside it, or consent back-dated into it."""
     covers = ledgered.get("covers", {})
-    start, end = covers.get("since"), covers.get("until") or ledgered.get("generated_at")
+    made = ledgered.get("generated_at")
+    start, end = covers.get("since"), min(filter(None, (covers.get("until"), made)), default=None)
     found = []
     if end:
         found += [f"ledger entry {e.seq} ({e.event}) was appended after this report but is dated {e.recorded_at}, "

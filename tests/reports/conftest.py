@@ -1,0 +1,151 @@
+"""A real pipeline, built once for the report tests: consent, a dataset, a PII scan and an
+anonymized snapshot (where the scanner works), a signed approval and a 3-step DP-LoRA run on a
+tiny model. Tests that change the catalog work on a copy (`pipeline_copy`)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import _new_key, make_workspace
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "support_records.jsonl"
+
+PACK = """\
+name: reports
+version: "1.0.0"
+description: consent, approvals and DP, for the report tests
+disclaimer: test pack, not legal advice
+rules:
+  consent:
+    purpose: model_training
+    on_missing: fail
+  dp:
+    required: true
+    max_epsilon_per_run: 3.5
+    max_delta: 1.0e-4
+    lifetime_epsilon_budget: 10
+  approvals:
+    required_role: officer
+    min_distinct_approvers: 1
+    separation_of_duties: true
+"""
+
+RECIPE = """\
+name = "report-test"
+output_dir = "runs"
+checkpoint_every = 2
+[model]
+path = "MODEL"
+[data]
+format = "prompt_completion"
+max_length = 48
+[lora]
+r = 4
+alpha = 8
+target_modules = ["q_proj", "v_proj"]
+[dp]
+target_epsilon = 3.0
+delta = 1e-5
+max_grad_norm = 1.0
+accountant = "rdp"
+clipping = "hooks"
+[schedule]
+steps = 3
+logical_batch_size = 16
+physical_batch_size = 8
+learning_rate = 0.01
+"""
+
+
+@dataclass
+class Pipeline:
+    """The state the report tests read: a workspace after one gated, private training run."""
+
+    workspace: Any
+    engineer: Any
+    officer: Any
+    auditor: Any
+    raw_snapshot: str
+    trained_snapshot: str
+    run_id: str
+    result: dict[str, Any]
+    anonymized: bool
+    scan_skip_reason: str | None = None
+    key_files: list[Path] = field(default_factory=list)
+
+
+def records() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in EXAMPLES.read_text().splitlines() if line.strip()]
+
+
+def build_pipeline(root: Path) -> Pipeline:
+    from govern.approvals import approve
+    from govern.consent import import_consent
+    from govern.datasets import DatasetSpec, add_dataset
+    from govern.runs import start_run
+    from govern.training.tiny import build_tiny_model, corpus_from_jsonl
+    from govern.workspace import Workspace
+
+    model = build_tiny_model(root / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
+    workspace = make_workspace(root / "ws").workspace
+    (workspace.root / "policies" / "reports.yaml").write_text(PACK)
+    toml = workspace.root / "govern.toml"
+    toml.write_text(toml.read_text().replace('pack = "default"', 'pack = "reports"'))
+    (workspace.root / "train" / "reports.toml").write_text(RECIPE.replace("MODEL", str(model)))
+    workspace = Workspace(workspace.root)
+    engineer, officer = _new_key(workspace, "engineer", "erin"), _new_key(workspace, "officer", "olga")
+    auditor = _new_key(workspace, "auditor", "audrey")
+    subjects = sorted({r["subject_id"] for r in records()})
+    consents = root / "consents.csv"
+    consents.write_text("subject_id,purpose,status,time\n" + "".join(f"{s},model_training,granted,2024-01-01\n" for s in subjects))
+    import_consent(workspace, officer, consents)
+    spec = DatasetSpec(name="support", source="example helpdesk export", license="CC-BY-4.0", legal_basis="consent",
+                       subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id",
+                       jurisdiction="EU")
+    raw = add_dataset(workspace, engineer, spec, EXAMPLES).snapshot
+    trained, anonymized, reason = raw.id, False, None
+    try:  # the real scanner and anonymizer (govern.scans); reports work without them
+        from govern.scans import anonymize_snapshot
+
+        trained, anonymized = anonymize_snapshot(workspace, engineer, raw.id).derived.snapshot.id, True
+    except Exception as error:  # noqa: BLE001 - a broken scanner must not hide the other report tests
+        reason = f"PII scan/anonymize failed ({type(error).__name__}: {str(error)[:200]})"
+        warnings.warn(f"report tests run without a scan: {reason}", stacklevel=1)
+    approve(workspace, officer, trained)
+    result = start_run(workspace, engineer, Path("train/reports.toml"), [trained])
+    keys = [workspace.keys_dir / "admin.key", *(workspace.root / f"{n}.key" for n in ("erin", "olga", "audrey"))]
+    return Pipeline(workspace, engineer, officer, auditor, raw.id, trained, result["run_id"], result, anonymized,
+                    reason, keys)
+
+
+@pytest.fixture(scope="session")
+def trained_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """Built once per session; tests must not change it (use `pipeline_copy` for that)."""
+    pytest.importorskip("opacus", reason="report tests train a tiny model: they need govern[train]")
+    pipeline = build_pipeline(tmp_path_factory.mktemp("reports"))
+    yield pipeline
+    pipeline.workspace.catalog.dispose()
+
+
+@pytest.fixture
+def pipeline_copy(trained_pipeline: Pipeline, tmp_path: Path) -> Pipeline:
+    """A private copy of the trained workspace (SQLite catalog, objects, keys) a test may change."""
+    from govern.workspace import Workspace
+
+    source = trained_pipeline.workspace.root
+    target = tmp_path / "copy"
+    shutil.copytree(source, target, symlinks=True)
+    workspace = Workspace(target)
+    copy = Pipeline(**{**trained_pipeline.__dict__, "workspace": workspace})
+    yield copy
+    workspace.catalog.dispose()
+    for path in target.rglob("*"):  # snapshot folders are read-only; let tmp cleanup remove them
+        if path.is_dir():
+            path.chmod(0o755)
