@@ -32,7 +32,11 @@ COMMANDS: dict[str, str] = {
     "approvals": "govern.cli.approvals:approvals_group",
     "train": "govern.cli.train:train_command",
     "runs": "govern.cli.train:runs_group",
+    "review": "govern.cli.release:review_command",
+    "release": "govern.cli.release:release_command",
     "report": "govern.cli.report:report_group",
+    "lineage": "govern.cli.lineage:lineage_group",
+    "attest": "govern.cli.lineage:attest_group",
 }
 
 
