@@ -295,7 +295,7 @@ def resolve_model(spec: str) -> ModelInfo:
         return ModelInfo(spec, f"{meta.get('lang', '?')}_{meta.get('name', path.name)}", str(meta.get("version", "?")), str(path))
     import importlib.util
 
-    if importlib.util.find_spec(spec) is None if spec.isidentifier() else True:
+    if not spec.isidentifier() or importlib.util.find_spec(spec) is None:
         raise BadInput(f"spacy_model: no installed spaCy model package or folder named {spec!r}; {MODEL_HELP}")
     import spacy.util
 
