@@ -18,16 +18,22 @@ from govern.lineage.attest import (
 )
 from govern.lineage.graph import Edge, LineageGraph, Node, build_graph
 from govern.lineage.openlineage import export_run, run_events, validate_event
-from govern.lineage.render import RENDERERS, render_dot, render_json, render_mermaid, render_text
+from govern.lineage.render import (
+    RENDERERS,
+    render_dot,
+    render_json,
+    render_mermaid,
+    render_text,
+)
 from govern.lineage.subject import SubjectLineage, subject_lineage
 
 __all__ = [
+    "RENDERERS",
     "Attestation",
     "AttestationCheck",
     "Edge",
     "LineageGraph",
     "Node",
-    "RENDERERS",
     "SubjectLineage",
     "attest_run",
     "build_graph",
@@ -42,4 +48,5 @@ __all__ = [
     "sign_envelope",
     "subject_lineage",
     "validate_event",
+    "verify_attestation",
 ]

@@ -31,7 +31,14 @@ from sqlmodel import Session, col, select
 
 from govern import __version__, ledger
 from govern.canonical import canonical_bytes, file_sha256, hash_value, sha256_hex
-from govern.catalog.models import Dataset, Identity, LedgerEntry, RunEvent, Snapshot, TrainingRun
+from govern.catalog.models import (
+    Dataset,
+    Identity,
+    LedgerEntry,
+    RunEvent,
+    Snapshot,
+    TrainingRun,
+)
 from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
 from govern.keys import PrivateIdentity, verify_signature
 

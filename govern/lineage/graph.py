@@ -15,9 +15,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from govern.catalog.models import Approval, Dataset, PolicyDecision, RunEvent, Scan, Snapshot, TrainingRun
+from govern.catalog.models import (
+    Approval,
+    Dataset,
+    PolicyDecision,
+    RunEvent,
+    Scan,
+    Snapshot,
+    TrainingRun,
+)
 from govern.errors import BadInput, NotFound
 
 KINDS = ("source", "dataset", "snapshot", "scan", "decision", "approval", "run", "adapter")
@@ -81,7 +90,7 @@ class LineageGraph:
         targets = {e.target for e in self.edges}
         return [node_id for node_id in self.nodes if node_id not in targets]
 
-    def subgraph(self, keep: set[str]) -> "LineageGraph":
+    def subgraph(self, keep: set[str]) -> LineageGraph:
         """The nodes in `keep` and the edges between them."""
         sub = LineageGraph(focus=[f for f in self.focus if f in keep])
         for node_id, node in self.nodes.items():
@@ -139,9 +148,9 @@ def workspace_graph(session: Session) -> LineageGraph:
             graph.add_node(Node(source, "source", snap.source_name or snap.source_sha256[:12], {
                 "name": snap.source_name, "sha256": snap.source_sha256,
             }))
-        dataset = datasets.get(snap.dataset_id)
+        owner = datasets.get(snap.dataset_id)
         graph.add_node(Node(node_id("snapshot", snap.id), "snapshot", f"{snap.id[:12]} ({snap.transform})", {
-            "id": snap.id, "dataset": dataset.name if dataset else snap.dataset_id, "dataset_id": snap.dataset_id,
+            "id": snap.id, "dataset": owner.name if owner else snap.dataset_id, "dataset_id": snap.dataset_id,
             "transform": snap.transform, "transform_hash": snap.transform_hash, "parent_id": snap.parent_id,
             "records": snap.record_count, "bytes": snap.byte_size, "created_at": snap.created_at,
         }))
@@ -154,8 +163,9 @@ def workspace_graph(session: Session) -> LineageGraph:
         else:
             relation = f"{snap.transform} {snap.transform_hash[:12]}" if snap.transform_hash else snap.transform
             graph.add_edge(node_id("snapshot", snap.parent_id), target, relation)
-    for scan_id, snapshot_id, config_hash, findings, spacy_model, created_at in session.exec(
-        select(Scan.id, Scan.snapshot_id, Scan.config_hash, Scan.findings_count, Scan.spacy_model, Scan.created_at)
+    for scan_id, snapshot_id, config_hash, findings, spacy_model, created_at in session.execute(
+        sa_select(col(Scan.id), col(Scan.snapshot_id), col(Scan.config_hash), col(Scan.findings_count),
+                  col(Scan.spacy_model), col(Scan.created_at))
         .order_by(col(Scan.ledger_seq))
     ).all():
         graph.add_node(Node(node_id("scan", scan_id), "scan", f"{scan_id[:12]}: {findings} findings", {
@@ -163,9 +173,10 @@ def workspace_graph(session: Session) -> LineageGraph:
             "spacy_model": spacy_model, "created_at": created_at,
         }))
         graph.add_edge(node_id("snapshot", snapshot_id), node_id("scan", scan_id), "scanned")
-    for decision_id, snapshot_id, pack_name, pack_version, pack_hash, passed, created_at in session.exec(
-        select(PolicyDecision.id, PolicyDecision.snapshot_id, PolicyDecision.pack_name, PolicyDecision.pack_version,
-               PolicyDecision.pack_hash, PolicyDecision.passed, PolicyDecision.created_at)
+    for decision_id, snapshot_id, pack_name, pack_version, pack_hash, passed, created_at in session.execute(
+        sa_select(col(PolicyDecision.id), col(PolicyDecision.snapshot_id), col(PolicyDecision.pack_name),
+                  col(PolicyDecision.pack_version), col(PolicyDecision.pack_hash), col(PolicyDecision.passed),
+                  col(PolicyDecision.created_at))
         .order_by(col(PolicyDecision.ledger_seq))
     ).all():
         label = f"{pack_name} {pack_version}: {'passed' if passed else 'failed'}"
@@ -200,12 +211,12 @@ def workspace_graph(session: Session) -> LineageGraph:
             graph.add_edge(node_id("snapshot", snapshot_id), node_id("run", run.id), "trained on")
             for approval_id in approvals_by_snapshot.get(snapshot_id, ()):
                 graph.add_edge(node_id("approval", approval_id), node_id("run", run.id), "authorised")
-        event = completed.get(run.id)
-        if event is not None:
-            adapter = completed_adapter(event)
+        done = completed.get(run.id)
+        if done is not None:
+            adapter = completed_adapter(done)
             if adapter["hash"]:
                 graph.add_node(Node(node_id("adapter", adapter["hash"]), "adapter", adapter["hash"][:12], {
-                    "hash": adapter["hash"], "run_id": run.id, "files": adapter["files"], "epsilon": event.epsilon,
+                    "hash": adapter["hash"], "run_id": run.id, "files": adapter["files"], "epsilon": done.epsilon,
                 }))
                 graph.add_edge(node_id("run", run.id), node_id("adapter", adapter["hash"]), "produced")
     adapter_of = {n.attrs["run_id"]: n.id for n in graph.of_kind("adapter")}

@@ -109,9 +109,9 @@ def _consent_facet(workspace: Any, session: Session, snapshot: Snapshot, at: str
     erased = erased_positions(session, snapshot.id)
     try:
         pack = active_pack(workspace)
-        purposes, pack_name = pack.consent_purposes(), f"{pack.name} {pack.version}"
+        purposes, pack_name = list(pack.consent_purposes()), f"{pack.name} {pack.version}"
     except GovernError:
-        purposes, pack_name = (), None
+        purposes, pack_name = [], None
     rows = []
     for purpose in purposes:
         found = coverage(session, snapshot.id, purpose, parse_time(at), erased)
@@ -235,7 +235,7 @@ def _format_checker() -> Any:
             return True
         if "T" not in value or not (value.endswith("Z") or value[-6] in "+-"):
             raise ValueError("not an RFC 3339 date-time with a time zone")
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        datetime.fromisoformat(value)
         return True
 
     @checker.checks("uri")
@@ -283,8 +283,7 @@ def export_run(workspace: Any, run_id: str, out: Path) -> list[dict[str, Any]]:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     with open(tmp, "w", encoding="utf-8") as handle:
-        for item in events:
-            handle.write(json.dumps(item, sort_keys=True, ensure_ascii=False) + "\n")
+        handle.writelines(json.dumps(item, sort_keys=True, ensure_ascii=False) + "\n" for item in events)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, out)

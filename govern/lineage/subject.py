@@ -15,7 +15,14 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from govern.catalog.models import Dataset, Erasure, RunEvent, Snapshot, SnapshotRecord, TrainingRun
+from govern.catalog.models import (
+    Dataset,
+    Erasure,
+    RunEvent,
+    Snapshot,
+    SnapshotRecord,
+    TrainingRun,
+)
 from govern.lineage.graph import completed_adapter
 
 

@@ -16,7 +16,12 @@ from govern.cli import cli
 from govern.errors import Refused
 from govern.keys import generate_identity, verify_signature
 from govern.lineage import attest_run, pae, sign_envelope, verify_attestation
-from govern.lineage.attest import PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE, envelope_hash
+from govern.lineage.attest import (
+    PAYLOAD_TYPE,
+    PREDICATE_TYPE,
+    STATEMENT_TYPE,
+    envelope_hash,
+)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,13 @@ import subprocess
 import pytest
 
 from govern.errors import BadInput, NotFound
-from govern.lineage import build_graph, render_dot, render_json, render_mermaid, render_text
+from govern.lineage import (
+    build_graph,
+    render_dot,
+    render_json,
+    render_mermaid,
+    render_text,
+)
 from tests.conftest import SAMPLE_RECORDS
 
 

@@ -68,8 +68,8 @@ def test_the_dp_facet_carries_the_guarantee_the_run_reached(trained_pipeline) ->
 
 def test_the_scan_of_a_snapshot_is_in_its_pii_facet(trained_pipeline) -> None:  # type: ignore[no-untyped-def]
     """The root snapshot (scanned) is not a run input, so its facet is checked directly."""
-    from govern.lineage.openlineage import _pii_facet
     from govern.catalog.models import Snapshot
+    from govern.lineage.openlineage import _pii_facet
 
     p = trained_pipeline
     if not p.scanned:
