@@ -12,14 +12,32 @@ a file against that entry and lists what the ledger has said since that contradi
 
 from __future__ import annotations
 
-from govern.reports._base import FORMATS, KINDS, RENDERED_EVENT, REPORT_FORMAT, ReportKind, register
+from govern.reports._base import (
+    FORMATS,
+    KINDS,
+    RENDERED_EVENT,
+    REPORT_FORMAT,
+    ReportKind,
+    register,
+)
 from govern.reports.audit import build_audit_report
 from govern.reports.charts import line_chart, lineage_svg
 from govern.reports.dataset import build_dataset_report
-from govern.reports.publish import ReportFile, build_report, default_out_path, make_report, write_report
+from govern.reports.publish import (
+    ReportFile,
+    build_report,
+    default_out_path,
+    make_report,
+    write_report,
+)
 from govern.reports.render import environment, render, shipped_templates, templates_hash
 from govern.reports.run import build_run_report
-from govern.reports.verify import ReportCheck, ReportContradicted, embedded_marker, verify_report
+from govern.reports.verify import (
+    ReportCheck,
+    ReportContradicted,
+    embedded_marker,
+    verify_report,
+)
 
 __all__ = [
     "FORMATS",

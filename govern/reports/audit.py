@@ -9,14 +9,29 @@ of a full `verify_workspace`.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from govern.catalog.models import Approval, ConsentEvent, Dataset, LedgerEntry, PrivacyCharge, TrainingRun
+from govern.catalog.models import (
+    Approval,
+    ConsentEvent,
+    Dataset,
+    LedgerEntry,
+    PrivacyCharge,
+    TrainingRun,
+)
 from govern.errors import BadInput
-from govern.reports._base import MAX_LISTED, ReportKind, header, payload_of, refs_of, register, short
+from govern.reports._base import (
+    MAX_LISTED,
+    ReportKind,
+    header,
+    payload_of,
+    refs_of,
+    register,
+    short,
+)
 from govern.reports.run import verification_facts
 
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -28,13 +43,13 @@ def period_bound(text: str | None, end: bool = False) -> str | None:
         return None
     raw = str(text).strip()
     try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(raw)
     except ValueError:
         raise BadInput(f"{'--until' if end else '--since'} {raw!r} is not an ISO date or time (e.g. 2024-05-01)") from None
-    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
     if end and len(raw) == 10:
         value += timedelta(days=1)
-    return value.astimezone(timezone.utc).strftime(_STAMP)
+    return value.astimezone(UTC).strftime(_STAMP)
 
 
 def build_audit_report(workspace: Any, since: str | None = None, until: str | None = None) -> dict[str, Any]:

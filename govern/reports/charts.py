@@ -29,8 +29,8 @@ def line_chart(points: Sequence[tuple[float, float | None]], title: str, y_label
     data = [(float(x), float(y)) for x, y in points if y is not None and math.isfinite(float(y))]
     left, right, top, bottom = 64, 16, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-             f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
+    parts = [(f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+             f'aria-label="{escape(title)}"><title>{escape(title)}</title>'),
              f'<text class="chart-title" x="{left}" y="16">{escape(title)}</text>']
     if not data:
         parts.append(f'<text class="chart-empty" x="{left}" y="{top + plot_h / 2:.1f}">no data recorded</text></svg>')
@@ -104,8 +104,8 @@ def lineage_svg(graph: dict[str, Any], box_w: int = 168, box_h: int = 46, gap_x:
         offset = (rows - len(ids)) * (box_h + gap_y) / 2
         for row_index, node_id in enumerate(ids):
             where[node_id] = (4 + col_index * (box_w + gap_x), 4 + offset + row_index * (box_h + gap_y))
-    parts = [f'<svg class="lineage" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-             f'aria-label="lineage graph"><title>lineage graph</title>']
+    parts = [(f'<svg class="lineage" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+             f'aria-label="lineage graph"><title>lineage graph</title>')]
     for e in edges:
         (x1, y1), (x2, y2) = where[e["from"]], where[e["to"]]
         ax, ay, bx, by = x1 + box_w, y1 + box_h / 2, x2, y2 + box_h / 2

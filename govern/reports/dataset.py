@@ -8,16 +8,31 @@ never record text or raw subject ids.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from govern.catalog.models import (
-    Approval, Dataset, Identity, LedgerEntry, PolicyDecision, Scan, Snapshot, SnapshotRecord, TrainingRun,
+    Dataset,
+    Identity,
+    LedgerEntry,
+    PolicyDecision,
+    Scan,
+    Snapshot,
+    SnapshotRecord,
+    TrainingRun,
 )
 from govern.reports._base import (
-    MAX_LISTED, ReportKind, entries_on, header, loads, payload_of, register, revocations_touching, short,
+    MAX_LISTED,
+    ReportKind,
+    entries_on,
+    header,
+    loads,
+    payload_of,
+    register,
+    revocations_touching,
+    short,
 )
 
 SCAN_CONFIG_KEYS = ("config_hash", "spacy_model", "spacy_model_version", "presidio_version", "language",
@@ -120,7 +135,7 @@ def consent_facts(session: Session, snapshot: Snapshot, pack: Any) -> list[dict[
 
     if pack is None:
         return []
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     erased = erased_positions(session, snapshot.id)
     found = []
     for purpose in pack.consent_purposes():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ def marker(report_id: str, kind: str, head: dict[str, Any]) -> str:
 
 def default_out_path(workspace: Any, facts: dict[str, Any], fmt: str) -> Path:
     """audit_reports/<kind>-<subject>-<UTC time>.<ext> in the workspace."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     subject = facts["subject"]["id"]
     if facts["kind"] == "audit":
         period = facts.get("period", {})

@@ -15,7 +15,15 @@ from sqlmodel import Session, col, select
 
 from govern.catalog.models import Dataset, LedgerEntry, RunEvent, Snapshot, TrainingRun
 from govern.reports._base import (
-    MAX_LISTED, ReportKind, entries_on, header, loads, payload_of, register, revocations_touching, short,
+    MAX_LISTED,
+    ReportKind,
+    entries_on,
+    header,
+    loads,
+    payload_of,
+    register,
+    revocations_touching,
+    short,
 )
 from govern.reports.dataset import ancestors, approval_facts
 

@@ -158,5 +158,5 @@ def test_markdown_mirrors_the_html_sections(rendered) -> None:  # type: ignore[n
 
     for kind in KINDS:
         html = re.findall(r"<h2>(.*?)</h2>", rendered[(kind, "html")].read_text())
-        md = re.findall(r"^## (.*)$", rendered[(kind, "md")].read_text(), re.M)
+        md = re.findall(r"^## (.*)$", rendered[(kind, "md")].read_text(), re.MULTILINE)
         assert [h.replace("&amp;", "&") for h in html] == md, kind

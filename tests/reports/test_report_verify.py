@@ -4,7 +4,6 @@ later consent revocation touching its data is named as a contradiction."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import text
