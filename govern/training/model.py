@@ -76,7 +76,11 @@ def add_lora(model: Any, lora: dict[str, Any]) -> Any:
         bias="none",
         task_type="CAUSAL_LM",
     )
-    peft_model = get_peft_model(model, config)
+    import warnings
+
+    with warnings.catch_warnings():  # PEFT calls a transformers method deprecated in v5
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        peft_model = get_peft_model(model, config)
     check_only_adapter_trains(peft_model)
     return peft_model
 
