@@ -36,7 +36,12 @@ from govern.training.data import Collator, ExampleDataset, TrainingData, encode_
 from govern.training.hooks import TrainingHooks
 from govern.training.loss import per_example_loss
 from govern.training.plan import PrivacyPlan, plan_run
-from govern.training.recipe import Recipe, hash_model_folder, hash_tokenizer_folder, recipe_from_dict
+from govern.training.recipe import (
+    Recipe,
+    hash_model_folder,
+    hash_tokenizer_folder,
+    recipe_from_dict,
+)
 
 RUN_FILE = "run.json"
 JOURNAL_FILE = "charges.jsonl"
