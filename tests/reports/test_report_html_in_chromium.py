@@ -28,7 +28,9 @@ def _chromium(page: Path, out: Path, *extra: str) -> set[str]:
     """Open `page`, return every URL Chromium requested (from its net log), minus its own services."""
     net_log = out / f"{page.stem}-net.json"
     env = {**os.environ, "HOME": str(out)}
-    action = () if any(x.startswith("--screenshot") for x in extra) else ("--dump-dom",)  # headless exits after it
+    # A screenshot makes headless Chromium load the page fully and exit; --dump-dom was seen to
+    # hang on a loaded machine, so every check takes a screenshot.
+    action = () if any(x.startswith("--screenshot") for x in extra) else (f"--screenshot={out / (page.stem + '.png')}",)
     subprocess.run([CHROMIUM, *QUIET, f"--user-data-dir={out / 'profile'}", f"--log-net-log={net_log}", *extra, *action,
                     page.as_uri()], check=True, capture_output=True, timeout=120, env=env)
     urls = set()
