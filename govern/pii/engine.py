@@ -117,7 +117,16 @@ def build_engine(config: ScannerConfig) -> Engine:
     entities = list(config.effective_entities())
     wanted = set(entities)
 
-    registry = RecognizerRegistry(supported_languages=[config.language])
+    class OrderedRegistry(RecognizerRegistry):  # type: ignore[misc]
+        """Presidio returns recognizers from a set, so which of two identical findings survives
+        its de-duplication (and so the recognizer recorded) changed from run to run. A fixed
+        order makes a scan a function of its text and configuration."""
+
+        def get_recognizers(self, *args: Any, **kwargs: Any) -> list[Any]:
+            found = super().get_recognizers(*args, **kwargs)
+            return sorted(found, key=lambda r: (r.name, ",".join(r.supported_entities)))
+
+    registry = OrderedRegistry(supported_languages=[config.language])
     registry.load_predefined_recognizers(languages=[config.language], nlp_engine=nlp_engine)
     recognizers = [r for r in registry.recognizers if r.name not in _REPLACED_STOCK]
     recognizers += build_recognizers(config.language)

@@ -187,7 +187,8 @@ def merge_spans(spans: list[SpanTuple]) -> list[SpanTuple]:
     """Sort spans and fuse overlapping ones of the same type (keeping the best score's recognizer)."""
     merged: list[SpanTuple] = []
     open_end: dict[str, int] = {}  # entity type -> index in `merged` of its last span
-    for span in sorted(spans, key=lambda s: (s[0], -s[1], -s[3])):
+    # Ties are broken by type and recognizer name, so the same text always yields the same findings.
+    for span in sorted(spans, key=lambda s: (s[0], -s[1], -s[3], s[2], s[4])):
         index = open_end.get(span[2])
         if index is not None and span[0] < merged[index][1]:
             other = merged[index]
