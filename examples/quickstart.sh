@@ -19,6 +19,7 @@ admin="$ws/.govern/keys/admin.key"
 step "Register an engineer and a compliance officer (the admin signs)"
 govern keys create erin --role engineer --out "$ws/erin.key" --key "$admin"
 govern keys create olga --role officer --out "$ws/olga.key" --key "$admin"
+govern keys create aldo --role auditor --out "$ws/aldo.key" --key "$admin"
 
 step "Register the raw support tickets with their provenance"
 raw=$(govern dataset add support-tickets "$here/quickstart/tickets.jsonl" \
@@ -47,8 +48,18 @@ govern approve "$clean" --note "quickstart: findings reviewed" --key "$ws/olga.k
 
 step "Build a tiny causal LM on the spot (no download) and train a DP-LoRA adapter through the gate"
 python "$here/make_tiny_model.py" "$ws/models/tiny" > /dev/null
-govern train train/dp-lora.toml --snapshot "$clean" --key "$ws/erin.key"
+run=$(govern train train/dp-lora.toml --snapshot "$clean" --key "$ws/erin.key" --json | json_field run_id)
 govern runs list
+
+step "Trace the adapter back to its source file, and sign an in-toto attestation for it"
+govern lineage show "$run"
+govern attest "$run" --key "$ws/erin.key" --out "$ws/$run.intoto.json"
+govern attest verify "$ws/$run.intoto.json"
+
+step "Render the compliance reports (the auditor signs their ledger entries)"
+govern report dataset "$clean" --format html --key "$ws/aldo.key"
+govern report run "$run" --format html --key "$ws/aldo.key"
+govern report run "$run" --format md --key "$ws/aldo.key"
 
 step "Verify the ledger, every signature, the catalog and the stored bytes"
 govern audit verify

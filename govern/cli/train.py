@@ -67,7 +67,8 @@ def runs_list(inv: Invocation) -> None:
     with inv.workspace().catalog.reading() as session:
         rows = [run_status(session, run) for run in list_runs(session)]
     inv.emit(rows, lambda: "\n".join(
-        f"{r['id']}  {r['status']:<11} {r['recipe']:<24} ε={r['epsilon_spent'] if r['epsilon_spent'] is not None else 'n/a'}"
+        f"{r['id']}  {r['status']:<11} {r['recipe']:<24} "
+        + (f"ε={r['epsilon_spent']:.3f}" if r["epsilon_spent"] is not None else "not private")
         for r in rows) or "No runs.")
 
 
