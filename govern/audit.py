@@ -7,7 +7,6 @@ ledgered catalog row against the entry that created it, and checks each snapshot
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,17 +102,6 @@ def make_checkpoint(workspace: Any, actor: PrivateIdentity) -> dict[str, Any]:
         "signer_key_id": actor.key_id, "signer_public_key": actor.public_key_hex,
     }
     return {**statement, "signature": actor.sign(canonical_bytes(statement))}
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to `path` through a temp file, fsync and rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

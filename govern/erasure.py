@@ -22,7 +22,7 @@ from govern.clock import utc_now
 from govern.errors import BadInput
 from govern.identities import require_role
 from govern.keys import PrivateIdentity
-from govern.objectstore import fsync_dir
+from govern.atomic import fsync_dir
 from govern.snapshots import store_of
 
 ERASING_ROLES = ("officer", "admin")

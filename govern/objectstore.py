@@ -12,17 +12,10 @@ import shutil
 import stat
 from pathlib import Path
 
+from govern.atomic import fsync_dir
+
 RECORDS_FILE = "records.jsonl"
 MANIFEST_FILE = "manifest.txt"
-
-
-def fsync_dir(path: Path) -> None:
-    """Flush a folder's entries (a rename is durable only after this)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LocalObjectStore:

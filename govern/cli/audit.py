@@ -81,8 +81,9 @@ def audit_checkpoint(inv: Invocation, out: Path) -> None:
     Example:
       govern audit checkpoint --out /secure/place/head.json --key auditor.key
     """
-    from govern.audit import make_checkpoint, write_json_atomic
+    from govern.atomic import atomic_write_json
+    from govern.audit import make_checkpoint
 
     statement = make_checkpoint(inv.workspace(), inv.actor())
-    write_json_atomic(out, statement)
+    atomic_write_json(out, statement)
     inv.emit(statement, f"Checkpoint of entry {statement['seq']} ({statement['entry_hash'][:16]}) written to {out}")

@@ -9,45 +9,16 @@ error or Ctrl-C leaves the target as it was.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from govern.atomic import atomic_output
 from govern.errors import BadInput, record_error
 from govern.pii.config import ScannerConfig
-
-
-@contextmanager
-def atomic_output(path: Path) -> Iterator[IO[str]]:
-    """Write to a temp file beside `path`; fsync and rename on success, delete on any failure."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise BadInput(f"{path}: the folder {directory} does not exist")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def json_line(value: Any) -> str:

@@ -17,36 +17,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from govern.atomic import atomic_write_bytes, atomic_write_json, fsync_dir  # noqa: F401  (the trainer uses them through this module)
 from govern.canonical import file_sha256
 from govern.errors import IntegrityFailure
 
 CHECKPOINT_PREFIX = "step-"
-
-
-def fsync_dir(path: Path) -> None:
-    """fsync a directory so a rename inside it survives a crash."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temp file in the same folder, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def atomic_write_json(path: Path, value: Any) -> None:
-    """Atomically write `value` as indented, key-sorted JSON."""
-    atomic_write_bytes(path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8"))
 
 
 def append_line_durable(path: Path, value: Any) -> None:

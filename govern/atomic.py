@@ -1,0 +1,60 @@
+"""Atomic file writes: a temp file beside the target, fsync, rename, fsync the folder.
+
+A reader (or a crash) sees the old file or the new one, never half of one; a failed or
+interrupted write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from govern.errors import BadInput
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a folder's entries: a rename inside it is durable only after this."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
+    """Yield a handle on a temp file beside `path`; on success fsync and rename it into place,
+    on any failure (Ctrl-C included) delete it."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise BadInput(f"{path}: the folder {directory} does not exist")
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=directory)
+    try:
+        handle: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+        fsync_dir(directory)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically (creating its folder)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(path, binary=True) as handle:
+        handle.write(data)
+
+
+def atomic_write_json(path: Path, value: Any) -> None:
+    """Write `value` to `path` atomically as indented, key-sorted JSON."""
+    atomic_write_bytes(path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8"))
