@@ -20,7 +20,7 @@ from govern.identities import require_role
 from govern.keys import PrivateIdentity
 from govern.progress import progress
 from govern.records import read_records
-from govern.snapshots import RecordSchema, discard_staging, publish_staged, stage_records, store_of
+from govern.snapshots import RecordSchema, commit_staged, stage_records
 
 LEGAL_BASES = ("consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interest")
 _SPDX = re.compile(r"^[A-Za-z0-9.+\-]+( (AND|OR|WITH) [A-Za-z0-9.+\-]+)*$")
@@ -102,25 +102,11 @@ def _ingest(
     path = Path(path)
     with progress(f"reading {path.name}", enabled=show_progress) as advance:
         staged = stage_records(workspace, dataset_id, read_records(path, fmt), schema, path, advance)
-    store = store_of(workspace)
-    published = False
-    try:
-        source_sha = file_sha256(path)
-        with workspace.catalog.transaction() as session:
-            require_role(session, actor, *REGISTERING_ROLES)
-            dataset = make_dataset(session)
-            published = store.publish(staged.content_dir, staged.snapshot_id)
-            snapshot, created = publish_staged(
-                workspace, session, staged, dataset, actor, transform="ingest",
-                source_name=path.name, source_sha256=source_sha,
-            )
-        return AddResult(dataset, snapshot, created)
-    except BaseException:
-        if published:
-            store.remove(staged.snapshot_id)
-        raise
-    finally:
-        discard_staging(staged)
+    dataset, snapshot, created = commit_staged(
+        workspace, staged, actor, REGISTERING_ROLES, make_dataset,
+        transform="ingest", source_name=path.name, source_sha256=file_sha256(path),
+    )
+    return AddResult(dataset, snapshot, created)
 
 
 def add_dataset(

@@ -9,24 +9,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from govern.canonical import hash_value
 from sqlmodel import select
 
+from govern.canonical import hash_value
 from govern.catalog.models import Dataset, Snapshot, SnapshotRecord
 from govern.datasets import AddResult
 from govern.errors import BadInput
-from govern.identities import require_role
 from govern.keys import PrivateIdentity
 from govern.progress import progress
 from govern.records import Record
 from govern.snapshots import (
     RecordSchema,
-    discard_staging,
+    commit_staged,
     iter_snapshot_records,
-    publish_staged,
     resolve_snapshot,
     stage_records,
-    store_of,
 )
 
 DERIVING_ROLES = ("engineer", "officer", "admin")
@@ -62,24 +59,12 @@ def derive_snapshot(
             if "holds no records" in str(error):
                 raise BadInput(f"{transform} of snapshot {parent.id[:12]} leaves no records; nothing to derive") from None
             raise
-    store = store_of(workspace)
-    published = False
-    try:
-        with workspace.catalog.transaction() as session:
-            require_role(session, actor, *DERIVING_ROLES)
-            dataset = session.get(Dataset, parent.dataset_id)
-            published = store.publish(staged.content_dir, staged.snapshot_id)
-            snapshot, created = publish_staged(
-                workspace, session, staged, dataset, actor, transform=transform, parent_id=parent.id,
-                transform_hash=the_hash, extra_payload={"transform_config": config, **(extra_payload or {})},
-            )
-        return AddResult(dataset, snapshot, created)
-    except BaseException:
-        if published:
-            store.remove(staged.snapshot_id)
-        raise
-    finally:
-        discard_staging(staged)
+    dataset, snapshot, created = commit_staged(
+        workspace, staged, actor, DERIVING_ROLES, lambda session: session.get(Dataset, parent.dataset_id),
+        transform=transform, parent_id=parent.id, transform_hash=the_hash,
+        extra_payload={"transform_config": config, **(extra_payload or {})},
+    )
+    return AddResult(dataset, snapshot, created)
 
 
 def exclude_records(workspace: Any, actor: PrivateIdentity, parent_ref: str, record_keys: Iterable[str], reason: str) -> AddResult:

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,8 +199,7 @@ def publish_staged(
     """Catalogue a staged snapshot inside `session`'s transaction; returns (snapshot, created).
 
     The same content already catalogued for this dataset is returned as is (created=False).
-    The caller must call `discard_staging` after the transaction ends, and on failure
-    `store_of(workspace).remove(id)` when this call reported that it published the folder.
+    Most callers want `commit_staged`, which wraps this with the publish and the clean-up.
     """
     existing = session.get(Snapshot, staged.snapshot_id)
     if existing is not None:
@@ -235,6 +234,39 @@ def _duplicate_key_error(staged: StagedSnapshot, source: object) -> BadInput:
                 return record_error(source, int(line), f"duplicate id {key!r} (first at line {seen[key]})")
             seen[key] = line
     return BadInput(f"{source}: the record index could not be written (a duplicate key?)")
+
+
+def commit_staged(
+    workspace: Any,
+    staged: StagedSnapshot,
+    actor: PrivateIdentity,
+    roles: tuple[str, ...],
+    dataset_of: Callable[[Session], Dataset],
+    **publish: Any,
+) -> tuple[Dataset, Snapshot, bool]:
+    """Publish a staged snapshot and catalogue it in one transaction, or leave nothing behind.
+
+    Checks the actor's role, gets (or creates) the dataset with `dataset_of(session)`, moves the
+    staged folder into the object store and calls `publish_staged` with `publish`; on any
+    failure the published folder is removed, and the staging folder always is.
+    """
+    from govern.identities import require_role
+
+    store = store_of(workspace)
+    published = False
+    try:
+        with workspace.catalog.transaction() as session:
+            require_role(session, actor, *roles)
+            dataset = dataset_of(session)
+            published = store.publish(staged.content_dir, staged.snapshot_id)
+            snapshot, created = publish_staged(workspace, session, staged, dataset, actor, **publish)
+        return dataset, snapshot, created
+    except BaseException:
+        if published:
+            store.remove(staged.snapshot_id)
+        raise
+    finally:
+        discard_staging(staged)
 
 
 def discard_staging(staged: StagedSnapshot) -> None:

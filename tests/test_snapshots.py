@@ -132,7 +132,7 @@ def test_interrupted_ingest_leaves_nothing_behind(fresh_workspace, engineer, dat
         original(*args, **kwargs)
         raise KeyboardInterrupt
 
-    snapshots_publish = "govern.datasets.publish_staged"
+    snapshots_publish = "govern.snapshots.publish_staged"
     import unittest.mock
 
     with unittest.mock.patch(snapshots_publish, interrupted), pytest.raises(KeyboardInterrupt):
