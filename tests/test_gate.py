@@ -17,60 +17,11 @@ pytest.importorskip("opacus", reason="gate tests train: they need govern[train]"
 from govern import ledger  # noqa: E402
 from govern.approvals import approve  # noqa: E402
 from govern.audit import verify_workspace  # noqa: E402
-from govern.consent import import_consent, revoke  # noqa: E402
-from govern.datasets import DatasetSpec, add_dataset  # noqa: E402
+from govern.consent import revoke  # noqa: E402
 from govern.errors import IntegrityFailure, Refused  # noqa: E402
 from govern.runs import start_run  # noqa: E402
-from tests.conftest import _new_key, make_workspace  # noqa: E402
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "support_records.jsonl"
-
-GATE_PACK = """\
-name: gate
-version: "1.0.0"
-description: consent, approvals and DP, for the gate tests
-disclaimer: test pack, not legal advice
-rules:
-  consent:
-    purpose: model_training
-    on_missing: fail
-  dp:
-    required: true
-    max_epsilon_per_run: 3.5
-    max_delta: 1.0e-4
-    lifetime_epsilon_budget: BUDGET
-  approvals:
-    required_role: officer
-    min_distinct_approvers: 1
-    separation_of_duties: true
-"""
-
-RECIPE = """\
-name = "gate-test"
-output_dir = "runs"
-checkpoint_every = 2
-[model]
-path = "MODEL"
-[data]
-format = "prompt_completion"
-max_length = 48
-[lora]
-r = 4
-alpha = 8
-target_modules = ["q_proj", "v_proj"]
-[dp]
-target_epsilon = 3.0
-delta = 1e-5
-max_grad_norm = 1.0
-accountant = "rdp"
-clipping = "hooks"
-[schedule]
-steps = 3
-logical_batch_size = 16
-physical_batch_size = 8
-learning_rate = 0.01
-"""
-
+from tests.conftest import _new_key  # noqa: E402
+from tests.pipeline import EXAMPLES, governed_workspace  # noqa: E402
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -80,23 +31,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _pipeline(tmp_path: Path, tiny_model: Path, budget: float = 100.0):  # type: ignore[no-untyped-def]
-    workspace = make_workspace(tmp_path / "ws").workspace
-    (workspace.root / "policies" / "gate.yaml").write_text(GATE_PACK.replace("BUDGET", str(budget)))
-    toml = workspace.root / "govern.toml"
-    toml.write_text(toml.read_text().replace('pack = "default"', 'pack = "gate"'))
-    (workspace.root / "train" / "gate.toml").write_text(RECIPE.replace("MODEL", str(tiny_model)))
-    from govern.workspace import Workspace
-
-    workspace = Workspace(workspace.root)
-    engineer, officer = _new_key(workspace, "engineer", "erin"), _new_key(workspace, "officer", "olga")
-    subjects = sorted({json.loads(line)["subject_id"] for line in EXAMPLES.read_text().splitlines()})
-    consents = tmp_path / "consents.csv"
-    consents.write_text("subject_id,purpose,status,time\n" + "".join(f"{s},model_training,granted,2024-01-01\n" for s in subjects))
-    import_consent(workspace, officer, consents)
-    spec = DatasetSpec(name="support", source="example", license="CC-BY-4.0", legal_basis="consent",
-                       subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id")
-    snapshot = add_dataset(workspace, engineer, spec, EXAMPLES).snapshot
-    return workspace, engineer, officer, snapshot
+    return governed_workspace(tmp_path, tiny_model, pack="gate", budget=budget)
 
 
 def _events(workspace, name: str) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]

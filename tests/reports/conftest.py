@@ -13,56 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import _new_key, make_workspace
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "support_records.jsonl"
-
-PACK = """\
-name: reports
-version: "1.0.0"
-description: consent, approvals and DP, for the report tests
-disclaimer: test pack, not legal advice
-rules:
-  consent:
-    purpose: model_training
-    on_missing: fail
-  dp:
-    required: true
-    max_epsilon_per_run: 3.5
-    max_delta: 1.0e-4
-    lifetime_epsilon_budget: 10
-  approvals:
-    required_role: officer
-    min_distinct_approvers: 1
-    separation_of_duties: true
-"""
-
-RECIPE = """\
-name = "report-test"
-output_dir = "runs"
-checkpoint_every = 2
-[model]
-path = "MODEL"
-[data]
-format = "prompt_completion"
-max_length = 48
-[lora]
-r = 4
-alpha = 8
-target_modules = ["q_proj", "v_proj"]
-[dp]
-target_epsilon = 3.0
-delta = 1e-5
-max_grad_norm = 1.0
-accountant = "rdp"
-clipping = "hooks"
-[schedule]
-steps = 3
-logical_batch_size = 16
-physical_batch_size = 8
-learning_rate = 0.01
-"""
-
+from tests.conftest import _new_key
+from tests.pipeline import EXAMPLES, governed_workspace
 
 @dataclass
 class Pipeline:
@@ -87,29 +39,12 @@ def records() -> list[dict[str, Any]]:
 
 def build_pipeline(root: Path) -> Pipeline:
     from govern.approvals import approve
-    from govern.consent import import_consent
-    from govern.datasets import DatasetSpec, add_dataset
     from govern.runs import start_run
     from govern.training.tiny import build_tiny_model, corpus_from_jsonl
-    from govern.workspace import Workspace
 
     model = build_tiny_model(root / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
-    workspace = make_workspace(root / "ws").workspace
-    (workspace.root / "policies" / "reports.yaml").write_text(PACK)
-    toml = workspace.root / "govern.toml"
-    toml.write_text(toml.read_text().replace('pack = "default"', 'pack = "reports"'))
-    (workspace.root / "train" / "reports.toml").write_text(RECIPE.replace("MODEL", str(model)))
-    workspace = Workspace(workspace.root)
-    engineer, officer = _new_key(workspace, "engineer", "erin"), _new_key(workspace, "officer", "olga")
+    workspace, engineer, officer, raw = governed_workspace(root, model, pack="reports", budget=10, jurisdiction="EU")
     auditor = _new_key(workspace, "auditor", "audrey")
-    subjects = sorted({r["subject_id"] for r in records()})
-    consents = root / "consents.csv"
-    consents.write_text("subject_id,purpose,status,time\n" + "".join(f"{s},model_training,granted,2024-01-01\n" for s in subjects))
-    import_consent(workspace, officer, consents)
-    spec = DatasetSpec(name="support", source="example helpdesk export", license="CC-BY-4.0", legal_basis="consent",
-                       subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id",
-                       jurisdiction="EU")
-    raw = add_dataset(workspace, engineer, spec, EXAMPLES).snapshot
     trained, anonymized, reason = raw.id, False, None
     try:  # the real scanner and anonymizer (govern.scans); reports work without them
         from govern.scans import anonymize_snapshot
