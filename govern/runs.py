@@ -109,7 +109,7 @@ def reconcile_charges(workspace: Any, run: TrainingRun) -> int:
 
 
 def _create_run(workspace: Any, actor: PrivateIdentity, recipe: Any, admission: Admission, run_dir: Path,
-                init_run: TrainingRun | None) -> TrainingRun:
+                init_run: TrainingRun | None, canaries: dict[str, Any] | None = None) -> TrainingRun:
     from govern.training.recipe import hash_model_folder
 
     plan = admission.plan
@@ -126,6 +126,7 @@ def _create_run(workspace: Any, actor: PrivateIdentity, recipe: Any, admission: 
         entry = ledger.append(session, actor, "run.started", [run.id, *admission.data.snapshot_ids], {
             "row": ledgered_row(run), "gate_checks": admission.checks, "planned_epsilon": plan.planned_epsilon,
             "records": admission.data.count(),
+            **({"canaries": canaries} if canaries else {}),
         })
         run.ledger_seq = entry.seq
         session.add(run)
@@ -155,7 +156,12 @@ def start_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, snapsho
         init_adapter = Path(init_run.output_dir) / "adapter"
     admission = Gate(workspace).admit(actor, snapshot_refs, recipe)
     run_dir = Path(recipe.output_dir) / f"run-{uuid.uuid4().hex[:12]}"
-    run = _create_run(workspace, actor, recipe, admission, run_dir, init_run)
+    # Canaries (recipe [audit]) are drawn now so run.started commits to their file's hash;
+    # the secrets and which were included stay in the run folder until `govern audit privacy`.
+    from govern.privacy_audit.canaries import plant_canaries
+
+    canaries = plant_canaries(recipe, run_dir)
+    run = _create_run(workspace, actor, recipe, admission, run_dir, init_run, canaries)
     return train(recipe, admission.data, run_dir=run_dir, hooks=LedgerHooks(workspace, actor, run.id),
                  progress=progress, device=device, init_adapter=init_adapter)
 

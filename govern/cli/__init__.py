@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "approvals": "govern.cli.approvals:approvals_group",
     "train": "govern.cli.train:train_command",
     "runs": "govern.cli.train:runs_group",
+    "eval": "govern.cli.evaluate:eval_command",
     "review": "govern.cli.release:review_command",
     "release": "govern.cli.release:release_command",
     "report": "govern.cli.report:report_group",

@@ -103,6 +103,15 @@ SCHEMA: dict[str, Any] = _section(
             },
             ["logical_batch_size", "learning_rate"],
         ),
+        "audit": _section(
+            {
+                "canaries": {"type": "integer", "minimum": 0, "maximum": 100000},
+                "canary_length": {"type": "integer", "minimum": 4, "maximum": 256},
+                "canary_repeats": _pos_int,
+                "canary_prefix": _str,
+            },
+            ["canaries"],
+        ),
     },
     ["model", "data", "lora", "dp", "schedule"],
 )
@@ -144,6 +153,14 @@ DEFAULTS: dict[str, Any] = {
     },
 }
 
+# The optional [audit] section (canaries for the empirical privacy audit). Its defaults are
+# filled in only when the section is present, so recipes without it keep their hashes.
+AUDIT_DEFAULTS: dict[str, Any] = {
+    "canary_length": 12,
+    "canary_repeats": 1,
+    "canary_prefix": "The secret code is",
+}
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -181,6 +198,12 @@ class Recipe:
         return bool(self.settings["dp"]["enabled"])
 
     @property
+    def canaries(self) -> dict[str, Any] | None:
+        """The [audit] section when it plants canaries, else None."""
+        audit = self.settings.get("audit")
+        return audit if audit and int(audit["canaries"]) > 0 else None
+
+    @property
     def physical_batch_size(self) -> int:
         """The largest batch one forward pass sees (defaults to the logical batch size)."""
         schedule = self.settings["schedule"]
@@ -201,6 +224,9 @@ def _merge_defaults(raw: dict[str, Any]) -> dict[str, Any]:
                 section.setdefault(sub, copy.deepcopy(value))
         else:
             settings.setdefault(key, default)
+    if "audit" in settings:
+        for sub, value in AUDIT_DEFAULTS.items():
+            settings["audit"].setdefault(sub, value)
     return settings
 
 
@@ -251,6 +277,14 @@ def _semantic_problems(settings: dict[str, Any]) -> list[str]:
             "dp: set exactly one of dp.target_epsilon (noise calibrated to it) and dp.noise_multiplier "
             "(ε reported for it)"
         )
+    audit = settings.get("audit")
+    if audit and dp["enabled"] and int(audit["canary_repeats"]) > 1:
+        problems.append(
+            "audit.canary_repeats: repeated canaries are a group of examples, which the accountant's per-example ε "
+            "does not cover; use 1 with dp.enabled = true"
+        )
+    if audit and audit["canaries"] == 1:
+        problems.append("audit.canaries: an audit needs at least 2 canaries (0 plants none)")
     data = settings["data"]
     if data["format"] == "prompt_completion" and data["prompt_field"] == data["completion_field"]:
         problems.append("data.completion_field: must differ from data.prompt_field")

@@ -298,6 +298,50 @@ class _Trainer:
         if problems:
             raise Refused(f"cannot resume run {info['run_id']} in {self.run_dir}", problems)
 
+    def _canary_examples(self, tokenizer: Any, resume_info: dict[str, Any] | None) -> list[Any]:
+        """The included canaries as extra examples (none unless the recipe's [audit] plants them).
+
+        The canaries are drawn once per run (by `govern.runs` before run.started, else here) and
+        kept in the run folder's secret file; a resume re-reads that file and refuses it if it no
+        longer hashes to what run.json committed. Canaries are not records: N, and so the sample
+        rate q = L/N, the steps and δ, are those of the approved records alone; each canary is
+        Poisson-sampled at the same q, so the accountant's ε covers it like any record.
+        """
+        from govern.privacy_audit.canaries import (
+            CANARY_FILE,
+            CanarySet,
+            canary_from_settings,
+            read_canary_file,
+            training_records,
+            write_canary_file,
+        )
+
+        audit = self.recipe.canaries
+        stored = (resume_info or {}).get("canaries")
+        if audit is None:
+            if stored:
+                raise Refused(f"run {self.info['run_id']} planted canaries; resume it with its own recipe")
+            return []
+        payload = None
+        if self.primary:
+            if resume_info is not None:
+                if not stored:
+                    raise Refused(f"run {self.info['run_id']} planted no canaries; resume it with its own recipe")
+                canaries, digest = read_canary_file(self.run_dir, stored["file_sha256"])
+            elif (self.run_dir / CANARY_FILE).exists():  # planted before the run was ledgered
+                canaries, digest = read_canary_file(self.run_dir)
+            else:
+                canaries = canary_from_settings(audit)
+                digest = write_canary_file(self.run_dir, canaries)
+            wanted = (int(audit["canaries"]), int(audit["canary_length"]), str(audit["canary_prefix"]), int(audit["canary_repeats"]))
+            if (canaries.count, canaries.length, canaries.prefix, canaries.repeats) != wanted:
+                raise BadInput(f"{self.run_dir / CANARY_FILE}: its canaries do not match the recipe's [audit] section")
+            self.info["canaries"] = {**canaries.summary(), "file": CANARY_FILE, "file_sha256": digest}
+            payload = canaries.to_dict()
+        canaries = CanarySet.from_dict(self.dist.broadcast(payload))
+        data = self.recipe["data"]
+        return encode_records(training_records(canaries, data), tokenizer, data) if canaries.included_count else []
+
     # -- the run -----------------------------------------------------------------------------
 
     def run(self, *, init_adapter: Path | None = None, resume_info: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -356,6 +400,7 @@ class _Trainer:
             self.info["device"] = str(device)
             self.info["clipping_mode"] = resume_info["clipping_mode"]
             clipping_mode = resume_info["clipping_mode"]
+        examples = examples + self._canary_examples(tokenizer, resume_info)
         if self.primary:
             ckpt.atomic_write_json(self.run_dir / RUN_FILE, self.info)
             ckpt.drop_torn_tail(self.run_dir / JOURNAL_FILE)
@@ -651,6 +696,7 @@ class _Trainer:
             "base_model_hash": self.info["base_model"]["hash"],
             "recipe_hash": self.info["recipe_hash"],
             "attempts": self.info["attempts"],
+            "canaries": self.info.get("canaries"),
             "finished_at": _now(),
         }
         write_model_card(tmp, self.info, result)
