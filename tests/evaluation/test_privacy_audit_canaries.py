@@ -121,3 +121,25 @@ def test_trainer_plants_included_canaries_and_a_resume_reuses_the_committed_file
     (run_dir / CANARY_FILE).write_bytes(original)
     result = resume(run_dir, data)
     assert result["status"] == "completed" and result["canaries"]["file_sha256"] == digest
+
+
+@pytest.mark.parametrize("fmt", ["prompt_completion", "text"])
+def test_scoring_counts_only_the_secret_tokens_and_matches_the_training_encoding(eval_tiny_model: Path, fmt: str) -> None:
+    from govern.privacy_audit.audit import scoring_examples
+    from govern.training.data import IGNORE_INDEX, encode_records
+    from govern.training.model import load_tokenizer
+
+    tokenizer = load_tokenizer(eval_tiny_model)
+    data = {**DATA, "format": fmt, "max_length": 64, "add_eos": True}
+    canaries = draw_canaries(6, 8)
+    scored = scoring_examples(canaries.prefix, canaries.secrets, tokenizer, data)
+    import dataclasses
+
+    every = dataclasses.replace(canaries, included=(True,) * canaries.count)
+    trained = encode_records(training_records(every, data), tokenizer, data)
+    prefix_len = len([tokenizer.bos_token_id, *tokenizer(canaries.prefix, add_special_tokens=False)["input_ids"]])
+    for (ids, labels), secret in zip(scored, canaries.secrets, strict=True):
+        assert all(label == IGNORE_INDEX for label in labels[:prefix_len])
+        supervised = [t for t in labels if t != IGNORE_INDEX]
+        assert secret in tokenizer.decode(supervised) and canaries.prefix not in tokenizer.decode(supervised)
+    assert [ids for ids, _ in scored] == [ids for ids, _ in trained]  # the very tokens the trainer saw
