@@ -7,17 +7,26 @@ ledgered catalog row against the entry that created it, and checks each snapshot
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, func, select
 
 from govern import ledger
 from govern.canonical import canonical_bytes, hash_value
-from sqlmodel import func
-
-from govern.catalog.models import LEDGERED_TABLES, Erasure, LedgerEntry, Snapshot, ledgered_row
+from govern.catalog.models import (
+    LEDGERED_TABLES,
+    ConsentEvent,
+    Erasure,
+    LedgerEntry,
+    Scan,
+    ScanFinding,
+    Snapshot,
+    SnapshotRecord,
+    ledgered_row,
+)
 from govern.clock import utc_now
 from govern.errors import BadInput
 from govern.keys import PrivateIdentity, key_id_for, verify_signature
@@ -65,6 +74,9 @@ def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, c
         erased = session.exec(select(func.count()).select_from(Erasure)).one()
         for snapshot in snapshots:
             problems.extend(snapshot_problems(workspace, session, snapshot))
+        problems.extend(consent_problems(session))
+        problems.extend(findings_problems(session))
+        problems.extend(erasure_problems(session))
     if checkpoint is not None:
         problems.extend(_checkpoint_problems(checkpoint, chain))
     return AuditResult(
@@ -86,6 +98,66 @@ def _row_problems(session: Any, row: Any, recorded: dict[tuple[str, int], str]) 
     original = json.loads(entry.payload).get("row", {}) if entry else {}
     changed = sorted(key for key in content if content.get(key) != original.get(key))
     return [f"{name} differs from what ledger entry {row.ledger_seq} recorded (fields: {', '.join(changed)})"]
+
+
+def _entry(session: Any, seq: int) -> tuple[str | None, dict[str, Any]]:
+    entry = session.get(LedgerEntry, seq)
+    if entry is None:
+        return None, {}
+    try:
+        payload = json.loads(entry.payload)
+    except json.JSONDecodeError:
+        payload = {}
+    return entry.event, payload if isinstance(payload, dict) else {}
+
+
+def consent_problems(session: Any) -> list[str]:
+    """Consent events are ledgered in batches: each batch must match its entry's count and hash."""
+    from govern.consent import events_hash
+
+    groups: dict[int, list[ConsentEvent]] = defaultdict(list)
+    for event in session.exec(select(ConsentEvent)):
+        groups[event.ledger_seq].append(event)
+    problems = []
+    for seq, events in sorted(groups.items()):
+        kind, payload = _entry(session, seq)
+        if kind not in ("consent.imported", "consent.revoked"):
+            problems.append(f"{len(events)} consent event(s) name ledger entry {seq}, which recorded no consent change (written outside govern)")
+        elif payload.get("events") != len(events) or payload.get("events_hash") != events_hash(events):
+            problems.append(f"consent events of ledger entry {seq} differ from what it recorded "
+                            f"({len(events)} rows, {payload.get('events')} recorded; added, removed or altered)")
+    for entry in session.exec(select(LedgerEntry).where(col(LedgerEntry.event).in_(("consent.imported", "consent.revoked")))):
+        if entry.seq not in groups and json.loads(entry.payload).get("events"):
+            problems.append(f"ledger entry {entry.seq} recorded consent events that are missing from the catalog (deleted)")
+    return problems
+
+
+def findings_problems(session: Any) -> list[str]:
+    """Each scan's stored findings must still hash to the findings hash its ledger entry recorded."""
+    from govern.scans import findings_digest
+
+    problems = []
+    for scan in session.exec(select(Scan)):
+        rows = session.exec(select(ScanFinding).where(ScanFinding.scan_id == scan.id).order_by(col(ScanFinding.seq)))
+        digest = findings_digest([r.position, r.field, r.start, r.end, r.entity_type, r.score, r.recognizer] for r in rows)
+        if digest != scan.findings_hash:
+            problems.append(f"scan {scan.id[:12]}: its stored findings no longer match the findings hash it recorded "
+                            "(findings added, removed or altered)")
+    return problems
+
+
+def erasure_problems(session: Any) -> list[str]:
+    """Each erased record must be one that a `subject.erased` entry erased, for that record's subject."""
+    problems = []
+    for row in session.exec(select(Erasure)):
+        kind, payload = _entry(session, row.ledger_seq)
+        record = session.get(SnapshotRecord, (row.snapshot_id, row.position))
+        listed = row.position in payload.get("erased", {}).get(row.snapshot_id, [])
+        if kind != "subject.erased" or not listed or payload.get("subject_hash") != row.subject_hash \
+                or record is None or record.subject_hash != row.subject_hash:
+            problems.append(f"erasure of record {row.position} of snapshot {row.snapshot_id[:12]} was not recorded by the "
+                            f"ledger entry it names ({row.ledger_seq}); the record is missing, not erased on request")
+    return problems
 
 
 def make_checkpoint(workspace: Any, actor: PrivateIdentity) -> dict[str, Any]:
@@ -116,6 +188,12 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     missing = [key for key in required if key not in data] if isinstance(data, dict) else list(required)
     if missing or data.get("format") != CHECKPOINT_FORMAT:
         raise BadInput(f"{path}: not a {CHECKPOINT_FORMAT} file (missing: {', '.join(missing) or 'format'})")
+    if not isinstance(data["seq"], int) or isinstance(data["seq"], bool) or data["seq"] < 1:
+        raise BadInput(f"{path}: field seq must be a positive integer, found {data['seq']!r}")
+    for field_name in ("entry_hash", "signer_public_key", "signature"):
+        value = data[field_name]
+        if not isinstance(value, str) or not value or any(c not in "0123456789abcdef" for c in value):
+            raise BadInput(f"{path}: field {field_name} must be lowercase hex")
     return data
 
 

@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ def _pick(record: dict[str, Any], key: str) -> Any:
 
 def _iso(value: Any, source: object, line: int, field: str) -> str:
     try:
-        return parse_time(str(value)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return parse_time(str(value)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     except ValueError:
         raise record_error(source, line, f"{field} {value!r} is not an ISO 8601 time (e.g. 2024-05-01T12:00:00Z)") from None
 

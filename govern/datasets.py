@@ -58,6 +58,9 @@ class DatasetSpec:
             found.append("at least one --text-field is required")
         if self.subject_field in self.text_fields:
             found.append(f"--subject-field {self.subject_field!r} cannot also be a text field")
+        if self.id_field is not None and self.id_field == self.subject_field:
+            found.append(f"--id-field {self.id_field!r} cannot be the subject field: record ids are kept in the "
+                         "catalog and the ledger's evidence, subject ids only as keyed hashes")
         if self.collected_at:
             try:
                 parse_time(self.collected_at)

@@ -60,19 +60,21 @@ def impact(session: Session, subject_hash: str) -> Impact:
 
 
 def _blank_lines(path: Any, positions: set[int]) -> None:
-    tmp = path.with_name(f".{path.name}.erasing")
-    with open(path, "rb") as source, open(tmp, "wb") as target:
-        for position, line in enumerate(source):
-            target.write(b"\n" if position in positions else line)
-        target.flush()
-        os.fsync(target.fileno())
     folder = path.parent
+    tmp = path.with_name(f".{path.name}.erasing")
+    # The snapshot folder is read-only once published: open it for the rewrite, then close it.
     folder.chmod(stat.S_IRWXU)
     try:
+        with open(path, "rb") as source, open(tmp, "wb") as target:
+            for position, line in enumerate(source):
+                target.write(b"\n" if position in positions else line)
+            target.flush()
+            os.fsync(target.fileno())
         os.replace(tmp, path)
         path.chmod(stat.S_IRUSR | stat.S_IRGRP)
         fsync_dir(folder)
     finally:
+        tmp.unlink(missing_ok=True)
         folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
 
 

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from govern import ledger
 from govern.approvals import is_approved_for_training
 from govern.canonical import sha256_hex
-from govern.catalog.models import PrivacyCharge, Snapshot, TrainingRun
+from govern.catalog.models import PrivacyCharge, RunEvent, Snapshot, SnapshotRecord, TrainingRun
 from govern.decisions import active_pack, erased_positions
-from govern.errors import IntegrityFailure, Refused
+from govern.errors import BadInput, IntegrityFailure, Refused
 from govern.identities import role_of
 from govern.keys import PrivateIdentity
 from govern.policy import TrainingPlan
@@ -33,22 +33,46 @@ from govern.snapshots import resolve_snapshot, snapshot_problems, store_of
 TRAINING_ROLE = "engineer"
 
 
+_RUNNING = {None, "resumed", "checkpoint"}
+
+
+def _history_of(session: Session, run: TrainingRun) -> list[tuple[float, float, int]]:
+    """A run's charged steps; a run still running reserves its whole plan until it stops."""
+    charges = session.exec(select(PrivacyCharge).where(PrivacyCharge.run_id == run.id).order_by(PrivacyCharge.charge)).all()
+    history = [(c.noise_multiplier, c.sample_rate, 1) for c in charges]
+    last = session.exec(select(RunEvent.kind).where(RunEvent.run_id == run.id).order_by(col(RunEvent.ledger_seq).desc())).first()
+    if run.dp_enabled and last in _RUNNING and len(history) < run.planned_steps and run.noise_multiplier is not None:
+        history.append((run.noise_multiplier, run.sample_rate, run.planned_steps - len(history)))
+    return history
+
+
 def run_histories(session: Session, dataset_ids: set[str], exclude_run: str | None = None) -> list[list[tuple[float, float, int]]]:
-    """The accountant history of every run that used any snapshot of these datasets (charged steps)."""
+    """The accountant history of every run that used any snapshot of these datasets.
+
+    Charged steps count whether the run finished or crashed; a run still running also reserves
+    the rest of its plan, so two runs admitted side by side cannot overspend a budget together.
+    """
     runs = [
         run for run in session.exec(select(TrainingRun))
         if run.id != exclude_run and set(json.loads(run.dataset_ids)) & dataset_ids
     ]
-    histories = []
-    for run in runs:
-        steps = session.exec(select(PrivacyCharge).where(PrivacyCharge.run_id == run.id).order_by(PrivacyCharge.step)).all()
-        if steps:
-            histories.append([(c.noise_multiplier, c.sample_rate, 1) for c in steps])
-    return histories
+    return [history for history in (_history_of(session, run) for run in runs) if history]
+
+
+def resumed_history(session: Session, run: TrainingRun) -> list[tuple[float, float, int]]:
+    """What a resumed run will have spent: every step charged so far, plus the steps after its
+    last checkpoint, which run (and are charged) again."""
+    charges = session.exec(select(PrivacyCharge).where(PrivacyCharge.run_id == run.id).order_by(PrivacyCharge.charge)).all()
+    checkpoint = session.exec(select(RunEvent.step).where(RunEvent.run_id == run.id, RunEvent.kind == "checkpoint")
+                              .order_by(col(RunEvent.ledger_seq).desc())).first() or 0
+    history = [(c.noise_multiplier, c.sample_rate, 1) for c in charges]
+    if run.noise_multiplier is not None and run.planned_steps > checkpoint:
+        history.append((run.noise_multiplier, run.sample_rate, run.planned_steps - checkpoint))
+    return history
 
 
 def dataset_epsilon_spent(session: Session, dataset_id: str, delta: float, accountant: str, exclude_run: str | None = None) -> float:
-    """ε already spent on a dataset: every charged step of every run on any of its snapshots, composed."""
+    """ε already spent (or reserved by running runs) on a dataset: every run on any of its snapshots, composed."""
     from govern.training.accounting import compose_epsilon
 
     histories = run_histories(session, {dataset_id}, exclude_run)
@@ -69,6 +93,7 @@ class GatedData:
         store = store_of(self.workspace)
         for snapshot_id in self.snapshot_ids:
             expected = self.manifests[snapshot_id]
+            position = -1
             with open(store.records_path(snapshot_id), "rb") as handle:
                 for position, line in enumerate(handle):
                     if position in self.erased[snapshot_id]:
@@ -80,6 +105,11 @@ class GatedData:
                             "training stopped before using it (run `govern audit verify`)"
                         )
                     yield json.loads(data)
+            if position + 1 != len(expected):
+                raise IntegrityFailure(
+                    f"snapshot {snapshot_id[:12]}: its records file was cut short after the gate admitted it "
+                    f"({position + 1} of {len(expected)} records); training stopped (run `govern audit verify`)"
+                )
 
     def count(self) -> int:
         return sum(len(m) - len(self.erased[s]) for s, m in self.manifests.items())
@@ -113,7 +143,14 @@ class Gate:
         with self.workspace.catalog.reading() as session:
             snapshots: list[Snapshot] = []
             for ref in snapshot_refs:
-                snapshots.append(resolve_snapshot(session, ref))
+                snapshot = resolve_snapshot(session, ref)
+                if any(s.id == snapshot.id for s in snapshots):
+                    raise BadInput(f"snapshot {snapshot.id[:12]} is named twice; each record may be one training example once")
+                snapshots.append(snapshot)
+            shared = _shared_record(session, [s.id for s in snapshots])
+            if shared:
+                reasons.append(f"snapshots {shared} hold the same records; train on one of them, or the privacy "
+                               "unit (one record) would count twice")
             identity = role_of(session, actor)
             if identity.role != TRAINING_ROLE:
                 reasons.append(f"key {identity.key_id} ({identity.name}) has role {identity.role!r}; training needs an engineer key")
@@ -125,13 +162,20 @@ class Gate:
             total = sum(s.record_count - len(erased[s.id]) for s in snapshots)
             plan = plan_run(recipe, total)
             dataset_ids = sorted({s.dataset_id for s in snapshots})
+            planned_epsilon = plan.planned_epsilon
+            if plan.private and resuming_run is not None:
+                from govern.training.accounting import epsilon_of_history
+
+                run = session.get(TrainingRun, resuming_run)
+                assert run is not None
+                planned_epsilon = epsilon_of_history(resumed_history(session, run), plan.delta, plan.accountant)
             for snapshot in snapshots:
                 spent = 0.0
                 if plan.private:
                     spent = dataset_epsilon_spent(session, snapshot.dataset_id, plan.delta, plan.accountant, resuming_run)
                 training = TrainingPlan(
                     trainer_key_id=actor.key_id, dp_enabled=plan.private,
-                    epsilon=plan.planned_epsilon if plan.private else None,
+                    epsilon=planned_epsilon if plan.private else None,
                     delta=plan.delta if plan.private else None, dataset_epsilon_spent=spent,
                 )
                 check = is_approved_for_training(self.workspace, session, snapshot, training, pack, now)
@@ -155,3 +199,18 @@ class Gate:
         with self.workspace.catalog.transaction() as session:
             ledger.append(session, actor, event, refs, payload)
 
+
+
+def _shared_record(session: Session, snapshot_ids: list[str]) -> str | None:
+    """Two of the snapshots that hold a record in common (e.g. two versions of a dataset), if any."""
+    if len(snapshot_ids) < 2:
+        return None
+    row = session.exec(
+        select(SnapshotRecord.record_hash).where(col(SnapshotRecord.snapshot_id).in_(snapshot_ids))
+        .group_by(SnapshotRecord.record_hash).having(func.count(func.distinct(SnapshotRecord.snapshot_id)) > 1).limit(1)
+    ).first()
+    if row is None:
+        return None
+    holders = session.exec(select(SnapshotRecord.snapshot_id).where(
+        SnapshotRecord.record_hash == row, col(SnapshotRecord.snapshot_id).in_(snapshot_ids)).distinct()).all()
+    return " and ".join(h[:12] for h in sorted(holders)[:2])

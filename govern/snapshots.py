@@ -26,7 +26,13 @@ from sqlmodel import Session, col, select
 
 from govern import ledger
 from govern.canonical import canonical_bytes, sha256_hex
-from govern.catalog.models import Dataset, Erasure, Snapshot, SnapshotRecord, ledgered_row
+from govern.catalog.models import (
+    Dataset,
+    Erasure,
+    Snapshot,
+    SnapshotRecord,
+    ledgered_row,
+)
 from govern.clock import utc_now
 from govern.errors import BadInput, NotFound, record_error
 from govern.keys import PrivateIdentity
@@ -336,6 +342,8 @@ def snapshot_problems(workspace: Any, session: Session, snapshot: Snapshot) -> l
             count += 1
         if records.readline() or manifest.readline():
             problems.append(f"{name}: the records file and the manifest differ in length")
+    if next(indexed, None) is not None:
+        problems.append(f"{name}: the catalog's record index has rows past the end of the snapshot (added outside govern)")
     if count != snapshot.record_count:
         problems.append(f"{name}: holds {count} records, the catalog says {snapshot.record_count}")
     if snapshot_digest.hexdigest() != snapshot.id:

@@ -129,7 +129,7 @@ class Scan(SQLModel, table=True):
 
     __tablename__ = "scans"
     ledgered_fields: ClassVar[tuple[str, ...]] = (
-        "id", "snapshot_id", "config_hash", "spacy_model", "spacy_version", "presidio_version",
+        "id", "snapshot_id", "config_hash", "config", "spacy_model", "spacy_version", "presidio_version",
         "summary", "findings_count", "findings_hash", "created_at", "created_by",
     )
 
