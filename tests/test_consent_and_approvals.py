@@ -243,3 +243,54 @@ def test_provenance_amendment_appends_and_moves_the_decision(governed, engineer,
     with pytest.raises(BadInput, match="not an SPDX"):
         amend_provenance(workspace, engineer, "support", "license", "no such licence!", "typo")
     assert verify_workspace(workspace).ok
+
+
+def _raw(workspace, statement: str, **params) -> None:  # type: ignore[no-untyped-def]
+    with workspace.catalog.engine.begin() as connection:
+        connection.execute(text(statement), params)
+
+
+def test_a_consent_grant_inserted_behind_the_ledger_is_reported(governed, officer) -> None:  # type: ignore[no-untyped-def]
+    """Regression (review): consent rows were not cross-checked, so a forged grant passed verify."""
+    workspace, snapshot = governed
+    revoke(workspace, officer, "cust-2")
+    with workspace.catalog.reading() as session:
+        seq = session.execute(text("SELECT max(ledger_seq) FROM consent_events")).scalar()
+    _raw(workspace, "INSERT INTO consent_events (id, subject_hash, purpose, action, effective_at, expires_at, evidence_ref, "
+                    "recorded_at, recorded_by, ledger_seq) VALUES ('f0f0', :h, 'model_training', 'grant', "
+                    "'2999-01-01T00:00:00.000000Z', NULL, NULL, '2999-01-01T00:00:00.000000Z', :k, :seq)",
+         h=workspace.hash_subject("cust-2"), k=officer.key_id, seq=seq)
+    assert any(f"consent events of ledger entry {seq} differ" in p for p in verify_workspace(workspace).problems)
+
+
+def test_consent_times_with_an_offset_are_stored_in_utc(sqlite_workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    officer = _new_key(sqlite_workspace, "officer", "olga")
+    path = tmp_path / "c.csv"
+    path.write_text("subject_id,purpose,status,time\ns1,model_training,granted,2024-05-01T09:00:00-05:00\n")
+    import_consent(sqlite_workspace, officer, path)
+    with sqlite_workspace.catalog.reading() as session:
+        (event,) = history(session, sqlite_workspace.hash_subject("s1"))
+    assert event.effective_at == "2024-05-01T14:00:00.000000Z"
+
+
+def test_the_subject_field_cannot_double_as_the_record_id(sqlite_workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engineer = _new_key(sqlite_workspace, "engineer", "erin")
+    spec = DatasetSpec(name="d", source="s", license="MIT", legal_basis="consent", subject_field="subject",
+                       text_fields=("text",), id_field="subject")
+    with pytest.raises(BadInput, match="cannot be the subject field"):
+        add_dataset(sqlite_workspace, engineer, spec, write_jsonl(tmp_path / "d.jsonl", SAMPLE_RECORDS[:2]))
+
+
+def test_a_forged_erasure_row_is_reported_as_missing_not_erased(governed, officer) -> None:  # type: ignore[no-untyped-def]
+    workspace, snapshot = governed
+    erase_subject(workspace, officer, "cust-1")
+    path = workspace.objects_dir / "snapshots" / snapshot.id[:2] / snapshot.id / "records.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    path.chmod(0o640)
+    path.write_text(lines[0] + "\n" + lines[2])
+    with workspace.catalog.reading() as session:
+        seq = session.execute(text("SELECT max(ledger_seq) FROM erasures")).scalar()
+    _raw(workspace, "INSERT INTO erasures (snapshot_id, position, subject_hash, erased_at, ledger_seq) "
+                    "VALUES (:s, 1, :h, '2030-01-01T00:00:00.000000Z', :seq)",
+         s=snapshot.id, h=workspace.hash_subject("cust-2"), seq=seq)
+    assert any("erasure of record 1" in p for p in verify_workspace(workspace).problems)

@@ -131,3 +131,36 @@ def test_bytes_changed_after_admission_stop_training_before_use(tmp_path, tiny_m
     path.write_text(path.read_text().replace("refund", "r3fund", 1))
     with pytest.raises(IntegrityFailure, match="changed after the gate admitted it"):
         list(admission.data.read())
+
+
+def test_a_snapshot_named_twice_or_two_sharing_records_are_refused(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    """Regression (review): repeating a snapshot multiplied every record and shrank the stated ε."""
+    from govern.datasets import add_version
+    from govern.errors import BadInput
+    from tests.pipeline import EXAMPLES
+
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
+    approve(workspace, officer, snapshot.id)
+    with pytest.raises(BadInput, match="named twice"):
+        start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id, snapshot.id[:8]])
+    lines = EXAMPLES.read_text().splitlines(keepends=True)
+    later = tmp_path / "later.jsonl"
+    later.write_text("".join(lines[:100]))
+    second = add_version(workspace, engineer, "support", later).snapshot
+    approve(workspace, officer, second.id)
+    with pytest.raises(Refused, match="hold the same records"):
+        start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id, second.id])
+
+
+def test_a_running_run_reserves_its_planned_budget(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    """Regression (review): two admissions side by side could overspend the lifetime budget."""
+    from govern.gate import Gate
+    from govern.runs import _create_run, load_workspace_recipe
+
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=4.0)
+    approve(workspace, officer, snapshot.id)
+    recipe = load_workspace_recipe(workspace, Path("train/gate.toml"))
+    admission = Gate(workspace).admit(engineer, [snapshot.id], recipe)
+    _create_run(workspace, engineer, recipe, admission, workspace.root / "runs" / "run-first", None)
+    with pytest.raises(Refused, match="lifetime"):
+        Gate(workspace).admit(engineer, [snapshot.id], recipe)

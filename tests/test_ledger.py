@@ -146,3 +146,17 @@ def test_every_append_only_table_has_its_triggers(fresh_workspace) -> None:  # t
                 "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace")).all()
             expected = {(t, f"{t}_{s}") for t in APPEND_ONLY_TABLES for s in ("no_change", "no_truncate")}
     assert expected <= {tuple(row) for row in rows}
+
+
+def test_a_malformed_entry_hash_is_reported_not_a_crash(fresh_workspace, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+    _drop_triggers(fresh_workspace)
+    _sql(fresh_workspace, "UPDATE ledger_entries SET entry_hash = 'not-hex' WHERE seq = 2")
+    problems = verify_workspace(fresh_workspace).problems
+    assert any(p.startswith("ledger entry 2") for p in problems)
+
+
+def test_an_index_row_added_past_the_end_is_reported(fresh_workspace, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+    snapshot = registered_snapshot.snapshot
+    _sql(fresh_workspace, "INSERT INTO snapshot_records (snapshot_id, position, record_key, record_hash, subject_hash) "
+                          "VALUES (:s, 99, 'ghost', :h, :h)", s=snapshot.id, h="0" * 64)
+    assert any("rows past the end" in p for p in verify_workspace(fresh_workspace).problems)

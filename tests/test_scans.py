@@ -129,3 +129,17 @@ def test_findings_and_their_recognizers_are_the_same_in_every_process() -> None:
     }
     assert len(outputs) == 1, outputs
     assert "PHONE_NUMBER" in outputs.pop()
+
+
+def test_verify_catches_an_edited_scan_config_and_deleted_findings(scanned_setup) -> None:  # type: ignore[no-untyped-def]
+    """Regression (review): the scan's config fed decisions but was not ledgered, and deleted
+    findings went unnoticed."""
+    workspace, engineer, snapshot = scanned_setup
+    scan, _ = scan_snapshot(workspace, engineer, snapshot.id, processes=1)
+    with workspace.catalog.engine.begin() as connection:
+        connection.execute(text("UPDATE scans SET config = replace(config, '0.35', '0.99')"))
+    assert any("scans row" in p and "config" in p for p in verify_workspace(workspace).problems)
+    with workspace.catalog.engine.begin() as connection:
+        connection.execute(text("UPDATE scans SET config = replace(config, '0.99', '0.35')"))
+        connection.execute(text("DELETE FROM scan_findings WHERE seq = 1"))
+    assert any("stored findings no longer match" in p for p in verify_workspace(workspace).problems)
