@@ -59,7 +59,7 @@ class AuditResult:
 def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, check_snapshots: bool = True) -> AuditResult:
     """Verify the ledger, the catalog rows it vouches for, stored snapshots and an optional checkpoint."""
     keep = {int(checkpoint["seq"])} if checkpoint else None
-    with workspace.catalog.reading() as session:
+    with workspace.catalog.reading(consistent=True) as session:
         chain = ledger.verify_chain(session, keep_hashes_at=keep)
         problems = list(chain.problems)
         rows_checked = 0

@@ -14,7 +14,7 @@ from sqlmodel import select
 from govern.canonical import hash_value
 from govern.catalog.models import Dataset, Snapshot, SnapshotRecord
 from govern.datasets import AddResult
-from govern.errors import BadInput
+from govern.errors import BadInput, IntegrityFailure
 from govern.keys import PrivateIdentity
 from govern.progress import progress
 from govern.records import Record
@@ -23,6 +23,7 @@ from govern.snapshots import (
     commit_staged,
     iter_snapshot_records,
     resolve_snapshot,
+    snapshot_problems,
     stage_records,
 )
 
@@ -48,6 +49,9 @@ def derive_snapshot(
         parent = resolve_snapshot(session, parent_ref)
         dataset = session.get(Dataset, parent.dataset_id)
         assert dataset is not None
+        problems = snapshot_problems(workspace, session, parent)
+    if problems:
+        raise IntegrityFailure(f"cannot derive from a snapshot whose stored bytes do not verify: {problems[0]}")
     schema = RecordSchema.of(dataset, workspace.config.max_record_bytes)
     source = f"snapshot {parent.id[:12]} through {transform}"
     the_hash = transform_hash(transform, config)

@@ -28,6 +28,10 @@ class NotFound(BadInput):
     """A named object does not exist in this workspace."""
 
 
+class CatalogUnavailable(BadInput):
+    """The catalog database cannot be reached, or another writer held it past the timeout."""
+
+
 class Refused(GovernError):
     """A rule, role or the training gate refused the action; the refusal is recorded."""
 

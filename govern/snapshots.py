@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -283,8 +284,8 @@ def discard_staging(staged: StagedSnapshot) -> None:
 def resolve_snapshot(session: Session, ref: str) -> Snapshot:
     """A snapshot by full id or unique prefix (at least 6 hex digits)."""
     ref = ref.strip().lower()
-    if len(ref) < 6:
-        raise BadInput(f"snapshot id {ref!r} is too short: give at least 6 characters")
+    if not re.fullmatch(r"[0-9a-f]{6,64}", ref):
+        raise BadInput(f"{ref!r} is not a snapshot id: give its hex id or at least 6 of its first characters")
     rows = session.exec(select(Snapshot).where(col(Snapshot.id).startswith(ref)).limit(2)).all()
     if not rows:
         raise NotFound(f"no snapshot {ref!r}; `govern snapshot list` shows them")

@@ -19,12 +19,13 @@ def _sql(workspace, statement: str, **params) -> None:  # type: ignore[no-untype
         connection.execute(text(statement), params)
 
 
-def _drop_triggers(workspace) -> None:  # type: ignore[no-untyped-def]
+def _drop_triggers(workspace, table: str = "ledger_entries") -> None:  # type: ignore[no-untyped-def]
+    """What an attacker with the table owner's rights can do before editing rows."""
     if workspace.catalog.dialect == "sqlite":
         for name in ("no_update", "no_delete", "no_replace"):
-            _sql(workspace, f"DROP TRIGGER ledger_entries_{name}")
+            _sql(workspace, f"DROP TRIGGER {table}_{name}")
     else:
-        _sql(workspace, "DROP TRIGGER ledger_entries_no_change ON ledger_entries")
+        _sql(workspace, f"DROP TRIGGER {table}_no_change ON {table}")
 
 
 def _first_problem(workspace) -> str:  # type: ignore[no-untyped-def]
@@ -104,12 +105,16 @@ def test_verify_names_a_forged_signature(fresh_workspace, registered_snapshot) -
 
 
 def test_verify_catches_a_catalog_row_changed_behind_the_ledger(fresh_workspace, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(DBAPIError, match="append-only"):
+        _sql(fresh_workspace, "UPDATE datasets SET license = 'MIT'")
+    _drop_triggers(fresh_workspace, "datasets")
     _sql(fresh_workspace, "UPDATE datasets SET license = 'MIT'")
     problem = _first_problem(fresh_workspace)
     assert "datasets row" in problem and "license" in problem
 
 
 def test_verify_catches_a_role_raised_in_the_catalog(fresh_workspace, engineer) -> None:  # type: ignore[no-untyped-def]
+    _drop_triggers(fresh_workspace, "identities")
     _sql(fresh_workspace, "UPDATE identities SET role = 'officer' WHERE role = 'engineer'")
     assert "fields: role" in _first_problem(fresh_workspace)
 

@@ -14,6 +14,8 @@ from sqlmodel import Session
 from govern.errors import BadInput
 from govern.resources import shipped_dir
 
+READ_ONLY_OPTION = "govern_read_only"
+
 
 def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
@@ -35,8 +37,10 @@ def _make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            # IMMEDIATE takes the write lock up front, so two writers never read the same ledger head.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writer takes the write lock up front (IMMEDIATE), so two writers never read the same
+            # ledger head; a reader takes none and, under WAL, reads a snapshot.
+            read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -72,9 +76,16 @@ class Catalog:
             session.info.clear()
 
     @contextmanager
-    def reading(self) -> Iterator[Session]:
-        """A session for reads only."""
-        with Session(self.engine, expire_on_commit=False) as session:
+    def reading(self, consistent: bool = False) -> Iterator[Session]:
+        """A session for reads only; it never blocks writers.
+
+        `consistent` reads every table as of one moment (REPEATABLE READ on PostgreSQL; SQLite's
+        WAL read transactions are snapshots already), for checks such as `audit verify`.
+        """
+        options: dict[str, Any] = {READ_ONLY_OPTION: True}
+        if consistent and self.dialect == "postgresql":
+            options["isolation_level"] = "REPEATABLE READ"
+        with Session(self.engine.execution_options(**options), expire_on_commit=False) as session:
             yield session
 
     def alembic_config(self) -> Any:

@@ -401,6 +401,15 @@ APPEND_ONLY_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "privacy_audits": (("id",),),
     "reviews": (("id",),),
     "releases": (("id",),),
+    # Rows that record a fact once and are never changed afterwards.
+    "identities": (("key_id",),),
+    "datasets": (("id",), ("name",)),
+    "snapshots": (("id",),),
+    "snapshot_records": (("snapshot_id", "position"), ("snapshot_id", "record_key")),
+    "scans": (("id",),),
+    "scan_findings": (("scan_id", "seq"),),
+    "policy_decisions": (("id",),),
+    "training_runs": (("id",),),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import click
 
-from govern.errors import GovernError
+from govern.errors import CatalogUnavailable, GovernError
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -33,10 +33,17 @@ class GovernGroup(click.Group):
     """The root group: turns every GovernError into a clean message and its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import OperationalError
+
         try:
             return super().invoke(ctx)
         except GovernError as error:
             raise CommandFailed(error) from error
+        except OperationalError as error:
+            reason = str(error.orig).splitlines()[0] if error.orig else str(error)
+            raise CommandFailed(CatalogUnavailable(
+                f"the catalog database is unavailable ({reason}); check [catalog] database_url, or try again "
+                "when the other writer has finished")) from error
 
 
 @dataclass
