@@ -80,3 +80,20 @@ def test_a_forged_review_row_does_not_count(trained) -> None:  # type: ignore[no
 def test_bad_review_criteria_are_rejected(pairs, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(BadInput, match=message):
         parse_criteria(pairs)
+
+
+def test_the_run_report_shows_reviews_and_the_release(trained, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from govern.reports import build_run_report, make_report
+
+    workspace, _, officer, run_id = trained
+    ruth, rami = _new_key(workspace, "reviewer", "ruth"), _new_key(workspace, "reviewer", "rami")
+    review_run(workspace, ruth, run_id, 4, {"helpfulness": 4}, "20 prompts, nothing personal reproduced")
+    review_run(workspace, rami, run_id, 5, {}, "fine")
+    release_run(workspace, officer, run_id)
+    facts = build_run_report(workspace, run_id)["release"]
+    assert len(facts["reviews"]) == 2 and facts["released"] and all(rule["passed"] for rule in facts["rules"])
+    assert facts["evaluations"] == [] and facts["privacy_audit"] is None
+    html = make_report(workspace, officer, "run", run_id, "html", tmp_path / "run.html").path.read_text()
+    md = make_report(workspace, officer, "run", run_id, "md", tmp_path / "run.md").path.read_text()
+    assert "Released" in html and "nothing personal reproduced" in html
+    assert "Review by" in md and "No evaluation on held-out data yet" in md

@@ -55,6 +55,7 @@ def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
             "adapter": _adapter_facts(session, run, folder),
             "lineage": lineage_graph(session, run),
             "events": status["events"],
+            "release": release_facts(workspace, session, run),
         })
     facts["verification"] = verification_facts(verify_workspace(workspace))
     return facts
@@ -259,3 +260,33 @@ def run_contradictions(session: Session, ledgered: dict[str, Any], later: list[L
 
 
 register(ReportKind("run", "Training run report (model card)", run_contradictions))
+
+
+def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[str, Any]:
+    """Evaluations, the latest privacy audit, reviews (signatures checked), releases and the
+    release rules as they stand: what issue a release on, shown in the model card."""
+    import json as _json
+
+    from sqlmodel import col, select
+
+    from govern.catalog.models import Evaluation, Release
+    from govern.evaluation import evaluation_dict
+    from govern.privacy_audit.audit import audit_dict, latest_audit
+    from govern.release import check_release
+    from govern.reviews import verified_reviews
+
+    evaluations = [evaluation_dict(e) for e in session.exec(
+        select(Evaluation).where(Evaluation.run_id == run.id).order_by(col(Evaluation.ledger_seq)))]
+    audit = latest_audit(session, run.id)
+    reviews, invalid = verified_reviews(session, run.id)
+    releases = session.exec(select(Release).where(Release.run_id == run.id).order_by(col(Release.ledger_seq))).all()
+    return {
+        "evaluations": evaluations,
+        "privacy_audit": audit_dict(audit) if audit else None,
+        "reviews": [{"rating": r.rating, "criteria": _json.loads(r.criteria), "notes": r.notes,
+                     "reviewer": r.reviewer_key_id, "role": identity.role, "signed_at": r.signed_at}
+                    for r, identity in reviews],
+        "invalid_reviews": invalid,
+        "released": [{"at": r.released_at, "by": r.released_by, "ledger_seq": r.ledger_seq} for r in releases],
+        "rules": [rule.to_dict() for rule in check_release(workspace, session, run)],
+    }
