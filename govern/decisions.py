@@ -14,7 +14,14 @@ from sqlmodel import Session, col, select
 
 from govern import ledger
 from govern.canonical import canonical_json
-from govern.catalog.models import Dataset, Erasure, PolicyDecision, Scan, Snapshot, ledgered_row
+from govern.catalog.models import (
+    Dataset,
+    Erasure,
+    PolicyDecision,
+    Scan,
+    Snapshot,
+    ledgered_row,
+)
 from govern.clock import parse_time, utc_now
 from govern.consent import coverage
 from govern.datasets import effective_provenance
@@ -56,7 +63,8 @@ def latest_scan(session: Session, snapshot_id: str) -> Scan | None:
     return session.exec(select(Scan).where(Scan.snapshot_id == snapshot_id).order_by(col(Scan.ledger_seq).desc())).first()
 
 
-def _is_anonymized(session: Session, snapshot: Snapshot) -> bool:
+def is_anonymized(session: Session, snapshot: Snapshot) -> bool:
+    """Whether the snapshot, or any snapshot it derives from, is the output of `anonymize`."""
     current: Snapshot | None = snapshot
     while current is not None:
         if current.transform == "anonymize":
@@ -107,7 +115,7 @@ def gather_facts(
         snapshot_id=snapshot.id, snapshot_hash=snapshot.id, dataset_id=dataset.id, record_count=record_count,
         provenance=provenance, registered_by=dataset.created_by, parent_id=snapshot.parent_id,
         transform=snapshot.transform, transform_hash=snapshot.transform_hash,
-        anonymized=_is_anonymized(session, snapshot), consent=consent,
+        anonymized=is_anonymized(session, snapshot), consent=consent,
         pii_scan=_scan_summary(latest_scan(session, snapshot.id)), approvals=approvals, training=training,
     )
 

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from govern import __version__
 from govern.catalog.models import Dataset, LedgerEntry, RunEvent, Snapshot, TrainingRun
 from govern.clock import parse_time
+from govern.decisions import is_anonymized
 from govern.errors import BadInput, GovernError
 
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
@@ -78,15 +79,6 @@ def openlineage_run_id(run: TrainingRun) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"govern:run:{run.id}:{run.created_at}:{run.created_by}"))
 
 
-def _anonymized(session: Session, snapshot: Snapshot) -> bool:
-    current: Snapshot | None = snapshot
-    while current is not None:
-        if current.transform == "anonymize":
-            return True
-        current = session.get(Snapshot, current.parent_id) if current.parent_id else None
-    return False
-
-
 def _pii_facet(session: Session, snapshot: Snapshot) -> dict[str, Any]:
     from govern.decisions import latest_scan
 
@@ -95,7 +87,7 @@ def _pii_facet(session: Session, snapshot: Snapshot) -> dict[str, Any]:
         {"entityType": row["entity_type"], "field": row.get("field"), "count": int(row["count"])} for row in json.loads(scan.summary)
     ]
     return facet(
-        "govern_pii", snapshotId=snapshot.id, transform=snapshot.transform, anonymized=_anonymized(session, snapshot),
+        "govern_pii", snapshotId=snapshot.id, transform=snapshot.transform, anonymized=is_anonymized(session, snapshot),
         scanned=scan is not None, scanId=scan.id if scan else None, scannerConfigHash=scan.config_hash if scan else None,
         spacyModel=scan.spacy_model if scan else None, presidioVersion=scan.presidio_version if scan else None,
         findings=scan.findings_count if scan else 0, byEntity=by_entity,
