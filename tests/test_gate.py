@@ -164,3 +164,13 @@ def test_a_running_run_reserves_its_planned_budget(tmp_path, tiny_model) -> None
     _create_run(workspace, engineer, recipe, admission, workspace.root / "runs" / "run-first", None)
     with pytest.raises(Refused, match="lifetime"):
         Gate(workspace).admit(engineer, [snapshot.id], recipe)
+
+
+def test_a_non_private_run_is_refused_where_the_pack_requires_dp(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
+    approve(workspace, officer, snapshot.id)
+    recipe = workspace.root / "train" / "gate.toml"
+    text_ = recipe.read_text()
+    dp_start = text_.index("[dp]")
+    recipe.write_text(text_[:dp_start] + "[dp]\nenabled = false\n" + text_[text_.index("[schedule]"):])
+    _refused(workspace, engineer, snapshot, "dp.required")
