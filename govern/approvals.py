@@ -104,8 +104,12 @@ def approval_problems(session: Session, row: Approval) -> list[str]:
         return [f"{name}: its signature does not verify with key {row.approver_key_id} (forged or altered)"]
     entry = session.get(LedgerEntry, row.ledger_seq)
     recorded = json.loads(entry.payload).get("row") if entry is not None else None
-    if recorded != ledgered_row(row):
+    if entry is None or recorded != ledgered_row(row):
         return [f"{name}: no ledger entry recorded it (the row was written outside govern)"]
+    if (entry.event != f"snapshot.{row.verdict}" or entry.actor_key_id != row.approver_key_id
+            or ledger.compute_entry_hash(entry) != entry.entry_hash
+            or not verify_signature(identity.public_key, ledger.hash_bytes(entry.entry_hash), entry.signature)):
+        return [f"{name}: ledger entry {entry.seq} that records it is not a signed {row.verdict} by its approver (forged entry)"]
     return []
 
 

@@ -28,7 +28,7 @@ from govern.errors import BadInput, IntegrityFailure, Refused
 from govern.identities import role_of
 from govern.keys import PrivateIdentity
 from govern.policy import TrainingPlan
-from govern.snapshots import resolve_snapshot, snapshot_problems, store_of
+from govern.snapshots import resolve_snapshot, snapshot_digest_start, snapshot_problems, store_of
 
 TRAINING_ROLE = "engineer"
 
@@ -186,7 +186,15 @@ class Gate:
             if not reasons:
                 store = store_of(self.workspace)
                 for snapshot in snapshots:
-                    manifests[snapshot.id] = store.manifest_path(snapshot.id).read_text().split()
+                    # The manifest the reader checks records against is the one proven here to
+                    # hash to the approved id, not a second read of the file.
+                    hashes = store.manifest_path(snapshot.id).read_text().split()
+                    digest = snapshot_digest_start(snapshot.dataset_id)
+                    for record_hash in hashes:
+                        digest.update(bytes.fromhex(record_hash))
+                    if digest.hexdigest() != snapshot.id:
+                        raise IntegrityFailure(f"snapshot {snapshot.id[:12]}: its manifest changed while the gate checked it")
+                    manifests[snapshot.id] = hashes
         if reasons:
             self._record(actor, "gate.refused", [s.id for s in snapshots], {
                 "reasons": reasons, "recipe_hash": recipe.hash, "pack_hash": pack.hash, "resuming_run": resuming_run,

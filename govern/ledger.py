@@ -141,7 +141,7 @@ def verify_chain(session: Session, keep_hashes_at: set[int] | None = None) -> Ch
         signer = report.keys.get(entry.actor_key_id)
         if signer is None:
             report.problems.append(f"{where}: signed by unknown key {entry.actor_key_id}")
-        elif not verify_signature(signer["public_key"], _hash_bytes(entry.entry_hash), entry.signature):
+        elif not verify_signature(signer["public_key"], hash_bytes(entry.entry_hash), entry.signature):
             report.problems.append(f"{where}: signature does not verify with key {entry.actor_key_id} (forged)")
         if payload is not None and isinstance(payload.get("row"), dict):
             table = payload["row"].get("table", "?")
@@ -153,7 +153,7 @@ def verify_chain(session: Session, keep_hashes_at: set[int] | None = None) -> Ch
     return report
 
 
-def _hash_bytes(entry_hash: str) -> bytes:
+def hash_bytes(entry_hash: str) -> bytes:
     """The signed bytes of an entry hash; a malformed hash signs nothing (and fails verification)."""
     try:
         return bytes.fromhex(entry_hash)
