@@ -49,6 +49,13 @@ def head(session: Session) -> LedgerEntry | None:
     return session.exec(select(LedgerEntry).order_by(col(LedgerEntry.seq).desc()).limit(1)).first()
 
 
+def lock(session: Session) -> None:
+    """Take the ledger's write lock for this transaction (PostgreSQL: an advisory lock; SQLite's
+    write transactions already hold it), so a check made now still holds when the entry is appended."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LEDGER_LOCK})
+
+
 def append(
     session: Session,
     actor: PrivateIdentity,
@@ -61,8 +68,7 @@ def append(
     # advisory lock on PostgreSQL) is held until commit, so nobody else can move it meanwhile.
     previous = session.info.get(_HEAD_KEY)
     if previous is None:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LEDGER_LOCK})
+        lock(session)
         previous = head(session)
     entry = LedgerEntry(
         seq=1 if previous is None else previous.seq + 1,

@@ -123,6 +123,8 @@ def _create_run(workspace: Any, actor: PrivateIdentity, recipe: Any, admission: 
         created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
     )
     with workspace.catalog.transaction() as session:
+        ledger.lock(session)
+        _recheck_budget(workspace, session, admission)
         entry = ledger.append(session, actor, "run.started", [run.id, *admission.data.snapshot_ids], {
             "row": ledgered_row(run), "gate_checks": admission.checks, "planned_epsilon": plan.planned_epsilon,
             "records": admission.data.count(),
@@ -131,6 +133,25 @@ def _create_run(workspace: Any, actor: PrivateIdentity, recipe: Any, admission: 
         run.ledger_seq = entry.seq
         session.add(run)
     return run
+
+
+def _recheck_budget(workspace: Any, session: Session, admission: Admission) -> None:
+    """Re-check the lifetime budget under the write lock, where the run's reservation is made:
+    another run admitted a moment ago may have reserved what the gate saw as free."""
+    from govern.decisions import active_pack
+    from govern.gate import dataset_epsilon_spent
+
+    plan = admission.plan
+    dp = active_pack(workspace).family("dp")
+    budget = dp.config.get("lifetime_epsilon_budget") if dp else None
+    if not plan.private or budget is None:
+        return
+    for dataset_id in admission.dataset_ids:
+        spent = dataset_epsilon_spent(session, dataset_id, plan.delta, plan.accountant)
+        if spent + plan.planned_epsilon > float(budget):
+            raise Refused("the training gate refused this run", [
+                f"dataset {dataset_id}: ε {spent:.3f} is spent or reserved by other runs; this run's ε "
+                f"{plan.planned_epsilon:.3f} would exceed the lifetime budget {budget}"])
 
 
 def get_run(session: Session, run_id: str) -> TrainingRun:

@@ -174,3 +174,19 @@ def test_a_non_private_run_is_refused_where_the_pack_requires_dp(tmp_path, tiny_
     dp_start = text_.index("[dp]")
     recipe.write_text(text_[:dp_start] + "[dp]\nenabled = false\n" + text_[text_.index("[schedule]"):])
     _refused(workspace, engineer, snapshot, "dp.required")
+
+
+def test_two_runs_admitted_side_by_side_cannot_both_reserve_the_budget(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    """Both admissions pass the gate before either run exists; the second reservation is refused."""
+    from govern.gate import Gate
+    from govern.runs import _create_run, load_workspace_recipe
+
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=4.0)
+    approve(workspace, officer, snapshot.id)
+    recipe = load_workspace_recipe(workspace, Path("train/gate.toml"))
+    first, second = (Gate(workspace).admit(engineer, [snapshot.id], recipe) for _ in range(2))
+    _create_run(workspace, engineer, recipe, first, workspace.root / "runs" / "run-first", None)
+    with pytest.raises(Refused, match="lifetime budget"):
+        _create_run(workspace, engineer, recipe, second, workspace.root / "runs" / "run-second", None)
+    with workspace.catalog.reading() as session:
+        assert session.execute(text("SELECT count(*) FROM training_runs")).scalar() == 1
