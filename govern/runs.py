@@ -23,9 +23,6 @@ from govern.errors import BadInput, NotFound, Refused
 from govern.gate import Admission, Gate
 from govern.keys import PrivateIdentity
 
-JOURNAL_FILE = "charges.jsonl"
-
-
 def load_workspace_recipe(workspace: Any, recipe_path: Path) -> Any:
     """A recipe, with relative paths resolved against the workspace root."""
     from govern.training.recipe import load_recipe
@@ -93,10 +90,11 @@ def charges_count(session: Session, run_id: str) -> int:
 
 def reconcile_charges(workspace: Any, run: TrainingRun) -> int:
     """Add journal charges the catalog lacks (a crash between the journal's fsync and the commit)."""
-    journal = Path(run.output_dir) / JOURNAL_FILE
-    if not journal.is_file():
-        return 0
-    rows = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    from govern.training.checkpoint import read_jsonl
+    from govern.training.trainer import JOURNAL_FILE
+
+    # The trainer's own reader: a line torn by the crash is dropped, as the trainer drops it.
+    rows = read_jsonl(Path(run.output_dir) / JOURNAL_FILE)
     added = 0
     with workspace.catalog.transaction() as session:
         have = charges_count(session, run.id)

@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("opacus", reason="evaluation and audit tests train runs: they need govern[train]")
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "support_records.jsonl"
+from tests.pipeline import EXAMPLES  # noqa: E402
 
 EVAL_PACK = """\
 name: evalpack
