@@ -48,6 +48,36 @@ def atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
         raise
 
 
+def write_new_file(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Create `path` with exactly `mode`, whatever the umask (never overwriting), fsynced."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.fchmod(fd, mode)
+    except BaseException:
+        os.close(fd)
+        Path(path).unlink(missing_ok=True)
+        raise
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def make_dirs(path: Path, mode: int) -> None:
+    """Create `path` and any missing parents, each created folder with exactly `mode`."""
+    path = Path(path)
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=mode)
+        except FileExistsError:  # another process made it first
+            continue
+        folder.chmod(mode)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` atomically (creating its folder)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -16,12 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from govern import ledger
+from govern.atomic import write_new_file
 from govern.canonical import sha256_hex
 from govern.clock import utc_now
 from govern.errors import BadInput
 from govern.keys import PrivateIdentity
 from govern.reports._base import EXTENSIONS, FORMATS, KINDS, RENDERED_EVENT
 from govern.reports.render import render, templates_hash
+
+REPORT_MODE = 0o644  # reports are for sharing; set explicitly, whatever the umask
 
 MARKER = "govern-report"
 
@@ -61,10 +64,7 @@ def default_out_path(workspace: Any, facts: dict[str, Any], fmt: str) -> Path:
 
 def _write_new(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_new_file(tmp, data, REPORT_MODE)
     try:
         os.link(tmp, path)  # fails if something appeared at `path` meanwhile: never overwrite a report
     finally:

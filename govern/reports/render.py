@@ -3,6 +3,12 @@
 Templates are looked up first in the folder given (a workspace's audit_reports/), then in the
 templates govern ships, so a workspace may override one template and keep the rest. The hash of
 the templates used is recorded with every rendered report.
+
+Workspace templates are anybody's edit, and the auditor who renders them holds a signing key, so
+they run in Jinja2's immutable sandbox: no attribute starting with `_` (no `__globals__`, no
+`__class__.__mro__`), no method that changes the facts, no import, no file but another `*.j2`
+template inside the template folders (a symlink pointing out of them is refused). A template
+that reaches for more fails to render (BadInput) and nothing is written or ledgered.
 """
 
 from __future__ import annotations
@@ -67,14 +73,32 @@ def _compact(value: Any) -> str:
     return _num(value)
 
 
-def environment(templates_dir: Path | None = None) -> Any:
-    """The Jinja2 environment for reports (autoescaped HTML, strict undefined, report filters)."""
+def _confined_loader(folder: Path) -> Any:
+    """A loader for `*.j2` files that lie inside `folder` once symlinks are resolved."""
     import jinja2
+
+    root = folder.resolve()
+
+    class ConfinedLoader(jinja2.FileSystemLoader):
+        def get_source(self, environment: Any, template: str) -> Any:
+            source, filename, uptodate = super().get_source(environment, template)
+            resolved = Path(filename).resolve()
+            if not template.endswith(TEMPLATE_SUFFIX) or not resolved.is_relative_to(root) or not resolved.is_file():
+                raise jinja2.TemplateNotFound(template)
+            return source, filename, uptodate
+
+    return ConfinedLoader(str(folder))
+
+
+def environment(templates_dir: Path | None = None) -> Any:
+    """The sandboxed Jinja2 environment for reports (autoescaped HTML, strict undefined, report filters)."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     from govern.reports import charts
 
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f)) for f in _folders(templates_dir)]),
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader([_confined_loader(f) for f in _folders(templates_dir)]),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
@@ -99,6 +123,7 @@ def templates_hash(templates_dir: Path | None = None) -> str:
 def render(facts: dict[str, Any], fmt: str, templates_dir: Path | None = None) -> str:
     """A report's text in `fmt` (html, md or json) from its facts."""
     import jinja2
+    from jinja2.exceptions import SecurityError
 
     if fmt not in FORMATS:
         raise BadInput(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -108,11 +133,30 @@ def render(facts: dict[str, Any], fmt: str, templates_dir: Path | None = None) -
     env = environment(templates_dir)
     try:
         template = env.get_template(name)
-    except jinja2.TemplateNotFound:
-        raise BadInput(f"no report template {name} in {', '.join(str(f) for f in _folders(templates_dir))}") from None
+        return str(template.render(r=facts))
+    except jinja2.TemplateNotFound as error:
+        if error.name == name:
+            raise BadInput(f"no report template {name} in {', '.join(str(f) for f in _folders(templates_dir))}") from None
+        raise _template_error(error, name, f"it includes {error.name!r}, which is no template in the template folders") from None
     except jinja2.TemplateSyntaxError as error:
         raise BadInput(f"{error.filename or name}, line {error.lineno}: template syntax error: {error.message}") from None
-    try:
-        return str(template.render(r=facts))
     except jinja2.UndefinedError as error:
-        raise BadInput(f"report template {name}: {error.message}; the template names a fact this report lacks") from None
+        raise _template_error(error, name, f"{error.message}; the template names a fact this report lacks") from None
+    except SecurityError as error:
+        raise _template_error(error, name, f"it reached for something report templates may not use ({error}); "
+                                           "templates see only the facts in `r` and the report filters") from None
+    except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError) as error:
+        # The template's own expressions failed (it is user code): say where, not a traceback.
+        raise _template_error(error, name, f"{type(error).__name__}: {error}") from None
+
+
+def _template_error(error: BaseException, name: str, reason: str) -> BadInput:
+    """A BadInput naming the template file and line where rendering failed."""
+    where = name
+    trace = error.__traceback__
+    while trace is not None:  # Jinja2 maps each template frame to its file and line
+        filename = trace.tb_frame.f_code.co_filename
+        if filename.endswith(TEMPLATE_SUFFIX):
+            where = f"{filename}, line {trace.tb_lineno}"
+        trace = trace.tb_next
+    return BadInput(f"report template {where}: {reason}; nothing was written")
