@@ -72,13 +72,38 @@ def load_config(path: Path) -> WorkspaceConfig:
         raise BadInput(f"{path}: not valid UTF-8 ({error.reason} at byte {error.start})") from None
     except tomllib.TOMLDecodeError as error:
         raise BadInput(f"{path}: invalid TOML: {error}") from None
+    except OSError as error:
+        raise BadInput(f"{path}: cannot be read ({error.strerror})") from None
     unknown = sorted(set(data) - KNOWN_SECTIONS)
     if unknown:
         raise BadInput(f"{path}: unknown section [{unknown[0]}]; known: {', '.join(sorted(KNOWN_SECTIONS))}")
+    for name, section in data.items():
+        if not isinstance(section, dict):
+            raise BadInput(f"{path}: {name} must be a section ([{name}] followed by its keys), not a value")
     catalog = data.get("catalog", {})
     ingest = data.get("ingest", {})
-    url = os.environ.get("GOVERN_DATABASE_URL") or catalog.get("database_url") or None
+    return WorkspaceConfig(path=path, database_url=_database_url(path, catalog), max_record_bytes=_max_record_bytes(path, ingest),
+                           sections=data)
+
+
+def _database_url(path: Path, catalog: dict[str, Any]) -> str | None:
+    """The catalog URL ($GOVERN_DATABASE_URL first), checked to be a SQLite or PostgreSQL URL."""
+    from govern.catalog.db import parse_url
+
+    from_env = os.environ.get("GOVERN_DATABASE_URL")
+    url = from_env or catalog.get("database_url") or None
+    source = "GOVERN_DATABASE_URL" if from_env else f"{path}: [catalog] database_url"
+    if url is None:
+        return None
+    if not isinstance(url, str):
+        raise BadInput(f"{source} must be a string (a database URL), got {url!r}")
+    if parse_url(url, source).get_backend_name() not in ("sqlite", "postgresql"):
+        raise BadInput(f"{source}: unsupported database {url.split(':', 1)[0]!r}: use sqlite or postgresql")
+    return url
+
+
+def _max_record_bytes(path: Path, ingest: dict[str, Any]) -> int:
     max_bytes = ingest.get("max_record_bytes", 1 << 20)
-    if not isinstance(max_bytes, int) or max_bytes <= 0:
+    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
         raise BadInput(f"{path}: [ingest] max_record_bytes must be a positive integer, got {max_bytes!r}")
-    return WorkspaceConfig(path=path, database_url=url, max_record_bytes=max_bytes, sections=data)
+    return max_bytes

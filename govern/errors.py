@@ -2,9 +2,12 @@
 
     GovernError                 base; exit code 2 unless a subclass says otherwise
     ├── BadInput                the input (file, option, config) is wrong: exit 2
-    │   └── NotFound            a named dataset, snapshot, key or run does not exist: exit 2
+    │   ├── NotFound            a named dataset, snapshot, key or run does not exist: exit 2
+    │   └── CatalogUnavailable  the catalog cannot be reached, or stayed locked: exit 2
+    ├── StorageFailure          the workspace's disk refused a write (full, read-only): exit 2
     ├── Refused                 a policy, role or gate said no: exit 1
     └── IntegrityFailure        stored data or the ledger does not verify: exit 3
+        └── CatalogDamaged      the catalog is missing, not a database, or lacks its tables: exit 3
 
 Messages say what was wrong, where (file, line, field, rule) and what to do next.
 """
@@ -32,6 +35,12 @@ class CatalogUnavailable(BadInput):
     """The catalog database cannot be reached, or another writer held it past the timeout."""
 
 
+class StorageFailure(GovernError):
+    """Writing to the workspace failed (disk full, read-only, permissions); what was staged is removed."""
+
+    exit_code = 2
+
+
 class Refused(GovernError):
     """A rule, role or the training gate refused the action; the refusal is recorded."""
 
@@ -48,6 +57,10 @@ class IntegrityFailure(GovernError):
     """Stored bytes, catalog rows or the ledger do not match what was recorded."""
 
     exit_code = 3
+
+
+class CatalogDamaged(IntegrityFailure):
+    """The catalog database is missing, is not a database, or lacks tables its migration created."""
 
 
 def record_error(path: object, line: int | None, reason: str) -> BadInput:

@@ -12,17 +12,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from govern.canonical import canonical_json, hash_value
+from govern.catalog.db import lock_writers
 from govern.catalog.models import LedgerEntry
 from govern.clock import utc_now
 from govern.keys import PrivateIdentity, verify_signature
 
 GENESIS_HASH = "0" * 64
-_PG_LEDGER_LOCK = 0x676F7665726E  # "govern"
 KEY_REGISTERED = "identity.registered"
+# Every event govern writes, for `govern audit log --event` to tell a typo from an event not yet seen.
+KNOWN_EVENTS = (
+    KEY_REGISTERED, "dataset.registered", "dataset.amended", "snapshot.created", "pii.scanned", "policy.decided",
+    "consent.imported", "consent.revoked", "subject.erased", "snapshot.approved", "snapshot.rejected", "gate.refused",
+    "run.started", "run.resumed", "run.checkpoint", "run.completed", "run.failed", "run.interrupted", "run.evaluated",
+    "run.privacy_audited", "run.reviewed", "run.released", "run.attested", "report.rendered",
+)
 _HEAD_KEY = "govern.ledger.head"
 
 
@@ -52,8 +58,7 @@ def head(session: Session) -> LedgerEntry | None:
 def lock(session: Session) -> None:
     """Take the ledger's write lock for this transaction (PostgreSQL: an advisory lock; SQLite's
     write transactions already hold it), so a check made now still holds when the entry is appended."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LEDGER_LOCK})
+    lock_writers(session)
 
 
 def append(
@@ -87,6 +92,12 @@ def append(
     session.flush()
     session.info[_HEAD_KEY] = entry
     return entry
+
+
+def event_names(session: Session) -> list[str]:
+    """The event names `audit log --event` accepts: every known event and any this ledger holds."""
+    held = session.exec(select(LedgerEntry.event).distinct()).all()
+    return sorted(set(KNOWN_EVENTS) | set(held))
 
 
 def iter_entries(session: Session, batch: int = 5000) -> Iterator[LedgerEntry]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from govern.cli._common import Invocation, common_options
-from govern.errors import IntegrityFailure
+from govern.errors import BadInput, IntegrityFailure
 
 
 @click.group("audit")
@@ -44,7 +44,7 @@ def audit_verify(inv: Invocation, checkpoint: Path | None) -> None:
 
 @audit_group.command("log")
 @click.option("--event", help="Only entries of this event type.")
-@click.option("--limit", type=int, default=None, help="Only the newest N entries.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the newest N entries.")
 @common_options()
 def audit_log(inv: Invocation, event: str | None, limit: int | None) -> None:
     """List ledger entries, oldest first.
@@ -56,6 +56,9 @@ def audit_log(inv: Invocation, event: str | None, limit: int | None) -> None:
     from govern import ledger
 
     with inv.workspace().catalog.reading() as session:
+        known = ledger.event_names(session)
+        if event is not None and event not in known:
+            raise BadInput(f"--event {event!r} is no ledger event; known events: {', '.join(known)}")
         rows = [
             {"seq": e.seq, "recorded_at": e.recorded_at, "actor": e.actor_key_id, "event": e.event,
              "refs": json.loads(e.refs), "payload": json.loads(e.payload), "hash": e.entry_hash}
@@ -65,7 +68,7 @@ def audit_log(inv: Invocation, event: str | None, limit: int | None) -> None:
         rows = rows[-limit:]
     inv.emit(rows, lambda: "\n".join(
         f"{r['seq']:>6}  {r['recorded_at']}  {r['event']:<24} {r['actor'][:12]}  {' '.join(x[:12] for x in r['refs'])}"
-        for r in rows) or "The ledger is empty.")
+        for r in rows) or (f"No {event} entries in the ledger." if event else "The ledger is empty."))
 
 
 @audit_group.command("checkpoint")

@@ -47,9 +47,9 @@ def db_upgrade(inv: Invocation) -> None:
     Example:
       govern db upgrade
     """
-    workspace = inv.workspace()
-    workspace.catalog.upgrade()
-    revision = workspace.catalog.current_revision()
+    catalog = inv.workspace().open_catalog(check=False)
+    catalog.upgrade()
+    revision = catalog.current_revision()
     inv.emit({"revision": revision}, f"Catalog at migration {revision}")
 
 
@@ -62,7 +62,7 @@ def db_current(inv: Invocation) -> None:
     Example:
       govern db current --json
     """
-    catalog = inv.workspace().catalog
+    catalog = inv.workspace().open_catalog(check=False)
     current, head = catalog.current_revision(), catalog.head_revision()
     inv.emit(
         {"revision": current, "head": head, "up_to_date": current == head},
