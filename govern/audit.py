@@ -30,7 +30,7 @@ from govern.catalog.models import (
 from govern.clock import utc_now
 from govern.errors import BadInput
 from govern.keys import PrivateIdentity, key_id_for, verify_signature
-from govern.snapshots import snapshot_problems
+from govern.snapshots import snapshot_problems, stray_object_problems
 
 CHECKPOINT_FORMAT = "govern.checkpoint.v1"
 
@@ -74,6 +74,8 @@ def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, c
         erased = session.exec(select(func.count()).select_from(Erasure)).one()
         for snapshot in snapshots:
             problems.extend(snapshot_problems(workspace, session, snapshot))
+        if check_snapshots:
+            problems.extend(stray_object_problems(workspace, session))
         problems.extend(consent_problems(session))
         problems.extend(findings_problems(session))
         problems.extend(erasure_problems(session))
@@ -112,8 +114,9 @@ def _entry(session: Any, seq: int) -> tuple[str | None, dict[str, Any]]:
 
 
 def consent_problems(session: Any) -> list[str]:
-    """Consent events are ledgered in batches: each batch must match its entry's count and hash."""
-    from govern.consent import events_hash
+    """Consent events are ledgered in batches: each batch must match its entry's count and hash,
+    and each event's erasable evidence its salted hash."""
+    from govern.consent import evidence_problems, ledgered_events_hash
 
     groups: dict[int, list[ConsentEvent]] = defaultdict(list)
     for event in session.exec(select(ConsentEvent)):
@@ -121,15 +124,18 @@ def consent_problems(session: Any) -> list[str]:
     problems = []
     for seq, events in sorted(groups.items()):
         kind, payload = _entry(session, seq)
+        expected = ledgered_events_hash(session, events, payload)
         if kind not in ("consent.imported", "consent.revoked"):
             problems.append(f"{len(events)} consent event(s) name ledger entry {seq}, which recorded no consent change (written outside govern)")
-        elif payload.get("events") != len(events) or payload.get("events_hash") != events_hash(events):
+        elif payload.get("events") != len(events) or (expected is not None and payload.get("events_hash") != expected):
             problems.append(f"consent events of ledger entry {seq} differ from what it recorded "
                             f"({len(events)} rows, {payload.get('events')} recorded; added, removed or altered)")
     for entry in session.exec(select(LedgerEntry).where(col(LedgerEntry.event).in_(("consent.imported", "consent.revoked")))):
         if entry.seq not in groups and json.loads(entry.payload).get("events"):
             problems.append(f"ledger entry {entry.seq} recorded consent events that are missing from the catalog (deleted)")
-    return problems
+    erased = {event_id for entry in session.exec(select(LedgerEntry).where(LedgerEntry.event == "subject.erased"))
+              for event_id in json.loads(entry.payload).get("evidence_erased", [])}
+    return problems + evidence_problems(session, erased)
 
 
 def findings_problems(session: Any) -> list[str]:

@@ -2,11 +2,18 @@
 
 Subjects are held only as keyed hashes. The state at any time is reconstructed from the history:
 the latest event effective by then decides, and a grant lapses at its expiry.
+
+Evidence references ("signup-form-v3/subj-0001") often name the subject, so they are kept apart
+in the erasable `consent_evidence` table with a random salt; the event and its ledger entry
+commit to SHA-256(salt || reference). Erasing the subject deletes the clear text and the salt:
+the ledger still verifies, and the hash left behind cannot be tested against a guess.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -20,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from govern import ledger
 from govern.canonical import file_sha256, hash_value
-from govern.catalog.models import ConsentEvent, SnapshotRecord
+from govern.catalog.models import ConsentEvent, ConsentEvidence, SnapshotRecord
 from govern.clock import parse_time, utc_now
 from govern.errors import BadInput, record_error
 from govern.identities import require_role
@@ -39,6 +46,9 @@ _FIELDS = {
     "expires": ("expires_at", "expiry", "expires"),
 }
 _INSERT_BATCH = 5000
+# Written into each consent ledger entry since migration 0007: the events hash covers evidence as
+# a salted hash. Entries without it (older catalogs) hashed the clear text.
+EVIDENCE_SCHEME = "salted-sha256"
 
 
 def _pick(record: dict[str, Any], key: str) -> Any:
@@ -55,22 +65,41 @@ def _iso(value: Any, source: object, line: int, field: str) -> str:
         raise record_error(source, line, f"{field} {value!r} is not an ISO 8601 time (e.g. 2024-05-01T12:00:00Z)") from None
 
 
-def _event_content(event: ConsentEvent) -> dict[str, Any]:
-    return {
+def evidence_commitment(salt: str, evidence_ref: str) -> str:
+    """The salted hash of an evidence reference that a consent event and its ledger entry keep."""
+    return hashlib.sha256(bytes.fromhex(salt) + evidence_ref.encode("utf-8")).hexdigest()
+
+
+def _event_content(event: ConsentEvent, legacy_evidence: dict[str, str] | None = None) -> dict[str, Any]:
+    content = {
         "id": event.id, "subject_hash": event.subject_hash, "purpose": event.purpose, "action": event.action,
-        "effective_at": event.effective_at, "expires_at": event.expires_at, "evidence_ref": event.evidence_ref,
+        "effective_at": event.effective_at, "expires_at": event.expires_at,
     }
+    if legacy_evidence is None:
+        return {**content, "evidence_hash": event.evidence_hash}
+    return {**content, "evidence_ref": legacy_evidence.get(event.id)}
 
 
-def events_hash(events: Iterable[ConsentEvent]) -> str:
-    """The hash a consent ledger entry records over the events it added (sorted by id)."""
-    return hash_value([_event_content(e) for e in sorted(events, key=lambda e: e.id)])
+def events_hash(events: Iterable[ConsentEvent], legacy_evidence: dict[str, str] | None = None) -> str:
+    """The hash a consent ledger entry records over the events it added (sorted by id).
+
+    `legacy_evidence` (event id -> clear text) re-hashes an entry written before migration 0007.
+    """
+    return hash_value([_event_content(e, legacy_evidence) for e in sorted(events, key=lambda e: e.id)])
 
 
-def parse_consent_file(workspace: Any, path: Path, actor_key_id: str) -> list[ConsentEvent]:
+@dataclass
+class ParsedConsent:
+    """A consent file's events and the clear text of their evidence (stored apart, erasable)."""
+
+    events: list[ConsentEvent]
+    evidence: list[ConsentEvidence]
+
+
+def parse_consent_file(workspace: Any, path: Path, actor_key_id: str) -> ParsedConsent:
     """Read and validate a consent CSV/JSONL; raises BadInput naming the line of the first bad row."""
     now = utc_now()
-    events = []
+    events, evidence_rows = [], []
     for line, record in read_records(path):
         subject = _pick(record, "subject")
         if subject is None or isinstance(subject, bool) or not str(subject).strip():
@@ -88,45 +117,105 @@ def parse_consent_file(workspace: Any, path: Path, actor_key_id: str) -> list[Co
         evidence = _pick(record, "evidence")
         if evidence is not None and len(str(evidence)) > 500:
             raise record_error(path, line, "evidence_ref is longer than 500 characters")
-        events.append(ConsentEvent(
+        event = ConsentEvent(
             id=uuid.uuid4().hex, subject_hash=workspace.hash_subject(str(subject)), purpose=purpose, action=action,
             effective_at=_iso(when, path, line, "time"),
             expires_at=_iso(expires, path, line, "expires_at") if expires is not None else None,
-            evidence_ref=str(evidence) if evidence is not None else None,
             recorded_at=now, recorded_by=actor_key_id, ledger_seq=0,
-        ))
-    return events
+        )
+        if evidence is not None:
+            salt = secrets.token_hex(16)
+            event.evidence_hash = evidence_commitment(salt, str(evidence))
+            evidence_rows.append(ConsentEvidence(event_id=event.id, subject_hash=event.subject_hash, salt=salt,
+                                                 evidence_ref=str(evidence)))
+        events.append(event)
+    return ParsedConsent(events, evidence_rows)
 
 
-def _store(session: Session, actor: PrivateIdentity, events: list[ConsentEvent], event: str, refs: list[str], payload: dict[str, Any]) -> int:
+def _store(session: Session, actor: PrivateIdentity, events: list[ConsentEvent], event: str, refs: list[str],
+           payload: dict[str, Any], evidence: Iterable[ConsentEvidence] = ()) -> int:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"grant": 0, "revoke": 0})
     for item in events:
         counts[item.purpose][item.action] += 1
     entry = ledger.append(session, actor, event, refs, {
         **payload, "events": len(events), "events_hash": events_hash(events), "by_purpose": dict(counts),
+        "evidence": EVIDENCE_SCHEME,
     })
     rows = []
     for item in events:
         item.ledger_seq = entry.seq
         rows.append(item.model_dump())
-    for start in range(0, len(rows), _INSERT_BATCH):
-        session.execute(insert(ConsentEvent), rows[start:start + _INSERT_BATCH])
+    for table, batch in ((ConsentEvent, rows), (ConsentEvidence, [e.model_dump() for e in evidence])):
+        for start in range(0, len(batch), _INSERT_BATCH):
+            session.execute(insert(table), batch[start:start + _INSERT_BATCH])
     return entry.seq
 
 
 def import_consent(workspace: Any, actor: PrivateIdentity, path: Path) -> tuple[int, int]:
     """Import a consent file in one transaction; returns (events imported, ledger sequence)."""
-    events = parse_consent_file(workspace, path, actor.key_id)
+    parsed = parse_consent_file(workspace, path, actor.key_id)
     with workspace.catalog.transaction() as session:
         require_role(session, actor, *CONSENT_ROLES)
-        seq = _store(session, actor, events, "consent.imported", [], {"source_sha256": file_sha256(path), "source_name": Path(path).name})
-    return len(events), seq
+        seq = _store(session, actor, parsed.events, "consent.imported", [],
+                     {"source_sha256": file_sha256(path), "source_name": Path(path).name}, parsed.evidence)
+    return len(parsed.events), seq
 
 
 def history(session: Session, subject_hash: str) -> list[ConsentEvent]:
     """Every consent event of a subject, in the order they took effect."""
     rows = session.exec(select(ConsentEvent).where(ConsentEvent.subject_hash == subject_hash)).all()
     return sorted(rows, key=lambda e: (e.effective_at, e.recorded_at, e.id))
+
+
+def evidence_refs(session: Session, events: Iterable[ConsentEvent]) -> dict[str, str]:
+    """The clear-text evidence reference of each event that still has one (erasure deletes them)."""
+    ids = [e.id for e in events]
+    rows = session.exec(select(ConsentEvidence).where(col(ConsentEvidence.event_id).in_(ids))).all() if ids else []
+    return {row.event_id: row.evidence_ref for row in rows}
+
+
+def erase_evidence(session: Session, subject_hash: str) -> list[str]:
+    """Delete the clear-text evidence of a subject's consent events; returns the event ids."""
+    rows = session.exec(select(ConsentEvidence).where(ConsentEvidence.subject_hash == subject_hash)).all()
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return sorted(row.event_id for row in rows)
+
+
+def ledgered_events_hash(session: Session, events: list[ConsentEvent], payload: dict[str, Any]) -> str | None:
+    """The events hash a consent ledger entry should hold for `events`, under the entry's scheme.
+
+    None when the entry predates migration 0007 (it hashed clear-text evidence) and erasure has
+    since deleted some of that text: such a batch can be checked only by its count.
+    """
+    if payload.get("evidence") == EVIDENCE_SCHEME:
+        return events_hash(events)
+    clear = evidence_refs(session, events)
+    if any(e.evidence_hash is not None and e.id not in clear for e in events):
+        return None
+    return events_hash(events, legacy_evidence=clear)
+
+
+def evidence_problems(session: Session, erased_event_ids: set[str]) -> list[str]:
+    """Each evidence row must hash to its event's commitment, for that event's subject; evidence
+    missing from an event must have been erased by a `subject.erased` entry (`erased_event_ids`)."""
+    problems = []
+    events = {e.id: e for e in session.exec(select(ConsentEvent).where(col(ConsentEvent.evidence_hash).is_not(None)))}
+    seen = set()
+    for row in session.exec(select(ConsentEvidence)):
+        seen.add(row.event_id)
+        event = events.get(row.event_id)
+        try:
+            matches = event is not None and evidence_commitment(row.salt, row.evidence_ref) == event.evidence_hash
+        except ValueError:  # a salt that is not hex
+            matches = False
+        if not matches or event is None or event.subject_hash != row.subject_hash:
+            problems.append(f"consent evidence of event {row.event_id} does not match the hash its event recorded "
+                            "(altered, or written outside govern)")
+    for event_id in sorted(set(events) - seen - erased_event_ids):
+        problems.append(f"consent evidence of event {event_id} is missing but no erasure removed it (deleted outside govern)")
+    return problems
 
 
 def is_active(events: Iterable[ConsentEvent], purpose: str, at: datetime) -> bool:

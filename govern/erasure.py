@@ -2,7 +2,9 @@
 
 A record is erased by blanking its line in the snapshot's records file; its hash stays in the
 manifest, so the snapshot id, the ledger and every signature still verify, and `govern audit
-verify` reports the record as erased (listed in the erasures table), not missing.
+verify` reports the record as erased (listed in the erasures table), not missing. The clear
+text of the subject's consent evidence is deleted (the events keep a salted hash of it), and the
+catalog is scrubbed, so no deleted byte lingers in SQLite's free pages or write-ahead log.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from govern import ledger
+from govern import ledger, tmpfiles
 from govern.catalog.models import Approval, Erasure, SnapshotRecord, TrainingRun
 from govern.clock import utc_now
 from govern.errors import BadInput
@@ -36,9 +38,12 @@ class Impact:
     snapshots: dict[str, list[str]] = field(default_factory=dict)  # snapshot id -> record keys
     approvals: list[str] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)
+    evidence_erased: list[str] = field(default_factory=list)  # consent events whose evidence text was deleted
+    catalog_scrubbed: bool = True  # False when a reader kept SQLite's write-ahead log from being truncated
 
     def to_dict(self) -> dict[str, Any]:
-        return {"subject_hash": self.subject_hash, "snapshots": self.snapshots, "approvals": self.approvals, "runs": self.runs}
+        return {"subject_hash": self.subject_hash, "snapshots": self.snapshots, "approvals": self.approvals,
+                "runs": self.runs, "evidence_erased": self.evidence_erased}
 
 
 def impact(session: Session, subject_hash: str) -> Impact:
@@ -59,9 +64,11 @@ def impact(session: Session, subject_hash: str) -> Impact:
     return result
 
 
-def _blank_lines(path: Any, positions: set[int]) -> None:
+def _blank_lines(path: Any, positions: set[int], tmp_dir: Any) -> None:
     folder = path.parent
-    tmp = path.with_name(f".{path.name}.erasing")
+    # The rewrite is staged in the workspace's tmp folder, named for this process, so a killed
+    # erasure leaves its copy where the start-up sweep removes it (same file system: a rename).
+    tmp = tmpfiles.owned_path(tmp_dir, "erase")
     # The snapshot folder is read-only once published: open it for the rewrite, then close it.
     folder.chmod(stat.S_IRWXU)
     try:
@@ -84,12 +91,15 @@ def erase_subject(workspace: Any, actor: PrivateIdentity, subject_id: str) -> Im
     Returns the impact (including the runs and adapters trained on the subject), so the officer
     can decide on retraining.
     """
+    from govern.consent import erase_evidence
+
     subject_hash = workspace.hash_subject(subject_id)
-    with workspace.catalog.transaction() as session:
+    with tmpfiles.terminable(), workspace.catalog.transaction() as session:
         require_role(session, actor, *ERASING_ROLES)
         found = impact(session, subject_hash)
-        if not found.snapshots:
-            raise BadInput("no stored snapshot holds this subject (check the subject id)")
+        found.evidence_erased = erase_evidence(session, subject_hash)
+        if not found.snapshots and not found.evidence_erased:
+            raise BadInput("no stored snapshot or consent evidence holds this subject (check the subject id)")
         done = set(session.exec(select(Erasure.snapshot_id, Erasure.position).where(Erasure.subject_hash == subject_hash)).all())
         now = utc_now()
         todo: dict[str, set[int]] = {}
@@ -102,6 +112,7 @@ def erase_subject(workspace: Any, actor: PrivateIdentity, subject_id: str) -> Im
             "subject_hash": subject_hash,
             "erased": {snapshot_id: sorted(positions) for snapshot_id, positions in todo.items()},
             "runs_trained_on_subject": found.runs,
+            "evidence_erased": found.evidence_erased,
         })
         rows = [
             {"snapshot_id": s, "position": p, "subject_hash": subject_hash, "erased_at": now, "ledger_seq": entry.seq}
@@ -113,5 +124,6 @@ def erase_subject(workspace: Any, actor: PrivateIdentity, subject_id: str) -> Im
         # Files are rewritten last, inside the transaction: if one fails, nothing is committed,
         # and a blanked line without an erasure row is reported by verify.
         for snapshot_id, positions in todo.items():
-            _blank_lines(store.records_path(snapshot_id), positions)
+            _blank_lines(store.records_path(snapshot_id), positions, workspace.tmp_dir)
+    found.catalog_scrubbed = workspace.catalog.scrub()
     return found

@@ -255,7 +255,7 @@ def test_a_consent_grant_inserted_behind_the_ledger_is_reported(governed, office
     revoke(workspace, officer, "cust-2")
     with workspace.catalog.reading() as session:
         seq = session.execute(text("SELECT max(ledger_seq) FROM consent_events")).scalar()
-    _raw(workspace, "INSERT INTO consent_events (id, subject_hash, purpose, action, effective_at, expires_at, evidence_ref, "
+    _raw(workspace, "INSERT INTO consent_events (id, subject_hash, purpose, action, effective_at, expires_at, evidence_hash, "
                     "recorded_at, recorded_by, ledger_seq) VALUES ('f0f0', :h, 'model_training', 'grant', "
                     "'2999-01-01T00:00:00.000000Z', NULL, NULL, '2999-01-01T00:00:00.000000Z', :k, :seq)",
          h=workspace.hash_subject("cust-2"), k=officer.key_id, seq=seq)

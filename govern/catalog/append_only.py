@@ -9,6 +9,9 @@ Used by the migrations. Side doors covered:
 - PostgreSQL TRUNCATE: refused by a statement trigger.
 A table's owner can still disable triggers on PostgreSQL: in production the application's role
 must not own the ledger tables (see README, "Running on PostgreSQL").
+
+An erasable table (`deletable=True`, e.g. consent evidence) refuses UPDATE and REPLACE but lets
+a row be deleted, which is how erasure removes personal data the ledger only holds a hash of.
 """
 
 from __future__ import annotations
@@ -18,15 +21,16 @@ from typing import Any
 PG_FUNCTION = "govern_refuse_change"
 
 
-def protect(op: Any, table: str, unique_keys: tuple[tuple[str, ...], ...]) -> None:
+def protect(op: Any, table: str, unique_keys: tuple[tuple[str, ...], ...], deletable: bool = False) -> None:
     """Create the append-only triggers for `table` (called from a migration's upgrade).
 
     `unique_keys` lists the table's unique keys (each a tuple of columns), so that a REPLACE
-    colliding with any of them is refused.
+    colliding with any of them is refused. `deletable` allows DELETE (erasable rows).
     """
     dialect = op.get_bind().dialect.name
+    refused = ("UPDATE",) if deletable else ("UPDATE", "DELETE")
     if dialect == "sqlite":
-        for action in ("UPDATE", "DELETE"):
+        for action in refused:
             op.execute(
                 f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END"
@@ -47,7 +51,7 @@ def protect(op: Any, table: str, unique_keys: tuple[tuple[str, ...], ...]) -> No
             f"RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; END $$ LANGUAGE plpgsql"
         )
         op.execute(
-            f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+            f"CREATE TRIGGER {table}_no_{'update' if deletable else 'change'} BEFORE {' OR '.join(refused)} ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION {PG_FUNCTION}()"
         )
         op.execute(
@@ -65,8 +69,8 @@ def unprotect(op: Any, table: str) -> None:
         for suffix in ("no_update", "no_delete", "no_replace"):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_{suffix}")
     elif dialect == "postgresql":
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}")
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        for suffix in ("no_change", "no_update", "no_truncate"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_{suffix} ON {table}")
 
 
 def drop_shared_function(op: Any) -> None:

@@ -168,7 +168,9 @@ class ScanFinding(SQLModel, table=True):
 class ConsentEvent(SQLModel, table=True):
     """One consent grant or revocation for a subject (held as a keyed hash) and a purpose.
 
-    Append-only: the state at any time is the latest event effective by then.
+    Append-only: the state at any time is the latest event effective by then. The evidence
+    reference (often naming the subject) is not here but in `consent_evidence`, which erasure
+    can delete; this row keeps only a salted hash of it.
     """
 
     __tablename__ = "consent_events"
@@ -180,10 +182,25 @@ class ConsentEvent(SQLModel, table=True):
     action: str = Field(max_length=16)  # grant | revoke
     effective_at: str = Field(max_length=40)
     expires_at: str | None = Field(default=None, max_length=40)
-    evidence_ref: str | None = Field(default=None, max_length=500)
+    evidence_hash: str | None = Field(default=None, max_length=64)  # SHA-256(salt || evidence_ref)
     recorded_at: str = Field(max_length=40)
     recorded_by: str = Field(max_length=32)
     ledger_seq: int = Field(index=True)
+
+
+class ConsentEvidence(SQLModel, table=True):
+    """The clear text of a consent event's evidence reference, with the salt of its hash.
+
+    Written once, never updated; erasing the subject deletes the row. The event keeps the salted
+    hash, so its ledger entry still verifies and nobody can test a guess against it.
+    """
+
+    __tablename__ = "consent_evidence"
+
+    event_id: str = Field(foreign_key="consent_events.id", primary_key=True, max_length=32)
+    subject_hash: str = Field(max_length=64, index=True)
+    salt: str = Field(max_length=32)
+    evidence_ref: str = Field(max_length=500)
 
 
 class PolicyDecision(SQLModel, table=True):
@@ -410,6 +427,10 @@ APPEND_ONLY_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "scan_findings": (("scan_id", "seq"),),
     "policy_decisions": (("id",),),
     "training_runs": (("id",),),
+}
+# Written once and never updated, but deleted when their subject is erased.
+ERASABLE_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "consent_evidence": (("event_id",),),
 }
 
 

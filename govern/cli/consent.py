@@ -61,14 +61,16 @@ def consent_show(inv: Invocation, subject: str) -> None:
     """
     from datetime import datetime, timezone
 
-    from govern.consent import history, is_active
+    from govern.consent import evidence_refs, history, is_active
 
     workspace = inv.workspace()
     with workspace.catalog.reading() as session:
         events = history(session, workspace.hash_subject(subject))
+        evidence = evidence_refs(session, events)
     now = datetime.now(timezone.utc)
     rows = [{"purpose": e.purpose, "action": e.action, "effective_at": e.effective_at, "expires_at": e.expires_at,
-             "evidence_ref": e.evidence_ref, "recorded_at": e.recorded_at, "ledger_seq": e.ledger_seq} for e in events]
+             "evidence_ref": evidence.get(e.id, "(erased)" if e.evidence_hash else None),
+             "recorded_at": e.recorded_at, "ledger_seq": e.ledger_seq} for e in events]
     state = {p: is_active(events, p, now) for p in sorted({e.purpose for e in events})}
     inv.emit({"history": rows, "active_now": state}, lambda: "\n".join(
         [f"{r['effective_at']}  {r['action']:<7} {r['purpose']:<20} evidence={r['evidence_ref']} expires={r['expires_at']}" for r in rows]
@@ -112,8 +114,11 @@ def consent_erase(inv: Invocation, subject: str) -> None:
 
     found = erase_subject(inv.workspace(), inv.actor(), subject)
     count = sum(len(keys) for keys in found.snapshots.values())
-    inv.emit(found.to_dict(), f"Erased {count} records from {len(found.snapshots)} snapshots."
-             + (f"\nTrained on this subject (consider retraining): {', '.join(found.runs)}" if found.runs else ""))
+    inv.emit(found.to_dict(), f"Erased {count} records from {len(found.snapshots)} snapshots"
+             f" and the evidence of {len(found.evidence_erased)} consent events."
+             + (f"\nTrained on this subject (consider retraining): {', '.join(found.runs)}" if found.runs else "")
+             + ("" if found.catalog_scrubbed else "\nWarning: another process kept the catalog's write-ahead log open; "
+                "run `govern consent erase` again when it has finished, to scrub it"))
 
 
 @consent_group.command("filter")
