@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from govern.atomic import make_dirs, write_new_file
 from govern.errors import BadInput
 
 ROLES = ("admin", "officer", "engineer", "auditor", "reviewer")
@@ -64,15 +64,11 @@ def write_private_key(identity: PrivateIdentity, path: Path) -> Path:
     path = Path(path)
     if path.exists():
         raise BadInput(f"{path}: a file is already there; choose another --out path")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent, 0o700)
     pem = identity.private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_new_file(path, pem, 0o600)
     return path
 
 

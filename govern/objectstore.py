@@ -12,10 +12,13 @@ import shutil
 import stat
 from pathlib import Path
 
-from govern.atomic import fsync_dir
+from govern.atomic import fsync_dir, make_dirs
 
 RECORDS_FILE = "records.jsonl"
 MANIFEST_FILE = "manifest.txt"
+FOLDER_MODE = 0o750
+READ_ONLY_FILE = stat.S_IRUSR | stat.S_IRGRP
+READ_ONLY_FOLDER = stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP
 
 
 class LocalObjectStore:
@@ -36,26 +39,48 @@ class LocalObjectStore:
     def exists(self, snapshot_id: str) -> bool:
         return self.path(snapshot_id).is_dir()
 
-    def publish(self, staged_dir: Path, snapshot_id: str) -> bool:
+    def publish(self, staged_dir: Path, snapshot_id: str) -> None:
         """Move a fully written, fsynced staging folder into place, read-only.
 
-        Returns False (and leaves the staged folder for the caller to delete) when the snapshot
-        is already stored, since its content is the same by construction.
+        Called under the catalog's write lock for a snapshot not yet catalogued, so a folder
+        already there was left by a process killed between publishing and committing: it is
+        replaced.
         """
         target = self.path(snapshot_id)
         if target.exists():
-            return False
+            self.remove(snapshot_id)
         for child in staged_dir.iterdir():
-            child.chmod(stat.S_IRUSR | stat.S_IRGRP)
-        target.parent.mkdir(parents=True, exist_ok=True)
+            child.chmod(READ_ONLY_FILE)
+        make_dirs(target.parent, FOLDER_MODE)
         os.rename(staged_dir, target)
-        target.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+        target.chmod(READ_ONLY_FOLDER)
         fsync_dir(target.parent)
-        return True
 
     def remove(self, snapshot_id: str) -> None:
-        """Delete a snapshot folder (only to undo a publish whose catalog transaction failed)."""
+        """Delete a snapshot folder (to undo a publish whose catalog transaction failed), and its
+        prefix folder when that is left empty."""
         target = self.path(snapshot_id)
         if target.exists():
             target.chmod(stat.S_IRWXU)
             shutil.rmtree(target)
+        try:
+            target.parent.rmdir()
+        except OSError:  # not empty, or already gone
+            pass
+
+    def stray_entries(self, catalogued: set[str]) -> list[Path]:
+        """Everything in the store that no catalogued snapshot accounts for: uncatalogued snapshot
+        folders, empty or misnamed prefix folders, files other than records and manifest."""
+        stray: list[Path] = []
+        if not self.root.is_dir():
+            return stray
+        for prefix in sorted(self.root.iterdir()):
+            if not prefix.is_dir() or not any(prefix.iterdir()):
+                stray.append(prefix)
+                continue
+            for folder in sorted(prefix.iterdir()):
+                if folder.name not in catalogued or folder.name[:2] != prefix.name or not folder.is_dir():
+                    stray.append(folder)
+                    continue
+                stray.extend(child for child in sorted(folder.iterdir()) if child.name not in (RECORDS_FILE, MANIFEST_FILE))
+        return stray

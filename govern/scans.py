@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from govern import ledger
+from govern import ledger, tmpfiles
 from govern.canonical import canonical_json, hash_value
 from govern.catalog.models import Dataset, Scan, ScanFinding, Snapshot, SnapshotRecord, ledgered_row
 from govern.clock import utc_now
@@ -31,7 +30,7 @@ from govern.derive import derive_snapshot
 from govern.identities import require_role
 from govern.keys import PrivateIdentity
 from govern.progress import progress
-from govern.snapshots import iter_snapshot_records, resolve_snapshot
+from govern.snapshots import iter_snapshot_records, resolve_snapshot, storage_failure
 
 SCANNING_ROLES = ("engineer", "officer", "admin")
 _INSERT_BATCH = 5000
@@ -67,9 +66,18 @@ def _scan_id(snapshot_id: str, provenance: dict[str, Any]) -> str:
 def scan_snapshot(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, show_progress: bool | None = None,
                   processes: int | None = None) -> tuple[Scan, bool]:
     """Scan a snapshot's text fields; returns (scan, created). A repeat with the same config is reused."""
+    config = scanner_config(workspace)
+    try:
+        with tmpfiles.terminable():
+            return _scan_snapshot(workspace, actor, config, snapshot_ref, show_progress, processes)
+    except OSError as error:
+        raise storage_failure(error, f"scanning snapshot {snapshot_ref}") from error
+
+
+def _scan_snapshot(workspace: Any, actor: PrivateIdentity, config: Any, snapshot_ref: str, show_progress: bool | None,
+                   processes: int | None) -> tuple[Scan, bool]:
     from govern.pii import Scanner
 
-    config = scanner_config(workspace)
     with workspace.catalog.reading() as session:
         require_role(session, actor, *SCANNING_ROLES)
         snapshot = resolve_snapshot(session, snapshot_ref)
@@ -85,7 +93,7 @@ def scan_snapshot(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, sho
             existing = session.get(Scan, scan_id)
         if existing is not None:
             return existing, False
-        spool = workspace.tmp_dir / f"scan-{uuid.uuid4().hex}.jsonl"
+        spool = tmpfiles.owned_path(workspace.tmp_dir, "scan", ".jsonl")
         try:
             counts: Counter[tuple[str, str]] = Counter()
             total = 0

@@ -10,12 +10,12 @@ record index and the ledger entry. Any failure removes what was staged or publis
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from govern import ledger
+from govern import ledger, tmpfiles
 from govern.canonical import canonical_bytes, sha256_hex
 from govern.catalog.models import (
     Dataset,
@@ -35,7 +35,7 @@ from govern.catalog.models import (
     ledgered_row,
 )
 from govern.clock import utc_now
-from govern.errors import BadInput, NotFound, record_error
+from govern.errors import BadInput, NotFound, StorageFailure, record_error
 from govern.keys import PrivateIdentity
 from govern.objectstore import MANIFEST_FILE, RECORDS_FILE, LocalObjectStore
 from govern.records import Record
@@ -113,6 +113,8 @@ def _validate(schema: RecordSchema, source: object, line: int, record: Record, p
         data = canonical_bytes(record)
     except ValueError as error:
         raise record_error(source, line, str(error)) from None
+    except RecursionError:
+        raise record_error(source, line, "the record is nested too deeply") from None
     if len(data) > schema.max_record_bytes:
         raise record_error(
             source, line,
@@ -135,37 +137,62 @@ def stage_records(
     source: object,
     advance: Any = None,
 ) -> StagedSnapshot:
-    """Validate and write records to a new staging folder; the caller publishes or discards it."""
-    staging = workspace.tmp_dir / f"stage-{uuid.uuid4().hex}"
-    (staging / CONTENT_DIR).mkdir(parents=True)
+    """Validate and write records to a new staging folder; the caller publishes or discards it.
+
+    The folder is private (0700) and named for this process, so a sweep removes it if the
+    process is killed; SIGTERM and SIGHUP unwind through the clean-up here.
+    """
+    staging = tmpfiles.owned_path(workspace.tmp_dir, "stage")
     try:
-        snapshot_digest = snapshot_digest_start(dataset_id)
-        index_digest = hashlib.sha256()
-        count = size = 0
-        with open(staging / CONTENT_DIR / RECORDS_FILE, "wb") as records_out, open(staging / CONTENT_DIR / MANIFEST_FILE, "w") as manifest_out, open(staging / INDEX_FILE, "w", encoding="utf-8") as index_out:
-            for line, record in records:
-                key, subject, data = _validate(schema, source, line, record, count)
-                record_hash = sha256_hex(data)
-                subject_hash = workspace.hash_subject(subject)
-                records_out.write(data + b"\n")
-                manifest_out.write(record_hash + "\n")
-                index_line = f"{count}\t{key}\t{record_hash}\t{subject_hash}\n"
-                index_out.write(f"{line}\t{index_line}")
-                index_digest.update(index_line.encode("utf-8"))
-                snapshot_digest.update(bytes.fromhex(record_hash))
-                count += 1
-                size += len(data) + 1
-                if advance is not None:
-                    advance(1)
-            for handle in (records_out, manifest_out, index_out):
-                handle.flush()
-                os.fsync(handle.fileno())
-        if count == 0:
-            raise BadInput(f"{source}: the file holds no records")
-        return StagedSnapshot(snapshot_digest.hexdigest(), count, size, index_digest.hexdigest(), staging, str(source))
+        with tmpfiles.terminable():
+            tmpfiles.make_private_dir(staging)
+            tmpfiles.make_private_dir(staging / CONTENT_DIR)
+            return _write_staging(workspace, staging, dataset_id, records, schema, source, advance)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise storage_failure(error, f"staging the records of {source}") from error
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def storage_failure(error: OSError, doing: str, outcome: str = "nothing was stored") -> StorageFailure:
+    """A StorageFailure for an OSError met while `doing` something."""
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    reason = "the disk is full (or the file is over a size limit)" if full else (error.strerror or str(error))
+    where = f" ({error.filename})" if error.filename else ""
+    advice = "; free space and run the command again" if full else ""
+    return StorageFailure(f"{doing} failed: {reason}{where}; {outcome}{advice}")
+
+
+def _write_staging(
+    workspace: Any, staging: Path, dataset_id: str, records: Iterable[tuple[int, Record]], schema: RecordSchema,
+    source: object, advance: Any,
+) -> StagedSnapshot:
+    snapshot_digest = snapshot_digest_start(dataset_id)
+    index_digest = hashlib.sha256()
+    count = size = 0
+    with open(staging / CONTENT_DIR / RECORDS_FILE, "wb") as records_out, open(staging / CONTENT_DIR / MANIFEST_FILE, "w") as manifest_out, open(staging / INDEX_FILE, "w", encoding="utf-8") as index_out:
+        for line, record in records:
+            key, subject, data = _validate(schema, source, line, record, count)
+            record_hash = sha256_hex(data)
+            subject_hash = workspace.hash_subject(subject)
+            records_out.write(data + b"\n")
+            manifest_out.write(record_hash + "\n")
+            index_line = f"{count}\t{key}\t{record_hash}\t{subject_hash}\n"
+            index_out.write(f"{line}\t{index_line}")
+            index_digest.update(index_line.encode("utf-8"))
+            snapshot_digest.update(bytes.fromhex(record_hash))
+            count += 1
+            size += len(data) + 1
+            if advance is not None:
+                advance(1)
+        for handle in (records_out, manifest_out, index_out):
+            handle.flush()
+            os.fsync(handle.fileno())
+    if count == 0:
+        raise BadInput(f"{source}: the file holds no records")
+    return StagedSnapshot(snapshot_digest.hexdigest(), count, size, index_digest.hexdigest(), staging, str(source))
 
 
 def _index_rows(staged: StagedSnapshot) -> Iterator[list[dict[str, Any]]]:
@@ -253,8 +280,8 @@ def commit_staged(
 ) -> tuple[Dataset, Snapshot, bool]:
     """Publish a staged snapshot and catalogue it in one transaction, or leave nothing behind.
 
-    Checks the actor's role, gets (or creates) the dataset with `dataset_of(session)`, moves the
-    staged folder into the object store and calls `publish_staged` with `publish`; on any
+    Checks the actor's role, gets (or creates) the dataset with `dataset_of(session)`, calls
+    `publish_staged` with `publish` and moves the staged folder into the object store; on any
     failure the published folder is removed, and the staging folder always is.
     """
     from govern.identities import require_role
@@ -262,15 +289,21 @@ def commit_staged(
     store = store_of(workspace)
     published = False
     try:
-        with workspace.catalog.transaction() as session:
+        with tmpfiles.terminable(), workspace.catalog.transaction() as session:
             require_role(session, actor, *roles)
             dataset = dataset_of(session)
-            published = store.publish(staged.content_dir, staged.snapshot_id)
             snapshot, created = publish_staged(workspace, session, staged, dataset, actor, **publish)
+            # The folder moves last, once every row is in (a duplicate id leaves nothing in the
+            # store), and under the write lock, so no other writer sees it before the commit.
+            if created:
+                store.publish(staged.content_dir, staged.snapshot_id)
+                published = True
         return dataset, snapshot, created
-    except BaseException:
+    except BaseException as error:
         if published:
             store.remove(staged.snapshot_id)
+        if isinstance(error, OSError):
+            raise storage_failure(error, f"storing snapshot {staged.snapshot_id[:12]}") from error
         raise
     finally:
         discard_staging(staged)
@@ -303,6 +336,14 @@ def iter_snapshot_records(workspace: Any, snapshot_id: str) -> Iterator[tuple[in
         for position, line in enumerate(handle):
             if line.strip():  # an erased record leaves an empty line (govern.erasure)
                 yield position, json.loads(line)
+
+
+def stray_object_problems(workspace: Any, session: Session) -> list[str]:
+    """Whatever sits in the object store that no catalogued snapshot accounts for (e.g. left by a
+    process killed between publishing a folder and committing): erasure cannot see it."""
+    catalogued = set(session.exec(select(Snapshot.id)).all())
+    return [f"stray object {path.relative_to(workspace.root)}: no catalogued snapshot accounts for it (left by an "
+            "interrupted ingest?); check what it holds and delete it" for path in store_of(workspace).stray_entries(catalogued)]
 
 
 def snapshot_problems(workspace: Any, session: Session, snapshot: Snapshot) -> list[str]:

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from govern import tmpfiles
+from govern.atomic import make_dirs, write_new_file
 from govern.canonical import keyed_hash
-from govern.catalog.db import Catalog, sqlite_url
+from govern.catalog.db import Catalog, sqlite_path, sqlite_url
 from govern.config import CONFIG_FILE, DEFAULT_CONFIG_TEXT, WorkspaceConfig, load_config
 from govern.errors import BadInput
 from govern.resources import shipped_dir
@@ -19,15 +21,23 @@ from govern.resources import shipped_dir
 STATE_DIR = ".govern"
 USER_FOLDERS = ("policies", "train", "audit_reports")
 SUBJECT_SECRET = "subject-hmac.key"
+# Modes set explicitly, whatever the umask: secrets and keys private, state and config owner-written.
+CONFIG_MODE, CATALOG_MODE = 0o640, 0o640
+STATE_DIR_MODES = {"": 0o750, "objects": 0o750, "tmp": 0o700, "keys": 0o700, "secrets": 0o700}
+USER_DIR_MODE, USER_FILE_MODE = 0o755, 0o644
 
 
 def write_private_file(path: Path, data: bytes) -> None:
     """Create `path` with mode 0600 (never overwriting), fsynced."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_new_file(path, data, 0o600)
+
+
+def _copy_user_folder(source: Path, target: Path) -> None:
+    shutil.copytree(source, target)
+    for folder, _dirs, files in os.walk(target):
+        os.chmod(folder, USER_DIR_MODE)
+        for name in files:
+            os.chmod(os.path.join(folder, name), USER_FILE_MODE)
 
 
 @dataclass
@@ -45,6 +55,7 @@ class Workspace:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
         self.config: WorkspaceConfig = load_config(self.root / CONFIG_FILE)
+        tmpfiles.sweep(self.tmp_dir)  # what killed ingests and scans left behind
 
     @classmethod
     def locate(cls, start: Path | None = None) -> "Workspace":
@@ -69,21 +80,30 @@ class Workspace:
 
         root = Path(root)
         existed = (root / CONFIG_FILE).is_file()
-        root.mkdir(parents=True, exist_ok=True)
+        state = root / STATE_DIR
+        # A catalog is created only with a new state folder; a later `init` reports a missing one.
+        new_state = not state.exists()
+        make_dirs(root, USER_DIR_MODE)
         if not existed:
-            (root / CONFIG_FILE).write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
+            write_new_file(root / CONFIG_FILE, DEFAULT_CONFIG_TEXT.encode("utf-8"), CONFIG_MODE)
         for name in USER_FOLDERS:
             if not (root / name).exists():
-                shutil.copytree(shipped_dir(name), root / name)
-        state = root / STATE_DIR
-        for sub in ("objects", "tmp", "keys", "secrets"):
-            (state / sub).mkdir(parents=True, exist_ok=True)
-        os.chmod(state / "secrets", 0o700)
-        os.chmod(state / "keys", 0o700)
+                _copy_user_folder(shipped_dir(name), root / name)
+        for sub, mode in STATE_DIR_MODES.items():
+            make_dirs(state / sub, mode)
+        for private in ("keys", "secrets"):
+            os.chmod(state / private, STATE_DIR_MODES[private])
         if not (state / "secrets" / SUBJECT_SECRET).exists():
             write_private_file(state / "secrets" / SUBJECT_SECRET, secrets.token_bytes(32))
         workspace = cls(root)
-        workspace.catalog.upgrade()
+        catalog = workspace.open_catalog(check=False, create=new_state)
+        try:
+            catalog.upgrade()
+        finally:
+            catalog.dispose()
+        database = sqlite_path(workspace.database_url)
+        if database is not None and new_state:
+            os.chmod(database, CATALOG_MODE)
         admin_key = bootstrap_admin(workspace)
         return InitResult(workspace=workspace, created=not existed, admin_key=admin_key)
 
@@ -109,15 +129,20 @@ class Workspace:
 
     @cached_property
     def catalog(self) -> Catalog:
-        return Catalog(self.database_url)
+        """The catalog, checked once to be govern's at its newest migration (CatalogDamaged if not)."""
+        return self.open_catalog()
 
-    def require_migrated(self) -> None:
-        """Refuse to work on a catalog that is behind govern's migrations."""
-        current, head = self.catalog.current_revision(), self.catalog.head_revision()
-        if current != head:
-            raise BadInput(
-                f"the catalog is at migration {current or 'none'}, govern needs {head}: run `govern db upgrade`"
-            )
+    def open_catalog(self, *, check: bool = True, create: bool = False) -> Catalog:
+        """A new connection to the catalog: `check` its schema first; `create` a missing SQLite file
+        (only `init` does; everything else reports a missing catalog rather than making an empty one)."""
+        catalog = Catalog(self.database_url, create=create)
+        if check:
+            try:
+                catalog.check_schema()
+            except BaseException:
+                catalog.dispose()
+                raise
+        return catalog
 
     @cached_property
     def subject_secret(self) -> bytes:

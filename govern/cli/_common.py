@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import click
 
-from govern.errors import CatalogUnavailable, GovernError
+from govern.errors import GovernError
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -31,20 +31,25 @@ class CommandFailed(click.ClickException):
 
 
 class GovernGroup(click.Group):
-    """The root group: turns every GovernError into a clean message and its exit code."""
+    """The root group: turns every GovernError (and any database or OS error that escaped the
+    library untyped) into a clean message and its exit code; SIGTERM unwinds through clean-ups."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import DBAPIError
+
+        from govern.catalog.db import database_error
+        from govern.snapshots import storage_failure
+        from govern.tmpfiles import terminable
 
         try:
-            return super().invoke(ctx)
+            with terminable():
+                return super().invoke(ctx)
         except GovernError as error:
             raise CommandFailed(error) from error
-        except OperationalError as error:
-            reason = str(error.orig).splitlines()[0] if error.orig else str(error)
-            raise CommandFailed(CatalogUnavailable(
-                f"the catalog database is unavailable ({reason}); check [catalog] database_url, or try again "
-                "when the other writer has finished")) from error
+        except DBAPIError as error:
+            raise CommandFailed(database_error(error)) from error
+        except OSError as error:
+            raise CommandFailed(storage_failure(error, f"`govern {ctx.invoked_subcommand}`", "a file could not be read or written")) from error
 
 
 @dataclass

@@ -1,0 +1,171 @@
+"""An ingest that is stopped (SIGTERM), killed (SIGKILL), refused or out of disk leaves no copy of
+raw data behind: clean-up runs on SIGTERM, a sweep at start-up removes what a dead process left,
+and `audit verify` names anything in the object store that no snapshot accounts for."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from govern import tmpfiles
+from govern.audit import verify_workspace
+from govern.cli import cli
+from govern.snapshots import store_of
+from tests.conftest import SAMPLE_RECORDS, make_workspace, write_jsonl
+
+ADD = ["--source", "s", "--license", "MIT", "--legal-basis", "consent", "--subject-field", "subject",
+       "--text-field", "text", "--id-field", "id"]
+CLI = [sys.executable, "-c", "import sys; from govern.cli import main; main(sys.argv[1:])"]
+
+
+def _state(workspace) -> tuple[list[str], list[str], int]:  # type: ignore[no-untyped-def]
+    from govern import ledger
+
+    with workspace.catalog.reading() as session:
+        head = ledger.head(session).seq  # type: ignore[union-attr]
+    objects = sorted(str(p.relative_to(workspace.objects_dir)) for p in workspace.objects_dir.rglob("*"))
+    return sorted(p.name for p in workspace.tmp_dir.iterdir()), objects, head
+
+
+def _big_file(path: Path, records: int) -> Path:
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(records):
+            out.write(json.dumps({"id": f"r{i}", "subject": f"s{i % 97}", "text": f"record {i} " + "x" * 60}) + "\n")
+    return path
+
+
+def _env(workspace) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {**os.environ, "GOVERN_WORKSPACE": str(workspace.root), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+
+def _start_ingest(workspace, source: Path, **popen) -> subprocess.Popen:  # type: ignore[no-untyped-def, type-arg]
+    key = str(workspace.keys_dir / "admin.key")
+    return subprocess.Popen([*CLI, "dataset", "add", "big", str(source), *ADD, "--key", key],
+                            env=_env(workspace), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+
+
+def _wait_for_staging(workspace, process: subprocess.Popen) -> Path:  # type: ignore[no-untyped-def, type-arg]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        for stage in workspace.tmp_dir.glob("stage-*"):
+            records = stage / "content" / "records.jsonl"
+            if records.is_file() and records.stat().st_size > 100_000:
+                return stage
+        time.sleep(0.02)
+    pytest.fail(f"the ingest never staged anything (exit {process.poll()}): {process.stdout.read() if process.stdout else ''}")
+
+
+def test_sigterm_during_dataset_add_removes_the_staging_copy(sqlite_workspace, tmp_path: Path) -> None:
+    before = _state(sqlite_workspace)
+    process = _start_ingest(sqlite_workspace, _big_file(tmp_path / "big.jsonl", 300_000))
+    _wait_for_staging(sqlite_workspace, process)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM, output
+    assert "Traceback" not in output
+    assert _state(sqlite_workspace) == before
+
+
+def test_a_sweep_at_start_up_removes_what_a_killed_ingest_left(sqlite_workspace, tmp_path: Path) -> None:
+    from govern.workspace import Workspace
+
+    process = _start_ingest(sqlite_workspace, _big_file(tmp_path / "big.jsonl", 300_000))
+    stage = _wait_for_staging(sqlite_workspace, process)
+    process.kill()
+    process.wait(timeout=60)
+    assert stage.exists(), "SIGKILL runs no clean-up: the staging copy is still there"
+    Workspace(sqlite_workspace.root)
+    assert not stage.exists()
+    assert verify_workspace(sqlite_workspace).ok
+
+
+def test_the_sweep_keeps_live_owners_other_hosts_and_young_unnamed_files(tmp_path: Path) -> None:
+    mine = tmpfiles.owned_path(tmp_path, "stage")
+    mine.mkdir()
+    other_host = tmp_path / f"stage-00000000-1-1-{'a' * 12}"
+    other_host.mkdir()
+    dead = tmp_path / mine.name.replace(f"-{os.getpid()}-", "-999999999-")
+    dead.mkdir()
+    (dead / "records.jsonl").write_text("raw\n")
+    young, old = tmp_path / "leftover", tmp_path / "ancient"
+    young.write_text("x")
+    old.write_text("x")
+    os.utime(old, (time.time() - 2 * tmpfiles.UNOWNED_MAX_AGE_S,) * 2)
+    assert sorted(p.name for p in tmpfiles.sweep(tmp_path)) == sorted([dead.name, old.name])
+    assert mine.exists() and other_host.exists() and young.exists()
+
+
+def test_a_reused_pid_does_not_keep_a_dead_owners_files(tmp_path: Path) -> None:
+    start = tmpfiles.process_start(os.getpid())
+    if start is None:
+        pytest.skip("process start times need /proc")
+    mine = tmpfiles.owned_path(tmp_path, "scan", ".jsonl")
+    earlier = tmp_path / mine.name.replace(f"-{os.getpid()}-{start}-", f"-{os.getpid()}-{start - 1}-")
+    earlier.write_text("spool")
+    assert tmpfiles.sweep(tmp_path) == [earlier]
+
+
+def test_a_rejected_duplicate_id_leaves_no_object_folder(sqlite_workspace, tmp_path: Path) -> None:
+    before = _state(sqlite_workspace)
+    path = write_jsonl(tmp_path / "dup.jsonl", [SAMPLE_RECORDS[0], SAMPLE_RECORDS[0]])
+    result = CliRunner().invoke(cli, ["dataset", "add", "d", str(path), *ADD, "--workspace", str(sqlite_workspace.root),
+                                      "--key", str(sqlite_workspace.keys_dir / "admin.key")])
+    assert result.exit_code == 2 and "line 2: duplicate id" in result.output
+    assert _state(sqlite_workspace) == before
+    assert not any(store_of(sqlite_workspace).root.glob("*"))
+
+
+def test_verify_reports_a_stray_object_folder(sqlite_workspace) -> None:  # type: ignore[no-untyped-def]
+    stray = store_of(sqlite_workspace).path("ab" + "0" * 62)
+    stray.mkdir(parents=True)
+    (stray / "records.jsonl").write_text('{"subject": "cust-1"}\n')
+    result = CliRunner().invoke(cli, ["audit", "verify", "--workspace", str(sqlite_workspace.root)])
+    assert result.exit_code == 3 and f"stray object .govern/objects/snapshots/ab/{stray.name}" in result.output
+
+
+def _limit_file_size() -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, 2 << 20))
+
+
+def test_a_full_disk_during_ingest_is_a_clean_error_and_leaves_nothing(sqlite_workspace, tmp_path: Path) -> None:
+    before = _state(sqlite_workspace)
+    process = _start_ingest(sqlite_workspace, _big_file(tmp_path / "big.jsonl", 60_000), preexec_fn=_limit_file_size)
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 2, output
+    assert "Traceback" not in output and "disk is full" in output and "big.jsonl" in output
+    assert _state(sqlite_workspace) == before
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A 3 MiB tmpfs (root only); skipped where it cannot be mounted."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root and mount permission")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_real_full_disk_during_ingest_is_a_clean_error(small_disk: Path, tmp_path: Path) -> None:
+    workspace = make_workspace(small_disk / "ws").workspace
+    before = _state(workspace)
+    process = _start_ingest(workspace, _big_file(tmp_path / "big.jsonl", 60_000))
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 2, output
+    assert "Traceback" not in output and "disk is full" in output
+    assert _state(workspace) == before
+    workspace.catalog.dispose()
