@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from govern.errors import BadInput, record_error
 
 FORMATS = ("jsonl", "csv", "parquet")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
 ENCODING_HINT = "convert it to UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"
 
 Record = dict[str, Any]
@@ -65,6 +67,8 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
                 value = json.loads(text, parse_constant=_reject_constant)
             except (json.JSONDecodeError, ValueError) as error:
                 raise record_error(path, line_no, f"malformed JSON: {error}") from None
+            except RecursionError:
+                raise record_error(path, line_no, "the JSON value is nested too deeply") from None
             if not isinstance(value, dict):
                 raise record_error(path, line_no, f"expected a JSON object, found {type(value).__name__}")
             yield line_no, value
@@ -74,9 +78,23 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _text_lines(path: Path, handle: Any) -> Iterator[str]:
+    """The lines of a binary file decoded one at a time, so a bad byte is reported on its own line
+    (a text-mode file decodes ahead in chunks, and the csv module would name an earlier line)."""
+    for line_no, raw in enumerate(handle, start=1):
+        if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise record_error(path, line_no, f"not valid UTF-8 at byte {error.start + 1} of the line; {ENCODING_HINT}") from None
+        # A lone CR ends a line too (old Mac files); csv wants each line with its ending.
+        yield from (part for part in _LONE_CR.split(text) if part)
+
+
 def _read_csv(path: Path) -> Iterator[tuple[int, Record]]:
-    with open(path, encoding="utf-8-sig", errors="strict", newline="") as handle:
-        reader = csv.reader(handle)
+    with open(path, "rb") as handle:
+        reader = csv.reader(_text_lines(path, handle))
         try:
             header = next(reader, None)
             if header is None:
@@ -91,8 +109,6 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Record]]:
                 if len(row) != len(header):
                     raise record_error(path, line_no, f"expected {len(header)} columns, found {len(row)}")
                 yield line_no, dict(zip(header, row))
-        except UnicodeDecodeError as error:
-            raise record_error(path, reader.line_num + 1, f"not valid UTF-8 at byte {error.start} of its chunk; {ENCODING_HINT}") from None
         except csv.Error as error:
             raise record_error(path, reader.line_num, f"malformed CSV: {error}") from None
 

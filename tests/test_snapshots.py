@@ -85,6 +85,11 @@ BAD_FILES = {
     "duplicate id": (b'{"id":"r1","subject":"a","text":"x"}\n{"id":"r1","subject":"b","text":"y"}\n', "line 2: duplicate id 'r1'"),
     "NaN": (b'{"id":"r1","subject":"a","text":"x","score":NaN}\n', "line 1: malformed JSON"),
     "huge record": (json.dumps({"id": "r1", "subject": "a", "text": "x" * (2 << 20)}).encode() + b"\n", "line 1: record is"),
+    "nested 100,000 deep": (b'{"id":"r1","subject":"a","text":"x"}\n{"id":"r2","subject":"a","text":"x","n":'
+                            + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "line 2: the JSON value is nested too deeply"),
+    # Deep enough for canonical JSON's recursion, maybe not for the parser's (both are caught).
+    "nested 900 deep": (b'{"id":"r1","subject":"a","text":"x","n":' + b"[" * 900 + b"]" * 900 + b"}\n",
+                        "line 1: the (record|JSON value) is nested too deeply"),
 }
 
 
@@ -108,6 +113,30 @@ def test_bad_csv_names_the_line(sqlite_workspace, tmp_path, dataset_spec) -> Non
     path.write_text('id,subject,text\nr1,a,"hello"\nr2,b\n')
     with pytest.raises(BadInput, match=r"bad.csv, line 3: expected 3 columns, found 2"):
         add_dataset(sqlite_workspace, engineer, dataset_spec, path)
+
+
+def test_a_bad_utf8_byte_in_a_csv_is_reported_on_its_own_line(sqlite_workspace, tmp_path, dataset_spec) -> None:  # type: ignore[no-untyped-def]
+    """Regression: a text-mode reader decodes ahead in 8 KiB chunks, so line 140 was reported as 135 (or 1)."""
+    from tests.conftest import _new_key
+
+    engineer = _new_key(sqlite_workspace, "engineer", "erin")
+    lines = [b"id,subject,text"] + [f"r{i},s{i},hello number {i}".encode() for i in range(1, 400)]
+    lines[139] += b" caf\xe9"
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(BadInput, match=r"bad.csv, line 140: not valid UTF-8 at byte 31 of the line"):
+        add_dataset(sqlite_workspace, engineer, dataset_spec, path)
+
+
+def test_a_csv_with_quoted_line_breaks_and_any_line_ending_reads_the_same(sqlite_workspace, tmp_path, dataset_spec) -> None:  # type: ignore[no-untyped-def]
+    from govern.records import read_records
+
+    for ending in (b"\n", b"\r\n", b"\r"):
+        path = tmp_path / "ok.csv"
+        path.write_bytes(ending.join([b"\xef\xbb\xbfid,subject,text", b'r1,a,"two' + ending + b'lines"', b"r2,b,caf\xc3\xa9", b""]))
+        rows = [record for _, record in read_records(path)]
+        assert rows == [{"id": "r1", "subject": "a", "text": "two" + ending.decode() + "lines"},
+                        {"id": "r2", "subject": "b", "text": "café"}]
 
 
 def test_an_auditor_key_cannot_register_data(fresh_workspace, dataset_spec, sample_file) -> None:  # type: ignore[no-untyped-def]

@@ -474,7 +474,11 @@ def load_recipe(path: str | Path, *, base_dir: str | Path | None = None, check_m
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"{path}: recipe file not found; recipes live in the workspace's train/ folder")
-    raw = parse_recipe_text(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise BadInput(f"{path}: not a text recipe (not valid UTF-8 at byte {error.start}); recipes are TOML or YAML") from None
+    raw = parse_recipe_text(text, str(path))
     return recipe_from_dict(
         raw, source=str(path), base_dir=Path(base_dir) if base_dir is not None else path.parent, check_model=check_model
     )
