@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 from pathlib import Path
+
+import pytest
 
 from govern.audit import verify_workspace
 
@@ -35,3 +38,51 @@ def test_concurrent_writers_keep_one_unbroken_chain(fresh_workspace) -> None:  #
     result = verify_workspace(fresh_workspace)
     assert result.ok, result.problems
     assert result.entries == 1 + WRITERS * ENTRIES_EACH
+
+
+ADDERS = 8
+_BARRIER_CLI = ("import sys, time, pathlib\nfrom govern.cli import main\ngo = pathlib.Path(sys.argv[1])\n"
+                "while not go.exists():\n    time.sleep(0.005)\nmain(sys.argv[2:])\n")
+
+
+@pytest.mark.postgres
+def test_identical_add_versions_at_once_on_postgresql_all_end_cleanly(postgres_schema_url: str, tmp_path: Path) -> None:
+    """Regression: eight identical `dataset add-version` runs at once; one hit UniqueViolation (a traceback)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from govern import ledger
+    from govern.datasets import add_dataset
+    from govern.keys import load_identity
+    from tests.conftest import make_workspace, write_jsonl
+
+    workspace = make_workspace(tmp_path / "ws", postgres_schema_url).workspace
+    admin = load_identity(workspace.keys_dir / "admin.key")
+    from govern.datasets import DatasetSpec
+
+    spec = DatasetSpec(name="d", source="s", license="MIT", legal_basis="consent", subject_field="subject",
+                       text_fields=("text",), id_field="id")
+    add_dataset(workspace, admin, spec, write_jsonl(tmp_path / "v1.jsonl", [{"id": "a", "subject": "s", "text": "one"}]))
+    version = write_jsonl(tmp_path / "v2.jsonl", [{"id": f"r{i}", "subject": f"s{i % 7}", "text": f"text {i}"} for i in range(2000)])
+    go = tmp_path / "go"
+    env = {**os.environ, "GOVERN_WORKSPACE": str(workspace.root), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    processes = [subprocess.Popen([sys.executable, "-c", _BARRIER_CLI, str(go), "dataset", "add-version", "d", str(version),
+                                   "--key", str(workspace.keys_dir / "admin.key"), "--json"],
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for _ in range(ADDERS)]
+    time.sleep(3)  # let every process import govern and wait at the barrier
+    go.touch()
+    outputs = [process.communicate(timeout=300)[0] for process in processes]
+    for process, output in zip(processes, outputs):
+        assert "Traceback" not in output, output
+        assert process.returncode in (0, 2), output
+    created = [json.loads(output)["created"] for process, output in zip(processes, outputs) if process.returncode == 0]
+    assert created.count(True) == 1 and len(created) == ADDERS, outputs
+    with workspace.catalog.reading() as session:
+        assert sum(e.event == "snapshot.created" for e in ledger.iter_entries(session)) == 2
+    result = verify_workspace(workspace)
+    assert result.ok, result.problems
+    assert sorted(p.name for p in workspace.tmp_dir.iterdir()) == []
+    workspace.catalog.dispose()
