@@ -72,6 +72,8 @@ def load_config(path: Path) -> WorkspaceConfig:
         raise BadInput(f"{path}: not valid UTF-8 ({error.reason} at byte {error.start})") from None
     except tomllib.TOMLDecodeError as error:
         raise BadInput(f"{path}: invalid TOML: {error}") from None
+    except RecursionError:
+        raise BadInput(f"{path}: nested too deeply to read") from None
     except OSError as error:
         raise BadInput(f"{path}: cannot be read ({error.strerror})") from None
     unknown = sorted(set(data) - KNOWN_SECTIONS)

@@ -79,6 +79,8 @@ def load_identity(path: Path) -> PrivateIdentity:
         data = path.read_bytes()
     except FileNotFoundError:
         raise BadInput(f"{path}: no such key file (pass --key PATH or set GOVERN_KEY)") from None
+    except OSError as error:
+        raise BadInput(f"{path}: cannot read the key file ({error.strerror})") from None
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):

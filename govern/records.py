@@ -20,6 +20,7 @@ from govern.errors import BadInput, record_error
 
 FORMATS = ("jsonl", "csv", "parquet")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")
 ENCODING_HINT = "convert it to UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"
 
@@ -71,7 +72,19 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
                 raise record_error(path, line_no, "the JSON value is nested too deeply") from None
             if not isinstance(value, dict):
                 raise record_error(path, line_no, f"expected a JSON object, found {type(value).__name__}")
+            if _SURROGATE_ESCAPE.search(text):
+                _reject_lone_surrogates(value, path, line_no)
             yield line_no, value
+
+
+def _reject_lone_surrogates(value: Record, path: Path, line: int) -> None:
+    """JSON may escape half a surrogate pair (\\ud800), which is no text: nothing can encode it."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise record_error(path, line, "a string holds a lone surrogate escape (\\ud800-\\udfff), which is not text") from None
+    except RecursionError:
+        raise record_error(path, line, "the JSON value is nested too deeply") from None
 
 
 def _reject_constant(name: str) -> Any:

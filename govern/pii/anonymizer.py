@@ -105,7 +105,8 @@ class OperatorConfig:
                     problems.append(f"{where}: {entity}.{name}: not a parameter of {kind} (allowed: {allowed})")
                 elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                     problems.append(f"{where}: {entity}.{name}: expected {getattr(expected, '__name__', expected)}, got {value!r}")
-            if kind == "mask" and len(params.get("masking_char", "*")) != 1:
+            char = params.get("masking_char", "*")
+            if kind == "mask" and isinstance(char, str) and len(char) != 1:
                 problems.append(f"{where}: {entity}.masking_char: expected one character")
             if kind == "pseudonym":
                 length = params.get("length", 12)
@@ -125,6 +126,8 @@ def load_operators(path: Path) -> OperatorConfig:
     """Read an operators file (YAML or JSON); errors name the file and line."""
     import yaml
 
+    from govern import safe_yaml
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -133,8 +136,8 @@ def load_operators(path: Path) -> OperatorConfig:
     except UnicodeDecodeError as error:
         raise BadInput(f"{path}: not valid UTF-8 (byte {error.start})") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = safe_yaml.compose(text, path)
+        data = safe_yaml.construct(node, path)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

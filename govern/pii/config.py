@@ -179,12 +179,16 @@ class ScannerConfig:
                 table = tomllib.loads(raw).get("pii", {})
             except tomllib.TOMLDecodeError as error:
                 raise BadInput(f"{path}: invalid TOML: {error}") from None
+            except RecursionError:
+                raise BadInput(f"{path}: nested too deeply to read") from None
             source = f"{path} [pii]"
         else:
             import yaml
 
+            from govern import safe_yaml
+
             try:
-                loaded = yaml.safe_load(raw) or {}
+                loaded = safe_yaml.load(raw, path) or {}
             except yaml.YAMLError as error:
                 mark = getattr(error, "problem_mark", None)
                 where = f", line {mark.line + 1}" if mark is not None else ""

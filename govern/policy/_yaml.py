@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from govern.errors import BadInput
+from govern.safe_yaml import compose, construct
 
 PathKey = tuple[str | int, ...]
 
@@ -61,10 +62,9 @@ def _walk(node: yaml.Node, path: PathKey, out: LocatedYaml, seen: set[int]) -> N
 
 def load_located(text: str, source: str | Path) -> LocatedYaml:
     """Parse one YAML document, keeping the line of each key; BadInput names the line on a syntax error."""
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        node = compose(text, source)
+        data = construct(node, source)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = f", line {mark.line + 1}" if mark is not None else ""
@@ -73,8 +73,6 @@ def load_located(text: str, source: str | Path) -> LocatedYaml:
         ) from error
     except yaml.YAMLError as error:
         raise BadInput(f"{source}: not valid YAML: {error}") from error
-    finally:
-        loader.dispose()
     located = LocatedYaml(source=str(source), data=data)
     if node is not None:
         located.lines[()] = node.start_mark.line + 1

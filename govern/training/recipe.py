@@ -421,11 +421,15 @@ def parse_recipe_text(text: str, source: str) -> dict[str, Any]:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise BadInput(f"{source}: not valid TOML: {error}") from error
+        except RecursionError:
+            raise BadInput(f"{source}: nested too deeply to read") from None
     if source.endswith((".yaml", ".yml")):
         import yaml
 
+        from govern import safe_yaml
+
         try:
-            raw = yaml.safe_load(text)
+            raw = safe_yaml.load(text, source)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f", line {mark.line + 1}" if mark is not None else ""

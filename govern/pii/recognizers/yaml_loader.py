@@ -88,12 +88,14 @@ def load_recognizer_specs(path: Path) -> tuple[RecognizerSpec, ...]:
 def _load_cached(path: str, digest: str, data: bytes) -> tuple[RecognizerSpec, ...]:
     import yaml
 
+    from govern import safe_yaml
+
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadInput(f"{path}: not valid UTF-8 (byte {error.start})") from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = safe_yaml.compose(text, path)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
