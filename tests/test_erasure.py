@@ -159,3 +159,40 @@ def test_evidence_imported_before_migration_0007_moves_out_and_stays_verifiable(
     result = verify_workspace(workspace)
     assert result.ok, result.problems
     assert _files_holding(workspace.state_dir, [SUBJECT]) == {}
+
+
+@pytest.mark.slow
+def test_after_training_erasure_leaves_the_subject_in_no_run_folder_report_or_export(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("opacus", reason="this test trains: it needs govern[train]")
+    from govern.approvals import approve
+    from govern.runs import start_run
+    from govern.training.tiny import build_tiny_model, corpus_from_jsonl
+    from tests.pipeline import EXAMPLES, governed_workspace
+
+    records = [json.loads(line) for line in EXAMPLES.read_text().splitlines() if line.strip()]
+    subject = "subj-0001"
+    mine = [r["prompt"].splitlines()[0] for r in records if r["subject_id"] == subject]
+    assert mine and not any(line in r["text"] for r in records if r["subject_id"] != subject for line in mine)
+    model = build_tiny_model(tmp_path / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
+    workspace, engineer, officer, snapshot = governed_workspace(tmp_path, model, pack="erase")
+    (tmp_path / "evidence.csv").write_text(f"subject_id,purpose,status,time,evidence_ref\n{subject},marketing,granted,2024-01-01,crm/{subject}\n")
+    import_consent(workspace, officer, tmp_path / "evidence.csv")
+    approve(workspace, officer, snapshot.id)
+    run_id = start_run(workspace, engineer, Path("train/erase.toml"), [snapshot.id])["run_id"]
+    _new_key(workspace, "auditor", "audrey")
+    monkeypatch.setenv("GOVERN_WORKSPACE", str(workspace.root))
+    exports = workspace.root / "exports"
+    exports.mkdir()
+    for args in (["lineage", "export", run_id, "--out", str(exports / "events.jsonl")],
+                 ["attest", run_id, "--key", str(workspace.root / "erin.key"), "--out", str(exports / "run.intoto.json")],
+                 ["report", "run", run_id, "--format", "json", "--key", str(workspace.root / "audrey.key")],
+                 ["report", "run", run_id, "--format", "html", "--key", str(workspace.root / "audrey.key")],
+                 ["report", "dataset", snapshot.id, "--format", "md", "--key", str(workspace.root / "audrey.key")]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, (args, result.output)
+    needles = [subject, *mine]
+    assert f".govern/objects/snapshots/{snapshot.id[:2]}/{snapshot.id}/records.jsonl" in _files_holding(workspace.root, needles)
+    erase_subject(workspace, officer, subject)
+    assert _files_holding(workspace.root, needles) == {}
+    result = CliRunner().invoke(cli, ["audit", "verify"])
+    assert result.exit_code == 0, result.output

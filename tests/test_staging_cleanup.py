@@ -169,3 +169,32 @@ def test_a_real_full_disk_during_ingest_is_a_clean_error(small_disk: Path, tmp_p
     assert "Traceback" not in output and "disk is full" in output
     assert _state(workspace) == before
     workspace.catalog.dispose()
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_scan_removes_its_spool(sqlite_workspace, tmp_path: Path) -> None:
+    from govern.datasets import DatasetSpec, add_dataset
+    from govern.keys import load_identity
+
+    admin = load_identity(sqlite_workspace.keys_dir / "admin.key")
+    spec = DatasetSpec(name="tickets", source="s", license="MIT", legal_basis="consent", subject_field="subject",
+                       text_fields=("text",), id_field="id")
+    records = [{"id": f"t{i}", "subject": f"s{i}", "text": f"Call Anna Berg on +44 20 7946 {i:04d} or anna{i}@example.org."}
+               for i in range(20_000)]
+    snapshot = add_dataset(sqlite_workspace, admin, spec, write_jsonl(tmp_path / "t.jsonl", records)).snapshot
+    before = _state(sqlite_workspace)
+    process = subprocess.Popen([*CLI, "scan", snapshot.id, "--key", str(sqlite_workspace.keys_dir / "admin.key")],
+                               env=_env(sqlite_workspace), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        spools = list(sqlite_workspace.tmp_dir.glob("scan-*.jsonl"))
+        if spools and spools[0].stat().st_size > 10_000:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the scan never spooled findings (exit {process.poll()})")
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM, output
+    assert "Traceback" not in output
+    assert _state(sqlite_workspace) == before
