@@ -18,8 +18,10 @@ Exit codes:
   0  success
   1  refused by a policy, a role or the training gate
   2  bad usage or bad input (the message names the file, line or field)
-  3  integrity failure (the ledger, a signature or stored bytes do not verify)
-  130  training stopped by Ctrl-C at a step boundary, after a checkpoint"""
+  3  integrity failure (the ledger, a signature or stored bytes do not verify,
+     or the catalog is missing, not a database, or lacks a table)
+  130  training stopped by Ctrl-C at a step boundary, after a checkpoint
+  143  stopped by SIGTERM, after its clean-up ran"""
 
 
 class CommandFailed(click.ClickException):
