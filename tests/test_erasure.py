@@ -122,7 +122,7 @@ def test_the_evidence_table_refuses_updates(fresh_workspace, tmp_path: Path) -> 
         _raw(fresh_workspace, "UPDATE consent_evidence SET evidence_ref = 'x'")
 
 
-def test_evidence_imported_before_migration_0007_moves_out_and_stays_verifiable(sqlite_workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_evidence_imported_before_migration_0007_moves_out_and_stays_verifiable(fresh_workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A catalog from before 0007 kept clear-text evidence in consent_events, hashed by its ledger entry."""
     import uuid
 
@@ -132,7 +132,7 @@ def test_evidence_imported_before_migration_0007_moves_out_and_stays_verifiable(
     from govern.clock import utc_now
     from govern.workspace import Workspace
 
-    workspace = sqlite_workspace
+    workspace = fresh_workspace
     officer = _new_key(workspace, "officer", "olga")
     catalog = workspace.open_catalog(check=False)
     catalog.downgrade("0006")
@@ -158,7 +158,11 @@ def test_evidence_imported_before_migration_0007_moves_out_and_stays_verifiable(
     erase_subject(workspace, officer, SUBJECT)
     result = verify_workspace(workspace)
     assert result.ok, result.problems
-    assert _files_holding(workspace.state_dir, [SUBJECT]) == {}
+    with workspace.catalog.reading() as session:
+        assert session.execute(text("SELECT count(*) FROM consent_evidence")).scalar() == 0
+    if workspace.catalog.dialect == "sqlite":
+        assert _files_holding(workspace.state_dir, [SUBJECT]) == {}
+    workspace.catalog.dispose()
 
 
 @pytest.mark.slow
