@@ -27,15 +27,16 @@ def fsync_dir(path: Path) -> None:
 
 
 @contextmanager
-def atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
-    """Yield a handle on a temp file beside `path`; on success fsync and rename it into place,
-    on any failure (Ctrl-C included) delete it."""
+def atomic_output(path: Path, binary: bool = False, mode: int = 0o600) -> Iterator[IO[Any]]:
+    """Yield a handle on a temp file beside `path`; on success fsync and rename it into place
+    (with exactly `mode`, whatever the umask), on any failure (Ctrl-C included) delete it."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise BadInput(f"{path}: the folder {directory} does not exist")
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=directory)
     try:
+        os.fchmod(fd, mode)
         handle: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         with handle:
             yield handle
@@ -78,13 +79,13 @@ def make_dirs(path: Path, mode: int) -> None:
         folder.chmod(mode)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write `data` to `path` atomically (creating its folder)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(path, binary=True) as handle:
+    with atomic_output(path, binary=True, mode=mode) as handle:
         handle.write(data)
 
 
-def atomic_write_json(path: Path, value: Any) -> None:
+def atomic_write_json(path: Path, value: Any, mode: int = 0o600) -> None:
     """Write `value` to `path` atomically as indented, key-sorted JSON."""
-    atomic_write_bytes(path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    atomic_write_bytes(path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8"), mode)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from govern import __version__, ledger
+from govern.atomic import atomic_write_json
 from govern.canonical import canonical_bytes, file_sha256, hash_value, sha256_hex
 from govern.catalog.models import (
     Dataset,
@@ -171,16 +171,6 @@ class Attestation:
                 "subjects": self.statement["subject"]}
 
 
-def _write_atomic(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def _disk_problems(workspace: Any, run: TrainingRun, subjects: dict[str, str]) -> list[str]:
     folder = _adapter_dir(workspace, run)
     problems = []
@@ -218,7 +208,8 @@ def attest_run(workspace: Any, actor: PrivateIdentity, run_id: str, out: Path) -
             "statement_sha256": sha256_hex(canonical_bytes(statement)), "predicate_type": PREDICATE_TYPE,
             "key_id": actor.key_id,
         })
-        _write_atomic(out, envelope)  # inside the transaction: no ledger entry without the file
+        # Inside the transaction: no ledger entry without the file. Envelopes are for sharing.
+        atomic_write_json(out, envelope, mode=0o644)
     return Attestation(run.id, out, envelope, statement, digest, entry.seq)
 
 

@@ -13,7 +13,6 @@ used, copied from the OpenLineage spec; govern's custom facets): nothing is fetc
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import datetime
 from functools import cache
@@ -24,6 +23,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, col, select
 
 from govern import __version__
+from govern.atomic import atomic_write_bytes
 from govern.catalog.models import Dataset, LedgerEntry, RunEvent, Snapshot, TrainingRun
 from govern.clock import parse_time
 from govern.decisions import is_anonymized
@@ -271,12 +271,6 @@ def export_run(workspace: Any, run_id: str, out: Path) -> list[dict[str, Any]]:
     if problems:
         raise GovernError("the OpenLineage events do not validate against the schema, nothing was written "
                           "(a govern bug: please report it):\n" + "\n".join(f"  - {p}" for p in problems))
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.writelines(json.dumps(item, sort_keys=True, ensure_ascii=False) + "\n" for item in events)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, out)
+    data = "".join(json.dumps(item, sort_keys=True, ensure_ascii=False) + "\n" for item in events)
+    atomic_write_bytes(Path(out), data.encode("utf-8"), mode=0o644)
     return events
