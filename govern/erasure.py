@@ -19,12 +19,12 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from govern import ledger, tmpfiles
+from govern.atomic import fsync_dir
 from govern.catalog.models import Approval, Erasure, SnapshotRecord, TrainingRun
 from govern.clock import utc_now
 from govern.errors import BadInput
 from govern.identities import require_role
 from govern.keys import PrivateIdentity
-from govern.atomic import fsync_dir
 from govern.snapshots import store_of
 
 ERASING_ROLES = ("officer", "admin")

@@ -68,7 +68,7 @@ def test_the_library_raises_the_typed_error_too(sqlite_workspace) -> None:  # ty
     with sqlite_workspace.catalog.engine.begin() as connection:
         connection.execute(text("DROP TABLE scan_findings"))
     with pytest.raises(CatalogDamaged, match="scan_findings"):
-        Workspace(sqlite_workspace.root).catalog
+        Workspace(sqlite_workspace.root).open_catalog()
     unchecked = Catalog(sqlite_workspace.database_url, create=False)
     with pytest.raises(CatalogDamaged, match="no such table"), unchecked.reading() as session:
         session.execute(text("SELECT * FROM scan_findings")).all()
@@ -97,10 +97,10 @@ def test_a_bad_database_url_in_the_environment_is_named(sqlite_workspace, monkey
     result = _cli(sqlite_workspace, "audit", "verify")
     _clean(result)
     assert result.exit_code in (2, 3) and ("GOVERN_DATABASE_URL" in result.output or "/no/such/folder" in result.output)
-    with pytest.raises((BadInput, CatalogDamaged)):
-        from govern.workspace import Workspace
+    from govern.workspace import Workspace
 
-        Workspace(sqlite_workspace.root).catalog
+    with pytest.raises((BadInput, CatalogDamaged)):
+        Workspace(sqlite_workspace.root).open_catalog()
 
 
 def test_audit_log_names_the_known_events_for_an_unknown_one(sqlite_workspace) -> None:  # type: ignore[no-untyped-def]

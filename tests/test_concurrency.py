@@ -75,10 +75,10 @@ def test_identical_add_versions_at_once_on_postgresql_all_end_cleanly(postgres_s
     time.sleep(3)  # let every process import govern and wait at the barrier
     go.touch()
     outputs = [process.communicate(timeout=300)[0] for process in processes]
-    for process, output in zip(processes, outputs):
+    for process, output in zip(processes, outputs, strict=True):
         assert "Traceback" not in output, output
         assert process.returncode in (0, 2), output
-    created = [json.loads(output)["created"] for process, output in zip(processes, outputs) if process.returncode == 0]
+    created = [json.loads(output)["created"] for process, output in zip(processes, outputs, strict=True) if process.returncode == 0]
     assert created.count(True) == 1 and len(created) == ADDERS, outputs
     with workspace.catalog.reading() as session:
         assert sum(e.event == "snapshot.created" for e in ledger.iter_entries(session)) == 2

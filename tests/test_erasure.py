@@ -127,9 +127,9 @@ def test_evidence_imported_before_migration_0007_moves_out_and_stays_verifiable(
     import uuid
 
     from govern import ledger
-    from govern.consent import events_hash
     from govern.catalog.models import ConsentEvent
     from govern.clock import utc_now
+    from govern.consent import events_hash
     from govern.workspace import Workspace
 
     workspace = fresh_workspace

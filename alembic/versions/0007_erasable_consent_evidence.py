@@ -15,8 +15,8 @@ import secrets
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
+from alembic import op
 from govern.catalog import append_only
 
 revision = "0007"
