@@ -209,7 +209,7 @@ def test_malformed_parquet_files_are_refused_naming_the_file(world: World) -> No
     add(_parquet(world, pa.table({"id": ["a"], "subject": [{"n": 1}], "text": ["x"]})), "subject field")
 
 
-@pytest.mark.parametrize("fmt,valid", [("jsonl", VALID_JSONL), ("csv", VALID_CSV)])
+@pytest.mark.parametrize("fmt,valid", [("jsonl", VALID_JSONL), ("csv", VALID_CSV)], ids=["jsonl", "csv"])
 def test_random_mutants_of_a_record_file_never_crash(world: World, fmt: str, valid: bytes) -> None:
     for number, data in enumerate(mutants(valid, seed=SEED + len(fmt))):
         path = world.file(f"mutant-{number}.{fmt}", data)
