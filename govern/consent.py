@@ -23,11 +23,10 @@ from govern.canonical import file_sha256, hash_value
 from govern.catalog.models import ConsentEvent, SnapshotRecord
 from govern.clock import parse_time, utc_now
 from govern.errors import BadInput, record_error
-from govern.identities import require_role
+from govern.authority import require
 from govern.keys import PrivateIdentity
 from govern.records import read_records
 
-CONSENT_ROLES = ("officer", "admin")
 _PURPOSE = re.compile(r"^[a-z][a-z0-9_.\-]{0,99}$")
 _ACTIONS = {"granted": "grant", "grant": "grant", "revoked": "revoke", "revoke": "revoke"}
 _FIELDS = {
@@ -39,6 +38,8 @@ _FIELDS = {
     "expires": ("expires_at", "expiry", "expires"),
 }
 _INSERT_BATCH = 5000
+CONSENT_EVENTS = ("consent.imported", "consent.revoked")
+_TRUSTED_CACHE = "govern.consent.trusted_batches"
 
 
 def _pick(record: dict[str, Any], key: str) -> Any:
@@ -118,14 +119,35 @@ def import_consent(workspace: Any, actor: PrivateIdentity, path: Path) -> tuple[
     """Import a consent file in one transaction; returns (events imported, ledger sequence)."""
     events = parse_consent_file(workspace, path, actor.key_id)
     with workspace.catalog.transaction() as session:
-        require_role(session, actor, *CONSENT_ROLES)
+        require(session, actor, "consent.manage")
         seq = _store(session, actor, events, "consent.imported", [], {"source_sha256": file_sha256(path), "source_name": Path(path).name})
     return len(events), seq
 
 
+def trusted_batches(session: Session, seqs: Iterable[int]) -> set[int]:
+    """Of these consent batches (ledger sequences), those an officer's verified entry recorded and
+    whose rows still hash to what it recorded. A row written around govern, or a batch signed by a
+    key that may not manage consent, counts for nothing (`govern audit verify` names it)."""
+    from govern.authority import trusted_payload
+
+    cache: dict[int, bool] = session.info.setdefault(_TRUSTED_CACHE, {})
+    for seq in set(seqs) - set(cache):
+        payload = trusted_payload(session, seq, CONSENT_EVENTS)
+        rows = session.exec(select(ConsentEvent).where(ConsentEvent.ledger_seq == seq)).all() if payload else []
+        cache[seq] = bool(payload) and payload.get("events") == len(rows) and payload.get("events_hash") == events_hash(rows)
+    return {seq for seq in seqs if cache[seq]}
+
+
+def trusted(session: Session, events: Iterable[ConsentEvent]) -> list[ConsentEvent]:
+    """The events that belong to a trusted batch (see `trusted_batches`)."""
+    events = list(events)
+    good = trusted_batches(session, {e.ledger_seq for e in events})
+    return [e for e in events if e.ledger_seq in good]
+
+
 def history(session: Session, subject_hash: str) -> list[ConsentEvent]:
-    """Every consent event of a subject, in the order they took effect."""
-    rows = session.exec(select(ConsentEvent).where(ConsentEvent.subject_hash == subject_hash)).all()
+    """Every trusted consent event of a subject, in the order they took effect."""
+    rows = trusted(session, session.exec(select(ConsentEvent).where(ConsentEvent.subject_hash == subject_hash)).all())
     return sorted(rows, key=lambda e: (e.effective_at, e.recorded_at, e.id))
 
 
@@ -146,7 +168,7 @@ def revoke(workspace: Any, actor: PrivateIdentity, subject_id: str, purpose: str
     subject_hash = workspace.hash_subject(subject_id)
     now = utc_now()
     with workspace.catalog.transaction() as session:
-        require_role(session, actor, *CONSENT_ROLES)
+        require(session, actor, "consent.manage")
         past = history(session, subject_hash)
         purposes = [purpose] if purpose else sorted({e.purpose for e in past})
         if not purposes:
@@ -181,7 +203,8 @@ def active_subjects(session: Session, snapshot_id: str, purpose: str, at: dateti
     """Subject hashes in the snapshot whose consent for `purpose` is active at `at`."""
     subjects = select(SnapshotRecord.subject_hash).where(SnapshotRecord.snapshot_id == snapshot_id).distinct()
     events: dict[str, list[ConsentEvent]] = defaultdict(list)
-    for event in session.exec(select(ConsentEvent).where(ConsentEvent.purpose == purpose, col(ConsentEvent.subject_hash).in_(subjects))):
+    found = session.exec(select(ConsentEvent).where(ConsentEvent.purpose == purpose, col(ConsentEvent.subject_hash).in_(subjects)))
+    for event in trusted(session, found):
         events[event.subject_hash].append(event)
     return {subject for subject, items in events.items() if is_active(items, purpose, at)}
 

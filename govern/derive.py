@@ -27,7 +27,6 @@ from govern.snapshots import (
     stage_records,
 )
 
-DERIVING_ROLES = ("engineer", "officer", "admin")
 Transform = Callable[[Iterable[tuple[int, Record]]], Iterator[tuple[int, Record]]]
 
 
@@ -64,7 +63,7 @@ def derive_snapshot(
                 raise BadInput(f"{transform} of snapshot {parent.id[:12]} leaves no records; nothing to derive") from None
             raise
     dataset, snapshot, created = commit_staged(
-        workspace, staged, actor, DERIVING_ROLES, lambda session: session.get(Dataset, parent.dataset_id),
+        workspace, staged, actor, "snapshot.derive", lambda session: session.get(Dataset, parent.dataset_id),
         transform=transform, parent_id=parent.id, transform_hash=the_hash,
         extra_payload={"transform_config": config, **(extra_payload or {})},
     )

@@ -20,12 +20,11 @@ from govern import ledger
 from govern.catalog.models import Approval, Erasure, SnapshotRecord, TrainingRun
 from govern.clock import utc_now
 from govern.errors import BadInput
-from govern.identities import require_role
+from govern.authority import require
 from govern.keys import PrivateIdentity
 from govern.atomic import fsync_dir
 from govern.snapshots import store_of
 
-ERASING_ROLES = ("officer", "admin")
 
 
 @dataclass
@@ -86,7 +85,7 @@ def erase_subject(workspace: Any, actor: PrivateIdentity, subject_id: str) -> Im
     """
     subject_hash = workspace.hash_subject(subject_id)
     with workspace.catalog.transaction() as session:
-        require_role(session, actor, *ERASING_ROLES)
+        require(session, actor, "consent.erase")
         found = impact(session, subject_hash)
         if not found.snapshots:
             raise BadInput("no stored snapshot holds this subject (check the subject id)")

@@ -247,7 +247,7 @@ def commit_staged(
     workspace: Any,
     staged: StagedSnapshot,
     actor: PrivateIdentity,
-    roles: tuple[str, ...],
+    action: str,
     dataset_of: Callable[[Session], Dataset],
     **publish: Any,
 ) -> tuple[Dataset, Snapshot, bool]:
@@ -257,13 +257,13 @@ def commit_staged(
     staged folder into the object store and calls `publish_staged` with `publish`; on any
     failure the published folder is removed, and the staging folder always is.
     """
-    from govern.identities import require_role
+    from govern.authority import require
 
     store = store_of(workspace)
     published = False
     try:
         with workspace.catalog.transaction() as session:
-            require_role(session, actor, *roles)
+            require(session, actor, action)
             dataset = dataset_of(session)
             published = store.publish(staged.content_dir, staged.snapshot_id)
             snapshot, created = publish_staged(workspace, session, staged, dataset, actor, **publish)
@@ -292,6 +292,19 @@ def resolve_snapshot(session: Session, ref: str) -> Snapshot:
     if len(rows) > 1:
         raise BadInput(f"snapshot prefix {ref!r} is ambiguous; give more characters")
     return rows[0]
+
+
+def ancestors(session: Session, snapshot: Snapshot) -> list[Snapshot]:
+    """The snapshot, its parent, its parent's parent... up to the ingested root (a cycle ends the walk)."""
+    chain = [snapshot]
+    seen = {snapshot.id}
+    while chain[-1].parent_id and chain[-1].parent_id not in seen:
+        parent = session.get(Snapshot, chain[-1].parent_id)
+        if parent is None:
+            break
+        chain.append(parent)
+        seen.add(parent.id)
+    return chain
 
 
 def iter_snapshot_records(workspace: Any, snapshot_id: str) -> Iterator[tuple[int, Record]]:

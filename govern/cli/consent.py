@@ -130,7 +130,8 @@ def consent_filter(inv: Invocation, snapshot: str, purpose: str | None) -> None:
     from datetime import datetime, timezone
 
     from govern.consent import coverage
-    from govern.decisions import active_pack, erased_positions
+    from govern.activation import active_pack
+    from govern.decisions import erased_positions
     from govern.derive import exclude_records
     from govern.errors import BadInput
     from govern.snapshots import resolve_snapshot

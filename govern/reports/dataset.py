@@ -66,7 +66,7 @@ def build_dataset_report(workspace: Any, snapshot_ref: str) -> dict[str, Any]:
 
 
 def _active_pack(workspace: Any) -> tuple[Any, str | None]:
-    from govern.decisions import active_pack
+    from govern.activation import active_pack
     from govern.errors import GovernError
 
     try:
