@@ -3,7 +3,7 @@
 `evaluate_run` is what `govern eval RUN --snapshot ID` does. The held-out snapshot is read only
 through the gate (`Gate.admit_for_evaluation`), which re-checks from scratch what the
 training gate checks about data: the stored bytes hash to the snapshot id, valid approvals
-signed by officer keys cover it under the current pack, and every record's consent is still
+signed by officer keys cover it under the active pack, and every record's consent is still
 active. It adds the held-out checks: the snapshot is not one the run (or any run whose adapter
 it continued) trained on, is not derived from one nor a parent of one, and shares no record
 hash with them. Evaluation computes no gradient and releases only aggregate losses, so it

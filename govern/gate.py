@@ -34,7 +34,7 @@ from sqlmodel import Session, col, func, select
 from govern import ledger, spending
 from govern.activation import active_pack_in
 from govern.approvals import is_approved_for_training
-from govern.authority import Authority, RegisteredIdentity
+from govern.authority import ACTIONS, Authority, RegisteredIdentity
 from govern.canonical import sha256_hex
 from govern.catalog.models import Dataset, Snapshot, SnapshotRecord
 from govern.decisions import erased_positions, involved_people, latest_scan, lineage_problems
@@ -323,7 +323,7 @@ class Gate:
     def _open(self, session: Session, actor: PrivateIdentity, action: str, snapshot_refs: Sequence[str]) -> _Review:
         if not snapshot_refs:
             raise Refused("no --snapshot given; the gate admits only named, approved snapshots")
-        identity = Authority.of(session).require(actor, action)
+        identity = Authority.of(session).of_actor(actor)
         broken = ledger.continuity_problem(session)
         if broken:
             raise IntegrityFailure(broken)
@@ -335,6 +335,9 @@ class Gate:
                 raise BadInput(f"snapshot {snapshot.id[:12]} is named twice; each record may be one training example once")
             snapshots.append(snapshot)
         review = _Review(self.workspace, session, pack, datetime.now(timezone.utc), identity, snapshots)
+        roles = ACTIONS[action]
+        review.check(f"the acting key holds the role {' or '.join(roles)}", [] if identity.role in roles else [
+            f"{identity.describe()} may not {action.replace('.', ' ')}; this needs the role {' or '.join(roles)}"])
         review.check("no two snapshots share a record", _shared_records(session, review.ids))
         review.check("lineage recorded by verified ledger entries", _lineage(review))
         review.check("stored bytes hash to the snapshot ids", _stored_bytes(review, snapshots))

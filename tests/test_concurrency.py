@@ -20,7 +20,7 @@ def _append_many(root: str, writer: int) -> None:
     admin = load_identity(workspace.keys_dir / "admin.key")
     for n in range(ENTRIES_EACH):
         with workspace.catalog.transaction() as session:
-            ledger.append(session, admin, "test.concurrent", [f"writer-{writer}"], {"n": n})
+            ledger.append(session, admin, "gate.refused", [f"writer-{writer}"], {"n": n})
     workspace.catalog.dispose()
 
 

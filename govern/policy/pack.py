@@ -230,7 +230,8 @@ def validate_pack_text(
                 for sub, message in family_cls(config).config_problems():
                     key = ("rules", str(name)) + tuple(sub)
                     violations.append(PackViolation(located.source, located.line_of(key), _dotted(key), message))
-    violations.sort(key=lambda v: (v.line or 0, v.key))
+    # jsonschema reports a `required` error once per missing key, each listing all of them.
+    violations = sorted(set(violations), key=lambda v: (v.line or 0, v.key))
     return located, violations
 
 

@@ -166,14 +166,14 @@ class DifferentialPrivacyRules(RuleFamily):
             "after_run": total,
             "composed": after is not None,
             "budget": budget,
-            "remaining": round(max(budget - total, 0.0), 9),
+            "remaining": round(max(budget - spent, 0.0), 9),
         }
         if total > budget:
             return self.result(
                 "lifetime_budget",
                 "fail",
-                f"with this run the data's subjects would reach ε {total:.4g}, over the lifetime budget {budget}; "
-                "lower dp.target_epsilon",
+                f"the data's subjects have spent ε {spent:.4g} of their lifetime {budget}; with this run they would "
+                f"reach ε {total:.4g} (at most {max(budget - spent, 0.0):.3g} remains); lower dp.target_epsilon",
                 **evidence,
             )
         return self.result(
