@@ -50,6 +50,40 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "audit.privacy": ("auditor",),
 }
 
+# command -> the action it performs: the commands that act as a key (--key). The others only read.
+COMMAND_ACTIONS: dict[str, str] = {
+    "keys create": "keys.create",
+    "dataset add": "dataset.register",
+    "dataset add-version": "dataset.register",
+    "dataset amend": "dataset.amend",
+    "scan": "pii.scan",
+    "anonymize": "snapshot.derive",
+    "consent filter": "snapshot.derive",
+    "policy check": "policy.check",
+    "policy activate": "policy.activate",
+    "approve": "snapshot.decide",
+    "reject": "snapshot.decide",
+    "consent import": "consent.manage",
+    "consent revoke": "consent.manage",
+    "consent erase": "consent.erase",
+    "train": "run.train",
+    "eval": "run.evaluate",
+    "attest create": "run.attest",
+    "review": "run.review",
+    "release": "run.release",
+    "report dataset": "report.render",
+    "report run": "report.render",
+    "report audit": "report.render",
+    "audit checkpoint": "audit.checkpoint",
+    "audit privacy": "audit.privacy",
+}
+
+
+def commands_of(role: str) -> list[str]:
+    """The commands a role may run (those that act as a key), in the order of COMMAND_ACTIONS."""
+    return [command for command, action in COMMAND_ACTIONS.items() if role in ACTIONS[action]]
+
+
 # ledger event -> the roles whose keys may sign it (a refusal may be signed by any registered key).
 ANY_ROLE = ("admin", "officer", "engineer", "auditor", "reviewer")
 EVENT_SIGNERS: dict[str, tuple[str, ...]] = {

@@ -6,6 +6,7 @@ the latest event effective by then decides, and a grant lapses at its expiry.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections import defaultdict
@@ -138,6 +139,25 @@ def trusted_batches(session: Session, seqs: Iterable[int]) -> set[int]:
     return {seq for seq in seqs if cache[seq]}
 
 
+def _revocations_without_rows(session: Session) -> set[str]:
+    """Subjects whose ledgered revocation no longer has its rows in the catalog (deleted behind the
+    ledger): they count as revoked, so deleting a revocation never restores a grant."""
+    from govern.authority import Authority
+    from govern.catalog.models import LedgerEntry
+
+    authority = Authority.of(session)
+    revoked = session.exec(select(LedgerEntry).where(LedgerEntry.event == "consent.revoked"))
+    entries = [e for e in revoked if authority.entry_problem(e, ("consent.revoked",)) is None]
+    intact = trusted_batches(session, {e.seq for e in entries}) if entries else set()
+    out = set()
+    for entry in entries:
+        if entry.seq not in intact:
+            subject = json.loads(entry.payload).get("subject_hash")
+            if subject:
+                out.add(str(subject))
+    return out
+
+
 def trusted(session: Session, events: Iterable[ConsentEvent]) -> list[ConsentEvent]:
     """The events that belong to a trusted batch (see `trusted_batches`)."""
     events = list(events)
@@ -203,9 +223,14 @@ def active_subjects(session: Session, snapshot_id: str, purpose: str, at: dateti
     """Subject hashes in the snapshot whose consent for `purpose` is active at `at`."""
     subjects = select(SnapshotRecord.subject_hash).where(SnapshotRecord.snapshot_id == snapshot_id).distinct()
     events: dict[str, list[ConsentEvent]] = defaultdict(list)
-    found = session.exec(select(ConsentEvent).where(ConsentEvent.purpose == purpose, col(ConsentEvent.subject_hash).in_(subjects)))
-    for event in trusted(session, found):
-        events[event.subject_hash].append(event)
+    found = list(session.exec(select(ConsentEvent).where(ConsentEvent.purpose == purpose, col(ConsentEvent.subject_hash).in_(subjects))))
+    good = trusted_batches(session, {e.ledger_seq for e in found})
+    # Fail closed: a subject with any event in a batch that does not verify (a row added to a
+    # revocation, say) has no active consent, whatever its other events say.
+    tainted = {e.subject_hash for e in found if e.ledger_seq not in good} | _revocations_without_rows(session)
+    for event in found:
+        if event.subject_hash not in tainted:
+            events[event.subject_hash].append(event)
     return {subject for subject, items in events.items() if is_active(items, purpose, at)}
 
 

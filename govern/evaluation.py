@@ -27,6 +27,7 @@ from typing import Any
 from sqlmodel import Session
 
 from govern import ledger
+from govern.authority import require
 from govern.canonical import file_sha256
 from govern.catalog.models import Evaluation, TrainingRun, ledgered_row
 from govern.clock import utc_now
@@ -141,6 +142,7 @@ def evaluate_run(workspace: Any, actor: PrivateIdentity, run_id: str, snapshot_r
     from govern.training.model import load_tokenizer, pick_device
 
     with workspace.catalog.reading() as session:
+        require(session, actor, "run.evaluate")
         run = get_run(session, run_id)
         adapter_files = completed_event(session, run).get("adapter_files") or {}
     _, recipe = run_recipe(run)

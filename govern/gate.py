@@ -108,6 +108,14 @@ class Admission:
     def not_private(self) -> bool:
         return not self.plan.private
 
+    def chain_epsilon(self) -> float | None:
+        """ε of the adapter this run produces: every earlier stage and this plan, composed (None if not private)."""
+        from govern.training.accounting import compose_epsilon
+
+        if not self.plan.private:
+            return None
+        return compose_epsilon([self.chain_history, self.plan.history()], self.plan.delta, self.plan.accountant)
+
 
 def recipe_fields(recipe: Any) -> list[str]:
     """The record fields a recipe trains on."""

@@ -59,6 +59,8 @@ def create_identity(workspace: Any, actor: PrivateIdentity, name: str, role: str
     `name` names the person who will hold the key: a second key under the same name (whatever its
     case or spacing) belongs to the same person, and separation of duties treats them as one.
     """
+    with workspace.catalog.reading() as session:
+        require(session, actor, "keys.create")
     if role not in ROLES:
         raise BadInput(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     name = " ".join(name.split())

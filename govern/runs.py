@@ -20,6 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from govern import ledger, spending
+from govern.authority import require
 from govern.canonical import canonical_json
 from govern.catalog.models import PrivacyCharge, RunEvent, TrainingRun, ledgered_row
 from govern.clock import utc_now
@@ -158,6 +159,7 @@ def _create_run(workspace: Any, actor: PrivateIdentity, recipe: Any, admission: 
                 "privacy": "differentially private" if plan.private else "NOT PRIVATE",
                 "dp_waiver": admission.dp_waiver,
                 "earlier_stages": admission.chain, "budget_pool_runs": admission.pool_runs,
+                "adapter_epsilon_planned": admission.chain_epsilon() if admission.chain else plan.planned_epsilon,
                 **({"canaries": canaries} if canaries else {}),
             })
             run.ledger_seq = entry.seq
@@ -200,6 +202,8 @@ def start_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, snapsho
     from govern.privacy_audit.canaries import plant_canaries
     from govern.training import train
 
+    with workspace.catalog.reading() as session:
+        require(session, actor, "run.train")  # before reading the recipe: a wrong key learns nothing
     recipe = load_workspace_recipe(workspace, recipe_path)
     admission = Gate(workspace).admit(actor, snapshot_refs, recipe, init_run_id=init_run_id)
     init_adapter = None
@@ -227,6 +231,7 @@ def resume_run(workspace: Any, actor: PrivateIdentity, run_id: str, progress: bo
     from govern.training.trainer import read_run
 
     with workspace.catalog.reading() as session:
+        require(session, actor, "run.train")
         run = get_run(session, run_id)
         state, _ = spending.state(session, run.id)
         if state == "completed":
