@@ -21,6 +21,9 @@ govern keys create erin --role engineer --out "$ws/erin.key" --key "$admin"
 govern keys create olga --role officer --out "$ws/olga.key" --key "$admin"
 govern keys create aldo --role auditor --out "$ws/aldo.key" --key "$admin"
 
+step "The officer puts the default policy pack in force (approvals and training use only it)"
+govern policy activate default --reason "quickstart: the strict default regime" --key "$ws/olga.key"
+
 step "Register the raw support tickets with their provenance"
 raw=$(govern dataset add support-tickets "$here/quickstart/tickets.jsonl" \
   --source "example helpdesk export shipped with govern" --license CC-BY-4.0 \

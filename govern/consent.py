@@ -12,6 +12,7 @@ the ledger still verifies, and the hash left behind cannot be tested against a g
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import uuid
@@ -30,11 +31,10 @@ from govern.canonical import file_sha256, hash_value
 from govern.catalog.models import ConsentEvent, ConsentEvidence, SnapshotRecord
 from govern.clock import parse_time, utc_now
 from govern.errors import BadInput, record_error
-from govern.identities import require_role
+from govern.authority import require
 from govern.keys import PrivateIdentity
 from govern.records import read_records
 
-CONSENT_ROLES = ("officer", "admin")
 _PURPOSE = re.compile(r"^[a-z][a-z0-9_.\-]{0,99}$")
 _ACTIONS = {"granted": "grant", "grant": "grant", "revoked": "revoke", "revoke": "revoke"}
 _FIELDS = {
@@ -46,7 +46,9 @@ _FIELDS = {
     "expires": ("expires_at", "expiry", "expires"),
 }
 _INSERT_BATCH = 5000
-# Written into each consent ledger entry since migration 0007: the events hash covers evidence as
+CONSENT_EVENTS = ("consent.imported", "consent.revoked")
+_TRUSTED_CACHE = "govern.consent.trusted_batches"
+# Written into each consent ledger entry since migration 0008: the events hash covers evidence as
 # a salted hash. Entries without it (older catalogs) hashed the clear text.
 EVIDENCE_SCHEME = "salted-sha256"
 
@@ -83,7 +85,7 @@ def _event_content(event: ConsentEvent, legacy_evidence: dict[str, str] | None =
 def events_hash(events: Iterable[ConsentEvent], legacy_evidence: dict[str, str] | None = None) -> str:
     """The hash a consent ledger entry records over the events it added (sorted by id).
 
-    `legacy_evidence` (event id -> clear text) re-hashes an entry written before migration 0007.
+    `legacy_evidence` (event id -> clear text) re-hashes an entry written before migration 0008.
     """
     return hash_value([_event_content(e, legacy_evidence) for e in sorted(events, key=lambda e: e.id)])
 
@@ -155,15 +157,57 @@ def import_consent(workspace: Any, actor: PrivateIdentity, path: Path) -> tuple[
     """Import a consent file in one transaction; returns (events imported, ledger sequence)."""
     parsed = parse_consent_file(workspace, path, actor.key_id)
     with workspace.catalog.transaction() as session:
-        require_role(session, actor, *CONSENT_ROLES)
+        require(session, actor, "consent.manage")
         seq = _store(session, actor, parsed.events, "consent.imported", [],
                      {"source_sha256": file_sha256(path), "source_name": Path(path).name}, parsed.evidence)
     return len(parsed.events), seq
 
 
+def trusted_batches(session: Session, seqs: Iterable[int]) -> set[int]:
+    """Of these consent batches (ledger sequences), those an officer's verified entry recorded and
+    whose rows still hash to what it recorded. A row written around govern, or a batch signed by a
+    key that may not manage consent, counts for nothing (`govern audit verify` names it)."""
+    from govern.authority import trusted_payload
+
+    cache: dict[int, bool] = session.info.setdefault(_TRUSTED_CACHE, {})
+    for seq in set(seqs) - set(cache):
+        payload = trusted_payload(session, seq, CONSENT_EVENTS)
+        rows = session.exec(select(ConsentEvent).where(ConsentEvent.ledger_seq == seq)).all() if payload else []
+        expected = ledgered_events_hash(session, list(rows), payload) if payload else None
+        cache[seq] = bool(payload) and payload.get("events") == len(rows) and (
+            expected is None or payload.get("events_hash") == expected)
+    return {seq for seq in seqs if cache[seq]}
+
+
+def _revocations_without_rows(session: Session) -> set[str]:
+    """Subjects whose ledgered revocation no longer has its rows in the catalog (deleted behind the
+    ledger): they count as revoked, so deleting a revocation never restores a grant."""
+    from govern.authority import Authority
+    from govern.catalog.models import LedgerEntry
+
+    authority = Authority.of(session)
+    revoked = session.exec(select(LedgerEntry).where(LedgerEntry.event == "consent.revoked"))
+    entries = [e for e in revoked if authority.entry_problem(e, ("consent.revoked",)) is None]
+    intact = trusted_batches(session, {e.seq for e in entries}) if entries else set()
+    out = set()
+    for entry in entries:
+        if entry.seq not in intact:
+            subject = json.loads(entry.payload).get("subject_hash")
+            if subject:
+                out.add(str(subject))
+    return out
+
+
+def trusted(session: Session, events: Iterable[ConsentEvent]) -> list[ConsentEvent]:
+    """The events that belong to a trusted batch (see `trusted_batches`)."""
+    events = list(events)
+    good = trusted_batches(session, {e.ledger_seq for e in events})
+    return [e for e in events if e.ledger_seq in good]
+
+
 def history(session: Session, subject_hash: str) -> list[ConsentEvent]:
-    """Every consent event of a subject, in the order they took effect."""
-    rows = session.exec(select(ConsentEvent).where(ConsentEvent.subject_hash == subject_hash)).all()
+    """Every trusted consent event of a subject, in the order they took effect."""
+    rows = trusted(session, session.exec(select(ConsentEvent).where(ConsentEvent.subject_hash == subject_hash)).all())
     return sorted(rows, key=lambda e: (e.effective_at, e.recorded_at, e.id))
 
 
@@ -186,7 +230,7 @@ def erase_evidence(session: Session, subject_hash: str) -> list[str]:
 def ledgered_events_hash(session: Session, events: list[ConsentEvent], payload: dict[str, Any]) -> str | None:
     """The events hash a consent ledger entry should hold for `events`, under the entry's scheme.
 
-    None when the entry predates migration 0007 (it hashed clear-text evidence) and erasure has
+    None when the entry predates migration 0008 (it hashed clear-text evidence) and erasure has
     since deleted some of that text: such a batch can be checked only by its count.
     """
     if payload.get("evidence") == EVIDENCE_SCHEME:
@@ -235,7 +279,7 @@ def revoke(workspace: Any, actor: PrivateIdentity, subject_id: str, purpose: str
     subject_hash = workspace.hash_subject(subject_id)
     now = utc_now()
     with workspace.catalog.transaction() as session:
-        require_role(session, actor, *CONSENT_ROLES)
+        require(session, actor, "consent.manage")
         past = history(session, subject_hash)
         purposes = [purpose] if purpose else sorted({e.purpose for e in past})
         if not purposes:
@@ -270,8 +314,14 @@ def active_subjects(session: Session, snapshot_id: str, purpose: str, at: dateti
     """Subject hashes in the snapshot whose consent for `purpose` is active at `at`."""
     subjects = select(SnapshotRecord.subject_hash).where(SnapshotRecord.snapshot_id == snapshot_id).distinct()
     events: dict[str, list[ConsentEvent]] = defaultdict(list)
-    for event in session.exec(select(ConsentEvent).where(ConsentEvent.purpose == purpose, col(ConsentEvent.subject_hash).in_(subjects))):
-        events[event.subject_hash].append(event)
+    found = list(session.exec(select(ConsentEvent).where(ConsentEvent.purpose == purpose, col(ConsentEvent.subject_hash).in_(subjects))))
+    good = trusted_batches(session, {e.ledger_seq for e in found})
+    # Fail closed: a subject with any event in a batch that does not verify (a row added to a
+    # revocation, say) has no active consent, whatever its other events say.
+    tainted = {e.subject_hash for e in found if e.ledger_seq not in good} | _revocations_without_rows(session)
+    for event in found:
+        if event.subject_hash not in tainted:
+            events[event.subject_hash].append(event)
     return {subject for subject, items in events.items() if is_active(items, purpose, at)}
 
 

@@ -16,7 +16,7 @@ from govern.canonical import canonical_json, file_sha256
 from govern.catalog.models import Dataset, ProvenanceAmendment, Snapshot, ledgered_row
 from govern.clock import parse_time, utc_now
 from govern.errors import BadInput, NotFound
-from govern.identities import require_role
+from govern.authority import require
 from govern.keys import PrivateIdentity
 from govern.progress import progress
 from govern.records import read_records
@@ -25,7 +25,6 @@ from govern.snapshots import RecordSchema, commit_staged, stage_records
 LEGAL_BASES = ("consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interest")
 _SPDX = re.compile(r"^[A-Za-z0-9.+\-]+( (AND|OR|WITH) [A-Za-z0-9.+\-]+)*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,199}$")
-REGISTERING_ROLES = ("engineer", "officer", "admin")
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,7 @@ def _ingest(
     with progress(f"reading {path.name}", enabled=show_progress) as advance:
         staged = stage_records(workspace, dataset_id, read_records(path, fmt), schema, path, advance)
     dataset, snapshot, created = commit_staged(
-        workspace, staged, actor, REGISTERING_ROLES, make_dataset,
+        workspace, staged, actor, "dataset.register", make_dataset,
         transform="ingest", source_name=path.name, source_sha256=file_sha256(path),
     )
     return AddResult(dataset, snapshot, created)
@@ -157,10 +156,13 @@ AMENDABLE_FIELDS = ("source", "license", "legal_basis", "jurisdiction", "collect
 
 
 def amendments(session: Session, dataset: Dataset) -> list[ProvenanceAmendment]:
-    """A dataset's provenance amendments, oldest first."""
-    return list(session.exec(
+    """A dataset's provenance amendments that verified `dataset.amended` entries recorded, oldest first."""
+    from govern.authority import row_problem
+
+    rows = session.exec(
         select(ProvenanceAmendment).where(ProvenanceAmendment.dataset_id == dataset.id).order_by(col(ProvenanceAmendment.ledger_seq))
-    ).all())
+    ).all()
+    return [row for row in rows if row_problem(session, row, ("dataset.amended",)) is None]
 
 
 def effective_provenance(session: Session, dataset: Dataset) -> dict[str, Any]:
@@ -178,7 +180,7 @@ def amend_provenance(workspace: Any, actor: PrivateIdentity, dataset_ref: str, f
     if not reason.strip():
         raise BadInput("an amendment needs a --reason")
     with workspace.catalog.transaction() as session:
-        require_role(session, actor, *REGISTERING_ROLES)
+        require(session, actor, "dataset.amend")
         dataset = get_dataset(session, dataset_ref)
         current = {**effective_provenance(session, dataset), field_name: value}
         spec = DatasetSpec(name=dataset.name, source=current["source"] or "", license=current["license"] or "",

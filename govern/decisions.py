@@ -26,7 +26,8 @@ from govern.clock import parse_time, utc_now
 from govern.consent import coverage
 from govern.datasets import effective_provenance
 from govern.errors import BadInput
-from govern.identities import require_role
+from govern.activation import active_pack_in, load_workspace_pack
+from govern.authority import Authority, require, row_problem
 from govern.keys import PrivateIdentity
 from govern.policy import (
     ApprovalFacts,
@@ -39,19 +40,12 @@ from govern.policy import (
     SnapshotFacts,
     TrainingPlan,
     evaluate,
-    load_pack,
 )
-from govern.snapshots import resolve_snapshot
+from govern.snapshots import ancestors, resolve_snapshot
 
-CHECKING_ROLES = ("engineer", "officer", "admin")
-DEFAULT_PACK = "default"
-
-
-def active_pack(workspace: Any, name: str | None = None) -> Pack:
-    """The pack named, else `[policy] pack` of govern.toml, else `default`, from the workspace's policies/."""
-    chosen = name or workspace.config.section("policy").get("pack") or DEFAULT_PACK
-    return load_pack(chosen, directory=workspace.root / "policies")
-
+SCAN_EVENTS = ("pii.scanned",)
+SNAPSHOT_EVENTS = ("snapshot.created",)
+DATASET_EVENTS = ("dataset.registered",)
 
 def erased_positions(session: Session, snapshot_id: str) -> set[int]:
     """Positions of records erased from a snapshot."""
@@ -59,18 +53,36 @@ def erased_positions(session: Session, snapshot_id: str) -> set[int]:
 
 
 def latest_scan(session: Session, snapshot_id: str) -> Scan | None:
-    """The newest PII scan of a snapshot."""
-    return session.exec(select(Scan).where(Scan.snapshot_id == snapshot_id).order_by(col(Scan.ledger_seq).desc())).first()
+    """The newest PII scan of a snapshot that a verified `pii.scanned` entry recorded as it is.
+
+    A scan row written around govern (or signed by a key that may not scan) is no scan."""
+    scans = session.exec(select(Scan).where(Scan.snapshot_id == snapshot_id).order_by(col(Scan.ledger_seq).desc()))
+    return next((scan for scan in scans if row_problem(session, scan, SCAN_EVENTS) is None), None)
+
+
+def lineage_problems(session: Session, snapshot: Snapshot) -> list[str]:
+    """Why the snapshot's ancestry cannot be relied on: a snapshot or dataset row no verified entry recorded."""
+    problems = [found for s in ancestors(session, snapshot) if (found := row_problem(session, s, SNAPSHOT_EVENTS))]
+    dataset = session.get(Dataset, snapshot.dataset_id)
+    if dataset is None or (found := row_problem(session, dataset, DATASET_EVENTS)):
+        problems.append(found if dataset is not None else f"dataset {snapshot.dataset_id} of the snapshot is missing")
+    if snapshot.parent_id and ancestors(session, snapshot)[-1].parent_id:
+        problems.append(f"snapshot {snapshot.id[:12]}: its ancestry is broken (a parent is missing or loops)")
+    return problems
 
 
 def is_anonymized(session: Session, snapshot: Snapshot) -> bool:
-    """Whether the snapshot, or any snapshot it derives from, is the output of `anonymize`."""
-    current: Snapshot | None = snapshot
-    while current is not None:
-        if current.transform == "anonymize":
-            return True
-        current = session.get(Snapshot, current.parent_id) if current.parent_id else None
-    return False
+    """Whether the snapshot, or any snapshot it derives from, is the output of `anonymize` (by the ledger)."""
+    return any(s.transform == "anonymize" and row_problem(session, s, SNAPSHOT_EVENTS) is None
+               for s in ancestors(session, snapshot))
+
+
+def involved_people(session: Session, snapshot: Snapshot) -> tuple[str, ...]:
+    """The people who registered the dataset or made the snapshot or any snapshot it derives from."""
+    authority = Authority.of(session)
+    dataset = session.get(Dataset, snapshot.dataset_id)
+    keys = {s.created_by for s in ancestors(session, snapshot)} | ({dataset.created_by} if dataset else set())
+    return tuple(sorted({found.person for key in keys if (found := authority.identity(key)) is not None}))
 
 
 def _scan_summary(scan: Scan | None) -> PiiScanSummary | None:
@@ -113,7 +125,8 @@ def gather_facts(
     )
     return SnapshotFacts(
         snapshot_id=snapshot.id, snapshot_hash=snapshot.id, dataset_id=dataset.id, record_count=record_count,
-        provenance=provenance, registered_by=dataset.created_by, parent_id=snapshot.parent_id,
+        provenance=provenance, registered_by=dataset.created_by, involved_people=involved_people(session, snapshot),
+        parent_id=snapshot.parent_id,
         transform=snapshot.transform, transform_hash=snapshot.transform_hash,
         anonymized=is_anonymized(session, snapshot), consent=consent,
         pii_scan=_scan_summary(latest_scan(session, snapshot.id)), approvals=approvals, training=training,
@@ -142,11 +155,11 @@ def store_decision(session: Session, actor: PrivateIdentity, decision: Decision,
 
 
 def check_snapshot(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, pack_name: str | None = None) -> tuple[Decision, PolicyDecision]:
-    """Evaluate the active (or named) pack on a snapshot, store the decision and return it."""
-    pack = active_pack(workspace, pack_name)
+    """Evaluate the active pack (or the pack named, active or not) on a snapshot, store the decision and return it."""
     now = datetime.now(timezone.utc)
     with workspace.catalog.transaction() as session:
-        require_role(session, actor, *CHECKING_ROLES)
+        require(session, actor, "policy.check")
+        pack = load_workspace_pack(workspace, pack_name) if pack_name else active_pack_in(workspace, session)
         snapshot = resolve_snapshot(session, snapshot_ref)
         facts = gather_facts(workspace, session, snapshot, pack, now)
         decision = evaluate(pack, facts, now)

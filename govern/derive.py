@@ -27,7 +27,6 @@ from govern.snapshots import (
     stage_records,
 )
 
-DERIVING_ROLES = ("engineer", "officer", "admin")
 Transform = Callable[[Iterable[tuple[int, Record]]], Iterator[tuple[int, Record]]]
 
 
@@ -64,7 +63,7 @@ def derive_snapshot(
                 raise BadInput(f"{transform} of snapshot {parent.id[:12]} leaves no records; nothing to derive") from None
             raise
     dataset, snapshot, created = commit_staged(
-        workspace, staged, actor, DERIVING_ROLES, lambda session: session.get(Dataset, parent.dataset_id),
+        workspace, staged, actor, "snapshot.derive", lambda session: session.get(Dataset, parent.dataset_id),
         transform=transform, parent_id=parent.id, transform_hash=the_hash,
         extra_payload={"transform_config": config, **(extra_payload or {})},
     )
@@ -87,3 +86,27 @@ def exclude_records(workspace: Any, actor: PrivateIdentity, parent_ref: str, rec
 
     config = {"reason": reason, "excluded_records_hash": hash_value(sorted(drop))}
     return derive_snapshot(workspace, actor, parent.id, "filter", config, keep, {"excluded_records": len(positions)})
+
+
+def filter_by_consent(workspace: Any, actor: PrivateIdentity, parent_ref: str,
+                      purpose: str | None = None) -> tuple[AddResult, int]:
+    """Derive a snapshot without the records whose subject holds no active grant for `purpose`
+    (default: the active pack's consent purpose); returns it and how many records were left out."""
+    from datetime import datetime, timezone
+
+    from govern.activation import active_pack_in
+    from govern.authority import require
+    from govern.consent import coverage
+    from govern.decisions import erased_positions
+
+    now = datetime.now(timezone.utc)
+    with workspace.catalog.reading() as session:
+        require(session, actor, "snapshot.derive")
+        purposes = [purpose] if purpose else active_pack_in(workspace, session).consent_purposes()
+        if not purposes:
+            raise BadInput("the active pack names no consent purpose; pass --purpose")
+        parent = resolve_snapshot(session, parent_ref)
+        erased = erased_positions(session, parent.id)
+        missing = sorted({key for p in purposes for key in coverage(session, parent.id, p, now, erased).records_without_grant})
+    result = exclude_records(workspace, actor, parent.id, missing, f"no active consent for {', '.join(purposes)}")
+    return result, len(missing)

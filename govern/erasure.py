@@ -23,11 +23,10 @@ from govern.atomic import fsync_dir
 from govern.catalog.models import Approval, Erasure, SnapshotRecord, TrainingRun
 from govern.clock import utc_now
 from govern.errors import BadInput
-from govern.identities import require_role
+from govern.authority import require
 from govern.keys import PrivateIdentity
 from govern.snapshots import store_of
 
-ERASING_ROLES = ("officer", "admin")
 
 
 @dataclass
@@ -95,7 +94,7 @@ def erase_subject(workspace: Any, actor: PrivateIdentity, subject_id: str) -> Im
 
     subject_hash = workspace.hash_subject(subject_id)
     with tmpfiles.terminable(), workspace.catalog.transaction() as session:
-        require_role(session, actor, *ERASING_ROLES)
+        require(session, actor, "consent.erase")
         found = impact(session, subject_hash)
         found.evidence_erased = erase_evidence(session, subject_hash)
         if not found.snapshots and not found.evidence_erased:

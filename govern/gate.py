@@ -1,12 +1,24 @@
-"""The one door: training reads snapshot bytes only through the gate's handle.
+"""The one door: training and evaluation read snapshot bytes only through the gate's handle.
 
-Before any data is read (and again on resume), `Gate.admit` checks from scratch, for every
-snapshot: its stored bytes hash to its id; valid, unrevoked approvals signed by officer keys
-cover it under the current policy pack and today's facts (consent included); the key running
-the job holds the engineer role and did not approve it; the planned ε fits the pack's per-run
-limit and the dataset's remaining lifetime budget. Every failed check is listed, and the
-refusal is ledgered. At the moment of reading, `GatedData.read` re-hashes every record against
-the approved manifest.
+`Gate.admit` (training) and `Gate.admit_for_evaluation` run the same core of small checks, from
+scratch, on what the verified ledger says (never on a catalog row alone):
+
+  every door   the acting key is a registered identity allowed the action; no entry was deleted;
+               each snapshot's lineage (rows, datasets) was recorded by verified ledger entries;
+               its stored bytes hash to its id; its newest ledgered scan used the workspace's
+               scanner configuration; the active pack's data rules pass on today's facts
+               (consent included); verified approvals under the active pack cover it.
+  floors       at least one approval by an officer who, as a person, neither registered nor
+  (training)   derived the data nor will train on it; differential privacy unless the active
+               pack waives it with a stated reason (the run is then NOT PRIVATE); the recipe
+               trains only on the snapshot's declared (and so scanned) text fields.
+  training     the pack's DP limits; the lifetime budget of every subject in the data, composed
+               by the accountant over every run that trained on any of them plus this plan;
+               for a continued adapter, every earlier stage's data re-checked as above.
+  evaluation   the snapshots are held out from every stage of the run.
+
+Every refusal lists each reason and is ledgered (`gate.refused`). At the moment of reading,
+`GatedData.read` re-hashes every record against the manifest the gate proved.
 """
 
 from __future__ import annotations
@@ -19,64 +31,20 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from govern import ledger
+from govern import ledger, spending
+from govern.activation import active_pack_in
 from govern.approvals import is_approved_for_training
+from govern.authority import ACTIONS, Authority, RegisteredIdentity
 from govern.canonical import sha256_hex
-from govern.catalog.models import PrivacyCharge, RunEvent, Snapshot, SnapshotRecord, TrainingRun
-from govern.decisions import active_pack, erased_positions
+from govern.catalog.models import Dataset, Snapshot, SnapshotRecord
+from govern.decisions import erased_positions, involved_people, latest_scan, lineage_problems
 from govern.errors import BadInput, IntegrityFailure, Refused
-from govern.identities import role_of
 from govern.keys import PrivateIdentity
-from govern.policy import TrainingPlan
-from govern.snapshots import resolve_snapshot, snapshot_digest_start, snapshot_problems, store_of
+from govern.policy import Pack, TrainingPlan
+from govern.snapshots import ancestors, resolve_snapshot, snapshot_digest_start, snapshot_problems, store_of
 
-TRAINING_ROLE = "engineer"
-
-
-_RUNNING = {None, "resumed", "checkpoint"}
-
-
-def _history_of(session: Session, run: TrainingRun) -> list[tuple[float, float, int]]:
-    """A run's charged steps; a run still running reserves its whole plan until it stops."""
-    charges = session.exec(select(PrivacyCharge).where(PrivacyCharge.run_id == run.id).order_by(PrivacyCharge.charge)).all()
-    history = [(c.noise_multiplier, c.sample_rate, 1) for c in charges]
-    last = session.exec(select(RunEvent.kind).where(RunEvent.run_id == run.id).order_by(col(RunEvent.ledger_seq).desc())).first()
-    if run.dp_enabled and last in _RUNNING and len(history) < run.planned_steps and run.noise_multiplier is not None:
-        history.append((run.noise_multiplier, run.sample_rate, run.planned_steps - len(history)))
-    return history
-
-
-def run_histories(session: Session, dataset_ids: set[str], exclude_run: str | None = None) -> list[list[tuple[float, float, int]]]:
-    """The accountant history of every run that used any snapshot of these datasets.
-
-    Charged steps count whether the run finished or crashed; a run still running also reserves
-    the rest of its plan, so two runs admitted side by side cannot overspend a budget together.
-    """
-    runs = [
-        run for run in session.exec(select(TrainingRun))
-        if run.id != exclude_run and set(json.loads(run.dataset_ids)) & dataset_ids
-    ]
-    return [history for history in (_history_of(session, run) for run in runs) if history]
-
-
-def resumed_history(session: Session, run: TrainingRun) -> list[tuple[float, float, int]]:
-    """What a resumed run will have spent: every step charged so far, plus the steps after its
-    last checkpoint, which run (and are charged) again."""
-    charges = session.exec(select(PrivacyCharge).where(PrivacyCharge.run_id == run.id).order_by(PrivacyCharge.charge)).all()
-    checkpoint = session.exec(select(RunEvent.step).where(RunEvent.run_id == run.id, RunEvent.kind == "checkpoint")
-                              .order_by(col(RunEvent.ledger_seq).desc())).first() or 0
-    history = [(c.noise_multiplier, c.sample_rate, 1) for c in charges]
-    if run.noise_multiplier is not None and run.planned_steps > checkpoint:
-        history.append((run.noise_multiplier, run.sample_rate, run.planned_steps - checkpoint))
-    return history
-
-
-def dataset_epsilon_spent(session: Session, dataset_id: str, delta: float, accountant: str, exclude_run: str | None = None) -> float:
-    """ε already spent (or reserved by running runs) on a dataset: every run on any of its snapshots, composed."""
-    from govern.training.accounting import compose_epsilon
-
-    histories = run_histories(session, {dataset_id}, exclude_run)
-    return compose_epsilon(histories, delta, accountant) if histories else 0.0
+REFUSED_EVENT = "gate.refused"
+_ISSUED = object()  # only the gate holds this: a GatedData made without it refuses to exist
 
 
 @dataclass
@@ -87,6 +55,12 @@ class GatedData:
     snapshot_ids: Sequence[str]
     manifests: dict[str, list[str]] = field(repr=False, default_factory=dict)
     erased: dict[str, set[int]] = field(repr=False, default_factory=dict)
+    issued_by: object = field(repr=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.issued_by is not _ISSUED:
+            raise Refused("training data comes only from the gate (govern.gate.Gate.admit); "
+                          "a GatedData made elsewhere is refused")
 
     def read(self) -> Iterator[Mapping[str, Any]]:
         """Yield the approved records, re-hashing each against the manifest approved by the gate."""
@@ -117,108 +91,375 @@ class GatedData:
 
 @dataclass
 class Admission:
-    """What the gate admitted: the handle, the plan it checked, and the datasets concerned."""
+    """What the gate admitted: the handle, the plan it checked, the pack, and what it checked."""
 
     data: GatedData
     plan: Any
     dataset_ids: list[str]
     checks: list[str]
+    pack: Pack
+    trainer: RegisteredIdentity
+    chain: list[str] = field(default_factory=list)  # earlier stages of a continued adapter, newest first
+    chain_history: list[tuple[float, float, int]] = field(default_factory=list)
+    pool_runs: list[str] = field(default_factory=list)
+    dp_waiver: str | None = None
+
+    @property
+    def not_private(self) -> bool:
+        return not self.plan.private
+
+    def chain_epsilon(self) -> float | None:
+        """ε of the adapter this run produces: every earlier stage and this plan, composed (None if not private)."""
+        from govern.training.accounting import compose_epsilon
+
+        if not self.plan.private:
+            return None
+        return compose_epsilon([self.chain_history, self.plan.history()], self.plan.delta, self.plan.accountant)
 
 
-class Gate:
-    """Admits a training job to approved snapshots, or refuses it with every reason and a ledger entry."""
-
-    def __init__(self, workspace: Any) -> None:
-        self.workspace = workspace
-
-    def admit(self, actor: PrivateIdentity, snapshot_refs: Sequence[str], recipe: Any, resuming_run: str | None = None) -> Admission:
-        from govern.training.plan import plan_run
-
-        if not snapshot_refs:
-            raise Refused("no --snapshot given; the gate admits only named, approved snapshots")
-        pack = active_pack(self.workspace)
-        now = datetime.now(timezone.utc)
-        reasons: list[str] = []
-        checks: list[str] = []
-        with self.workspace.catalog.reading() as session:
-            snapshots: list[Snapshot] = []
-            for ref in snapshot_refs:
-                snapshot = resolve_snapshot(session, ref)
-                if any(s.id == snapshot.id for s in snapshots):
-                    raise BadInput(f"snapshot {snapshot.id[:12]} is named twice; each record may be one training example once")
-                snapshots.append(snapshot)
-            shared = _shared_record(session, [s.id for s in snapshots])
-            if shared:
-                reasons.append(f"snapshots {shared} hold the same records; train on one of them, or the privacy "
-                               "unit (one record) would count twice")
-            identity = role_of(session, actor)
-            if identity.role != TRAINING_ROLE:
-                reasons.append(f"key {identity.key_id} ({identity.name}) has role {identity.role!r}; training needs an engineer key")
-            for snapshot in snapshots:
-                found = snapshot_problems(self.workspace, session, snapshot)
-                reasons += [f"{p}; the stored bytes no longer match what was approved" for p in found]
-            checks.append("stored bytes hash to the snapshot ids")
-            erased = {s.id: erased_positions(session, s.id) for s in snapshots}
-            total = sum(s.record_count - len(erased[s.id]) for s in snapshots)
-            plan = plan_run(recipe, total)
-            dataset_ids = sorted({s.dataset_id for s in snapshots})
-            planned_epsilon = plan.planned_epsilon
-            if plan.private and resuming_run is not None:
-                from govern.training.accounting import epsilon_of_history
-
-                run = session.get(TrainingRun, resuming_run)
-                assert run is not None
-                planned_epsilon = epsilon_of_history(resumed_history(session, run), plan.delta, plan.accountant)
-            for snapshot in snapshots:
-                spent = 0.0
-                if plan.private:
-                    spent = dataset_epsilon_spent(session, snapshot.dataset_id, plan.delta, plan.accountant, resuming_run)
-                training = TrainingPlan(
-                    trainer_key_id=actor.key_id, dp_enabled=plan.private,
-                    epsilon=planned_epsilon if plan.private else None,
-                    delta=plan.delta if plan.private else None, dataset_epsilon_spent=spent,
-                )
-                check = is_approved_for_training(self.workspace, session, snapshot, training, pack, now)
-                reasons += [f"snapshot {snapshot.id[:12]}: {reason}" for reason in check.reasons]
-            checks += ["approvals verified from scratch under the current pack", "consent active for every record",
-                       "separation of duties", "DP plan within the pack's limits and the lifetime budget"]
-            manifests = {}
-            if not reasons:
-                store = store_of(self.workspace)
-                for snapshot in snapshots:
-                    # The manifest the reader checks records against is the one proven here to
-                    # hash to the approved id, not a second read of the file.
-                    hashes = store.manifest_path(snapshot.id).read_text().split()
-                    digest = snapshot_digest_start(snapshot.dataset_id)
-                    for record_hash in hashes:
-                        digest.update(bytes.fromhex(record_hash))
-                    if digest.hexdigest() != snapshot.id:
-                        raise IntegrityFailure(f"snapshot {snapshot.id[:12]}: its manifest changed while the gate checked it")
-                    manifests[snapshot.id] = hashes
-        if reasons:
-            self._record(actor, "gate.refused", [s.id for s in snapshots], {
-                "reasons": reasons, "recipe_hash": recipe.hash, "pack_hash": pack.hash, "resuming_run": resuming_run,
-            })
-            raise Refused("the training gate refused this run", reasons)
-        data = GatedData(self.workspace, [s.id for s in snapshots], manifests, erased)
-        return Admission(data=data, plan=plan, dataset_ids=dataset_ids, checks=checks)
-
-    def _record(self, actor: PrivateIdentity, event: str, refs: list[str], payload: dict[str, Any]) -> None:
-        with self.workspace.catalog.transaction() as session:
-            ledger.append(session, actor, event, refs, payload)
+def recipe_fields(recipe: Any) -> list[str]:
+    """The record fields a recipe trains on."""
+    data = recipe["data"]
+    kind = data["format"]
+    if kind == "text":
+        return [data["text_field"]]
+    if kind == "prompt_completion":
+        return [data["prompt_field"], data["completion_field"]]
+    return [data[f"{kind}_field"]] if f"{kind}_field" in data else []
 
 
+@dataclass
+class _Review:
+    """One admission being reviewed: its context, and every check made and reason found."""
 
-def _shared_record(session: Session, snapshot_ids: list[str]) -> str | None:
-    """Two of the snapshots that hold a record in common (e.g. two versions of a dataset), if any."""
+    workspace: Any
+    session: Session
+    pack: Pack
+    now: datetime
+    actor: RegisteredIdentity
+    snapshots: list[Snapshot]
+    reasons: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+
+    def check(self, label: str, problems: list[str]) -> None:
+        self.checks.append(label)
+        self.reasons += problems
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.id for s in self.snapshots]
+
+
+# -- the small checks every door runs --------------------------------------------------------------
+
+
+def _shared_records(session: Session, snapshot_ids: list[str]) -> list[str]:
     if len(snapshot_ids) < 2:
-        return None
+        return []
     row = session.exec(
         select(SnapshotRecord.record_hash).where(col(SnapshotRecord.snapshot_id).in_(snapshot_ids))
         .group_by(SnapshotRecord.record_hash).having(func.count(func.distinct(SnapshotRecord.snapshot_id)) > 1).limit(1)
     ).first()
     if row is None:
-        return None
+        return []
     holders = session.exec(select(SnapshotRecord.snapshot_id).where(
         SnapshotRecord.record_hash == row, col(SnapshotRecord.snapshot_id).in_(snapshot_ids)).distinct()).all()
-    return " and ".join(h[:12] for h in sorted(holders)[:2])
+    return [f"snapshots {' and '.join(h[:12] for h in sorted(holders)[:2])} hold the same records; train on one of "
+            "them, or the privacy unit (one record) would count twice"]
+
+
+def _lineage(review: _Review) -> list[str]:
+    return [problem for s in review.snapshots for problem in lineage_problems(review.session, s)]
+
+
+def _stored_bytes(review: _Review, snapshots: list[Snapshot]) -> list[str]:
+    return [f"{p}; the stored bytes no longer match what was approved"
+            for s in snapshots for p in snapshot_problems(review.workspace, review.session, s)]
+
+
+def _scan_configuration(review: _Review, snapshots: list[Snapshot]) -> list[str]:
+    from govern.scans import scanner_config
+
+    expected = scanner_config(review.workspace).config_hash()
+    problems = []
+    for snapshot in snapshots:
+        scan = latest_scan(review.session, snapshot.id)
+        if scan is None:
+            problems.append(f"snapshot {snapshot.id[:12]}: no ledgered PII scan; run `govern scan {snapshot.id[:12]}`")
+        elif scan.config_hash != expected:
+            problems.append(
+                f"snapshot {snapshot.id[:12]}: its scan {scan.id[:12]} used scanner configuration {scan.config_hash[:12]}, "
+                f"not the workspace's {expected[:12]} ([pii] in govern.toml changed?); scan it again"
+            )
+    return problems
+
+
+def _approvals(review: _Review, snapshots: list[Snapshot], training: TrainingPlan | None) -> list[str]:
+    reasons = []
+    for snapshot in snapshots:
+        check = is_approved_for_training(review.workspace, review.session, snapshot, review.pack, training, review.now)
+        reasons += [f"snapshot {snapshot.id[:12]}: {reason}" for reason in check.reasons]
+    return reasons
+
+
+# -- the floors no pack lowers ---------------------------------------------------------------------
+
+
+def _approval_floor(review: _Review, snapshots: list[Snapshot], trainer: RegisteredIdentity | None) -> list[str]:
+    """At least one verified approval, under the active pack, by an officer uninvolved as a person."""
+    from govern.approvals import verified_approvals
+
+    problems = []
+    for snapshot in snapshots:
+        involved = set(involved_people(review.session, snapshot)) | ({trainer.person} if trainer else set())
+        approvals, _ = verified_approvals(review.session, snapshot.id, review.pack)
+        independent = [a for a in approvals if "officer" in a.roles and a.person not in involved]
+        if not independent:
+            problems.append(
+                f"snapshot {snapshot.id[:12]}: no approval by an officer who neither registered, derived nor trains "
+                "this data (a floor no pack lowers); have such an officer run `govern approve`"
+            )
+    return problems
+
+
+def _dp_floor(review: _Review, plan: Any) -> tuple[list[str], str | None]:
+    """DP, unless the active pack waives it with a reason (the run is then labelled NOT PRIVATE)."""
+    if plan.private:
+        return [], None
+    family = review.pack.family("dp")
+    waiver = getattr(family, "waiver", None)
+    if not waiver:
+        return [f"the recipe trains without differential privacy, and the active pack {review.pack.name} does not "
+                "waive it; enable [dp] in the recipe (DP is a floor no pack lowers silently)"], None
+    return [], str(waiver)
+
+
+def _field_floor(review: _Review, snapshots: list[Snapshot], recipe: Any) -> list[str]:
+    """The recipe trains only on the text fields the dataset declared, which are the fields scanned."""
+    wanted = recipe_fields(recipe)
+    problems = []
+    for snapshot in snapshots:
+        dataset = review.session.get(Dataset, snapshot.dataset_id)
+        declared = set(json.loads(dataset.text_fields)) if dataset else set()
+        undeclared = [name for name in wanted if name not in declared]
+        if undeclared or not wanted:
+            problems.append(
+                f"snapshot {snapshot.id[:12]}: the recipe trains on {', '.join(undeclared) or 'no field'}, which the "
+                f"dataset did not declare as text fields ({', '.join(sorted(declared))}); only declared fields are "
+                "scanned, so only they may be trained on"
+            )
+    return problems
+
+
+# -- training only ---------------------------------------------------------------------------------
+
+
+def _budget(review: _Review, plan: Any, own_history: list[tuple[float, float, int]],
+            exclude_run: str | None) -> tuple[list[str], list[str], float, float]:
+    """The lifetime budget of every subject in the data, composed over every run sharing a subject:
+    (problems, those runs, ε they spent, ε after this run)."""
+    from govern.training.accounting import compose_epsilon
+
+    family = review.pack.family("dp")
+    budget = family.config.get("lifetime_epsilon_budget") if family else None
+    run_ids, histories = spending.pool_histories(review.session, review.ids, exclude_run)
+    if not plan.private:
+        return [], run_ids, 0.0, 0.0
+    spent = compose_epsilon(histories, plan.delta, plan.accountant) if histories else 0.0
+    after = compose_epsilon([*histories, own_history], plan.delta, plan.accountant)
+    if budget is not None and after > float(budget):
+        return [f"the subjects in this data have spent ε {spent:.3f} in {len(run_ids)} earlier run(s); with this "
+                f"run they would reach ε {after:.3f}, over the pack's lifetime budget {budget}"], run_ids, spent, after
+    return [], run_ids, spent, after
+
+
+def _earlier_stages(review: _Review, stages: list[spending.LedgeredRun]) -> list[str]:
+    """A continued adapter carries every earlier stage's data: each must still pass, with nothing erased."""
+    problems = []
+    for stage in stages:
+        state, _ = spending.state(review.session, stage.run_id)
+        if state != "completed":
+            problems.append(f"earlier stage {stage.run_id} did not complete; only a finished adapter can be continued")
+            continue
+        snapshots = [s for s in (review.session.get(Snapshot, i) for i in stage.snapshot_ids) if s is not None]
+        for snapshot in snapshots:
+            if erased_positions(review.session, snapshot.id):
+                problems.append(f"earlier stage {stage.run_id} trained on snapshot {snapshot.id[:12]}, from which records "
+                                "were erased since; its adapter holds them, so retrain from the start instead")
+        problems += [f"earlier stage {stage.run_id}: {p}" for p in _stored_bytes(review, snapshots)]
+        problems += [f"earlier stage {stage.run_id}: {p}" for p in _approvals(review, snapshots, None)]
+    return problems
+
+
+def _held_out(session: Session, run_id: str, snapshots: list[Snapshot]) -> list[str]:
+    """Evaluation data shares nothing with any stage of the run: no snapshot, ancestor, child or record."""
+    run = spending.ledgered_runs(session).get(run_id)
+    if run is None:
+        return [f"run {run_id} has no verified run.started entry in the ledger"]
+    trained = {i for stage in [run, *spending.chain(session, run.init_run_id)] for i in stage.snapshot_ids}
+    trained_lineage = {a.id for i in trained if (t := session.get(Snapshot, i)) for a in ancestors(session, t)}
+    problems = []
+    for snapshot in snapshots:
+        name = f"snapshot {snapshot.id[:12]}"
+        if snapshot.id in trained:
+            problems.append(f"{name} was used to train run {run_id} (or a stage before it); it is not held-out data")
+        elif {a.id for a in ancestors(session, snapshot)} & trained:
+            problems.append(f"{name} is derived from a snapshot run {run_id} trained on; it is not held-out data")
+        elif snapshot.id in trained_lineage:
+            problems.append(f"{name} is a parent of a snapshot run {run_id} trained on; it is not held-out data")
+        else:
+            shared = session.exec(
+                select(SnapshotRecord.record_hash).where(SnapshotRecord.snapshot_id == snapshot.id)
+                .where(col(SnapshotRecord.record_hash).in_(
+                    select(SnapshotRecord.record_hash).where(col(SnapshotRecord.snapshot_id).in_(sorted(trained)))))
+            ).all()
+            if shared:
+                problems.append(f"{name} shares {len(set(shared))} record(s) with the snapshots run {run_id} trained on; "
+                                "held-out data must not overlap the training data")
+    return problems
+
+
+# -- the doors -------------------------------------------------------------------------------------
+
+
+class Gate:
+    """Admits a job to approved snapshots, or refuses it with every reason and a ledger entry."""
+
+    def __init__(self, workspace: Any) -> None:
+        self.workspace = workspace
+
+    def _open(self, session: Session, actor: PrivateIdentity, action: str, snapshot_refs: Sequence[str]) -> _Review:
+        if not snapshot_refs:
+            raise Refused("no --snapshot given; the gate admits only named, approved snapshots")
+        identity = Authority.of(session).of_actor(actor)
+        broken = ledger.continuity_problem(session)
+        if broken:
+            raise IntegrityFailure(broken)
+        pack = active_pack_in(self.workspace, session)
+        snapshots: list[Snapshot] = []
+        for ref in snapshot_refs:
+            snapshot = resolve_snapshot(session, ref)
+            if any(s.id == snapshot.id for s in snapshots):
+                raise BadInput(f"snapshot {snapshot.id[:12]} is named twice; each record may be one training example once")
+            snapshots.append(snapshot)
+        review = _Review(self.workspace, session, pack, datetime.now(timezone.utc), identity, snapshots)
+        roles = ACTIONS[action]
+        review.check(f"the acting key holds the role {' or '.join(roles)}", [] if identity.role in roles else [
+            f"{identity.describe()} may not {action.replace('.', ' ')}; this needs the role {' or '.join(roles)}"])
+        review.check("no two snapshots share a record", _shared_records(session, review.ids))
+        review.check("lineage recorded by verified ledger entries", _lineage(review))
+        review.check("stored bytes hash to the snapshot ids", _stored_bytes(review, snapshots))
+        review.check("scanned under the workspace's scanner configuration", _scan_configuration(review, snapshots))
+        return review
+
+    def admit(self, actor: PrivateIdentity, snapshot_refs: Sequence[str], recipe: Any,
+              resuming_run: str | None = None, init_run_id: str | None = None) -> Admission:
+        """Admit a training run of `recipe` on these snapshots (or a resumed run), or refuse it."""
+        from govern.training.accounting import epsilon_of_history
+        from govern.training.plan import plan_run
+
+        with self.workspace.catalog.reading() as session:
+            review = self._open(session, actor, "run.train", snapshot_refs)
+            erased = {s.id: erased_positions(session, s.id) for s in review.snapshots}
+            plan = plan_run(recipe, sum(s.record_count - len(erased[s.id]) for s in review.snapshots))
+            own = plan.history()
+            if resuming_run is not None:
+                run = spending.ledgered_runs(session).get(resuming_run)
+                if run is None:
+                    raise IntegrityFailure(f"run {resuming_run} has no verified run.started entry in the ledger")
+                own = spending.resumed_history(session, run)
+                init_run_id = run.init_run_id
+            stages = spending.chain(session, init_run_id)
+            if init_run_id and not stages:
+                raise Refused(f"run {init_run_id} is not a run the ledger recorded; nothing to continue")
+            chain_history = [step for stage in stages for step in spending.history(session, stage)]
+            planned_epsilon = epsilon_of_history(own, plan.delta, plan.accountant) if plan.private and own else None
+            review.check("the recipe trains only on declared, scanned text fields", _field_floor(review, review.snapshots, recipe))
+            dp_problems, waiver = _dp_floor(review, plan)
+            review.check("differential privacy, or the active pack's stated waiver", dp_problems)
+            budget_problems, pool, spent, after = _budget(review, plan, own, resuming_run)
+            training = TrainingPlan(
+                trainer_key_id=actor.key_id, trainer_person=review.actor.person, dp_enabled=plan.private,
+                epsilon=planned_epsilon, delta=plan.delta if plan.private else None,
+                dataset_epsilon_spent=spent, lifetime_epsilon_after=after if plan.private else None,
+            )
+            review.check("approvals verified from scratch under the active pack; consent active for every record",
+                         _approvals(review, review.snapshots, training))
+            review.check("an approval by an officer uninvolved in the data or the run",
+                         _approval_floor(review, review.snapshots, review.actor))
+            review.check("lifetime ε of every subject, composed over every run that used them", budget_problems)
+            if stages:
+                review.check("every earlier stage's data still approved, consented and unerased", _earlier_stages(review, stages))
+            if review.reasons:
+                raise self.refuse(actor, review.ids, review.reasons, {
+                    "recipe_hash": recipe.hash, "pack_hash": review.pack.hash, "resuming_run": resuming_run,
+                    "init_run": init_run_id,
+                })
+            data = self._handle(review, erased)
+            return Admission(
+                data=data, plan=plan, dataset_ids=sorted({s.dataset_id for s in review.snapshots}), checks=review.checks,
+                pack=review.pack, trainer=review.actor, chain=[s.run_id for s in stages], chain_history=chain_history,
+                pool_runs=pool, dp_waiver=waiver,
+            )
+
+    def admit_for_evaluation(self, actor: PrivateIdentity, snapshot_refs: Sequence[str], run_id: str) -> Admission:
+        """Admit reading held-out snapshots to evaluate (or audit) a finished run; no budget is spent."""
+        from govern.training.plan import PrivacyPlan
+
+        with self.workspace.catalog.reading() as session:
+            review = self._open(session, actor, "run.evaluate", snapshot_refs)
+            review.check("approvals verified from scratch under the active pack; consent active for every record",
+                         _approvals(review, review.snapshots, None))
+            review.check("an approval by an officer uninvolved in the data",
+                         _approval_floor(review, review.snapshots, None))
+            review.check("held out from every stage of the run", _held_out(session, run_id, review.snapshots))
+            if review.reasons:
+                raise self.refuse(actor, [run_id, *review.ids], review.reasons, {
+                    "purpose": "evaluation", "run_id": run_id, "pack_hash": review.pack.hash,
+                })
+            erased = {s.id: erased_positions(session, s.id) for s in review.snapshots}
+            data = self._handle(review, erased)
+            plan = PrivacyPlan(private=False, num_examples=data.count(), sample_rate=0.0, steps=0, logical_batch_size=0)
+            return Admission(data=data, plan=plan, dataset_ids=sorted({s.dataset_id for s in review.snapshots}),
+                             checks=review.checks, pack=review.pack, trainer=review.actor)
+
+    def handle_for_run(self, run_id: str) -> GatedData:
+        """A fresh handle on a running run's snapshots, re-proved against their ids, for another process
+        of the same run (a torchrun rank); it admits nothing new and ledgers nothing."""
+        with self.workspace.catalog.reading() as session:
+            run = spending.ledgered_runs(session).get(run_id)
+            if run is None:
+                raise IntegrityFailure(f"run {run_id} has no verified run.started entry in the ledger")
+            state, _ = spending.state(session, run_id)
+            if state not in spending.RUNNING_STATES:
+                raise Refused(f"run {run_id} is {state}; only a running run's processes may read its data")
+            snapshots = [resolve_snapshot(session, i) for i in run.snapshot_ids]
+            review = _Review(self.workspace, session, active_pack_in(self.workspace, session), datetime.now(timezone.utc),
+                             Authority.of(session).identity(run.row["created_by"]) or RegisteredIdentity("", "", "", "", "", 0),
+                             snapshots)
+            problems = _stored_bytes(review, snapshots)
+            if problems:
+                raise IntegrityFailure("; ".join(problems))
+            return self._handle(review, {s.id: erased_positions(session, s.id) for s in snapshots})
+
+    def _handle(self, review: _Review, erased: dict[str, set[int]]) -> GatedData:
+        store = store_of(self.workspace)
+        manifests = {}
+        for snapshot in review.snapshots:
+            # The manifest the reader checks records against is the one proven here to hash to the
+            # approved id, not a second read of the file.
+            hashes = store.manifest_path(snapshot.id).read_text().split()
+            digest = snapshot_digest_start(snapshot.dataset_id)
+            for record_hash in hashes:
+                digest.update(bytes.fromhex(record_hash))
+            if digest.hexdigest() != snapshot.id:
+                raise IntegrityFailure(f"snapshot {snapshot.id[:12]}: its manifest changed while the gate checked it")
+            manifests[snapshot.id] = hashes
+        return GatedData(self.workspace, review.ids, manifests, erased, _ISSUED)
+
+    def refuse(self, actor: PrivateIdentity, refs: list[str], reasons: list[str], payload: dict[str, Any]) -> Refused:
+        """Ledger a refusal with every reason and return the error to raise."""
+        with self.workspace.catalog.transaction() as session:
+            ledger.append(session, actor, REFUSED_EVENT, refs, {"reasons": reasons, **payload})
+        return Refused("the training gate refused this run" if payload.get("purpose") != "evaluation"
+                       else "the evaluation gate refused this run", reasons)

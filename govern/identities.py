@@ -1,15 +1,21 @@
-"""Registered identities and their roles, enforced in the library (not only in the CLI)."""
+"""Registering identities: the first admin key of a workspace, and keys an admin creates.
+
+Who a key is and what it may do is read from the ledger (govern.authority); the `identities`
+table is an index of the same registrations, cross-checked by `govern audit verify`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
 from govern import ledger
-from govern.catalog.models import Identity, ledgered_row
+from govern.authority import Authority, RegisteredIdentity, person_of, require
+from govern.catalog.models import Identity, LedgerEntry, ledgered_row
 from govern.clock import utc_now
-from govern.errors import BadInput, NotFound, Refused
+from govern.errors import BadInput, NotFound
 from govern.keys import ROLES, PrivateIdentity, generate_identity, write_private_key
 
 ADMIN_KEY_FILE = "admin.key"
@@ -28,13 +34,13 @@ def _record(session: Session, actor: PrivateIdentity, row: Identity) -> None:
     session.add(row)
 
 
-def bootstrap_admin(workspace: "Workspace") -> Path:  # type: ignore[name-defined]  # noqa: F821
-    """Create the first admin key when the catalog has none; return the admin key's path."""
+def bootstrap_admin(workspace: Any) -> Path:
+    """Create the first admin key when the ledger is empty; return the admin key's path."""
     path = workspace.keys_dir / ADMIN_KEY_FILE
     written = False
     try:
         with workspace.catalog.transaction() as session:
-            if session.exec(select(Identity).limit(1)).first() is not None:
+            if session.exec(select(LedgerEntry).limit(1)).first() is not None:
                 return path
             admin = generate_identity()
             write_private_key(admin, path)
@@ -47,35 +53,28 @@ def bootstrap_admin(workspace: "Workspace") -> Path:  # type: ignore[name-define
     return path
 
 
-def role_of(session: Session, actor: PrivateIdentity) -> Identity:
-    """The catalog row of the acting key, refusing keys that were never registered."""
-    row = session.get(Identity, actor.key_id)
-    if row is None or row.public_key != actor.public_key_hex:
-        raise Refused(f"key {actor.key_id} is not registered in this workspace; an admin must run `govern keys create`")
-    return row
+def create_identity(workspace: Any, actor: PrivateIdentity, name: str, role: str, out: Path) -> Identity:
+    """Generate a key pair for a person, write the private key to `out` (0600) and register it; admins only.
 
-
-def require_role(session: Session, actor: PrivateIdentity, *roles: str) -> Identity:
-    """The acting key's row, or a refusal when its role is not one of `roles`."""
-    row = role_of(session, actor)
-    if row.role not in roles:
-        raise Refused(f"key {row.key_id} ({row.name}) has role {row.role!r}; this needs {' or '.join(roles)}")
-    return row
-
-
-def create_identity(workspace: "Workspace", actor: PrivateIdentity, name: str, role: str, out: Path) -> Identity:  # type: ignore[name-defined]  # noqa: F821
-    """Generate a key pair, write the private key to `out` (0600) and register it; admins only."""
+    `name` names the person who will hold the key: a second key under the same name (whatever its
+    case or spacing) belongs to the same person, and separation of duties treats them as one.
+    """
+    with workspace.catalog.reading() as session:
+        require(session, actor, "keys.create")
     if role not in ROLES:
         raise BadInput(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    if not name.strip():
-        raise BadInput("a key needs a non-empty NAME")
+    name = " ".join(name.split())
+    if not name:
+        raise BadInput("a key needs a non-empty NAME (the person who will hold it)")
+    if len(name) > 200:
+        raise BadInput("NAME is longer than 200 characters")
     if Path(out).exists():
         raise BadInput(f"{out}: a file is already there; choose another --out path")
     identity = generate_identity()
     written = False
     try:
         with workspace.catalog.transaction() as session:
-            require_role(session, actor, "admin")
+            require(session, actor, "keys.create")
             row = _identity_row(identity, name, role)
             write_private_key(identity, Path(out))
             written = True
@@ -87,14 +86,20 @@ def create_identity(workspace: "Workspace", actor: PrivateIdentity, name: str, r
     return row
 
 
-def list_identities(session: Session) -> list[Identity]:
-    """Every registered key, oldest first."""
-    return list(session.exec(select(Identity).order_by(Identity.ledger_seq)).all())
+def list_identities(session: Session) -> list[RegisteredIdentity]:
+    """Every key the verified ledger registered, oldest first."""
+    return sorted(Authority.of(session).identities.values(), key=lambda i: i.seq)
 
 
-def get_identity(session: Session, key_id: str) -> Identity:
+def get_identity(session: Session, key_id: str) -> RegisteredIdentity:
     """One registered key by id."""
-    row = session.get(Identity, key_id)
-    if row is None:
+    found = Authority.of(session).identity(key_id)
+    if found is None:
         raise NotFound(f"no key {key_id!r} in this workspace; `govern keys list` shows them")
-    return row
+    return found
+
+
+def keys_of_person(session: Session, name: str) -> list[RegisteredIdentity]:
+    """Every registered key held by the person `name` denotes."""
+    person = person_of(name)
+    return [i for i in list_identities(session) if i.person == person]

@@ -22,13 +22,6 @@ from govern.keys import PrivateIdentity, verify_signature
 
 GENESIS_HASH = "0" * 64
 KEY_REGISTERED = "identity.registered"
-# Every event govern writes, for `govern audit log --event` to tell a typo from an event not yet seen.
-KNOWN_EVENTS = (
-    KEY_REGISTERED, "dataset.registered", "dataset.amended", "snapshot.created", "pii.scanned", "policy.decided",
-    "consent.imported", "consent.revoked", "subject.erased", "snapshot.approved", "snapshot.rejected", "gate.refused",
-    "run.started", "run.resumed", "run.checkpoint", "run.completed", "run.failed", "run.interrupted", "run.evaluated",
-    "run.privacy_audited", "run.reviewed", "run.released", "run.attested", "report.rendered",
-)
 _HEAD_KEY = "govern.ledger.head"
 
 
@@ -94,10 +87,15 @@ def append(
     return entry
 
 
-def event_names(session: Session) -> list[str]:
-    """The event names `audit log --event` accepts: every known event and any this ledger holds."""
-    held = session.exec(select(LedgerEntry.event).distinct()).all()
-    return sorted(set(KNOWN_EVENTS) | set(held))
+def continuity_problem(session: Session) -> str | None:
+    """A cheap check that no entry was deleted: the entries are numbered 1..head without a gap."""
+    from sqlalchemy import func
+
+    count, top = session.exec(select(func.count(), func.max(LedgerEntry.seq))).one()
+    if count and (top != count):
+        return (f"the ledger has {count} entries but its head is entry {top}: entries were deleted; "
+                "run `govern audit verify`")
+    return None
 
 
 def iter_entries(session: Session, batch: int = 5000) -> Iterator[LedgerEntry]:
@@ -126,11 +124,14 @@ class ChainReport:
     problems: list[str] = field(default_factory=list)
 
 
-def verify_chain(session: Session, keep_hashes_at: set[int] | None = None) -> ChainReport:
+def verify_chain(session: Session, keep_hashes_at: set[int] | None = None,
+                 event_signers: dict[str, tuple[str, ...]] | None = None) -> ChainReport:
     """Recompute every hash, link and signature; collect registered keys and ledgered rows.
 
     Keys are taken from the ledger's own `identity.registered` entries, never from the catalog
-    table, so a key row forged in the catalog cannot vouch for a forged entry.
+    table, so a key row forged in the catalog cannot vouch for a forged entry. With
+    `event_signers` (event -> roles), each entry's signer must have held one of its event's roles
+    when it signed, and events govern never writes are named.
     """
     report = ChainReport()
     expected_seq, expected_prev = 1, GENESIS_HASH
@@ -160,6 +161,13 @@ def verify_chain(session: Session, keep_hashes_at: set[int] | None = None) -> Ch
             report.problems.append(f"{where}: signed by unknown key {entry.actor_key_id}")
         elif not verify_signature(signer["public_key"], hash_bytes(entry.entry_hash), entry.signature):
             report.problems.append(f"{where}: signature does not verify with key {entry.actor_key_id} (forged)")
+        elif event_signers is not None:
+            allowed = event_signers.get(entry.event)
+            if allowed is None:
+                report.problems.append(f"{where}: govern writes no such event (written around the library)")
+            elif signer.get("role") not in allowed:
+                report.problems.append(f"{where}: signed by {entry.actor_key_id} ({signer.get('name')}, "
+                                       f"{signer.get('role')}), but only {' or '.join(allowed)} keys may sign it")
         if payload is not None and isinstance(payload.get("row"), dict):
             table = payload["row"].get("table", "?")
             report.ledgered_rows[(table, entry.seq)] = hash_value(payload["row"])

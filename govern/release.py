@@ -23,11 +23,10 @@ from sqlmodel import Session, col, select
 
 from govern import ledger
 from govern.canonical import canonical_bytes, canonical_json
-from govern.catalog.models import Approval, Evaluation, LedgerEntry, PrivacyAudit, Release, RunEvent, TrainingRun, ledgered_row
+from govern.catalog.models import Approval, Evaluation, LedgerEntry, PrivacyAudit, Release, TrainingRun, ledgered_row
 from govern.clock import parse_time, utc_now
-from govern.decisions import active_pack
 from govern.errors import Refused
-from govern.identities import require_role
+from govern.authority import require
 from govern.keys import PrivateIdentity
 from govern.reviews import verified_reviews
 from govern.runs import get_run
@@ -47,17 +46,22 @@ class ReleaseRule:
 
 
 def _run_epsilon(session: Session, run: TrainingRun) -> float | None:
-    done = session.exec(select(RunEvent).where(RunEvent.run_id == run.id, RunEvent.kind == "completed")).first()
-    return done.epsilon if done else None
+    from govern.spending import completed_payload
+
+    done = completed_payload(session, run.id)
+    return done.get("epsilon") if done else None
 
 
 def check_release(workspace: Any, session: Session, run: TrainingRun, now: datetime | None = None) -> list[ReleaseRule]:
     """Every release rule of the active pack, evaluated on a run."""
     now = now or datetime.now(timezone.utc)
-    pack = active_pack(workspace)
+    from govern.activation import active_pack_in
+    from govern.spending import completed_payload
+
+    pack = active_pack_in(workspace, session)
     config = dict(pack.release or {})
     rules: list[ReleaseRule] = []
-    completed = session.exec(select(RunEvent).where(RunEvent.run_id == run.id, RunEvent.kind == "completed")).first()
+    completed = completed_payload(session, run.id)
     rules.append(ReleaseRule("run.completed", completed is not None,
                              "the run completed" if completed else "the run has not completed; finish or resume it first", {}))
 
@@ -66,12 +70,20 @@ def check_release(workspace: Any, session: Session, run: TrainingRun, now: datet
         role = str(config.get("reviewer_role", "reviewer"))
         min_rating = config.get("min_rating")
         reviews, problems = verified_reviews(session, run.id)
+        from govern.authority import Authority
+
+        trainer = Authority.of(session).identity(run.created_by)
+        trainer_person = trainer.person if trainer else None
+
+        def by_trainer_person(review: Any, identity: Any) -> bool:
+            return review.reviewer_key_id == run.created_by or identity.person == trainer_person
+
         counted = {
             review.reviewer_key_id for review, identity in reviews
-            if identity.role in (role, "officer") and review.reviewer_key_id != run.created_by
+            if identity.role in (role, "officer") and not by_trainer_person(review, identity)
             and (min_rating is None or review.rating >= int(min_rating))
         }
-        by_trainer = sorted({r.reviewer_key_id for r, _ in reviews if r.reviewer_key_id == run.created_by})
+        by_trainer = sorted({r.reviewer_key_id for r, i in reviews if by_trainer_person(r, i)})
         ok = len(counted) >= needed
         message = (f"{len(counted)} of {needed} distinct reviews" + ("" if ok else
                    f"; {needed - len(counted)} more needed from keys holding {role!r} or officer, not the trainer (govern review)"))
@@ -137,7 +149,7 @@ def check_release(workspace: Any, session: Session, run: TrainingRun, now: datet
 def release_run(workspace: Any, actor: PrivateIdentity, run_id: str) -> tuple[Release, list[ReleaseRule]]:
     """Mark a run's adapter released when every release rule holds; otherwise refuse listing each unmet rule."""
     with workspace.catalog.transaction() as session:
-        require_role(session, actor, "officer")
+        require(session, actor, "run.release")
         run = get_run(session, run_id)
         rules = check_release(workspace, session, run)
         failed = [r for r in rules if not r.passed]

@@ -10,14 +10,13 @@ from sqlmodel import Session, col, select
 
 from govern import ledger
 from govern.canonical import canonical_bytes, canonical_json
-from govern.catalog.models import Identity, Review, ledgered_row
+from govern.catalog.models import Review, ledgered_row
 from govern.clock import utc_now
 from govern.errors import BadInput
-from govern.identities import require_role
+from govern.authority import Authority, RegisteredIdentity, require, row_problem
 from govern.keys import PrivateIdentity, verify_signature
 from govern.runs import get_run
 
-REVIEWING_ROLES = ("reviewer", "officer")
 
 
 def signed_statement(row: Review) -> bytes:
@@ -46,7 +45,7 @@ def review_run(workspace: Any, actor: PrivateIdentity, run_id: str, rating: int,
     if not notes.strip():
         raise BadInput("a review needs --notes saying what was looked at")
     with workspace.catalog.transaction() as session:
-        require_role(session, actor, *REVIEWING_ROLES)
+        require(session, actor, "run.review")
         run = get_run(session, run_id)
         row = Review(id=uuid.uuid4().hex, run_id=run.id, rating=rating, criteria=canonical_json(criteria), notes=notes,
                      reviewer_key_id=actor.key_id, signed_at=utc_now(), signature="", ledger_seq=0)
@@ -57,14 +56,20 @@ def review_run(workspace: Any, actor: PrivateIdentity, run_id: str, rating: int,
     return row
 
 
-def verified_reviews(session: Session, run_id: str) -> tuple[list[tuple[Review, Identity]], list[str]]:
-    """A run's reviews whose signatures verify with a registered key, and problems with the others."""
-    good: list[tuple[Review, Identity]] = []
+def verified_reviews(session: Session, run_id: str) -> tuple[list[tuple[Review, RegisteredIdentity]], list[str]]:
+    """A run's reviews that a verified `run.reviewed` entry recorded and whose signatures verify with
+    the key as the ledger registered it, and the problems with the others."""
+    authority = Authority.of(session)
+    good: list[tuple[Review, RegisteredIdentity]] = []
     problems: list[str] = []
     for row in session.exec(select(Review).where(Review.run_id == run_id).order_by(col(Review.ledger_seq))):
-        identity = session.get(Identity, row.reviewer_key_id)
+        identity = authority.identity(row.reviewer_key_id)
         if identity is None or not verify_signature(identity.public_key, signed_statement(row), row.signature):
             problems.append(f"review {row.id[:12]}: its signature does not verify (forged or altered)")
+            continue
+        found = row_problem(session, row, ("run.reviewed",))
+        if found is not None:
+            problems.append(found)
             continue
         good.append((row, identity))
     return good, problems

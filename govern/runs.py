@@ -1,9 +1,13 @@
 """Training runs in the catalog: start a gated DP-LoRA run, resume it, and record every event.
 
 `start_run` is what `govern train` does: load the recipe (errors before any data is read), ask
-the gate, catalogue the run's plan, then hand the gate's data handle to the trainer with hooks
-that record each step's privacy charge (before the step runs), checkpoints, completion and
-failure, each in the ledger.
+the gate, catalogue the run's plan (re-checking the budget under the ledger's write lock), then
+hand the gate's data handle to the trainer with hooks that ledger each step's privacy charge
+(before the step runs), checkpoints, completion and failure. A run that dies before its first
+step, or anywhere outside the trainer's own handling, still ends `failed` in the ledger, so it
+reserves nothing afterwards.
+
+Status and ε come from the verified ledger (govern.spending), never from a catalog row alone.
 """
 
 from __future__ import annotations
@@ -13,15 +17,19 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
-from govern import ledger
+from govern import ledger, spending
+from govern.authority import require
 from govern.canonical import canonical_json
 from govern.catalog.models import PrivacyCharge, RunEvent, TrainingRun, ledgered_row
 from govern.clock import utc_now
 from govern.errors import BadInput, NotFound, Refused
 from govern.gate import Admission, Gate
 from govern.keys import PrivateIdentity
+
+TERMINAL_STATES = ("completed", "failed", "interrupted")
+
 
 def load_workspace_recipe(workspace: Any, recipe_path: Path) -> Any:
     """A recipe, with relative paths resolved against the workspace root."""
@@ -34,22 +42,25 @@ def load_workspace_recipe(workspace: Any, recipe_path: Path) -> Any:
 
 
 class LedgerHooks:
-    """Trainer hooks that write run events, privacy charges and ledger entries."""
+    """Trainer hooks that ledger run events and privacy charges (the rows are their indexes)."""
 
     def __init__(self, workspace: Any, actor: PrivateIdentity, run_id: str) -> None:
         self.workspace = workspace
         self.actor = actor
         self.run_id = run_id
         self.attempt = 1
+        self.ended = False
 
     def _event(self, session: Session, kind: str, step: int, epsilon: float | None = None,
-               loss: float | None = None, detail: dict[str, Any] | None = None) -> None:
+               detail: dict[str, Any] | None = None) -> None:
         detail = detail or {}
         entry = ledger.append(session, self.actor, f"run.{kind}", [self.run_id], {
-            "run_id": self.run_id, "step": step, "epsilon": epsilon, "loss": loss, **detail,
+            "run_id": self.run_id, "step": step, "epsilon": epsilon, **detail,
         })
         session.add(RunEvent(id=uuid.uuid4().hex, run_id=self.run_id, kind=kind, step=step, epsilon=epsilon,
-                             loss=loss, detail=canonical_json(detail), recorded_at=utc_now(), ledger_seq=entry.seq))
+                             loss=None, detail=canonical_json(detail), recorded_at=utc_now(), ledger_seq=entry.seq))
+        if kind in TERMINAL_STATES:
+            self.ended = True
 
     def on_start(self, info: dict[str, Any]) -> None:
         self.attempt = int(info.get("attempts", 1))
@@ -59,9 +70,7 @@ class LedgerHooks:
 
     def on_step_charged(self, step: int, noise_multiplier: float, sample_rate: float) -> None:
         with self.workspace.catalog.transaction() as session:
-            count = session.exec(select(func.count()).select_from(PrivacyCharge).where(PrivacyCharge.run_id == self.run_id)).one()
-            session.add(PrivacyCharge(run_id=self.run_id, charge=count + 1, step=step, attempt=self.attempt,
-                                      noise_multiplier=noise_multiplier, sample_rate=sample_rate, recorded_at=utc_now()))
+            record_charge(session, self.actor, self.run_id, step, self.attempt, noise_multiplier, sample_rate)
 
     def on_checkpoint(self, state: dict[str, Any], path: Path) -> None:
         with self.workspace.catalog.transaction() as session:
@@ -69,27 +78,46 @@ class LedgerHooks:
                         detail={"charges": charges_count(session, self.run_id), "checkpoint": path.name})
 
     def on_complete(self, result: dict[str, Any]) -> None:
+        # Only ε-covered figures and hashes enter the ledger: no training loss, no batch sizes.
         with self.workspace.catalog.transaction() as session:
-            self._event(session, "completed", int(result["steps"]), epsilon=result.get("epsilon"), loss=result.get("final_loss"), detail={
-                "delta": result.get("delta"), "accountant": result.get("accountant"),
-                "noise_multiplier": result.get("noise_multiplier"), "sample_rate": result.get("sample_rate"),
-                "max_grad_norm": result.get("max_grad_norm"), "charged_steps": result.get("charged_steps"),
-                "clipping_mode": result.get("clipping_mode"), "adapter_files": result.get("adapter_files"),
-                "adapter_hash": result.get("adapter_hash"), "private": result.get("private"),
+            self._event(session, "completed", int(result["steps"]), epsilon=result.get("epsilon"), detail={
+                key: result.get(key) for key in (
+                    "delta", "accountant", "noise_multiplier", "sample_rate", "max_grad_norm", "charged_steps",
+                    "clipping_mode", "adapter_files", "adapter_hash", "private", "privacy_rng",
+                )
             })
 
     def on_failure(self, error: BaseException, state: dict[str, Any]) -> None:
-        kind = "interrupted" if type(error).__name__ == "Interrupted" else "failed"
+        from govern.training import Interrupted
+
+        kind = "interrupted" if isinstance(error, Interrupted) else "failed"
         with self.workspace.catalog.transaction() as session:
             self._event(session, kind, int(state.get("step", 0)), detail={"error": f"{type(error).__name__}: {error}"[:500]})
 
+    def ensure_ended(self, error: BaseException) -> None:
+        """Ledger `failed` for a run that stopped without the trainer recording why (e.g. before its first step)."""
+        if not self.ended:
+            self.on_failure(error, {"step": 0})
+
+
+def record_charge(session: Session, actor: PrivateIdentity, run_id: str, step: int, attempt: int,
+                  noise_multiplier: float, sample_rate: float) -> PrivacyCharge:
+    """Ledger one step's privacy charge (`run.charged`) and index it."""
+    row = PrivacyCharge(run_id=run_id, charge=charges_count(session, run_id) + 1, step=step, attempt=attempt,
+                        noise_multiplier=noise_multiplier, sample_rate=sample_rate, recorded_at=utc_now())
+    entry = ledger.append(session, actor, "run.charged", [run_id], {"run_id": run_id, "row": ledgered_row(row)})
+    row.ledger_seq = entry.seq
+    session.add(row)
+    return row
+
 
 def charges_count(session: Session, run_id: str) -> int:
-    return int(session.exec(select(func.count()).select_from(PrivacyCharge).where(PrivacyCharge.run_id == run_id)).one())
+    """How many steps the ledger charged to the run."""
+    return len(spending.charges(session, run_id))
 
 
-def reconcile_charges(workspace: Any, run: TrainingRun) -> int:
-    """Add journal charges the catalog lacks (a crash between the journal's fsync and the commit)."""
+def reconcile_charges(workspace: Any, actor: PrivateIdentity, run: TrainingRun) -> int:
+    """Ledger journal charges the ledger lacks (a crash between the journal's fsync and the commit)."""
     from govern.training.checkpoint import read_jsonl
     from govern.training.trainer import JOURNAL_FILE
 
@@ -98,58 +126,67 @@ def reconcile_charges(workspace: Any, run: TrainingRun) -> int:
     added = 0
     with workspace.catalog.transaction() as session:
         have = charges_count(session, run.id)
-        for number, row in enumerate(rows[have:], start=have + 1):
-            session.add(PrivacyCharge(run_id=run.id, charge=number, step=int(row["step"]), attempt=int(row.get("attempt", 0)),
-                                      noise_multiplier=float(row["noise_multiplier"]), sample_rate=float(row["sample_rate"]),
-                                      recorded_at=utc_now()))
+        for row in rows[have:]:
+            record_charge(session, actor, run.id, int(row["step"]), int(row.get("attempt", 0)),
+                          float(row["noise_multiplier"]), float(row["sample_rate"]))
             added += 1
     return added
 
 
 def _create_run(workspace: Any, actor: PrivateIdentity, recipe: Any, admission: Admission, run_dir: Path,
-                init_run: TrainingRun | None, canaries: dict[str, Any] | None = None) -> TrainingRun:
+                init_run_id: str | None, canaries: dict[str, Any] | None = None) -> TrainingRun:
     from govern.training.recipe import hash_model_folder
 
     plan = admission.plan
     run = TrainingRun(
         id=run_dir.name, recipe_name=str(recipe["name"] or Path(recipe.source).stem), recipe_hash=recipe.hash,
         snapshot_ids=canonical_json(list(admission.data.snapshot_ids)), dataset_ids=canonical_json(admission.dataset_ids),
-        base_model_hash=hash_model_folder(recipe.model_path)["hash"], init_run_id=init_run.id if init_run else None,
+        base_model_hash=hash_model_folder(recipe.model_path)["hash"], init_run_id=init_run_id,
         dp_enabled=plan.private, noise_multiplier=plan.noise_multiplier, sample_rate=plan.sample_rate,
         max_grad_norm=plan.max_grad_norm, target_epsilon=plan.target_epsilon, delta=plan.delta,
         accountant=plan.accountant, planned_steps=plan.steps, output_dir=str(run_dir),
         created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
     )
+    reasons: list[str] = []
     with workspace.catalog.transaction() as session:
         ledger.lock(session)
-        _recheck_budget(workspace, session, admission)
-        entry = ledger.append(session, actor, "run.started", [run.id, *admission.data.snapshot_ids], {
-            "row": ledgered_row(run), "gate_checks": admission.checks, "planned_epsilon": plan.planned_epsilon,
-            "records": admission.data.count(),
-            **({"canaries": canaries} if canaries else {}),
+        reasons = _budget_race(session, admission)
+        if not reasons:
+            entry = ledger.append(session, actor, "run.started", [run.id, *admission.data.snapshot_ids], {
+                "row": ledgered_row(run), "gate_checks": admission.checks, "planned_epsilon": plan.planned_epsilon,
+                "records": admission.data.count(),
+                "pack": {"name": admission.pack.name, "version": admission.pack.version, "hash": admission.pack.hash},
+                "privacy": "differentially private" if plan.private else "NOT PRIVATE",
+                "dp_waiver": admission.dp_waiver,
+                "earlier_stages": admission.chain, "budget_pool_runs": admission.pool_runs,
+                "adapter_epsilon_planned": admission.chain_epsilon() if admission.chain else plan.planned_epsilon,
+                **({"canaries": canaries} if canaries else {}),
+            })
+            run.ledger_seq = entry.seq
+            session.add(run)
+    if reasons:
+        raise Gate(workspace).refuse(actor, list(admission.data.snapshot_ids), reasons, {
+            "recipe_hash": recipe.hash, "pack_hash": admission.pack.hash, "race": "budget reserved meanwhile",
         })
-        run.ledger_seq = entry.seq
-        session.add(run)
     return run
 
 
-def _recheck_budget(workspace: Any, session: Session, admission: Admission) -> None:
+def _budget_race(session: Session, admission: Admission) -> list[str]:
     """Re-check the lifetime budget under the write lock, where the run's reservation is made:
     another run admitted a moment ago may have reserved what the gate saw as free."""
-    from govern.decisions import active_pack
-    from govern.gate import dataset_epsilon_spent
+    from govern.training.accounting import compose_epsilon
 
     plan = admission.plan
-    dp = active_pack(workspace).family("dp")
+    dp = admission.pack.family("dp")
     budget = dp.config.get("lifetime_epsilon_budget") if dp else None
     if not plan.private or budget is None:
-        return
-    for dataset_id in admission.dataset_ids:
-        spent = dataset_epsilon_spent(session, dataset_id, plan.delta, plan.accountant)
-        if spent + plan.planned_epsilon > float(budget):
-            raise Refused("the training gate refused this run", [
-                f"dataset {dataset_id}: ε {spent:.3f} is spent or reserved by other runs; this run's ε "
-                f"{plan.planned_epsilon:.3f} would exceed the lifetime budget {budget}"])
+        return []
+    _, histories = spending.pool_histories(session, list(admission.data.snapshot_ids))
+    after = compose_epsilon([*histories, plan.history()], plan.delta, plan.accountant)
+    if after > float(budget):
+        return [f"runs admitted meanwhile reserved the budget: with this run the data's subjects would reach "
+                f"ε {after:.3f}, over the lifetime budget {budget}"]
+    return []
 
 
 def get_run(session: Session, run_id: str) -> TrainingRun:
@@ -162,72 +199,82 @@ def get_run(session: Session, run_id: str) -> TrainingRun:
 def start_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, snapshot_refs: list[str],
               init_run_id: str | None = None, progress: bool = False, device: str | None = None) -> dict[str, Any]:
     """Gate, catalogue and run a training job; returns the trainer's result (ε, adapter, hashes)."""
+    from govern.privacy_audit.canaries import plant_canaries
     from govern.training import train
 
+    with workspace.catalog.reading() as session:
+        require(session, actor, "run.train")  # before reading the recipe: a wrong key learns nothing
     recipe = load_workspace_recipe(workspace, recipe_path)
-    init_run = None
+    admission = Gate(workspace).admit(actor, snapshot_refs, recipe, init_run_id=init_run_id)
     init_adapter = None
     if init_run_id:
         with workspace.catalog.reading() as session:
-            init_run = get_run(session, init_run_id)
-            if not _completed(session, init_run.id):
-                raise Refused(f"run {init_run.id} did not complete; only a finished run's adapter can be continued")
-        init_adapter = Path(init_run.output_dir) / "adapter"
-    admission = Gate(workspace).admit(actor, snapshot_refs, recipe)
+            init_adapter = Path(get_run(session, init_run_id).output_dir) / "adapter"
     run_dir = Path(recipe.output_dir) / f"run-{uuid.uuid4().hex[:12]}"
     # Canaries (recipe [audit]) are drawn now so run.started commits to their file's hash;
     # the secrets and which were included stay in the run folder until `govern audit privacy`.
-    from govern.privacy_audit.canaries import plant_canaries
-
     canaries = plant_canaries(recipe, run_dir)
-    run = _create_run(workspace, actor, recipe, admission, run_dir, init_run, canaries)
-    return train(recipe, admission.data, run_dir=run_dir, hooks=LedgerHooks(workspace, actor, run.id),
-                 progress=progress, device=device, init_adapter=init_adapter)
+    run = _create_run(workspace, actor, recipe, admission, run_dir, init_run_id, canaries)
+    hooks = LedgerHooks(workspace, actor, run.id)
+    try:
+        return train(recipe, admission.data, run_dir=run_dir, hooks=hooks, progress=progress, device=device,
+                     init_adapter=init_adapter)
+    except BaseException as error:
+        hooks.ensure_ended(error)
+        raise
 
 
 def resume_run(workspace: Any, actor: PrivateIdentity, run_id: str, progress: bool = False, device: str | None = None) -> dict[str, Any]:
     """Re-gate a crashed or interrupted run with its own snapshots and continue from its checkpoint."""
     from govern.training import resume
-    from govern.training.trainer import read_run
     from govern.training.recipe import recipe_from_dict
+    from govern.training.trainer import read_run
 
     with workspace.catalog.reading() as session:
+        require(session, actor, "run.train")
         run = get_run(session, run_id)
-        if _completed(session, run.id):
+        state, _ = spending.state(session, run.id)
+        if state == "completed":
             raise Refused(f"run {run.id} already completed; nothing to resume")
-    reconcile_charges(workspace, run)
+    reconcile_charges(workspace, actor, run)
     info = read_run(run.output_dir)
     recipe = recipe_from_dict(info["recipe"], source=info["recipe_source"], base_dir=Path(info["base_dir"]), check_model=False)
     if recipe.hash != run.recipe_hash:
         raise BadInput(f"run {run.id}: its stored recipe no longer hashes to the catalogued one")
     admission = Gate(workspace).admit(actor, json.loads(run.snapshot_ids), recipe, resuming_run=run.id)
-    return resume(run.output_dir, admission.data, hooks=LedgerHooks(workspace, actor, run.id), progress=progress, device=device)
-
-
-def _completed(session: Session, run_id: str) -> bool:
-    return session.exec(select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.kind == "completed")).first() is not None
+    hooks = LedgerHooks(workspace, actor, run.id)
+    try:
+        return resume(run.output_dir, admission.data, hooks=hooks, progress=progress, device=device)
+    except BaseException as error:
+        hooks.ensure_ended(error)
+        raise
 
 
 def run_status(session: Session, run: TrainingRun) -> dict[str, Any]:
-    """A run's plan and its latest state, for `govern runs list|show`."""
+    """A run's plan and its latest state, for `govern runs list|show`, from the verified ledger."""
+    ledgered = spending.ledgered_runs(session).get(run.id)
     events = session.exec(select(RunEvent).where(RunEvent.run_id == run.id).order_by(col(RunEvent.ledger_seq))).all()
-    last = events[-1] if events else None
-    status = "running" if last is None else {"checkpoint": "running", "resumed": "running"}.get(last.kind, last.kind)
+    if ledgered is None:
+        status = "unverified"
+        charged: list[tuple[float, float, int]] = []
+    else:
+        current, _ = spending.state(session, run.id)
+        status = {"started": "running", "checkpoint": "running", "resumed": "running"}.get(current, current)
+        charged = spending.charges(session, run.id)
     spent = None
-    if run.dp_enabled and run.delta is not None:
+    if run.dp_enabled and run.delta is not None and charged:
         from govern.training.accounting import epsilon_of_history
 
-        charges = session.exec(select(PrivacyCharge).where(PrivacyCharge.run_id == run.id)).all()
-        spent = epsilon_of_history([(c.noise_multiplier, c.sample_rate, 1) for c in charges], run.delta, run.accountant or "prv")
+        spent = epsilon_of_history(charged, run.delta, run.accountant or "prv")
     completed = next((e for e in reversed(events) if e.kind == "completed"), None)
     return {
         "id": run.id, "status": status, "recipe": run.recipe_name, "recipe_hash": run.recipe_hash,
         "snapshots": json.loads(run.snapshot_ids), "datasets": json.loads(run.dataset_ids),
         "base_model_hash": run.base_model_hash, "init_run": run.init_run_id, "dp": run.dp_enabled,
+        "privacy": "differentially private" if run.dp_enabled else "NOT PRIVATE",
         "noise_multiplier": run.noise_multiplier, "sample_rate": run.sample_rate, "max_grad_norm": run.max_grad_norm,
         "delta": run.delta, "target_epsilon": run.target_epsilon, "accountant": run.accountant,
-        "planned_steps": run.planned_steps, "charged_steps": charges_count(session, run.id), "epsilon_spent": spent,
-        "final_loss": completed.loss if completed else None,
+        "planned_steps": run.planned_steps, "charged_steps": len(charged), "epsilon_spent": spent,
         "adapter": json.loads(completed.detail).get("adapter_files") if completed else None,
         "output_dir": run.output_dir, "created_at": run.created_at, "created_by": run.created_by,
         "events": [{"kind": e.kind, "step": e.step, "epsilon": e.epsilon, "at": e.recorded_at} for e in events],
@@ -236,5 +283,3 @@ def run_status(session: Session, run: TrainingRun) -> dict[str, Any]:
 
 def list_runs(session: Session) -> list[TrainingRun]:
     return list(session.exec(select(TrainingRun).order_by(col(TrainingRun.ledger_seq))).all())
-
-

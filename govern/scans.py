@@ -27,12 +27,12 @@ from govern.catalog.models import Dataset, Scan, ScanFinding, Snapshot, Snapshot
 from govern.clock import utc_now
 from govern.datasets import AddResult
 from govern.derive import derive_snapshot
-from govern.identities import require_role
+from govern.authority import require, row_problem
+from govern.errors import IntegrityFailure
 from govern.keys import PrivateIdentity
 from govern.progress import progress
 from govern.snapshots import iter_snapshot_records, resolve_snapshot, storage_failure
 
-SCANNING_ROLES = ("engineer", "officer", "admin")
 _INSERT_BATCH = 5000
 
 
@@ -79,36 +79,85 @@ def _scan_snapshot(workspace: Any, actor: PrivateIdentity, config: Any, snapshot
     from govern.pii import Scanner
 
     with workspace.catalog.reading() as session:
-        require_role(session, actor, *SCANNING_ROLES)
+        require(session, actor, "pii.scan")
         snapshot = resolve_snapshot(session, snapshot_ref)
-        dataset = session.get(Dataset, snapshot.dataset_id)
-        assert dataset is not None
         keys = dict(session.exec(select(SnapshotRecord.position, SnapshotRecord.record_key)
                                  .where(SnapshotRecord.snapshot_id == snapshot.id)).all())
-    fields = json.loads(dataset.text_fields)
+        fields = _text_fields(session, snapshot)
     with Scanner(config, processes=processes) as scanner:
         provenance = scanner.provenance()
         scan_id = _scan_id(snapshot.id, provenance)
         with workspace.catalog.reading() as session:
             existing = session.get(Scan, scan_id)
-        if existing is not None:
-            return existing, False
+            if existing is not None:
+                problem = row_problem(session, existing, ("pii.scanned",))
+                if problem is not None:
+                    raise IntegrityFailure(f"{problem}; run `govern audit verify`")
+                return existing, False
         spool = tmpfiles.owned_path(workspace.tmp_dir, "scan", ".jsonl")
         try:
-            counts: Counter[tuple[str, str]] = Counter()
-            total = 0
-            with open(spool, "w", encoding="utf-8") as out, progress(f"scanning {snapshot.id[:12]}", snapshot.record_count, show_progress) as advance:
-                for scanned in scanner.scan_records(iter_snapshot_records(workspace, snapshot.id), fields):
-                    for finding in scanned.findings:
-                        total += 1
-                        counts[(finding.entity_type, finding.field)] += 1
-                        out.write(json.dumps([scanned.line, finding.field, finding.start, finding.end,
-                                              finding.entity_type, round(finding.score, 4), finding.recognizer]) + "\n")
-                    advance(1)
-            summary = [{"entity_type": t, "field": f, "count": n} for (t, f), n in sorted(counts.items())]
+            summary, total = _scan_to_spool(workspace, scanner, snapshot, fields, spool, show_progress)
             return _store_scan(workspace, actor, snapshot, scan_id, provenance, summary, total, spool, keys), True
         finally:
             spool.unlink(missing_ok=True)
+
+
+def _text_fields(session: Session, snapshot: Snapshot) -> list[str]:
+    dataset = session.get(Dataset, snapshot.dataset_id)
+    assert dataset is not None
+    return list(json.loads(dataset.text_fields))
+
+
+def _scan_to_spool(workspace: Any, scanner: Any, snapshot: Snapshot, fields: list[str], spool: Path,
+                   show_progress: bool | None) -> tuple[list[dict[str, Any]], int]:
+    """Scan every record into a spool file of finding rows; return the summary and the count."""
+    counts: Counter[tuple[str, str]] = Counter()
+    total = 0
+    with open(spool, "w", encoding="utf-8") as out, progress(f"scanning {snapshot.id[:12]}", snapshot.record_count, show_progress) as advance:
+        for scanned in scanner.scan_records(iter_snapshot_records(workspace, snapshot.id), fields):
+            for finding in scanned.findings:
+                total += 1
+                counts[(finding.entity_type, finding.field)] += 1
+                out.write(json.dumps([scanned.line, finding.field, finding.start, finding.end,
+                                      finding.entity_type, round(finding.score, 4), finding.recognizer]) + "\n")
+            advance(1)
+    return [{"entity_type": t, "field": f, "count": n} for (t, f), n in sorted(counts.items())], total
+
+
+def rescan_problems(workspace: Any, show_progress: bool | None = None) -> list[str]:
+    """Re-run every ledgered scan (scans are deterministic) and name those whose findings differ.
+
+    A scan made under another scanner configuration, model or Presidio version than the
+    workspace's now cannot be re-run here; it is named as such, not passed."""
+    from govern.pii import Scanner
+
+    config = scanner_config(workspace)
+    with workspace.catalog.reading() as session:
+        scans = [s for s in session.exec(select(Scan).order_by(col(Scan.ledger_seq)))
+                 if row_problem(session, s, ("pii.scanned",)) is None]
+        work = [(scan, session.get(Snapshot, scan.snapshot_id), _text_fields(session, session.get(Snapshot, scan.snapshot_id)))
+                for scan in scans]
+    if not work:
+        return []
+    problems = []
+    with Scanner(config) as scanner:
+        provenance = scanner.provenance()
+        for scan, snapshot, fields in work:
+            if _scan_id(scan.snapshot_id, provenance) != scan.id:
+                problems.append(f"scan {scan.id[:12]} of snapshot {scan.snapshot_id[:12]} was made under another scanner "
+                                "configuration, model or Presidio version than the workspace's; it cannot be re-run here")
+                continue
+            spool = tmpfiles.owned_path(workspace.tmp_dir, "rescan", ".jsonl")
+            try:
+                _, total = _scan_to_spool(workspace, scanner, snapshot, fields, spool, show_progress)
+                digest = findings_digest(_spool_rows(spool))
+            finally:
+                spool.unlink(missing_ok=True)
+            if digest != scan.findings_hash or total != scan.findings_count:
+                problems.append(f"scan {scan.id[:12]} of snapshot {scan.snapshot_id[:12]}: re-running it finds {total} "
+                                f"findings, not the {scan.findings_count} it recorded (its findings were not what the "
+                                "scanner finds)")
+    return problems
 
 
 def _spooled(spool: Path, scan_id: str, keys: dict[int, str]) -> Iterator[list[dict[str, Any]]]:

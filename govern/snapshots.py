@@ -274,7 +274,7 @@ def commit_staged(
     workspace: Any,
     staged: StagedSnapshot,
     actor: PrivateIdentity,
-    roles: tuple[str, ...],
+    action: str,
     dataset_of: Callable[[Session], Dataset],
     **publish: Any,
 ) -> tuple[Dataset, Snapshot, bool]:
@@ -284,13 +284,13 @@ def commit_staged(
     `publish_staged` with `publish` and moves the staged folder into the object store; on any
     failure the published folder is removed, and the staging folder always is.
     """
-    from govern.identities import require_role
+    from govern.authority import require
 
     store = store_of(workspace)
     published = False
     try:
         with tmpfiles.terminable(), workspace.catalog.transaction() as session:
-            require_role(session, actor, *roles)
+            require(session, actor, action)
             dataset = dataset_of(session)
             snapshot, created = publish_staged(workspace, session, staged, dataset, actor, **publish)
             # The folder moves last, once every row is in (a duplicate id leaves nothing in the
@@ -325,6 +325,19 @@ def resolve_snapshot(session: Session, ref: str) -> Snapshot:
     if len(rows) > 1:
         raise BadInput(f"snapshot prefix {ref!r} is ambiguous; give more characters")
     return rows[0]
+
+
+def ancestors(session: Session, snapshot: Snapshot) -> list[Snapshot]:
+    """The snapshot, its parent, its parent's parent... up to the ingested root (a cycle ends the walk)."""
+    chain = [snapshot]
+    seen = {snapshot.id}
+    while chain[-1].parent_id and chain[-1].parent_id not in seen:
+        parent = session.get(Snapshot, chain[-1].parent_id)
+        if parent is None:
+            break
+        chain.append(parent)
+        seen.add(parent.id)
+    return chain
 
 
 def iter_snapshot_records(workspace: Any, snapshot_id: str) -> Iterator[tuple[int, Record]]:

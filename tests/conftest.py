@@ -138,6 +138,25 @@ def _new_key(workspace, role: str, name: str):  # type: ignore[no-untyped-def]
     return load_identity(path)
 
 
+# Rule families every pack must configure, at their most permissive, for packs written by tests.
+PERMISSIVE_FAMILIES = """\
+  pii:
+    score_threshold: 0.5
+    ignore_entity_types: [LOCATION]
+  synthetic:
+    require_generator: true
+"""
+
+
+def activate(workspace, officer, name: str, text: str):  # type: ignore[no-untyped-def]
+    """Write policies/NAME.yaml and have the officer activate it; returns the workspace."""
+    from govern.activation import activate_pack
+
+    (workspace.root / "policies" / f"{name}.yaml").write_text(text)
+    activate_pack(workspace, officer, name)
+    return workspace
+
+
 @pytest.fixture
 def engineer(fresh_workspace):  # type: ignore[no-untyped-def]
     return _new_key(fresh_workspace, "engineer", "erin")

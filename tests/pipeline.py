@@ -21,12 +21,18 @@ version: "1.0.0"
 description: consent, approvals and DP, for the tests that train
 disclaimer: test pack, not legal advice
 rules:
+  provenance: {}
   consent:
     purpose: model_training
     on_missing: fail
+  pii:
+    score_threshold: 0.5
+    ignore_entity_types: [LOCATION]
+  synthetic:
+    require_generator: true
   dp:
     required: true
-    max_epsilon_per_run: 3.5
+    max_epsilon_per_run: PER_RUN
     max_delta: 1.0e-4
     lifetime_epsilon_budget: BUDGET
   approvals:
@@ -62,20 +68,49 @@ learning_rate = 0.01
 """
 
 
+_TEMPLATES: dict[tuple[Any, ...], Path] = {}
+
+
 def governed_workspace(root: Path, tiny_model: Path, *, pack: str = "gate", budget: float = 100.0,
                        jurisdiction: str | None = None) -> tuple[Any, Any, Any, Any]:
-    """(workspace, engineer, officer, snapshot): pack `pack` active, recipe `train/<pack>.toml`."""
+    """(workspace, engineer, officer, snapshot) at root/ws: pack `pack` written and activated by the
+    officer, recipe `train/<pack>.toml`, every subject's consent, the example dataset registered
+    and scanned. Built once per test session for each set of arguments, then copied."""
+    import shutil
+    import tempfile
+
+    from govern.keys import load_identity
+    from govern.workspace import Workspace
+
+    key = (pack, budget, jurisdiction, str(tiny_model))
+    if key not in _TEMPLATES:
+        template = Path(tempfile.mkdtemp(prefix="govern-template-"))
+        built = _build(template, tiny_model, pack, budget, jurisdiction)
+        built.catalog.dispose()
+        _TEMPLATES[key] = template
+    shutil.copytree(_TEMPLATES[key] / "ws", root / "ws", symlinks=True)
+    shutil.copy(_TEMPLATES[key] / "consents.csv", root / "consents.csv")
+    workspace = Workspace(root / "ws")
+    with workspace.catalog.reading() as session:
+        from govern.catalog.models import Snapshot
+
+        snapshot = session.exec(__import__("sqlmodel").select(Snapshot)).one()
+    return workspace, load_identity(workspace.root / "erin.key"), load_identity(workspace.root / "olga.key"), snapshot
+
+
+def _build(root: Path, tiny_model: Path, pack: str, budget: float, jurisdiction: str | None) -> Any:
+    from govern.activation import activate_pack
     from govern.consent import import_consent
     from govern.datasets import DatasetSpec, add_dataset
+    from govern.scans import scan_snapshot
     from govern.workspace import Workspace
 
     workspace = make_workspace(root / "ws").workspace
-    (workspace.root / "policies" / f"{pack}.yaml").write_text(PACK.replace("NAME", pack).replace("BUDGET", str(budget)))
-    toml = workspace.root / "govern.toml"
-    toml.write_text(toml.read_text().replace('pack = "default"', f'pack = "{pack}"'))
+    (workspace.root / "policies" / f"{pack}.yaml").write_text(PACK.replace("NAME", pack).replace("BUDGET", str(budget)).replace("PER_RUN", str(min(3.5, budget))))
     (workspace.root / "train" / f"{pack}.toml").write_text(RECIPE.replace("NAME", pack).replace("MODEL", str(tiny_model)))
     workspace = Workspace(workspace.root)
     engineer, officer = _new_key(workspace, "engineer", "erin"), _new_key(workspace, "officer", "olga")
+    activate_pack(workspace, officer, pack)
     subjects = sorted({json.loads(line)["subject_id"] for line in EXAMPLES.read_text().splitlines()})
     consents = root / "consents.csv"
     consents.write_text("subject_id,purpose,status,time\n" + "".join(f"{s},model_training,granted,2024-01-01\n" for s in subjects))
@@ -84,4 +119,5 @@ def governed_workspace(root: Path, tiny_model: Path, *, pack: str = "gate", budg
                        subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id",
                        jurisdiction=jurisdiction)
     snapshot = add_dataset(workspace, engineer, spec, EXAMPLES).snapshot
-    return workspace, engineer, officer, snapshot
+    scan_snapshot(workspace, engineer, snapshot.id, processes=1)
+    return workspace

@@ -101,10 +101,11 @@ def test_exit_codes_are_2_for_bad_input_1_for_refusal_3_for_integrity(tmp_path: 
     _run(["keys", "create", "ann", "--role", "auditor", "--out", str(tmp_path / "ann.key"), "--key", admin_key])
     good = write_jsonl(tmp_path / "good.jsonl", SAMPLE_RECORDS)
     result = CliRunner().invoke(cli, ["dataset", "add", "d", str(good), *common, "--key", str(tmp_path / "ann.key")])
-    assert result.exit_code == 1 and "role 'auditor'" in result.output
+    assert result.exit_code == 1 and "needs the role engineer" in result.output
     result = CliRunner().invoke(cli, ["keys", "create", "x", "--role", "officer", "--out", str(tmp_path / "x.key"), "--key", str(tmp_path / "ann.key")])
     assert result.exit_code == 1 and not (tmp_path / "x.key").exists()
-    _run(["dataset", "add", "d", str(good), *common, "--key", admin_key])
+    _run(["keys", "create", "eve", "--role", "engineer", "--out", str(tmp_path / "eve.key"), "--key", admin_key])
+    _run(["dataset", "add", "d", str(good), *common, "--key", str(tmp_path / "eve.key")])
     records = next((root / ".govern" / "objects" / "snapshots").glob("*/*/records.jsonl"))
     records.chmod(0o640)
     records.write_text(records.read_text().replace("password", "PASSWORD"))
@@ -118,8 +119,9 @@ def test_checkpoint_proves_the_ledger_still_extends_it(tmp_path: Path, monkeypat
     monkeypatch.setenv("GOVERN_WORKSPACE", str(root))
     monkeypatch.setenv("GOVERN_KEY", admin_key)
     checkpoint = tmp_path / "head.json"
-    assert _run(["audit", "checkpoint", "--out", str(checkpoint)]).exit_code == 0
     _run(["keys", "create", "ann", "--role", "auditor", "--out", str(tmp_path / "ann.key")])
+    assert _run(["audit", "checkpoint", "--out", str(checkpoint), "--key", str(tmp_path / "ann.key")]).exit_code == 0
+    _run(["keys", "create", "bob", "--role", "engineer", "--out", str(tmp_path / "bob.key")])
     assert _run(["audit", "verify", "--checkpoint", str(checkpoint)]).exit_code == 0
     statement = json.loads(checkpoint.read_text())
     statement["entry_hash"] = "0" * 64

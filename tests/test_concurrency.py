@@ -23,7 +23,7 @@ def _append_many(root: str, writer: int) -> None:
     admin = load_identity(workspace.keys_dir / "admin.key")
     for n in range(ENTRIES_EACH):
         with workspace.catalog.transaction() as session:
-            ledger.append(session, admin, "test.concurrent", [f"writer-{writer}"], {"n": n})
+            ledger.append(session, admin, "gate.refused", [f"writer-{writer}"], {"n": n})
     workspace.catalog.dispose()
 
 
@@ -54,22 +54,20 @@ def test_identical_add_versions_at_once_on_postgresql_all_end_cleanly(postgres_s
     import sys
 
     from govern import ledger
-    from govern.datasets import add_dataset
-    from govern.keys import load_identity
-    from tests.conftest import make_workspace, write_jsonl
+    from govern.datasets import DatasetSpec, add_dataset
+    from tests.conftest import _new_key, make_workspace, write_jsonl
 
     workspace = make_workspace(tmp_path / "ws", postgres_schema_url).workspace
-    admin = load_identity(workspace.keys_dir / "admin.key")
-    from govern.datasets import DatasetSpec
+    engineer = _new_key(workspace, "engineer", "erin")
 
     spec = DatasetSpec(name="d", source="s", license="MIT", legal_basis="consent", subject_field="subject",
                        text_fields=("text",), id_field="id")
-    add_dataset(workspace, admin, spec, write_jsonl(tmp_path / "v1.jsonl", [{"id": "a", "subject": "s", "text": "one"}]))
+    add_dataset(workspace, engineer, spec, write_jsonl(tmp_path / "v1.jsonl", [{"id": "a", "subject": "s", "text": "one"}]))
     version = write_jsonl(tmp_path / "v2.jsonl", [{"id": f"r{i}", "subject": f"s{i % 7}", "text": f"text {i}"} for i in range(2000)])
     go = tmp_path / "go"
     env = {**os.environ, "GOVERN_WORKSPACE": str(workspace.root), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     processes = [subprocess.Popen([sys.executable, "-c", _BARRIER_CLI, str(go), "dataset", "add-version", "d", str(version),
-                                   "--key", str(workspace.keys_dir / "admin.key"), "--json"],
+                                   "--key", str(workspace.root / "erin.key"), "--json"],
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                  for _ in range(ADDERS)]
     time.sleep(3)  # let every process import govern and wait at the barrier

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
+from govern.activation import PackChanged, activate_pack
 from govern.approvals import approve, is_approved_for_training, reject
 from govern.audit import verify_workspace
 from govern.consent import history, import_consent, is_active, revoke
@@ -17,7 +18,8 @@ from govern.decisions import check_snapshot
 from govern.erasure import erase_subject, impact
 from govern.errors import BadInput, Refused
 from govern.snapshots import iter_snapshot_records
-from tests.conftest import SAMPLE_RECORDS, _new_key, write_jsonl
+from govern.scans import scan_snapshot
+from tests.conftest import PERMISSIVE_FAMILIES, SAMPLE_RECORDS, _new_key, activate, write_jsonl
 
 TEST_PACK = """\
 name: test
@@ -31,34 +33,34 @@ rules:
   consent:
     purpose: model_training
     on_missing: fail
+  dp:
+    required: true
   approvals:
     required_role: officer
     min_distinct_approvers: 1
     separation_of_duties: true
-"""
+""" + PERMISSIVE_FAMILIES
 
 
 @pytest.fixture
 def governed(fresh_workspace, engineer, officer, dataset_spec, tmp_path):  # type: ignore[no-untyped-def]
     """A snapshot whose subjects all granted model_training, under the test pack."""
-    (fresh_workspace.root / "policies" / "test.yaml").write_text(TEST_PACK)
-    toml = fresh_workspace.root / "govern.toml"
-    toml.write_text(toml.read_text().replace('pack = "default"', 'pack = "test"'))
-    from govern.workspace import Workspace
-
-    workspace = Workspace(fresh_workspace.root)
+    workspace = activate(fresh_workspace, officer, "test", TEST_PACK)
     consents = tmp_path / "consents.csv"
     consents.write_text("subject_id,purpose,status,time,evidence_ref\n"
                         "cust-1,model_training,granted,2024-01-01T00:00:00Z,form-1\n"
                         "cust-2,model_training,granted,2024-01-02T00:00:00Z,form-2\n")
     import_consent(workspace, officer, consents)
     snapshot = add_dataset(workspace, engineer, dataset_spec, write_jsonl(tmp_path / "d.jsonl", SAMPLE_RECORDS)).snapshot
+    scan_snapshot(workspace, engineer, snapshot.id, processes=1)
     return workspace, snapshot
 
 
 def _status(workspace, snapshot):  # type: ignore[no-untyped-def]
+    from govern.activation import active_pack_in
+
     with workspace.catalog.reading() as session:
-        return is_approved_for_training(workspace, session, snapshot)
+        return is_approved_for_training(workspace, session, snapshot, active_pack_in(workspace, session))
 
 
 def test_officer_approval_covers_training_until_consent_is_revoked(governed, officer) -> None:  # type: ignore[no-untyped-def]
@@ -75,15 +77,16 @@ def test_officer_approval_covers_training_until_consent_is_revoked(governed, off
     assert verify_workspace(workspace).ok
 
 
-def test_engineer_cannot_approve_and_registrar_cannot_approve_own_data(governed, engineer, fresh_workspace, dataset_spec, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_engineer_cannot_approve_and_registrar_cannot_approve_own_data(governed, engineer) -> None:  # type: ignore[no-untyped-def]
+    from govern.authority import RoleRefused
+
     workspace, snapshot = governed
-    with pytest.raises(Refused, match="role 'engineer'; this needs officer"):
+    with pytest.raises(RoleRefused, match="this needs the role officer"):
         approve(workspace, engineer, snapshot.id)
-    registrar = _new_key(workspace, "officer", "rita")
-    other = DatasetSpec(**{**dataset_spec.__dict__, "name": "other"})
-    own = add_dataset(workspace, registrar, other, write_jsonl(tmp_path / "o.jsonl", SAMPLE_RECORDS[:1])).snapshot
+    # Regression (issue 10.6): an officer key issued under the engineer's own name is the same person.
+    same_person = _new_key(workspace, "officer", "Erin")
     with pytest.raises(Refused, match="separation of duties"):
-        approve(workspace, registrar, own.id)
+        approve(workspace, same_person, snapshot.id)
 
 
 def test_failing_snapshot_cannot_be_approved(governed, officer, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -92,6 +95,7 @@ def test_failing_snapshot_cannot_be_approved(governed, officer, tmp_path) -> Non
     spec = DatasetSpec(name="nc", source="x", license="CC-BY-NC-4.0", legal_basis="consent",
                        subject_field="subject", text_fields=("text",), id_field="id")
     bad = add_dataset(workspace, engineer, spec, write_jsonl(tmp_path / "b.jsonl", SAMPLE_RECORDS)).snapshot
+    scan_snapshot(workspace, engineer, bad.id, processes=1)
     with pytest.raises(Refused, match="provenance.license"):
         approve(workspace, officer, bad.id)
 
@@ -109,6 +113,9 @@ def test_changed_policy_pack_needs_a_new_decision_and_approval(governed, officer
     approve(workspace, officer, snapshot.id)
     pack = workspace.root / "policies" / "test.yaml"
     pack.write_text(pack.read_text().replace("min_distinct_approvers: 1", "min_distinct_approvers: 1\n    # tightened"). replace("version: \"1.0.0\"", "version: \"2.0.0\""))
+    with pytest.raises(PackChanged, match="changed after it was activated"):
+        _status(workspace, snapshot)
+    activate_pack(workspace, officer, "test")
     status = _status(workspace, snapshot)
     assert not status.ok
     assert any("another version of the policy pack" in r for r in status.reasons)
@@ -126,8 +133,8 @@ def _insert_approval(workspace, **row) -> None:  # type: ignore[no-untyped-def]
 def test_approval_row_forged_in_the_database_is_rejected_and_reported(governed, officer) -> None:  # type: ignore[no-untyped-def]
     workspace, snapshot = governed
     decision, row = check_snapshot(workspace, officer, snapshot.id)
+    from govern.activation import active_pack
     from govern.approvals import verified_approvals
-    from govern.decisions import active_pack
 
     base = dict(snapshot_id=snapshot.id, decision_id=decision.hash, pack_hash=decision.pack_hash, verdict="approved",
                 note=None, approver_key_id=officer.key_id, signed_at="2030-01-01T00:00:00.000000Z", ledger_seq=row.ledger_seq)

@@ -122,8 +122,8 @@ def test_the_evidence_table_refuses_updates(fresh_workspace, tmp_path: Path) -> 
         _raw(fresh_workspace, "UPDATE consent_evidence SET evidence_ref = 'x'")
 
 
-def test_evidence_imported_before_migration_0007_moves_out_and_stays_verifiable(fresh_workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """A catalog from before 0007 kept clear-text evidence in consent_events, hashed by its ledger entry."""
+def test_evidence_imported_before_migration_0008_moves_out_and_stays_verifiable(fresh_workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A catalog from before 0008 kept clear-text evidence in consent_events, hashed by its ledger entry."""
     import uuid
 
     from govern import ledger
@@ -135,7 +135,7 @@ def test_evidence_imported_before_migration_0007_moves_out_and_stays_verifiable(
     workspace = fresh_workspace
     officer = _new_key(workspace, "officer", "olga")
     catalog = workspace.open_catalog(check=False)
-    catalog.downgrade("0006")
+    catalog.downgrade("0007")
     now, subject_hash = utc_now(), workspace.hash_subject(SUBJECT)
     event = ConsentEvent(id=uuid.uuid4().hex, subject_hash=subject_hash, purpose="model_training", action="grant",
                          effective_at=now, recorded_at=now, recorded_by=officer.key_id, ledger_seq=0)

@@ -19,7 +19,8 @@ from govern.approvals import approve  # noqa: E402
 from govern.audit import verify_workspace  # noqa: E402
 from govern.consent import revoke  # noqa: E402
 from govern.errors import IntegrityFailure, Refused  # noqa: E402
-from govern.runs import start_run  # noqa: E402
+from govern.runs import start_run
+from govern.scans import scan_snapshot  # noqa: E402
 from tests.conftest import _new_key  # noqa: E402
 from tests.pipeline import EXAMPLES, governed_workspace  # noqa: E402
 
@@ -95,7 +96,7 @@ def test_gate_refuses_a_key_without_the_engineer_role(tmp_path, tiny_model) -> N
     workspace, _, officer, snapshot = _pipeline(tmp_path, tiny_model)
     approve(workspace, officer, snapshot.id)
     other_officer = _new_key(workspace, "officer", "oscar")
-    _refused(workspace, other_officer, snapshot, "training needs an engineer key")
+    _refused(workspace, other_officer, snapshot, "this needs the role engineer")
 
 
 def test_gate_refuses_a_forged_approval_row(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
@@ -113,10 +114,20 @@ def test_gate_refuses_a_forged_approval_row(tmp_path, tiny_model) -> None:  # ty
 
 
 def test_gate_refuses_when_the_lifetime_budget_is_spent(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
-    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=4.0)
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=3.2)
     approve(workspace, officer, snapshot.id)
     start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id])
     _refused(workspace, engineer, snapshot, "lifetime")
+
+
+def test_runs_on_the_same_subjects_compose_their_epsilon_rather_than_add_it(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    """Regression (issue 10.11): admission added ε values (3 + 3 > 4 refused a run the accountant allows)."""
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=4.0)
+    approve(workspace, officer, snapshot.id)
+    start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id])
+    start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id])
+    started = _events(workspace, "run.started")
+    assert len(started) == 2 and started[1]["budget_pool_runs"] == [started[0]["row"]["id"]]
 
 
 def test_bytes_changed_after_admission_stop_training_before_use(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
@@ -147,6 +158,7 @@ def test_a_snapshot_named_twice_or_two_sharing_records_are_refused(tmp_path, tin
     later = tmp_path / "later.jsonl"
     later.write_text("".join(lines[:100]))
     second = add_version(workspace, engineer, "support", later).snapshot
+    scan_snapshot(workspace, engineer, second.id, processes=1)
     approve(workspace, officer, second.id)
     with pytest.raises(Refused, match="hold the same records"):
         start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id, second.id])
@@ -157,7 +169,7 @@ def test_a_running_run_reserves_its_planned_budget(tmp_path, tiny_model) -> None
     from govern.gate import Gate
     from govern.runs import _create_run, load_workspace_recipe
 
-    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=4.0)
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=3.2)
     approve(workspace, officer, snapshot.id)
     recipe = load_workspace_recipe(workspace, Path("train/gate.toml"))
     admission = Gate(workspace).admit(engineer, [snapshot.id], recipe)
@@ -181,7 +193,7 @@ def test_two_runs_admitted_side_by_side_cannot_both_reserve_the_budget(tmp_path,
     from govern.gate import Gate
     from govern.runs import _create_run, load_workspace_recipe
 
-    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=4.0)
+    workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=3.2)
     approve(workspace, officer, snapshot.id)
     recipe = load_workspace_recipe(workspace, Path("train/gate.toml"))
     first, second = (Gate(workspace).admit(engineer, [snapshot.id], recipe) for _ in range(2))

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 pytest.importorskip("opacus", reason="release tests train a run: they need govern[train]")
 
+from govern.activation import activate_pack  # noqa: E402
 from govern.approvals import approve  # noqa: E402
 from govern.audit import verify_workspace  # noqa: E402
 from govern.errors import BadInput, Refused  # noqa: E402
@@ -31,6 +32,7 @@ def trained(tmp_path, tiny_model):  # type: ignore[no-untyped-def]
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
     pack = workspace.root / "policies" / "gate.yaml"
     pack.write_text(pack.read_text() + RELEASE)
+    activate_pack(workspace, officer, "gate")
     approve(workspace, officer, snapshot.id)
     result = start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id])
     return workspace, engineer, officer, result["run_id"]
@@ -57,9 +59,9 @@ def test_release_is_refused_until_two_distinct_reviewers_sign(trained) -> None: 
 
 def test_only_reviewers_and_officers_review_and_only_officers_release(trained) -> None:  # type: ignore[no-untyped-def]
     workspace, engineer, _, run_id = trained
-    with pytest.raises(Refused, match="role 'engineer'"):
+    with pytest.raises(Refused, match="needs the role reviewer or officer"):
         review_run(workspace, engineer, run_id, 5, {}, "my own run is great")
-    with pytest.raises(Refused, match="role 'engineer'"):
+    with pytest.raises(Refused, match="needs the role officer"):
         release_run(workspace, engineer, run_id)
 
 
@@ -93,7 +95,8 @@ def test_the_run_report_shows_reviews_and_the_release(trained, tmp_path) -> None
     facts = build_run_report(workspace, run_id)["release"]
     assert len(facts["reviews"]) == 2 and facts["released"] and all(rule["passed"] for rule in facts["rules"])
     assert facts["evaluations"] == [] and facts["privacy_audit"] is None
-    html = make_report(workspace, officer, "run", run_id, "html", tmp_path / "run.html").path.read_text()
-    md = make_report(workspace, officer, "run", run_id, "md", tmp_path / "run.md").path.read_text()
+    auditor = _new_key(workspace, "auditor", "aldo")
+    html = make_report(workspace, auditor, "run", run_id, "html", tmp_path / "run.html").path.read_text()
+    md = make_report(workspace, auditor, "run", run_id, "md", tmp_path / "run.md").path.read_text()
     assert "Released" in html and "nothing personal reproduced" in html
     assert "Review by" in md and "No evaluation on held-out data yet" in md

@@ -144,7 +144,7 @@ def test_an_auditor_key_cannot_register_data(fresh_workspace, dataset_spec, samp
 
     auditor = _new_key(fresh_workspace, "auditor", "ann")
     before = _counts(fresh_workspace)
-    with pytest.raises(Refused, match="role 'auditor'"):
+    with pytest.raises(Refused, match="needs the role engineer"):
         add_dataset(fresh_workspace, auditor, dataset_spec, sample_file)
     assert _counts(fresh_workspace) == before
 

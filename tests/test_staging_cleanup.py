@@ -20,7 +20,7 @@ from govern import tmpfiles
 from govern.audit import verify_workspace
 from govern.cli import cli
 from govern.snapshots import store_of
-from tests.conftest import SAMPLE_RECORDS, make_workspace, write_jsonl
+from tests.conftest import SAMPLE_RECORDS, _new_key, make_workspace, write_jsonl
 
 ADD = ["--source", "s", "--license", "MIT", "--legal-basis", "consent", "--subject-field", "subject",
        "--text-field", "text", "--id-field", "id"]
@@ -47,8 +47,15 @@ def _env(workspace) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {**os.environ, "GOVERN_WORKSPACE": str(workspace.root), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
 
 
+def _engineer_key(workspace) -> str:  # type: ignore[no-untyped-def]
+    path = workspace.root / "erin.key"
+    if not path.exists():
+        _new_key(workspace, "engineer", "erin")
+    return str(path)
+
+
 def _start_ingest(workspace, source: Path, **popen) -> subprocess.Popen:  # type: ignore[no-untyped-def, type-arg]
-    key = str(workspace.keys_dir / "admin.key")
+    key = _engineer_key(workspace)
     return subprocess.Popen([*CLI, "dataset", "add", "big", str(source), *ADD, "--key", key],
                             env=_env(workspace), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
 
@@ -65,6 +72,7 @@ def _wait_for_staging(workspace, process: subprocess.Popen) -> Path:  # type: ig
 
 
 def test_sigterm_during_dataset_add_removes_the_staging_copy(sqlite_workspace, tmp_path: Path) -> None:
+    _engineer_key(sqlite_workspace)
     before = _state(sqlite_workspace)
     process = _start_ingest(sqlite_workspace, _big_file(tmp_path / "big.jsonl", 300_000))
     _wait_for_staging(sqlite_workspace, process)
@@ -115,10 +123,11 @@ def test_a_reused_pid_does_not_keep_a_dead_owners_files(tmp_path: Path) -> None:
 
 
 def test_a_rejected_duplicate_id_leaves_no_object_folder(sqlite_workspace, tmp_path: Path) -> None:
-    before = _state(sqlite_workspace)
     path = write_jsonl(tmp_path / "dup.jsonl", [SAMPLE_RECORDS[0], SAMPLE_RECORDS[0]])
+    key = _engineer_key(sqlite_workspace)
+    before = _state(sqlite_workspace)
     result = CliRunner().invoke(cli, ["dataset", "add", "d", str(path), *ADD, "--workspace", str(sqlite_workspace.root),
-                                      "--key", str(sqlite_workspace.keys_dir / "admin.key")])
+                                      "--key", key])
     assert result.exit_code == 2 and "line 2: duplicate id" in result.output
     assert _state(sqlite_workspace) == before
     assert not any(store_of(sqlite_workspace).root.glob("*"))
@@ -138,6 +147,7 @@ def _limit_file_size() -> None:
 
 
 def test_a_full_disk_during_ingest_is_a_clean_error_and_leaves_nothing(sqlite_workspace, tmp_path: Path) -> None:
+    _engineer_key(sqlite_workspace)
     before = _state(sqlite_workspace)
     process = _start_ingest(sqlite_workspace, _big_file(tmp_path / "big.jsonl", 60_000), preexec_fn=_limit_file_size)
     output, _ = process.communicate(timeout=300)
@@ -162,6 +172,7 @@ def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_a_real_full_disk_during_ingest_is_a_clean_error(small_disk: Path, tmp_path: Path) -> None:
     workspace = make_workspace(small_disk / "ws").workspace
+    _engineer_key(workspace)
     before = _state(workspace)
     process = _start_ingest(workspace, _big_file(tmp_path / "big.jsonl", 60_000))
     output, _ = process.communicate(timeout=300)
@@ -176,14 +187,14 @@ def test_sigterm_during_a_scan_removes_its_spool(sqlite_workspace, tmp_path: Pat
     from govern.datasets import DatasetSpec, add_dataset
     from govern.keys import load_identity
 
-    admin = load_identity(sqlite_workspace.keys_dir / "admin.key")
+    engineer = load_identity(_engineer_key(sqlite_workspace))
     spec = DatasetSpec(name="tickets", source="s", license="MIT", legal_basis="consent", subject_field="subject",
                        text_fields=("text",), id_field="id")
     records = [{"id": f"t{i}", "subject": f"s{i}", "text": f"Call Anna Berg on +44 20 7946 {i:04d} or anna{i}@example.org."}
                for i in range(20_000)]
-    snapshot = add_dataset(sqlite_workspace, admin, spec, write_jsonl(tmp_path / "t.jsonl", records)).snapshot
+    snapshot = add_dataset(sqlite_workspace, engineer, spec, write_jsonl(tmp_path / "t.jsonl", records)).snapshot
     before = _state(sqlite_workspace)
-    process = subprocess.Popen([*CLI, "scan", snapshot.id, "--key", str(sqlite_workspace.keys_dir / "admin.key")],
+    process = subprocess.Popen([*CLI, "scan", snapshot.id, "--key", _engineer_key(sqlite_workspace)],
                                env=_env(sqlite_workspace), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:

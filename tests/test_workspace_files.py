@@ -31,14 +31,14 @@ def _modes(root: Path) -> dict[str, int]:
 def test_init_and_ingest_under_umask_000_leave_nothing_world_writable(tmp_path: Path, open_umask: None) -> None:
     root = tmp_path / "ws"
     assert CliRunner().invoke(cli, ["init", str(root)]).exit_code == 0
-    data = write_jsonl(tmp_path / "d.jsonl", SAMPLE_RECORDS)
-    added = CliRunner().invoke(cli, ["dataset", "add", "d", str(data), "--source", "s", "--license", "MIT", "--legal-basis",
-                                     "consent", "--subject-field", "subject", "--text-field", "text", "--workspace", str(root),
-                                     "--key", str(root / ".govern" / "keys" / "admin.key")])
-    assert added.exit_code == 0, added.output
     created = CliRunner().invoke(cli, ["keys", "create", "erin", "--role", "engineer", "--out", str(tmp_path / "keys" / "erin.key"),
                                        "--workspace", str(root), "--key", str(root / ".govern" / "keys" / "admin.key")])
     assert created.exit_code == 0, created.output
+    data = write_jsonl(tmp_path / "d.jsonl", SAMPLE_RECORDS)
+    added = CliRunner().invoke(cli, ["dataset", "add", "d", str(data), "--source", "s", "--license", "MIT", "--legal-basis",
+                                     "consent", "--subject-field", "subject", "--text-field", "text", "--workspace", str(root),
+                                     "--key", str(tmp_path / "keys" / "erin.key")])
+    assert added.exit_code == 0, added.output
     modes = _modes(root)
     assert {name: oct(mode) for name, mode in modes.items() if mode & stat.S_IWOTH} == {}
     assert modes["govern.toml"] == 0o640 and modes[".govern/catalog.db"] == 0o640

@@ -97,6 +97,7 @@ class SnapshotRecord(SQLModel, table=True):
     __tablename__ = "snapshot_records"
     __table_args__ = (
         Index("ix_snapshot_records_subject_hash", "subject_hash"),
+        Index("ix_snapshot_records_record_hash", "record_hash"),
         UniqueConstraint("snapshot_id", "record_key", name="uq_snapshot_records_key"),
     )
 
@@ -310,6 +311,9 @@ class PrivacyCharge(SQLModel, table=True):
     """
 
     __tablename__ = "privacy_charges"
+    ledgered_fields: ClassVar[tuple[str, ...]] = (
+        "run_id", "charge", "step", "attempt", "noise_multiplier", "sample_rate", "recorded_at",
+    )
 
     run_id: str = Field(foreign_key="training_runs.id", primary_key=True, max_length=40)
     charge: int = Field(primary_key=True)
@@ -318,6 +322,7 @@ class PrivacyCharge(SQLModel, table=True):
     noise_multiplier: float
     sample_rate: float
     recorded_at: str = Field(max_length=40)
+    ledger_seq: int = Field(default=0, index=True, sa_column_kwargs={"server_default": "0"})
 
 
 class Evaluation(SQLModel, table=True):
@@ -404,7 +409,7 @@ class Release(SQLModel, table=True):
 
 LEDGERED_TABLES: tuple[type[SQLModel], ...] = (
     Identity, Dataset, ProvenanceAmendment, Snapshot, Scan, PolicyDecision, Approval, TrainingRun,
-    Evaluation, PrivacyAudit, Review, Release,
+    PrivacyCharge, Evaluation, PrivacyAudit, Review, Release,
 )
 APPEND_ONLY_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "ledger_entries": (("seq",), ("entry_hash",)),

@@ -15,10 +15,11 @@ def _row(row) -> dict:  # type: ignore[no-untyped-def,type-arg]
 @click.command("approve")
 @click.argument("snapshot")
 @click.option("--note", help="Why, for the record.")
-@click.option("--pack", help="Pack to decide under (default: the workspace's).")
 @common_options(acts_as_key=True)
-def approve_command(inv: Invocation, snapshot: str, note: str | None, pack: str | None) -> None:
-    """Sign an approval of SNAPSHOT; only when its current policy decision does not fail.
+def approve_command(inv: Invocation, snapshot: str, note: str | None) -> None:
+    """Sign an approval of SNAPSHOT under the active pack; only when its decision does not fail.
+
+    Officers only, and never one who registered or derived the data (under any of their keys).
 
     \b
     Example:
@@ -26,16 +27,15 @@ def approve_command(inv: Invocation, snapshot: str, note: str | None, pack: str 
     """
     from govern.approvals import approve
 
-    row, decision = approve(inv.workspace(), inv.actor(), snapshot, note, pack)
+    row, decision = approve(inv.workspace(), inv.actor(), snapshot, note)
     inv.emit(_row(row), f"Approved {row.snapshot_id[:12]} under {decision.pack_name} (decision {decision.hash[:12]}); approval {row.id}")
 
 
 @click.command("reject")
 @click.argument("snapshot")
 @click.option("--reason", required=True, help="What is wrong, for the record.")
-@click.option("--pack", help="Pack to decide under (default: the workspace's).")
 @common_options(acts_as_key=True)
-def reject_command(inv: Invocation, snapshot: str, reason: str, pack: str | None) -> None:
+def reject_command(inv: Invocation, snapshot: str, reason: str) -> None:
     """Sign a rejection of SNAPSHOT; it voids every earlier approval.
 
     \b
@@ -44,7 +44,7 @@ def reject_command(inv: Invocation, snapshot: str, reason: str, pack: str | None
     """
     from govern.approvals import reject
 
-    row, _ = reject(inv.workspace(), inv.actor(), snapshot, reason, pack)
+    row, _ = reject(inv.workspace(), inv.actor(), snapshot, reason)
     inv.emit(_row(row), f"Rejected {row.snapshot_id[:12]}; rejection {row.id}")
 
 
@@ -84,13 +84,15 @@ def approvals_status(inv: Invocation, snapshot: str) -> None:
     Example:
       govern approvals status 3f9a1c
     """
+    from govern.activation import active_pack_in
     from govern.approvals import is_approved_for_training
     from govern.errors import Refused
     from govern.snapshots import resolve_snapshot
 
     workspace = inv.workspace()
     with workspace.catalog.reading() as session:
-        check = is_approved_for_training(workspace, session, resolve_snapshot(session, snapshot))
+        pack = active_pack_in(workspace, session)
+        check = is_approved_for_training(workspace, session, resolve_snapshot(session, snapshot), pack)
     inv.emit({"approved": check.ok, "reasons": check.reasons}, "Approved for training." if check.ok else "Not approved for training.")
     if not check.ok:
         raise Refused("not approved for training", check.reasons)

@@ -19,19 +19,22 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
               help="Also prove the ledger still extends this checkpoint file.")
+@click.option("--rescan", is_flag=True, help="Also re-run every PII scan and compare its findings (slow).")
 @common_options()
-def audit_verify(inv: Invocation, checkpoint: Path | None) -> None:
+def audit_verify(inv: Invocation, checkpoint: Path | None, rescan: bool) -> None:
     """Recompute every ledger hash and signature, check stored snapshots and catalog rows.
 
-    Exits 3 and names the first bad entry or object when anything does not match.
+    Each entry's signer must have held a role allowed to sign it. With --rescan, every ledgered
+    scan is re-run (scans are deterministic) and must find what it recorded. Exits 3 and names
+    the first bad entry or object when anything does not match.
 
     \b
     Example:
-      govern audit verify --checkpoint /secure/place/head.json
+      govern audit verify --checkpoint /secure/place/head.json --rescan
     """
     from govern.audit import load_checkpoint, verify_workspace
 
-    result = verify_workspace(inv.workspace(), load_checkpoint(checkpoint) if checkpoint else None)
+    result = verify_workspace(inv.workspace(), load_checkpoint(checkpoint) if checkpoint else None, rescan=rescan)
     if not result.ok:
         if inv.as_json:
             inv.emit(result.to_dict())
@@ -54,9 +57,10 @@ def audit_log(inv: Invocation, event: str | None, limit: int | None) -> None:
       govern audit log --event snapshot.created --json
     """
     from govern import ledger
+    from govern.audit import event_names
 
     with inv.workspace().catalog.reading() as session:
-        known = ledger.event_names(session)
+        known = event_names(session)
         if event is not None and event not in known:
             raise BadInput(f"--event {event!r} is no ledger event; known events: {', '.join(known)}")
         rows = [

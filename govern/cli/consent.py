@@ -132,23 +132,10 @@ def consent_filter(inv: Invocation, snapshot: str, purpose: str | None) -> None:
     Example:
       govern consent filter 3f9a1c --purpose model_training --key eng.key
     """
-    from datetime import datetime, timezone
+    from govern.derive import filter_by_consent
 
-    from govern.consent import coverage
-    from govern.decisions import active_pack, erased_positions
-    from govern.derive import exclude_records
-    from govern.errors import BadInput
-    from govern.snapshots import resolve_snapshot
-
-    workspace = inv.workspace()
-    purposes = [purpose] if purpose else active_pack(workspace).consent_purposes()
-    if not purposes:
-        raise BadInput("the active pack names no consent purpose; pass --purpose")
-    now = datetime.now(timezone.utc)
-    with workspace.catalog.reading() as session:
-        parent = resolve_snapshot(session, snapshot)
-        erased = erased_positions(session, parent.id)
-        missing = sorted({key for p in purposes for key in coverage(session, parent.id, p, now, erased).records_without_grant})
-    result = exclude_records(workspace, inv.actor(), parent.id, missing, f"no active consent for {', '.join(purposes)}")
-    inv.emit({"snapshot": result.snapshot.id, "parent": parent.id, "excluded": len(missing), "records": result.snapshot.record_count},
-             f"{result.snapshot.id}\n{result.snapshot.record_count} records kept, {len(missing)} excluded (no active consent)")
+    result, excluded = filter_by_consent(inv.workspace(), inv.actor(), snapshot, purpose)
+    inv.emit({"snapshot": result.snapshot.id, "parent": result.snapshot.parent_id, "excluded": excluded,
+              "records": result.snapshot.record_count},
+             f"{result.snapshot.id}\n{result.snapshot.record_count} records kept, {excluded} excluded (no active consent); "
+             f"scan it before approval: govern scan {result.snapshot.id[:12]}")

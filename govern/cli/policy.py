@@ -29,7 +29,7 @@ def policy_group() -> None:
 
 @policy_group.command("check")
 @click.argument("snapshot")
-@click.option("--pack", help="Pack name in policies/ (default: [policy] pack in govern.toml, else default).")
+@click.option("--pack", help="Pack name in policies/ to try (default: the active pack; only it counts for approval).")
 @common_options(acts_as_key=True)
 def policy_check(inv: Invocation, snapshot: str, pack: str | None) -> None:
     """Evaluate the pack on SNAPSHOT; print each rule's result and evidence. Exit 1 when a rule fails.
@@ -83,3 +83,43 @@ def policy_list(inv: Invocation) -> None:
     folder = inv.workspace().root / "policies"
     packs = [load_pack(path).summary() for path in list_packs(folder)]
     inv.emit(packs, lambda: "\n".join(f"{p['name']:<32} {p['version']:<8} {p['hash'][:16]}" for p in packs))
+
+
+@policy_group.command("activate")
+@click.argument("pack")
+@click.option("--reason", help="Why this pack, for the record.")
+@common_options(acts_as_key=True)
+def policy_activate(inv: Invocation, pack: str, reason: str | None) -> None:
+    """Put the pack policies/PACK.yaml in force; officers only. Approvals and training use only it.
+
+    The pack's hash and content are ledgered. Approvals given under another pack stop counting,
+    and the gate refuses to work while the file differs from what was activated.
+
+    \b
+    Example:
+      govern policy activate default --reason "initial regime" --key officer.key
+    """
+    from govern.activation import activate_pack
+
+    activation = activate_pack(inv.workspace(), inv.actor(), pack, reason)
+    inv.emit(activation.to_dict(), f"Activated {activation.name} {activation.version} ({activation.hash[:12]}) "
+             f"in ledger entry {activation.seq}")
+
+
+@policy_group.command("active")
+@common_options()
+def policy_active(inv: Invocation) -> None:
+    """Show which pack is in force, who activated it and when.
+
+    \b
+    Example:
+      govern policy active --json
+    """
+    from govern.activation import current_activation
+
+    with inv.workspace().catalog.reading() as session:
+        activation = current_activation(session)
+    data = activation.to_dict() if activation else None
+    inv.emit(data, lambda: (f"{activation.name} {activation.version} ({activation.hash[:12]}), activated by "
+                            f"{activation.activated_by} at {activation.activated_at}") if activation
+             else "No pack is active; an officer runs `govern policy activate NAME`.")

@@ -33,7 +33,6 @@ from govern.atomic import atomic_write_json
 from govern.canonical import canonical_bytes, file_sha256, hash_value, sha256_hex
 from govern.catalog.models import (
     Dataset,
-    Identity,
     LedgerEntry,
     RunEvent,
     Snapshot,
@@ -48,7 +47,6 @@ PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://govern.dev/build-types/dp-lora/v1"
 BUILDER_ID = f"https://govern.dev/builder/govern@{__version__}"
 ATTESTED_EVENT = "run.attested"
-ATTESTING_ROLES = ("officer", "admin")  # besides the key that ran the training
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -185,16 +183,16 @@ def _disk_problems(workspace: Any, run: TrainingRun, subjects: dict[str, str]) -
 
 def attest_run(workspace: Any, actor: PrivateIdentity, run_id: str, out: Path) -> Attestation:
     """Sign an attestation of a completed run's adapter, write it to `out` and ledger it."""
-    from govern.identities import role_of
+    from govern.authority import require
     from govern.runs import get_run
 
     out = Path(out)
     with workspace.catalog.transaction() as session:
-        row = role_of(session, actor)
+        signer = require(session, actor, "run.attest")
         run = get_run(session, run_id)
-        if actor.key_id != run.created_by and row.role not in ATTESTING_ROLES:
-            raise Refused(f"key {row.key_id} ({row.name}, {row.role}) did not run {run.id}; the key that trained it, "
-                          f"or an {' or '.join(ATTESTING_ROLES)} key, must sign its attestation")
+        if signer.role == "engineer" and actor.key_id != run.created_by:
+            raise Refused(f"{signer.describe()} did not run {run.id}; the engineer who trained it, or an officer, "
+                          "must sign its attestation")
         statement = build_statement(session, run)
         subjects = {s["name"]: s["digest"]["sha256"] for s in statement["subject"]}
         problems = _disk_problems(workspace, run, subjects)
@@ -237,16 +235,10 @@ class AttestationCheck:
 
 
 def registered_keys(session: Session) -> dict[str, str]:
-    """Key id → public key of every registered key whose catalog row matches its ledgered registration."""
-    keys = {}
-    for row in session.exec(select(Identity)).all():
-        entry = session.get(LedgerEntry, row.ledger_seq)
-        if entry is None or entry.event != ledger.KEY_REGISTERED:
-            continue
-        recorded = json.loads(entry.payload).get("row", {})
-        if recorded.get("key_id") == row.key_id and recorded.get("public_key") == row.public_key:
-            keys[row.key_id] = row.public_key
-    return keys
+    """Key id → public key of every key the verified ledger registered."""
+    from govern.authority import Authority
+
+    return {key_id: found.public_key for key_id, found in Authority.of(session).identities.items()}
 
 
 def _decode(text: object, what: str, check: AttestationCheck) -> bytes | None:

@@ -96,7 +96,8 @@ def _pii_facet(session: Session, snapshot: Snapshot) -> dict[str, Any]:
 
 def _consent_facet(workspace: Any, session: Session, snapshot: Snapshot, at: str) -> dict[str, Any]:
     from govern.consent import coverage
-    from govern.decisions import active_pack, erased_positions
+    from govern.activation import active_pack
+    from govern.decisions import erased_positions
 
     erased = erased_positions(session, snapshot.id)
     try:

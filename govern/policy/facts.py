@@ -36,6 +36,7 @@ FACTS_SCHEMA: dict[str, Any] = {
         "dataset_id": _ID,
         "record_count": _COUNT,
         "registered_by": {"type": ["string", "null"]},
+        "involved_people": {"type": "array", "items": _ID},
         "parent_id": {"type": ["string", "null"]},
         "transform": {"type": ["string", "null"]},
         "transform_hash": {"type": ["string", "null"]},
@@ -99,6 +100,7 @@ FACTS_SCHEMA: dict[str, Any] = {
                 "required": ["approver_key_id", "roles"],
                 "properties": {
                     "approver_key_id": _ID,
+                    "person": {"type": ["string", "null"]},
                     "roles": {"type": "array", "items": {"type": "string"}},
                     "decision_hash": {"type": ["string", "null"]},
                     "approved_at": _TIME,
@@ -110,10 +112,12 @@ FACTS_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "trainer_key_id": {"type": ["string", "null"]},
+                "trainer_person": {"type": ["string", "null"]},
                 "dp_enabled": {"type": "boolean"},
                 "epsilon": {"type": ["number", "null"], "exclusiveMinimum": 0},
                 "delta": {"type": ["number", "null"], "minimum": 0, "exclusiveMaximum": 1},
                 "dataset_epsilon_spent": {"type": "number", "minimum": 0},
+                "lifetime_epsilon_after": {"type": ["number", "null"], "minimum": 0},
             },
         },
     },
@@ -229,6 +233,7 @@ class ApprovalFacts:
     roles: tuple[str, ...]
     decision_hash: str | None = None  # the decision it signed; None when the caller does not know
     approved_at: datetime | None = None
+    person: str | None = None  # who holds the key (its registered name, normalised)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", tuple(self.roles))
@@ -239,10 +244,13 @@ class TrainingPlan:
     """The planned training run: who runs it and its differential-privacy parameters."""
 
     trainer_key_id: str | None = None
+    trainer_person: str | None = None
     dp_enabled: bool = False
     epsilon: float | None = None
     delta: float | None = None
-    dataset_epsilon_spent: float = 0.0  # ε already spent on this dataset by earlier runs
+    dataset_epsilon_spent: float = 0.0  # ε already spent on this data by earlier runs
+    # ε of this data's subjects once the run has run: earlier runs and this plan composed by the accountant
+    lifetime_epsilon_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -255,6 +263,7 @@ class SnapshotFacts:
     provenance: Provenance
     snapshot_hash: str | None = None
     registered_by: str | None = None
+    involved_people: tuple[str, ...] = ()  # who registered the data or made this snapshot or its ancestors
     parent_id: str | None = None
     transform: str | None = None
     transform_hash: str | None = None
@@ -267,6 +276,7 @@ class SnapshotFacts:
     def __post_init__(self) -> None:
         object.__setattr__(self, "consent", tuple(self.consent))
         object.__setattr__(self, "approvals", tuple(self.approvals))
+        object.__setattr__(self, "involved_people", tuple(self.involved_people))
 
     def consent_for(self, purpose: str) -> ConsentCoverage | None:
         for coverage in self.consent:
@@ -283,6 +293,7 @@ class SnapshotFacts:
             "dataset_id": self.dataset_id,
             "record_count": self.record_count,
             "registered_by": self.registered_by,
+            "involved_people": list(self.involved_people),
             "parent_id": self.parent_id,
             "transform": self.transform,
             "transform_hash": self.transform_hash,
@@ -319,6 +330,7 @@ class SnapshotFacts:
             "approvals": [
                 {
                     "approver_key_id": a.approver_key_id,
+                    "person": a.person,
                     "roles": list(a.roles),
                     "decision_hash": a.decision_hash,
                     "approved_at": format_time(a.approved_at),
@@ -329,10 +341,12 @@ class SnapshotFacts:
             if self.training is None
             else {
                 "trainer_key_id": self.training.trainer_key_id,
+                "trainer_person": self.training.trainer_person,
                 "dp_enabled": self.training.dp_enabled,
                 "epsilon": self.training.epsilon,
                 "delta": self.training.delta,
                 "dataset_epsilon_spent": self.training.dataset_epsilon_spent,
+                "lifetime_epsilon_after": self.training.lifetime_epsilon_after,
             },
         }
 
@@ -430,6 +444,7 @@ def _build(data: Mapping[str, Any], source: str) -> SnapshotFacts:
         dataset_id=data["dataset_id"],
         record_count=data["record_count"],
         registered_by=data.get("registered_by"),
+        involved_people=tuple(data.get("involved_people", ())),
         parent_id=data.get("parent_id"),
         transform=data.get("transform"),
         transform_hash=data.get("transform_hash"),
@@ -462,6 +477,7 @@ def _build(data: Mapping[str, Any], source: str) -> SnapshotFacts:
         approvals=tuple(
             ApprovalFacts(
                 approver_key_id=a["approver_key_id"],
+                person=a.get("person"),
                 roles=tuple(a["roles"]),
                 decision_hash=a.get("decision_hash"),
                 approved_at=parse_time(a.get("approved_at"), f"{source}: approvals.{i}.approved_at"),
@@ -472,9 +488,11 @@ def _build(data: Mapping[str, Any], source: str) -> SnapshotFacts:
         if training is None
         else TrainingPlan(
             trainer_key_id=training.get("trainer_key_id"),
+            trainer_person=training.get("trainer_person"),
             dp_enabled=training.get("dp_enabled", False),
             epsilon=training.get("epsilon"),
             delta=training.get("delta"),
             dataset_epsilon_spent=float(training.get("dataset_epsilon_spent", 0.0)),
+            lifetime_epsilon_after=training.get("lifetime_epsilon_after"),
         ),
     )

@@ -29,6 +29,10 @@ from govern.policy.rules import RULE_FAMILIES, RuleFamily
 
 PACK_SUFFIXES = (".yaml", ".yml")
 
+# Every pack configures these families, so no control is switched off by leaving its section out;
+# a pack relaxes one only by saying so in that section (e.g. `dp.required: false` with a waiver reason).
+REQUIRED_FAMILIES = ("provenance", "consent", "pii", "synthetic", "dp", "approvals")
+
 RELEASE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -60,7 +64,7 @@ def pack_schema() -> dict[str, Any]:
             "disclaimer": {"type": "string", "minLength": 1},
             "rules": {
                 "type": "object",
-                "minProperties": 1,
+                "required": list(REQUIRED_FAMILIES),
                 "additionalProperties": False,
                 "properties": {name: family.schema for name, family in sorted(RULE_FAMILIES.items())},
             },
@@ -155,12 +159,18 @@ def _schema_violations(located: LocatedYaml) -> list[PackViolation]:
         elif error.validator == "required" and isinstance(error.instance, dict):
             for missing in error.validator_value:
                 if missing not in error.instance:
+                    message = f"the required key {missing!r} is missing; add it"
+                    if path == ("rules",):
+                        message = (
+                            f"every pack configures the rule family {missing!r}, so that no check is off because its "
+                            "section was left out; add the section (see policies/default.yaml)"
+                        )
                     out.append(
                         PackViolation(
                             located.source,
                             located.line_of(path),
                             _dotted(path + (missing,)),
-                            f"the required key {missing!r} is missing; add it",
+                            message,
                         )
                     )
         else:
@@ -220,7 +230,8 @@ def validate_pack_text(
                 for sub, message in family_cls(config).config_problems():
                     key = ("rules", str(name)) + tuple(sub)
                     violations.append(PackViolation(located.source, located.line_of(key), _dotted(key), message))
-    violations.sort(key=lambda v: (v.line or 0, v.key))
+    # jsonschema reports a `required` error once per missing key, each listing all of them.
+    violations = sorted(set(violations), key=lambda v: (v.line or 0, v.key))
     return located, violations
 
 

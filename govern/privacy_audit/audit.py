@@ -35,7 +35,7 @@ from govern.canonical import canonical_json
 from govern.catalog.models import LedgerEntry, PrivacyAudit, ledgered_row
 from govern.clock import utc_now
 from govern.errors import BadInput, IntegrityFailure
-from govern.identities import require_role
+from govern.authority import require
 from govern.keys import PrivateIdentity
 from govern.privacy_audit import bounds
 from govern.privacy_audit.canaries import (
@@ -45,7 +45,6 @@ from govern.privacy_audit.canaries import (
     reference_secrets,
 )
 
-AUDIT_ROLES = ("auditor", "officer", "reviewer", "engineer")
 DEFAULT_REFERENCES = 1000
 ATTACKS = ("loss", "loss-drop")
 
@@ -148,10 +147,9 @@ def audit_run(workspace: Any, actor: PrivateIdentity, run_id: str, confidence: f
     if attack not in ATTACKS:
         raise BadInput(f"--attack {attack!r}: choose one of {', '.join(ATTACKS)}")
     with workspace.catalog.reading() as session:
-        require_role(session, actor, *AUDIT_ROLES)
+        require(session, actor, "audit.privacy")
         run = get_run(session, run_id)
-        done = completed_event(session, run)
-        detail = json.loads(done.detail)
+        completed = completed_event(session, run)
         info, recipe = run_recipe(run)
         committed = _committed_hash(session, run, info)
     canaries, digest = read_canary_file(Path(run.output_dir), committed)
@@ -160,7 +158,7 @@ def audit_run(workspace: Any, actor: PrivateIdentity, run_id: str, confidence: f
 
     torch_device = pick_device(device)
     tokenizer = load_tokenizer(recipe.tokenizer_path)
-    model = load_run_model(run, recipe, detail.get("adapter_files"), torch_device)
+    model = load_run_model(run, recipe, completed.get("adapter_files"), torch_device)
     seed = _secrets.randbits(63)
     refs = reference_secrets(canaries, references, seed)
     data = recipe["data"]
@@ -175,7 +173,7 @@ def audit_run(workspace: Any, actor: PrivateIdentity, run_id: str, confidence: f
 
     private = bool(run.dp_enabled)
     delta = float(run.delta) if private and run.delta is not None else 0.0
-    accountant_epsilon = done.epsilon if private else None
+    accountant_epsilon = completed.get("epsilon") if private else None
     report = analyse(canaries, losses, reference_losses, delta, confidence, guesses, scores)
     lower = float(report["bound"]["epsilon_lower_bound"])
     if private:

@@ -66,7 +66,7 @@ def build_dataset_report(workspace: Any, snapshot_ref: str) -> dict[str, Any]:
 
 
 def _active_pack(workspace: Any) -> tuple[Any, str | None]:
-    from govern.decisions import active_pack
+    from govern.activation import active_pack
     from govern.errors import GovernError
 
     try:
@@ -258,7 +258,8 @@ def readiness_facts(workspace: Any, session: Session, snapshot: Snapshot, pack: 
     from govern.approvals import is_approved_for_training
 
     if pack is None:
-        return {"approved_for_training": False, "reasons": [f"the active policy pack does not load: {pack_error}"]}
+        return {"approved_for_training": False, "reasons": [f"the active policy pack does not load: {pack_error}"],
+                "verified_approvers": []}
     check = is_approved_for_training(workspace, session, snapshot, pack=pack)
     return {"approved_for_training": check.ok, "reasons": check.reasons,
             "verified_approvers": sorted({a.approver_key_id for a in check.approvals})}

@@ -75,9 +75,9 @@ def write_report(workspace: Any, actor: PrivateIdentity, facts: dict[str, Any], 
                  out: Path | None = None, templates_dir: Path | None = None) -> ReportFile:
     """Render `facts`, write the file (never overwriting) and ledger its hash, signed by `actor`.
 
-    Any registered key may render a report; `templates_dir` defaults to the workspace's audit_reports/.
+    Auditors render reports; `templates_dir` defaults to the workspace's audit_reports/.
     """
-    from govern.identities import role_of
+    from govern.authority import require
 
     if fmt not in FORMATS:
         raise BadInput(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -103,7 +103,7 @@ def write_report(workspace: Any, actor: PrivateIdentity, facts: dict[str, Any], 
     written = False
     try:
         with workspace.catalog.transaction() as session:
-            role_of(session, actor)
+            require(session, actor, "report.render")
             entry = ledger.append(session, actor, RENDERED_EVENT, refs, payload)
             _write_new(path, data)
             written = True
@@ -138,9 +138,9 @@ def make_report(workspace: Any, actor: PrivateIdentity, kind: str, subject: str 
     """Build, render, write and ledger a report: what `govern report dataset|run|audit` does."""
     if fmt not in FORMATS:
         raise BadInput(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    with workspace.catalog.reading() as session:
-        from govern.identities import role_of
+    from govern.authority import require
 
-        role_of(session, actor)  # refuse an unregistered key before the (slow) fact gathering
+    with workspace.catalog.reading() as session:
+        require(session, actor, "report.render")  # refuse an unregistered key before the (slow) fact gathering
     facts = build_report(workspace, kind, subject, **options)
     return write_report(workspace, actor, facts, fmt, out, templates_dir)

@@ -48,9 +48,9 @@ def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
             "recipe": _recipe_facts(run, folder),
             "base_model": _base_model_facts(run, folder),
             "dp": _dp_facts(run, status, folder),
-            "budget": budget_facts(workspace, session, dataset_ids, run.delta, run.accountant),
+            "budget": budget_facts(workspace, session, snapshot_ids, run.delta, run.accountant),
             "snapshots": [_snapshot_facts(session, sid) for sid in snapshot_ids],
-            "metrics": folder["metrics"],
+            "metrics": privacy_curve(session, run.id),
             "gate": _gate_facts(session, run),
             "adapter": _adapter_facts(session, run, folder),
             "lineage": lineage_graph(session, run),
@@ -63,7 +63,7 @@ def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
 
 def run_folder(run: TrainingRun) -> dict[str, Any]:
     """What the run folder holds: run.json, result.json and the metrics (missing files read as empty)."""
-    from govern.training.trainer import METRICS_FILE, RESULT_FILE, RUN_FILE
+    from govern.training.trainer import RESULT_FILE, RUN_FILE
 
     root = Path(run.output_dir)
 
@@ -74,20 +74,17 @@ def run_folder(run: TrainingRun) -> dict[str, Any]:
             return {}
         return data if isinstance(data, dict) else {}
 
-    metrics = []
-    try:
-        lines = (root / METRICS_FILE).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        lines = []
-    for line in lines:
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        metrics.append({"step": row.get("step"), "loss": row.get("loss"), "epsilon": row.get("epsilon"),
-                        "attempt": row.get("attempt")})
-    return {"run": read_json(RUN_FILE), "result": read_json(RESULT_FILE), "metrics": metrics,
-            "present": (root / RUN_FILE).is_file()}
+    return {"run": read_json(RUN_FILE), "result": read_json(RESULT_FILE), "present": (root / RUN_FILE).is_file()}
+
+
+def privacy_curve(session: Session, run_id: str) -> list[dict[str, Any]]:
+    """ε spent at each ledgered checkpoint and at completion. Training loss is not shown: it is a
+    statistic of the private data that ε does not cover."""
+    from govern.spending import LIFECYCLE_EVENTS, run_entries
+
+    return [{"step": payload.get("step"), "epsilon": payload.get("epsilon")}
+            for entry, payload in run_entries(session, run_id, LIFECYCLE_EVENTS)
+            if entry.event in ("run.checkpoint", "run.completed") and payload.get("epsilon") is not None]
 
 
 def _run_facts(run: TrainingRun, status: dict[str, Any], folder: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +92,7 @@ def _run_facts(run: TrainingRun, status: dict[str, Any], folder: dict[str, Any])
     return {
         "id": run.id, "status": status["status"], "recipe_name": run.recipe_name, "created_at": run.created_at,
         "created_by": run.created_by, "init_run_id": run.init_run_id, "planned_steps": run.planned_steps,
-        "charged_steps": status["charged_steps"], "final_loss": status["final_loss"], "ledger_seq": run.ledger_seq,
+        "charged_steps": status["charged_steps"], "ledger_seq": run.ledger_seq,
         "device": info.get("device"), "attempts": info.get("attempts"), "versions": info.get("versions", {}),
         "run_folder_present": folder["present"],
     }
@@ -137,19 +134,25 @@ def _dp_facts(run: TrainingRun, status: dict[str, Any], folder: dict[str, Any]) 
     return facts
 
 
-def budget_facts(workspace: Any, session: Session, dataset_ids: list[str], delta: float | None,
+def budget_facts(workspace: Any, session: Session, snapshot_ids: list[str], delta: float | None,
                  accountant: str | None) -> list[dict[str, Any]]:
-    """Each dataset's lifetime ε budget (from the active pack), the ε spent on it so far, and what remains."""
-    from govern.gate import dataset_epsilon_spent
+    """Per dataset of the run: the lifetime ε budget (from the active pack), the ε its subjects have spent
+    over every run that used them, and what remains."""
+    from govern import spending
     from govern.reports.dataset import _active_pack
 
     pack, _ = _active_pack(workspace)
     dp = dict(pack.rules.get("dp") or {}) if pack is not None else {}
     budget = dp.get("lifetime_epsilon_budget")
+    by_dataset: dict[str, list[str]] = {}
+    for snapshot_id in snapshot_ids:
+        snapshot = session.get(Snapshot, snapshot_id)
+        if snapshot is not None:
+            by_dataset.setdefault(snapshot.dataset_id, []).append(snapshot_id)
     found = []
-    for dataset_id in dataset_ids:
+    for dataset_id, ids in by_dataset.items():
         dataset = session.get(Dataset, dataset_id)
-        spent = dataset_epsilon_spent(session, dataset_id, delta, accountant or "prv") if delta else None
+        spent = spending.spent_epsilon(session, ids, delta, accountant or "prv") if delta else None
         found.append({
             "dataset_id": dataset_id, "dataset_name": dataset.name if dataset else None,
             "lifetime_budget": float(budget) if budget is not None else None, "spent": spent,

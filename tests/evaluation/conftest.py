@@ -24,8 +24,15 @@ rules:
   consent:
     purpose: model_training
     on_missing: fail
+  provenance: {}
+  pii:
+    score_threshold: 0.5
+    ignore_entity_types: [LOCATION]
+  synthetic:
+    require_generator: true
   dp:
     required: false
+    waiver_reason: the memorising test run must be admitted without DP, on purpose
     max_epsilon_per_run: 10000
     max_delta: 1.0e-4
     lifetime_epsilon_budget: 100000
@@ -115,7 +122,11 @@ class World:
         path.write_text("".join(lines))
         spec = DatasetSpec(name=name, source="example", license="CC-BY-4.0", legal_basis="consent",
                            subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id")
-        return add_dataset(self.workspace, self.engineer, spec, path).snapshot
+        from govern.scans import scan_snapshot
+
+        snapshot = add_dataset(self.workspace, self.engineer, spec, path).snapshot
+        scan_snapshot(self.workspace, self.engineer, snapshot.id, processes=1)
+        return snapshot
 
     def events(self, name: str) -> list[dict[str, Any]]:
         from govern import ledger
@@ -128,17 +139,15 @@ def make_world(root: Path, model: Path, approve_heldout: bool = True) -> World:
     from govern.approvals import approve
     from govern.consent import import_consent
     from govern.workspace import Workspace
-    from tests.conftest import _new_key, make_workspace
+    from tests.conftest import _new_key, activate, make_workspace
 
     workspace = make_workspace(root / "ws").workspace
-    (workspace.root / "policies" / "evalpack.yaml").write_text(EVAL_PACK)
-    toml = workspace.root / "govern.toml"
-    toml.write_text(toml.read_text().replace('pack = "default"', 'pack = "evalpack"'))
     for name, text in (("dp", DP_RECIPE), ("memorise", MEMORISE_RECIPE)):
         (workspace.root / "train" / f"{name}.toml").write_text(text.replace("MODEL", str(model)))
     workspace = Workspace(workspace.root)
     engineer, officer = _new_key(workspace, "engineer", "erin"), _new_key(workspace, "officer", "olga")
     auditor = _new_key(workspace, "auditor", "aude")
+    activate(workspace, officer, "evalpack", EVAL_PACK)
     lines = EXAMPLES.read_text().splitlines(keepends=True)
     subjects = sorted({json.loads(line)["subject_id"] for line in lines})
     consents = root / "consents.csv"

@@ -81,7 +81,7 @@ def test_eval_refuses_a_snapshot_sharing_records_with_the_training_data(dp_world
 
 def test_eval_refuses_keys_that_may_not_evaluate(dp_world) -> None:  # type: ignore[no-untyped-def]
     world, result = dp_world
-    with pytest.raises(Refused, match="evaluation needs engineer or reviewer"):
+    with pytest.raises(Refused, match="needs the role engineer or reviewer"):
         evaluate_run(world.workspace, world.auditor, result["run_id"], world.heldout_snapshot.id)
 
 

@@ -44,23 +44,20 @@ def trained_pipeline(tmp_path_factory: pytest.TempPathFactory) -> TrainedPipelin
 
     model = build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
     workspace, engineer, officer, root = _pipeline(tmp_path_factory.mktemp("lineage"), model)
-    scanned = False
-    try:
-        from govern.scans import scan_snapshot
-    except ImportError:
-        pass
-    else:
-        scan_snapshot(workspace, engineer, root.id, show_progress=False, processes=1)
-        scanned = True
+    from govern.scans import scan_snapshot
+
+    scanned = True  # the governed workspace is scanned when it is built
     excluded = [json.loads(line)["id"] for line in EXAMPLES.read_text().splitlines()
                 if json.loads(line)["subject_id"] == EXCLUDED_SUBJECT]
     derived = exclude_records(workspace, engineer, root.id, excluded, "subject asked to be left out").snapshot
+    scan_snapshot(workspace, engineer, derived.id, show_progress=False, processes=1)
     approve(workspace, officer, derived.id)
     first = start_run(workspace, engineer, Path("train/gate.toml"), [derived.id])
     second = start_run(workspace, engineer, Path("train/gate.toml"), [derived.id], init_run_id=first["run_id"])
     recovered = _failed_then_resumed(workspace, engineer, derived.id)
     kept = [json.loads(line)["id"] for line in EXAMPLES.read_text().splitlines() if json.loads(line)["subject_id"] == KEPT_SUBJECT]
     narrowed = exclude_records(workspace, engineer, derived.id, kept, "second stage without this subject").snapshot
+    scan_snapshot(workspace, engineer, narrowed.id, show_progress=False, processes=1)
     approve(workspace, officer, narrowed.id)
     third = start_run(workspace, engineer, Path("train/gate.toml"), [narrowed.id], init_run_id=first["run_id"])
     return TrainedPipeline(workspace, engineer, officer, EXAMPLES, root, derived, scanned, first, second, recovered,

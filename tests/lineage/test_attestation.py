@@ -142,8 +142,11 @@ def test_attesting_needs_a_registered_key_that_may_sign_for_the_run(trained_pipe
     with pytest.raises(Refused, match="not registered"):
         attest_run(p.workspace, generate_identity(), p.first["run_id"], tmp_path / "x.json")
     auditor = _new_key(p.workspace, "auditor", f"ann-{tmp_path.name[-6:]}")
-    with pytest.raises(Refused, match="did not run"):
+    with pytest.raises(Refused, match="needs the role engineer or officer"):
         attest_run(p.workspace, auditor, p.first["run_id"], tmp_path / "y.json")
+    other_engineer = _new_key(p.workspace, "engineer", f"eli-{tmp_path.name[-6:]}")
+    with pytest.raises(Refused, match="did not run"):
+        attest_run(p.workspace, other_engineer, p.first["run_id"], tmp_path / "y.json")
     assert not (tmp_path / "x.json").exists() and not (tmp_path / "y.json").exists()
     officer_made = attest_run(p.workspace, p.officer, p.first["run_id"], tmp_path / "z.json")
     assert verify_attestation(officer_made.path, p.workspace).ok

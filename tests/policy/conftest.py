@@ -40,17 +40,34 @@ def facts_with() -> Callable[..., SnapshotFacts]:
     return build
 
 
+# The least each required family must say; a family under test replaces its entry.
+MINIMAL_FAMILIES: dict[str, Any] = {
+    "provenance": {},
+    "consent": {"purpose": "model_training"},
+    "pii": {"score_threshold": 0.5},
+    "synthetic": {"require_generator": True},
+    "dp": {"required": True},
+    "approvals": {"required_role": "officer"},
+}
+
+
 @pytest.fixture
 def pack_from() -> Callable[..., Pack]:
-    """A pack holding only the given rule sections."""
+    """A valid pack (every required family configured), evaluating only the given rule sections:
+    a harness for testing one family at a time."""
+    import dataclasses
+
     import yaml
 
     from govern.policy import load_pack_text
 
     def build(**rules: Any) -> Pack:
-        text = yaml.safe_dump(
-            {"name": "t", "version": "0.1.0", "description": "test pack", "disclaimer": "not advice", "rules": rules}
-        )
-        return load_pack_text(text, "t.yaml")
+        text = yaml.safe_dump({
+            "name": "t", "version": "0.1.0", "description": "test pack", "disclaimer": "not advice",
+            "rules": {**MINIMAL_FAMILIES, **rules},
+        })
+        pack = load_pack_text(text, "t.yaml")
+        return dataclasses.replace(pack, rules={k: pack.rules[k] for k in rules},
+                                   families=tuple(f for f in pack.families if f.name in rules))
 
     return build

@@ -22,16 +22,23 @@ rules:
   dp:
     required: true
     max_epsilon_per_run: 8
+  provenance: {}
+  pii:
+    score_threshold: 0.5
+  synthetic:
+    require_generator: true
+  approvals:
+    required_role: officer
 """
 
 
 def test_a_valid_pack_loads_with_its_families_and_hash() -> None:
     pack = load_pack_text(GOOD, "small.yaml")
     assert pack.name == "small"
-    assert [f.name for f in pack.families] == ["consent", "dp"]
+    assert sorted(f.name for f in pack.families) == ["approvals", "consent", "dp", "pii", "provenance", "synthetic"]
     assert len(pack.hash) == 64
     assert pack.consent_purposes() == ["model_training"]
-    assert pack.pii_score_threshold() is None
+    assert pack.pii_score_threshold() == 0.5
 
 
 def test_a_schema_error_names_the_file_line_and_key() -> None:
@@ -59,7 +66,7 @@ def test_an_unknown_rule_family_is_named_with_its_line_and_the_known_families() 
     _, violations = validate_pack_text(text, "small.yaml")
     assert len(violations) == 1
     violation = violations[0]
-    assert (violation.line, violation.key) == (12, "rules.telepathy")
+    assert (violation.line, violation.key) == (GOOD.count("\n") + 1, "rules.telepathy")
     assert "unknown rule family 'telepathy'" in violation.message
     for name in RULE_FAMILIES:
         assert name in violation.message
@@ -135,6 +142,10 @@ def test_the_pack_hash_ignores_key_order_whitespace_and_comments() -> None:
     reordered = """\
 # a comment
 rules:
+  approvals: {required_role: officer}
+  synthetic: {require_generator: true}
+  pii: {score_threshold: 0.5}
+  provenance: {}
   dp: {max_epsilon_per_run: 8,   required: true}
   consent:
     on_missing: exclude
@@ -181,3 +192,31 @@ def test_the_hipaa_example_maps_all_18_identifiers_and_names_those_without_a_rec
 
 def test_the_pack_schema_is_assembled_from_the_registered_families() -> None:
     assert set(pack_schema()["properties"]["rules"]["properties"]) == set(RULE_FAMILIES)
+
+
+@pytest.mark.parametrize("family", ["provenance", "consent", "pii", "synthetic", "dp", "approvals"])
+def test_a_pack_that_leaves_out_a_family_is_refused_naming_it(family: str) -> None:
+    """Regression (issue 10.2): a pack without `approvals` or `dp` needed no approval / no DP."""
+    import yaml
+
+    data = yaml.safe_load(GOOD)
+    del data["rules"][family]
+    _, violations = validate_pack_text(yaml.safe_dump(data), "small.yaml")
+    assert [v.key for v in violations] == [f"rules.{family}"]
+    assert "every pack configures the rule family" in violations[0].message
+
+
+def test_approvals_by_another_role_or_without_separation_of_duties_are_refused() -> None:
+    """Regression (issue 10.2): `required_role: engineer` with `separation_of_duties: false` let
+    the engineer approve their own data."""
+    text = GOOD.replace("required_role: officer", "required_role: engineer\n    separation_of_duties: false")
+    _, violations = validate_pack_text(text, "small.yaml")
+    assert sorted(v.key for v in violations) == ["rules.approvals.required_role", "rules.approvals.separation_of_duties"]
+
+
+def test_a_pack_may_waive_dp_only_with_a_stated_reason() -> None:
+    silent = GOOD.replace("required: true", "required: false")
+    _, violations = validate_pack_text(silent, "small.yaml")
+    assert [v.key for v in violations] == ["rules.dp.waiver_reason"]
+    waived = silent.replace("required: false", "required: false\n    waiver_reason: public, non-personal corpus only")
+    assert load_pack_text(waived).family("dp").waiver == "public, non-personal corpus only"

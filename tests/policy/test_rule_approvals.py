@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from govern.errors import BadInput
 from govern.policy import evaluate
 
 APPROVALS = {"required_role": "officer", "min_distinct_approvers": 2, "separation_of_duties": True}
@@ -62,11 +65,18 @@ def test_the_trainer_cannot_approve(pack_from, facts_with, now) -> None:
     }
 
 
-def test_separation_of_duties_can_be_switched_off(pack_from, facts_with, now) -> None:
-    pack = pack_from(approvals={"required_role": "officer", "separation_of_duties": False})
-    decision = evaluate(pack, facts_with(approvals=[officer("key-engineer")]), now)
-    assert decision.passed
-    assert decision.result("approvals.separation_of_duties") is None
+def test_separation_of_duties_cannot_be_switched_off(pack_from) -> None:
+    with pytest.raises(BadInput, match="separation of duties is a floor"):
+        pack_from(approvals={"required_role": "officer", "separation_of_duties": False})
+
+
+def test_separation_of_duties_is_by_person_not_by_key(pack_from, facts_with, now) -> None:
+    """Regression (issue 10.6): an officer key named "erin" issued to the engineer "erin" approved her data."""
+    approval = {**officer("key-officer-erin"), "person": "erin"}
+    facts = facts_with(registered_by="key-engineer-erin", involved_people=["erin"], approvals=[approval])
+    result = evaluate(pack_from(approvals=APPROVALS), facts, now).result("approvals.separation_of_duties")
+    assert result.status == "fail"
+    assert result.evidence["conflicted_approvers"] == ["key-officer-erin"]
 
 
 def test_an_approval_of_an_earlier_decision_no_longer_counts(pack_from, facts_with, clean_facts, now) -> None:

@@ -55,7 +55,8 @@ def test_the_lifetime_budget_counts_what_the_dataset_already_spent(pack_from, fa
     facts = facts_with(training=plan(epsilon=5, dataset_epsilon_spent=12))
     result = evaluate(pack_from(dp=DP), facts, now).result("dp.lifetime_budget")
     assert result.status == "fail"
-    assert result.evidence == {"dataset_id": "ds-support", "spent": 12, "planned": 5, "budget": 16.0, "remaining": 4.0}
+    assert result.evidence == {"dataset_id": "ds-support", "spent": 12, "planned": 5, "after_run": 17, "composed": False,
+                               "budget": 16.0, "remaining": 4.0}
     assert "at most 4 remains" in result.message
 
 
@@ -85,7 +86,7 @@ def test_training_without_dp_fails_when_dp_is_required(pack_from, facts_with, no
 
 
 def test_training_without_dp_passes_when_dp_is_optional(pack_from, facts_with, now) -> None:
-    pack = pack_from(dp={**DP, "required": False})
+    pack = pack_from(dp={**DP, "required": False, "waiver_reason": "public corpus without personal data"})
     assert evaluate(pack, facts_with(training=plan(dp_enabled=False, epsilon=None, delta=None)), now).passed
 
 
@@ -94,3 +95,18 @@ def test_dp_without_a_target_epsilon_fails(pack_from, facts_with, now) -> None:
         evaluate(pack_from(dp=DP), facts_with(training=plan(epsilon=None)), now).result("dp.max_epsilon").status
         == "fail"
     )
+
+
+def test_the_gates_composed_epsilon_decides_the_budget_when_given(pack_from, facts_with, now) -> None:
+    """Regression (issue 10.11): admission added the run's ε to the spent ε instead of composing them."""
+    composed = facts_with(training=plan(epsilon=5, dataset_epsilon_spent=12, lifetime_epsilon_after=15.5))
+    result = evaluate(pack_from(dp=DP), composed, now).result("dp.lifetime_budget")
+    assert result.status == "pass"
+    assert result.evidence["after_run"] == 15.5 and result.evidence["composed"] is True
+
+
+def test_a_waived_run_is_labelled_not_private(pack_from, facts_with, now) -> None:
+    pack = pack_from(dp={**DP, "required": False, "waiver_reason": "public corpus without personal data"})
+    result = evaluate(pack, facts_with(training=plan(dp_enabled=False, epsilon=None, delta=None)), now).result("dp.required")
+    assert result.message.startswith("NOT PRIVATE")
+    assert result.evidence["waiver_reason"] == "public corpus without personal data"

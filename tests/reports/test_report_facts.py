@@ -68,7 +68,9 @@ def test_run_facts_match_the_catalog_and_the_run_result(trained_pipeline, render
     assert facts["base_model"]["hash"] == result["base_model_hash"]
     assert facts["recipe"]["hash"] == result["recipe_hash"]
     assert facts["adapter"]["hash"] == result["adapter_hash"]
-    assert [m["step"] for m in facts["metrics"]] == [1, 2, 3]
+    # ε at each ledgered checkpoint (every 2 steps) and at completion; never the training loss
+    assert [m["step"] for m in facts["metrics"]] == [2, 3, 3]
+    assert all(set(m) == {"step", "epsilon"} for m in facts["metrics"])
     assert facts["metrics"][-1]["epsilon"] == pytest.approx(result["epsilon"])
     with trained_pipeline.workspace.catalog.reading() as session:
         approvals = session.exec(select(Approval).where(Approval.snapshot_id == trained_pipeline.trained_snapshot)).all()
@@ -77,7 +79,7 @@ def test_run_facts_match_the_catalog_and_the_run_result(trained_pipeline, render
     budget = facts["budget"][0]
     assert budget["lifetime_budget"] == 10.0 and budget["spent"] == pytest.approx(result["epsilon"])
     assert budget["remaining"] == pytest.approx(10.0 - result["epsilon"])
-    assert "approvals verified from scratch under the current pack" in facts["gate"]["checks"]
+    assert "approvals verified from scratch under the active pack; consent active for every record" in facts["gate"]["checks"]
     assert facts["verification"]["ok"] and facts["run"]["status"] == "completed"
     kinds = {n["kind"] for n in facts["lineage"]["nodes"]}
     assert kinds == {"dataset", "snapshot", "run", "adapter"}

@@ -8,7 +8,9 @@ names no hash), its key holds the required role, and separation of duties holds 
 from __future__ import annotations
 
 from govern.policy.facts import ApprovalFacts, SnapshotFacts
-from govern.policy.rules.base import EvaluationContext, RuleFamily, RuleResult, register
+from govern.policy.rules.base import ConfigPath, EvaluationContext, RuleFamily, RuleResult, register
+
+FLOOR_ROLE = "officer"
 
 
 @register
@@ -29,6 +31,16 @@ class ApprovalRules(RuleFamily):
             "separation_of_duties": {"type": "boolean"},
         },
     }
+
+    def config_problems(self) -> list[tuple[ConfigPath, str]]:
+        problems: list[tuple[ConfigPath, str]] = []
+        if self.config["required_role"] != FLOOR_ROLE:
+            problems.append((("required_role",), f"approvals come from the {FLOOR_ROLE!r} role whatever a pack says "
+                             "(a floor of govern); a pack may ask for more approvers, not another role"))
+        if self.config.get("separation_of_duties", True) is not True:
+            problems.append((("separation_of_duties",), "separation of duties is a floor of govern and cannot be turned "
+                             "off: nobody approves data they registered, derived or will train on"))
+        return problems
 
     def evaluate(self, facts: SnapshotFacts, ctx: EvaluationContext) -> list[RuleResult]:
         role = self.config["required_role"]
@@ -64,8 +76,15 @@ class ApprovalRules(RuleFamily):
             if facts.training is not None:
                 parties["trainer"] = facts.training.trainer_key_id
             involved = {key for key in parties.values() if key}
-            conflicted = sorted({a.approver_key_id for a in current if a.approver_key_id in involved})
-            evidence = {name: key for name, key in parties.items()}
+            people = set(facts.involved_people)
+            if facts.training is not None and facts.training.trainer_person:
+                people.add(facts.training.trainer_person)
+            conflicted = sorted({
+                a.approver_key_id for a in current if a.approver_key_id in involved or (a.person and a.person in people)
+            })
+            evidence: dict[str, object] = {name: key for name, key in parties.items()}
+            if people:
+                evidence["involved_people"] = sorted(people)
             if not current:
                 results.append(
                     self.result(

@@ -12,6 +12,9 @@ from govern.policy.facts import SnapshotFacts
 from govern.policy.rules.base import ConfigPath, EvaluationContext, RuleFamily, RuleResult, register
 
 
+MIN_WAIVER_REASON = 20
+
+
 @register
 class DifferentialPrivacyRules(RuleFamily):
     """Bounds on the planned run's (ε, δ) and on the ε the dataset may spend over its lifetime."""
@@ -26,6 +29,7 @@ class DifferentialPrivacyRules(RuleFamily):
         "required": ["required"],
         "properties": {
             "required": {"type": "boolean"},
+            "waiver_reason": {"type": "string", "minLength": 1},
             "max_epsilon_per_run": {"type": "number", "exclusiveMinimum": 0},
             "max_delta": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
             "delta_below_inverse_records": {"type": "boolean"},
@@ -34,16 +38,29 @@ class DifferentialPrivacyRules(RuleFamily):
     }
 
     def config_problems(self) -> list[tuple[ConfigPath, str]]:
+        problems: list[tuple[ConfigPath, str]] = []
         per_run = self.config.get("max_epsilon_per_run")
         lifetime = self.config.get("lifetime_epsilon_budget")
         if per_run is not None and lifetime is not None and per_run > lifetime:
-            return [
-                (
-                    ("max_epsilon_per_run",),
-                    f"ε per run ({per_run}) is above the lifetime budget ({lifetime}); lower it or raise the budget",
-                )
-            ]
-        return []
+            problems.append((
+                ("max_epsilon_per_run",),
+                f"ε per run ({per_run}) is above the lifetime budget ({lifetime}); lower it or raise the budget",
+            ))
+        reason = str(self.config.get("waiver_reason") or "").strip()
+        if not self.config["required"] and len(reason) < MIN_WAIVER_REASON:
+            problems.append((
+                ("waiver_reason",),
+                "DP is a floor of govern: a pack that lets runs train without it must say why in "
+                f"waiver_reason (at least {MIN_WAIVER_REASON} characters); such runs are labelled NOT PRIVATE",
+            ))
+        if self.config["required"] and "waiver_reason" in self.config:
+            problems.append((("waiver_reason",), "waiver_reason is only for packs with required: false; remove it"))
+        return problems
+
+    @property
+    def waiver(self) -> str | None:
+        """The pack's stated reason for allowing non-private runs, or None when DP is required."""
+        return None if self.config["required"] else str(self.config["waiver_reason"]).strip()
 
     def evaluate(self, facts: SnapshotFacts, ctx: EvaluationContext) -> list[RuleResult]:
         required = bool(self.config["required"])
@@ -77,9 +94,11 @@ class DifferentialPrivacyRules(RuleFamily):
                 self.result(
                     "required",
                     "pass",
-                    "the run uses differential privacy" if plan.dp_enabled else "differential privacy is not required",
+                    "the run uses differential privacy" if plan.dp_enabled
+                    else f"NOT PRIVATE: the pack waives differential privacy ({self.waiver})",
                     dp_required=required,
                     dp_enabled=plan.dp_enabled,
+                    **({} if required else {"waiver_reason": self.waiver}),
                 )
             )
         if not plan.dp_enabled:
@@ -136,21 +155,27 @@ class DifferentialPrivacyRules(RuleFamily):
         budget = float(self.config["lifetime_epsilon_budget"])
         spent = facts.training.dataset_epsilon_spent
         planned = facts.training.epsilon or 0.0
+        # The gate composes earlier runs and this plan with the accountant; without that figure
+        # (e.g. in a pack's example cases) the sum is an upper bound of it.
+        after = facts.training.lifetime_epsilon_after
+        total = after if after is not None else spent + planned
         evidence = {
             "dataset_id": facts.dataset_id,
             "spent": spent,
             "planned": planned,
+            "after_run": total,
+            "composed": after is not None,
             "budget": budget,
             "remaining": round(max(budget - spent, 0.0), 9),
         }
-        if spent + planned > budget:
+        if total > budget:
             return self.result(
                 "lifetime_budget",
                 "fail",
-                f"dataset {facts.dataset_id} has spent ε {spent} of its lifetime {budget}; a run at ε {planned} "
-                f"would exceed it (at most {max(budget - spent, 0.0):.3g} remains); lower dp.epsilon",
+                f"the data's subjects have spent ε {spent:.4g} of their lifetime {budget}; with this run they would "
+                f"reach ε {total:.4g} (at most {max(budget - spent, 0.0):.3g} remains); lower dp.target_epsilon",
                 **evidence,
             )
         return self.result(
-            "lifetime_budget", "pass", f"ε {spent} + {planned} stays within the lifetime {budget}", **evidence
+            "lifetime_budget", "pass", f"ε {total:.4g} after this run stays within the lifetime {budget}", **evidence
         )

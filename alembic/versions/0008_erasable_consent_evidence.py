@@ -4,8 +4,8 @@ Evidence references often embed the subject id ("signup-form-v3/subj-0001"). In 
 consent_events table they could never be erased. Each one moves to consent_evidence (clear text
 and a random salt, deletable by erasure) and the event keeps SHA-256(salt || evidence_ref).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 from __future__ import annotations
@@ -19,8 +19,8 @@ import sqlmodel
 from alembic import op
 from govern.catalog import append_only
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
