@@ -70,7 +70,8 @@ def test_consent_signed_by_an_engineer_key_counts_for_nothing(tmp_path, tiny_mod
     forged = tmp_path / "forged.csv"
     forged.write_text("subject_id,purpose,status,time\nsubj-0010,model_training,granted,2030-01-01T00:00:00Z\n")
     with workspace.catalog.transaction() as session:
-        _store(session, engineer, parse_consent_file(workspace, forged, engineer.key_id), "consent.imported", [], {})
+        parsed = parse_consent_file(workspace, forged, engineer.key_id)
+        _store(session, engineer, parsed.events, "consent.imported", [], {}, parsed.evidence)
     _refusal(workspace, engineer, [snapshot.id], "consent.coverage")
     assert any("only officer keys may sign it" in p for p in verify_workspace(workspace).problems)
 
