@@ -28,6 +28,8 @@ POSITIVE = {
         "Account locked after 5 failed attempts from {IP}. Owner {NAME} notified at {EMAIL}.",
         "Feedback form\nFull name: {NAME:upper}\nContact no.: {PHONE}\nComments: the {product} arrived with a cracked screen.",
         "Per {NAME2}'s note, {NAME} can be reached after 6pm on {PHONE}; do not call the landline.",
+        "Identity check passed: {NAME} read out {NATID:labelled} and the postcode {POSTCODE}.",
+        "Customer uploaded a photo of her {HEALTHID:labelled} card by mistake - {NAME}, {EMAIL}. Please purge the attachment.",
     ],
     "hr": [
         "Offer letter draft for {NAME}, start date {date}, reporting to Head of Operations {NAME2}.",
@@ -42,6 +44,8 @@ POSITIVE = {
         "Timesheet query - {NAME:lower} logged {count} hours on {date}; approver {NAME2:lower} rejected it.",
         "Background check consent signed by {NAME}, date of signature {date}, tax reference {TAXID}.",
         "Performance review cycle: reviewer {NAME2}, reviewee {NAME}, calibration with Director of Engineering {NAME3}.",
+        "Onboarding form returned by {NAME}: {TAXID:labelled}, {BANKACCT:labelled}.",
+        "Payroll reconciliation: {NATID} belongs to {NAME:upper}, not to {NAME2:upper}.",
     ],
     "clinical": [
         "Triage note {time}: {NAME}, presenting with chest tightness, {HEALTHID:labelled}. Seen by Nurse Practitioner {NAME2}.",
@@ -56,6 +60,9 @@ POSITIVE = {
         "Health record update - {NAME}, new address {STREET}, {CITY} {POSTCODE}, identifier {HEALTHID}.",
         "Dr. {NAME2} discussed the MRI with {NAME} and partner; patient wishes to proceed.",
         "ambulance handover: pt {NAME:lower}, approx 70, fall at home ({STREET}), GCS 15",
+        "{NAME:lastfirst} | {HEALTHID} | ward {count} | consultant {NAME2}",
+        "Immunisation record: {NAME}, {HEALTHID:labelled}, vaccine given {date}.",
+        "Claim lodged for {NAME} with {HEALTHID:labelled}; secondary identifier {NATID}.",
     ],
     "finance": [
         "Wire instruction received from {NAME}: beneficiary account {IBAN}, amount {amount}, reference {order}.",
@@ -70,6 +77,8 @@ POSITIVE = {
         "Tax residency self-certification: {NAME}, {NATID:labelled}, residential address {STREET}, {CITY}.",
         "Collections call log {time}: spoke to {NAME:first} on {PHONE}, promise to pay {amount} by {weekday}.",
         "Audit sample {count}: expense claim by {NAME} countersigned by {NAME2}, card ending in {serial}.",
+        "Withholding tax: no {TAXID:labelled} on file for {NAME}; quoted {NATID} instead.",
+        "Super fund rollover for {NAME}, {TAXID:labelled}, member since {date}.",
     ],
     "maintenance": [
         "Work order {ticket}: boiler fault at {STREET}, {CITY}. Tenant {NAME} home after 3pm, phone {PHONE}.",
@@ -82,6 +91,7 @@ POSITIVE = {
         "Remote session from {IP} opened by engineer {NAME2} to patch the {product}; customer {NAME} approved.",
         "Keys collected by {NAME:upper} (driver's licence sighted). Fleet supervisor {NAME2} notified.",
         "Snagging list walked with homeowner {NAME} and builder {NAME2}; {count} items outstanding.",
+        "Tenancy file: {NAME}, {NATID:labelled}, bond lodged {amount}.",
     ],
     "legal": [
         "Witness statement of {NAME}, of {STREET}, {CITY}, made on {date}.",
@@ -94,6 +104,8 @@ POSITIVE = {
         "Executed as a deed by {NAME:upper} in the presence of witness {NAME2:upper}, occupation paralegal.",
         "Client intake: {NAME}, phone {PHONE}, email {EMAIL}, {NATID:labelled}, referred by {company}.",
         "Affidavit sworn by {NAME} before Justice of the Peace {NAME2} at {place}.",
+        "Statutory declaration of {NAME}, {NATID:labelled}, of {STREET}, {CITY}.",
+        "Estate account of the late {NAME}: {TAXID:labelled}, {BANKACCT:labelled}.",
     ],
 }
 
