@@ -20,7 +20,7 @@ from govern.pii.config import MODEL_HELP, ModelInfo, ScannerConfig
 _IGNORED_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "WORK_OF_ART", "LAW", "LANGUAGE", "EVENT", "PRODUCT"]
 _EXTRA_MAPPING = {"FAC": "LOCATION"}
 _NER_COMPONENTS = {"ner", "entity_ruler", "span_ruler", "beam_ner"}
-_REPLACED_STOCK = {"EmailRecognizer", "PhoneRecognizer"}
+_REPLACED_STOCK = {"EmailRecognizer", "PhoneRecognizer", "SpacyRecognizer"}
 
 
 @dataclass
@@ -104,7 +104,7 @@ def build_engine(config: ScannerConfig) -> Engine:
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NerModelConfiguration
 
-    from govern.pii.recognizers import build_recognizers
+    from govern.pii.recognizers import build_recognizers, registered_names
     from govern.pii.recognizers.yaml_loader import load_recognizer_specs
 
     for noisy in ("presidio-analyzer", "presidio_analyzer"):
@@ -128,7 +128,9 @@ def build_engine(config: ScannerConfig) -> Engine:
 
     registry = OrderedRegistry(supported_languages=[config.language])
     registry.load_predefined_recognizers(languages=[config.language], nlp_engine=nlp_engine)
-    recognizers = [r for r in registry.recognizers if r.name not in _REPLACED_STOCK]
+    # govern's own recognizers replace stock ones of the same name (UkNinoRecognizer, AuTfnRecognizer ...)
+    replaced = _REPLACED_STOCK | registered_names()
+    recognizers = [r for r in registry.recognizers if r.name not in replaced]
     recognizers += build_recognizers(config.language)
     for path in config.recognizer_files():
         recognizers += [spec.build(config.language) for spec in load_recognizer_specs(path)]

@@ -18,7 +18,11 @@ _BARE = re.compile(r"(?<![\w+.-])[2-9]\d{2}[2-9]\d{6}" + _EXT + r"(?![\w.-])")
 _INTL = re.compile(
     r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[\s.-]?(?:\(0?\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,5}" + _EXT + r"(?![\w-])"
 )
-_TRUNK = re.compile(r"(?<![\w+.-])0\d{2,4}[\s-]\d{3,4}[\s-]?\d{3,4}" + _EXT + r"(?![\w.-])")
+_TRUNK = re.compile(
+    r"(?<![\w+.-])(?:0\d{2,4}[\s-]|\(0\d{1,4}\)\s?)\d{3,4}[\s-]?\d{3,4}" + _EXT + r"(?![\w.-])"
+)
+# A seven-digit local number (555 0134) right after a word that asks for a phone number.
+_LOCAL = re.compile(r"(?i)\b(?:call|phone|tel|ph|mobile|mob|cell|ring|text|on|number|no|contact|reach)\b[:.]?\s+(\d{3}[ -]\d{4})(?![\w-])")
 _DIGITS = re.compile(r"\d")
 
 
@@ -54,8 +58,10 @@ class InternationalPhoneRecognizer(SpanRecognizer):
             if 8 <= _digits(match.group()) <= 15:
                 yield match.start(), match.end(), 0.6
         for match in _TRUNK.finditer(text):
-            if 10 <= _digits(match.group()) <= 11:
+            if 9 <= _digits(match.group()) <= 11:
                 yield match.start(), match.end(), 0.4
+        for match in _LOCAL.finditer(text):
+            yield match.start(1), match.end(1), 0.5
 
 
 def _national_phone_class() -> type:
