@@ -51,7 +51,7 @@ _CA_POSTCODE = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d"
 _EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W) ?(?=[0-9AC-FHKNPRTV-Y]{0,3}[AC-FHKNPRTV-Y])[0-9AC-FHKNPRTV-Y]{4}"
 _ZIP = (r"(?:\d{5}(?:-\d{4})?|\d{6}|\d{4}|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|" + _CA_POSTCODE + "|" + _EIRCODE + r")\b")
 _AFTER_STREET = re.compile(
-    r",\s*(" + _TOWN_WORD + r"(?:\s+" + _TOWN_WORD + r"){0,2})"
+    r"(?:,[ \t]*|[ \t]*\n[ \t]*)(" + _TOWN_WORD + r"(?:\s+" + _TOWN_WORD + r"){0,2})"
     r"(?:,?\s+[A-Z]{2}\b)?(?:,?\s+" + _ZIP + ")?"
 )
 _POSTCODE = re.compile(r",?\s+(?:[A-Z]{2,3}\s+)?" + _ZIP)
@@ -70,21 +70,27 @@ class StreetAddressRecognizer(SpanRecognizer):
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
         for match in _PO_BOX.finditer(text):
             yield match.start(), match.end(), 0.6
+            yield from self._town_after(text, match.end())
         for match in _STANDALONE_POSTCODE.finditer(text):
             yield match.start(), match.end(), 0.45
         for match in _STRASSE.finditer(text):
             yield match.start(), match.end(), 0.6
         for match in _STREET.finditer(text):
             yield match.start(), match.end(), 0.6
-            rest = text[match.end() : match.end() + 120]
-            postcode = _POSTCODE.match(rest)
-            if postcode:
-                lead = len(postcode.group()) - len(postcode.group().lstrip(", "))
-                yield match.end() + lead, match.end() + postcode.end(), 0.6
-                continue
-            town = _AFTER_STREET.match(rest)
-            if town:
-                yield match.end() + town.start(1), match.end() + town.end(), 0.6
+            yield from self._town_after(text, match.end())
+
+    @staticmethod
+    def _town_after(text: str, end: int) -> Iterable[tuple[int, int, float]]:
+        """The postcode, or the town (and state, postcode) that follow a street or a PO box."""
+        rest = text[end : end + 120]
+        postcode = _POSTCODE.match(rest)
+        if postcode:
+            lead = len(postcode.group()) - len(postcode.group().lstrip(", "))
+            yield end + lead, end + postcode.end(), 0.6
+            return
+        town = _AFTER_STREET.match(rest)
+        if town:
+            yield end + town.start(1), end + town.end(), 0.6
 
 
 _PREFIXES = r"(?:North|South|East|West|Lake|Port|Mount|Fort|Saint|St\.|San|Santa|Los|Las|Glen|Upper|Lower|Great|Little)"
