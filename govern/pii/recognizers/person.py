@@ -96,6 +96,12 @@ _LAST_FIRST = regex.compile(
 )
 
 
+_PART_SEPARATOR = regex.compile(r"[-‐'’]")
+_WORDS = regex.compile(r"[\w'’/]+")
+_CUE_END = regex.compile(r"[\w.]\s*[:,]?\s+$")
+_TITLE_BEFORE = regex.compile(r"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|judge|justice)\.?\s+$")
+
+
 @dataclass
 class _Token:
     text: str
@@ -103,10 +109,14 @@ class _Token:
     end: int
     lower: str
     shape: str  # "title", "upper", "lower", "initial" or "other"
+    parts: tuple[str, ...] = ()
+    given: bool = False
+    surname: bool = False
 
-    @property
-    def parts(self) -> list[str]:
-        return [p for p in regex.split(r"[-‐'’]", self.lower) if p]
+    def __post_init__(self) -> None:
+        self.parts = tuple(p for p in _PART_SEPARATOR.split(self.lower) if p)
+        self.given = self.lower in GIVEN_NAMES or (len(self.parts) > 1 and self.parts[0] in GIVEN_NAMES and "-" in self.lower)
+        self.surname = self.lower in SURNAMES or (len(self.parts) > 1 and any(len(p) > 2 and p in SURNAMES for p in self.parts))
 
 
 def _shape(text: str, following: str) -> str:
@@ -148,14 +158,11 @@ def _runs(text: str, tokens: list[_Token]) -> list[list[_Token]]:
 
 
 def _is_given(token: _Token) -> bool:
-    return token.lower in GIVEN_NAMES or (bool(token.parts) and token.parts[0] in GIVEN_NAMES and "-" in token.lower)
+    return token.given
 
 
 def _is_surname(token: _Token) -> bool:
-    if token.lower in SURNAMES:
-        return True
-    parts = token.parts
-    return len(parts) > 1 and any(len(p) > 2 and p in SURNAMES for p in parts)
+    return token.surname
 
 
 def _is_particle(token: _Token) -> bool:
@@ -172,6 +179,8 @@ class PersonEvidence:
     def __init__(self, text: str, doc: Any, use_lists: bool, use_context: bool, use_ner: bool) -> None:
         self.text = text
         self.use_lists, self.use_context, self.use_ner = use_lists, use_context, use_ner
+        self._before: dict[int, tuple[bool, bool]] = {}
+        self._after: dict[int, tuple[bool, bool]] = {}
         self.person_ents: list[tuple[int, int]] = []
         self.other_ents: list[tuple[int, int]] = []
         if use_ner and doc is not None:
@@ -228,17 +237,22 @@ class PersonEvidence:
             yield group
 
     def _context(self, start: int, end: int) -> tuple[bool, bool]:
-        before = self.text[max(0, start - 60):start]
-        after = self.text[end:end + 40]
-        words_before = regex.findall(r"[\w'’]+", before[-24:].lower())
-        strong = bool(
-            (words_before and words_before[-1].rstrip(".") in PERSON_CUES and regex.search(r"[\w.]\s*[:,]?\s+$", before))
-            or _STRONG_BEFORE.search(before)
-            or _STRONG_AFTER.search(after)
-            or _SIGN_OFF.search(before)
-        )
-        weak = bool(_WEAK_BEFORE.search(before) or _WEAK_AFTER.search(after))
-        return strong, weak
+        """(strong, weak) context around a candidate; the parts before and after are memoised."""
+        before = self._before.get(start)
+        if before is None:
+            text = self.text[max(0, start - 60):start]
+            words = _WORDS.findall(text[-24:].lower())
+            strong = bool(
+                (words and words[-1].rstrip(".") in PERSON_CUES and _CUE_END.search(text))
+                or _STRONG_BEFORE.search(text)
+                or _SIGN_OFF.search(text)
+            )
+            before = self._before[start] = (strong, bool(_WEAK_BEFORE.search(text)))
+        after = self._after.get(end)
+        if after is None:
+            text = self.text[end:end + 40]
+            after = self._after[end] = (bool(_STRONG_AFTER.search(text)), bool(_WEAK_AFTER.search(text)))
+        return before[0] or after[0], before[1] or after[1]
 
     def _overlaps(self, spans: list[tuple[int, int]], start: int, end: int) -> bool:
         return any(a < end and start < b for a, b in spans)
@@ -326,12 +340,12 @@ class PersonEvidence:
     def _cue_before(self, start: int) -> bool:
         """A word introducing a person right before (pt, vp, resident, my name is, hi)."""
         before = self.text[max(0, start - 60):start]
-        words = regex.findall(r"[\w'’/]+", before[-24:].lower())
+        words = _WORDS.findall(before[-24:].lower())
         # our own role words only: nameparser's abbreviations (mg, dr) are too often ordinary lower-case words
         return bool((words and words[-1] in ROLE_CUES) or _STRONG_BEFORE.search(before) or _SIGN_OFF.search(before))
 
     def _after_title(self, start: int) -> bool:
-        return bool(regex.search(r"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|judge|justice)\.?\s+$", self.text[max(0, start - 12):start]))
+        return bool(_TITLE_BEFORE.search(self.text[max(0, start - 12):start]))
 
     def _signature(self, start: int) -> bool:
         return bool(_SIGN_OFF.search(self.text[max(0, start - 60):start]))

@@ -19,10 +19,10 @@ _INTL = re.compile(
     r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[\s.-]?(?:\(0?\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,5}" + _EXT + r"(?![\w-])"
 )
 _TRUNK = re.compile(
-    r"(?<![\w+.-])(?:0\d{2,4}[\s-]|\(0\d{1,4}\)\s?)\d{3,4}[\s-]?\d{3,4}" + _EXT + r"(?![\w.-])"
+    r"(?<![\w+.-])(?:0\d{2,4}[\s-]|\(0\d{1,4}\)\s?)\d{3,4}[\s-]?\d{3,4}" + _EXT + r"(?![\w-]|\.\d)"
 )
 # A seven-digit local number (555 0134) right after a word that asks for a phone number.
-_LOCAL = re.compile(r"(?i)\b(?:call|phone|tel|ph|mobile|mob|cell|ring|text|on|number|no|contact|reach)\b[:.]?\s+(\d{3}[ -]\d{4})(?![\w-])")
+_LOCAL = re.compile(r"(?i)\b(?:call|phone|tel|ph|mobile|mob|cell|ring|text|on|number|no|contact|reach)\b[:.]?\s+(\d{3,4}[ -]\d{4})(?![\w-])")
 _DIGITS = re.compile(r"\d")
 
 
@@ -120,6 +120,12 @@ def _unexplained_digit_runs(text: str) -> list[tuple[int, int]]:
         if any(s <= start and end <= e for s, e in explained) or any(p.fullmatch(run) for p in _EXPLAINED):
             continue
         if 12 <= len(digits) <= 19 and luhn_valid(digits):
+            continue
+        # A national number is written with its trunk 0, a + or an area code in brackets; a bare
+        # run of eight or nine digits is an identifier, an order or a serial number, and ten or
+        # eleven bare digits a mobile (India, Italy, Brazil). Sparing libphonenumber the rest
+        # halves its share of the scan time.
+        if run[0] not in "+(0" and not 10 <= len(digits) <= 11:
             continue
         window = (max(0, start - 8), min(len(text), end + 16))
         if windows and window[0] <= windows[-1][1]:
