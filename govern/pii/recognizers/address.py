@@ -55,6 +55,11 @@ _AFTER_STREET = re.compile(
     r"(?:,?\s+[A-Z]{2}\b)?(?:,?\s+" + _ZIP + ")?"
 )
 _POSTCODE = re.compile(r",?\s+(?:[A-Z]{2,3}\s+)?" + _ZIP)
+# "..., Katherinechester 0883" / "\nWaiwaiawa 6148": a town and its postcode closing an address line.
+_TOWN_AND_POSTCODE = re.compile(
+    r"(?:,[ \t]*|\n[ \t]*)(?P<town>(?:[A-Z][\w'’-]+[ \t]+){0,2}[A-Z][\w'’-]+),?[ \t]+(?:[A-Z]{2,3}[ \t]+)?(?P<zip>"
+    + r"\d{4,6}|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|" + _CA_POSTCODE + "|" + _EIRCODE + r")(?![\w-])"
+)
 _STANDALONE_POSTCODE = re.compile(r"(?<![\w-])(?:" + _CA_POSTCODE + "|" + _EIRCODE + r")(?![\w-])")
 _PO_BOX = re.compile(r"(?i)\b(?:P\.?\s?O\.?|Post Office|Private Bag|Locked Bag)\s?Box\s+\d{1,6}\b|\bPrivate Bag\s+\d{1,6}\b")
 
@@ -73,6 +78,8 @@ class StreetAddressRecognizer(SpanRecognizer):
             yield from self._town_after(text, match.end())
         for match in _STANDALONE_POSTCODE.finditer(text):
             yield match.start(), match.end(), 0.45
+        for match in _TOWN_AND_POSTCODE.finditer(text):
+            yield match.start("town"), match.end("zip"), 0.5
         for match in _STRASSE.finditer(text):
             yield match.start(), match.end(), 0.6
         for match in _STREET.finditer(text):

@@ -92,7 +92,7 @@ _NOT_CUES = {
 }
 _ROLES = """
 vp svp evp cto coo cio cmo ciso chro dpo gm md hr pm po
-agent supervisor technician engineer tech lead head manager coordinator administrator admin specialist analyst
+agent rep representative supervisor technician engineer tech lead head manager coordinator administrator admin specialist analyst
 officer controller director partner associate paralegal solicitor barrister counsel attorney lawyer judge justice
 magistrate registrar clerk secretary receptionist recruiter interviewer reviewer reviewee approver assessor auditor
 adviser advisor consultant physician surgeon doctor nurse midwife physio physiotherapist therapist paramedic

@@ -300,7 +300,7 @@ class PersonEvidence:
             common_given = self.use_lists and core[0].lower in COMMON_GIVEN_NAMES
             if common_given and core[-1].lower in COMMON_SURNAMES:
                 return 3 if before else 2
-            if before and len(core) <= 3 and (common_given or surname or self._ner_person(start, end)):
+            if before and 2 <= len(core) <= 3 and (surname or (len(core) == 2 and (common_given or self._ner_person(start, end)))):
                 return 2
             return 0
         if "lower" in shapes:
@@ -331,6 +331,11 @@ class PersonEvidence:
             return 2
         ner_org = self.use_ner and any(a < end and start < b for a, b in self.org_ents)
         if (given or surname) and (weak or not ner_org):
+            return 1
+        # Unknown names (Adebiyi Omojola) after a weak cue (signed by, the presence of), when spaCy
+        # does not call them an organisation or a place.
+        ner_other = self.use_ner and any(a < end and start < b for a, b in self.other_ents)
+        if weak and self.use_context and len(core) <= 3 and not ner_other and all(t.shape == "title" for t in core):
             return 1
         return 0
 

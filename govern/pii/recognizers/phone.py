@@ -100,6 +100,8 @@ _DIGIT_RUN = re.compile(r"(?<![A-Za-z\d])\+?\(?\d(?:[\s().-]{0,2}\d){7,}(?![A-Za
 _EXPLAINED = (
     re.compile(r"\d{3}-\d{2}-\d{4}"),  # SSN
     re.compile(r"\d{1,3}(?:\.\d{1,3}){3}"),  # IPv4
+    re.compile(r"\d{1,2}([./-])\d{1,2}\1(?:19|20)?\d{2}"),  # a date: 08.07.2022, 03/04/21
+    re.compile(r"(?:19|20)\d{2}-\d{1,2}-\d{1,2}"),  # an ISO date
 )
 
 
@@ -119,6 +121,8 @@ def _unexplained_digit_runs(text: str) -> list[tuple[int, int]]:
         digits = "".join(c for c in run if c.isdigit())
         if any(s <= start and end <= e for s, e in explained) or any(p.fullmatch(run) for p in _EXPLAINED):
             continue
+        if re.search(r"[A-Za-z][-/]$", text[max(0, start - 2):start]):
+            continue  # the tail of a code: CV-2024-647893, REF/0175-7371
         if 12 <= len(digits) <= 19 and luhn_valid(digits):
             continue
         # A national number is written with its trunk 0, a + or an area code in brackets; a bare
