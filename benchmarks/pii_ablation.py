@@ -28,7 +28,7 @@ def _without(*names: str) -> Variant:
     return lambda recognizers: [r for r in recognizers if r.name not in names]
 
 
-_IDENTIFIERS = ("UkNinoRecognizer", "AuTfnRecognizer", "AuAbnRecognizer", "AuMedicareRecognizer", "CaSinRecognizer",
+_IDENTIFIERS = ("UkNinoRecognizer", "UkNhsRecognizer", "AuTfnRecognizer", "AuAbnRecognizer", "AuMedicareRecognizer", "CaSinRecognizer",
                 "IePpsnRecognizer", "InPanRecognizer", "InAadhaarRecognizer", "NzIrdRecognizer", "NzNhiRecognizer",
                 "BankAccountRecognizer")
 

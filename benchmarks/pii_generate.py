@@ -70,6 +70,7 @@ class Value:
 
     @classmethod
     def labelled(cls, text: str, label: str) -> "Value":
+        text = " ".join(text.split())  # some Faker values end in a space or hold a newline
         return cls(text, [(0, len(text), label)])
 
     @classmethod

@@ -20,7 +20,7 @@ from govern.pii.config import MODEL_HELP, ModelInfo, ScannerConfig
 _IGNORED_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "WORK_OF_ART", "LAW", "LANGUAGE", "EVENT", "PRODUCT"]
 _EXTRA_MAPPING = {"FAC": "LOCATION"}
 _NER_COMPONENTS = {"ner", "entity_ruler", "span_ruler", "beam_ner"}
-_REPLACED_STOCK = {"EmailRecognizer", "PhoneRecognizer", "SpacyRecognizer"}
+_REPLACED_STOCK = {"EmailRecognizer", "PhoneRecognizer", "SpacyRecognizer", "NhsRecognizer"}
 
 
 @dataclass

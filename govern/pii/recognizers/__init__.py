@@ -27,6 +27,7 @@ _BUILTIN = {
     "PersonNameRecognizer": "PERSON",
     "SpacyNerRecognizer": "PERSON",
     "UkNinoRecognizer": "UK_NINO",
+    "UkNhsRecognizer": "UK_NHS",
     "AuTfnRecognizer": "AU_TFN",
     "AuAbnRecognizer": "AU_ABN",
     "AuMedicareRecognizer": "AU_MEDICARE",

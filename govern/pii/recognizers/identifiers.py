@@ -4,8 +4,9 @@ Each recognizer finds the identifier's usual spellings (grouped by spaces or das
 together) and keeps only values that pass the format's own check (python-stdnum where it has
 the format, the published routine otherwise). A grouped value that passes is reported as it
 is; a bare run of digits, which many order and serial numbers also are, needs one of the
-identifier's names before it (`TFN`, `NI number`, `Aadhaar` ...). UK NHS numbers are left to
-Presidio's own `NhsRecognizer`, which does the same.
+identifier's names before it (`TFN`, `NI number`, `Aadhaar` ...). They replace Presidio's
+recognizers of the same types, which score every checksum-valid run at 1.0: a North American
+phone number passes the NHS check one time in eleven and was then typed UK_NHS over PHONE_NUMBER.
 """
 
 from __future__ import annotations
@@ -107,6 +108,19 @@ class UkNinoRecognizer(IdentifierRecognizer):
                 text[max(0, match.start() - CONTEXT_WINDOW):match.start()]
             ):
                 yield match.start(), match.end(), 0.6
+
+
+@register
+class UkNhsRecognizer(IdentifierRecognizer):
+    """NHS numbers (England, Wales, Isle of Man): ten digits, mod-11 check. Written 3-3-4 like a
+    North American phone number, so without "NHS" before it a valid one scores below a phone."""
+
+    NAME = "UkNhsRecognizer"
+    ENTITY = "UK_NHS"
+    PATTERN = re.compile(r"(?<![\w.+-])(?<!\+1 )(?<!\()\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w-]|\.\d)")
+    NAMES = _names("nhs", r"health service(?: number| no\.?)?", "chi")
+    GROUPED_SCORE = 0.4
+    valid = staticmethod(_stdnum("gb.nhs"))  # type: ignore[assignment]
 
 
 @register
