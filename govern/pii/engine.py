@@ -72,7 +72,8 @@ def _nlp_engine_class() -> type:
 
         Only Presidio's context enhancer reads them, and only for texts where a recognizer with
         context words found something; building them for every text was a twentieth of the
-        scan time. Without a lemmatizer the lower-cased word stands in for the lemma.
+        scan time. Without a lemmatizer the lower-cased word stands in for the lemma
+        (the pipeline runs no lemmatizer: engine.load keeps only NER).
         """
 
         def __init__(self, doc: Any, entities: list, scores: list, nlp_engine: Any, language: str) -> None:
@@ -82,16 +83,32 @@ def _nlp_engine_class() -> type:
             self._indices: list[int] | None = None
             self._keywords: list[str] | None = None
 
+        def _spans(self) -> None:
+            # Offsets and lengths straight from the Doc's arrays: making a Token object per word
+            # cost more than the rest of the context enhancer together.
+            from spacy.attrs import IDX, LENGTH
+
+            doc = self.tokens
+            array = doc.to_array([IDX, LENGTH]).tolist() if len(doc) else []
+            lower = doc.text.lower()
+            self._indices = [start for start, _ in array]
+            if len(lower) == len(doc.text):
+                self._lemmas = [lower[start:start + length] for start, length in array]
+            else:  # a letter whose lower case is longer (İ): offsets would drift, go word by word
+                self._lemmas = [token.lower_ for token in doc]
+
         @property
         def lemmas(self) -> list[str]:
             if self._lemmas is None:
-                self._lemmas = [token.lemma_ or token.lower_ for token in self.tokens]
+                self._spans()
+            assert self._lemmas is not None
             return self._lemmas
 
         @property
         def tokens_indices(self) -> list[int]:
             if self._indices is None:
-                self._indices = [token.idx for token in self.tokens]
+                self._spans()
+            assert self._indices is not None
             return self._indices
 
         @property

@@ -109,14 +109,26 @@ class _Token:
     end: int
     lower: str
     shape: str  # "title", "upper", "lower", "initial" or "other"
-    parts: tuple[str, ...] = ()
-    given: bool = False
-    surname: bool = False
+    _given: bool | None = None
+    _surname: bool | None = None
 
-    def __post_init__(self) -> None:
-        self.parts = tuple(p for p in _PART_SEPARATOR.split(self.lower) if p)
-        self.given = self.lower in GIVEN_NAMES or (len(self.parts) > 1 and self.parts[0] in GIVEN_NAMES and "-" in self.lower)
-        self.surname = self.lower in SURNAMES or (len(self.parts) > 1 and any(len(p) > 2 and p in SURNAMES for p in self.parts))
+    @property
+    def parts(self) -> list[str]:
+        return [p for p in _PART_SEPARATOR.split(self.lower) if p] if any(c in self.lower for c in "-‐'") else [self.lower]
+
+    @property
+    def given(self) -> bool:
+        if self._given is None:
+            parts = self.parts
+            self._given = self.lower in GIVEN_NAMES or (len(parts) > 1 and parts[0] in GIVEN_NAMES and "-" in self.lower)
+        return self._given
+
+    @property
+    def surname(self) -> bool:
+        if self._surname is None:
+            parts = self.parts
+            self._surname = self.lower in SURNAMES or (len(parts) > 1 and any(len(p) > 2 and p in SURNAMES for p in parts))
+        return self._surname
 
 
 def _shape(text: str, following: str) -> str:
