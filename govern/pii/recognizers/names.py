@@ -51,7 +51,7 @@ FUNCTION_WORDS: frozenset[str] = frozenset(
     per via cc attn today tomorrow yesterday morning afternoon evening night
     monday tuesday wednesday thursday friday saturday sunday january february march april may june
     july august september october november december
-    new old good great big small long short high low first last next north south east west
+    new old good great big small long short high low first second third last next north south east west
     street road avenue lane drive court place close way
     """.split()
 )

@@ -321,9 +321,11 @@ class PersonEvidence:
         ner_person = self._ner_person(start, end)
         if len(core) == 1:
             token = core[0]
-            single_surname = self.use_lists and _is_surname(token)
+            # One word is a name on list evidence only if the name is common ("Customer: Second
+            # time asking" holds the census surname Second).
+            listed = self.use_lists and (token.lower in COMMON_GIVEN_NAMES or token.lower in COMMON_SURNAMES)
             if strong and (token.shape == "title" or len(token.text) > 2) and (
-                given or single_surname or ner_person or self._after_title(start) or self._signature(start)
+                listed or ner_person or self._after_title(start) or self._signature(start)
             ):
                 return 3
             return 0
