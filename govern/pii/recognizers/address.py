@@ -32,23 +32,36 @@ Shores Skyway Spring Springs Spur Spurs Square Squares Sq Station Stravenue Stre
 St Summit Terrace Ter Throughway Trace Track Trafficway Trail Trl Trailer Tunnel Turnpike
 Underpass Union Unions Valley Valleys Vale Viaduct View Views Village Villages Ville Vista Walk
 Walks Wall Way Ways Well Wells Wharf Wynd Yard
+Parade Esplanade Promenade Circuit Chase Retreat Outlook Grange Glade Nook Brae Concourse Corso Quad
+Quadrant Pocket Quay Reserve Boardwalk Cul-de-sac Gully Strip Elbow Centreway Crossway Grove Link Mead
+Nagar Marg Ganj Chowk Colony Enclave Vihar Bagh Puram Layout Pur Zila Gali Peth
 """.split()
 _WORD = r"(?:[A-Z][a-zA-Z'-]+|\d{1,3}(?:st|nd|rd|th)|[NSEW]\.?)"
 _UNIT = r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|Dept|No)\.?\s*#?\s*[A-Za-z0-9-]{1,6}|\s+#\s*[A-Za-z0-9-]{1,6})?"
 _DIRECTION = r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b\.?)?"
 _STREET = re.compile(
-    r"(?<![\w-])\d{1,6}[A-Za-z]?(?:-\d{1,4})?,?\s+(?:" + _WORD + r"\s+){1,4}?(?:" + "|".join(_SUFFIXES)
+    r"(?<![\w-])(?:(?:H\.\s?No\.?|House No\.?|Plot No\.?|Door No\.?)\s*)?\d{1,6}[A-Za-z]?(?:-\d{1,4})?,?\s+(?:" + _WORD + r"\s+){1,4}?(?:" + "|".join(_SUFFIXES)
     + r")\b\.?" + _DIRECTION + _UNIT
 )
 # European order: "Hauptstraße 5", "Rue de Rivoli 12" is left to NER.
 _STRASSE = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b")
 _TOWN_WORD = r"[A-Z][a-zA-Z'-]+(?!\w)"
-_ZIP = r"(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})\b"
+# US ZIP, UK, Canadian and Irish postcodes; four-digit (AU, NZ) and six-digit (IN) ones after a town
+_CA_POSTCODE = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d"
+_EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W) ?(?=[0-9AC-FHKNPRTV-Y]{0,3}[AC-FHKNPRTV-Y])[0-9AC-FHKNPRTV-Y]{4}"
+_ZIP = (r"(?:\d{5}(?:-\d{4})?|\d{6}|\d{4}|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|" + _CA_POSTCODE + "|" + _EIRCODE + r")\b")
 _AFTER_STREET = re.compile(
-    r",\s*(" + _TOWN_WORD + r"(?:\s+" + _TOWN_WORD + r"){0,2})"
+    r"(?:,[ \t]*|[ \t]*\n[ \t]*)(" + _TOWN_WORD + r"(?:\s+" + _TOWN_WORD + r"){0,2})"
     r"(?:,?\s+[A-Z]{2}\b)?(?:,?\s+" + _ZIP + ")?"
 )
-_POSTCODE = re.compile(r",?\s+(?:[A-Z]{2}\s+)?" + _ZIP)
+_POSTCODE = re.compile(r",?\s+(?:[A-Z]{2,3}\s+)?" + _ZIP)
+# "..., Katherinechester 0883" / "\nWaiwaiawa 6148": a town and its postcode closing an address line.
+_TOWN_AND_POSTCODE = re.compile(
+    r"(?:,[ \t]*|\n[ \t]*)(?P<town>(?:[A-Z][\w'’-]+[ \t]+){0,2}[A-Z][\w'’-]+),?[ \t]+(?:[A-Z]{2,3}[ \t]+)?(?P<zip>"
+    + r"\d{4,6}|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|" + _CA_POSTCODE + "|" + _EIRCODE + r")(?![\w-])"
+)
+_STANDALONE_POSTCODE = re.compile(r"(?<![\w-])(?:" + _CA_POSTCODE + "|" + _EIRCODE + r")(?![\w-])")
+_PO_BOX = re.compile(r"(?i)\b(?:P\.?\s?O\.?|Post Office|Private Bag|Locked Bag)\s?Box\s+\d{1,6}\b|\bPrivate Bag\s+\d{1,6}\b")
 
 
 @register
@@ -60,19 +73,31 @@ class StreetAddressRecognizer(SpanRecognizer):
     CONTEXT = ["address", "street", "residing", "lives", "live", "ship", "deliver", "mail", "located", "home"]
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
+        for match in _PO_BOX.finditer(text):
+            yield match.start(), match.end(), 0.6
+            yield from self._town_after(text, match.end())
+        for match in _STANDALONE_POSTCODE.finditer(text):
+            yield match.start(), match.end(), 0.45
+        for match in _TOWN_AND_POSTCODE.finditer(text):
+            yield match.start("town"), match.end("zip"), 0.5
         for match in _STRASSE.finditer(text):
             yield match.start(), match.end(), 0.6
         for match in _STREET.finditer(text):
             yield match.start(), match.end(), 0.6
-            rest = text[match.end() : match.end() + 120]
-            postcode = _POSTCODE.match(rest)
-            if postcode:
-                lead = len(postcode.group()) - len(postcode.group().lstrip(", "))
-                yield match.end() + lead, match.end() + postcode.end(), 0.6
-                continue
-            town = _AFTER_STREET.match(rest)
-            if town:
-                yield match.end() + town.start(1), match.end() + town.end(), 0.6
+            yield from self._town_after(text, match.end())
+
+    @staticmethod
+    def _town_after(text: str, end: int) -> Iterable[tuple[int, int, float]]:
+        """The postcode, or the town (and state, postcode) that follow a street or a PO box."""
+        rest = text[end : end + 120]
+        postcode = _POSTCODE.match(rest)
+        if postcode:
+            lead = len(postcode.group()) - len(postcode.group().lstrip(", "))
+            yield end + lead, end + postcode.end(), 0.6
+            return
+        town = _AFTER_STREET.match(rest)
+        if town:
+            yield end + town.start(1), end + town.end(), 0.6
 
 
 _PREFIXES = r"(?:North|South|East|West|Lake|Port|Mount|Fort|Saint|St\.|San|Santa|Los|Las|Glen|Upper|Lower|Great|Little)"

@@ -30,9 +30,13 @@ class SpanRecognizer(LocalRecognizer):
         """Spans of this recognizer's entity in `text`."""
         raise NotImplementedError
 
+    def spans(self, text: str, nlp_artifacts: object = None) -> Iterable[tuple[int, int, float]]:
+        """`find`, for recognizers that also read spaCy's output (tokens, entities)."""
+        return self.find(text)
+
     def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list[RecognizerResult]:
         results = []
-        for start, end, score in self.find(text):
+        for start, end, score in self.spans(text, nlp_artifacts):
             results.append(
                 RecognizerResult(
                     entity_type=self.ENTITY,
