@@ -41,6 +41,7 @@ class ConsoleWorkspace:
     raw: str
     approved: str
     pending: str
+    failing: str
     run_id: str | None
 
 
@@ -77,9 +78,14 @@ def _build(root: Path) -> dict[str, Any]:
                         id_field="id", jurisdiction="EU")
     pending = add_dataset(workspace, engineer, clean, write_jsonl(root / "clean.jsonl", CLEAN_RECORDS)).snapshot
     scan_snapshot(workspace, engineer, pending.id, processes=1)
+    unconsented = DatasetSpec(name="walk-ins", source="front desk notes", license="CC-BY-4.0", legal_basis="consent",
+                              subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id", jurisdiction="EU")
+    failing = add_dataset(workspace, engineer, unconsented, write_jsonl(root / "walk-ins.jsonl", [
+        {**CLEAN_RECORDS[0], "id": "w-001", "subject_id": "subj-9001"}, {**CLEAN_RECORDS[1], "id": "w-002"}])).snapshot
+    scan_snapshot(workspace, engineer, failing.id, processes=1)
     make_report(workspace, auditor, "dataset", approved, "html")
     run_id = _train(workspace, engineer, auditor, raw.id, approved, root)
-    return {"raw": raw.id, "approved": approved, "pending": pending.id, "run_id": run_id}
+    return {"raw": raw.id, "approved": approved, "pending": pending.id, "failing": failing.id, "run_id": run_id}
 
 
 def _train(workspace: Any, engineer: Any, auditor: Any, raw: str, approved: str, root: Path) -> str | None:
@@ -120,7 +126,7 @@ def console_workspace(target: Path) -> ConsoleWorkspace:
     keys = {role: workspace.root / f"{name}.key" for role, name in
             (("engineer", "erin"), ("officer", "olga"), ("auditor", "aldo"), ("reviewer", "rita"))}
     keys["admin"] = workspace.keys_dir / "admin.key"
-    return ConsoleWorkspace(workspace, keys, facts["raw"], facts["approved"], facts["pending"], facts["run_id"])
+    return ConsoleWorkspace(workspace, keys, facts["raw"], facts["approved"], facts["pending"], facts["failing"], facts["run_id"])
 
 
 @pytest.fixture
