@@ -79,7 +79,7 @@ class SecurityHeaders:
                 names = {name.lower() for name, _ in headers}
                 wanted = {
                     b"content-security-policy": CSP.encode(), b"x-content-type-options": b"nosniff",
-                    b"referrer-policy": b"no-referrer", b"x-frame-options": b"DENY",
+                    b"referrer-policy": b"same-origin", b"x-frame-options": b"DENY",
                     b"cross-origin-opener-policy": b"same-origin", b"cross-origin-resource-policy": b"same-origin",
                     b"permissions-policy": b"camera=(), microphone=(), geolocation=(), interest-cohort=()",
                     b"cache-control": b"no-store",
