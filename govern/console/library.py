@@ -407,6 +407,15 @@ def run_detail(workspace: Workspace, run_id: str) -> dict[str, Any]:
 def run_lineage(workspace: Workspace, run_id: str) -> dict[str, Any]:
     """The lineage of a run (source files to adapters) as nodes and edges, and drawn as inline SVG."""
     graph = build_graph(workspace, run_id).to_dict()
+    people = identities(workspace)
+
+    def by_name(text: str) -> str:  # the graph names approvers by key id prefix; the console names people
+        for key_id, found in people.items():
+            text = text.replace(key_id[:12], found.name)
+        return text
+
+    for node in graph["nodes"]:
+        node["label"] = by_name(str(node["label"]))
     drawable = {
         "nodes": [{"id": n["id"], "kind": n["kind"], "label": n["label"],
                    "detail": ", ".join(f"{k} {v}" for k, v in sorted(n["attrs"].items()) if isinstance(v, (str, int, float)))}
