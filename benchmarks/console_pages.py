@@ -108,7 +108,7 @@ def main() -> None:
         ]
         for role, path in pages:  # warm up (templates, caches, imports)
             assert clients[role].client.get(path).status_code == 200, path
-        timings: dict[str, list[float]] = {path: [] for _, path in pages}
+        timings: dict[tuple[str, str], list[float]] = {(role, path): [] for role, path in pages}
         baseline: list[float] = []
         for _ in range(args.rounds):
             for role, path in pages:
@@ -117,7 +117,7 @@ def main() -> None:
                 baseline.append(time.perf_counter() - start)
                 start = time.perf_counter()
                 response = clients[role].client.get(path)
-                timings[path].append(time.perf_counter() - start)
+                timings[(role, path)].append(time.perf_counter() - start)
                 assert response.status_code == 200, (path, response.status_code)
         base = statistics.median(baseline)
         with workspace.catalog.reading() as session:
@@ -128,7 +128,7 @@ def main() -> None:
                           "healthz_median_ms": round(base * 1000, 2)}))
         print(f"{'page':<58} {'median ms':>9} {'p10-p90 ms':>15} {'x healthz':>9}")
         for role, path in pages:
-            values = sorted(timings[path])
+            values = sorted(timings[(role, path)])
             p10, p90 = values[len(values) // 10], values[min(len(values) - 1, (9 * len(values)) // 10)]
             shown = re.sub(r"/[A-Za-z0-9_-]{16}(?=$|/)", "/LOOKUP", path.replace(built["pending"], "SNAPSHOT"))
             print(f"{role + ' ' + shown:<58} {statistics.median(values) * 1000:>9.1f} "
