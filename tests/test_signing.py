@@ -206,3 +206,23 @@ def test_pinned_clock_fixes_time_and_replays_ids_in_order() -> None:
         assert clock.new_id() not in first  # past the replay list: fresh ids
     assert len(again) == 3
     assert clock.now() != at
+
+
+from tests.test_consent_and_approvals import governed  # noqa: E402,F401 - the fixture, on SQLite and PostgreSQL
+
+
+def test_a_remote_approval_commits_and_verifies_on_each_database(governed, officer) -> None:  # type: ignore[no-untyped-def]
+    from govern.activation import active_pack_in
+    from govern.approvals import is_approved_for_training
+    from govern.audit import verify_workspace
+
+    workspace, snapshot = governed
+    action: RemoteAction[Any] = RemoteAction(workspace, officer.key_id, officer.public_key_hex,
+                                             lambda signer: approve(workspace, signer, snapshot.id, "remote"))
+    step = action.advance()
+    while not step.done:
+        assert step.message is not None
+        step = action.advance(officer.sign(step.message))
+    with workspace.catalog.reading() as session:
+        assert is_approved_for_training(workspace, session, snapshot, active_pack_in(workspace, session)).ok
+    assert verify_workspace(workspace).ok

@@ -197,7 +197,7 @@ def _same_origin(request: Request) -> bool:
 def create_app(workspace: Any, *, session_seconds: int | None = None, guard: Guard | None = None,
                allowed_hosts: list[str] | None = None) -> Starlette:
     """The console for `workspace`. `allowed_hosts` limits the Host header (loopback names by default)."""
-    console = Console(workspace, guard or Guard(**({"session_seconds": session_seconds} if session_seconds else {})))
+    console = Console(workspace, guard or (Guard(session_seconds=session_seconds) if session_seconds else Guard()))
     routes: list[Route | Mount] = []
 
     def page(path: str, *roles: str, methods: tuple[str, ...] = ("GET",), json_api: bool = False) -> Callable[[Handler], Handler]:
@@ -315,7 +315,8 @@ def create_app(workspace: Any, *, session_seconds: int | None = None, guard: Gua
     @page("/actions/{name}", methods=("POST",), json_api=True)
     async def action_start(request: Request, session: ConsoleSession) -> Response:
         body = await _json(request)
-        inputs = body.get("inputs") if isinstance(body.get("inputs"), dict) else {}
+        sent = body.get("inputs")
+        inputs: dict[str, Any] = sent if isinstance(sent, dict) else {}
         registered = (await run_in_threadpool(lib.identities, workspace)).get(session.key_id)
         if registered is None:
             return JSONResponse({"status": "signed-out", "error": "sign in again"}, status_code=401)
@@ -529,7 +530,7 @@ def create_app(workspace: Any, *, session_seconds: int | None = None, guard: Gua
                                        "There is no such page." if exc.status_code == 404 else str(exc.detail))
 
     hosts = allowed_hosts or ["127.0.0.1", "localhost", "::1", "[::1]"]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found},
+    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found},  # type: ignore[dict-item]
                     middleware=[Middleware(SecurityHeaders), Middleware(TrustedHostMiddleware, allowed_hosts=hosts)])
     app.state.console = console
     return app

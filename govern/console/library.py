@@ -302,7 +302,7 @@ def ledger_page(workspace: Workspace, event: str | None = None, actors: list[str
                 limit: int = 50) -> dict[str, Any]:
     """One page of ledger entries, newest first, filtered by event, actor keys and time (keyset paging)."""
     start, end = parse_when(since), parse_when(until, end=True)
-    conditions = []
+    conditions: list[Any] = []
     if event:
         conditions.append(LedgerEntry.event == event)
     if actors is not None:

@@ -55,13 +55,13 @@ def _build(root: Path) -> dict[str, Any]:
     from govern.datasets import DatasetSpec, add_dataset
     from govern.reports import make_report
     from govern.scans import anonymize_snapshot, scan_snapshot
-    from govern.workspace import Workspace
 
     workspace = make_workspace(root / "ws").workspace
     (workspace.root / "policies" / "console.yaml").write_text(PACK.replace("NAME", "console").replace("BUDGET", "10")
                                                              .replace("PER_RUN", "3.5"))
     engineer, officer = _new_key(workspace, "engineer", "erin"), _new_key(workspace, "officer", "olga")
-    auditor, reviewer = _new_key(workspace, "auditor", "aldo"), _new_key(workspace, "reviewer", "rita")
+    auditor = _new_key(workspace, "auditor", "aldo")
+    _new_key(workspace, "reviewer", "rita")
     activate_pack(workspace, officer, "console", reason="console tests")
     subjects = sorted({json.loads(line)["subject_id"] for line in EXAMPLES.read_text().splitlines()})
     consents = root / "consents.csv"
