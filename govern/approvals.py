@@ -10,7 +10,6 @@ data they registered or derived (under any of their keys).
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -22,10 +21,10 @@ from govern.activation import active_pack_in
 from govern.authority import Authority, require, row_problem
 from govern.canonical import canonical_bytes
 from govern.catalog.models import Approval, Snapshot, ledgered_row
-from govern.clock import parse_time, utc_now
+from govern.clock import new_id, now as clock_now, parse_time, utc_now
 from govern.decisions import gather_facts, involved_people, store_decision
 from govern.errors import BadInput, Refused
-from govern.keys import PrivateIdentity, verify_signature
+from govern.keys import Signer, verify_signature
 from govern.policy import ApprovalFacts, Decision, Pack, TrainingPlan, evaluate
 from govern.snapshots import resolve_snapshot
 
@@ -40,8 +39,8 @@ def signed_statement(row: Approval) -> bytes:
     })
 
 
-def _sign(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, verdict: str, note: str | None) -> tuple[Approval, Decision]:
-    now = datetime.now(timezone.utc)
+def _sign(workspace: Any, actor: Signer, snapshot_ref: str, verdict: str, note: str | None) -> tuple[Approval, Decision]:
+    now = clock_now()
     with workspace.catalog.transaction() as session:
         approver = require(session, actor, "snapshot.decide")
         pack = active_pack_in(workspace, session)
@@ -61,7 +60,7 @@ def _sign(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, verdict: st
                     "so may not approve it (separation of duties); have a different officer approve"
                 )
         row = Approval(
-            id=uuid.uuid4().hex, snapshot_id=snapshot.id, decision_id=decision.hash, pack_hash=pack.hash,
+            id=new_id(), snapshot_id=snapshot.id, decision_id=decision.hash, pack_hash=pack.hash,
             verdict=verdict, note=note, approver_key_id=actor.key_id, signed_at=utc_now(), signature="", ledger_seq=0,
         )
         row.signature = actor.sign(signed_statement(row))
@@ -71,12 +70,12 @@ def _sign(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, verdict: st
     return row, decision
 
 
-def approve(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, note: str | None = None) -> tuple[Approval, Decision]:
+def approve(workspace: Any, actor: Signer, snapshot_ref: str, note: str | None = None) -> tuple[Approval, Decision]:
     """Sign an approval of a snapshot whose decision under the active pack does not fail; officers only."""
     return _sign(workspace, actor, snapshot_ref, "approved", note)
 
 
-def reject(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, reason: str) -> tuple[Approval, Decision]:
+def reject(workspace: Any, actor: Signer, snapshot_ref: str, reason: str) -> tuple[Approval, Decision]:
     """Sign a rejection with a reason; it voids every earlier approval of the snapshot."""
     if not reason.strip():
         raise BadInput("a rejection needs a --reason")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,27 +58,36 @@ class AuditResult:
 
 
 def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, check_snapshots: bool = True,
-                     rescan: bool = False) -> AuditResult:
+                     rescan: bool = False, progress: Callable[[str, int, int], None] | None = None) -> AuditResult:
     """Verify the ledger, the catalog rows it vouches for, stored snapshots and an optional checkpoint;
-    with `rescan`, also re-run every ledgered PII scan and compare its findings."""
+    with `rescan`, also re-run every ledgered PII scan and compare its findings. `progress` is told
+    (stage, done, total) as it goes: "ledger entries", then "catalog tables", then "snapshots"."""
     keep = {int(checkpoint["seq"])} if checkpoint else None
+    tell = progress or (lambda stage, done, total: None)
     with workspace.catalog.reading(consistent=True) as session:
         from govern.authority import EVENT_SIGNERS
 
-        chain = ledger.verify_chain(session, keep_hashes_at=keep, event_signers=EVENT_SIGNERS)
+        total = session.exec(select(func.count()).select_from(LedgerEntry)).one()
+        tell("ledger entries", 0, total)
+        chain = ledger.verify_chain(session, keep_hashes_at=keep, event_signers=EVENT_SIGNERS,
+                                    progress=lambda done: tell("ledger entries", done, total))
+        tell("ledger entries", chain.entries, total)
         problems = list(chain.problems)
         rows_checked = 0
         recorded = dict(chain.ledgered_rows)
-        for table in LEDGERED_TABLES:
+        tell("catalog tables", 0, len(LEDGERED_TABLES))
+        for index, table in enumerate(LEDGERED_TABLES, 1):
             for row in session.exec(select(table)).all():
                 rows_checked += 1
                 problems.extend(_row_problems(session, row, recorded))
+            tell("catalog tables", index, len(LEDGERED_TABLES))
         for (table_name, seq), _ in sorted(recorded.items(), key=lambda item: item[0][1]):
             problems.append(f"ledger entry {seq} created a row in {table_name} that is missing from the catalog (deleted)")
         snapshots = session.exec(select(Snapshot).order_by(Snapshot.ledger_seq)).all() if check_snapshots else []
         erased = session.exec(select(func.count()).select_from(Erasure)).one()
-        for snapshot in snapshots:
+        for index, snapshot in enumerate(snapshots, 1):
             problems.extend(snapshot_problems(workspace, session, snapshot))
+            tell("snapshots", index, len(snapshots))
         if check_snapshots:
             problems.extend(stray_object_problems(workspace, session))
         problems.extend(consent_problems(session))

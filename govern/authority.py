@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from govern.catalog.models import LedgerEntry
 from govern.errors import Refused
-from govern.keys import PrivateIdentity, key_id_for, verify_signature
+from govern.keys import Signer, key_id_for, verify_signature
 from govern.ledger import KEY_REGISTERED, compute_entry_hash, hash_bytes
 
 # action -> the roles that may perform it. The README's "Who does what" table is this table.
@@ -203,7 +203,7 @@ class Authority:
         """The key as the ledger registered it, or None."""
         return self.identities.get(key_id)
 
-    def of_actor(self, actor: PrivateIdentity) -> RegisteredIdentity:
+    def of_actor(self, actor: Signer) -> RegisteredIdentity:
         """The registered identity of a private key; RoleRefused when the ledger never registered it."""
         found = self.identities.get(actor.key_id)
         if found is None or found.public_key != actor.public_key_hex:
@@ -212,7 +212,7 @@ class Authority:
             )
         return found
 
-    def require(self, actor: PrivateIdentity, action: str) -> RegisteredIdentity:
+    def require(self, actor: Signer, action: str) -> RegisteredIdentity:
         """The actor's identity, or RoleRefused when its role may not perform `action`."""
         identity = self.of_actor(actor)
         roles = ACTIONS[action]
@@ -240,7 +240,7 @@ class Authority:
         return None
 
 
-def require(session: Session, actor: PrivateIdentity, action: str) -> RegisteredIdentity:
+def require(session: Session, actor: Signer, action: str) -> RegisteredIdentity:
     """Shorthand: `Authority.of(session).require(actor, action)`."""
     return Authority.of(session).require(actor, action)
 

@@ -29,10 +29,10 @@ from sqlmodel import Session, col, select
 from govern import ledger
 from govern.canonical import file_sha256, hash_value
 from govern.catalog.models import ConsentEvent, ConsentEvidence, SnapshotRecord
-from govern.clock import parse_time, utc_now
+from govern.clock import new_id, parse_time, utc_now
 from govern.errors import BadInput, record_error
 from govern.authority import require
-from govern.keys import PrivateIdentity
+from govern.keys import PrivateIdentity, Signer
 from govern.records import read_records
 
 _PURPOSE = re.compile(r"^[a-z][a-z0-9_.\-]{0,99}$")
@@ -134,8 +134,8 @@ def parse_consent_file(workspace: Any, path: Path, actor_key_id: str) -> ParsedC
     return ParsedConsent(events, evidence_rows)
 
 
-def _store(session: Session, actor: PrivateIdentity, events: list[ConsentEvent], event: str, refs: list[str],
-           payload: dict[str, Any], evidence: Iterable[ConsentEvidence] = ()) -> int:
+from govern.catalog.models import ConsentEvent, ConsentEvidence, SnapshotRecord
+from govern.clock import new_id, parse_time, utc_now
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"grant": 0, "revoke": 0})
     for item in events:
         counts[item.purpose][item.action] += 1
@@ -274,7 +274,7 @@ def is_active(events: Iterable[ConsentEvent], purpose: str, at: datetime) -> boo
     return latest.expires_at is None or parse_time(latest.expires_at) > at
 
 
-def revoke(workspace: Any, actor: PrivateIdentity, subject_id: str, purpose: str | None = None) -> list[ConsentEvent]:
+def revoke(workspace: Any, actor: Signer, subject_id: str, purpose: str | None = None) -> list[ConsentEvent]:
     """Record revocations for a subject (one purpose, or every purpose it ever granted)."""
     subject_hash = workspace.hash_subject(subject_id)
     now = utc_now()
@@ -285,7 +285,7 @@ def revoke(workspace: Any, actor: PrivateIdentity, subject_id: str, purpose: str
         if not purposes:
             raise BadInput("this subject has no consent history; nothing to revoke (check the subject id)")
         events = [ConsentEvent(
-            id=uuid.uuid4().hex, subject_hash=subject_hash, purpose=p, action="revoke", effective_at=now,
+            id=new_id(), subject_hash=subject_hash, purpose=p, action="revoke", effective_at=now,
             recorded_at=now, recorded_by=actor.key_id, ledger_seq=0,
         ) for p in purposes]
         _store(session, actor, events, "consent.revoked", [subject_hash], {"subject_hash": subject_hash})

@@ -28,7 +28,7 @@ from govern.datasets import effective_provenance
 from govern.errors import BadInput
 from govern.activation import active_pack_in, load_workspace_pack
 from govern.authority import Authority, require, row_problem
-from govern.keys import PrivateIdentity
+from govern.keys import PrivateIdentity, Signer
 from govern.policy import (
     ApprovalFacts,
     ConsentCoverage,
@@ -133,7 +133,7 @@ def gather_facts(
     )
 
 
-def store_decision(session: Session, actor: PrivateIdentity, decision: Decision, facts: SnapshotFacts) -> tuple[PolicyDecision, bool]:
+def store_decision(session: Session, actor: Signer, decision: Decision, facts: SnapshotFacts) -> tuple[PolicyDecision, bool]:
     """Store a decision and ledger it; the same decision (same hash) is stored once."""
     existing = session.get(PolicyDecision, decision.hash)
     if existing is not None:

@@ -24,7 +24,7 @@ from govern.catalog.models import Approval, Erasure, SnapshotRecord, TrainingRun
 from govern.clock import utc_now
 from govern.errors import BadInput
 from govern.authority import require
-from govern.keys import PrivateIdentity
+from govern.keys import Signer
 from govern.snapshots import store_of
 
 
@@ -84,7 +84,7 @@ def _blank_lines(path: Any, positions: set[int], tmp_dir: Any) -> None:
         folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
 
 
-def erase_subject(workspace: Any, actor: PrivateIdentity, subject_id: str) -> Impact:
+def erase_subject(workspace: Any, actor: Signer, subject_id: str) -> Impact:
     """Erase a subject's raw records from every stored snapshot and ledger it without the raw id.
 
     Returns the impact (including the runs and adapters trained on the subject), so the officer

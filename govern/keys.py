@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +20,22 @@ ROLES = ("admin", "officer", "engineer", "auditor", "reviewer")
 def key_id_for(public_key_hex: str) -> str:
     """A key's id: the first 32 hex digits of the SHA-256 of its raw public bytes."""
     return hashlib.sha256(bytes.fromhex(public_key_hex)).hexdigest()[:32]
+
+
+class Signer(Protocol):
+    """What acts in the library: a key id, its public key, and a way to sign bytes with it.
+
+    A `PrivateIdentity` is one; govern.signing makes one for a key held elsewhere (a browser)."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    @property
+    def public_key_hex(self) -> str: ...
+
+    def sign(self, message: bytes) -> str:
+        """Hex Ed25519 signature of `message`."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ advisory transaction lock), so concurrent processes never fork the chain.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ from govern.canonical import canonical_json, hash_value
 from govern.catalog.db import lock_writers
 from govern.catalog.models import LedgerEntry
 from govern.clock import utc_now
-from govern.keys import PrivateIdentity, verify_signature
+from govern.keys import Signer, verify_signature
 
 GENESIS_HASH = "0" * 64
 KEY_REGISTERED = "identity.registered"
@@ -56,7 +56,7 @@ def lock(session: Session) -> None:
 
 def append(
     session: Session,
-    actor: PrivateIdentity,
+    actor: Signer,
     event: str,
     refs: list[str],
     payload: dict[str, Any],
@@ -125,13 +125,15 @@ class ChainReport:
 
 
 def verify_chain(session: Session, keep_hashes_at: set[int] | None = None,
-                 event_signers: dict[str, tuple[str, ...]] | None = None) -> ChainReport:
+                 event_signers: dict[str, tuple[str, ...]] | None = None,
+                 progress: Callable[[int], None] | None = None) -> ChainReport:
     """Recompute every hash, link and signature; collect registered keys and ledgered rows.
 
     Keys are taken from the ledger's own `identity.registered` entries, never from the catalog
     table, so a key row forged in the catalog cannot vouch for a forged entry. With
     `event_signers` (event -> roles), each entry's signer must have held one of its event's roles
-    when it signed, and events govern never writes are named.
+    when it signed, and events govern never writes are named. `progress` is told the number of
+    entries checked so far, every thousand entries.
     """
     report = ChainReport()
     expected_seq, expected_prev = 1, GENESIS_HASH
@@ -175,6 +177,8 @@ def verify_chain(session: Session, keep_hashes_at: set[int] | None = None,
             report.kept_hashes[entry.seq] = entry.entry_hash
         report.head_seq, report.head_hash = entry.seq, entry.entry_hash
         expected_seq, expected_prev = entry.seq + 1, entry.entry_hash
+        if progress is not None and report.entries % 1000 == 0:
+            progress(report.entries)
     return report
 
 

@@ -14,9 +14,8 @@ Rules (from the pack's `release:` section and its dp family):
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -24,10 +23,10 @@ from sqlmodel import Session, col, select
 from govern import ledger
 from govern.canonical import canonical_bytes, canonical_json
 from govern.catalog.models import Approval, Evaluation, LedgerEntry, PrivacyAudit, Release, TrainingRun, ledgered_row
-from govern.clock import parse_time, utc_now
+from govern.clock import new_id, now as clock_now, parse_time, utc_now
 from govern.errors import Refused
 from govern.authority import require
-from govern.keys import PrivateIdentity
+from govern.keys import Signer
 from govern.reviews import verified_reviews
 from govern.runs import get_run
 
@@ -54,7 +53,7 @@ def _run_epsilon(session: Session, run: TrainingRun) -> float | None:
 
 def check_release(workspace: Any, session: Session, run: TrainingRun, now: datetime | None = None) -> list[ReleaseRule]:
     """Every release rule of the active pack, evaluated on a run."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock_now()
     from govern.activation import active_pack_in
     from govern.spending import completed_payload
 
@@ -146,7 +145,7 @@ def check_release(workspace: Any, session: Session, run: TrainingRun, now: datet
     return rules
 
 
-def release_run(workspace: Any, actor: PrivateIdentity, run_id: str) -> tuple[Release, list[ReleaseRule]]:
+def release_run(workspace: Any, actor: Signer, run_id: str) -> tuple[Release, list[ReleaseRule]]:
     """Mark a run's adapter released when every release rule holds; otherwise refuse listing each unmet rule."""
     with workspace.catalog.transaction() as session:
         require(session, actor, "run.release")
@@ -155,7 +154,7 @@ def release_run(workspace: Any, actor: PrivateIdentity, run_id: str) -> tuple[Re
         failed = [r for r in rules if not r.passed]
         if failed:
             raise Refused(f"run {run.id} cannot be released", [f"{r.rule}: {r.message}" for r in failed])
-        row = Release(id=uuid.uuid4().hex, run_id=run.id, released_by=actor.key_id, released_at=utc_now(),
+        row = Release(id=new_id(), run_id=run.id, released_by=actor.key_id, released_at=utc_now(),
                       rules=canonical_json([r.to_dict() for r in rules]), signature="", ledger_seq=0)
         row.signature = actor.sign(canonical_bytes({"run_id": row.run_id, "released_at": row.released_at, "rules": json.loads(row.rules)}))
         entry = ledger.append(session, actor, "run.released", [run.id], {"row": ledgered_row(row)})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -11,10 +10,10 @@ from sqlmodel import Session, col, select
 from govern import ledger
 from govern.canonical import canonical_bytes, canonical_json
 from govern.catalog.models import Review, ledgered_row
-from govern.clock import utc_now
+from govern.clock import new_id, utc_now
 from govern.errors import BadInput
 from govern.authority import Authority, RegisteredIdentity, require, row_problem
-from govern.keys import PrivateIdentity, verify_signature
+from govern.keys import Signer, verify_signature
 from govern.runs import get_run
 
 
@@ -38,7 +37,7 @@ def parse_criteria(pairs: list[str] | tuple[str, ...]) -> dict[str, int]:
     return criteria
 
 
-def review_run(workspace: Any, actor: PrivateIdentity, run_id: str, rating: int, criteria: dict[str, int], notes: str) -> Review:
+def review_run(workspace: Any, actor: Signer, run_id: str, rating: int, criteria: dict[str, int], notes: str) -> Review:
     """Record a signed review of a run's adapter."""
     if not 1 <= rating <= 5:
         raise BadInput(f"--rating {rating}: give a rating from 1 to 5")
@@ -47,7 +46,7 @@ def review_run(workspace: Any, actor: PrivateIdentity, run_id: str, rating: int,
     with workspace.catalog.transaction() as session:
         require(session, actor, "run.review")
         run = get_run(session, run_id)
-        row = Review(id=uuid.uuid4().hex, run_id=run.id, rating=rating, criteria=canonical_json(criteria), notes=notes,
+        row = Review(id=new_id(), run_id=run.id, rating=rating, criteria=canonical_json(criteria), notes=notes,
                      reviewer_key_id=actor.key_id, signed_at=utc_now(), signature="", ledger_seq=0)
         row.signature = actor.sign(signed_statement(row))
         entry = ledger.append(session, actor, "run.reviewed", [run.id], {"row": ledgered_row(row)})

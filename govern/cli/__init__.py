@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "report": "govern.cli.report:report_group",
     "lineage": "govern.cli.lineage:lineage_group",
     "attest": "govern.cli.lineage:attest_group",
+    "serve": "govern.cli.serve:serve_command",
 }
 
 

@@ -7,7 +7,7 @@ white as well as it shows on screen.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -24,8 +24,11 @@ def _ticks(low: float, high: float, count: int = 4) -> list[float]:
 
 
 def line_chart(points: Sequence[tuple[float, float | None]], title: str, y_label: str, x_label: str = "step",
-               width: int = 470, height: int = 220) -> Markup:
-    """A line chart of (x, y) points as inline SVG; points with y None are skipped."""
+               width: int = 470, height: int = 220, x_format: Callable[[float], str] = _fmt,
+               limit: tuple[float, str] | None = None) -> Markup:
+    """A line chart of (x, y) points as inline SVG; points with y None are skipped.
+
+    `x_format` writes the x ticks (e.g. as dates); `limit` draws a labelled horizontal line (a budget)."""
     data = [(float(x), float(y)) for x, y in points if y is not None and math.isfinite(float(y))]
     left, right, top, bottom = 64, 16, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -38,6 +41,8 @@ def line_chart(points: Sequence[tuple[float, float | None]], title: str, y_label
     xs, ys = [p[0] for p in data], [p[1] for p in data]
     x_low, x_high = min(xs), max(xs)
     y_low, y_high = min(ys), max(ys)
+    if limit is not None:
+        y_low, y_high = min(y_low, limit[0]), max(y_high, limit[0])
     if y_high == y_low:
         pad = abs(y_low) * 0.05 or 1.0
         y_low, y_high = y_low - pad, y_high + pad
@@ -58,7 +63,12 @@ def line_chart(points: Sequence[tuple[float, float | None]], title: str, y_label
     x_ticks = sorted(set(xs)) if len(set(xs)) <= 10 else _ticks(x_low, x_high, 5)
     for tick in x_ticks:
         x = sx(tick)
-        parts.append(f'<text class="chart-tick" x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{_fmt(tick)}</text>')
+        parts.append(f'<text class="chart-tick" x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{escape(x_format(tick))}</text>')
+    if limit is not None:
+        y = sy(limit[0])
+        parts.append(f'<line class="chart-limit" x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}"/>')
+        parts.append(f'<text class="chart-limit-label" x="{left + plot_w - 4}" y="{y - 5:.1f}" text-anchor="end">'
+                     f'{escape(limit[1])}</text>')
     parts.append(f'<line class="chart-axis" x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}"/>')
     parts.append(f'<line class="chart-axis" x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/>')
     parts.append(f'<text class="chart-label" x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">{escape(x_label)}</text>')
@@ -68,7 +78,7 @@ def line_chart(points: Sequence[tuple[float, float | None]], title: str, y_label
     parts.append(f'<polyline class="chart-line" points="{path}"/>')
     for x, y in data:
         parts.append(f'<circle class="chart-point" cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3"><title>{escape(x_label)} '
-                     f'{_fmt(x)}: {escape(y_label)} {_fmt(y)}</title></circle>')
+                     f'{escape(x_format(x))}: {escape(y_label)} {_fmt(y)}</title></circle>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
