@@ -134,8 +134,8 @@ def parse_consent_file(workspace: Any, path: Path, actor_key_id: str) -> ParsedC
     return ParsedConsent(events, evidence_rows)
 
 
-from govern.catalog.models import ConsentEvent, ConsentEvidence, SnapshotRecord
-from govern.clock import new_id, parse_time, utc_now
+def _store(session: Session, actor: Signer, events: list[ConsentEvent], event: str, refs: list[str],
+           payload: dict[str, Any], evidence: Iterable[ConsentEvidence] = ()) -> int:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"grant": 0, "revoke": 0})
     for item in events:
         counts[item.purpose][item.action] += 1
