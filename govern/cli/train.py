@@ -12,7 +12,7 @@ from govern.cli._common import Invocation, common_options
 def _result_text(result: dict) -> str:  # type: ignore[type-arg]
     guarantee = (f"(ε = {result['epsilon']:.3f}, δ = {result['delta']:.2e}, {result['accountant']} accountant)"
                  if result.get("private") else "(NOT differentially private)")
-    return (f"Run {result['run_id']} completed: {result['steps']} steps, final loss {result['final_loss']:.4f} {guarantee}\n"
+    return (f"Run {result['run_id']} completed: {result['steps']} steps {guarantee}\n"
             f"Adapter: {result['adapter_dir']}")
 
 
