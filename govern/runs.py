@@ -8,6 +8,7 @@ failure, each in the ledger.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from pathlib import Path
@@ -19,7 +20,7 @@ from govern import ledger
 from govern.canonical import canonical_json
 from govern.catalog.models import PrivacyCharge, RunEvent, TrainingRun, ledgered_row
 from govern.clock import utc_now
-from govern.errors import BadInput, NotFound, Refused
+from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
 from govern.gate import Admission, Gate
 from govern.keys import PrivateIdentity
 
@@ -161,28 +162,82 @@ def get_run(session: Session, run_id: str) -> TrainingRun:
 
 def start_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, snapshot_refs: list[str],
               init_run_id: str | None = None, progress: bool = False, device: str | None = None) -> dict[str, Any]:
-    """Gate, catalogue and run a training job; returns the trainer's result (ε, adapter, hashes)."""
+    """Gate, catalogue and run a training job; returns the trainer's result (ε, adapter, hashes).
+
+    Under torchrun only rank 0 comes through here to the gate and the catalogue; the other ranks
+    join its run (`join_run`).
+    """
+    from govern.training import train
+    from govern.training.distributed import Distributed
+
+    dist = Distributed.from_env()
+    if not dist.primary:
+        return join_run(workspace, actor, recipe_path, dist, device)
+    try:
+        recipe = load_workspace_recipe(workspace, recipe_path)
+        init_run = None
+        init_adapter = None
+        if init_run_id:
+            with workspace.catalog.reading() as session:
+                init_run = get_run(session, init_run_id)
+                if not _completed(session, init_run.id):
+                    raise Refused(f"run {init_run.id} did not complete; only a finished run's adapter can be continued")
+            init_adapter = Path(init_run.output_dir) / "adapter"
+        admission = Gate(workspace).admit(actor, snapshot_refs, recipe)
+        run_dir = Path(recipe.output_dir) / f"run-{uuid.uuid4().hex[:12]}"
+        # Canaries (recipe [audit]) are drawn now so run.started commits to their file's hash;
+        # the secrets and which were included stay in the run folder until `govern audit privacy`.
+        from govern.privacy_audit.canaries import plant_canaries
+
+        canaries = plant_canaries(recipe, run_dir)
+        run = _create_run(workspace, actor, recipe, admission, run_dir, init_run, canaries)
+    except BaseException as error:
+        _tell_ranks(dist, {"failed": f"{type(error).__name__}: {error}", "exit_code": getattr(error, "exit_code", 1)})
+        raise
+    hooks = LedgerHooks(workspace, actor, run.id)
+    if dist.world_size > 1:
+        try:
+            dist.broadcast({"run_id": run.id, "plan": admission.plan.as_dict(),
+                            "init_adapter": str(init_adapter) if init_adapter else None})
+        except BaseException as error:
+            hooks.on_failure(error, {"step": 0})
+            raise
+    return train(recipe, admission.data, run_dir=run_dir, hooks=hooks,
+                 progress=progress, device=device, init_adapter=init_adapter)
+
+
+def _tell_ranks(dist: Any, message: dict[str, Any]) -> None:
+    if dist.world_size > 1:
+        with contextlib.suppress(Exception):  # the group may be what failed
+            dist.broadcast(message)
+
+
+def join_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, dist: Any, device: str | None = None) -> dict[str, Any]:
+    """A torchrun rank other than 0: train in the run rank 0 admitted and catalogued.
+
+    Rank 0 broadcasts the run id and its plan. This rank then gets its own handle from the gate
+    (`Gate.admit` for the catalogued run's snapshots, as a resume of that run so its reservation
+    is not counted twice): the stored bytes, approvals, consent, roles and budget are re-checked
+    and every record is re-hashed as it is read; nothing is ledgered unless the gate refuses.
+    Its recipe and plan must equal rank 0's. It catalogues nothing and calls no hook: a rank
+    that dies is recorded as the run's failure by rank 0.
+    """
     from govern.training import train
 
     recipe = load_workspace_recipe(workspace, recipe_path)
-    init_run = None
-    init_adapter = None
-    if init_run_id:
-        with workspace.catalog.reading() as session:
-            init_run = get_run(session, init_run_id)
-            if not _completed(session, init_run.id):
-                raise Refused(f"run {init_run.id} did not complete; only a finished run's adapter can be continued")
-        init_adapter = Path(init_run.output_dir) / "adapter"
-    admission = Gate(workspace).admit(actor, snapshot_refs, recipe)
-    run_dir = Path(recipe.output_dir) / f"run-{uuid.uuid4().hex[:12]}"
-    # Canaries (recipe [audit]) are drawn now so run.started commits to their file's hash;
-    # the secrets and which were included stay in the run folder until `govern audit privacy`.
-    from govern.privacy_audit.canaries import plant_canaries
-
-    canaries = plant_canaries(recipe, run_dir)
-    run = _create_run(workspace, actor, recipe, admission, run_dir, init_run, canaries)
-    return train(recipe, admission.data, run_dir=run_dir, hooks=LedgerHooks(workspace, actor, run.id),
-                 progress=progress, device=device, init_adapter=init_adapter)
+    admitted = dist.broadcast(None)
+    if "failed" in admitted:
+        kind = {1: Refused, 3: IntegrityFailure}.get(int(admitted["exit_code"]), BadInput)
+        raise kind(f"rank 0 did not start the run: {admitted['failed']}")
+    with workspace.catalog.reading() as session:
+        run = get_run(session, admitted["run_id"])
+    if run.recipe_hash != recipe.hash:
+        raise IntegrityFailure(f"rank {dist.rank}: recipe {recipe.source} does not hash to run {run.id}'s recipe")
+    admission = Gate(workspace).admit(actor, json.loads(run.snapshot_ids), recipe, resuming_run=run.id)
+    if admission.plan.as_dict() != admitted["plan"]:
+        raise Refused(f"rank {dist.rank}: the gate plans run {run.id} differently from rank 0",
+                      [f"rank 0: {admitted['plan']}", f"rank {dist.rank}: {admission.plan.as_dict()}"])
+    return train(recipe, admission.data, run_dir=Path(run.output_dir), device=device, init_adapter=admitted["init_adapter"])
 
 
 def resume_run(workspace: Any, actor: PrivateIdentity, run_id: str, progress: bool = False, device: str | None = None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ fixed, so a run's final ε is the ε the plan already computed.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -118,17 +119,38 @@ def clear_cache() -> None:
 
 
 def _smallest_sigma(epsilon_at: Any, target: float, low: float, high: float) -> float:
-    """Bisect for the smallest σ in (low, high] with ε ≤ target, given ε(high) ≤ target < ε(low)."""
+    """The smallest σ in (low, high] with ε ≤ target (to CALIBRATION_TOLERANCE), given ε(high) ≤ target < ε(low).
+
+    Regula falsi on (log σ, log ε − log target) with the Illinois step, which needs a handful of
+    accountant calls where bisection needs a dozen; it bisects where ε(low) is unknown (a PRV
+    grid too large counts as infinite ε).
+    """
+
+    def gap(eps: float) -> float:  # > 0 over the target, ≤ 0 within it
+        return math.log(eps / target) if eps > 0 else -math.inf
+
     eps_high = epsilon_at(high)
+    f_low, f_high = gap(epsilon_at(low)), gap(eps_high)
+    side = 0
     for _ in range(_MAX_ITERATIONS):
         if target - eps_high <= CALIBRATION_TOLERANCE or high - low <= high * 1e-9:
             break
         middle = (low + high) / 2
+        if math.isfinite(f_low) and math.isfinite(f_high) and f_low > f_high:
+            guess = math.exp(math.log(high) - f_high * (math.log(low) - math.log(high)) / (f_low - f_high))
+            if low < guess < high:
+                middle = guess
         eps = epsilon_at(middle)
         if eps <= target:
-            high, eps_high = middle, eps
+            high, eps_high, f_high = middle, eps, gap(eps)
+            if side == +1:
+                f_low /= 2  # Illinois: the kept end moved twice in a row, so halve its weight
+            side = +1
         else:
-            low = middle
+            low, f_low = middle, gap(eps)
+            if side == -1:
+                f_high /= 2
+            side = -1
     return high
 
 

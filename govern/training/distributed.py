@@ -25,6 +25,11 @@ class Terminated(GovernError):
     exit_code = 143
 
 
+class PeerLost(Terminated):
+    """This rank of a torchrun job stopped on an error that is not govern's (typically a collective
+    failing because a peer died); the run is recorded as failed and the cause kept in run.json."""
+
+
 def world_size_from_env() -> int:
     """WORLD_SIZE as torchrun sets it (1 when not launched by torchrun)."""
     return int(os.environ.get("WORLD_SIZE", "1"))
@@ -35,17 +40,31 @@ def is_primary_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+_recording_failure = False
+
+
 def _raise_terminated(signum: int, frame: Any) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one is enough: the failure is being recorded
+    global _recording_failure
+    if _recording_failure:  # the run is already stopping; let the failure be recorded
+        return
+    _recording_failure = True
     raise Terminated(f"received signal {signum} (SIGTERM): a peer process died or the job was stopped")
+
+
+def ignore_sigterm() -> None:
+    """From now on SIGTERM raises nothing: a failure is being recorded, and a signal must not cut it short."""
+    global _recording_failure
+    _recording_failure = True
 
 
 @contextlib.contextmanager
 def sigterm_raises() -> Iterator[None]:
     """Within the block, SIGTERM raises `Terminated` (main thread only; a no-op elsewhere)."""
+    global _recording_failure
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _recording_failure = False
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield

@@ -116,8 +116,9 @@ def training_memory_bytes(model_dir: Path, lora: dict[str, Any], quantization: s
     """A rough upper estimate of the memory one physical batch needs to train (None if the model cannot be built).
 
     Frozen weights, the adapter with its optimizer state and per-sample gradients (one copy per
-    example), the activations kept for backward (the usual ~34·h bytes per token per layer, plus
-    attention scores), and float32 logits with their gradient.
+    example), the activations kept for backward (~34·h values per token per layer, Korthikanti et
+    al. 2022, attention scores left out as SDPA does not keep them), and float32 logits with their
+    gradient. Meant to catch the impossible, not to size the possible.
     """
     import torch
 
@@ -127,7 +128,6 @@ def training_memory_bytes(model_dir: Path, lora: dict[str, Any], quantization: s
     config = model.config
     hidden = int(getattr(config, "hidden_size", 0) or 0)
     layers = int(getattr(config, "num_hidden_layers", 0) or 0)
-    heads = int(getattr(config, "num_attention_heads", 0) or 0)
     vocab = int(getattr(config, "vocab_size", 0) or 0)
     weights = sum(p.numel() for p in model.parameters()) * _BYTES_PER_WEIGHT.get(quantization, 4.0)
     targets = set(lora["target_modules"])
@@ -137,7 +137,7 @@ def training_memory_bytes(model_dir: Path, lora: dict[str, Any], quantization: s
         if isinstance(module, torch.nn.Linear) and (name.rsplit(".", 1)[-1] in targets or name in targets)
     )
     tokens = physical * max_length
-    activations = tokens * layers * (34 * hidden + 5 * heads * max_length) * 2
+    activations = tokens * layers * 34 * hidden * 2
     logits = tokens * vocab * 4 * 3
     adapter_bytes = adapter * 4 * (4 + physical)
     return int(weights + activations + logits + adapter_bytes)

@@ -39,6 +39,12 @@ def rng_kind(private: bool, secure_rng: bool) -> str:
     return CSPRNG if secure_rng else TORCH
 
 
+def rng_record(private: bool, secure_rng: bool) -> dict[str, str]:
+    """What run.json, the result and the card say about a run's randomness: its kind and what that means."""
+    kind = rng_kind(private, secure_rng)
+    return {"kind": kind, "description": DESCRIPTIONS[kind]}
+
+
 def _os_seed() -> int:
     return int.from_bytes(os.urandom(8), "little") >> 1
 
@@ -55,10 +61,6 @@ class RunRandomness:
         if kind != CSPRNG:
             self.sampler_gen = torch.Generator().manual_seed(_os_seed())
             self.noise_gen = (torch.Generator(device=device) if device.type != "cpu" else torch.Generator()).manual_seed(_os_seed())
-
-    def describe(self) -> dict[str, str]:
-        """What run.json, the result and the card say about the randomness."""
-        return {"kind": self.kind, "description": DESCRIPTIONS[self.kind]}
 
     def state(self) -> dict[str, Any] | None:
         """The tensors a checkpoint keeps (None for "csprng": there is no state)."""

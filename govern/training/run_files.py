@@ -38,7 +38,7 @@ CHECKPOINTS_DIR = "checkpoints"
 __all__ = [
     "ADAPTER_DIR", "CHECKPOINTS_DIR", "JOURNAL_FILE", "LOSS_FILE", "LOSS_NOTE", "METRICS_FILE", "RESULT_FILE",
     "RUN_FILE", "append_line", "append_line_durable", "atomic_write_json", "charged_history", "drop_torn_tail", "fsync_dir",
-    "now", "read_jsonl", "read_run", "versions",
+    "new_run_info", "now", "read_jsonl", "read_run", "versions",
 ]
 
 
@@ -96,6 +96,44 @@ def drop_torn_tail(path: Path) -> None:
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         atomic_write_bytes(path, data[: data.rfind(b"\n") + 1])
+
+
+def new_run_info(run_dir: Path, recipe: Any, snapshot_ids: list[str], plan: Any, device: Any, world_size: int,
+                 init_adapter: Path | None) -> dict[str, Any]:
+    """run.json of a new run: what it is (recipe, data, model, plan, randomness), before it computes."""
+    from govern.canonical import file_sha256
+    from govern.training.engine import resolve_clipping_mode
+    from govern.training.model import hash_model_folder, hash_tokenizer_folder
+    from govern.training.randomness import rng_record
+
+    info: dict[str, Any] = {
+        "run_id": run_dir.name,
+        "status": "running",
+        "created_at": now(),
+        "recipe": recipe.settings,
+        "recipe_hash": recipe.hash,
+        "recipe_source": recipe.source,
+        "base_dir": str(recipe.base_dir.resolve()),
+        "snapshot_ids": snapshot_ids,
+        "base_model": {"path": str(recipe.model_path), **hash_model_folder(recipe.model_path)},
+        "tokenizer": {"path": str(recipe.tokenizer_path), **hash_tokenizer_folder(recipe.tokenizer_path)},
+        "quantization": recipe["model"]["quantization"],
+        "plan": plan.as_dict(),
+        "private": plan.private,
+        "clipping_mode": resolve_clipping_mode(recipe["dp"]["clipping"], plan.private),
+        "privacy_rng": rng_record(plan.private, bool(recipe["dp"]["secure_rng"])),
+        "init_adapter": None,
+        "attempts": 1,
+        "device": str(device),
+        "world_size": world_size,
+        "versions": versions(),
+    }
+    if init_adapter is not None:
+        info["init_adapter"] = {
+            "path": str(init_adapter),
+            "files": {p.name: file_sha256(p) for p in sorted(init_adapter.glob("*.safetensors"))},
+        }
+    return info
 
 
 def versions() -> dict[str, str]:

@@ -19,11 +19,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from govern.canonical import file_sha256
-from govern.errors import BadInput, Refused
+from govern.errors import BadInput, GovernError, Refused
 from govern.training import checkpoint as ckpt
 from govern.training.data import encode_records, gated_records
-from govern.training.distributed import Distributed, sigterm_raises
+from govern.training.distributed import Distributed, PeerLost, ignore_sigterm, sigterm_raises
 from govern.training.hooks import TrainingHooks
 from govern.training.loop import Interrupted
 from govern.training.plan import PrivacyPlan, plan_run
@@ -39,9 +38,9 @@ from govern.training.run_files import (  # noqa: F401  (names other modules impo
     atomic_write_json,
     charged_history,
     drop_torn_tail,
+    new_run_info,
     now,
     read_run,
-    versions,
 )
 
 __all__ = ["Interrupted", "charged_history", "read_run", "resume", "train"]
@@ -206,41 +205,6 @@ class _Trainer:
         data = self.recipe["data"]
         return encode_records(training_records(canaries, data), tokenizer, data) if canaries.included_count else []
 
-    def _new_info(self, recipe: Recipe, snapshot_ids: list[str], plan: PrivacyPlan, clipping_mode: str, device: Any,
-                  init_adapter: Path | None) -> dict[str, Any]:
-        from govern.training.model import hash_model_folder, hash_tokenizer_folder
-        from govern.training.randomness import DESCRIPTIONS, rng_kind
-
-        kind = rng_kind(plan.private, bool(recipe["dp"]["secure_rng"]))
-        info: dict[str, Any] = {
-            "run_id": self.run_dir.name,
-            "status": "running",
-            "created_at": now(),
-            "recipe": recipe.settings,
-            "recipe_hash": recipe.hash,
-            "recipe_source": recipe.source,
-            "base_dir": str(recipe.base_dir.resolve()),
-            "snapshot_ids": snapshot_ids,
-            "base_model": {"path": str(recipe.model_path), **hash_model_folder(recipe.model_path)},
-            "tokenizer": {"path": str(recipe.tokenizer_path), **hash_tokenizer_folder(recipe.tokenizer_path)},
-            "quantization": recipe["model"]["quantization"],
-            "plan": plan.as_dict(),
-            "private": plan.private,
-            "clipping_mode": clipping_mode,
-            "privacy_rng": {"kind": kind, "description": DESCRIPTIONS[kind]},
-            "init_adapter": None,
-            "attempts": 1,
-            "device": str(device),
-            "world_size": self.dist.world_size,
-            "versions": versions(),
-        }
-        if init_adapter is not None:
-            info["init_adapter"] = {
-                "path": str(init_adapter),
-                "files": {p.name: file_sha256(p) for p in sorted(init_adapter.glob("*.safetensors"))},
-            }
-        return info
-
     # -- the run -----------------------------------------------------------------------------
 
     def run(self, *, init_adapter: Path | None = None, resume_info: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -268,20 +232,23 @@ class _Trainer:
                 raise
             except BaseException as error:
                 self._failed(error)
+                if self.dist.world_size > 1 and isinstance(error, Exception) and not isinstance(error, GovernError):
+                    raise PeerLost(f"rank {self.dist.rank} stopped on {type(error).__name__}: {error}; when a peer process "
+                                   f"died, its log says why. Run {self.info.get('run_id')} is recorded as failed") from error
                 raise
         self._set_status("completed")
         self.hooks.on_complete(result)
         return result
 
     def _failed(self, error: BaseException) -> None:
+        ignore_sigterm()
         self._set_status("failed", error=f"{type(error).__name__}: {error}")
         with contextlib.suppress(Exception):
             self.hooks.on_failure(error, {"step": self.step, "run_dir": str(self.run_dir)})
 
     def _setup(self, init_adapter: Path | None, resume_info: dict[str, Any] | None) -> tuple[PrivacyPlan, list[Any], Any, Any]:
-        from govern.training.engine import resolve_clipping_mode
         from govern.training.model import load_tokenizer, pick_device
-        from govern.training.randomness import DESCRIPTIONS, rng_kind
+        from govern.training.randomness import rng_record
 
         recipe = self.recipe
         snapshot_ids, records = gated_records(self.data)
@@ -299,14 +266,12 @@ class _Trainer:
         if resume_info is None:
             if self.primary:
                 self.run_dir.mkdir(parents=True, exist_ok=True)
-            self.info = self._new_info(recipe, snapshot_ids, plan, resolve_clipping_mode(recipe["dp"]["clipping"], plan.private),
-                                       device, init_adapter)
+            self.info = new_run_info(self.run_dir, recipe, snapshot_ids, plan, device, self.dist.world_size, init_adapter)
         else:
             self.info = {**resume_info, "attempts": int(resume_info.get("attempts", 1)) + 1, "status": "running",
                          "device": str(device)}
             if not isinstance(self.info.get("privacy_rng"), dict):  # a run.json written before the RNG kinds
-                kind = rng_kind(plan.private, bool(recipe["dp"]["secure_rng"]))
-                self.info["privacy_rng"] = {"kind": kind, "description": DESCRIPTIONS[kind]}
+                self.info["privacy_rng"] = rng_record(plan.private, bool(recipe["dp"]["secure_rng"]))
         examples = examples + self._canary_examples(tokenizer, resume_info)
         if self.primary:
             atomic_write_json(self.run_dir / RUN_FILE, self.info)
