@@ -19,7 +19,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from govern.errors import BadInput
-from govern.training.limits import MAX_NOISE_MULTIPLIER, MAX_PRV_POINTS, PRV_BYTES_PER_POINT
+from govern.training.limits import (
+    MAX_NOISE_MULTIPLIER,
+    MAX_PRV_POINTS,
+    PRV_BYTES_PER_POINT,
+)
 
 HistoryEntry = tuple[float, float, int]
 CALIBRATION_TOLERANCE = 0.01  # ε below the target by at most this much (Opacus's default)

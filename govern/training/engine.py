@@ -29,7 +29,10 @@ class SecureNoise:
     """
 
     def add_noise(self) -> None:
-        from opacus.optimizers.optimizer import _check_processed_flag, _mark_as_processed
+        from opacus.optimizers.optimizer import (
+            _check_processed_flag,
+            _mark_as_processed,
+        )
 
         from govern.training.secure_rng import gaussian_like
 

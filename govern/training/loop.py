@@ -27,7 +27,14 @@ from govern.training.accounting import epsilon_of_history, normalise_history
 from govern.training.distributed import Distributed
 from govern.training.hooks import TrainingHooks
 from govern.training.plan import PrivacyPlan
-from govern.training.run_files import JOURNAL_FILE, LOSS_FILE, LOSS_NOTE, METRICS_FILE, append_line, append_line_durable
+from govern.training.run_files import (
+    JOURNAL_FILE,
+    LOSS_FILE,
+    LOSS_NOTE,
+    METRICS_FILE,
+    append_line,
+    append_line_durable,
+)
 
 
 class Interrupted(GovernError):

@@ -17,7 +17,14 @@ from govern.canonical import file_sha256, hash_value
 from govern.training.accounting import epsilon_of_history
 from govern.training.checkpoint import strip_rng
 from govern.training.plan import PrivacyPlan
-from govern.training.run_files import ADAPTER_DIR, CHECKPOINTS_DIR, RESULT_FILE, atomic_write_json, fsync_dir, now
+from govern.training.run_files import (
+    ADAPTER_DIR,
+    CHECKPOINTS_DIR,
+    RESULT_FILE,
+    atomic_write_json,
+    fsync_dir,
+    now,
+)
 
 
 def publish_run(run_dir: Path, model: Any, info: dict[str, Any], plan: PrivacyPlan, history: list[tuple[float, float, int]], steps: int) -> dict[str, Any]:

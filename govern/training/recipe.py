@@ -302,7 +302,13 @@ def _semantic_problems(settings: dict[str, Any]) -> list[str]:
 
 
 def _model_problems(recipe: Recipe) -> list[str]:
-    from govern.training.model import leaves_of_linear, module_names, quantization_unavailable, weight_files
+    from govern.training.model import (
+        WEIGHT_SUFFIXES,
+        leaves_of_linear,
+        module_names,
+        quantization_unavailable,
+        weight_files,
+    )
 
     problems = []
     model_dir = recipe.model_path
@@ -352,12 +358,12 @@ def _memory_problems(recipe: Recipe) -> list[str]:
     available = machine_memory_bytes()
     if needed is None or needed <= available:
         return []
-    return [
+    return [(
         f"schedule.physical_batch_size: a forward pass of {physical:,} examples of up to {max_length:,} tokens "
         f"(data.max_length) needs roughly {needed / 2**30:,.1f} GiB (weights, activations, logits, per-sample "
         f"gradients), more than this machine's {available / 2**30:,.1f} GiB; lower schedule.physical_batch_size "
         "(the logical batch stays; Opacus's BatchMemoryManager splits it) or data.max_length"
-    ]
+    )]
 
 
 def parse_recipe_text(text: str, source: str) -> dict[str, Any]:

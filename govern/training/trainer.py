@@ -22,7 +22,12 @@ from typing import Any
 from govern.errors import BadInput, GovernError, Refused
 from govern.training import checkpoint as ckpt
 from govern.training.data import encode_records, gated_records
-from govern.training.distributed import Distributed, PeerLost, ignore_sigterm, sigterm_raises
+from govern.training.distributed import (
+    Distributed,
+    PeerLost,
+    ignore_sigterm,
+    sigterm_raises,
+)
 from govern.training.hooks import TrainingHooks
 from govern.training.loop import Interrupted
 from govern.training.plan import PrivacyPlan, plan_run
@@ -297,7 +302,11 @@ class _Trainer:
         from govern.training.engine import DPEngine
         from govern.training.loop import StepLoop
         from govern.training.model import build_training_model, trainable_parameters
-        from govern.training.optimizer import load_init_adapter, make_optimizer, make_scheduler
+        from govern.training.optimizer import (
+            load_init_adapter,
+            make_optimizer,
+            make_scheduler,
+        )
         from govern.training.publish import publish_run
         from govern.training.randomness import RunRandomness
         from govern.training.sampling import uniform_batches

@@ -16,7 +16,13 @@ import pytest
 
 pytest.importorskip("opacus", reason="training tests need govern[train] (torch, peft, opacus)")
 
-from training_helpers import BASE_RECIPE, EXAMPLES, admitted_data, merged, predictable_bytes
+from training_helpers import (
+    BASE_RECIPE,
+    EXAMPLES,
+    admitted_data,
+    merged,
+    predictable_bytes,
+)
 
 
 @pytest.fixture(scope="session")

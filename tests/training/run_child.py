@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
 
-from training_helpers import admitted_data  # noqa: E402
+from training_helpers import admitted_data
 
-from govern.training import Interrupted, TrainingHooks, recipe_from_dict, train  # noqa: E402
+from govern.training import Interrupted, TrainingHooks, recipe_from_dict, train
 
 
 class ChildHooks(TrainingHooks):

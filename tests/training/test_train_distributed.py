@@ -21,7 +21,7 @@ import pytest
 pytest.importorskip("opacus")
 psutil = pytest.importorskip("psutil")
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
 CLI = "import sys; from govern.cli import main; main(sys.argv[1:])"
 

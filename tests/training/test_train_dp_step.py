@@ -11,13 +11,13 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from govern.training.data import Collator, encode_records
+from govern.training.engine import DPEngine
 from govern.training.loss import per_example_loss
 from govern.training.model import (
     build_training_model,
     load_tokenizer,
     trainable_parameters,
 )
-from govern.training.engine import DPEngine
 from govern.training.plan import plan_run
 from govern.training.randomness import CSPRNG, RunRandomness
 

@@ -16,8 +16,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from govern.training import TrainingHooks, resume, train  # noqa: E402
-from govern.training.checkpoint import RNG_FILE, list_checkpoints, load_checkpoint  # noqa: E402
+from govern.training import TrainingHooks, resume, train
+from govern.training.checkpoint import RNG_FILE, list_checkpoints, load_checkpoint
 
 
 class StopAtStep(TrainingHooks):
