@@ -3,8 +3,9 @@
 Each configuration trains once with m canaries (each included with probability 1/2), scores every
 canary and K reference secrets by the adapter's loss, and prints the one-run ε lower bound at the
 stated confidence beside the accountant's ε, the membership AUC and the exposure of the included
-canaries. No catalog: the trainer reads the example records directly (the audit maths is the
-same `govern.privacy_audit` code `govern audit privacy` runs).
+canaries. The trainer reads the example records through a real gate (a workspace with a
+permissive pack, as the evaluation tests build it); the audit maths is the same
+`govern.privacy_audit` code `govern audit privacy` runs.
 
     python benchmarks/privacy_audit_one_run.py                        # memorise, dp sigma=1.0, dp sigma=0.5
     python benchmarks/privacy_audit_one_run.py --canaries 200 --steps 200 --configs memorise
@@ -26,13 +27,26 @@ EXAMPLES = REPO / "examples" / "support_records.jsonl"
 ALL_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
-def run_config(name: str, args: argparse.Namespace, model_dir: Path, out_dir: Path) -> dict[str, Any]:
+def gated_examples(root: Path, model_dir: Path) -> Any:
+    """The gate's handle on all 160 example records, in a workspace whose pack admits every config."""
+    from govern.approvals import approve
+    from tests.evaluation.conftest import EVAL_PACK
+    from tests.pipeline import governed_workspace
+    from tests.training.training_helpers import admitted_data
+
+    workspace, engineer, officer, snapshot = governed_workspace(root, model_dir)
+    (workspace.root / "policies" / "gate.yaml").write_text(EVAL_PACK.replace("name: evalpack", "name: gate"))
+    approve(workspace, officer, snapshot.id)
+    return admitted_data(workspace.root, engineer.path, snapshot.id)
+
+
+def run_config(name: str, args: argparse.Namespace, model_dir: Path, out_dir: Path, data: Any) -> dict[str, Any]:
     import torch
     from peft import PeftModel
 
     from govern.privacy_audit.audit import analyse, score_secrets
     from govern.privacy_audit.canaries import read_canary_file, reference_secrets
-    from govern.training import RecordsData, train
+    from govern.training import train
     from govern.training.model import load_base_model, load_tokenizer
     from govern.training.recipe import recipe_from_dict
 
@@ -52,7 +66,7 @@ def run_config(name: str, args: argparse.Namespace, model_dir: Path, out_dir: Pa
     }
     recipe = recipe_from_dict(raw, source=f"{name}.toml", base_dir=model_dir.parent)
     started = time.perf_counter()
-    result = train(recipe, RecordsData.from_jsonl(EXAMPLES, "snap-bench"))
+    result = train(recipe, data)
     train_s = time.perf_counter() - started
     run_dir = Path(result["adapter_dir"]).parent
     canaries, _ = read_canary_file(run_dir)
@@ -98,7 +112,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build_tiny_model(Path(tmp) / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
-        rows = [run_config(name, args, model_dir, Path(tmp) / "runs") for name in args.configs.split(",")]
+        data = gated_examples(Path(tmp) / "world", model_dir)
+        rows = [run_config(name, args, model_dir, Path(tmp) / "runs", data) for name in args.configs.split(",")]
     if args.json:
         print(json.dumps(rows, indent=2))
         return

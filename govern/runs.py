@@ -12,6 +12,7 @@ Status and ε come from the verified ledger (govern.spending), never from a cata
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from pathlib import Path
@@ -24,7 +25,7 @@ from govern.authority import require
 from govern.canonical import canonical_json
 from govern.catalog.models import PrivacyCharge, RunEvent, TrainingRun, ledgered_row
 from govern.clock import utc_now
-from govern.errors import BadInput, NotFound, Refused
+from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
 from govern.gate import Admission, Gate
 from govern.keys import PrivateIdentity
 
@@ -198,30 +199,77 @@ def get_run(session: Session, run_id: str) -> TrainingRun:
 
 def start_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, snapshot_refs: list[str],
               init_run_id: str | None = None, progress: bool = False, device: str | None = None) -> dict[str, Any]:
-    """Gate, catalogue and run a training job; returns the trainer's result (ε, adapter, hashes)."""
+    """Gate, catalogue and run a training job; returns the trainer's result (ε, adapter, hashes).
+
+    Under torchrun only rank 0 comes through here to the gate and the catalogue; the other ranks
+    join its run (`join_run`).
+    """
     from govern.privacy_audit.canaries import plant_canaries
     from govern.training import train
+    from govern.training.distributed import Distributed
 
-    with workspace.catalog.reading() as session:
-        require(session, actor, "run.train")  # before reading the recipe: a wrong key learns nothing
-    recipe = load_workspace_recipe(workspace, recipe_path)
-    admission = Gate(workspace).admit(actor, snapshot_refs, recipe, init_run_id=init_run_id)
-    init_adapter = None
-    if init_run_id:
+    dist = Distributed.from_env()
+    if not dist.primary:
+        return join_run(workspace, actor, recipe_path, dist, device)
+    try:
         with workspace.catalog.reading() as session:
-            init_adapter = Path(get_run(session, init_run_id).output_dir) / "adapter"
-    run_dir = Path(recipe.output_dir) / f"run-{uuid.uuid4().hex[:12]}"
-    # Canaries (recipe [audit]) are drawn now so run.started commits to their file's hash;
-    # the secrets and which were included stay in the run folder until `govern audit privacy`.
-    canaries = plant_canaries(recipe, run_dir)
-    run = _create_run(workspace, actor, recipe, admission, run_dir, init_run_id, canaries)
+            require(session, actor, "run.train")  # before reading the recipe: a wrong key learns nothing
+        recipe = load_workspace_recipe(workspace, recipe_path)
+        admission = Gate(workspace).admit(actor, snapshot_refs, recipe, init_run_id=init_run_id)
+        init_adapter = None
+        if init_run_id:
+            with workspace.catalog.reading() as session:
+                init_adapter = Path(get_run(session, init_run_id).output_dir) / "adapter"
+        run_dir = Path(recipe.output_dir) / f"run-{uuid.uuid4().hex[:12]}"
+        # Canaries (recipe [audit]) are drawn now so run.started commits to their file's hash;
+        # the secrets and which were included stay in the run folder until `govern audit privacy`.
+        canaries = plant_canaries(recipe, run_dir)
+        run = _create_run(workspace, actor, recipe, admission, run_dir, init_run_id, canaries)
+    except BaseException as error:
+        _tell_ranks(dist, {"failed": f"{type(error).__name__}: {error}", "exit_code": getattr(error, "exit_code", 1)})
+        raise
     hooks = LedgerHooks(workspace, actor, run.id)
     try:
+        if dist.world_size > 1:
+            dist.broadcast({"run_id": run.id, "plan": admission.plan.as_dict(),
+                            "init_adapter": str(init_adapter) if init_adapter else None})
         return train(recipe, admission.data, run_dir=run_dir, hooks=hooks, progress=progress, device=device,
                      init_adapter=init_adapter)
     except BaseException as error:
         hooks.ensure_ended(error)
         raise
+
+
+def _tell_ranks(dist: Any, message: dict[str, Any]) -> None:
+    if dist.world_size > 1:
+        with contextlib.suppress(Exception):  # the group may be what failed
+            dist.broadcast(message)
+
+
+def join_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, dist: Any, device: str | None = None) -> dict[str, Any]:
+    """A torchrun rank other than 0: train in the run rank 0 admitted and catalogued.
+
+    Rank 0 broadcasts the run id and its plan. This rank then gets its own handle from the gate
+    (`Gate.handle_for_run`: the run must be a running one the ledger recorded, the stored bytes
+    are re-proved against the snapshot ids, and every record is re-hashed as it is read); it
+    admits nothing new and ledgers nothing. Its recipe and plan must equal rank 0's. It calls
+    no hook: a rank that dies is recorded as the run's failure by rank 0.
+    """
+    from govern.training import train
+
+    with workspace.catalog.reading() as session:
+        require(session, actor, "run.train")  # before reading the recipe: a wrong key learns nothing
+    recipe = load_workspace_recipe(workspace, recipe_path)
+    admitted = dist.broadcast(None)
+    if "failed" in admitted:
+        kind = {1: Refused, 3: IntegrityFailure}.get(int(admitted["exit_code"]), BadInput)
+        raise kind(f"rank 0 did not start the run: {admitted['failed']}")
+    with workspace.catalog.reading() as session:
+        run = get_run(session, admitted["run_id"])
+    if run.recipe_hash != recipe.hash:
+        raise IntegrityFailure(f"rank {dist.rank}: recipe {recipe.source} does not hash to run {run.id}'s recipe")
+    data = Gate(workspace).handle_for_run(run.id)
+    return train(recipe, data, run_dir=Path(run.output_dir), device=device, init_adapter=admitted["init_adapter"])
 
 
 def resume_run(workspace: Any, actor: PrivateIdentity, run_id: str, progress: bool = False, device: str | None = None) -> dict[str, Any]:

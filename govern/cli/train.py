@@ -28,12 +28,18 @@ def train_command(inv: Invocation, recipe: Path | None, snapshots: tuple[str, ..
 
     The recipe (train/*.toml or .yaml) is checked before any data is read; the gate then checks
     every snapshot's bytes, approvals, consent, roles and privacy budget, and refuses (exit 1)
-    with every failed check listed. Ctrl-C stops at a step boundary with a checkpoint.
+    with every failed check listed. Ctrl-C stops at a step boundary with a checkpoint. The
+    progress bar shows the training loss; it is not covered by ε and is recorded nowhere else
+    than the run folder's training-loss.NOT-COVERED-BY-EPSILON.jsonl.
+
+    Several processes: `torchrun --nproc-per-node N --no-python govern train ...`; rank 0 admits
+    and catalogues the run, the others join it.
 
     \b
     Example:
       govern train train/dp-lora.toml --snapshot 3f9a1c --key eng.key
       govern train --resume run-0123abcd4567 --key eng.key
+      torchrun --nproc-per-node 2 --no-python govern train train/dp-lora.toml --snapshot 3f9a1c --key eng.key
     """
     from govern.runs import resume_run, start_run
 
@@ -44,7 +50,10 @@ def train_command(inv: Invocation, recipe: Path | None, snapshots: tuple[str, ..
         if recipe is None:
             raise click.UsageError("give a RECIPE (or --resume RUN_ID)")
         result = start_run(workspace, inv.actor(), recipe, list(snapshots), init_run, progress=inv.progress_enabled(), device=device)
-    inv.emit(result, lambda: _result_text(result))
+    from govern.training.distributed import is_primary_process
+
+    if is_primary_process():  # under torchrun, one answer: rank 0's
+        inv.emit(result, lambda: _result_text(result))
 
 
 @click.group("runs")

@@ -75,7 +75,7 @@ def scoring_examples(prefix: str, secrets: Sequence[str], tokenizer: Any,
 def score_secrets(model: Any, tokenizer: Any, prefix: str, secrets: Sequence[str], data_settings: Mapping[str, Any],
                   device: Any, batch_size: int = 64) -> list[float]:
     """The model's mean loss on each secret's tokens, after the prefix (lower = more familiar)."""
-    from govern.evaluation import example_losses
+    from govern.training.inference import example_losses
 
     examples = scoring_examples(prefix, secrets, tokenizer, data_settings)
     return example_losses(model, examples, tokenizer.pad_token_id, device, batch_size)
@@ -136,8 +136,9 @@ def audit_run(workspace: Any, actor: PrivateIdentity, run_id: str, confidence: f
               references: int = DEFAULT_REFERENCES, guesses: int | None = None, attack: str = "loss",
               device: str | None = None) -> PrivacyAudit:
     """Audit a finished run's canaries; store and ledger the `PrivacyAudit` (secrets and mask included)."""
-    from govern.evaluation import completed_event, load_run_model, run_recipe
+    from govern.evaluation import completed_event, run_recipe
     from govern.runs import get_run
+    from govern.training.inference import load_run_model
     from govern.training.model import load_tokenizer, pick_device
 
     if not 0.5 <= confidence < 1:

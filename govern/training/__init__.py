@@ -5,12 +5,19 @@ function that needs them runs. Public names:
 
     load_recipe, recipe_from_dict, Recipe          recipe files (recipe.py)
     plan_run, PrivacyPlan                          N, q, steps, δ, calibrated σ (plan.py)
-    train, resume, read_run, charged_history       the trainer (trainer.py)
-    Interrupted                                    Ctrl-C stop, after a checkpoint
+    train, resume                                  the trainer (trainer.py); data only as the
+                                                   gate's handle, govern.gate.GatedData
+    read_run, charged_history                      a run folder's files (run_files.py)
+    Interrupted, Terminated                        Ctrl-C stop after a checkpoint; SIGTERM
     TrainingHooks, RecordingHooks                  ledger events (hooks.py)
-    TrainingData, RecordsData                      the gate's data handle (data.py)
-    compose_epsilon, epsilon_of_history            budget across runs (accounting.py)
+    compose_epsilon, epsilon_of_history,
+    noise_multiplier_for                           accounting, bounded (accounting.py, limits.py)
     build_tiny_model                               a tiny Llama for tests and examples (tiny.py)
+
+Inside: engine.py (Opacus DPEngine), loop.py (the steps), checkpoint.py, publish.py,
+randomness.py and secure_rng.py (where noise and sampling come from), sampling.py,
+optimizer.py, model.py (loading and probing), data.py, distributed.py, inference.py
+(a finished run's model, for evaluation and the privacy audit), card.py.
 """
 
 from __future__ import annotations
@@ -26,13 +33,12 @@ _EXPORTS = {
     "PrivacyPlan": "plan",
     "train": "trainer",
     "resume": "trainer",
-    "read_run": "trainer",
-    "charged_history": "trainer",
-    "Interrupted": "trainer",
+    "read_run": "run_files",
+    "charged_history": "run_files",
+    "Interrupted": "loop",
+    "Terminated": "distributed",
     "TrainingHooks": "hooks",
     "RecordingHooks": "hooks",
-    "TrainingData": "data",
-    "RecordsData": "data",
     "compose_epsilon": "accounting",
     "epsilon_of_history": "accounting",
     "noise_multiplier_for": "accounting",
@@ -44,8 +50,7 @@ __all__ = [
     "PrivacyPlan",
     "Recipe",
     "RecordingHooks",
-    "RecordsData",
-    "TrainingData",
+    "Terminated",
     "TrainingHooks",
     "build_tiny_model",
     "charged_history",

@@ -1,14 +1,13 @@
-"""The adapter's model card: README.md with Hugging Face metadata, stating the DP guarantee
-and the approved snapshots the adapter was trained on."""
+"""The adapter's model card: README.md with Hugging Face metadata, stating the DP guarantee,
+the randomness it rests on, and the approved snapshots the adapter was trained on.
+
+Only ε-covered or plan-fixed figures appear: no training loss, no batch size (noise-free
+statistics of the private data)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-
-
-def _yaml_list(items: list[str], indent: str = "  ") -> str:
-    return "\n".join(f"{indent}- {item}" for item in items) if items else f"{indent}[]"
 
 
 def guarantee_sentence(result: dict[str, Any]) -> str:
@@ -28,32 +27,30 @@ def guarantee_sentence(result: dict[str, Any]) -> str:
 
 
 def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) -> Path:
-    """Write README.md into the adapter folder and return its path."""
+    """Write README.md into the adapter folder and return its path (the front matter by yaml.safe_dump,
+    so every number reads back as a number)."""
+    import yaml
+
     base = run["base_model"]
     tags = ["lora", "peft", "govern"] + (["differential-privacy", "opacus"] if result["private"] else ["non-private"])
+    front = {
+        "base_model": Path(base["path"]).name,
+        "library_name": "peft",
+        "pipeline_tag": "text-generation",
+        "tags": tags,
+        "govern": {
+            "run_id": run["run_id"],
+            **{key: result[key] for key in ("private", "epsilon", "delta", "accountant", "noise_multiplier", "sample_rate",
+                                            "max_grad_norm", "steps", "charged_steps", "clipping_mode")},
+            "privacy_rng": result["privacy_rng"]["kind"],
+            "snapshot_ids": list(result["snapshot_ids"]),
+            "base_model_sha256": base["hash"],
+            "recipe_sha256": run["recipe_hash"],
+        },
+    }
     lines = [
         "---",
-        f"base_model: {Path(base['path']).name}",
-        "library_name: peft",
-        "pipeline_tag: text-generation",
-        "tags:",
-        _yaml_list(tags),
-        "govern:",
-        f"  run_id: {run['run_id']}",
-        f"  private: {str(result['private']).lower()}",
-        f"  epsilon: {result['epsilon'] if result['epsilon'] is not None else 'null'}",
-        f"  delta: {result['delta'] if result['delta'] is not None else 'null'}",
-        f"  accountant: {result['accountant'] or 'null'}",
-        f"  noise_multiplier: {result['noise_multiplier'] if result['noise_multiplier'] is not None else 'null'}",
-        f"  sample_rate: {result['sample_rate']}",
-        f"  max_grad_norm: {result['max_grad_norm'] if result['max_grad_norm'] is not None else 'null'}",
-        f"  steps: {result['steps']}",
-        f"  charged_steps: {result['charged_steps']}",
-        f"  clipping_mode: {result['clipping_mode']}",
-        "  snapshot_ids:",
-        _yaml_list(result["snapshot_ids"], "    "),
-        f"  base_model_sha256: {base['hash']}",
-        f"  recipe_sha256: {run['recipe_hash']}",
+        yaml.safe_dump(front, sort_keys=False, allow_unicode=True).rstrip(),
         "---",
         "",
         f"# LoRA adapter `{run['run_id']}`",
@@ -61,6 +58,8 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
         "## Privacy guarantee",
         "",
         guarantee_sentence(result),
+        "",
+        f"Randomness: {result['privacy_rng']['description']}.",
         "",
         (
             "The privacy unit is one training example (one record). A data subject with k records is "
@@ -82,8 +81,7 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
             f"- LoRA: r={run['recipe']['lora']['r']}, alpha={run['recipe']['lora']['alpha']}, "
             f"targets {', '.join(run['recipe']['lora']['target_modules'])}"
         ),
-        f"- Steps: {result['steps']}; final loss: "
-        + (f"{result['final_loss']:.4f}" if result["final_loss"] is not None else "n/a"),
+        f"- Steps: {result['steps']} (charged: {result['charged_steps']})",
         "",
         "## Use",
         "",

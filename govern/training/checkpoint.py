@@ -1,12 +1,18 @@
-"""Atomic checkpoints and run files: temp, fsync, rename; tensors only through safetensors or
+"""Atomic checkpoints: temp folder, fsync, rename; tensors only through safetensors or
 `torch.load(weights_only=True)`, never a blind unpickle.
 
 A checkpoint folder `checkpoints/step-NNNNNNN/` holds:
   adapter_model.safetensors   the LoRA weights (PEFT key names)
   optimizer.pt, scheduler.pt  optimizer and LR-scheduler state (loaded with weights_only=True)
-  rng.safetensors             torch CPU (and CUDA), the sampler's and the noise generator's states
-  state.json                  step, snapshot ids, DP parameters, accountant history, hashes
+  rng.safetensors             only where the run's RNG has state (dp.secure_rng = false, or a
+                              non-private run): the torch, sampler and noise generator states
+  state.json                  step, snapshot ids, DP plan, accountant history, file hashes, and
+                              `rng`: {"kind", "saved"}, saying whether rng.safetensors exists
 It is written under a temporary name and renamed into place, so a folder named step-* is whole.
+
+With dp.secure_rng (the default) there is no generator state to save: a resume draws fresh
+secure randomness, which the guarantee allows. When a run completes, `strip_rng` removes every
+checkpoint's RNG state, so no completed run keeps what would replay its noise.
 """
 
 from __future__ import annotations
@@ -17,42 +23,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from govern.atomic import atomic_write_bytes, atomic_write_json, fsync_dir  # noqa: F401  (the trainer uses them through this module)
+from govern.atomic import atomic_write_json, fsync_dir
 from govern.canonical import file_sha256
 from govern.errors import IntegrityFailure
+from govern.training.run_files import read_jsonl  # noqa: F401  (govern.runs reads the journal through here)
 
 CHECKPOINT_PREFIX = "step-"
-
-
-def append_line_durable(path: Path, value: Any) -> None:
-    """Append one JSON line and fsync before returning (the privacy-charge journal)."""
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(value, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Whole lines of a JSONL file; a torn last line (a crash mid-write) is dropped."""
-    if not path.is_file():
-        return []
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if not line.endswith("\n"):
-                break
-            rows.append(json.loads(line))
-    return rows
-
-
-def drop_torn_tail(path: Path) -> None:
-    """Cut a partial last line off a JSONL file so appends start on a line boundary."""
-    if not path.is_file():
-        return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        keep = data[: data.rfind(b"\n") + 1]
-        atomic_write_bytes(path, keep)
+RNG_FILE = "rng.safetensors"
 
 
 def save_checkpoint(
@@ -62,11 +39,15 @@ def save_checkpoint(
     adapter_state: dict[str, Any],
     optimizer_state: dict[str, Any],
     scheduler_state: dict[str, Any],
-    rng_states: dict[str, Any],
+    rng_kind: str,
+    rng_states: dict[str, Any] | None,
     state: dict[str, Any],
     keep: int = 2,
 ) -> Path:
-    """Write a checkpoint folder atomically and prune all but the newest `keep`."""
+    """Write a checkpoint folder atomically and prune all but the newest `keep`.
+
+    `rng_states` is None when the run's randomness has no state (secure RNG): no RNG file is written.
+    """
     import torch
     from safetensors.torch import save_file
 
@@ -79,9 +60,11 @@ def save_checkpoint(
     save_file({k: v.detach().cpu().contiguous() for k, v in adapter_state.items()}, tmp / "adapter_model.safetensors")
     torch.save(optimizer_state, tmp / "optimizer.pt")
     torch.save(scheduler_state, tmp / "scheduler.pt")
-    save_file({k: v.contiguous() for k, v in rng_states.items()}, tmp / "rng.safetensors")
+    if rng_states is not None:
+        save_file({k: v.contiguous() for k, v in rng_states.items()}, tmp / RNG_FILE)
     files = {name: file_sha256(tmp / name) for name in sorted(os.listdir(tmp))}
-    (tmp / "state.json").write_text(json.dumps({**state, "files": files}, indent=2, sort_keys=True) + "\n")
+    rng = {"kind": rng_kind, "saved": rng_states is not None}
+    (tmp / "state.json").write_text(json.dumps({**state, "rng": rng, "files": files}, indent=2, sort_keys=True) + "\n")
     for name in os.listdir(tmp):
         with open(tmp / name, "rb") as handle:
             os.fsync(handle.fileno())
@@ -103,18 +86,40 @@ def list_checkpoints(checkpoints_dir: Path) -> list[Path]:
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a checkpoint back, verifying each file against the hashes in its state.json."""
+    """Read a checkpoint back, verifying each file against the hashes in its state.json.
+
+    "rng" is None when the checkpoint holds no RNG state (secure RNG, or stripped).
+    """
     import torch
     from safetensors.torch import load_file
 
     state = json.loads((path / "state.json").read_text())
     for name, digest in state.get("files", {}).items():
-        if file_sha256(path / name) != digest:
+        if not (path / name).is_file() or file_sha256(path / name) != digest:
             raise IntegrityFailure(f"{path / name}: checkpoint file does not match its recorded hash")
+    saved = bool(state.get("rng", {}).get("saved"))
     return {
         "state": state,
         "adapter": load_file(path / "adapter_model.safetensors"),
         "optimizer": torch.load(path / "optimizer.pt", weights_only=True, map_location="cpu"),
         "scheduler": torch.load(path / "scheduler.pt", weights_only=True, map_location="cpu"),
-        "rng": load_file(path / "rng.safetensors"),
+        "rng": load_file(path / RNG_FILE) if saved else None,
     }
+
+
+def strip_rng(checkpoints_dir: Path, reason: str) -> None:
+    """Remove the RNG state from every checkpoint (a completed run keeps none).
+
+    Per checkpoint, state.json is rewritten first (atomically: it then says no RNG is saved and
+    no longer lists the file), and the file is deleted after; a crash in between leaves a file
+    that nothing reads, which the next call deletes.
+    """
+    for folder in list_checkpoints(checkpoints_dir):
+        state_path = folder / "state.json"
+        state = json.loads(state_path.read_text())
+        if state.get("rng", {}).get("saved"):
+            state["rng"] = {**state.get("rng", {}), "saved": False, "stripped": reason}
+            state["files"] = {k: v for k, v in state.get("files", {}).items() if k != RNG_FILE}
+            atomic_write_json(state_path, state)
+        (folder / RNG_FILE).unlink(missing_ok=True)
+        fsync_dir(folder)

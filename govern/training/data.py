@@ -1,56 +1,40 @@
 """The trainer's side of the gate: approved records in, padded token batches out.
 
-The trainer never opens a snapshot itself. It receives a `TrainingData` object from the gate
-(anything with `snapshot_ids` and `read()`), reads it once, and tokenizes it here. Each record
-becomes one example, and one example is one privacy unit.
+The trainer never opens a snapshot itself. It accepts only the gate's handle,
+`govern.gate.GatedData` (from `Gate.admit`), whose `read()` re-hashes every record against the
+manifest the gate proved; any other object, however it quacks, is refused. Each record becomes
+one example, and one example is one privacy unit.
+
+Limits, stated plainly: `isinstance` stops recipes, the CLI and accidental duck-typed stand-ins,
+and the handle can only yield records whose bytes hash to a stored snapshot's manifest. It does
+not stop Python code in the same process from building a GatedData by hand for a stored but
+unapproved snapshot; a capability only `Gate.admit` can mint (asked of the gate) would close
+that, and code that can monkeypatch the trainer is beyond any in-process check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from govern.errors import BadInput
 
 IGNORE_INDEX = -100
 
 
-@runtime_checkable
-class TrainingData(Protocol):
-    """What the gate hands the trainer: the approved snapshot ids and a way to read their records."""
+def gated_records(data: Any) -> tuple[list[str], list[Mapping[str, Any]]]:
+    """The sorted snapshot ids and the records of the gate's handle; BadInput for anything else."""
+    from govern.gate import GatedData
 
-    snapshot_ids: Sequence[str]
-
-    def read(self) -> Iterable[Mapping[str, Any]]:
-        """Yield the approved records (dicts), re-checked by the gate at the moment of reading."""
-        ...
-
-
-@dataclass
-class RecordsData:
-    """A `TrainingData` over records already in memory (tests, examples, the gate's handle)."""
-
-    snapshot_ids: Sequence[str]
-    records: list[Mapping[str, Any]] = field(default_factory=list)
-
-    def read(self) -> Iterable[Mapping[str, Any]]:
-        return iter(self.records)
-
-    @classmethod
-    def from_jsonl(cls, path: Any, snapshot_id: str) -> RecordsData:
-        """Records of a JSONL file, labelled with one snapshot id (examples and tests only)."""
-        import json
-
-        records = []
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    try:
-                        records.append(json.loads(line))
-                    except json.JSONDecodeError as error:
-                        raise BadInput(f"{path}, line {number}: not valid JSON: {error}") from error
-        return cls(snapshot_ids=[snapshot_id], records=records)
+    if not isinstance(data, GatedData):
+        raise BadInput(
+            f"training data must be the gate's handle (govern.gate.GatedData from Gate.admit), not {type(data).__name__}; "
+            "run `govern train`, or admit the snapshots with govern.gate.Gate"
+        )
+    snapshot_ids = sorted(str(s) for s in data.snapshot_ids)
+    if not snapshot_ids:
+        raise BadInput("no snapshot ids: training needs at least one approved snapshot")
+    return snapshot_ids, list(data.read())
 
 
 def _field(record: Mapping[str, Any], name: str, number: int, key: str) -> str:

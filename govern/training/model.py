@@ -1,6 +1,8 @@
-"""Load the base model (optionally quantized) and put a LoRA adapter on it.
+"""The base model: probing a model folder (hashes, module names, quantization support, a memory
+estimate), loading it (optionally quantized) and putting a LoRA adapter on it.
 
-The model is moved to its device before PEFT and Opacus wrap it: wrapping first and moving
+Probing builds the model on the meta device (no weights loaded), so a recipe is checked against
+the model in seconds, before any data is read. The model is moved to its device before PEFT and Opacus wrap it: wrapping first and moving
 after leaves the optimizer and the hooks holding the old tensors, and the adapter silently
 never changes while the loss falls and ε accrues. Only the adapter trains; embeddings and the
 LM head stay frozen.
@@ -8,12 +10,150 @@ LM head stay frozen.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
+from govern.canonical import file_sha256, hash_value
 from govern.errors import BadInput
 
 FROZEN_NAME_PARTS = ("embed_tokens", "lm_head", "wte", "wpe", "embed_out", "embed_positions")
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
+TOKENIZER_FILES = (
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
+    "vocab.json", "merges.txt", "vocab.txt", "added_tokens.json",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Probing a model folder (no weights loaded)
+
+
+def weight_files(model_dir: Path) -> list[Path]:
+    """The weight files of a model folder, sorted by name."""
+    return sorted(p for p in model_dir.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
+
+
+def hash_model_folder(model_dir: Path) -> dict[str, Any]:
+    """SHA-256 of every weight and config file of a model folder, and one hash over them all."""
+    files = {p.name: file_sha256(p) for p in weight_files(model_dir)}
+    for extra in sorted(model_dir.glob("*.json")):  # config, generation config, shard index
+        if not extra.name.startswith("tokenizer") and extra.name != "special_tokens_map.json":
+            files[extra.name] = file_sha256(extra)
+    return {"files": files, "hash": hash_value(files)}
+
+
+def hash_tokenizer_folder(tokenizer_dir: Path) -> dict[str, Any]:
+    """SHA-256 of the tokenizer's files, and one hash over them all."""
+    files = {n: file_sha256(tokenizer_dir / n) for n in TOKENIZER_FILES if (tokenizer_dir / n).is_file()}
+    return {"files": files, "hash": hash_value(files)}
+
+
+_MODULE_CACHE: dict[tuple[str, float], Any] = {}
+
+
+def meta_model(model_dir: Path) -> Any:
+    """The model built from its config.json on the meta device (cached per folder and mtime); None if it cannot be."""
+    key = (str(model_dir.resolve()), (model_dir / "config.json").stat().st_mtime)
+    if key not in _MODULE_CACHE:
+        try:
+            import torch
+            from transformers import AutoConfig, AutoModelForCausalLM
+
+            config = AutoConfig.from_pretrained(model_dir, local_files_only=True)
+            with torch.device("meta"):
+                _MODULE_CACHE[key] = AutoModelForCausalLM.from_config(config)  # type: ignore[no-untyped-call]
+        except Exception:  # noqa: BLE001 - any failure means "cannot build", reported by the caller
+            _MODULE_CACHE[key] = None
+    return _MODULE_CACHE[key]
+
+
+def module_names(model_dir: Path) -> list[str] | None:
+    """Names of every submodule of the model, or None when the model cannot be built."""
+    model = meta_model(model_dir)
+    return None if model is None else [name for name, _ in model.named_modules() if name]
+
+
+def leaves_of_linear(model_dir: Path) -> set[str]:
+    """Short names of the model's linear layers: the candidates for `lora.target_modules`."""
+    import torch
+
+    model = meta_model(model_dir)
+    return {
+        name.rsplit(".", 1)[-1]
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and not name.endswith("lm_head")
+    }
+
+
+def quantization_unavailable(kind: str) -> str | None:
+    """Why bitsandbytes `kind` quantization cannot run on this machine, or None if it can."""
+    try:
+        import bitsandbytes  # noqa: F401
+    except Exception as error:  # noqa: BLE001
+        return f"bitsandbytes cannot be imported ({error}); install govern[train]"
+    try:
+        import torch
+        from bitsandbytes.functional import dequantize_4bit, quantize_4bit
+
+        probe = torch.randn(64, 64)
+        if kind == "4bit-nf4":
+            packed, state = quantize_4bit(probe, quant_type="nf4")
+            dequantize_4bit(packed, state)
+        else:
+            from bitsandbytes.functional import int8_vectorwise_quant
+
+            int8_vectorwise_quant(probe.half())
+    except Exception as error:  # noqa: BLE001
+        return f"bitsandbytes does not support this device ({type(error).__name__}: {error})"
+    return None
+
+
+_BYTES_PER_WEIGHT = {"none": 4.0, "8bit": 1.0, "4bit-nf4": 0.5}
+
+
+def training_memory_bytes(model_dir: Path, lora: dict[str, Any], quantization: str, physical: int, max_length: int) -> int | None:
+    """A rough upper estimate of the memory one physical batch needs to train (None if the model cannot be built).
+
+    Frozen weights, the adapter with its optimizer state and per-sample gradients (one copy per
+    example), the activations kept for backward (~34·h values per token per layer, Korthikanti et
+    al. 2022, attention scores left out as SDPA does not keep them), and float32 logits with their
+    gradient. Meant to catch the impossible, not to size the possible.
+    """
+    import torch
+
+    model = meta_model(model_dir)
+    if model is None:
+        return None
+    config = model.config
+    hidden = int(getattr(config, "hidden_size", 0) or 0)
+    layers = int(getattr(config, "num_hidden_layers", 0) or 0)
+    vocab = int(getattr(config, "vocab_size", 0) or 0)
+    weights = sum(p.numel() for p in model.parameters()) * _BYTES_PER_WEIGHT.get(quantization, 4.0)
+    targets = set(lora["target_modules"])
+    adapter = sum(
+        int(lora["r"]) * (module.in_features + module.out_features)
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and (name.rsplit(".", 1)[-1] in targets or name in targets)
+    )
+    tokens = physical * max_length
+    activations = tokens * layers * 34 * hidden * 2
+    logits = tokens * vocab * 4 * 3
+    adapter_bytes = adapter * 4 * (4 + physical)
+    return int(weights + activations + logits + adapter_bytes)
+
+
+def machine_memory_bytes() -> int:
+    """The memory of the largest device training could use: the biggest GPU, else the RAM."""
+    import torch
+
+    if torch.cuda.is_available():
+        return max(torch.cuda.get_device_properties(i).total_memory for i in range(torch.cuda.device_count()))
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
 
 
 def pick_device(requested: str | None = None) -> Any:

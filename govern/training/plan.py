@@ -1,7 +1,8 @@
 """The privacy plan of a run: N, sampling rate, steps, δ and the noise calibrated to the target ε.
 
 A pure function of the recipe and the number of approved examples, so the gate can check the
-planned ε against a dataset's remaining budget before any data is read.
+planned ε against a dataset's remaining budget before any data is read. Every ceiling of
+limits.py is enforced here (or in the recipe check), each refusal naming the recipe key.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from typing import Any
 
 from govern.errors import BadInput
 from govern.training.accounting import (
+    AccountingTooCostly,
+    EpsilonUnreachable,
     default_delta,
     epsilon_of_history,
     noise_multiplier_for,
 )
+from govern.training.limits import MAX_EPSILON, MAX_STEPS
 from govern.training.recipe import Recipe
 
 
@@ -47,8 +51,29 @@ class PrivacyPlan:
         return asdict(self)
 
 
+def _steps(schedule: dict[str, Any], num_examples: int, logical: int) -> int:
+    if schedule["steps"] is not None:
+        steps, key = int(schedule["steps"]), "schedule.steps"
+    else:
+        steps, key = max(1, math.ceil(float(schedule["epochs"]) * num_examples / logical)), "schedule.epochs"
+    if steps > MAX_STEPS:
+        raise BadInput(
+            f"{key}: plans {steps:,} steps over {num_examples} examples, above the ceiling of {MAX_STEPS:,}; "
+            "train fewer steps or with a larger schedule.logical_batch_size"
+        )
+    return steps
+
+
+def _too_costly(error: AccountingTooCostly, key: str, delta: float) -> BadInput:
+    rdp = epsilon_of_history(error.history, delta, "rdp")
+    return BadInput(
+        f"{key}: {error}. Its RDP bound is ε ≤ {rdp:.4g}. Add noise (a larger dp.noise_multiplier or a smaller "
+        "dp.target_epsilon), plan fewer steps, or set dp.accountant = \"rdp\""
+    )
+
+
 def plan_run(recipe: Recipe, num_examples: int) -> PrivacyPlan:
-    """Plan a run of `recipe` over `num_examples` approved examples (σ calibrated by Opacus)."""
+    """Plan a run of `recipe` over `num_examples` approved examples (σ calibrated to the target ε)."""
     schedule = recipe["schedule"]
     logical = int(schedule["logical_batch_size"])
     if num_examples < 1:
@@ -59,26 +84,38 @@ def plan_run(recipe: Recipe, num_examples: int) -> PrivacyPlan:
             f"lower it to at most {num_examples}"
         )
     sample_rate = logical / num_examples
-    if schedule["steps"] is not None:
-        steps = int(schedule["steps"])
-    else:
-        steps = max(1, math.ceil(float(schedule["epochs"]) * num_examples / logical))
+    steps = _steps(schedule, num_examples, logical)
     if not recipe.private:
         return PrivacyPlan(
             private=False, num_examples=num_examples, sample_rate=sample_rate, steps=steps, logical_batch_size=logical
         )
     dp = recipe["dp"]
-    delta = dp["delta"] if dp["delta"] is not None else default_delta(num_examples)
+    delta = float(dp["delta"] if dp["delta"] is not None else default_delta(num_examples))
     if delta >= 1.0 / num_examples:
         raise BadInput(
             f"dp.delta: {delta} is not below 1/N = {1.0 / num_examples:.3g} for the {num_examples} approved "
             f"examples; remove it to use the default {default_delta(num_examples)}"
         )
+    accountant = dp["accountant"]
     if dp["noise_multiplier"] is not None:
-        sigma = float(dp["noise_multiplier"])
+        sigma, key = float(dp["noise_multiplier"]), "dp.noise_multiplier"
     else:
-        sigma = noise_multiplier_for(float(dp["target_epsilon"]), float(delta), sample_rate, steps, dp["accountant"])
-    planned = epsilon_of_history([(sigma, sample_rate, steps)], delta, dp["accountant"])
+        key = "dp.target_epsilon"
+        try:
+            sigma = noise_multiplier_for(float(dp["target_epsilon"]), delta, sample_rate, steps, accountant)
+        except EpsilonUnreachable as error:
+            raise BadInput(f"dp.target_epsilon: {error} with q = {sample_rate:.4g} over {steps} steps at δ = {delta:g}; "
+                           "raise it, or plan fewer steps") from error
+    try:
+        planned = epsilon_of_history([(sigma, sample_rate, steps)], delta, accountant)
+    except AccountingTooCostly as error:
+        raise _too_costly(error, key, delta) from error
+    if planned > MAX_EPSILON:
+        raise BadInput(
+            f"{key}: σ = {sigma:.4g} over {steps} steps at q = {sample_rate:.4g} spends ε = {planned:.4g}, above "
+            f"the ceiling of {MAX_EPSILON:g} beyond which a DP guarantee promises nothing; raise dp.noise_multiplier "
+            "or plan fewer steps"
+        )
     return PrivacyPlan(
         private=True,
         num_examples=num_examples,
@@ -87,8 +124,8 @@ def plan_run(recipe: Recipe, num_examples: int) -> PrivacyPlan:
         logical_batch_size=logical,
         noise_multiplier=sigma,
         max_grad_norm=float(dp["max_grad_norm"]),
-        delta=float(delta),
+        delta=delta,
         target_epsilon=float(dp["target_epsilon"]) if dp["target_epsilon"] is not None else None,
         planned_epsilon=planned,
-        accountant=dp["accountant"],
+        accountant=accountant,
     )

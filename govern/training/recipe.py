@@ -3,7 +3,8 @@
 A recipe names the base model, the data format, the LoRA adapter, quantization, differential
 privacy and the schedule. `load_recipe` collects every problem (unknown keys, wrong types, a
 missing model folder, target modules the model lacks, a physical batch larger than the logical
-one) and raises one `BadInput` listing them all, each naming its key. The recipe hash is the
+one or than memory, a value past a planning ceiling of limits.py) and raises one `BadInput`
+listing them all, each naming its key. The model is probed by model.py (meta device, no weights). The recipe hash is the
 canonical hash of the normalised recipe (defaults filled in), so two files that mean the same
 thing hash the same.
 """
@@ -16,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from govern.canonical import file_sha256, hash_value
+from govern.canonical import hash_value
 from govern.errors import BadInput
+from govern.training.limits import MAX_EPSILON, MAX_STEPS
+from govern.training.model import hash_model_folder  # noqa: F401  (govern.runs hashes the model through here)
 
 QUANTIZATIONS = ("none", "8bit", "4bit-nf4")
 ACCOUNTANTS = ("rdp", "prv")
@@ -25,7 +28,6 @@ CLIPPING_MODES = ("auto", "ghost", "hooks")
 FORMATS = ("text", "prompt_completion")
 OPTIMIZERS = ("adamw", "sgd")
 LR_SCHEDULES = ("constant", "linear")
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
 
 _num = {"type": "number"}
 _pos_int = {"type": "integer", "minimum": 1}
@@ -85,7 +87,7 @@ SCHEMA: dict[str, Any] = _section(
                 "max_grad_norm": {"type": "number", "exclusiveMinimum": 0},
                 "accountant": {"enum": list(ACCOUNTANTS)},
                 "clipping": {"enum": list(CLIPPING_MODES)},
-                "noise_seed": {"type": "integer", "minimum": 0},
+                "secure_rng": {"type": "boolean"},
             }
         ),
         "schedule": _section(
@@ -139,7 +141,7 @@ DEFAULTS: dict[str, Any] = {
         "max_grad_norm": 1.0,
         "accountant": "prv",
         "clipping": "auto",
-        "noise_seed": None,
+        "secure_rng": True,
     },
     "schedule": {
         "epochs": None,
@@ -271,7 +273,15 @@ def _semantic_problems(settings: dict[str, Any]) -> list[str]:
             f"schedule.physical_batch_size: {physical} is larger than schedule.logical_batch_size "
             f"({logical}); lower it to at most {logical}"
         )
+    if schedule["steps"] is not None and schedule["steps"] > MAX_STEPS:
+        problems.append(f"schedule.steps: {schedule['steps']:,} is above the ceiling of {MAX_STEPS:,} steps")
     dp = settings["dp"]
+    if dp["target_epsilon"] is not None and dp["target_epsilon"] > MAX_EPSILON:
+        problems.append(
+            f"dp.target_epsilon: {dp['target_epsilon']:g} is above the ceiling of {MAX_EPSILON:g}, beyond which a DP "
+            "guarantee promises nothing (e^ε bounds how much one example can change any outcome); choose at most "
+            f"{MAX_EPSILON:g}, and 10 or less for a guarantee worth stating"
+        )
     if dp["enabled"] and (dp["target_epsilon"] is None) == (dp["noise_multiplier"] is None):
         problems.append(
             "dp: set exactly one of dp.target_epsilon (noise calibrated to it) and dp.noise_multiplier "
@@ -292,6 +302,14 @@ def _semantic_problems(settings: dict[str, Any]) -> list[str]:
 
 
 def _model_problems(recipe: Recipe) -> list[str]:
+    from govern.training.model import (
+        WEIGHT_SUFFIXES,
+        leaves_of_linear,
+        module_names,
+        quantization_unavailable,
+        weight_files,
+    )
+
     problems = []
     model_dir = recipe.model_path
     if not model_dir.is_dir():
@@ -326,92 +344,26 @@ def _model_problems(recipe: Recipe) -> list[str]:
         reason = quantization_unavailable(quantization)
         if reason:
             problems.append(f"model.quantization: {quantization!r} is not available here: {reason}; use \"none\"")
+    if names is not None:
+        problems += _memory_problems(recipe)
     return problems
 
 
-def weight_files(model_dir: Path) -> list[Path]:
-    """The weight files of a model folder, sorted by name."""
-    return sorted(p for p in model_dir.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
+def _memory_problems(recipe: Recipe) -> list[str]:
+    """A physical batch that cannot fit in this machine's memory, by a rough estimate."""
+    from govern.training.model import machine_memory_bytes, training_memory_bytes
 
-
-def hash_model_folder(model_dir: Path) -> dict[str, Any]:
-    """SHA-256 of every weight and config file of a model folder, and one hash over them all."""
-    files = {p.name: file_sha256(p) for p in weight_files(model_dir)}
-    for extra in sorted(model_dir.glob("*.json")):  # config, generation config, shard index
-        if not extra.name.startswith("tokenizer") and extra.name != "special_tokens_map.json":
-            files[extra.name] = file_sha256(extra)
-    return {"files": files, "hash": hash_value(files)}
-
-
-TOKENIZER_FILES = (
-    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
-    "vocab.json", "merges.txt", "vocab.txt", "added_tokens.json",
-)
-
-
-def hash_tokenizer_folder(tokenizer_dir: Path) -> dict[str, Any]:
-    """SHA-256 of the tokenizer's files, and one hash over them all."""
-    files = {n: file_sha256(tokenizer_dir / n) for n in TOKENIZER_FILES if (tokenizer_dir / n).is_file()}
-    return {"files": files, "hash": hash_value(files)}
-
-
-_MODULE_CACHE: dict[tuple[str, float], list[str] | None] = {}
-
-
-def _meta_model(model_dir: Path) -> Any:
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    config = AutoConfig.from_pretrained(model_dir, local_files_only=True)
-    with torch.device("meta"):
-        return AutoModelForCausalLM.from_config(config)  # type: ignore[no-untyped-call]
-
-
-def module_names(model_dir: Path) -> list[str] | None:
-    """Names of every submodule of the model, built on the meta device (no weights loaded)."""
-    key = (str(model_dir.resolve()), (model_dir / "config.json").stat().st_mtime)
-    if key not in _MODULE_CACHE:
-        try:
-            model = _meta_model(model_dir)
-            _MODULE_CACHE[key] = [name for name, _ in model.named_modules() if name]
-        except Exception:  # noqa: BLE001 - any failure means "cannot build", reported by caller
-            _MODULE_CACHE[key] = None
-    return _MODULE_CACHE[key]
-
-
-def leaves_of_linear(model_dir: Path) -> set[str]:
-    """Short names of the model's linear layers: the candidates for `lora.target_modules`."""
-    import torch
-
-    model = _meta_model(model_dir)
-    return {
-        name.rsplit(".", 1)[-1]
-        for name, module in model.named_modules()
-        if isinstance(module, torch.nn.Linear) and not name.endswith("lm_head")
-    }
-
-
-def quantization_unavailable(kind: str) -> str | None:
-    """Why bitsandbytes `kind` quantization cannot run on this machine, or None if it can."""
-    try:
-        import bitsandbytes  # noqa: F401
-    except Exception as error:  # noqa: BLE001
-        return f"bitsandbytes cannot be imported ({error}); install govern[train]"
-    try:
-        import torch
-        from bitsandbytes.functional import dequantize_4bit, quantize_4bit
-
-        probe = torch.randn(64, 64)
-        if kind == "4bit-nf4":
-            packed, state = quantize_4bit(probe, quant_type="nf4")
-            dequantize_4bit(packed, state)
-        else:
-            from bitsandbytes.functional import int8_vectorwise_quant
-
-            int8_vectorwise_quant(probe.half())
-    except Exception as error:  # noqa: BLE001
-        return f"bitsandbytes does not support this device ({type(error).__name__}: {error})"
-    return None
+    physical, max_length = recipe.physical_batch_size, int(recipe["data"]["max_length"])
+    needed = training_memory_bytes(recipe.model_path, recipe["lora"], recipe["model"]["quantization"], physical, max_length)
+    available = machine_memory_bytes()
+    if needed is None or needed <= available:
+        return []
+    return [(
+        f"schedule.physical_batch_size: a forward pass of {physical:,} examples of up to {max_length:,} tokens "
+        f"(data.max_length) needs roughly {needed / 2**30:,.1f} GiB (weights, activations, logits, per-sample "
+        f"gradients), more than this machine's {available / 2**30:,.1f} GiB; lower schedule.physical_batch_size "
+        "(the logical batch stays; Opacus's BatchMemoryManager splits it) or data.max_length"
+    )]
 
 
 def parse_recipe_text(text: str, source: str) -> dict[str, Any]:

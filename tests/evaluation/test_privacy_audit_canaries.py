@@ -87,9 +87,10 @@ def test_recipe_audit_section() -> None:
 
 def test_trainer_plants_included_canaries_and_a_resume_reuses_the_committed_file(eval_tiny_model: Path, tmp_path: Path) -> None:
     """A run stopped after its first checkpoint resumes with the same canaries, and refuses altered ones."""
-    from govern.training import RecordsData, TrainingHooks, read_run, resume, train
+    from govern.gate import Gate
+    from govern.training import TrainingHooks, read_run, resume, train
     from govern.training.recipe import recipe_from_dict
-    from tests.evaluation.conftest import EXAMPLES
+    from tests.evaluation.conftest import make_world
 
     class StopAtFirstCheckpoint(TrainingHooks):
         def on_checkpoint(self, checkpoint: dict[str, Any], path: Path) -> None:
@@ -98,12 +99,13 @@ def test_trainer_plants_included_canaries_and_a_resume_reuses_the_committed_file
     raw = {
         "model": {"path": str(eval_tiny_model)}, "data": {"format": "prompt_completion", "max_length": 48},
         "lora": {"r": 2, "target_modules": ["q_proj"]}, "output_dir": str(tmp_path), "checkpoint_every": 1,
-        "dp": {"noise_multiplier": 1.0, "delta": 1e-5, "accountant": "rdp", "clipping": "hooks", "noise_seed": 1},
+        "dp": {"noise_multiplier": 1.0, "delta": 1e-5, "accountant": "rdp", "clipping": "hooks"},
         "schedule": {"steps": 2, "logical_batch_size": 8, "learning_rate": 0.01},
         "audit": {"canaries": 16, "canary_length": 6},
     }
     recipe = recipe_from_dict(raw, source="t.toml", base_dir=tmp_path)
-    data = RecordsData.from_jsonl(EXAMPLES, "snap-1")
+    world = make_world(tmp_path / "world", eval_tiny_model)
+    data = Gate(world.workspace).admit(world.engineer, [world.train_snapshot.id], recipe).data
     run_dir = tmp_path / "run"
     with pytest.raises(RuntimeError, match="simulated crash"):
         train(recipe, data, run_dir=run_dir, hooks=StopAtFirstCheckpoint())
@@ -112,7 +114,7 @@ def test_trainer_plants_included_canaries_and_a_resume_reuses_the_committed_file
     assert info["canaries"]["file_sha256"] == digest and info["canaries"]["count"] == 16
     assert "included" not in json.dumps(info["canaries"])  # run.json never holds the mask
     assert not set(canaries.secrets) & set(json.dumps(info).split('"'))
-    assert info["plan"]["num_examples"] == 160  # canaries are not counted in N (q = L/N of the records)
+    assert info["plan"]["num_examples"] == 120  # the training half's records only: canaries are not counted in N (q = L/N of the records)
 
     original = (run_dir / CANARY_FILE).read_bytes()
     (run_dir / CANARY_FILE).write_bytes(original.replace(b"true", b"TRUE", 1))

@@ -1,4 +1,5 @@
-"""Fixtures for the trainer tests: one tiny Llama per session, the example records, recipes.
+"""Fixtures for the trainer tests: one tiny Llama and one governed workspace per session, the
+example records admitted by the real gate, recipes.
 
 Every test runs real Opacus steps on the tiny model (two layers, width 64), so the folder
 stays fast on two CPU cores.
@@ -6,6 +7,8 @@ stays fast on two CPU cores.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,13 @@ import pytest
 
 pytest.importorskip("opacus", reason="training tests need govern[train] (torch, peft, opacus)")
 
-from training_helpers import BASE_RECIPE, EXAMPLES, merged
+from training_helpers import (
+    BASE_RECIPE,
+    EXAMPLES,
+    admitted_data,
+    merged,
+    predictable_bytes,
+)
 
 
 @pytest.fixture(scope="session")
@@ -25,12 +34,44 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_model(root / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
 
 
-@pytest.fixture
-def support_data() -> Any:
-    """The example records as the gate's handle, under one snapshot id."""
-    from govern.training.data import RecordsData
+@dataclass
+class GateWorld:
+    """A governed workspace whose example snapshot an officer approved, and the gate's handle on it."""
 
-    return RecordsData.from_jsonl(EXAMPLES, "snap-support-1")
+    workspace: Any
+    engineer: Any
+    officer: Any
+    snapshot_id: str
+    data: Any
+
+    def add_approved(self, name: str, lines: list[str]) -> Any:
+        """Register `lines` as a new dataset, approve its snapshot, and return the gate's handle on it."""
+        from govern.approvals import approve
+        from govern.datasets import DatasetSpec, add_dataset
+
+        path = self.workspace.root / f"{name}.jsonl"
+        path.write_text("".join(lines))
+        spec = DatasetSpec(name=name, source="example helpdesk export", license="CC-BY-4.0", legal_basis="consent",
+                           subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id")
+        snapshot = add_dataset(self.workspace, self.engineer, spec, path).snapshot
+        approve(self.workspace, self.officer, snapshot.id)
+        return admitted_data(self.workspace.root, self.engineer.path, snapshot.id)
+
+
+@pytest.fixture(scope="session")
+def gate_world(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> GateWorld:
+    from govern.approvals import approve
+    from tests.pipeline import governed_workspace
+
+    workspace, engineer, officer, snapshot = governed_workspace(tmp_path_factory.mktemp("gate-world"), tiny_model_dir)
+    approve(workspace, officer, snapshot.id)
+    return GateWorld(workspace, engineer, officer, snapshot.id, admitted_data(workspace.root, engineer.path, snapshot.id))
+
+
+@pytest.fixture
+def support_data(gate_world: GateWorld) -> Any:
+    """The example records (160) as the gate's handle (govern.gate.GatedData)."""
+    return gate_world.data
 
 
 @pytest.fixture
@@ -43,3 +84,15 @@ def make_recipe(tiny_model_dir: Path) -> Any:
         return recipe_from_dict(raw, source="test-recipe.toml", base_dir=tiny_model_dir.parent)
 
     return make
+
+
+@pytest.fixture
+def predictable_randomness(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """Call with a seed to make the secure source a seeded PRNG from then on (a test-only monkeypatch:
+    no recipe key or CLI option can do this)."""
+    from govern.training import secure_rng
+
+    def reseed(seed: int) -> None:
+        monkeypatch.setattr(secure_rng, "random_bytes", predictable_bytes(seed))
+
+    return reseed

@@ -1,8 +1,9 @@
 """A training run in a child process, for the crash and Ctrl-C tests.
 
-usage: python run_child.py RECIPE_JSON RUN_DIR MODE STEP
+usage: python run_child.py RECIPE_JSON BASE_DIR RUN_DIR MODE STEP WORKSPACE KEY SNAPSHOT
   MODE "block": at the charge of STEP, write RUN_DIR/../blocked and sleep (the parent SIGKILLs)
   MODE "sigint": at the charge of STEP, send this process SIGINT (as Ctrl-C would)
+The data comes through the real gate of WORKSPACE (admitted with KEY for SNAPSHOT).
 """
 
 from __future__ import annotations
@@ -14,16 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from govern.training import (
-    Interrupted,
-    RecordsData,
-    TrainingHooks,
-    recipe_from_dict,
-    train,
-)
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
 
-HERE = Path(__file__).resolve().parent
-EXAMPLES = HERE.parents[1] / "examples" / "support_records.jsonl"
+from training_helpers import admitted_data
+
+from govern.training import Interrupted, TrainingHooks, recipe_from_dict, train
 
 
 class ChildHooks(TrainingHooks):
@@ -43,8 +39,8 @@ class ChildHooks(TrainingHooks):
 def main() -> int:
     raw, base_dir = json.loads(sys.argv[1]), sys.argv[2]
     run_dir, mode, step = Path(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+    data = admitted_data(Path(sys.argv[6]), Path(sys.argv[7]), sys.argv[8])
     recipe = recipe_from_dict(raw, base_dir=base_dir)
-    data = RecordsData.from_jsonl(EXAMPLES, "snap-support-1")
     try:
         train(recipe, data, run_dir=run_dir, hooks=ChildHooks(mode, step, run_dir.parent / "blocked"))
     except Interrupted as error:

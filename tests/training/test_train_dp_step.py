@@ -11,6 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from govern.training.data import Collator, encode_records
+from govern.training.engine import DPEngine
 from govern.training.loss import per_example_loss
 from govern.training.model import (
     build_training_model,
@@ -18,7 +19,7 @@ from govern.training.model import (
     trainable_parameters,
 )
 from govern.training.plan import plan_run
-from govern.training.trainer import DPEngine
+from govern.training.randomness import CSPRNG, RunRandomness
 
 
 def _batch(recipe: Any, support_data: Any, indices: list[int]) -> dict[str, Any]:
@@ -38,7 +39,7 @@ def _engine(recipe: Any, *, sigma: float, clip: float, mode: str = "hooks", lr: 
     optimizer = torch.optim.SGD(trainable_parameters(model), lr=lr)
     plan = plan_run(recipe, 160)
     plan = type(plan)(**{**plan.as_dict(), "noise_multiplier": sigma, "max_grad_norm": clip})
-    return model, DPEngine.build(model, optimizer, plan, mode, torch.Generator().manual_seed(11))
+    return model, DPEngine.build(model, optimizer, plan, mode, RunRandomness(CSPRNG, torch.device("cpu")))
 
 
 def _adapter(model: Any) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def test_every_lora_tensor_changes_after_the_first_step_and_frozen_ones_do_not(m
     initial = build_training_model(recipe, torch.device("cpu"))
     before = {n: p.detach().clone() for n, p in initial.named_parameters()}
     train(recipe, support_data, run_dir=tmp_path / "run")
-    after = load_file(tmp_path / "run" / "checkpoints" / "step-0000001" / "adapter_model.safetensors")
+    after = load_file(tmp_path / "run" / "adapter" / "adapter_model.safetensors")
     assert after, "no adapter weights saved"
     for key, value in after.items():
         name = next(n for n in before if n.replace(".default", "") == key)
@@ -150,48 +151,69 @@ def test_an_empty_poisson_batch_still_adds_noise_of_the_planned_scale(make_recip
     assert abs(delta.std().item() - expected_std) / expected_std < 0.1
 
 
-def test_splitting_a_logical_batch_into_physical_batches_gives_the_same_step(make_recipe: Any, tmp_path: Path, support_data: Any) -> None:
+@pytest.fixture
+def step_batch_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every logical batch the loop runs, seen from inside (no file records them)."""
+    from govern.training.loop import StepLoop
+
+    sizes: list[int] = []
+    original = StepLoop._logical_step
+
+    def spy(self: Any, batches: Any) -> tuple[float, int]:
+        loss, count = original(self, batches)
+        sizes.append(count)
+        return loss, count
+
+    monkeypatch.setattr(StepLoop, "_logical_step", spy)
+    return sizes
+
+
+def test_splitting_a_logical_batch_into_physical_batches_gives_the_same_step(
+    make_recipe: Any, tmp_path: Path, support_data: Any, predictable_randomness: Any, step_batch_sizes: list[int]
+) -> None:
     from safetensors.torch import load_file
 
     from govern.training import train
 
     adapters = {}
     for physical in (16, 3):
+        predictable_randomness(7)  # the same sampling and noise for both runs (a test-only monkeypatch)
         recipe = make_recipe(schedule={"steps": 2, "physical_batch_size": physical}, data={"format": "text"})
         run_dir = tmp_path / f"p{physical}"
         train(recipe, support_data, run_dir=run_dir)
         adapters[physical] = load_file(run_dir / "adapter" / "adapter_model.safetensors")
-        sizes = [json.loads(line)["batch_size"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    assert max(sizes) > 3  # the logical batches really were split
+    assert step_batch_sizes[:2] == step_batch_sizes[2:] and max(step_batch_sizes) > 3  # the batches really were split
     for key in adapters[16]:
         torch.testing.assert_close(adapters[3][key], adapters[16][key], rtol=1e-4, atol=1e-6)
 
 
-def test_private_runs_use_poisson_sampling_and_account_for_it(make_recipe: Any, tmp_path: Path, support_data: Any) -> None:
+def test_private_runs_use_poisson_sampling_and_account_for_it(
+    make_recipe: Any, tmp_path: Path, support_data: Any, step_batch_sizes: list[int]
+) -> None:
     from govern.training import train
 
     recipe = make_recipe(schedule={"steps": 8, "logical_batch_size": 8})
     result = train(recipe, support_data, run_dir=tmp_path / "dp")
-    sizes = [json.loads(line)["batch_size"] for line in (tmp_path / "dp" / "metrics.jsonl").read_text().splitlines()]
-    assert len(sizes) == 8 and len(set(sizes)) > 1, f"batch sizes never varied: {sizes}"
+    assert len(step_batch_sizes) == 8 and len(set(step_batch_sizes)) > 1, f"batch sizes never varied: {step_batch_sizes}"
     charges = [json.loads(line) for line in (tmp_path / "dp" / "charges.jsonl").read_text().splitlines()]
     assert [c["sample_rate"] for c in charges] == [8 / 160] * 8
     assert result["sample_rate"] == 8 / 160 and result["accountant_history"] == [[1.0, 0.05, 8]]
 
+    step_batch_sizes.clear()
     plain = train(make_recipe(schedule={"steps": 4, "logical_batch_size": 8}, dp={"enabled": False}), support_data, run_dir=tmp_path / "plain")
-    sizes = [json.loads(line)["batch_size"] for line in (tmp_path / "plain" / "metrics.jsonl").read_text().splitlines()]
-    assert sizes == [8, 8, 8, 8]  # fixed-size batches only where nothing is accounted
+    assert step_batch_sizes == [8, 8, 8, 8]  # fixed-size batches only where nothing is accounted
     assert plain["private"] is False and plain["epsilon"] is None and plain["accountant_history"] == []
     assert not (tmp_path / "plain" / "charges.jsonl").exists()
 
 
-def test_empty_batches_in_a_real_run_are_charged_and_stepped(make_recipe: Any, tmp_path: Path, support_data: Any) -> None:
+def test_empty_batches_in_a_real_run_are_charged_and_stepped(
+    make_recipe: Any, tmp_path: Path, support_data: Any, step_batch_sizes: list[int]
+) -> None:
     from govern.training import RecordingHooks, train
 
     hooks = RecordingHooks()
     recipe = make_recipe(schedule={"steps": 12, "logical_batch_size": 1, "physical_batch_size": 1})
     result = train(recipe, support_data, run_dir=tmp_path / "run", hooks=hooks)
-    sizes = [json.loads(line)["batch_size"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
-    assert 0 in sizes, f"no empty batch drawn in 12 steps at q=1/160: {sizes}"
+    assert 0 in step_batch_sizes, f"no empty batch drawn in 12 steps at q=1/160: {step_batch_sizes}"
     assert [step for step, _, _ in hooks.named("charged")] == list(range(1, 13))
     assert result["charged_steps"] == 12

@@ -38,34 +38,54 @@ def test_the_adapter_loads_with_peft_on_the_base_model(finished_run: Any, tiny_m
     assert result["adapter_files"]["adapter_model.safetensors"] == file_sha256(adapter / "adapter_model.safetensors")
 
 
-def test_the_model_card_states_the_guarantee_and_the_snapshots(finished_run: Any) -> None:
+def test_the_model_card_states_the_guarantee_and_the_snapshots(finished_run: Any, support_data: Any) -> None:
     import yaml
 
     run_dir, result, _ = finished_run
+    snapshot = support_data.snapshot_ids[0]
     text = (run_dir / "adapter" / "README.md").read_text()
     front = yaml.safe_load(text.split("---")[1])
     assert front["library_name"] == "peft" and "differential-privacy" in front["tags"]
     assert front["govern"]["epsilon"] == pytest.approx(result["epsilon"])
-    assert front["govern"]["snapshot_ids"] == ["snap-support-1"]
+    assert front["govern"]["snapshot_ids"] == [snapshot]
     assert front["govern"]["delta"] == result["delta"]
-    assert f"ε = {result['epsilon']:.4g}" in text and "`snap-support-1`" in text
+    assert front["govern"]["privacy_rng"] == "csprng" and "OS CSPRNG" in text
+    assert f"ε = {result['epsilon']:.4g}" in text and f"`{snapshot}`" in text
 
 
-def test_metrics_hold_loss_and_epsilon_for_every_step(finished_run: Any) -> None:
+def test_metrics_hold_epsilon_at_checkpoints_and_the_end_only(finished_run: Any) -> None:
     run_dir, result, _ = finished_run
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
-    assert all(isinstance(r["loss"], float) for r in rows)
-    epsilons = [r["epsilon"] for r in rows]
-    assert epsilons == sorted(epsilons) and epsilons[-1] == pytest.approx(result["epsilon"])
+    assert rows[0]["epsilon"] is None and 0 < rows[1]["epsilon"] < rows[2]["epsilon"]  # checkpoint every 2, and the end
+    assert rows[-1]["epsilon"] == pytest.approx(result["epsilon"])
 
 
-def test_events_reach_the_hooks_in_order(finished_run: Any) -> None:
+def test_no_noise_free_statistic_of_the_data_leaves_the_loss_file(finished_run: Any, support_data: Any) -> None:
+    """Issue 10.15: the un-noised loss and the exact Poisson batch sizes stay out of everything ε covers."""
+    from govern.training.run_files import LOSS_FILE
+
+    run_dir, result, hooks = finished_run
+    assert "final_loss" not in result and "final_loss" not in hooks.named("complete")[0]
+    assert "loss" not in json.dumps(result).lower()
+    for name in ("metrics.jsonl", "result.json", "run.json", "adapter/README.md", "charges.jsonl"):
+        text = (run_dir / name).read_text().lower()
+        assert "loss" not in text and '"batch_size"' not in text, name
+    for folder in (run_dir / "checkpoints").iterdir():
+        assert "loss" not in (folder / "state.json").read_text().lower()
+    assert "NOT-COVERED-BY-EPSILON" in LOSS_FILE
+    lines = [json.loads(line) for line in (run_dir / LOSS_FILE).read_text().splitlines()]
+    assert [line["step"] for line in lines] == [1, 2, 3] and all(isinstance(line["loss"], float) for line in lines)
+    assert all(line["privacy"].startswith("NOT covered by ε") for line in lines)
+    assert all(set(line) == {"step", "loss", "attempt", "privacy"} for line in lines)  # no batch size
+
+
+def test_events_reach_the_hooks_in_order(finished_run: Any, support_data: Any) -> None:
     _, result, hooks = finished_run
     names = [name for name, _ in hooks.events]
     assert names == ["start", "charged", "charged", "checkpoint", "charged", "checkpoint", "complete"]
     start = hooks.named("start")[0]
-    assert start["snapshot_ids"] == ["snap-support-1"] and len(start["base_model"]["hash"]) == 64
+    assert start["snapshot_ids"] == list(support_data.snapshot_ids) and len(start["base_model"]["hash"]) == 64
     assert start["plan"]["noise_multiplier"] == 1.0 and start["clipping_mode"] == "hooks"
     assert hooks.named("checkpoint")[0]["accountant_history"] == [[1.0, 0.1, 2]]
     assert hooks.named("complete")[0] == result

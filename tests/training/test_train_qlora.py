@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("opacus")
 
-from govern.training.recipe import quantization_unavailable
+from govern.training.model import quantization_unavailable
 
 REASON = quantization_unavailable("4bit-nf4")
 

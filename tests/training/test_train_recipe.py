@@ -43,6 +43,16 @@ def test_missing_model_folder_names_model_path(tmp_path: Path) -> None:
     assert "model.path: folder" in message and "does not exist" in message
 
 
+def test_a_model_folder_without_weights_is_named_with_the_suffixes_looked_for(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    empty = tmp_path / "model"
+    empty.mkdir()
+    shutil.copy(tiny_model_dir / "config.json", empty / "config.json")
+    message = _errors(BASE_RECIPE, tmp_path)
+    assert "model.path:" in message and "holds no weight files (.safetensors, .bin" in message
+
+
 def test_wrong_types_and_choices_name_the_key(tiny_model_dir: Path) -> None:
     raw = merged(BASE_RECIPE, {"dp": {"accountant": "moments", "max_grad_norm": -1}, "schedule": {"steps": "ten"}})
     message = _errors(raw, tiny_model_dir.parent)

@@ -20,7 +20,6 @@ from training_helpers import BASE_RECIPE, merged
 from govern.errors import IntegrityFailure, Refused
 from govern.training import (
     RecordingHooks,
-    RecordsData,
     TrainingHooks,
     read_run,
     resume,
@@ -31,10 +30,11 @@ from govern.training.accounting import epsilon_of_history
 CHILD = Path(__file__).resolve().parent / "run_child.py"
 
 
-def _child(raw: dict[str, Any], base_dir: Path, run_dir: Path, mode: str, step: int) -> subprocess.Popen[bytes]:
+def _child(raw: dict[str, Any], base_dir: Path, run_dir: Path, mode: str, step: int, world: Any) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    gate = [str(world.workspace.root), str(world.engineer.path), world.snapshot_id]
     return subprocess.Popen(
-        [sys.executable, str(CHILD), json.dumps(raw), str(base_dir), str(run_dir), mode, str(step)],
+        [sys.executable, str(CHILD), json.dumps(raw), str(base_dir), str(run_dir), mode, str(step), *gate],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -45,10 +45,12 @@ def _journal_steps(run_dir: Path) -> list[int]:
     return [json.loads(line)["step"] for line in (run_dir / "charges.jsonl").read_text().splitlines()]
 
 
-def test_sigkill_mid_run_then_resume_finishes_and_counts_every_step_that_ran(tiny_model_dir: Path, tmp_path: Path, support_data: Any) -> None:
+def test_sigkill_mid_run_then_resume_finishes_and_counts_every_step_that_ran(
+    tiny_model_dir: Path, tmp_path: Path, support_data: Any, gate_world: Any
+) -> None:
     raw = merged(BASE_RECIPE, {"schedule": {"steps": 8}, "checkpoint_every": 2})
     run_dir = tmp_path / "run"
-    child = _child(raw, tiny_model_dir.parent, run_dir, "block", 6)
+    child = _child(raw, tiny_model_dir.parent, run_dir, "block", 6, gate_world)
     marker = tmp_path / "blocked"
     deadline = time.monotonic() + 240
     while not marker.exists():
@@ -73,10 +75,10 @@ def test_sigkill_mid_run_then_resume_finishes_and_counts_every_step_that_ran(tin
     assert result["epsilon"] > epsilon_of_history([(1.0, 0.1, 8)], result["delta"], "rdp")
 
 
-def test_ctrl_c_stops_at_a_step_boundary_with_a_checkpoint(tiny_model_dir: Path, tmp_path: Path, support_data: Any) -> None:
+def test_ctrl_c_stops_at_a_step_boundary_with_a_checkpoint(tiny_model_dir: Path, tmp_path: Path, support_data: Any, gate_world: Any) -> None:
     raw = merged(BASE_RECIPE, {"schedule": {"steps": 6}, "checkpoint_every": 5})
     run_dir = tmp_path / "run"
-    child = _child(raw, tiny_model_dir.parent, run_dir, "sigint", 3)
+    child = _child(raw, tiny_model_dir.parent, run_dir, "sigint", 3, gate_world)
     _, stderr = child.communicate(timeout=240)
     assert child.returncode == 130, stderr.decode()[-3000:]
     assert b"stopped at step 3 of 6" in stderr and b"--resume" in stderr
@@ -108,14 +110,20 @@ def failed_run(make_recipe: Any, tmp_path: Path, support_data: Any) -> Path:
     return run_dir
 
 
-def test_resume_refuses_another_snapshot_set(failed_run: Path, support_data: Any) -> None:
-    other = RecordsData(snapshot_ids=["snap-support-2"], records=list(support_data.read()))
+def test_resume_refuses_another_snapshot_set(failed_run: Path, gate_world: Any) -> None:
+    from training_helpers import EXAMPLES
+
+    other = gate_world.add_approved("support-copy", EXAMPLES.read_text().splitlines(keepends=True)[:120])
     with pytest.raises(Refused, match="snapshot set differs"):
         resume(failed_run, other)
 
 
 def test_resume_refuses_another_sample_rate(failed_run: Path, support_data: Any) -> None:
-    fewer = RecordsData(snapshot_ids=support_data.snapshot_ids, records=list(support_data.read())[:100])
+    from govern.gate import GatedData
+
+    # Built by hand, the one way a test can shape the handle: the same snapshot with 60 records erased.
+    fewer = GatedData(support_data.workspace, support_data.snapshot_ids, support_data.manifests,
+                      {sid: set(range(60)) for sid in support_data.snapshot_ids})
     with pytest.raises(Refused, match="sample rate differs"):
         resume(failed_run, fewer)
 

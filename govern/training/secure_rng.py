@@ -1,0 +1,87 @@
+"""Randomness for DP noise and Poisson sampling from a cryptographically secure source.
+
+With `dp.secure_rng = true` (the default) every Gaussian noise value and every Poisson
+inclusion draw comes from the operating system's CSPRNG: each draw takes a fresh 256-bit key
+from `os.urandom` and expands it with ChaCha20 (`cryptography`, i.e. OpenSSL), and the key is
+dropped when the draw is done (fast key erasure, the construction behind Linux's own
+/dev/urandom). No generator state outlives a draw, so there is nothing to save in a checkpoint,
+to replay, or to predict; a resumed run simply draws fresh randomness.
+
+Noise is hardened against floating-point attacks on Gaussian sampling (Jin et al. 2021, "Are we
+there yet?"; Holohan & Braghin 2021, arXiv:2107.10138) as Opacus's `secure_mode` hardens it:
+each value is the sum of four independent N(0, σ²) draws, halved. Opacus's secure_mode itself
+needs torchcsprng, which has no build for torch 2.13; this module stands in for it.
+
+Uniforms carry 53 random bits and lie strictly inside (0, 1); normals come from Box–Muller in
+float64 and are rounded to the parameter's dtype only at the end.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+KEY_BYTES = 32
+HARDENING_DRAWS = 4  # Opacus secure_mode: the sum of 2n draws, n = 2, divided by sqrt(2n) = 2
+_NONCE = bytes(16)  # a fresh key per draw, so a fixed nonce (and a counter from 0) is safe
+
+
+def random_bytes(count: int) -> bytes:
+    """`count` bytes of a ChaCha20 keystream under a fresh os.urandom key, which is then dropped."""
+    if count <= 0:
+        return b""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+
+    encryptor = Cipher(algorithms.ChaCha20(os.urandom(KEY_BYTES), _NONCE), mode=None).encryptor()
+    return encryptor.update(bytes(count)) + encryptor.finalize()
+
+
+def uniform(count: int) -> Any:
+    """`count` float64 uniforms strictly inside (0, 1), 53 random bits each (a CPU tensor)."""
+    import numpy as np
+    import torch
+
+    raw = np.frombuffer(random_bytes(8 * count), dtype=np.uint64)
+    return torch.from_numpy((raw >> np.uint64(11)).astype(np.float64) + 0.5).mul_(2.0**-53)
+
+
+def standard_normal(count: int) -> Any:
+    """`count` independent N(0, 1) draws in float64 (Box–Muller over secure uniforms)."""
+    import torch
+
+    pairs = (count + 1) // 2
+    u = uniform(2 * pairs)
+    radius = u[:pairs].log_().mul_(-2.0).sqrt_()
+    angle = u[pairs:].mul_(2.0 * math.pi)
+    out = torch.empty(2 * pairs, dtype=torch.float64)
+    torch.mul(radius, torch.cos(angle), out=out[:pairs])
+    torch.mul(radius, angle.sin_(), out=out[pairs:])
+    return out[:count]
+
+
+def gaussian_like(references: Sequence[Any], std: float) -> list[Any]:
+    """Hardened N(0, std²) noise shaped, typed and placed like each reference tensor.
+
+    One secure draw covers every tensor. Each value is (z1 + z2 + z3 + z4) / 2 · std.
+    """
+    import torch
+
+    if std == 0:
+        return [torch.zeros_like(r) for r in references]
+    sizes = [int(r.numel()) for r in references]
+    total = sum(sizes)
+    draws = standard_normal(HARDENING_DRAWS * total).reshape(HARDENING_DRAWS, total)
+    values = draws.sum(dim=0) * (std / 2.0)
+    out, start = [], 0
+    for reference, size in zip(references, sizes, strict=True):
+        piece = values[start : start + size].reshape(reference.shape)
+        out.append(piece.to(device=reference.device, dtype=reference.dtype))
+        start += size
+    return out
+
+
+def bernoulli_mask(count: int, probability: float) -> Any:
+    """A bool tensor of `count` independent draws, each True with `probability` (Poisson sampling)."""
+    return uniform(count) < probability
