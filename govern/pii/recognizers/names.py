@@ -7,12 +7,17 @@
     PARTICLES     surname particles (van, de la, bin, Ó, Mac ...) from nameparser
     PERSON_CUES   words that introduce a person: honorifics and roles (nameparser's titles and
                   our own), relations (patient, tenant, claimant ...)
+    ORDINARY_WORDS  words English text writes mostly in lower case (quick, open, settings, hope),
+                  from spaCy's case-sensitive word probabilities (spacy-lookups-data): a census
+                  entry such as "Quick", or a capital at the start of a sentence, is no name
+                  evidence for them
 
 All are lower-cased. Nothing here is read from the network; a missing package is a clear error.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from govern.errors import BadInput
@@ -64,6 +69,31 @@ COMMON_GIVEN_NAMES: frozenset[str] = frozenset(
     _census("dist.female.first", 0.01) + _census("dist.male.first", 0.01) + _own("first_names.txt")
 ) - FUNCTION_WORDS
 COMMON_SURNAMES: frozenset[str] = frozenset(_census("dist.all.last", 0.002)) - FUNCTION_WORDS
+
+
+def _ordinary_words(min_log_prob: float = -16.0, lower_share: float = 3.0) -> frozenset[str]:
+    """Lower-case words at least `lower_share` times as frequent as their capitalized form, among
+    those with a natural-log probability of at least `min_log_prob` (about 1 in 9 million words).
+
+    Names are written capitalized far more often than not (John, Priya, Okafor), ordinary words
+    the other way round (quick, settings); a word used as both (Grace, Rose, Hunter) is no
+    ordinary word at this margin.
+    """
+    try:
+        import spacy_lookups_data
+    except ImportError:
+        raise BadInput("the `spacy-lookups-data` package (word probabilities) is missing; pip install spacy-lookups-data==1.0.5") from None
+    import srsly
+
+    probs = srsly.read_gzip_json(spacy_lookups_data.get_file("en_lexeme_prob.json.gz"))
+    margin = math.log(lower_share)
+    return frozenset(
+        word for word, prob in probs.items()
+        if prob >= min_log_prob and word.isalpha() and word.islower() and prob - probs.get(word.capitalize(), -100.0) >= margin
+    )
+
+
+ORDINARY_WORDS: frozenset[str] = _ordinary_words()
 
 
 def _particles() -> frozenset[str]:

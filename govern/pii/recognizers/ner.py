@@ -1,7 +1,8 @@
 """spaCy's entities as Presidio reports them, less two kinds of noise of the small model.
 
 A PERSON or LOCATION span holding a digit is a code, a dose or a version ("Ticket TCK-83824",
-"paracetamol 4 mL"), never a name or a place; and a place named as a site of an organisation
+"paracetamol 4 mL"), never a name or a place; a PERSON made only of words English writes in lower
+case (Quick, Open Settings) is a word capitalized by its sentence; and a place named as a site of an organisation
 ("our Leeds warehouse", "the Sydney office") locates the organisation, not a person.
 """
 
@@ -22,13 +23,20 @@ _ORGANISATION_SITE = re.compile(
 
 def _not_a_person(value: str) -> bool:
     """An institution (its last word Ltd, Bank, Enterprises ...), or one word no list knows."""
-    from govern.pii.recognizers.names import GIVEN_NAMES, PERSON_CUES, SURNAMES
+    from govern.pii.recognizers.names import GIVEN_NAMES, ORDINARY_WORDS, PERSON_CUES, SURNAMES
     from govern.pii.recognizers.person import ORG_WORDS
 
     words = [w.lower().strip(".,'’") for w in value.split()]
-    if not words or words[-1] in ORG_WORDS or all(w in PERSON_CUES for w in words):
+    if not words or words[-1] in ORG_WORDS or all(w in PERSON_CUES or w in ORDINARY_WORDS for w in words):
         return True
     return len(words) == 1 and words[0] not in GIVEN_NAMES and words[0] not in SURNAMES
+
+
+def _ordinary(value: str) -> bool:
+    """Only words English writes in lower case ("a refund request from Billing")."""
+    from govern.pii.recognizers.names import ORDINARY_WORDS
+
+    return all(w.lower().strip(".,'’") in ORDINARY_WORDS for w in value.split())
 
 
 def _ner_class() -> type:
@@ -50,7 +58,7 @@ def _ner_class() -> type:
                     value = text[result.start:result.end]
                     if any(c.isdigit() for c in value):
                         continue
-                    if result.entity_type == "LOCATION" and _ORGANISATION_SITE.match(text, result.end):
+                    if result.entity_type == "LOCATION" and (_ORGANISATION_SITE.match(text, result.end) or _ordinary(value)):
                         continue
                     if result.entity_type == "PERSON" and _not_a_person(value):
                         continue

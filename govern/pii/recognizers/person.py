@@ -14,7 +14,11 @@ makes it a name:
 
 The shape sets how much evidence is needed: a capitalized pair needs one list hit or NER; an
 ALL CAPS pair needs both lists, or one and a cue; a lower-case pair needs both lists and no
-ordinary word. Names of institutions and streets (Grace Hospital, Rose Street) are left out.
+ordinary word. Words that English writes mostly in lower case (Quick, Open Settings: ORDINARY_WORDS
+in names.py) are capitalized at the start of a sentence, not because they name someone: made only
+of them, a candidate needs a title (Mr Quick), a signature, or a greeting or introduction (Dear
+Hope, my name is Joy) with list or NER evidence. A speaker label ("Customer:", "Agent:") followed
+by a sentence is a weak cue; followed by a value alone ("Caller: Jane Doe.") it is a strong one. Names of institutions and streets (Grace Hospital, Rose Street) are left out.
 `PersonNameRecognizer(use_lists=..., use_context=..., use_ner=...)` switches parts off, so the
 benchmark can measure what each contributes.
 """
@@ -35,6 +39,7 @@ from govern.pii.recognizers.names import (
     COMMON_SURNAMES,
     FUNCTION_WORDS,
     GIVEN_NAMES,
+    ORDINARY_WORDS,
     PARTICLES,
     PERSON_CUES,
     ROLE_CUES,
@@ -75,6 +80,17 @@ _STRONG_BEFORE = regex.compile(
     r"care of|(?:full |patient |customer |client |employee |account |holder |contact |legal |preferred )?name|"
     r"surname|first name|given name|from|to|cc|bcc)\s*[:,!-]?\s+|(?:^|\n)\s*(?:-|–|—)\s*)$"
 )
+# Cues that introduce a name and nothing else: a greeting, "my name is", a name label.
+_DIRECT_BEFORE = regex.compile(
+    r"(?i)\b(?:hi|hey|hello|dear|welcome|goodbye|bye|thanks|thank you|cheers|my name is|name is|name's|this is|"
+    r"call me|signed by|attn|attention|c/o|care of|(?:full |patient |customer |client |employee |account |holder |"
+    r"contact |legal |preferred )?name|surname|first name|given name)\s*[:,!-]?\s+$"
+)
+# A role word and a colon opening a line: a speaker's label, or a field's.
+_LABEL_BEFORE = regex.compile(r"(?:^|\n)[^\S\n]*[\w ]{0,30}:[^\S\n]*$")
+# A speaker's sentence goes on with more words after the candidate ("Customer: Quick question");
+# a field's value ends with the line, the text or punctuation ("Patient: Czerwionka, Damian.").
+_SENTENCE_GOES_ON = regex.compile(r"^[^\S\n]+\p{L}")
 _WEAK_BEFORE = regex.compile(
     r"(?i)\b(?:to|by|with|from|for|per|and|of|cc|via|met|meet|called|call|contacted|contact|emailed|email|phoned|"
     r"texted|told|asked|ask for|thanked|thank|spoke to|speak to|spoke with|looping in|loop in|copying|notified|"
@@ -248,23 +264,29 @@ class PersonEvidence:
         if group:
             yield group
 
-    def _context(self, start: int, end: int) -> tuple[bool, bool]:
-        """(strong, weak) context around a candidate; the parts before and after are memoised."""
+    def _context(self, start: int, end: int) -> tuple[bool, bool, bool]:
+        """(strong, weak, direct) context around a candidate; the parts before and after are memoised.
+
+        direct: a greeting, an introduction, a name label, a title or a sign-off right before.
+        """
         before = self._before.get(start)
         if before is None:
             text = self.text[max(0, start - 60):start]
             words = _WORDS.findall(text[-24:].lower())
-            strong = bool(
-                (words and words[-1].rstrip(".") in PERSON_CUES and _CUE_END.search(text))
-                or _STRONG_BEFORE.search(text)
-                or _SIGN_OFF.search(text)
-            )
-            before = self._before[start] = (strong, bool(_WEAK_BEFORE.search(text)))
+            role = bool(words and words[-1].rstrip(".") in PERSON_CUES and _CUE_END.search(text))
+            other = bool(_STRONG_BEFORE.search(text) or _SIGN_OFF.search(text))
+            label = role and not other and bool(_LABEL_BEFORE.search(text))
+            direct = bool(_DIRECT_BEFORE.search(text) or _SIGN_OFF.search(text) or _TITLE_BEFORE.search(text[-12:]))
+            before = self._before[start] = (role or other, bool(_WEAK_BEFORE.search(text)), label, direct)
         after = self._after.get(end)
         if after is None:
             text = self.text[end:end + 40]
-            after = self._after[end] = (bool(_STRONG_AFTER.search(text)), bool(_WEAK_AFTER.search(text)))
-        return before[0] or after[0], before[1] or after[1]
+            after = self._after[end] = (bool(_STRONG_AFTER.search(text)), bool(_WEAK_AFTER.search(text)), bool(_SENTENCE_GOES_ON.search(text)))
+        strong_before, weak_before, label, direct = before
+        if label and after[2]:
+            # "Customer: Quick question." -- a speaker's label, then a sentence: a weak cue only
+            strong_before, weak_before = False, True
+        return strong_before or after[0], weak_before or after[1], direct
 
     def _overlaps(self, spans: list[tuple[int, int]], start: int, end: int) -> bool:
         return any(a < end and start < b for a, b in spans)
@@ -303,9 +325,8 @@ class PersonEvidence:
         given = self.use_lists and _is_given(core[0])
         surname = self.use_lists and len(core) > 1 and _is_surname(core[-1])
         if shapes == {"lower"}:
-            if len(core) < 2 or not (given or self.use_context):
+            if len(core) < 2 or not (given or self.use_context) or all(t.lower in ORDINARY_WORDS for t in core):
                 return 0
-            strong, weak = self._context(start, end) if self.use_context else (False, False)
             # Lower-case words are names only with common names or a cue word before them: a rare
             # census entry ("full", "twice") must not turn ordinary words into a person.
             before = self._cue_before(start) if self.use_context else False
@@ -317,8 +338,19 @@ class PersonEvidence:
             return 0
         if "lower" in shapes:
             return 0
-        strong, weak = self._context(start, end) if self.use_context else (False, False)
+        strong, weak, direct = self._context(start, end) if self.use_context else (False, False, False)
         ner_person = self._ner_person(start, end)
+        if all(t.lower in ORDINARY_WORDS for t in core):
+            # Open Settings, Quick: words capitalized by the sentence, not by a name. Only a title
+            # or a signature, or a greeting with list or NER evidence, makes them a name.
+            if not self.use_context or len(core) > 3:
+                return 0
+            if self._after_title(start) or self._signature(start):
+                return 3
+            listed = self.use_lists and (
+                (given and surname) if len(core) > 1 else (core[0].lower in COMMON_GIVEN_NAMES or core[0].lower in COMMON_SURNAMES)
+            )
+            return 2 if direct and (listed or ner_person) else 0
         if len(core) == 1:
             token = core[0]
             # One word is a name on list evidence only if the name is common ("Customer: Second
@@ -376,7 +408,7 @@ class PersonEvidence:
             first_token = _Token(first, match.start(2), match.end(2), first.lower(), _shape(first, ""))
             if first.lower() in FUNCTION_WORDS or last.lower() in FUNCTION_WORDS or last.split()[-1].lower() in ORG_WORDS:
                 continue
-            if last.split()[0].lower() in PERSON_CUES:
+            if last.split()[0].lower() in PERSON_CUES or all(w.lower() in ORDINARY_WORDS for w in (*last.split(), first)):
                 continue
             last_token = _Token(last, match.start(1), match.end(1), last.lower(), _shape(last, ""))
             if self.use_lists and _is_given(first_token) and (_is_surname(last_token) or self._context(match.start(), match.end())[0]):
