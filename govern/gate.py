@@ -423,6 +423,17 @@ class Gate:
             return Admission(data=data, plan=plan, dataset_ids=sorted({s.dataset_id for s in review.snapshots}),
                              checks=review.checks, pack=review.pack, trainer=review.actor)
 
+    def require(self, actor: PrivateIdentity, action: str) -> RegisteredIdentity:
+        """The actor's registered identity; a key whose role may not perform `action` is refused, and
+        the refusal ledgered (a key the ledger never registered is refused without an entry)."""
+        with self.workspace.catalog.reading() as session:
+            identity = Authority.of(session).of_actor(actor)
+        roles = ACTIONS[action]
+        if identity.role not in roles:
+            raise self.refuse(actor, [], [f"{identity.describe()} may not {action.replace('.', ' ')}; this needs the "
+                                          f"role {' or '.join(roles)}"], {"action": action})
+        return identity
+
     def handle_for_run(self, run_id: str) -> GatedData:
         """A fresh handle on a running run's snapshots, re-proved against their ids, for another process
         of the same run (a torchrun rank); it admits nothing new and ledgers nothing."""

@@ -212,8 +212,7 @@ def start_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, snapsho
     if not dist.primary:
         return join_run(workspace, actor, recipe_path, dist, device)
     try:
-        with workspace.catalog.reading() as session:
-            require(session, actor, "run.train")  # before reading the recipe: a wrong key learns nothing
+        Gate(workspace).require(actor, "run.train")  # before reading the recipe: a wrong key learns nothing
         recipe = load_workspace_recipe(workspace, recipe_path)
         admission = Gate(workspace).admit(actor, snapshot_refs, recipe, init_run_id=init_run_id)
         init_adapter = None

@@ -53,7 +53,10 @@ class GateWorld:
         path.write_text("".join(lines))
         spec = DatasetSpec(name=name, source="example helpdesk export", license="CC-BY-4.0", legal_basis="consent",
                            subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id")
+        from govern.scans import scan_snapshot
+
         snapshot = add_dataset(self.workspace, self.engineer, spec, path).snapshot
+        scan_snapshot(self.workspace, self.engineer, snapshot.id, processes=1)
         approve(self.workspace, self.officer, snapshot.id)
         return admitted_data(self.workspace.root, self.engineer.path, snapshot.id)
 

@@ -94,7 +94,7 @@ def _rank_process(launcher: subprocess.Popen[str], rank: int) -> Any:
 
 @pytest.mark.slow
 def test_a_rank_that_dies_leaves_the_run_recorded_as_failed(governed: Any) -> None:
-    from govern.gate import dataset_epsilon_spent
+    from govern.spending import spent_epsilon
     from govern.training.accounting import epsilon_of_history
 
     workspace, engineer, snapshot = governed
@@ -116,8 +116,8 @@ def test_a_rank_that_dies_leaves_the_run_recorded_as_failed(governed: Any) -> No
     assert run["status"] == "failed", run["events"]
     assert 3 <= run["charged_steps"] < 60
     with workspace.catalog.reading() as session:
-        dataset_id = json.loads(session.execute(text("SELECT dataset_ids FROM training_runs")).scalar())[0]
-        reserved = dataset_epsilon_spent(session, dataset_id, run["delta"], run["accountant"])
+        snapshot_ids = json.loads(session.execute(text("SELECT snapshot_ids FROM training_runs")).scalar())
+        reserved = spent_epsilon(session, snapshot_ids, run["delta"], run["accountant"])
     charged = epsilon_of_history([(run["noise_multiplier"], run["sample_rate"], run["charged_steps"])], run["delta"], run["accountant"])
     assert reserved == pytest.approx(charged, rel=1e-9)  # the steps that ran count; the rest of the plan is released
     assert json.loads((Path(run["output_dir"]) / "run.json").read_text())["status"] == "failed"

@@ -119,11 +119,11 @@ def test_resume_refuses_another_snapshot_set(failed_run: Path, gate_world: Any) 
 
 
 def test_resume_refuses_another_sample_rate(failed_run: Path, support_data: Any) -> None:
-    from govern.gate import GatedData
+    from govern.gate import _ISSUED, GatedData
 
-    # Built by hand, the one way a test can shape the handle: the same snapshot with 60 records erased.
+    # Built by hand with the gate's own token (test only): the same snapshot with 60 records erased.
     fewer = GatedData(support_data.workspace, support_data.snapshot_ids, support_data.manifests,
-                      {sid: set(range(60)) for sid in support_data.snapshot_ids})
+                      {sid: set(range(60)) for sid in support_data.snapshot_ids}, _ISSUED)
     with pytest.raises(Refused, match="sample rate differs"):
         resume(failed_run, fewer)
 
