@@ -26,7 +26,7 @@ from govern.audit import AuditResult, verify_workspace
 from govern.authority import EVENT_SIGNERS, Authority, RegisteredIdentity, RoleRefused
 from govern.catalog.models import Dataset, LedgerEntry, ScanFinding, Snapshot
 from govern.clock import format_time, parse_time
-from govern.consent import history, is_active, revoke
+from govern.consent import evidence_refs, history, is_active, revoke
 from govern.datasets import list_snapshots
 from govern.decisions import involved_people, latest_scan
 from govern.erasure import erase_subject, impact
@@ -258,13 +258,14 @@ def subject_consent(workspace: Workspace, subject_id: str) -> dict[str, Any]:
     now = datetime.now(timezone.utc)
     with workspace.catalog.reading() as session:
         events = history(session, subject_hash)
+        evidence = evidence_refs(session, events)
         found = impact(session, subject_hash)
         purposes = sorted({e.purpose for e in events})
         names = _snapshot_labels(session, list(found.snapshots))
     return {
         "subject_hash": subject_hash,
         "events": [{"purpose": e.purpose, "action": e.action, "effective_at": e.effective_at, "expires_at": e.expires_at,
-                    "evidence_ref": e.evidence_ref, "recorded_by": e.recorded_by, "ledger_seq": e.ledger_seq} for e in events],
+                    "evidence_ref": evidence.get(e.id, "(erased)" if e.evidence_hash else None), "recorded_by": e.recorded_by, "ledger_seq": e.ledger_seq} for e in events],
         "active": {p: is_active(events, p, now) for p in purposes},
         "snapshots": [{"id": s, "label": names.get(s, s[:12]), "records": len(keys), "record_ids": keys[:MAX_LISTED]}
                       for s, keys in found.snapshots.items()],
