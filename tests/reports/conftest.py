@@ -37,14 +37,25 @@ def records() -> list[dict[str, Any]]:
     return [json.loads(line) for line in EXAMPLES.read_text().splitlines() if line.strip()]
 
 
+def _with_personal_data(path: Path) -> Path:
+    """The example records, ten of them carrying a customer's name and e-mail address as real tickets do."""
+    rows = records()
+    for row in rows[:10]:
+        row["completion"] += " Write to maria.gonzalez@example.com, Maria Gonzalez."
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
 def build_pipeline(root: Path) -> Pipeline:
     from govern.approvals import approve
+    from govern.datasets import add_version
     from govern.runs import start_run
     from govern.training.tiny import build_tiny_model, corpus_from_jsonl
 
     model = build_tiny_model(root / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
-    workspace, engineer, officer, raw = governed_workspace(root, model, pack="reports", budget=10, jurisdiction="EU")
+    workspace, engineer, officer, _ = governed_workspace(root, model, pack="reports", budget=10, jurisdiction="EU")
     auditor = _new_key(workspace, "auditor", "audrey")
+    raw = add_version(workspace, engineer, "support", _with_personal_data(root / "support-with-pii.jsonl")).snapshot
     trained, anonymized, reason = raw.id, False, None
     try:  # the real scanner and anonymizer (govern.scans); reports work without them
         from govern.scans import anonymize_snapshot
