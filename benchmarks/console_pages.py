@@ -34,11 +34,11 @@ def build(root: Path, entries: int) -> dict[str, Any]:
     from tests.pipeline import EXAMPLES, PACK
 
     from govern import ledger
-    from govern.activation import activate_pack
-    from govern.approvals import approve
-    from govern.consent import import_consent
-    from govern.datasets import DatasetSpec, add_dataset
-    from govern.scans import anonymize_snapshot, scan_snapshot
+    from govern.policy.activation import activate_pack
+    from govern.policy.approvals import approve
+    from govern.consent.registry import import_consent
+    from govern.ingest.datasets import DatasetSpec, add_dataset
+    from govern.pii.scans import anonymize_snapshot, scan_snapshot
 
     workspace = make_workspace(root / "ws").workspace
     (workspace.root / "policies" / "bench.yaml").write_text(PACK.replace("NAME", "bench").replace("BUDGET", "10").replace("PER_RUN", "3.5"))

@@ -30,8 +30,8 @@ def make_file(path: Path, count: int) -> None:
 
 def child(count: int) -> None:
     from govern.canonical import file_sha256
-    from govern.datasets import DatasetSpec, add_dataset
-    from govern.keys import load_identity
+    from govern.ingest.datasets import DatasetSpec, add_dataset
+    from govern.ledger.keys import load_identity
     from govern.workspace import Workspace
 
     with tempfile.TemporaryDirectory(dir=Path.cwd() / "benchmarks") as tmp:

@@ -19,7 +19,7 @@ POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 def run(label: str, root: Path, entries: int, per_transaction: int, database_url: str | None) -> None:
     from govern import ledger
     from govern.config import DEFAULT_CONFIG_TEXT
-    from govern.keys import load_identity
+    from govern.ledger.keys import load_identity
     from govern.workspace import Workspace
 
     root.mkdir(parents=True)

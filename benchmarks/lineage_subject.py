@@ -40,9 +40,9 @@ def main() -> None:
 
     from sqlalchemy import text
 
-    from govern.datasets import DatasetSpec, add_dataset
-    from govern.derive import exclude_records
-    from govern.keys import load_identity
+    from govern.ingest.datasets import DatasetSpec, add_dataset
+    from govern.ingest.derive import exclude_records
+    from govern.ledger.keys import load_identity
     from govern.lineage import subject_lineage
     from govern.workspace import Workspace
 

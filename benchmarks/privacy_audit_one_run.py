@@ -5,7 +5,7 @@ canary and K reference secrets by the adapter's loss, and prints the one-run ε 
 stated confidence beside the accountant's ε, the membership AUC and the exposure of the included
 canaries. The trainer reads the example records through a real gate (a workspace with a
 permissive pack, as the evaluation tests build it); the audit maths is the same
-`govern.privacy_audit` code `govern audit privacy` runs.
+`govern.evaluation.privacy_audit` code `govern audit privacy` runs.
 
     python benchmarks/privacy_audit_one_run.py                        # memorise, dp sigma=1.0, dp sigma=0.5
     python benchmarks/privacy_audit_one_run.py --canaries 200 --steps 200 --configs memorise
@@ -29,7 +29,7 @@ ALL_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "
 
 def gated_examples(root: Path, model_dir: Path) -> Any:
     """The gate's handle on all 160 example records, in a workspace whose pack admits every config."""
-    from govern.approvals import approve
+    from govern.policy.approvals import approve
     from tests.evaluation.conftest import EVAL_PACK
     from tests.pipeline import governed_workspace
     from tests.training.training_helpers import admitted_data
@@ -44,8 +44,8 @@ def run_config(name: str, args: argparse.Namespace, model_dir: Path, out_dir: Pa
     import torch
     from peft import PeftModel
 
-    from govern.privacy_audit.audit import analyse, score_secrets
-    from govern.privacy_audit.canaries import read_canary_file, reference_secrets
+    from govern.evaluation.privacy_audit.audit import analyse, score_secrets
+    from govern.evaluation.privacy_audit.canaries import read_canary_file, reference_secrets
     from govern.training import train
     from govern.training.model import load_base_model, load_tokenizer
     from govern.training.recipe import recipe_from_dict

@@ -65,7 +65,7 @@ MODELS: dict[str, dict[str, Any]] = {
 
 def build_world(root: Path, model: str) -> tuple[Path, Any]:
     """A tiny or larger Llama built from a config, and the gate's handle on the example records."""
-    from govern.approvals import approve
+    from govern.policy.approvals import approve
     from govern.training.tiny import build_tiny_model, corpus_from_jsonl
     from tests.pipeline import EXAMPLES, governed_workspace
     from tests.training.training_helpers import admitted_data

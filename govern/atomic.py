@@ -79,11 +79,31 @@ def make_dirs(path: Path, mode: int) -> None:
         folder.chmod(mode)
 
 
+def write(path: Path, data: bytes | str, *, mode: int = 0o600, exclusive: bool = False) -> None:
+    """Write `data` to `path` atomically (temp file, fsync, rename, folder fsync) with exactly `mode`.
+
+    `exclusive` refuses to replace an existing file (FileExistsError), atomically: the temp file is
+    linked into place, which fails if anything is there, then unlinked.
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if not exclusive:
+        with atomic_output(path, binary=True, mode=mode) as handle:
+            handle.write(payload)
+        return
+    temp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        write_new_file(temp, payload, mode)
+        os.link(temp, path)
+        fsync_dir(path.parent)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write `data` to `path` atomically (creating its folder)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(path, binary=True, mode=mode) as handle:
-        handle.write(data)
+    write(path, data, mode=mode)
 
 
 def atomic_write_json(path: Path, value: Any, mode: int = 0o600) -> None:

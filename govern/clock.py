@@ -2,7 +2,7 @@
 
 They are the only inputs of an action that are not read from the workspace, so `pinned` can fix
 both for a block: an action run twice under the same pin, on the same state, writes the same bytes
-(govern.signing relies on this to let a key held elsewhere sign an action in rounds).
+(govern.ledger.signing relies on this to let a key held elsewhere sign an action in rounds).
 """
 
 from __future__ import annotations

@@ -26,22 +26,24 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from govern import ledger, spending
-from govern.activation import active_pack_in
-from govern.approvals import is_approved_for_training
-from govern.authority import ACTIONS, Authority, RegisteredIdentity
+from govern import clock
+from govern import ledger
+from govern.training import spending
+from govern.policy.activation import active_pack_in
+from govern.policy.approvals import is_approved_for_training
+from govern.ledger.authority import ACTIONS, Authority, RegisteredIdentity
 from govern.canonical import sha256_hex
 from govern.catalog.models import Dataset, Snapshot, SnapshotRecord
-from govern.decisions import erased_positions, involved_people, latest_scan, lineage_problems
+from govern.policy.decisions import erased_positions, involved_people, latest_scan, lineage_problems
 from govern.errors import BadInput, IntegrityFailure, Refused
-from govern.keys import PrivateIdentity
+from govern.ledger.keys import PrivateIdentity
 from govern.policy import Pack, TrainingPlan
-from govern.snapshots import ancestors, resolve_snapshot, snapshot_digest_start, snapshot_problems, store_of
+from govern.ingest.snapshots import ancestors, resolve_snapshot, snapshot_digest_start, snapshot_problems, store_of
 
 REFUSED_EVENT = "gate.refused"
 _ISSUED = object()  # only the gate holds this: a GatedData made without it refuses to exist
@@ -178,7 +180,7 @@ def _stored_bytes(review: _Review, snapshots: list[Snapshot]) -> list[str]:
 
 
 def _scan_configuration(review: _Review, snapshots: list[Snapshot]) -> list[str]:
-    from govern.scans import scanner_config
+    from govern.pii.scans import scanner_config
 
     expected = scanner_config(review.workspace).config_hash()
     problems = []
@@ -207,7 +209,7 @@ def _approvals(review: _Review, snapshots: list[Snapshot], training: TrainingPla
 
 def _approval_floor(review: _Review, snapshots: list[Snapshot], trainer: RegisteredIdentity | None) -> list[str]:
     """At least one verified approval, under the active pack, by an officer uninvolved as a person."""
-    from govern.approvals import verified_approvals
+    from govern.policy.approvals import verified_approvals
 
     problems = []
     for snapshot in snapshots:
@@ -342,7 +344,7 @@ class Gate:
             if any(s.id == snapshot.id for s in snapshots):
                 raise BadInput(f"snapshot {snapshot.id[:12]} is named twice; each record may be one training example once")
             snapshots.append(snapshot)
-        review = _Review(self.workspace, session, pack, datetime.now(timezone.utc), identity, snapshots)
+        review = _Review(self.workspace, session, pack, clock.now(), identity, snapshots)
         roles = ACTIONS[action]
         review.check(f"the acting key holds the role {' or '.join(roles)}", [] if identity.role in roles else [
             f"{identity.describe()} may not {action.replace('.', ' ')}; this needs the role {' or '.join(roles)}"])
@@ -445,7 +447,7 @@ class Gate:
             if state not in spending.RUNNING_STATES:
                 raise Refused(f"run {run_id} is {state}; only a running run's processes may read its data")
             snapshots = [resolve_snapshot(session, i) for i in run.snapshot_ids]
-            review = _Review(self.workspace, session, active_pack_in(self.workspace, session), datetime.now(timezone.utc),
+            review = _Review(self.workspace, session, active_pack_in(self.workspace, session), clock.now(),
                              Authority.of(session).identity(run.row["created_by"]) or RegisteredIdentity("", "", "", "", "", 0),
                              snapshots)
             problems = _stored_bytes(review, snapshots)

@@ -76,7 +76,7 @@ class Workspace:
     @classmethod
     def init(cls, root: Path) -> InitResult:
         """Create (or re-check) a workspace: config, folders, migrated catalog, first admin key."""
-        from govern.identities import bootstrap_admin
+        from govern.ledger.identities import bootstrap_admin
 
         root = Path(root)
         existed = (root / CONFIG_FILE).is_file()

@@ -123,14 +123,14 @@ def sqlite_workspace(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def admin(fresh_workspace):  # type: ignore[no-untyped-def]
-    from govern.keys import load_identity
+    from govern.ledger.keys import load_identity
 
     return load_identity(fresh_workspace.keys_dir / "admin.key")
 
 
 def _new_key(workspace, role: str, name: str):  # type: ignore[no-untyped-def]
-    from govern.identities import create_identity
-    from govern.keys import load_identity
+    from govern.ledger.identities import create_identity
+    from govern.ledger.keys import load_identity
 
     admin_key = load_identity(workspace.keys_dir / "admin.key")
     path = workspace.root / f"{name}.key"
@@ -150,7 +150,7 @@ PERMISSIVE_FAMILIES = """\
 
 def activate(workspace, officer, name: str, text: str):  # type: ignore[no-untyped-def]
     """Write policies/NAME.yaml and have the officer activate it; returns the workspace."""
-    from govern.activation import activate_pack
+    from govern.policy.activation import activate_pack
 
     (workspace.root / "policies" / f"{name}.yaml").write_text(text)
     activate_pack(workspace, officer, name)
@@ -188,7 +188,7 @@ def sample_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def dataset_spec():  # type: ignore[no-untyped-def]
-    from govern.datasets import DatasetSpec
+    from govern.ingest.datasets import DatasetSpec
 
     return DatasetSpec(name="support", source="helpdesk export", license="CC-BY-4.0", legal_basis="consent",
                        subject_field="subject", text_fields=("text",), id_field="id")
@@ -197,6 +197,6 @@ def dataset_spec():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def registered_snapshot(fresh_workspace, engineer, dataset_spec, sample_file):  # type: ignore[no-untyped-def]
     """A dataset registered from SAMPLE_RECORDS; returns the AddResult."""
-    from govern.datasets import add_dataset
+    from govern.ingest.datasets import add_dataset
 
     return add_dataset(fresh_workspace, engineer, dataset_spec, sample_file)

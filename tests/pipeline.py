@@ -79,7 +79,7 @@ def governed_workspace(root: Path, tiny_model: Path, *, pack: str = "gate", budg
     import shutil
     import tempfile
 
-    from govern.keys import load_identity
+    from govern.ledger.keys import load_identity
     from govern.workspace import Workspace
 
     key = (pack, budget, jurisdiction, str(tiny_model))
@@ -99,10 +99,10 @@ def governed_workspace(root: Path, tiny_model: Path, *, pack: str = "gate", budg
 
 
 def _build(root: Path, tiny_model: Path, pack: str, budget: float, jurisdiction: str | None) -> Any:
-    from govern.activation import activate_pack
-    from govern.consent import import_consent
-    from govern.datasets import DatasetSpec, add_dataset
-    from govern.scans import scan_snapshot
+    from govern.policy.activation import activate_pack
+    from govern.consent.registry import import_consent
+    from govern.ingest.datasets import DatasetSpec, add_dataset
+    from govern.pii.scans import scan_snapshot
     from govern.workspace import Workspace
 
     workspace = make_workspace(root / "ws").workspace

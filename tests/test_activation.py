@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from govern.activation import NoActivePack, PackChanged, activate_pack, active_pack, current_activation
-from govern.approvals import approve
-from govern.authority import RoleRefused
+from govern.policy.activation import NoActivePack, PackChanged, activate_pack, active_pack, current_activation
+from govern.policy.approvals import approve
+from govern.ledger.authority import RoleRefused
 from govern.cli import cli
 from govern.config import load_config
 from govern.errors import BadInput

@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from govern.approvals import approve
-from govern.audit import verify_workspace
-from govern.authority import ACTIONS, COMMAND_ACTIONS, EVENT_SIGNERS, Authority, RoleRefused, commands_of
+from govern.policy.approvals import approve
+from govern.ledger.verify import verify_workspace
+from govern.ledger.authority import ACTIONS, COMMAND_ACTIONS, EVENT_SIGNERS, Authority, RoleRefused, commands_of
 from govern.cli import cli
-from govern.identities import create_identity
-from govern.keys import ROLES, generate_identity, load_identity, write_private_key
+from govern.ledger.identities import create_identity
+from govern.ledger.keys import ROLES, generate_identity, load_identity, write_private_key
 from tests.conftest import SAMPLE_RECORDS, _new_key, write_jsonl
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -38,7 +38,7 @@ def test_every_action_and_event_names_known_roles_and_every_command_an_action() 
 @pytest.fixture(scope="module")
 def staffed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A workspace with one key per role and one registered dataset (no pack active)."""
-    from govern.datasets import DatasetSpec, add_dataset
+    from govern.ingest.datasets import DatasetSpec, add_dataset
     from tests.conftest import make_workspace
 
     root = tmp_path_factory.mktemp("staffed")
@@ -95,8 +95,8 @@ def test_each_command_refuses_every_role_the_matrix_does_not_allow(staffed, comm
 
 def test_an_identity_inserted_by_sql_is_no_one(fresh_workspace, engineer, dataset_spec, sample_file) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.3): an `identities` row inserted by SQL yielded an officer who could approve."""
-    from govern.activation import activate_pack
-    from govern.datasets import add_dataset
+    from govern.policy.activation import activate_pack
+    from govern.ingest.datasets import add_dataset
 
     intruder = generate_identity()
     write_private_key(intruder, fresh_workspace.root / "intruder.key")
@@ -116,7 +116,7 @@ def test_an_identity_inserted_by_sql_is_no_one(fresh_workspace, engineer, datase
 
 def test_a_role_raised_by_sql_is_not_raised(sqlite_workspace) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.3): a role raised by SQL (triggers dropped by the database owner) made an officer."""
-    from govern.activation import activate_pack
+    from govern.policy.activation import activate_pack
 
     engineer = _new_key(sqlite_workspace, "engineer", "erin")
     with sqlite_workspace.catalog.engine.begin() as connection:

@@ -74,8 +74,8 @@ RECORDS = [{"id": f"r{i}", "subject": f"cust-{i % 3}", "text": f"Ticket number {
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    from govern.consent import import_consent
-    from govern.datasets import DatasetSpec, add_dataset
+    from govern.consent.registry import import_consent
+    from govern.ingest.datasets import DatasetSpec, add_dataset
 
     base = tmp_path_factory.mktemp("fuzz")
     workspace = make_workspace(base / "ws").workspace

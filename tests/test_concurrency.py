@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from govern.audit import verify_workspace
+from govern.ledger.verify import verify_workspace
 
 WRITERS = 4
 ENTRIES_EACH = 25
@@ -16,7 +16,7 @@ ENTRIES_EACH = 25
 
 def _append_many(root: str, writer: int) -> None:
     from govern import ledger
-    from govern.keys import load_identity
+    from govern.ledger.keys import load_identity
     from govern.workspace import Workspace
 
     workspace = Workspace(Path(root))
@@ -54,7 +54,7 @@ def test_identical_add_versions_at_once_on_postgresql_all_end_cleanly(postgres_s
     import sys
 
     from govern import ledger
-    from govern.datasets import DatasetSpec, add_dataset
+    from govern.ingest.datasets import DatasetSpec, add_dataset
     from tests.conftest import _new_key, make_workspace, write_jsonl
 
     workspace = make_workspace(tmp_path / "ws", postgres_schema_url).workspace

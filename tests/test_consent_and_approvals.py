@@ -9,16 +9,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from govern.activation import PackChanged, activate_pack
-from govern.approvals import approve, is_approved_for_training, reject
-from govern.audit import verify_workspace
-from govern.consent import history, import_consent, is_active, revoke
-from govern.datasets import DatasetSpec, add_dataset
-from govern.decisions import check_snapshot
-from govern.erasure import erase_subject, impact
+from govern.policy.activation import PackChanged, activate_pack
+from govern.policy.approvals import approve, is_approved_for_training, reject
+from govern.ledger.verify import verify_workspace
+from govern.consent.registry import history, import_consent, is_active, revoke
+from govern.ingest.datasets import DatasetSpec, add_dataset
+from govern.policy.decisions import check_snapshot
+from govern.consent.erasure import erase_subject, impact
 from govern.errors import BadInput, Refused
-from govern.snapshots import iter_snapshot_records
-from govern.scans import scan_snapshot
+from govern.ingest.snapshots import iter_snapshot_records
+from govern.pii.scans import scan_snapshot
 from tests.conftest import PERMISSIVE_FAMILIES, SAMPLE_RECORDS, _new_key, activate, write_jsonl
 
 TEST_PACK = """\
@@ -57,7 +57,7 @@ def governed(fresh_workspace, engineer, officer, dataset_spec, tmp_path):  # typ
 
 
 def _status(workspace, snapshot):  # type: ignore[no-untyped-def]
-    from govern.activation import active_pack_in
+    from govern.policy.activation import active_pack_in
 
     with workspace.catalog.reading() as session:
         return is_approved_for_training(workspace, session, snapshot, active_pack_in(workspace, session))
@@ -78,7 +78,7 @@ def test_officer_approval_covers_training_until_consent_is_revoked(governed, off
 
 
 def test_engineer_cannot_approve_and_registrar_cannot_approve_own_data(governed, engineer) -> None:  # type: ignore[no-untyped-def]
-    from govern.authority import RoleRefused
+    from govern.ledger.authority import RoleRefused
 
     workspace, snapshot = governed
     with pytest.raises(RoleRefused, match="this needs the role officer"):
@@ -133,8 +133,8 @@ def _insert_approval(workspace, **row) -> None:  # type: ignore[no-untyped-def]
 def test_approval_row_forged_in_the_database_is_rejected_and_reported(governed, officer) -> None:  # type: ignore[no-untyped-def]
     workspace, snapshot = governed
     decision, row = check_snapshot(workspace, officer, snapshot.id)
-    from govern.activation import active_pack
-    from govern.approvals import verified_approvals
+    from govern.policy.activation import active_pack
+    from govern.policy.approvals import verified_approvals
 
     base = dict(snapshot_id=snapshot.id, decision_id=decision.hash, pack_hash=decision.pack_hash, verdict="approved",
                 note=None, approver_key_id=officer.key_id, signed_at="2030-01-01T00:00:00.000000Z", ledger_seq=row.ledger_seq)
@@ -235,7 +235,7 @@ def test_blanking_a_record_without_erasure_is_reported_as_missing(governed) -> N
 
 
 def test_provenance_amendment_appends_and_moves_the_decision(governed, engineer, officer) -> None:  # type: ignore[no-untyped-def]
-    from govern.datasets import amend_provenance, effective_provenance, get_dataset
+    from govern.ingest.datasets import amend_provenance, effective_provenance, get_dataset
 
     workspace, snapshot = governed
     approve(workspace, officer, snapshot.id)

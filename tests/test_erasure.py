@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from govern.audit import verify_workspace
+from govern.ledger.verify import verify_workspace
 from govern.cli import cli
-from govern.consent import import_consent
-from govern.erasure import erase_subject
+from govern.consent.registry import import_consent
+from govern.consent.erasure import erase_subject
 from tests.conftest import _new_key, write_jsonl
 
 SUBJECT = "cust-7731"
@@ -30,7 +30,7 @@ CONSENTS = ("subject_id,purpose,status,time,evidence_ref\n"
 
 
 def _people(workspace, tmp_path: Path):  # type: ignore[no-untyped-def]
-    from govern.datasets import DatasetSpec, add_dataset
+    from govern.ingest.datasets import DatasetSpec, add_dataset
 
     engineer, officer = _new_key(workspace, "engineer", "erin"), _new_key(workspace, "officer", "olga")
     (tmp_path / "consents.csv").write_text(CONSENTS)
@@ -53,9 +53,9 @@ def _files_holding(root: Path, needles: list[str]) -> dict[str, list[str]]:
 
 
 def test_erasure_leaves_no_id_name_email_or_phone_anywhere_in_the_workspace(sqlite_workspace, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from govern.derive import exclude_records
+    from govern.ingest.derive import exclude_records
     from govern.reports import make_report
-    from govern.scans import anonymize_snapshot
+    from govern.pii.scans import anonymize_snapshot
 
     workspace = sqlite_workspace
     engineer, officer, snapshot = _people(workspace, tmp_path)
@@ -129,7 +129,7 @@ def test_evidence_imported_before_migration_0008_moves_out_and_stays_verifiable(
     from govern import ledger
     from govern.catalog.models import ConsentEvent
     from govern.clock import utc_now
-    from govern.consent import events_hash
+    from govern.consent.registry import events_hash
     from govern.workspace import Workspace
 
     workspace = fresh_workspace
@@ -168,8 +168,8 @@ def test_evidence_imported_before_migration_0008_moves_out_and_stays_verifiable(
 @pytest.mark.slow
 def test_after_training_erasure_leaves_the_subject_in_no_run_folder_report_or_export(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("opacus", reason="this test trains: it needs govern[train]")
-    from govern.approvals import approve
-    from govern.runs import start_run
+    from govern.policy.approvals import approve
+    from govern.training.runs import start_run
     from govern.training.tiny import build_tiny_model, corpus_from_jsonl
     from tests.pipeline import EXAMPLES, governed_workspace
 

@@ -15,12 +15,12 @@ from sqlalchemy import text
 pytest.importorskip("opacus", reason="gate tests train: they need govern[train]")
 
 from govern import ledger  # noqa: E402
-from govern.approvals import approve  # noqa: E402
-from govern.audit import verify_workspace  # noqa: E402
-from govern.consent import revoke  # noqa: E402
+from govern.policy.approvals import approve  # noqa: E402
+from govern.ledger.verify import verify_workspace  # noqa: E402
+from govern.consent.registry import revoke  # noqa: E402
 from govern.errors import IntegrityFailure, Refused  # noqa: E402
-from govern.runs import start_run
-from govern.scans import scan_snapshot  # noqa: E402
+from govern.training.runs import start_run
+from govern.pii.scans import scan_snapshot  # noqa: E402
 from tests.conftest import _new_key  # noqa: E402
 from tests.pipeline import EXAMPLES, governed_workspace  # noqa: E402
 
@@ -101,7 +101,7 @@ def test_gate_refuses_a_key_without_the_engineer_role(tmp_path, tiny_model) -> N
 
 def test_gate_refuses_a_forged_approval_row(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
-    from govern.decisions import check_snapshot
+    from govern.policy.decisions import check_snapshot
 
     decision, row = check_snapshot(workspace, officer, snapshot.id)
     with workspace.catalog.engine.begin() as connection:
@@ -132,7 +132,7 @@ def test_runs_on_the_same_subjects_compose_their_epsilon_rather_than_add_it(tmp_
 
 def test_bytes_changed_after_admission_stop_training_before_use(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     from govern.gate import Gate
-    from govern.runs import load_workspace_recipe
+    from govern.training.runs import load_workspace_recipe
 
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
     approve(workspace, officer, snapshot.id)
@@ -146,7 +146,7 @@ def test_bytes_changed_after_admission_stop_training_before_use(tmp_path, tiny_m
 
 def test_a_snapshot_named_twice_or_two_sharing_records_are_refused(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     """Regression (review): repeating a snapshot multiplied every record and shrank the stated ε."""
-    from govern.datasets import add_version
+    from govern.ingest.datasets import add_version
     from govern.errors import BadInput
     from tests.pipeline import EXAMPLES
 
@@ -167,7 +167,7 @@ def test_a_snapshot_named_twice_or_two_sharing_records_are_refused(tmp_path, tin
 def test_a_running_run_reserves_its_planned_budget(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     """Regression (review): two admissions side by side could overspend the lifetime budget."""
     from govern.gate import Gate
-    from govern.runs import _create_run, load_workspace_recipe
+    from govern.training.runs import _create_run, load_workspace_recipe
 
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=3.2)
     approve(workspace, officer, snapshot.id)
@@ -191,7 +191,7 @@ def test_a_non_private_run_is_refused_where_the_pack_requires_dp(tmp_path, tiny_
 def test_two_runs_admitted_side_by_side_cannot_both_reserve_the_budget(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     """Both admissions pass the gate before either run exists; the second reservation is refused."""
     from govern.gate import Gate
-    from govern.runs import _create_run, load_workspace_recipe
+    from govern.training.runs import _create_run, load_workspace_recipe
 
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=3.2)
     approve(workspace, officer, snapshot.id)

@@ -12,12 +12,12 @@ from sqlalchemy import text
 pytest.importorskip("opacus", reason="floor tests train runs: they need govern[train]")
 
 from govern import ledger  # noqa: E402
-from govern.approvals import approve  # noqa: E402
-from govern.audit import verify_workspace  # noqa: E402
+from govern.policy.approvals import approve  # noqa: E402
+from govern.ledger.verify import verify_workspace  # noqa: E402
 from govern.errors import BadInput, Refused  # noqa: E402
 from govern.gate import Gate, GatedData  # noqa: E402
-from govern.runs import _create_run, load_workspace_recipe, run_status, start_run  # noqa: E402
-from govern.scans import scan_snapshot  # noqa: E402
+from govern.training.runs import _create_run, load_workspace_recipe, run_status, start_run  # noqa: E402
+from govern.pii.scans import scan_snapshot  # noqa: E402
 from tests.pipeline import EXAMPLES  # noqa: E402
 from tests.test_gate import _events, _pipeline, tiny_model  # noqa: E402,F401
 
@@ -39,7 +39,7 @@ def _refusal(workspace, engineer, snapshots, match: str, recipe: Path = RECIPE, 
 
 def test_run_started_records_the_active_pack_and_the_privacy_label(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.1): run.started did not record the pack."""
-    from govern.activation import active_pack
+    from govern.policy.activation import active_pack
 
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
     approve(workspace, officer, snapshot.id)
@@ -62,7 +62,7 @@ def test_a_recipe_may_train_only_on_declared_text_fields(tmp_path, tiny_model) -
 
 def test_consent_signed_by_an_engineer_key_counts_for_nothing(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.4): grants written through the library with an engineer's key were accepted."""
-    from govern.consent import _store, parse_consent_file, revoke
+    from govern.consent.registry import _store, parse_consent_file, revoke
 
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
     approve(workspace, officer, snapshot.id)
@@ -78,7 +78,7 @@ def test_consent_signed_by_an_engineer_key_counts_for_nothing(tmp_path, tiny_mod
 
 def test_a_consent_grant_inserted_by_sql_after_a_revocation_admits_nothing(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.4): a grant inserted by SQL after a revocation admitted a run."""
-    from govern.consent import revoke
+    from govern.consent.registry import revoke
 
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
     approve(workspace, officer, snapshot.id)
@@ -93,7 +93,7 @@ def test_a_consent_grant_inserted_by_sql_after_a_revocation_admits_nothing(tmp_p
 
 
 def test_deleting_a_revocation_behind_the_ledger_restores_no_grant(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
-    from govern.consent import revoke
+    from govern.consent.registry import revoke
 
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
     approve(workspace, officer, snapshot.id)
@@ -105,7 +105,7 @@ def test_deleting_a_revocation_behind_the_ledger_restores_no_grant(tmp_path, tin
 
 def test_a_zero_finding_scan_inserted_by_sql_is_no_scan(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.5): a forged clean scan of a raw snapshot made the policy pass."""
-    from govern.decisions import latest_scan
+    from govern.policy.decisions import latest_scan
 
     workspace, engineer, _, snapshot = _pipeline(tmp_path, tiny_model)
     with workspace.catalog.reading() as session:
@@ -121,14 +121,14 @@ def test_a_zero_finding_scan_inserted_by_sql_is_no_scan(tmp_path, tiny_model) ->
 
 def test_a_scan_faked_through_the_library_is_caught_by_rescan(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.5): an engineer's key could ledger a zero-finding scan of raw PII."""
-    from govern.scans import _scan_id, _store_scan, scanner_config
-    from govern.snapshots import resolve_snapshot
+    from govern.pii.scans import _scan_id, _store_scan, scanner_config
+    from govern.ingest.snapshots import resolve_snapshot
 
     workspace, engineer, _, snapshot = _pipeline(tmp_path, tiny_model)
     raw = tmp_path / "raw.jsonl"
     raw.write_text(json.dumps({"id": "x1", "subject_id": "subj-0010", "prompt": "Hi, I am Maria Gonzalez,",
                                "completion": " call me at maria.gonzalez@example.com"}) + "\n")
-    from govern.datasets import add_version
+    from govern.ingest.datasets import add_version
 
     leaky = add_version(workspace, engineer, "support", raw).snapshot
     from govern.pii import Scanner
@@ -191,8 +191,8 @@ def sqlite_pipeline_with_a_run(tmp_path, tiny_model):  # type: ignore[no-untyped
 
 def test_the_same_file_registered_again_shares_its_subjects_budget(sqlite_pipeline_with_a_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.8): registering the same file as a new dataset got a fresh lifetime budget."""
-    from govern.datasets import DatasetSpec, add_dataset
-    from govern.keys import load_identity
+    from govern.ingest.datasets import DatasetSpec, add_dataset
+    from govern.ledger.keys import load_identity
 
     workspace, engineer, _, _ = sqlite_pipeline_with_a_run
     spec = DatasetSpec(name="support-again", source="example helpdesk export", license="CC-BY-4.0", legal_basis="consent",
@@ -205,8 +205,8 @@ def test_the_same_file_registered_again_shares_its_subjects_budget(sqlite_pipeli
 
 def test_a_continued_adapter_is_refused_when_an_earlier_stage_trained_on_an_erased_subject(sqlite_pipeline_with_a_run) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.9): --init-adapter continued an adapter trained on a since-erased subject."""
-    from govern.erasure import erase_subject
-    from govern.keys import load_identity
+    from govern.consent.erasure import erase_subject
+    from govern.ledger.keys import load_identity
 
     workspace, engineer, snapshot, first = sqlite_pipeline_with_a_run
     erase_subject(workspace, load_identity(workspace.root / "olga.key"), "subj-0010")

@@ -9,9 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from govern import ledger
-from govern.audit import verify_workspace
+from govern.ledger.verify import verify_workspace
 from govern.catalog.models import LedgerEntry
-from govern.keys import generate_identity
+from govern.ledger.keys import generate_identity
 
 
 def _sql(workspace, statement: str, **params) -> None:  # type: ignore[no-untyped-def]

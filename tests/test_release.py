@@ -9,13 +9,13 @@ from sqlalchemy import text
 
 pytest.importorskip("opacus", reason="release tests train a run: they need govern[train]")
 
-from govern.activation import activate_pack  # noqa: E402
-from govern.approvals import approve  # noqa: E402
-from govern.audit import verify_workspace  # noqa: E402
+from govern.policy.activation import activate_pack  # noqa: E402
+from govern.policy.approvals import approve  # noqa: E402
+from govern.ledger.verify import verify_workspace  # noqa: E402
 from govern.errors import BadInput, Refused  # noqa: E402
-from govern.release import release_run  # noqa: E402
-from govern.reviews import parse_criteria, review_run  # noqa: E402
-from govern.runs import start_run  # noqa: E402
+from govern.evaluation.release import release_run  # noqa: E402
+from govern.evaluation.reviews import parse_criteria, review_run  # noqa: E402
+from govern.training.runs import start_run  # noqa: E402
 from tests.conftest import _new_key  # noqa: E402
 from tests.test_gate import _pipeline, tiny_model  # noqa: E402,F401
 

@@ -14,9 +14,9 @@ from sqlalchemy import text
 
 pytest.importorskip("opacus", reason="run tests train: they need govern[train]")
 
-from govern.approvals import approve  # noqa: E402
-from govern.audit import verify_workspace  # noqa: E402
-from govern.runs import get_run, resume_run, run_status  # noqa: E402
+from govern.policy.approvals import approve  # noqa: E402
+from govern.ledger.verify import verify_workspace  # noqa: E402
+from govern.training.runs import get_run, resume_run, run_status  # noqa: E402
 from tests.test_gate import _pipeline, tiny_model  # noqa: E402,F401
 
 

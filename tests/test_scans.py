@@ -7,10 +7,10 @@ import json
 import pytest
 from sqlalchemy import text
 
-from govern.audit import verify_workspace
-from govern.datasets import DatasetSpec, add_dataset, add_version
-from govern.scans import anonymize_snapshot, scan_snapshot
-from govern.snapshots import iter_snapshot_records
+from govern.ledger.verify import verify_workspace
+from govern.ingest.datasets import DatasetSpec, add_dataset, add_version
+from govern.pii.scans import anonymize_snapshot, scan_snapshot
+from govern.ingest.snapshots import iter_snapshot_records
 from tests.conftest import _new_key, write_jsonl
 
 RECORDS = [

@@ -1,4 +1,4 @@
-"""Acting with a key held elsewhere (govern.signing): the rows and ledger entries an action writes
+"""Acting with a key held elsewhere (govern.ledger.signing): the rows and ledger entries an action writes
 when signed in rounds are byte-for-byte those the CLI path writes with the private key at the same
 time; a moved ledger head makes the holder sign again; a bad signature or a wrong role writes nothing."""
 
@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 
 from govern import clock
-from govern.approvals import approve, reject
-from govern.authority import Authority, RoleRefused
+from govern.policy.approvals import approve, reject
+from govern.ledger.authority import Authority, RoleRefused
 from govern.catalog.models import LedgerEntry
-from govern.consent import revoke
-from govern.erasure import erase_subject
-from govern.keys import PrivateIdentity, load_identity
-from govern.release import release_run
-from govern.reviews import review_run
-from govern.signing import BadSignature, RemoteAction, RemoteSigner, SignatureNeeded
-from govern.snapshots import store_of
+from govern.consent.registry import revoke
+from govern.consent.erasure import erase_subject
+from govern.ledger.keys import PrivateIdentity, load_identity
+from govern.evaluation.release import release_run
+from govern.evaluation.reviews import review_run
+from govern.ledger.signing import BadSignature, RemoteAction, RemoteSigner, SignatureNeeded
+from govern.ingest.snapshots import store_of
 from tests.console.conftest import ConsoleWorkspace, console_workspace
 
 
@@ -94,7 +94,7 @@ def test_an_action_signed_in_rounds_writes_exactly_what_the_cli_path_writes(twin
         call(cli, load_identity(cli.keys[role]))
     assert _dump(cli) == _dump(remote)
     assert _records_files(cli) == _records_files(remote)
-    from govern.audit import verify_workspace
+    from govern.ledger.verify import verify_workspace
 
     assert verify_workspace(remote.workspace).ok
 
@@ -122,7 +122,7 @@ def test_a_moved_ledger_head_makes_the_holder_sign_again_on_the_new_head(twins) 
         previous = session.get(LedgerEntry, row.ledger_seq - 1)
         assert entry is not None and previous is not None
         assert entry.event == "snapshot.approved" and entry.prev_hash == previous.entry_hash
-    from govern.audit import verify_workspace
+    from govern.ledger.verify import verify_workspace
 
     assert verify_workspace(ws.workspace).ok
 
@@ -212,9 +212,9 @@ from tests.test_consent_and_approvals import governed  # noqa: E402,F401 - the f
 
 
 def test_a_remote_approval_commits_and_verifies_on_each_database(governed, officer) -> None:  # type: ignore[no-untyped-def]
-    from govern.activation import active_pack_in
-    from govern.approvals import is_approved_for_training
-    from govern.audit import verify_workspace
+    from govern.policy.activation import active_pack_in
+    from govern.policy.approvals import is_approved_for_training
+    from govern.ledger.verify import verify_workspace
 
     workspace, snapshot = governed
     action: RemoteAction[Any] = RemoteAction(workspace, officer.key_id, officer.public_key_hex,

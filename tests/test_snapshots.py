@@ -10,11 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 from sqlmodel import func, select
 
-from govern.audit import verify_workspace
+from govern.ledger.verify import verify_workspace
 from govern.catalog.models import Dataset, LedgerEntry, Snapshot, SnapshotRecord
-from govern.datasets import add_dataset, add_version
+from govern.ingest.datasets import add_dataset, add_version
 from govern.errors import BadInput, Refused
-from govern.snapshots import iter_snapshot_records, store_of
+from govern.ingest.snapshots import iter_snapshot_records, store_of
 from tests.conftest import SAMPLE_RECORDS, write_jsonl
 
 
@@ -129,7 +129,7 @@ def test_a_bad_utf8_byte_in_a_csv_is_reported_on_its_own_line(sqlite_workspace, 
 
 
 def test_a_csv_with_quoted_line_breaks_and_any_line_ending_reads_the_same(sqlite_workspace, tmp_path, dataset_spec) -> None:  # type: ignore[no-untyped-def]
-    from govern.records import read_records
+    from govern.ingest.readers import read_records
 
     for ending in (b"\n", b"\r\n", b"\r"):
         path = tmp_path / "ok.csv"
@@ -150,7 +150,7 @@ def test_an_auditor_key_cannot_register_data(fresh_workspace, dataset_spec, samp
 
 
 def test_interrupted_ingest_leaves_nothing_behind(fresh_workspace, engineer, dataset_spec, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from govern import snapshots
+    from govern.ingest import snapshots
 
     path = write_jsonl(tmp_path / "a.jsonl", SAMPLE_RECORDS)
     before = _counts(fresh_workspace)
@@ -160,7 +160,7 @@ def test_interrupted_ingest_leaves_nothing_behind(fresh_workspace, engineer, dat
         original(*args, **kwargs)
         raise KeyboardInterrupt
 
-    snapshots_publish = "govern.snapshots.publish_staged"
+    snapshots_publish = "govern.ingest.snapshots.publish_staged"
     import unittest.mock
 
     with unittest.mock.patch(snapshots_publish, interrupted), pytest.raises(KeyboardInterrupt):

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from govern import tmpfiles
-from govern.audit import verify_workspace
+from govern.ledger.verify import verify_workspace
 from govern.cli import cli
-from govern.snapshots import store_of
+from govern.ingest.snapshots import store_of
 from tests.conftest import SAMPLE_RECORDS, _new_key, make_workspace, write_jsonl
 
 ADD = ["--source", "s", "--license", "MIT", "--legal-basis", "consent", "--subject-field", "subject",
@@ -184,8 +184,8 @@ def test_a_real_full_disk_during_ingest_is_a_clean_error(small_disk: Path, tmp_p
 
 @pytest.mark.slow
 def test_sigterm_during_a_scan_removes_its_spool(sqlite_workspace, tmp_path: Path) -> None:
-    from govern.datasets import DatasetSpec, add_dataset
-    from govern.keys import load_identity
+    from govern.ingest.datasets import DatasetSpec, add_dataset
+    from govern.ledger.keys import load_identity
 
     engineer = load_identity(_engineer_key(sqlite_workspace))
     spec = DatasetSpec(name="tickets", source="s", license="MIT", legal_basis="consent", subject_field="subject",

@@ -40,7 +40,7 @@ class GovernGroup(click.Group):
         from sqlalchemy.exc import DBAPIError
 
         from govern.catalog.db import database_error
-        from govern.snapshots import storage_failure
+        from govern.ingest.snapshots import storage_failure
         from govern.tmpfiles import terminable
 
         try:
@@ -73,7 +73,7 @@ class Invocation:
 
     def actor(self) -> Any:
         """The identity given by --key or GOVERN_KEY."""
-        from govern.keys import load_identity
+        from govern.ledger.keys import load_identity
 
         if self.key_path is None:
             raise click.UsageError("this command acts as a key: pass --key PATH or set GOVERN_KEY")

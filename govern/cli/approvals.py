@@ -25,7 +25,7 @@ def approve_command(inv: Invocation, snapshot: str, note: str | None) -> None:
     Example:
       govern approve 3f9a1c --note "reviewed findings" --key officer.key
     """
-    from govern.approvals import approve
+    from govern.policy.approvals import approve
 
     row, decision = approve(inv.workspace(), inv.actor(), snapshot, note)
     inv.emit(_row(row), f"Approved {row.snapshot_id[:12]} under {decision.pack_name} (decision {decision.hash[:12]}); approval {row.id}")
@@ -42,7 +42,7 @@ def reject_command(inv: Invocation, snapshot: str, reason: str) -> None:
     Example:
       govern reject 3f9a1c --reason "free text holds account numbers" --key officer.key
     """
-    from govern.approvals import reject
+    from govern.policy.approvals import reject
 
     row, _ = reject(inv.workspace(), inv.actor(), snapshot, reason)
     inv.emit(_row(row), f"Rejected {row.snapshot_id[:12]}; rejection {row.id}")
@@ -63,8 +63,8 @@ def approvals_list(inv: Invocation, snapshot: str | None) -> None:
     Example:
       govern approvals list --snapshot 3f9a1c --json
     """
-    from govern.approvals import approval_problems, list_approvals
-    from govern.snapshots import resolve_snapshot
+    from govern.policy.approvals import approval_problems, list_approvals
+    from govern.ingest.snapshots import resolve_snapshot
 
     with inv.workspace().catalog.reading() as session:
         snapshot_id = resolve_snapshot(session, snapshot).id if snapshot else None
@@ -84,10 +84,10 @@ def approvals_status(inv: Invocation, snapshot: str) -> None:
     Example:
       govern approvals status 3f9a1c
     """
-    from govern.activation import active_pack_in
-    from govern.approvals import is_approved_for_training
+    from govern.policy.activation import active_pack_in
+    from govern.policy.approvals import is_approved_for_training
     from govern.errors import Refused
-    from govern.snapshots import resolve_snapshot
+    from govern.ingest.snapshots import resolve_snapshot
 
     workspace = inv.workspace()
     with workspace.catalog.reading() as session:

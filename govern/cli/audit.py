@@ -32,7 +32,7 @@ def audit_verify(inv: Invocation, checkpoint: Path | None, rescan: bool) -> None
     Example:
       govern audit verify --checkpoint /secure/place/head.json --rescan
     """
-    from govern.audit import load_checkpoint, verify_workspace
+    from govern.ledger.verify import load_checkpoint, verify_workspace
 
     result = verify_workspace(inv.workspace(), load_checkpoint(checkpoint) if checkpoint else None, rescan=rescan)
     if not result.ok:
@@ -57,7 +57,7 @@ def audit_log(inv: Invocation, event: str | None, limit: int | None) -> None:
       govern audit log --event snapshot.created --json
     """
     from govern import ledger
-    from govern.audit import event_names
+    from govern.ledger.verify import event_names
 
     with inv.workspace().catalog.reading() as session:
         known = event_names(session)
@@ -89,7 +89,7 @@ def audit_checkpoint(inv: Invocation, out: Path) -> None:
       govern audit checkpoint --out /secure/place/head.json --key auditor.key
     """
     from govern.atomic import atomic_write_json
-    from govern.audit import make_checkpoint
+    from govern.ledger.verify import make_checkpoint
 
     statement = make_checkpoint(inv.workspace(), inv.actor())
     atomic_write_json(out, statement)
@@ -139,7 +139,7 @@ def audit_privacy(inv: Invocation, run_id: str, confidence: float, references: i
     Example:
       govern audit privacy run-0123abcd4567 --confidence 0.95 --key auditor.key
     """
-    from govern.privacy_audit.audit import audit_dict, audit_run
+    from govern.evaluation.privacy_audit.audit import audit_dict, audit_run
 
     row = audit_run(inv.workspace(), inv.actor(), run_id, confidence=confidence, references=references,
                     guesses=guesses, attack=attack, device=device)

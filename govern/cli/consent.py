@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from govern import clock
 from govern.cli._common import Invocation, common_options
 
 
@@ -25,7 +26,7 @@ def consent_import(inv: Invocation, file: Path) -> None:
     Example:
       govern consent import consents.csv --key officer.key
     """
-    from govern.consent import import_consent
+    from govern.consent.registry import import_consent
 
     count, seq = import_consent(inv.workspace(), inv.actor(), file)
     inv.emit({"imported": count, "ledger_seq": seq}, f"Imported {count} consent events (ledger entry {seq})")
@@ -42,7 +43,7 @@ def consent_revoke(inv: Invocation, subject: str, purpose: str | None) -> None:
     Example:
       govern consent revoke cust-1042 --purpose model_training --key officer.key
     """
-    from govern.consent import revoke
+    from govern.consent.registry import revoke
 
     events = revoke(inv.workspace(), inv.actor(), subject, purpose)
     purposes = [e.purpose for e in events]
@@ -59,15 +60,14 @@ def consent_show(inv: Invocation, subject: str) -> None:
     Example:
       govern consent show cust-1042 --json
     """
-    from datetime import datetime, timezone
 
-    from govern.consent import evidence_refs, history, is_active
+    from govern.consent.registry import evidence_refs, history, is_active
 
     workspace = inv.workspace()
     with workspace.catalog.reading() as session:
         events = history(session, workspace.hash_subject(subject))
         evidence = evidence_refs(session, events)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     rows = [{"purpose": e.purpose, "action": e.action, "effective_at": e.effective_at, "expires_at": e.expires_at,
              "evidence_ref": evidence.get(e.id, "(erased)" if e.evidence_hash else None),
              "recorded_at": e.recorded_at, "ledger_seq": e.ledger_seq} for e in events]
@@ -87,7 +87,7 @@ def consent_impact(inv: Invocation, subject: str) -> None:
     Example:
       govern consent impact cust-1042
     """
-    from govern.erasure import impact
+    from govern.consent.erasure import impact
 
     workspace = inv.workspace()
     with workspace.catalog.reading() as session:
@@ -110,7 +110,7 @@ def consent_erase(inv: Invocation, subject: str) -> None:
     Example:
       govern consent erase cust-1042 --key officer.key
     """
-    from govern.erasure import erase_subject
+    from govern.consent.erasure import erase_subject
 
     found = erase_subject(inv.workspace(), inv.actor(), subject)
     count = sum(len(keys) for keys in found.snapshots.values())
@@ -132,7 +132,7 @@ def consent_filter(inv: Invocation, snapshot: str, purpose: str | None) -> None:
     Example:
       govern consent filter 3f9a1c --purpose model_training --key eng.key
     """
-    from govern.derive import filter_by_consent
+    from govern.ingest.derive import filter_by_consent
 
     result, excluded = filter_by_consent(inv.workspace(), inv.actor(), snapshot, purpose)
     inv.emit({"snapshot": result.snapshot.id, "parent": result.snapshot.parent_id, "excluded": excluded,

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from govern.cli._common import Invocation, common_options
-from govern.records import FORMATS
+from govern.ingest.readers import FORMATS
 
 _FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
 
@@ -71,7 +71,7 @@ def dataset_add(inv: Invocation, name: str, file: Path, source: str, license_: s
         --license LicenseRef-internal --legal-basis consent \\
         --subject-field customer_id --text-field body --id-field ticket_id --key eng.key
     """
-    from govern.datasets import DatasetSpec, add_dataset
+    from govern.ingest.datasets import DatasetSpec, add_dataset
 
     spec = DatasetSpec(name=name, source=source, license=license_, legal_basis=legal_basis,
                        subject_field=subject_field, text_fields=tuple(text_fields), id_field=id_field,
@@ -91,7 +91,7 @@ def dataset_add_version(inv: Invocation, name: str, file: Path, fmt: str | None)
     Example:
       govern dataset add-version support-2024 tickets-july.jsonl --key eng.key
     """
-    from govern.datasets import add_version
+    from govern.ingest.datasets import add_version
 
     _added(inv, add_version(inv.workspace(), inv.actor(), name, file, fmt, show_progress=inv.progress_enabled()))
 
@@ -105,7 +105,7 @@ def dataset_list(inv: Invocation) -> None:
     Example:
       govern dataset list --json
     """
-    from govern.datasets import list_datasets
+    from govern.ingest.datasets import list_datasets
 
     with inv.workspace().catalog.reading() as session:
         rows = [_dataset_dict(r) for r in list_datasets(session)]
@@ -122,7 +122,7 @@ def dataset_show(inv: Invocation, name: str) -> None:
     Example:
       govern dataset show support-2024
     """
-    from govern.datasets import amendments, effective_provenance, get_dataset, list_snapshots
+    from govern.ingest.datasets import amendments, effective_provenance, get_dataset, list_snapshots
 
     with inv.workspace().catalog.reading() as session:
         dataset = get_dataset(session, name)
@@ -156,7 +156,7 @@ def snapshot_list(inv: Invocation, dataset: str | None) -> None:
     Example:
       govern snapshot list --dataset support-2024
     """
-    from govern.datasets import get_dataset, list_snapshots
+    from govern.ingest.datasets import get_dataset, list_snapshots
 
     with inv.workspace().catalog.reading() as session:
         rows = [_snapshot_dict(s) for s in list_snapshots(session, get_dataset(session, dataset) if dataset else None)]
@@ -173,7 +173,7 @@ def snapshot_show(inv: Invocation, snapshot: str) -> None:
     Example:
       govern snapshot show 3f9a1c
     """
-    from govern.snapshots import resolve_snapshot
+    from govern.ingest.snapshots import resolve_snapshot
 
     with inv.workspace().catalog.reading() as session:
         data = _snapshot_dict(resolve_snapshot(session, snapshot))
@@ -195,7 +195,7 @@ def dataset_amend(inv: Invocation, name: str, field_name: str, value: str, reaso
     Example:
       govern dataset amend support-2024 --field license --value CC-BY-4.0 --reason "vendor relicensed" --key eng.key
     """
-    from govern.datasets import amend_provenance
+    from govern.ingest.datasets import amend_provenance
 
     row = amend_provenance(inv.workspace(), inv.actor(), name, field_name, value, reason)
     inv.emit({"amendment": row.id, "dataset_id": row.dataset_id, "field": row.field, "value": row.value, "reason": row.reason},

@@ -35,7 +35,7 @@ def eval_command(inv: Invocation, run_id: str, snapshot: str, device: str | None
     Example:
       govern eval run-0123abcd4567 --snapshot 7c21e0 --key eng.key --json
     """
-    from govern.evaluation import evaluate_run, evaluation_dict
+    from govern.evaluation.heldout import evaluate_run, evaluation_dict
 
     row, detail = evaluate_run(inv.workspace(), inv.actor(), run_id, snapshot, device=device, batch_size=batch_size)
     data = evaluation_dict(row, detail)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from govern.cli._common import Invocation, common_options
-from govern.keys import ROLES
+from govern.ledger.keys import ROLES
 
 
 @click.group("keys")
@@ -28,7 +28,7 @@ def keys_create(inv: Invocation, name: str, role: str, out: Path) -> None:
     Example:
       govern keys create alice --role officer --out alice.key --key .govern/keys/admin.key
     """
-    from govern.identities import create_identity
+    from govern.ledger.identities import create_identity
 
     row = create_identity(inv.workspace(), inv.actor(), name, role, out)
     inv.emit({"key_id": row.key_id, "name": row.name, "role": row.role, "private_key": str(out)},
@@ -44,7 +44,7 @@ def keys_list(inv: Invocation) -> None:
     Example:
       govern keys list --json
     """
-    from govern.identities import list_identities
+    from govern.ledger.identities import list_identities
 
     with inv.workspace().catalog.reading() as session:
         rows = [{"key_id": r.key_id, "name": r.name, "role": r.role, "created_at": r.created_at}

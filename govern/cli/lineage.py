@@ -157,7 +157,7 @@ def attest_verify(inv: Invocation, path: Path, public_key: str | None) -> None:
     Example:
       govern attest verify adapter.intoto.json
     """
-    from govern.keys import key_id_for
+    from govern.ledger.keys import key_id_for
     from govern.lineage import verify_attestation
 
     keys = {}

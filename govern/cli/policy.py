@@ -40,7 +40,7 @@ def policy_check(inv: Invocation, snapshot: str, pack: str | None) -> None:
     Example:
       govern policy check 3f9a1c --pack gdpr-example --key eng.key
     """
-    from govern.decisions import check_snapshot
+    from govern.policy.decisions import check_snapshot
 
     decision, _ = check_snapshot(inv.workspace(), inv.actor(), snapshot, pack)
     inv.emit(decision.to_dict(), lambda: _decision_text(decision))
@@ -99,7 +99,7 @@ def policy_activate(inv: Invocation, pack: str, reason: str | None) -> None:
     Example:
       govern policy activate default --reason "initial regime" --key officer.key
     """
-    from govern.activation import activate_pack
+    from govern.policy.activation import activate_pack
 
     activation = activate_pack(inv.workspace(), inv.actor(), pack, reason)
     inv.emit(activation.to_dict(), f"Activated {activation.name} {activation.version} ({activation.hash[:12]}) "
@@ -115,7 +115,7 @@ def policy_active(inv: Invocation) -> None:
     Example:
       govern policy active --json
     """
-    from govern.activation import current_activation
+    from govern.policy.activation import current_activation
 
     with inv.workspace().catalog.reading() as session:
         activation = current_activation(session)

@@ -21,7 +21,7 @@ def review_command(inv: Invocation, run_id: str, rating: int, criteria: tuple[st
       govern review run-0123abcd4567 --rating 4 --criteria helpfulness=4 --criteria leakage=5 \\
         --notes "50 prompts, no personal data reproduced" --key reviewer.key
     """
-    from govern.reviews import parse_criteria, review_run
+    from govern.evaluation.reviews import parse_criteria, review_run
 
     row = review_run(inv.workspace(), inv.actor(), run_id, rating, parse_criteria(criteria), notes)
     inv.emit({"review": row.id, "run_id": row.run_id, "rating": row.rating, "reviewer": row.reviewer_key_id},
@@ -43,8 +43,8 @@ def release_command(inv: Invocation, run_id: str, check: bool) -> None:
       govern release run-0123abcd4567 --check
     """
     from govern.errors import Refused
-    from govern.release import check_release, release_run
-    from govern.runs import get_run
+    from govern.evaluation.release import check_release, release_run
+    from govern.training.runs import get_run
 
     workspace = inv.workspace()
     if check:

@@ -30,7 +30,7 @@ def scan_command(inv: Invocation, snapshot: str, processes: int | None) -> None:
     Example:
       govern scan 3f9a1c --key eng.key
     """
-    from govern.scans import scan_snapshot
+    from govern.pii.scans import scan_snapshot
 
     scan, created = scan_snapshot(inv.workspace(), inv.actor(), snapshot, inv.progress_enabled(), processes)
     summary = json.loads(scan.summary)
@@ -56,7 +56,7 @@ def anonymize_command(inv: Invocation, snapshot: str, operators: Path | None) ->
     Example:
       govern anonymize 3f9a1c --operators policies/operators.yaml --key eng.key
     """
-    from govern.scans import anonymize_snapshot
+    from govern.pii.scans import anonymize_snapshot
 
     result = anonymize_snapshot(inv.workspace(), inv.actor(), snapshot, operators, inv.progress_enabled())
     derived, residual = result.derived.snapshot, result.residual_scan

@@ -41,7 +41,7 @@ def train_command(inv: Invocation, recipe: Path | None, snapshots: tuple[str, ..
       govern train --resume run-0123abcd4567 --key eng.key
       torchrun --nproc-per-node 2 --no-python govern train train/dp-lora.toml --snapshot 3f9a1c --key eng.key
     """
-    from govern.runs import resume_run, start_run
+    from govern.training.runs import resume_run, start_run
 
     workspace = inv.workspace()
     if resume_id:
@@ -70,7 +70,7 @@ def runs_list(inv: Invocation) -> None:
     Example:
       govern runs list --json
     """
-    from govern.runs import list_runs, run_status
+    from govern.training.runs import list_runs, run_status
 
     with inv.workspace().catalog.reading() as session:
         rows = [run_status(session, run) for run in list_runs(session)]
@@ -90,7 +90,7 @@ def runs_show(inv: Invocation, run_id: str) -> None:
     Example:
       govern runs show run-0123abcd4567
     """
-    from govern.runs import get_run, run_status
+    from govern.training.runs import get_run, run_status
 
     with inv.workspace().catalog.reading() as session:
         data = run_status(session, get_run(session, run_id))

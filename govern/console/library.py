@@ -3,7 +3,7 @@
 Each function reads what a page shows (plain dicts and lists, ids, hashes, counts and names; never
 record text or raw subject ids) or starts a signed action. Roles and separation of duties are the
 library's: the actions here run the same functions the CLI runs, with a signer held by the browser
-(govern.signing), and the library refuses a key whose role may not act.
+(govern.ledger.signing), and the library refuses a key whose role may not act.
 """
 
 from __future__ import annotations
@@ -20,29 +20,30 @@ from markupsafe import Markup
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from govern.activation import active_pack_in, current_activation
-from govern.approvals import approval_problems, approve, is_approved_for_training, list_approvals, reject
-from govern.audit import AuditResult, verify_workspace
-from govern.authority import EVENT_SIGNERS, Authority, RegisteredIdentity, RoleRefused
+from govern import clock
+from govern.policy.activation import active_pack_in, current_activation
+from govern.policy.approvals import approval_problems, approve, is_approved_for_training, list_approvals, reject
+from govern.ledger.verify import AuditResult, verify_workspace
+from govern.ledger.authority import EVENT_SIGNERS, Authority, RegisteredIdentity, RoleRefused
 from govern.catalog.models import Dataset, LedgerEntry, ScanFinding, Snapshot
 from govern.clock import format_time, parse_time
-from govern.consent import evidence_refs, history, is_active, revoke
-from govern.datasets import list_snapshots
-from govern.decisions import involved_people, latest_scan
-from govern.erasure import erase_subject, impact
+from govern.consent.registry import evidence_refs, history, is_active, revoke
+from govern.ingest.datasets import list_snapshots
+from govern.policy.decisions import involved_people, latest_scan
+from govern.consent.erasure import erase_subject, impact
 from govern.errors import BadInput, GovernError, IntegrityFailure, NotFound, Refused
-from govern.keys import Signer, verify_signature
+from govern.ledger.keys import Signer, verify_signature
 from govern.ledger import GENESIS_HASH, head
 from govern.lineage.graph import build_graph
 from govern.lineage.subject import subject_lineage
-from govern.release import check_release, release_run
+from govern.evaluation.release import check_release, release_run
 from govern.reports import RENDERED_EVENT, ReportCheck, line_chart, lineage_svg, verify_report
 from govern.reports.dataset import consent_facts, dataset_facts, pii_facts, snapshot_facts
-from govern.reviews import parse_criteria, review_run, verified_reviews
-from govern.runs import get_run, list_runs, run_status
-from govern.signing import BadSignature, RemoteAction
-from govern.snapshots import resolve_snapshot
-from govern.spending import ledgered_runs, run_entries
+from govern.evaluation.reviews import parse_criteria, review_run, verified_reviews
+from govern.training.runs import get_run, list_runs, run_status
+from govern.ledger.signing import BadSignature, RemoteAction
+from govern.ingest.snapshots import resolve_snapshot
+from govern.training.spending import ledgered_runs, run_entries
 from govern.workspace import Workspace
 
 __all__ = [
@@ -143,7 +144,7 @@ ACTIONS: dict[str, ConsoleAction] = {action.name: action for action in (
 
 
 def start_action(workspace: Workspace, identity: RegisteredIdentity, name: str, inputs: dict[str, str]) -> RemoteAction[Any]:
-    """A signed action for a key held by the browser; `advance()` it round by round (govern.signing)."""
+    """A signed action for a key held by the browser; `advance()` it round by round (govern.ledger.signing)."""
     action = ACTIONS.get(name)
     if action is None:
         raise NotFound(f"no console action {name!r}")
@@ -255,7 +256,7 @@ def snapshot_evidence(workspace: Workspace, snapshot_ref: str) -> dict[str, Any]
 def subject_consent(workspace: Workspace, subject_id: str) -> dict[str, Any]:
     """A subject's consent history, state per purpose now, and what holds their records; by keyed hash."""
     subject_hash = workspace.hash_subject(subject_id)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     with workspace.catalog.reading() as session:
         events = history(session, subject_hash)
         evidence = evidence_refs(session, events)
@@ -374,7 +375,7 @@ def verify_uploaded_report(workspace: Workspace, data: bytes, filename: str) -> 
 
 
 def runs(workspace: Workspace) -> list[dict[str, Any]]:
-    """Every run with its status and ε, from the verified ledger (govern.runs.run_status), newest first."""
+    """Every run with its status and ε, from the verified ledger (govern.training.runs.run_status), newest first."""
     with workspace.catalog.reading() as session:
         return [_status(session, run) for run in reversed(list_runs(session))]
 

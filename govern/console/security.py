@@ -66,7 +66,7 @@ class ConsoleSession:
     csrf: str
     expires: float
     lookups: dict[str, str] = field(default_factory=dict)  # token -> a subject id typed in, memory only
-    actions: dict[str, Any] = field(default_factory=dict)  # id -> govern.signing.RemoteAction
+    actions: dict[str, Any] = field(default_factory=dict)  # id -> govern.ledger.signing.RemoteAction
 
 
 class Guard:

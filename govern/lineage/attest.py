@@ -39,7 +39,7 @@ from govern.catalog.models import (
     TrainingRun,
 )
 from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
-from govern.keys import PrivateIdentity, verify_signature
+from govern.ledger.keys import PrivateIdentity, verify_signature
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -183,8 +183,8 @@ def _disk_problems(workspace: Any, run: TrainingRun, subjects: dict[str, str]) -
 
 def attest_run(workspace: Any, actor: PrivateIdentity, run_id: str, out: Path) -> Attestation:
     """Sign an attestation of a completed run's adapter, write it to `out` and ledger it."""
-    from govern.authority import require
-    from govern.runs import get_run
+    from govern.ledger.authority import require
+    from govern.training.runs import get_run
 
     out = Path(out)
     with workspace.catalog.transaction() as session:
@@ -236,7 +236,7 @@ class AttestationCheck:
 
 def registered_keys(session: Session) -> dict[str, str]:
     """Key id → public key of every key the verified ledger registered."""
-    from govern.authority import Authority
+    from govern.ledger.authority import Authority
 
     return {key_id: found.public_key for key_id, found in Authority.of(session).identities.items()}
 

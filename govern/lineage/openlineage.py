@@ -26,7 +26,7 @@ from govern import __version__
 from govern.atomic import atomic_write_bytes
 from govern.catalog.models import Dataset, LedgerEntry, RunEvent, Snapshot, TrainingRun
 from govern.clock import parse_time
-from govern.decisions import is_anonymized
+from govern.policy.decisions import is_anonymized
 from govern.errors import BadInput, GovernError
 
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
@@ -80,7 +80,7 @@ def openlineage_run_id(run: TrainingRun) -> str:
 
 
 def _pii_facet(session: Session, snapshot: Snapshot) -> dict[str, Any]:
-    from govern.decisions import latest_scan
+    from govern.policy.decisions import latest_scan
 
     scan = latest_scan(session, snapshot.id)
     by_entity = [] if scan is None else [
@@ -95,9 +95,9 @@ def _pii_facet(session: Session, snapshot: Snapshot) -> dict[str, Any]:
 
 
 def _consent_facet(workspace: Any, session: Session, snapshot: Snapshot, at: str) -> dict[str, Any]:
-    from govern.consent import coverage
-    from govern.activation import active_pack
-    from govern.decisions import erased_positions
+    from govern.consent.registry import coverage
+    from govern.policy.activation import active_pack
+    from govern.policy.decisions import erased_positions
 
     erased = erased_positions(session, snapshot.id)
     try:
@@ -156,7 +156,7 @@ def _dp_facet(run: TrainingRun, epsilon: float | None, charged: int) -> dict[str
 
 def run_events(workspace: Any, run_id: str) -> list[dict[str, Any]]:
     """The OpenLineage run events of a training run, oldest first."""
-    from govern.runs import charges_count, get_run
+    from govern.training.runs import charges_count, get_run
 
     with workspace.catalog.reading() as session:
         run = get_run(session, run_id)

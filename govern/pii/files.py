@@ -94,7 +94,7 @@ def _scan(
 ) -> Iterator[Any]:
     from govern.pii.scanner import Scanner
     from govern.progress import progress as progress_bar
-    from govern.records import read_records
+    from govern.ingest.readers import read_records
 
     if not fields:
         raise BadInput("name at least one field to scan with --field NAME")

@@ -10,7 +10,7 @@ comments do not count; any change of a value does). Every decision records it.
     rules:                   # one section per rule family; see RULE_FAMILIES
       provenance: {...}
       consent: {...}
-    release: {...}           # optional: the rules `govern release` checks (govern/release.py)
+    release: {...}           # optional: the rules `govern release` checks (govern/evaluation/release.py)
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def period_bound(text: str | None, end: bool = False) -> str | None:
 
 def build_audit_report(workspace: Any, since: str | None = None, until: str | None = None) -> dict[str, Any]:
     """The facts of an audit report for entries recorded in [since, until) (open ends by default)."""
-    from govern.audit import verify_workspace
+    from govern.ledger.verify import verify_workspace
 
     start, end = period_bound(since), period_bound(until, end=True)
     if start and end and start >= end:
@@ -97,7 +97,7 @@ def _event_counts(entries: list[LedgerEntry]) -> dict[str, Any]:
 
 
 def _approvals(session: Session, entries: list[LedgerEntry]) -> list[dict[str, Any]]:
-    from govern.approvals import approval_problems
+    from govern.policy.approvals import approval_problems
 
     found = []
     for entry in entries:
@@ -124,7 +124,7 @@ def _refusals(entries: list[LedgerEntry]) -> list[dict[str, Any]]:
 
 def _consent(session: Session, entries: list[LedgerEntry]) -> dict[str, Any]:
     """Consent imports and revocations in the period, and what each revoked subject's data reached."""
-    from govern.erasure import impact
+    from govern.consent.erasure import impact
 
     seqs = [e.seq for e in entries if e.event in ("consent.imported", "consent.revoked")]
     imports = [{"seq": e.seq, "at": e.recorded_at, "events": payload_of(e).get("events"),
@@ -165,7 +165,7 @@ def _erasures(entries: list[LedgerEntry]) -> list[dict[str, Any]]:
 
 
 def _runs(session: Session, start: str | None, end: str | None) -> list[dict[str, Any]]:
-    from govern.runs import run_status
+    from govern.training.runs import run_status
 
     found = []
     for run in session.exec(select(TrainingRun).order_by(col(TrainingRun.ledger_seq))).all():

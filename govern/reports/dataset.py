@@ -8,11 +8,12 @@ never record text or raw subject ids.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from govern import clock
+from govern.ingest.snapshots import ancestors
 from govern.catalog.models import (
     Dataset,
     Identity,
@@ -41,7 +42,7 @@ SCAN_CONFIG_KEYS = ("config_hash", "spacy_model", "spacy_model_version", "presid
 
 def build_dataset_report(workspace: Any, snapshot_ref: str) -> dict[str, Any]:
     """The facts of a snapshot's datasheet, read from the catalog (and the ledger head they reflect)."""
-    from govern.snapshots import resolve_snapshot
+    from govern.ingest.snapshots import resolve_snapshot
 
     with workspace.catalog.reading() as session:
         snapshot = resolve_snapshot(session, snapshot_ref)
@@ -66,7 +67,7 @@ def build_dataset_report(workspace: Any, snapshot_ref: str) -> dict[str, Any]:
 
 
 def _active_pack(workspace: Any) -> tuple[Any, str | None]:
-    from govern.activation import active_pack
+    from govern.policy.activation import active_pack
     from govern.errors import GovernError
 
     try:
@@ -86,7 +87,7 @@ def dataset_facts(dataset: Dataset) -> dict[str, Any]:
 
 
 def snapshot_facts(session: Session, snapshot: Snapshot) -> dict[str, Any]:
-    from govern.decisions import erased_positions
+    from govern.policy.decisions import erased_positions
 
     subjects = session.exec(
         select(func.count(func.distinct(SnapshotRecord.subject_hash))).where(SnapshotRecord.snapshot_id == snapshot.id)
@@ -100,15 +101,6 @@ def snapshot_facts(session: Session, snapshot: Snapshot) -> dict[str, Any]:
         "subject_index_hash": snapshot.subject_index_hash, "created_at": snapshot.created_at,
         "created_by": snapshot.created_by, "ledger_seq": snapshot.ledger_seq,
     }
-
-
-def ancestors(session: Session, snapshot: Snapshot) -> list[Snapshot]:
-    """The snapshot and its parents, newest first."""
-    chain, current = [], snapshot
-    while current is not None and len(chain) < 100:
-        chain.append(current)
-        current = session.get(Snapshot, current.parent_id) if current.parent_id else None
-    return chain
 
 
 def _transform_config(session: Session, snapshot: Snapshot) -> Any:
@@ -130,12 +122,12 @@ def lineage_facts(session: Session, snapshot: Snapshot) -> dict[str, Any]:
 
 def consent_facts(session: Session, snapshot: Snapshot, pack: Any) -> list[dict[str, Any]]:
     """Coverage of the snapshot's records by active grants, for each purpose the pack asks about."""
-    from govern.consent import coverage
-    from govern.decisions import erased_positions
+    from govern.consent.registry import coverage
+    from govern.policy.decisions import erased_positions
 
     if pack is None:
         return []
-    now = datetime.now(UTC)
+    now = clock.now()
     erased = erased_positions(session, snapshot.id)
     found = []
     for purpose in pack.consent_purposes():
@@ -234,7 +226,7 @@ def policy_facts(session: Session, snapshot: Snapshot, pack: Any, pack_error: st
 
 def approval_facts(session: Session, snapshot_id: str) -> list[dict[str, Any]]:
     """Every approval and rejection of the snapshot, each signature re-verified with the registered key."""
-    from govern.approvals import approval_problems, list_approvals
+    from govern.policy.approvals import approval_problems, list_approvals
 
     rows = list_approvals(session, snapshot_id)
     last_rejection = max((r.ledger_seq for r in rows if r.verdict == "rejected"), default=0)
@@ -255,7 +247,7 @@ def approval_facts(session: Session, snapshot_id: str) -> list[dict[str, Any]]:
 
 def readiness_facts(workspace: Any, session: Session, snapshot: Snapshot, pack: Any, pack_error: str | None) -> dict[str, Any]:
     """Whether approvals cover the snapshot for training today (the gate's check, without a plan)."""
-    from govern.approvals import is_approved_for_training
+    from govern.policy.approvals import is_approved_for_training
 
     if pack is None:
         return {"approved_for_training": False, "reasons": [f"the active policy pack does not load: {pack_error}"],

@@ -20,7 +20,7 @@ from govern.atomic import write_new_file
 from govern.canonical import sha256_hex
 from govern.clock import utc_now
 from govern.errors import BadInput
-from govern.keys import PrivateIdentity
+from govern.ledger.keys import PrivateIdentity
 from govern.reports._base import EXTENSIONS, FORMATS, KINDS, RENDERED_EVENT
 from govern.reports.render import render, templates_hash
 
@@ -77,7 +77,7 @@ def write_report(workspace: Any, actor: PrivateIdentity, facts: dict[str, Any], 
 
     Auditors render reports; `templates_dir` defaults to the workspace's audit_reports/.
     """
-    from govern.authority import require
+    from govern.ledger.authority import require
 
     if fmt not in FORMATS:
         raise BadInput(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -138,7 +138,7 @@ def make_report(workspace: Any, actor: PrivateIdentity, kind: str, subject: str 
     """Build, render, write and ledger a report: what `govern report dataset|run|audit` does."""
     if fmt not in FORMATS:
         raise BadInput(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    from govern.authority import require
+    from govern.ledger.authority import require
 
     with workspace.catalog.reading() as session:
         require(session, actor, "report.render")  # refuse an unregistered key before the (slow) fact gathering

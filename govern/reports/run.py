@@ -25,15 +25,16 @@ from govern.reports._base import (
     revocations_touching,
     short,
 )
-from govern.reports.dataset import ancestors, approval_facts
+from govern.ingest.snapshots import ancestors
+from govern.reports.dataset import approval_facts
 
 RECIPE_SECTIONS = ("lora", "dp", "schedule", "data")
 
 
 def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
     """The facts of a run's model card, read from the catalog, the run folder and a ledger verification."""
-    from govern.audit import verify_workspace
-    from govern.runs import get_run, run_status
+    from govern.ledger.verify import verify_workspace
+    from govern.training.runs import get_run, run_status
 
     with workspace.catalog.reading() as session:
         run = get_run(session, run_id)
@@ -80,7 +81,7 @@ def run_folder(run: TrainingRun) -> dict[str, Any]:
 def privacy_curve(session: Session, run_id: str) -> list[dict[str, Any]]:
     """ε spent at each ledgered checkpoint and at completion. Training loss is not shown: it is a
     statistic of the private data that ε does not cover."""
-    from govern.spending import LIFECYCLE_EVENTS, run_entries
+    from govern.training.spending import LIFECYCLE_EVENTS, run_entries
 
     return [{"step": payload.get("step"), "epsilon": payload.get("epsilon")}
             for entry, payload in run_entries(session, run_id, LIFECYCLE_EVENTS)
@@ -138,7 +139,7 @@ def budget_facts(workspace: Any, session: Session, snapshot_ids: list[str], delt
                  accountant: str | None) -> list[dict[str, Any]]:
     """Per dataset of the run: the lifetime ε budget (from the active pack), the ε its subjects have spent
     over every run that used them, and what remains."""
-    from govern import spending
+    from govern.training import spending
     from govern.reports.dataset import _active_pack
 
     pack, _ = _active_pack(workspace)
@@ -273,10 +274,10 @@ def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[st
     from sqlmodel import col, select
 
     from govern.catalog.models import Evaluation, Release
-    from govern.evaluation import evaluation_dict
-    from govern.privacy_audit.audit import audit_dict, latest_audit
-    from govern.release import check_release
-    from govern.reviews import verified_reviews
+    from govern.evaluation.heldout import evaluation_dict
+    from govern.evaluation.privacy_audit.audit import audit_dict, latest_audit
+    from govern.evaluation.release import check_release
+    from govern.evaluation.reviews import verified_reviews
 
     evaluations = [evaluation_dict(e) for e in session.exec(
         select(Evaluation).where(Evaluation.run_id == run.id).order_by(col(Evaluation.ledger_seq)))]

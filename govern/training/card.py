@@ -6,6 +6,8 @@ statistics of the private data)."""
 
 from __future__ import annotations
 
+from govern import atomic
+
 from pathlib import Path
 from typing import Any
 
@@ -94,5 +96,5 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
         "",
     ]
     path = folder / "README.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    atomic.write(path, "\n".join(lines), mode=0o644)
     return path

@@ -26,7 +26,7 @@ from typing import Any
 from govern.atomic import atomic_write_json, fsync_dir
 from govern.canonical import file_sha256
 from govern.errors import IntegrityFailure
-from govern.training.run_files import read_jsonl  # noqa: F401  (govern.runs reads the journal through here)
+from govern.training.run_files import read_jsonl  # noqa: F401  (govern.training.runs reads the journal through here)
 
 CHECKPOINT_PREFIX = "step-"
 RNG_FILE = "rng.safetensors"

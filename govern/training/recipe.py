@@ -20,7 +20,7 @@ from typing import Any
 from govern.canonical import hash_value
 from govern.errors import BadInput
 from govern.training.limits import MAX_EPSILON, MAX_STEPS
-from govern.training.model import hash_model_folder  # noqa: F401  (govern.runs hashes the model through here)
+from govern.training.model import hash_model_folder  # noqa: F401  (govern.training.runs hashes the model through here)
 
 QUANTIZATIONS = ("none", "8bit", "4bit-nf4")
 ACCOUNTANTS = ("rdp", "prv")

@@ -16,7 +16,6 @@ Exact Poisson batch sizes are written nowhere.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 from pathlib import Path
@@ -43,8 +42,10 @@ __all__ = [
 
 
 def now() -> str:
-    """The current UTC time, to the second, as ISO 8601."""
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    """The current UTC time as govern records it (govern.clock)."""
+    from govern.clock import utc_now
+
+    return utc_now()
 
 
 def read_run(run_dir: str | Path) -> dict[str, Any]:

@@ -169,13 +169,13 @@ class _Trainer:
     def _canary_examples(self, tokenizer: Any, resume_info: dict[str, Any] | None) -> list[Any]:
         """The included canaries as extra examples (none unless the recipe's [audit] plants them).
 
-        The canaries are drawn once per run (by `govern.runs` before run.started, else here) and
+        The canaries are drawn once per run (by `govern.training.runs` before run.started, else here) and
         kept in the run folder's secret file; a resume re-reads that file and refuses it if it no
         longer hashes to what run.json committed. Canaries are not records: N, and so the sample
         rate q = L/N, the steps and δ, are those of the approved records alone; each canary is
         Poisson-sampled at the same q, so the accountant's ε covers it like any record.
         """
-        from govern.privacy_audit.canaries import (
+        from govern.evaluation.privacy_audit.canaries import (
             CANARY_FILE,
             CanarySet,
             canary_from_settings,

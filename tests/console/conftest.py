@@ -49,12 +49,12 @@ _TEMPLATE: dict[str, Path] = {}
 
 
 def _build(root: Path) -> dict[str, Any]:
-    from govern.activation import activate_pack
-    from govern.approvals import approve
-    from govern.consent import import_consent
-    from govern.datasets import DatasetSpec, add_dataset
+    from govern.policy.activation import activate_pack
+    from govern.policy.approvals import approve
+    from govern.consent.registry import import_consent
+    from govern.ingest.datasets import DatasetSpec, add_dataset
     from govern.reports import make_report
-    from govern.scans import anonymize_snapshot, scan_snapshot
+    from govern.pii.scans import anonymize_snapshot, scan_snapshot
 
     workspace = make_workspace(root / "ws").workspace
     (workspace.root / "policies" / "console.yaml").write_text(PACK.replace("NAME", "console").replace("BUDGET", "10")
@@ -97,7 +97,7 @@ def _train(workspace: Any, engineer: Any, auditor: Any, raw: str, approved: str,
         return None
     from govern.errors import Refused
     from govern.reports import make_report
-    from govern.runs import start_run
+    from govern.training.runs import start_run
 
     model = build_tiny_model(root / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
     (workspace.root / "train" / "console.toml").write_text(RECIPE.replace("NAME", "console").replace("MODEL", str(model)))
@@ -140,7 +140,7 @@ class BrowserStandIn:
     """Drives the console's HTTP API as console.js does, signing with a key file's private key."""
 
     def __init__(self, client: Any, key_file: Path) -> None:
-        from govern.keys import load_identity
+        from govern.ledger.keys import load_identity
 
         self.client = client
         self.key = load_identity(key_file)

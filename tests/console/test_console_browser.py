@@ -153,10 +153,10 @@ def test_an_officer_signs_in_with_a_key_file_and_approves_and_the_cli_verifies_i
     from click.testing import CliRunner
 
     from govern import clock
-    from govern.approvals import approve
+    from govern.policy.approvals import approve
     from govern.catalog.models import Approval
     from govern.cli import cli
-    from govern.keys import load_identity
+    from govern.ledger.keys import load_identity
     from govern.workspace import Workspace
     from sqlmodel import select
 

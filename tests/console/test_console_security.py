@@ -87,7 +87,7 @@ def test_an_expired_challenge_and_a_challenge_of_another_browser_are_refused(con
 
 
 def test_a_signature_by_an_unregistered_key_signs_no_one_in(console_ws, make_browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from govern.keys import generate_identity, write_private_key
+    from govern.ledger.keys import generate_identity, write_private_key
 
     stranger = write_private_key(generate_identity(), tmp_path / "stranger.key")
     browser = make_browser(create_app(console_ws.workspace), stranger, login=False)
@@ -202,7 +202,7 @@ def test_every_page_refuses_every_role_it_is_not_for(console_ws, make_browser) -
 
 
 def test_the_library_refuses_every_action_to_every_role_that_may_not_perform_it(console_ws, make_browser) -> None:  # type: ignore[no-untyped-def]
-    from govern.authority import ACTIONS
+    from govern.ledger.authority import ACTIONS
     from govern.console.library import ACTIONS as CONSOLE_ACTIONS
 
     performs = {"approve": "snapshot.decide", "reject": "snapshot.decide", "revoke": "consent.manage",
@@ -232,8 +232,8 @@ def test_the_library_refuses_every_action_to_every_role_that_may_not_perform_it(
 
 
 def test_markup_in_a_provenance_field_a_note_and_a_persons_name_is_shown_as_text(console_ws, make_browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from govern.identities import create_identity
-    from govern.keys import load_identity
+    from govern.ledger.identities import create_identity
+    from govern.ledger.keys import load_identity
 
     admin = load_identity(console_ws.keys["admin"])
     create_identity(console_ws.workspace, admin, f"Mallory {XSS}", "officer", tmp_path / "mallory.key")
@@ -286,7 +286,7 @@ def test_a_subject_id_is_never_rendered_nor_put_in_a_url(console_ws, make_browse
 
 
 def test_an_officer_revokes_and_erases_through_the_console_and_the_ledger_verifies(console_ws, make_browser) -> None:  # type: ignore[no-untyped-def]
-    from govern.audit import verify_workspace
+    from govern.ledger.verify import verify_workspace
 
     browser = make_browser(create_app(console_ws.workspace), console_ws.keys["officer"])
     lookup = browser.client.post("/officer/consent", data={"subject": "subj-0011", "csrf": browser.csrf},

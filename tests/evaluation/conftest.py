@@ -116,13 +116,13 @@ class World:
     root: Path
 
     def add_dataset(self, name: str, lines: list[str]) -> Any:
-        from govern.datasets import DatasetSpec, add_dataset
+        from govern.ingest.datasets import DatasetSpec, add_dataset
 
         path = self.root / f"{name}.jsonl"
         path.write_text("".join(lines))
         spec = DatasetSpec(name=name, source="example", license="CC-BY-4.0", legal_basis="consent",
                            subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id")
-        from govern.scans import scan_snapshot
+        from govern.pii.scans import scan_snapshot
 
         snapshot = add_dataset(self.workspace, self.engineer, spec, path).snapshot
         scan_snapshot(self.workspace, self.engineer, snapshot.id, processes=1)
@@ -136,8 +136,8 @@ class World:
 
 
 def make_world(root: Path, model: Path, approve_heldout: bool = True) -> World:
-    from govern.approvals import approve
-    from govern.consent import import_consent
+    from govern.policy.approvals import approve
+    from govern.consent.registry import import_consent
     from govern.workspace import Workspace
     from tests.conftest import _new_key, activate, make_workspace
 
@@ -165,7 +165,7 @@ def make_world(root: Path, model: Path, approve_heldout: bool = True) -> World:
 @pytest.fixture(scope="module")
 def dp_world(tmp_path_factory: pytest.TempPathFactory, eval_tiny_model: Path) -> tuple[World, dict[str, Any]]:
     """A world with a finished DP run (with canaries) on the training half; the held-out half NOT approved yet."""
-    from govern.runs import start_run
+    from govern.training.runs import start_run
 
     world = make_world(tmp_path_factory.mktemp("dp-world"), eval_tiny_model, approve_heldout=False)
     result = start_run(world.workspace, world.engineer, Path("train/dp.toml"), [world.train_snapshot.id])

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from govern.audit import verify_workspace
+from govern.ledger.verify import verify_workspace
 from govern.catalog.models import Evaluation, PrivacyAudit
 from govern.errors import BadInput, IntegrityFailure, Refused
-from govern.evaluation import evaluate_run
-from govern.privacy_audit.audit import audit_run
-from govern.privacy_audit.canaries import CANARY_FILE
+from govern.evaluation.heldout import evaluate_run
+from govern.evaluation.privacy_audit.audit import audit_run
+from govern.evaluation.privacy_audit.canaries import CANARY_FILE
 
 
 def _db_bytes(world: Any) -> bytes:
@@ -68,7 +68,7 @@ def test_eval_refuses_an_unapproved_snapshot(dp_world) -> None:  # type: ignore[
 
 
 def test_eval_refuses_a_snapshot_sharing_records_with_the_training_data(dp_world) -> None:  # type: ignore[no-untyped-def]
-    from govern.approvals import approve
+    from govern.policy.approvals import approve
     from tests.evaluation.conftest import EXAMPLES
 
     world, result = dp_world
@@ -86,7 +86,7 @@ def test_eval_refuses_keys_that_may_not_evaluate(dp_world) -> None:  # type: ign
 
 
 def test_eval_on_approved_held_out_data_stores_base_and_adapter_loss(dp_world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from govern.approvals import approve
+    from govern.policy.approvals import approve
     from govern.cli import cli
 
     world, result = dp_world
@@ -156,7 +156,7 @@ def test_audit_refuses_an_altered_canary_file_and_bad_options(dp_world) -> None:
 
 
 def test_a_run_without_canaries_cannot_be_audited(tmp_path, eval_tiny_model) -> None:  # type: ignore[no-untyped-def]
-    from govern.runs import start_run
+    from govern.training.runs import start_run
     from tests.evaluation.conftest import make_world
 
     world = make_world(tmp_path, eval_tiny_model)

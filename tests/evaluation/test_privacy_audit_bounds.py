@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from govern.privacy_audit.bounds import (
+from govern.evaluation.privacy_audit.bounds import (
     audit_bound,
     count_correct,
     epsilon_lower_bound,

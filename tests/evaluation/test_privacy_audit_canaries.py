@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from govern.errors import BadInput, IntegrityFailure
-from govern.privacy_audit.canaries import (
+from govern.evaluation.privacy_audit.canaries import (
     CANARY_FILE,
     DEFAULT_ALPHABET,
     draw_canaries,
@@ -127,7 +127,7 @@ def test_trainer_plants_included_canaries_and_a_resume_reuses_the_committed_file
 
 @pytest.mark.parametrize("fmt", ["prompt_completion", "text"])
 def test_scoring_counts_only_the_secret_tokens_and_matches_the_training_encoding(eval_tiny_model: Path, fmt: str) -> None:
-    from govern.privacy_audit.audit import scoring_examples
+    from govern.evaluation.privacy_audit.audit import scoring_examples
     from govern.training.data import IGNORE_INDEX, encode_records
     from govern.training.model import load_tokenizer
 

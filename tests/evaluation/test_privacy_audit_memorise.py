@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from govern.audit import verify_workspace
-from govern.privacy_audit.audit import audit_run
+from govern.ledger.verify import verify_workspace
+from govern.evaluation.privacy_audit.audit import audit_run
 
 
 @pytest.mark.slow
 def test_memorising_non_private_run_gives_a_positive_bound_and_high_exposure(tmp_path, eval_tiny_model) -> None:  # type: ignore[no-untyped-def]
-    from govern.runs import start_run
+    from govern.training.runs import start_run
     from tests.evaluation.conftest import make_world
 
     world = make_world(tmp_path, eval_tiny_model)

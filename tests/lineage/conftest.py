@@ -36,15 +36,15 @@ class TrainedPipeline:
 @pytest.fixture(scope="session")
 def trained_pipeline(tmp_path_factory: pytest.TempPathFactory) -> TrainedPipeline:
     pytest.importorskip("opacus", reason="lineage pipeline tests train: they need govern[train]")
-    from govern.approvals import approve
-    from govern.derive import exclude_records
-    from govern.runs import start_run
+    from govern.policy.approvals import approve
+    from govern.ingest.derive import exclude_records
+    from govern.training.runs import start_run
     from govern.training.tiny import build_tiny_model, corpus_from_jsonl
     from tests.test_gate import EXAMPLES, _pipeline
 
     model = build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
     workspace, engineer, officer, root = _pipeline(tmp_path_factory.mktemp("lineage"), model)
-    from govern.scans import scan_snapshot
+    from govern.pii.scans import scan_snapshot
 
     scanned = True  # the governed workspace is scanned when it is built
     excluded = [json.loads(line)["id"] for line in EXAMPLES.read_text().splitlines()
@@ -66,7 +66,7 @@ def trained_pipeline(tmp_path_factory: pytest.TempPathFactory) -> TrainedPipelin
 
 def _failed_then_resumed(workspace: Any, engineer: Any, snapshot_id: str) -> dict[str, Any]:
     """A run whose first attempt fails (as an out-of-memory error would), resumed to completion."""
-    from govern.runs import list_runs, resume_run, start_run
+    from govern.training.runs import list_runs, resume_run, start_run
     from govern.training import trainer
 
     def fail(*_args: Any, **_kwargs: Any) -> Any:

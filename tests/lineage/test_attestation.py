@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from govern import ledger
 from govern.cli import cli
 from govern.errors import Refused
-from govern.keys import generate_identity, verify_signature
+from govern.ledger.keys import generate_identity, verify_signature
 from govern.lineage import attest_run, pae, sign_envelope, verify_attestation
 from govern.lineage.attest import (
     PAYLOAD_TYPE,

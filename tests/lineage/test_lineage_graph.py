@@ -32,7 +32,7 @@ def _has_edge(graph, source: str, target: str, relation: str | None = None) -> b
 @pytest.fixture
 def derived_snapshot(fresh_workspace, engineer, registered_snapshot):  # type: ignore[no-untyped-def]
     """The sample snapshot without record r2 (cust-2's only record)."""
-    from govern.derive import exclude_records
+    from govern.ingest.derive import exclude_records
 
     return exclude_records(fresh_workspace, engineer, registered_snapshot.snapshot.id, ["r2"], "no consent").snapshot
 

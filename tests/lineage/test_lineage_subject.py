@@ -14,7 +14,7 @@ def _snapshot_ids(found) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 def test_subject_is_found_in_exactly_the_snapshots_holding_it(fresh_workspace, engineer, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
-    from govern.derive import exclude_records
+    from govern.ingest.derive import exclude_records
 
     root = registered_snapshot.snapshot
     derived = exclude_records(fresh_workspace, engineer, root.id, ["r2"], "no consent").snapshot
@@ -32,7 +32,7 @@ def test_an_unknown_subject_holds_nothing(fresh_workspace, registered_snapshot) 
 
 
 def test_erased_records_are_counted_not_hidden(fresh_workspace, officer, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
-    from govern.erasure import erase_subject
+    from govern.consent.erasure import erase_subject
 
     erase_subject(fresh_workspace, officer, "cust-1")
     found = subject_lineage(fresh_workspace, "cust-1")
@@ -68,7 +68,7 @@ def test_a_filtered_out_subject_reaches_no_run(trained_pipeline) -> None:  # typ
 
 
 def test_it_agrees_with_the_erasure_impact(trained_pipeline) -> None:  # type: ignore[no-untyped-def]
-    from govern.erasure import impact
+    from govern.consent.erasure import impact
 
     p = trained_pipeline
     found = subject_lineage(p.workspace, KEPT_SUBJECT)

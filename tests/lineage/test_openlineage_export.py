@@ -73,7 +73,7 @@ def test_the_scan_of_a_snapshot_is_in_its_pii_facet(trained_pipeline) -> None:  
 
     p = trained_pipeline
     if not p.scanned:
-        pytest.skip("the PII scanner (govern.scans) is not available")
+        pytest.skip("the PII scanner (govern.pii.scans) is not available")
     with p.workspace.catalog.reading() as session:
         pii = _pii_facet(session, session.get(Snapshot, p.root.id))
     assert pii["scanned"] and pii["findings"] == sum(row["count"] for row in pii["byEntity"])

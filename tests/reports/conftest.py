@@ -47,9 +47,9 @@ def _with_personal_data(path: Path) -> Path:
 
 
 def build_pipeline(root: Path) -> Pipeline:
-    from govern.approvals import approve
-    from govern.datasets import add_version
-    from govern.runs import start_run
+    from govern.policy.approvals import approve
+    from govern.ingest.datasets import add_version
+    from govern.training.runs import start_run
     from govern.training.tiny import build_tiny_model, corpus_from_jsonl
 
     model = build_tiny_model(root / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
@@ -57,8 +57,8 @@ def build_pipeline(root: Path) -> Pipeline:
     auditor = _new_key(workspace, "auditor", "audrey")
     raw = add_version(workspace, engineer, "support", _with_personal_data(root / "support-with-pii.jsonl")).snapshot
     trained, anonymized, reason = raw.id, False, None
-    try:  # the real scanner and anonymizer (govern.scans); reports work without them
-        from govern.scans import anonymize_snapshot
+    try:  # the real scanner and anonymizer (govern.pii.scans); reports work without them
+        from govern.pii.scans import anonymize_snapshot
 
         trained, anonymized = anonymize_snapshot(workspace, engineer, raw.id).derived.snapshot.id, True
     except Exception as error:  # noqa: BLE001 - a broken scanner must not hide the other report tests

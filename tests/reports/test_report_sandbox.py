@@ -31,7 +31,7 @@ ESCAPES = {
 
 @pytest.fixture
 def report_workspace(sqlite_workspace, tmp_path):  # type: ignore[no-untyped-def]
-    from govern.datasets import DatasetSpec, add_dataset
+    from govern.ingest.datasets import DatasetSpec, add_dataset
 
     engineer = _new_key(sqlite_workspace, "engineer", "erin")
     auditor = _new_key(sqlite_workspace, "auditor", "audrey")

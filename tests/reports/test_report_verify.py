@@ -52,7 +52,7 @@ def test_a_report_whose_head_was_rewritten_fails_with_exit_3(pipeline_copy, tmp_
 
 
 def test_a_later_consent_revocation_contradicts_run_and_dataset_reports(pipeline_copy, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from govern.consent import revoke
+    from govern.consent.registry import revoke
 
     workspace, auditor = pipeline_copy.workspace, pipeline_copy.auditor
     card = make_report(workspace, auditor, "run", pipeline_copy.run_id, "json", tmp_path / "card.json")
@@ -81,7 +81,7 @@ def test_rendering_needs_a_registered_key_and_never_overwrites(pipeline_copy, tm
     import pytest
 
     from govern.errors import BadInput, Refused
-    from govern.keys import generate_identity
+    from govern.ledger.keys import generate_identity
 
     with pytest.raises(Refused, match="not registered"):
         make_report(pipeline_copy.workspace, generate_identity(), "audit", None, "md", tmp_path / "a.md")

@@ -52,7 +52,7 @@ def _ledger_size(workspace: Any) -> int:
 
 @pytest.fixture
 def governed(tmp_path: Path, tiny_model_dir: Path) -> Any:
-    from govern.approvals import approve
+    from govern.policy.approvals import approve
     from tests.pipeline import governed_workspace
 
     workspace, engineer, officer, snapshot = governed_workspace(tmp_path, tiny_model_dir)

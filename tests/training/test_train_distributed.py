@@ -37,7 +37,7 @@ def _torchrun(workspace: Any, engineer: Any, snapshot: Any, recipe: str = "train
 
 
 def _runs(workspace: Any) -> list[dict[str, Any]]:
-    from govern.runs import list_runs, run_status
+    from govern.training.runs import list_runs, run_status
 
     with workspace.catalog.reading() as session:
         return [run_status(session, run) for run in list_runs(session)]
@@ -50,7 +50,7 @@ def _charges(workspace: Any) -> int:
 
 @pytest.fixture
 def governed(tmp_path: Path, tiny_model_dir: Path) -> Any:
-    from govern.approvals import approve
+    from govern.policy.approvals import approve
     from tests.pipeline import governed_workspace
 
     workspace, engineer, officer, snapshot = governed_workspace(tmp_path, tiny_model_dir)
@@ -60,8 +60,8 @@ def governed(tmp_path: Path, tiny_model_dir: Path) -> Any:
 
 @pytest.mark.slow
 def test_torchrun_govern_train_catalogues_one_run_with_the_single_process_epsilon(governed: Any) -> None:
-    from govern.audit import verify_workspace
-    from govern.runs import start_run
+    from govern.ledger.verify import verify_workspace
+    from govern.training.runs import start_run
 
     workspace, engineer, snapshot = governed
     process = _torchrun(workspace, engineer, snapshot)
@@ -94,7 +94,7 @@ def _rank_process(launcher: subprocess.Popen[str], rank: int) -> Any:
 
 @pytest.mark.slow
 def test_a_rank_that_dies_leaves_the_run_recorded_as_failed(governed: Any) -> None:
-    from govern.spending import spent_epsilon
+    from govern.training.spending import spent_epsilon
     from govern.training.accounting import epsilon_of_history
 
     workspace, engineer, snapshot = governed

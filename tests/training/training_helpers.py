@@ -49,8 +49,8 @@ def admitted_data(workspace_root: Path, key_path: Path, snapshot_id: str) -> Any
     with their own recipes; the gate's plan checks are the gate tests' business.
     """
     from govern.gate import Gate
-    from govern.keys import load_identity
-    from govern.runs import load_workspace_recipe
+    from govern.ledger.keys import load_identity
+    from govern.training.runs import load_workspace_recipe
     from govern.workspace import Workspace
 
     workspace = Workspace(workspace_root)

@@ -44,5 +44,5 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        return getattr(importlib.import_module(f"govern.privacy_audit.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'govern.privacy_audit' has no attribute {name!r}")
+        return getattr(importlib.import_module(f"govern.evaluation.privacy_audit.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'govern.evaluation.privacy_audit' has no attribute {name!r}")

@@ -18,7 +18,7 @@ from govern.canonical import canonical_json, hash_value
 from govern.catalog.db import lock_writers
 from govern.catalog.models import LedgerEntry
 from govern.clock import utc_now
-from govern.keys import Signer, verify_signature
+from govern.ledger.keys import Signer, verify_signature
 
 GENESIS_HASH = "0" * 64
 KEY_REGISTERED = "identity.registered"
@@ -96,6 +96,18 @@ def continuity_problem(session: Session) -> str | None:
         return (f"the ledger has {count} entries but its head is entry {top}: entries were deleted; "
                 "run `govern audit verify`")
     return None
+
+
+def record(session: Session, actor: Signer, event: str, row: Any, refs: list[str],
+           extra: dict[str, Any] | None = None) -> LedgerEntry:
+    """Append `event` carrying `row`'s ledgered content, set the row's `ledger_seq` and add it:
+    a catalog row and the entry that vouches for it, in the caller's transaction."""
+    from govern.catalog.models import ledgered_row
+
+    entry = append(session, actor, event, refs, {"row": ledgered_row(row), **(extra or {})})
+    row.ledger_seq = entry.seq
+    session.add(row)
+    return entry
 
 
 def iter_entries(session: Session, batch: int = 5000) -> Iterator[LedgerEntry]:

@@ -22,13 +22,13 @@ from sqlmodel import Session, col, select
 
 from govern import ledger
 from govern.canonical import canonical_bytes, canonical_json
-from govern.catalog.models import Approval, Evaluation, LedgerEntry, PrivacyAudit, Release, TrainingRun, ledgered_row
+from govern.catalog.models import Approval, Evaluation, LedgerEntry, PrivacyAudit, Release, TrainingRun
 from govern.clock import new_id, now as clock_now, parse_time, utc_now
 from govern.errors import Refused
-from govern.authority import require
-from govern.keys import Signer
-from govern.reviews import verified_reviews
-from govern.runs import get_run
+from govern.ledger.authority import require
+from govern.ledger.keys import Signer
+from govern.evaluation.reviews import verified_reviews
+from govern.training.runs import get_run
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class ReleaseRule:
 
 
 def _run_epsilon(session: Session, run: TrainingRun) -> float | None:
-    from govern.spending import completed_payload
+    from govern.training.spending import completed_payload
 
     done = completed_payload(session, run.id)
     return done.get("epsilon") if done else None
@@ -54,8 +54,8 @@ def _run_epsilon(session: Session, run: TrainingRun) -> float | None:
 def check_release(workspace: Any, session: Session, run: TrainingRun, now: datetime | None = None) -> list[ReleaseRule]:
     """Every release rule of the active pack, evaluated on a run."""
     now = now or clock_now()
-    from govern.activation import active_pack_in
-    from govern.spending import completed_payload
+    from govern.policy.activation import active_pack_in
+    from govern.training.spending import completed_payload
 
     pack = active_pack_in(workspace, session)
     config = dict(pack.release or {})
@@ -69,7 +69,7 @@ def check_release(workspace: Any, session: Session, run: TrainingRun, now: datet
         role = str(config.get("reviewer_role", "reviewer"))
         min_rating = config.get("min_rating")
         reviews, problems = verified_reviews(session, run.id)
-        from govern.authority import Authority
+        from govern.ledger.authority import Authority
 
         trainer = Authority.of(session).identity(run.created_by)
         trainer_person = trainer.person if trainer else None
@@ -157,7 +157,5 @@ def release_run(workspace: Any, actor: Signer, run_id: str) -> tuple[Release, li
         row = Release(id=new_id(), run_id=run.id, released_by=actor.key_id, released_at=utc_now(),
                       rules=canonical_json([r.to_dict() for r in rules]), signature="", ledger_seq=0)
         row.signature = actor.sign(canonical_bytes({"run_id": row.run_id, "released_at": row.released_at, "rules": json.loads(row.rules)}))
-        entry = ledger.append(session, actor, "run.released", [run.id], {"row": ledgered_row(row)})
-        row.ledger_seq = entry.seq
-        session.add(row)
+        ledger.record(session, actor, "run.released", row, [run.id])
     return row, rules

@@ -17,7 +17,7 @@ first bytes it has no signature for, the transaction is rolled back and those by
 When every signature is there, the same run commits, so the rows and ledger entries are
 byte-for-byte what the action writes with the private key at that time. Each signature is checked
 against the key as the ledger registered it before it is kept, and the action itself checks the
-signer's role (govern.authority), as it does for any key. If the ledger head moves between rounds,
+signer's role (govern.ledger.authority), as it does for any key. If the ledger head moves between rounds,
 the action starts over with a fresh time and the holder signs again: nothing signed for one head
 is used on another.
 
@@ -35,7 +35,7 @@ from typing import Any, Generic, TypeVar
 
 from govern import clock, ledger
 from govern.errors import BadInput, Refused
-from govern.keys import Signer, verify_signature
+from govern.ledger.keys import Signer, verify_signature
 
 T = TypeVar("T")
 

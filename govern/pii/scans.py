@@ -23,15 +23,15 @@ from sqlmodel import Session, col, select
 
 from govern import ledger, tmpfiles
 from govern.canonical import canonical_json, hash_value
-from govern.catalog.models import Dataset, Scan, ScanFinding, Snapshot, SnapshotRecord, ledgered_row
+from govern.catalog.models import Dataset, Scan, ScanFinding, Snapshot, SnapshotRecord
 from govern.clock import utc_now
-from govern.datasets import AddResult
-from govern.derive import derive_snapshot
-from govern.authority import require, row_problem
+from govern.ingest.datasets import AddResult
+from govern.ingest.derive import derive_snapshot
+from govern.ledger.authority import require, row_problem
 from govern.errors import IntegrityFailure
-from govern.keys import PrivateIdentity
+from govern.ledger.keys import PrivateIdentity
 from govern.progress import progress
-from govern.snapshots import iter_snapshot_records, resolve_snapshot, storage_failure
+from govern.ingest.snapshots import iter_snapshot_records, resolve_snapshot, storage_failure
 
 _INSERT_BATCH = 5000
 
@@ -198,9 +198,7 @@ def _store_scan(workspace: Any, actor: PrivateIdentity, snapshot: Snapshot, scan
         findings_hash=findings_digest(_spool_rows(spool)), created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
     )
     with workspace.catalog.transaction() as session:
-        entry = ledger.append(session, actor, "pii.scanned", [snapshot.id, scan_id], {"row": ledgered_row(scan)})
-        scan.ledger_seq = entry.seq
-        session.add(scan)
+        ledger.record(session, actor, "pii.scanned", scan, [snapshot.id, scan_id])
         session.flush()
         for batch in _spooled(spool, scan_id, keys):
             session.execute(insert(ScanFinding), batch)

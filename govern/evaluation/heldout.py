@@ -26,12 +26,12 @@ from typing import Any
 from sqlmodel import Session
 
 from govern import ledger
-from govern.authority import require
-from govern.catalog.models import Evaluation, TrainingRun, ledgered_row
+from govern.ledger.authority import require
+from govern.catalog.models import Evaluation, TrainingRun
 from govern.clock import utc_now
 from govern.errors import BadInput, IntegrityFailure, Refused
 from govern.gate import Gate
-from govern.keys import PrivateIdentity
+from govern.ledger.keys import PrivateIdentity
 from govern.training.inference import example_losses, load_run_model, supervised_tokens
 
 
@@ -41,7 +41,7 @@ from govern.training.inference import example_losses, load_run_model, supervised
 
 def completed_event(session: Session, run: TrainingRun) -> dict[str, Any]:
     """The payload of the run's verified `run.completed` ledger entry; Refused when the run has not completed."""
-    from govern import spending
+    from govern.training import spending
 
     found = spending.completed_payload(session, run.id)
     if found is None:
@@ -74,7 +74,7 @@ def _perplexity(loss: float) -> float:
 def evaluate_run(workspace: Any, actor: PrivateIdentity, run_id: str, snapshot_ref: str,
                  device: str | None = None, batch_size: int = 32) -> tuple[Evaluation, dict[str, Any]]:
     """Evaluate a finished run's adapter and its base model on a held-out snapshot; store and ledger it."""
-    from govern.runs import get_run
+    from govern.training.runs import get_run
     from govern.training.data import encode_records
     from govern.training.model import load_tokenizer, pick_device
 
@@ -114,9 +114,7 @@ def evaluate_run(workspace: Any, actor: PrivateIdentity, run_id: str, snapshot_r
         created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
     )
     with workspace.catalog.transaction() as session:
-        entry = ledger.append(session, actor, "run.evaluated", [run.id, snapshot_id], {"row": ledgered_row(row), **detail})
-        row.ledger_seq = entry.seq
-        session.add(row)
+        ledger.record(session, actor, "run.evaluated", row, [run.id, snapshot_id], detail)
     return row, detail
 
 

@@ -7,11 +7,12 @@ function of the snapshot, the pack and the facts (consent, scan, provenance), al
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from govern import clock
 from govern import ledger
 from govern.canonical import canonical_json
 from govern.catalog.models import (
@@ -20,15 +21,14 @@ from govern.catalog.models import (
     PolicyDecision,
     Scan,
     Snapshot,
-    ledgered_row,
 )
 from govern.clock import parse_time, utc_now
-from govern.consent import coverage
-from govern.datasets import effective_provenance
+from govern.consent.registry import coverage
+from govern.ingest.datasets import effective_provenance
 from govern.errors import BadInput
-from govern.activation import active_pack_in, load_workspace_pack
-from govern.authority import Authority, require, row_problem
-from govern.keys import PrivateIdentity, Signer
+from govern.policy.activation import active_pack_in, load_workspace_pack
+from govern.ledger.authority import Authority, require, row_problem
+from govern.ledger.keys import PrivateIdentity, Signer
 from govern.policy import (
     ApprovalFacts,
     ConsentCoverage,
@@ -41,7 +41,7 @@ from govern.policy import (
     TrainingPlan,
     evaluate,
 )
-from govern.snapshots import ancestors, resolve_snapshot
+from govern.ingest.snapshots import ancestors, resolve_snapshot
 
 SCAN_EVENTS = ("pii.scanned",)
 SNAPSHOT_EVENTS = ("snapshot.created",)
@@ -144,19 +144,16 @@ def store_decision(session: Session, actor: Signer, decision: Decision, facts: S
         result=canonical_json(decision.to_dict()), facts_hash=facts.inputs_digest(),
         created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
     )
-    entry = ledger.append(session, actor, "policy.decided", [row.snapshot_id, row.id], {
-        "row": ledgered_row(row), "outcome": decision.outcome,
-        "failed_rules": [r.rule for r in decision.failures],
+    ledger.record(session, actor, "policy.decided", row, [row.snapshot_id, row.id], {
+        "outcome": decision.outcome, "failed_rules": [r.rule for r in decision.failures],
     })
-    row.ledger_seq = entry.seq
-    session.add(row)
     session.flush()
     return row, True
 
 
 def check_snapshot(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, pack_name: str | None = None) -> tuple[Decision, PolicyDecision]:
     """Evaluate the active pack (or the pack named, active or not) on a snapshot, store the decision and return it."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     with workspace.catalog.transaction() as session:
         require(session, actor, "policy.check")
         pack = load_workspace_pack(workspace, pack_name) if pack_name else active_pack_in(workspace, session)

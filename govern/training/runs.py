@@ -7,7 +7,7 @@ hand the gate's data handle to the trainer with hooks that ledger each step's pr
 step, or anywhere outside the trainer's own handling, still ends `failed` in the ledger, so it
 reserves nothing afterwards.
 
-Status and ε come from the verified ledger (govern.spending), never from a catalog row alone.
+Status and ε come from the verified ledger (govern.training.spending), never from a catalog row alone.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from govern import ledger, spending
-from govern.authority import require
+from govern import ledger
+from govern.training import spending
+from govern.ledger.authority import require
 from govern.canonical import canonical_json
-from govern.catalog.models import PrivacyCharge, RunEvent, TrainingRun, ledgered_row
+from govern.catalog.models import PrivacyCharge, RunEvent, TrainingRun
 from govern.clock import utc_now
 from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
 from govern.gate import Admission, Gate
-from govern.keys import PrivateIdentity
+from govern.ledger.keys import PrivateIdentity
 
 TERMINAL_STATES = ("completed", "failed", "interrupted")
 
@@ -106,9 +107,7 @@ def record_charge(session: Session, actor: PrivateIdentity, run_id: str, step: i
     """Ledger one step's privacy charge (`run.charged`) and index it."""
     row = PrivacyCharge(run_id=run_id, charge=charges_count(session, run_id) + 1, step=step, attempt=attempt,
                         noise_multiplier=noise_multiplier, sample_rate=sample_rate, recorded_at=utc_now())
-    entry = ledger.append(session, actor, "run.charged", [run_id], {"run_id": run_id, "row": ledgered_row(row)})
-    row.ledger_seq = entry.seq
-    session.add(row)
+    ledger.record(session, actor, "run.charged", row, [run_id], {"run_id": run_id})
     return row
 
 
@@ -153,8 +152,8 @@ def _create_run(workspace: Any, actor: PrivateIdentity, recipe: Any, admission: 
         ledger.lock(session)
         reasons = _budget_race(session, admission)
         if not reasons:
-            entry = ledger.append(session, actor, "run.started", [run.id, *admission.data.snapshot_ids], {
-                "row": ledgered_row(run), "gate_checks": admission.checks, "planned_epsilon": plan.planned_epsilon,
+            ledger.record(session, actor, "run.started", run, [run.id, *admission.data.snapshot_ids], {
+                "gate_checks": admission.checks, "planned_epsilon": plan.planned_epsilon,
                 "records": admission.data.count(),
                 "pack": {"name": admission.pack.name, "version": admission.pack.version, "hash": admission.pack.hash},
                 "privacy": "differentially private" if plan.private else "NOT PRIVATE",
@@ -163,8 +162,6 @@ def _create_run(workspace: Any, actor: PrivateIdentity, recipe: Any, admission: 
                 "adapter_epsilon_planned": admission.chain_epsilon() if admission.chain else plan.planned_epsilon,
                 **({"canaries": canaries} if canaries else {}),
             })
-            run.ledger_seq = entry.seq
-            session.add(run)
     if reasons:
         raise Gate(workspace).refuse(actor, list(admission.data.snapshot_ids), reasons, {
             "recipe_hash": recipe.hash, "pack_hash": admission.pack.hash, "race": "budget reserved meanwhile",
@@ -204,7 +201,7 @@ def start_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, snapsho
     Under torchrun only rank 0 comes through here to the gate and the catalogue; the other ranks
     join its run (`join_run`).
     """
-    from govern.privacy_audit.canaries import plant_canaries
+    from govern.evaluation.privacy_audit.canaries import plant_canaries
     from govern.training import train
     from govern.training.distributed import Distributed
 

@@ -25,7 +25,7 @@ def key_id_for(public_key_hex: str) -> str:
 class Signer(Protocol):
     """What acts in the library: a key id, its public key, and a way to sign bytes with it.
 
-    A `PrivateIdentity` is one; govern.signing makes one for a key held elsewhere (a browser)."""
+    A `PrivateIdentity` is one; govern.ledger.signing makes one for a key held elsewhere (a browser)."""
 
     @property
     def key_id(self) -> str: ...

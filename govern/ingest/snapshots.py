@@ -32,13 +32,12 @@ from govern.catalog.models import (
     Erasure,
     Snapshot,
     SnapshotRecord,
-    ledgered_row,
 )
 from govern.clock import utc_now
 from govern.errors import BadInput, NotFound, StorageFailure, record_error
-from govern.keys import PrivateIdentity
-from govern.objectstore import MANIFEST_FILE, RECORDS_FILE, LocalObjectStore
-from govern.records import Record
+from govern.ledger.keys import PrivateIdentity
+from govern.ingest.objectstore import MANIFEST_FILE, RECORDS_FILE, LocalObjectStore
+from govern.ingest.readers import Record
 
 SNAPSHOT_DOMAIN = b"govern.snapshot.v1\n"
 INDEX_FILE = "index.tsv"
@@ -245,9 +244,7 @@ def publish_staged(
         created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
     )
     refs = [row.id, dataset.id] + ([parent_id] if parent_id else [])
-    entry = ledger.append(session, actor, "snapshot.created", refs, {"row": ledgered_row(row), **(extra_payload or {})})
-    row.ledger_seq = entry.seq
-    session.add(row)
+    ledger.record(session, actor, "snapshot.created", row, refs, extra_payload)
     session.flush()
     try:
         for batch in _index_rows(staged):
@@ -284,7 +281,7 @@ def commit_staged(
     `publish_staged` with `publish` and moves the staged folder into the object store; on any
     failure the published folder is removed, and the staging folder always is.
     """
-    from govern.authority import require
+    from govern.ledger.authority import require
 
     store = store_of(workspace)
     published = False
@@ -347,7 +344,7 @@ def iter_snapshot_records(workspace: Any, snapshot_id: str) -> Iterator[tuple[in
     """
     with open(store_of(workspace).records_path(snapshot_id), "rb") as handle:
         for position, line in enumerate(handle):
-            if line.strip():  # an erased record leaves an empty line (govern.erasure)
+            if line.strip():  # an erased record leaves an empty line (govern.consent.erasure)
                 yield position, json.loads(line)
 
 

@@ -13,14 +13,14 @@ from sqlmodel import Session, col, select
 
 from govern import ledger
 from govern.canonical import canonical_json, file_sha256
-from govern.catalog.models import Dataset, ProvenanceAmendment, Snapshot, ledgered_row
+from govern.catalog.models import Dataset, ProvenanceAmendment, Snapshot
 from govern.clock import parse_time, utc_now
 from govern.errors import BadInput, NotFound
-from govern.authority import require
-from govern.keys import PrivateIdentity
+from govern.ledger.authority import require
+from govern.ledger.keys import PrivateIdentity
 from govern.progress import progress
-from govern.records import read_records
-from govern.snapshots import RecordSchema, commit_staged, stage_records
+from govern.ingest.readers import read_records
+from govern.ingest.snapshots import RecordSchema, commit_staged, stage_records
 
 LEGAL_BASES = ("consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interest")
 _SPDX = re.compile(r"^[A-Za-z0-9.+\-]+( (AND|OR|WITH) [A-Za-z0-9.+\-]+)*$")
@@ -132,9 +132,7 @@ def add_dataset(
             text_fields=canonical_json(list(spec.text_fields)), id_field=spec.id_field,
             created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
         )
-        entry = ledger.append(session, actor, "dataset.registered", [row.id], {"row": ledgered_row(row)})
-        row.ledger_seq = entry.seq
-        session.add(row)
+        ledger.record(session, actor, "dataset.registered", row, [row.id])
         session.flush()
         return row
 
@@ -157,7 +155,7 @@ AMENDABLE_FIELDS = ("source", "license", "legal_basis", "jurisdiction", "collect
 
 def amendments(session: Session, dataset: Dataset) -> list[ProvenanceAmendment]:
     """A dataset's provenance amendments that verified `dataset.amended` entries recorded, oldest first."""
-    from govern.authority import row_problem
+    from govern.ledger.authority import row_problem
 
     rows = session.exec(
         select(ProvenanceAmendment).where(ProvenanceAmendment.dataset_id == dataset.id).order_by(col(ProvenanceAmendment.ledger_seq))
@@ -192,7 +190,5 @@ def amend_provenance(workspace: Any, actor: PrivateIdentity, dataset_ref: str, f
             raise BadInput("the amended provenance is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
         row = ProvenanceAmendment(id=uuid.uuid4().hex, dataset_id=dataset.id, field=field_name, value=value, reason=reason,
                                   amended_at=utc_now(), amended_by=actor.key_id, ledger_seq=0)
-        entry = ledger.append(session, actor, "dataset.amended", [dataset.id], {"row": ledgered_row(row)})
-        row.ledger_seq = entry.seq
-        session.add(row)
+        ledger.record(session, actor, "dataset.amended", row, [dataset.id])
     return row

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import secrets as _secrets
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from govern import atomic
 from govern.canonical import canonical_bytes, sha256_hex
 from govern.errors import BadInput, IntegrityFailure
 
@@ -162,20 +162,10 @@ def write_canary_file(run_dir: Path, canaries: CanarySet) -> str:
     if path.exists():
         raise BadInput(f"{path}: the run already has canaries; they are drawn once per run")
     data = canary_file_bytes(canaries)
-    tmp = run_dir / f".{CANARY_FILE}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.rename(tmp, path)
-    dir_fd = os.open(run_dir, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        atomic.write(path, data, mode=0o600, exclusive=True)
+    except FileExistsError:
+        raise BadInput(f"{path}: the run already has canaries; they are drawn once per run") from None
     return sha256_hex(data)
 
 

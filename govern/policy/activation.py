@@ -17,10 +17,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from govern import ledger
-from govern.authority import Authority, require
+from govern.ledger.authority import Authority, require
 from govern.catalog.models import LedgerEntry
 from govern.errors import Refused
-from govern.keys import PrivateIdentity
+from govern.ledger.keys import PrivateIdentity
 from govern.policy import Pack, load_pack
 
 ACTIVATED_EVENT = "policy.activated"

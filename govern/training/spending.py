@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from govern.authority import Authority
+from govern.ledger.authority import Authority
 from govern.canonical import canonical_json
 from govern.catalog.models import LedgerEntry, SnapshotRecord
 

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from govern.catalog.models import LedgerEntry
 from govern.errors import Refused
-from govern.keys import Signer, key_id_for, verify_signature
+from govern.ledger.keys import Signer, key_id_for, verify_signature
 from govern.ledger import KEY_REGISTERED, compute_entry_hash, hash_bytes
 
 # action -> the roles that may perform it. The README's "Who does what" table is this table.
@@ -144,7 +144,7 @@ class RegisteredIdentity:
         return f"{self.name} ({self.role}, key {self.key_id[:12]})"
 
 
-_CACHE_KEY = "govern.authority"
+_CACHE_KEY = "govern.ledger.authority"
 
 
 class Authority:

@@ -1,6 +1,6 @@
 """Registering identities: the first admin key of a workspace, and keys an admin creates.
 
-Who a key is and what it may do is read from the ledger (govern.authority); the `identities`
+Who a key is and what it may do is read from the ledger (govern.ledger.authority); the `identities`
 table is an index of the same registrations, cross-checked by `govern audit verify`.
 """
 
@@ -12,11 +12,11 @@ from typing import Any
 from sqlmodel import Session, select
 
 from govern import ledger
-from govern.authority import Authority, RegisteredIdentity, person_of, require
-from govern.catalog.models import Identity, LedgerEntry, ledgered_row
+from govern.ledger.authority import Authority, RegisteredIdentity, person_of, require
+from govern.catalog.models import Identity, LedgerEntry
 from govern.clock import utc_now
 from govern.errors import BadInput, NotFound
-from govern.keys import ROLES, PrivateIdentity, generate_identity, write_private_key
+from govern.ledger.keys import ROLES, PrivateIdentity, generate_identity, write_private_key
 
 ADMIN_KEY_FILE = "admin.key"
 
@@ -29,9 +29,7 @@ def _identity_row(identity: PrivateIdentity, name: str, role: str) -> Identity:
 
 
 def _record(session: Session, actor: PrivateIdentity, row: Identity) -> None:
-    entry = ledger.append(session, actor, ledger.KEY_REGISTERED, [row.key_id], {"row": ledgered_row(row)})
-    row.ledger_seq = entry.seq
-    session.add(row)
+    ledger.record(session, actor, ledger.KEY_REGISTERED, row, [row.key_id])
 
 
 def bootstrap_admin(workspace: Any) -> Path:

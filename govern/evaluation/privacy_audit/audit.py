@@ -32,13 +32,13 @@ from sqlmodel import col, select
 
 from govern import ledger
 from govern.canonical import canonical_json
-from govern.catalog.models import LedgerEntry, PrivacyAudit, ledgered_row
+from govern.catalog.models import LedgerEntry, PrivacyAudit
 from govern.clock import utc_now
 from govern.errors import BadInput, IntegrityFailure
-from govern.authority import require
-from govern.keys import PrivateIdentity
-from govern.privacy_audit import bounds
-from govern.privacy_audit.canaries import (
+from govern.ledger.authority import require
+from govern.ledger.keys import PrivateIdentity
+from govern.evaluation.privacy_audit import bounds
+from govern.evaluation.privacy_audit.canaries import (
     CanarySet,
     canary_record,
     read_canary_file,
@@ -136,8 +136,8 @@ def audit_run(workspace: Any, actor: PrivateIdentity, run_id: str, confidence: f
               references: int = DEFAULT_REFERENCES, guesses: int | None = None, attack: str = "loss",
               device: str | None = None) -> PrivacyAudit:
     """Audit a finished run's canaries; store and ledger the `PrivacyAudit` (secrets and mask included)."""
-    from govern.evaluation import completed_event, run_recipe
-    from govern.runs import get_run
+    from govern.evaluation.heldout import completed_event, run_recipe
+    from govern.training.runs import get_run
     from govern.training.inference import load_run_model
     from govern.training.model import load_tokenizer, pick_device
 
@@ -208,9 +208,7 @@ def audit_run(workspace: Any, actor: PrivateIdentity, run_id: str, confidence: f
         ledger_seq=0,
     )
     with workspace.catalog.transaction() as session:
-        entry = ledger.append(session, actor, "run.privacy_audited", [run.id], {"row": ledgered_row(row)})
-        row.ledger_seq = entry.seq
-        session.add(row)
+        ledger.record(session, actor, "run.privacy_audited", row, [run.id])
     return row
 
 

@@ -23,9 +23,9 @@ from govern.atomic import fsync_dir
 from govern.catalog.models import Approval, Erasure, SnapshotRecord, TrainingRun
 from govern.clock import utc_now
 from govern.errors import BadInput
-from govern.authority import require
-from govern.keys import Signer
-from govern.snapshots import store_of
+from govern.ledger.authority import require
+from govern.ledger.keys import Signer
+from govern.ingest.snapshots import store_of
 
 
 
@@ -90,7 +90,7 @@ def erase_subject(workspace: Any, actor: Signer, subject_id: str) -> Impact:
     Returns the impact (including the runs and adapters trained on the subject), so the officer
     can decide on retraining.
     """
-    from govern.consent import erase_evidence
+    from govern.consent.registry import erase_evidence
 
     subject_hash = workspace.hash_subject(subject_id)
     with tmpfiles.terminable(), workspace.catalog.transaction() as session:

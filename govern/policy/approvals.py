@@ -11,22 +11,23 @@ data they registered or derived (under any of their keys).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from govern import clock
 from govern import ledger
-from govern.activation import active_pack_in
-from govern.authority import Authority, require, row_problem
+from govern.policy.activation import active_pack_in
+from govern.ledger.authority import Authority, require, row_problem
 from govern.canonical import canonical_bytes
-from govern.catalog.models import Approval, Snapshot, ledgered_row
+from govern.catalog.models import Approval, Snapshot
 from govern.clock import new_id, now as clock_now, parse_time, utc_now
-from govern.decisions import gather_facts, involved_people, store_decision
+from govern.policy.decisions import gather_facts, involved_people, store_decision
 from govern.errors import BadInput, Refused
-from govern.keys import Signer, verify_signature
+from govern.ledger.keys import Signer, verify_signature
 from govern.policy import ApprovalFacts, Decision, Pack, TrainingPlan, evaluate
-from govern.snapshots import resolve_snapshot
+from govern.ingest.snapshots import resolve_snapshot
 
 VERDICT_EVENTS = {"approved": "snapshot.approved", "rejected": "snapshot.rejected"}
 
@@ -64,9 +65,7 @@ def _sign(workspace: Any, actor: Signer, snapshot_ref: str, verdict: str, note: 
             verdict=verdict, note=note, approver_key_id=actor.key_id, signed_at=utc_now(), signature="", ledger_seq=0,
         )
         row.signature = actor.sign(signed_statement(row))
-        entry = ledger.append(session, actor, VERDICT_EVENTS[verdict], [snapshot.id, decision.hash], {"row": ledgered_row(row)})
-        row.ledger_seq = entry.seq
-        session.add(row)
+        ledger.record(session, actor, VERDICT_EVENTS[verdict], row, [snapshot.id, decision.hash])
     return row, decision
 
 
@@ -164,7 +163,7 @@ def is_approved_for_training(
     Re-evaluates the pack on today's facts (consent, scans, provenance), so a revoked consent or a
     changed pack moves the decision hash and the old approvals no longer cover it.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     approvals, problems = verified_approvals(session, snapshot.id, pack)
     facts = gather_facts(workspace, session, snapshot, pack, now, approvals=tuple(approvals), training=training)
     decision = evaluate(pack, facts, now)

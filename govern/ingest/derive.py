@@ -11,14 +11,15 @@ from typing import Any
 
 from sqlmodel import select
 
+from govern import clock
 from govern.canonical import hash_value
 from govern.catalog.models import Dataset, Snapshot, SnapshotRecord
-from govern.datasets import AddResult
+from govern.ingest.datasets import AddResult
 from govern.errors import BadInput, IntegrityFailure
-from govern.keys import PrivateIdentity
+from govern.ledger.keys import PrivateIdentity
 from govern.progress import progress
-from govern.records import Record
-from govern.snapshots import (
+from govern.ingest.readers import Record
+from govern.ingest.snapshots import (
     RecordSchema,
     commit_staged,
     iter_snapshot_records,
@@ -92,14 +93,13 @@ def filter_by_consent(workspace: Any, actor: PrivateIdentity, parent_ref: str,
                       purpose: str | None = None) -> tuple[AddResult, int]:
     """Derive a snapshot without the records whose subject holds no active grant for `purpose`
     (default: the active pack's consent purpose); returns it and how many records were left out."""
-    from datetime import datetime, timezone
 
-    from govern.activation import active_pack_in
-    from govern.authority import require
-    from govern.consent import coverage
-    from govern.decisions import erased_positions
+    from govern.policy.activation import active_pack_in
+    from govern.ledger.authority import require
+    from govern.consent.registry import coverage
+    from govern.policy.decisions import erased_positions
 
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     with workspace.catalog.reading() as session:
         require(session, actor, "snapshot.derive")
         purposes = [purpose] if purpose else active_pack_in(workspace, session).consent_purposes()

@@ -9,12 +9,12 @@ from sqlmodel import Session, col, select
 
 from govern import ledger
 from govern.canonical import canonical_bytes, canonical_json
-from govern.catalog.models import Review, ledgered_row
+from govern.catalog.models import Review
 from govern.clock import new_id, utc_now
 from govern.errors import BadInput
-from govern.authority import Authority, RegisteredIdentity, require, row_problem
-from govern.keys import Signer, verify_signature
-from govern.runs import get_run
+from govern.ledger.authority import Authority, RegisteredIdentity, require, row_problem
+from govern.ledger.keys import Signer, verify_signature
+from govern.training.runs import get_run
 
 
 
@@ -49,9 +49,7 @@ def review_run(workspace: Any, actor: Signer, run_id: str, rating: int, criteria
         row = Review(id=new_id(), run_id=run.id, rating=rating, criteria=canonical_json(criteria), notes=notes,
                      reviewer_key_id=actor.key_id, signed_at=utc_now(), signature="", ledger_seq=0)
         row.signature = actor.sign(signed_statement(row))
-        entry = ledger.append(session, actor, "run.reviewed", [run.id], {"row": ledgered_row(row)})
-        row.ledger_seq = entry.seq
-        session.add(row)
+        ledger.record(session, actor, "run.reviewed", row, [run.id])
     return row
 
 

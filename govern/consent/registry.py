@@ -19,7 +19,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,11 @@ from sqlmodel import Session, col, select
 from govern import ledger
 from govern.canonical import file_sha256, hash_value
 from govern.catalog.models import ConsentEvent, ConsentEvidence, SnapshotRecord
-from govern.clock import new_id, parse_time, utc_now
+from govern.clock import format_time, new_id, parse_time, utc_now
 from govern.errors import BadInput, record_error
-from govern.authority import require
-from govern.keys import PrivateIdentity, Signer
-from govern.records import read_records
+from govern.ledger.authority import require
+from govern.ledger.keys import PrivateIdentity, Signer
+from govern.ingest.readers import read_records
 
 _PURPOSE = re.compile(r"^[a-z][a-z0-9_.\-]{0,99}$")
 _ACTIONS = {"granted": "grant", "grant": "grant", "revoked": "revoke", "revoke": "revoke"}
@@ -47,7 +47,7 @@ _FIELDS = {
 }
 _INSERT_BATCH = 5000
 CONSENT_EVENTS = ("consent.imported", "consent.revoked")
-_TRUSTED_CACHE = "govern.consent.trusted_batches"
+_TRUSTED_CACHE = "govern.consent.registry.trusted_batches"
 # Written into each consent ledger entry since migration 0008: the events hash covers evidence as
 # a salted hash. Entries without it (older catalogs) hashed the clear text.
 EVIDENCE_SCHEME = "salted-sha256"
@@ -62,7 +62,7 @@ def _pick(record: dict[str, Any], key: str) -> Any:
 
 def _iso(value: Any, source: object, line: int, field: str) -> str:
     try:
-        return parse_time(str(value)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return format_time(parse_time(str(value)))
     except ValueError:
         raise record_error(source, line, f"{field} {value!r} is not an ISO 8601 time (e.g. 2024-05-01T12:00:00Z)") from None
 
@@ -167,7 +167,7 @@ def trusted_batches(session: Session, seqs: Iterable[int]) -> set[int]:
     """Of these consent batches (ledger sequences), those an officer's verified entry recorded and
     whose rows still hash to what it recorded. A row written around govern, or a batch signed by a
     key that may not manage consent, counts for nothing (`govern audit verify` names it)."""
-    from govern.authority import trusted_payload
+    from govern.ledger.authority import trusted_payload
 
     cache: dict[int, bool] = session.info.setdefault(_TRUSTED_CACHE, {})
     for seq in set(seqs) - set(cache):
@@ -182,7 +182,7 @@ def trusted_batches(session: Session, seqs: Iterable[int]) -> set[int]:
 def _revocations_without_rows(session: Session) -> set[str]:
     """Subjects whose ledgered revocation no longer has its rows in the catalog (deleted behind the
     ledger): they count as revoked, so deleting a revocation never restores a grant."""
-    from govern.authority import Authority
+    from govern.ledger.authority import Authority
     from govern.catalog.models import LedgerEntry
 
     authority = Authority.of(session)

@@ -30,8 +30,8 @@ from govern.catalog.models import (
 )
 from govern.clock import utc_now
 from govern.errors import BadInput
-from govern.keys import PrivateIdentity, key_id_for, verify_signature
-from govern.snapshots import snapshot_problems, stray_object_problems
+from govern.ledger.keys import PrivateIdentity, key_id_for, verify_signature
+from govern.ingest.snapshots import snapshot_problems, stray_object_problems
 
 CHECKPOINT_FORMAT = "govern.checkpoint.v1"
 
@@ -65,7 +65,7 @@ def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, c
     keep = {int(checkpoint["seq"])} if checkpoint else None
     tell = progress or (lambda stage, done, total: None)
     with workspace.catalog.reading(consistent=True) as session:
-        from govern.authority import EVENT_SIGNERS
+        from govern.ledger.authority import EVENT_SIGNERS
 
         total = session.exec(select(func.count()).select_from(LedgerEntry)).one()
         tell("ledger entries", 0, total)
@@ -97,7 +97,7 @@ def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, c
     if checkpoint is not None:
         problems.extend(_checkpoint_problems(checkpoint, chain))
     if rescan:
-        from govern.scans import rescan_problems
+        from govern.pii.scans import rescan_problems
 
         problems.extend(rescan_problems(workspace))
     return AuditResult(
@@ -135,7 +135,7 @@ def _entry(session: Any, seq: int) -> tuple[str | None, dict[str, Any]]:
 def consent_problems(session: Any) -> list[str]:
     """Consent events are ledgered in batches: each batch must match its entry's count and hash,
     and each event's erasable evidence its salted hash."""
-    from govern.consent import evidence_problems, ledgered_events_hash
+    from govern.consent.registry import evidence_problems, ledgered_events_hash
 
     groups: dict[int, list[ConsentEvent]] = defaultdict(list)
     for event in session.exec(select(ConsentEvent)):
@@ -159,7 +159,7 @@ def consent_problems(session: Any) -> list[str]:
 
 def findings_problems(session: Any) -> list[str]:
     """Each scan's stored findings must still hash to the findings hash its ledger entry recorded."""
-    from govern.scans import findings_digest
+    from govern.pii.scans import findings_digest
 
     problems = []
     for scan in session.exec(select(Scan)):
@@ -188,7 +188,7 @@ def erasure_problems(session: Any) -> list[str]:
 def run_event_problems(session: Any) -> list[str]:
     """Each run event row must be the index of the `run.<kind>` entry it names, and each such entry have its row."""
     from govern.catalog.models import RunEvent
-    from govern.spending import LIFECYCLE_EVENTS
+    from govern.training.spending import LIFECYCLE_EVENTS
 
     problems = []
     indexed = set()
@@ -207,7 +207,7 @@ def run_event_problems(session: Any) -> list[str]:
 def event_names(session: Any) -> list[str]:
     """The event names `audit log --event` accepts: every event govern writes (the signers table)
     and any other this ledger holds."""
-    from govern.authority import EVENT_SIGNERS
+    from govern.ledger.authority import EVENT_SIGNERS
 
     held = session.exec(select(LedgerEntry.event).distinct()).all()
     return sorted(set(EVENT_SIGNERS) | set(held))
@@ -215,7 +215,7 @@ def event_names(session: Any) -> list[str]:
 
 def make_checkpoint(workspace: Any, actor: PrivateIdentity) -> dict[str, Any]:
     """A signed statement of the current ledger head, for an auditor to keep elsewhere."""
-    from govern.authority import require
+    from govern.ledger.authority import require
 
     with workspace.catalog.reading() as session:
         require(session, actor, "audit.checkpoint")

@@ -1,0 +1,1 @@
+"""The consent registry and erasure of a data subject."""

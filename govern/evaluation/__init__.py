@@ -1,0 +1,1 @@
+"""After training: held-out evaluation, the empirical privacy audit, reviews and release."""

@@ -1,0 +1,1 @@
+"""Data in: record files, the object store, immutable snapshots, datasets and derived snapshots."""
