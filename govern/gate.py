@@ -31,19 +31,24 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from govern import clock
-from govern import ledger
-from govern.training import spending
-from govern.policy.activation import active_pack_in
-from govern.policy.approvals import is_approved_for_training
-from govern.ledger.authority import ACTIONS, Authority, RegisteredIdentity
+from govern import clock, ledger
 from govern.canonical import sha256_hex
 from govern.catalog.models import Dataset, Snapshot, SnapshotRecord
-from govern.policy.decisions import erased_positions, involved_people, latest_scan, lineage_problems
 from govern.errors import BadInput, IntegrityFailure, Refused
+from govern.ingest.snapshots import (
+    ancestors,
+    resolve_snapshot,
+    snapshot_digest_start,
+    snapshot_problems,
+    store_of,
+)
+from govern.ledger.authority import ACTIONS, Authority, RegisteredIdentity
 from govern.ledger.keys import PrivateIdentity
 from govern.policy import Pack, TrainingPlan
-from govern.ingest.snapshots import ancestors, resolve_snapshot, snapshot_digest_start, snapshot_problems, store_of
+from govern.policy.activation import active_pack_in
+from govern.policy.approvals import is_approved_for_training
+from govern.policy.decisions import erased_positions, involved_people, latest_scan, lineage_problems
+from govern.training import spending
 
 REFUSED_EVENT = "gate.refused"
 _ISSUED = object()  # only the gate holds this: a GatedData made without it refuses to exist
@@ -61,8 +66,10 @@ class GatedData:
 
     def __post_init__(self) -> None:
         if self.issued_by is not _ISSUED:
-            raise Refused("training data comes only from the gate (govern.gate.Gate.admit); "
-                          "a GatedData made elsewhere is refused")
+            raise Refused(
+                "training data comes only from the gate (govern.gate.Gate.admit); "
+                "a GatedData made elsewhere is refused"
+            )
 
     def read(self) -> Iterator[Mapping[str, Any]]:
         """Yield the approved records, re-hashing each against the manifest approved by the gate."""
@@ -101,7 +108,9 @@ class Admission:
     checks: list[str]
     pack: Pack
     trainer: RegisteredIdentity
-    chain: list[str] = field(default_factory=list)  # earlier stages of a continued adapter, newest first
+    chain: list[str] = field(
+        default_factory=list
+    )  # earlier stages of a continued adapter, newest first
     chain_history: list[tuple[float, float, int]] = field(default_factory=list)
     pool_runs: list[str] = field(default_factory=list)
     dp_waiver: str | None = None
@@ -116,7 +125,9 @@ class Admission:
 
         if not self.plan.private:
             return None
-        return compose_epsilon([self.chain_history, self.plan.history()], self.plan.delta, self.plan.accountant)
+        return compose_epsilon(
+            [self.chain_history, self.plan.history()], self.plan.delta, self.plan.accountant
+        )
 
 
 def recipe_fields(recipe: Any) -> list[str]:
@@ -159,15 +170,23 @@ def _shared_records(session: Session, snapshot_ids: list[str]) -> list[str]:
     if len(snapshot_ids) < 2:
         return []
     row = session.exec(
-        select(SnapshotRecord.record_hash).where(col(SnapshotRecord.snapshot_id).in_(snapshot_ids))
-        .group_by(SnapshotRecord.record_hash).having(func.count(func.distinct(SnapshotRecord.snapshot_id)) > 1).limit(1)
+        select(SnapshotRecord.record_hash)
+        .where(col(SnapshotRecord.snapshot_id).in_(snapshot_ids))
+        .group_by(SnapshotRecord.record_hash)
+        .having(func.count(func.distinct(SnapshotRecord.snapshot_id)) > 1)
+        .limit(1)
     ).first()
     if row is None:
         return []
-    holders = session.exec(select(SnapshotRecord.snapshot_id).where(
-        SnapshotRecord.record_hash == row, col(SnapshotRecord.snapshot_id).in_(snapshot_ids)).distinct()).all()
-    return [f"snapshots {' and '.join(h[:12] for h in sorted(holders)[:2])} hold the same records; train on one of "
-            "them, or the privacy unit (one record) would count twice"]
+    holders = session.exec(
+        select(SnapshotRecord.snapshot_id)
+        .where(SnapshotRecord.record_hash == row, col(SnapshotRecord.snapshot_id).in_(snapshot_ids))
+        .distinct()
+    ).all()
+    return [
+        f"snapshots {' and '.join(h[:12] for h in sorted(holders)[:2])} hold the same records; train on one of "
+        "them, or the privacy unit (one record) would count twice"
+    ]
 
 
 def _lineage(review: _Review) -> list[str]:
@@ -175,8 +194,11 @@ def _lineage(review: _Review) -> list[str]:
 
 
 def _stored_bytes(review: _Review, snapshots: list[Snapshot]) -> list[str]:
-    return [f"{p}; the stored bytes no longer match what was approved"
-            for s in snapshots for p in snapshot_problems(review.workspace, review.session, s)]
+    return [
+        f"{p}; the stored bytes no longer match what was approved"
+        for s in snapshots
+        for p in snapshot_problems(review.workspace, review.session, s)
+    ]
 
 
 def _scan_configuration(review: _Review, snapshots: list[Snapshot]) -> list[str]:
@@ -187,7 +209,9 @@ def _scan_configuration(review: _Review, snapshots: list[Snapshot]) -> list[str]
     for snapshot in snapshots:
         scan = latest_scan(review.session, snapshot.id)
         if scan is None:
-            problems.append(f"snapshot {snapshot.id[:12]}: no ledgered PII scan; run `govern scan {snapshot.id[:12]}`")
+            problems.append(
+                f"snapshot {snapshot.id[:12]}: no ledgered PII scan; run `govern scan {snapshot.id[:12]}`"
+            )
         elif scan.config_hash != expected:
             problems.append(
                 f"snapshot {snapshot.id[:12]}: its scan {scan.id[:12]} used scanner configuration {scan.config_hash[:12]}, "
@@ -196,10 +220,14 @@ def _scan_configuration(review: _Review, snapshots: list[Snapshot]) -> list[str]
     return problems
 
 
-def _approvals(review: _Review, snapshots: list[Snapshot], training: TrainingPlan | None) -> list[str]:
+def _approvals(
+    review: _Review, snapshots: list[Snapshot], training: TrainingPlan | None
+) -> list[str]:
     reasons = []
     for snapshot in snapshots:
-        check = is_approved_for_training(review.workspace, review.session, snapshot, review.pack, training, review.now)
+        check = is_approved_for_training(
+            review.workspace, review.session, snapshot, review.pack, training, review.now
+        )
         reasons += [f"snapshot {snapshot.id[:12]}: {reason}" for reason in check.reasons]
     return reasons
 
@@ -207,13 +235,17 @@ def _approvals(review: _Review, snapshots: list[Snapshot], training: TrainingPla
 # -- the floors no pack lowers ---------------------------------------------------------------------
 
 
-def _approval_floor(review: _Review, snapshots: list[Snapshot], trainer: RegisteredIdentity | None) -> list[str]:
+def _approval_floor(
+    review: _Review, snapshots: list[Snapshot], trainer: RegisteredIdentity | None
+) -> list[str]:
     """At least one verified approval, under the active pack, by an officer uninvolved as a person."""
     from govern.policy.approvals import verified_approvals
 
     problems = []
     for snapshot in snapshots:
-        involved = set(involved_people(review.session, snapshot)) | ({trainer.person} if trainer else set())
+        involved = set(involved_people(review.session, snapshot)) | (
+            {trainer.person} if trainer else set()
+        )
         approvals, _ = verified_approvals(review.session, snapshot.id, review.pack)
         independent = [a for a in approvals if "officer" in a.roles and a.person not in involved]
         if not independent:
@@ -231,8 +263,10 @@ def _dp_floor(review: _Review, plan: Any) -> tuple[list[str], str | None]:
     family = review.pack.family("dp")
     waiver = getattr(family, "waiver", None)
     if not waiver:
-        return [f"the recipe trains without differential privacy, and the active pack {review.pack.name} does not "
-                "waive it; enable [dp] in the recipe (DP is a floor no pack lowers silently)"], None
+        return [
+            f"the recipe trains without differential privacy, and the active pack {review.pack.name} does not "
+            "waive it; enable [dp] in the recipe (DP is a floor no pack lowers silently)"
+        ], None
     return [], str(waiver)
 
 
@@ -256,8 +290,9 @@ def _field_floor(review: _Review, snapshots: list[Snapshot], recipe: Any) -> lis
 # -- training only ---------------------------------------------------------------------------------
 
 
-def _budget(review: _Review, plan: Any, own_history: list[tuple[float, float, int]],
-            exclude_run: str | None) -> tuple[list[str], list[str], float, float]:
+def _budget(
+    review: _Review, plan: Any, own_history: list[tuple[float, float, int]], exclude_run: str | None
+) -> tuple[list[str], list[str], float, float]:
     """The lifetime budget of every subject in the data, composed over every run sharing a subject:
     (problems, those runs, ε they spent, ε after this run)."""
     from govern.training.accounting import compose_epsilon
@@ -270,8 +305,15 @@ def _budget(review: _Review, plan: Any, own_history: list[tuple[float, float, in
     spent = compose_epsilon(histories, plan.delta, plan.accountant) if histories else 0.0
     after = compose_epsilon([*histories, own_history], plan.delta, plan.accountant)
     if budget is not None and after > float(budget):
-        return [f"the subjects in this data have spent ε {spent:.3f} in {len(run_ids)} earlier run(s); with this "
-                f"run they would reach ε {after:.3f}, over the pack's lifetime budget {budget}"], run_ids, spent, after
+        return (
+            [
+                f"the subjects in this data have spent ε {spent:.3f} in {len(run_ids)} earlier run(s); with this "
+                f"run they would reach ε {after:.3f}, over the pack's lifetime budget {budget}"
+            ],
+            run_ids,
+            spent,
+            after,
+        )
     return [], run_ids, spent, after
 
 
@@ -281,15 +323,25 @@ def _earlier_stages(review: _Review, stages: list[spending.LedgeredRun]) -> list
     for stage in stages:
         state, _ = spending.state(review.session, stage.run_id)
         if state != "completed":
-            problems.append(f"earlier stage {stage.run_id} did not complete; only a finished adapter can be continued")
+            problems.append(
+                f"earlier stage {stage.run_id} did not complete; only a finished adapter can be continued"
+            )
             continue
-        snapshots = [s for s in (review.session.get(Snapshot, i) for i in stage.snapshot_ids) if s is not None]
+        snapshots = [
+            s
+            for s in (review.session.get(Snapshot, i) for i in stage.snapshot_ids)
+            if s is not None
+        ]
         for snapshot in snapshots:
             if erased_positions(review.session, snapshot.id):
-                problems.append(f"earlier stage {stage.run_id} trained on snapshot {snapshot.id[:12]}, from which records "
-                                "were erased since; its adapter holds them, so retrain from the start instead")
+                problems.append(
+                    f"earlier stage {stage.run_id} trained on snapshot {snapshot.id[:12]}, from which records "
+                    "were erased since; its adapter holds them, so retrain from the start instead"
+                )
         problems += [f"earlier stage {stage.run_id}: {p}" for p in _stored_bytes(review, snapshots)]
-        problems += [f"earlier stage {stage.run_id}: {p}" for p in _approvals(review, snapshots, None)]
+        problems += [
+            f"earlier stage {stage.run_id}: {p}" for p in _approvals(review, snapshots, None)
+        ]
     return problems
 
 
@@ -298,26 +350,44 @@ def _held_out(session: Session, run_id: str, snapshots: list[Snapshot]) -> list[
     run = spending.ledgered_runs(session).get(run_id)
     if run is None:
         return [f"run {run_id} has no verified run.started entry in the ledger"]
-    trained = {i for stage in [run, *spending.chain(session, run.init_run_id)] for i in stage.snapshot_ids}
-    trained_lineage = {a.id for i in trained if (t := session.get(Snapshot, i)) for a in ancestors(session, t)}
+    trained = {
+        i for stage in [run, *spending.chain(session, run.init_run_id)] for i in stage.snapshot_ids
+    }
+    trained_lineage = {
+        a.id for i in trained if (t := session.get(Snapshot, i)) for a in ancestors(session, t)
+    }
     problems = []
     for snapshot in snapshots:
         name = f"snapshot {snapshot.id[:12]}"
         if snapshot.id in trained:
-            problems.append(f"{name} was used to train run {run_id} (or a stage before it); it is not held-out data")
+            problems.append(
+                f"{name} was used to train run {run_id} (or a stage before it); it is not held-out data"
+            )
         elif {a.id for a in ancestors(session, snapshot)} & trained:
-            problems.append(f"{name} is derived from a snapshot run {run_id} trained on; it is not held-out data")
+            problems.append(
+                f"{name} is derived from a snapshot run {run_id} trained on; it is not held-out data"
+            )
         elif snapshot.id in trained_lineage:
-            problems.append(f"{name} is a parent of a snapshot run {run_id} trained on; it is not held-out data")
+            problems.append(
+                f"{name} is a parent of a snapshot run {run_id} trained on; it is not held-out data"
+            )
         else:
             shared = session.exec(
-                select(SnapshotRecord.record_hash).where(SnapshotRecord.snapshot_id == snapshot.id)
-                .where(col(SnapshotRecord.record_hash).in_(
-                    select(SnapshotRecord.record_hash).where(col(SnapshotRecord.snapshot_id).in_(sorted(trained)))))
+                select(SnapshotRecord.record_hash)
+                .where(SnapshotRecord.snapshot_id == snapshot.id)
+                .where(
+                    col(SnapshotRecord.record_hash).in_(
+                        select(SnapshotRecord.record_hash).where(
+                            col(SnapshotRecord.snapshot_id).in_(sorted(trained))
+                        )
+                    )
+                )
             ).all()
             if shared:
-                problems.append(f"{name} shares {len(set(shared))} record(s) with the snapshots run {run_id} trained on; "
-                                "held-out data must not overlap the training data")
+                problems.append(
+                    f"{name} shares {len(set(shared))} record(s) with the snapshots run {run_id} trained on; "
+                    "held-out data must not overlap the training data"
+                )
     return problems
 
 
@@ -330,7 +400,9 @@ class Gate:
     def __init__(self, workspace: Any) -> None:
         self.workspace = workspace
 
-    def _open(self, session: Session, actor: PrivateIdentity, action: str, snapshot_refs: Sequence[str]) -> _Review:
+    def _open(
+        self, session: Session, actor: PrivateIdentity, action: str, snapshot_refs: Sequence[str]
+    ) -> _Review:
         if not snapshot_refs:
             raise Refused("no --snapshot given; the gate admits only named, approved snapshots")
         identity = Authority.of(session).of_actor(actor)
@@ -342,20 +414,37 @@ class Gate:
         for ref in snapshot_refs:
             snapshot = resolve_snapshot(session, ref)
             if any(s.id == snapshot.id for s in snapshots):
-                raise BadInput(f"snapshot {snapshot.id[:12]} is named twice; each record may be one training example once")
+                raise BadInput(
+                    f"snapshot {snapshot.id[:12]} is named twice; each record may be one training example once"
+                )
             snapshots.append(snapshot)
         review = _Review(self.workspace, session, pack, clock.now(), identity, snapshots)
         roles = ACTIONS[action]
-        review.check(f"the acting key holds the role {' or '.join(roles)}", [] if identity.role in roles else [
-            f"{identity.describe()} may not {action.replace('.', ' ')}; this needs the role {' or '.join(roles)}"])
+        review.check(
+            f"the acting key holds the role {' or '.join(roles)}",
+            []
+            if identity.role in roles
+            else [
+                f"{identity.describe()} may not {action.replace('.', ' ')}; this needs the role {' or '.join(roles)}"
+            ],
+        )
         review.check("no two snapshots share a record", _shared_records(session, review.ids))
         review.check("lineage recorded by verified ledger entries", _lineage(review))
         review.check("stored bytes hash to the snapshot ids", _stored_bytes(review, snapshots))
-        review.check("scanned under the workspace's scanner configuration", _scan_configuration(review, snapshots))
+        review.check(
+            "scanned under the workspace's scanner configuration",
+            _scan_configuration(review, snapshots),
+        )
         return review
 
-    def admit(self, actor: PrivateIdentity, snapshot_refs: Sequence[str], recipe: Any,
-              resuming_run: str | None = None, init_run_id: str | None = None) -> Admission:
+    def admit(
+        self,
+        actor: PrivateIdentity,
+        snapshot_refs: Sequence[str],
+        recipe: Any,
+        resuming_run: str | None = None,
+        init_run_id: str | None = None,
+    ) -> Admission:
         """Admit a training run of `recipe` on these snapshots (or a resumed run), or refuse it."""
         from govern.training.accounting import epsilon_of_history
         from govern.training.plan import plan_run
@@ -363,67 +452,135 @@ class Gate:
         with self.workspace.catalog.reading() as session:
             review = self._open(session, actor, "run.train", snapshot_refs)
             erased = {s.id: erased_positions(session, s.id) for s in review.snapshots}
-            plan = plan_run(recipe, sum(s.record_count - len(erased[s.id]) for s in review.snapshots))
+            plan = plan_run(
+                recipe, sum(s.record_count - len(erased[s.id]) for s in review.snapshots)
+            )
             own = plan.history()
             if resuming_run is not None:
                 run = spending.ledgered_runs(session).get(resuming_run)
                 if run is None:
-                    raise IntegrityFailure(f"run {resuming_run} has no verified run.started entry in the ledger")
+                    raise IntegrityFailure(
+                        f"run {resuming_run} has no verified run.started entry in the ledger"
+                    )
                 own = spending.resumed_history(session, run)
                 init_run_id = run.init_run_id
             stages = spending.chain(session, init_run_id)
             if init_run_id and not stages:
-                raise Refused(f"run {init_run_id} is not a run the ledger recorded; nothing to continue")
+                raise Refused(
+                    f"run {init_run_id} is not a run the ledger recorded; nothing to continue"
+                )
             chain_history = [step for stage in stages for step in spending.history(session, stage)]
-            planned_epsilon = epsilon_of_history(own, plan.delta, plan.accountant) if plan.private and own else None
-            review.check("the recipe trains only on declared, scanned text fields", _field_floor(review, review.snapshots, recipe))
+            planned_epsilon = (
+                epsilon_of_history(own, plan.delta, plan.accountant)
+                if plan.private and own
+                else None
+            )
+            review.check(
+                "the recipe trains only on declared, scanned text fields",
+                _field_floor(review, review.snapshots, recipe),
+            )
             dp_problems, waiver = _dp_floor(review, plan)
             review.check("differential privacy, or the active pack's stated waiver", dp_problems)
             budget_problems, pool, spent, after = _budget(review, plan, own, resuming_run)
             training = TrainingPlan(
-                trainer_key_id=actor.key_id, trainer_person=review.actor.person, dp_enabled=plan.private,
-                epsilon=planned_epsilon, delta=plan.delta if plan.private else None,
-                dataset_epsilon_spent=spent, lifetime_epsilon_after=after if plan.private else None,
+                trainer_key_id=actor.key_id,
+                trainer_person=review.actor.person,
+                dp_enabled=plan.private,
+                epsilon=planned_epsilon,
+                delta=plan.delta if plan.private else None,
+                dataset_epsilon_spent=spent,
+                lifetime_epsilon_after=after if plan.private else None,
             )
-            review.check("approvals verified from scratch under the active pack; consent active for every record",
-                         _approvals(review, review.snapshots, training))
-            review.check("an approval by an officer uninvolved in the data or the run",
-                         _approval_floor(review, review.snapshots, review.actor))
-            review.check("lifetime ε of every subject, composed over every run that used them", budget_problems)
+            review.check(
+                "approvals verified from scratch under the active pack; consent active for every record",
+                _approvals(review, review.snapshots, training),
+            )
+            review.check(
+                "an approval by an officer uninvolved in the data or the run",
+                _approval_floor(review, review.snapshots, review.actor),
+            )
+            review.check(
+                "lifetime ε of every subject, composed over every run that used them",
+                budget_problems,
+            )
             if stages:
-                review.check("every earlier stage's data still approved, consented and unerased", _earlier_stages(review, stages))
+                review.check(
+                    "every earlier stage's data still approved, consented and unerased",
+                    _earlier_stages(review, stages),
+                )
             if review.reasons:
-                raise self.refuse(actor, review.ids, review.reasons, {
-                    "recipe_hash": recipe.hash, "pack_hash": review.pack.hash, "resuming_run": resuming_run,
-                    "init_run": init_run_id,
-                })
+                raise self.refuse(
+                    actor,
+                    review.ids,
+                    review.reasons,
+                    {
+                        "recipe_hash": recipe.hash,
+                        "pack_hash": review.pack.hash,
+                        "resuming_run": resuming_run,
+                        "init_run": init_run_id,
+                    },
+                )
             data = self._handle(review, erased)
             return Admission(
-                data=data, plan=plan, dataset_ids=sorted({s.dataset_id for s in review.snapshots}), checks=review.checks,
-                pack=review.pack, trainer=review.actor, chain=[s.run_id for s in stages], chain_history=chain_history,
-                pool_runs=pool, dp_waiver=waiver,
+                data=data,
+                plan=plan,
+                dataset_ids=sorted({s.dataset_id for s in review.snapshots}),
+                checks=review.checks,
+                pack=review.pack,
+                trainer=review.actor,
+                chain=[s.run_id for s in stages],
+                chain_history=chain_history,
+                pool_runs=pool,
+                dp_waiver=waiver,
             )
 
-    def admit_for_evaluation(self, actor: PrivateIdentity, snapshot_refs: Sequence[str], run_id: str) -> Admission:
+    def admit_for_evaluation(
+        self, actor: PrivateIdentity, snapshot_refs: Sequence[str], run_id: str
+    ) -> Admission:
         """Admit reading held-out snapshots to evaluate (or audit) a finished run; no budget is spent."""
         from govern.training.plan import PrivacyPlan
 
         with self.workspace.catalog.reading() as session:
             review = self._open(session, actor, "run.evaluate", snapshot_refs)
-            review.check("approvals verified from scratch under the active pack; consent active for every record",
-                         _approvals(review, review.snapshots, None))
-            review.check("an approval by an officer uninvolved in the data",
-                         _approval_floor(review, review.snapshots, None))
-            review.check("held out from every stage of the run", _held_out(session, run_id, review.snapshots))
+            review.check(
+                "approvals verified from scratch under the active pack; consent active for every record",
+                _approvals(review, review.snapshots, None),
+            )
+            review.check(
+                "an approval by an officer uninvolved in the data",
+                _approval_floor(review, review.snapshots, None),
+            )
+            review.check(
+                "held out from every stage of the run", _held_out(session, run_id, review.snapshots)
+            )
             if review.reasons:
-                raise self.refuse(actor, [run_id, *review.ids], review.reasons, {
-                    "purpose": "evaluation", "run_id": run_id, "pack_hash": review.pack.hash,
-                })
+                raise self.refuse(
+                    actor,
+                    [run_id, *review.ids],
+                    review.reasons,
+                    {
+                        "purpose": "evaluation",
+                        "run_id": run_id,
+                        "pack_hash": review.pack.hash,
+                    },
+                )
             erased = {s.id: erased_positions(session, s.id) for s in review.snapshots}
             data = self._handle(review, erased)
-            plan = PrivacyPlan(private=False, num_examples=data.count(), sample_rate=0.0, steps=0, logical_batch_size=0)
-            return Admission(data=data, plan=plan, dataset_ids=sorted({s.dataset_id for s in review.snapshots}),
-                             checks=review.checks, pack=review.pack, trainer=review.actor)
+            plan = PrivacyPlan(
+                private=False,
+                num_examples=data.count(),
+                sample_rate=0.0,
+                steps=0,
+                logical_batch_size=0,
+            )
+            return Admission(
+                data=data,
+                plan=plan,
+                dataset_ids=sorted({s.dataset_id for s in review.snapshots}),
+                checks=review.checks,
+                pack=review.pack,
+                trainer=review.actor,
+            )
 
     def require(self, actor: PrivateIdentity, action: str) -> RegisteredIdentity:
         """The actor's registered identity; a key whose role may not perform `action` is refused, and
@@ -432,8 +589,15 @@ class Gate:
             identity = Authority.of(session).of_actor(actor)
         roles = ACTIONS[action]
         if identity.role not in roles:
-            raise self.refuse(actor, [], [f"{identity.describe()} may not {action.replace('.', ' ')}; this needs the "
-                                          f"role {' or '.join(roles)}"], {"action": action})
+            raise self.refuse(
+                actor,
+                [],
+                [
+                    f"{identity.describe()} may not {action.replace('.', ' ')}; this needs the "
+                    f"role {' or '.join(roles)}"
+                ],
+                {"action": action},
+            )
         return identity
 
     def handle_for_run(self, run_id: str) -> GatedData:
@@ -442,14 +606,24 @@ class Gate:
         with self.workspace.catalog.reading() as session:
             run = spending.ledgered_runs(session).get(run_id)
             if run is None:
-                raise IntegrityFailure(f"run {run_id} has no verified run.started entry in the ledger")
+                raise IntegrityFailure(
+                    f"run {run_id} has no verified run.started entry in the ledger"
+                )
             state, _ = spending.state(session, run_id)
             if state not in spending.RUNNING_STATES:
-                raise Refused(f"run {run_id} is {state}; only a running run's processes may read its data")
+                raise Refused(
+                    f"run {run_id} is {state}; only a running run's processes may read its data"
+                )
             snapshots = [resolve_snapshot(session, i) for i in run.snapshot_ids]
-            review = _Review(self.workspace, session, active_pack_in(self.workspace, session), clock.now(),
-                             Authority.of(session).identity(run.row["created_by"]) or RegisteredIdentity("", "", "", "", "", 0),
-                             snapshots)
+            review = _Review(
+                self.workspace,
+                session,
+                active_pack_in(self.workspace, session),
+                clock.now(),
+                Authority.of(session).identity(run.row["created_by"])
+                or RegisteredIdentity("", "", "", "", "", 0),
+                snapshots,
+            )
             problems = _stored_bytes(review, snapshots)
             if problems:
                 raise IntegrityFailure("; ".join(problems))
@@ -466,13 +640,21 @@ class Gate:
             for record_hash in hashes:
                 digest.update(bytes.fromhex(record_hash))
             if digest.hexdigest() != snapshot.id:
-                raise IntegrityFailure(f"snapshot {snapshot.id[:12]}: its manifest changed while the gate checked it")
+                raise IntegrityFailure(
+                    f"snapshot {snapshot.id[:12]}: its manifest changed while the gate checked it"
+                )
             manifests[snapshot.id] = hashes
         return GatedData(self.workspace, review.ids, manifests, erased, _ISSUED)
 
-    def refuse(self, actor: PrivateIdentity, refs: list[str], reasons: list[str], payload: dict[str, Any]) -> Refused:
+    def refuse(
+        self, actor: PrivateIdentity, refs: list[str], reasons: list[str], payload: dict[str, Any]
+    ) -> Refused:
         """Ledger a refusal with every reason and return the error to raise."""
         with self.workspace.catalog.transaction() as session:
             ledger.append(session, actor, REFUSED_EVENT, refs, {"reasons": reasons, **payload})
-        return Refused("the training gate refused this run" if payload.get("purpose") != "evaluation"
-                       else "the evaluation gate refused this run", reasons)
+        return Refused(
+            "the training gate refused this run"
+            if payload.get("purpose") != "evaluation"
+            else "the evaluation gate refused this run",
+            reasons,
+        )

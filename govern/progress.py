@@ -8,8 +8,9 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def progress(description: str, total: int | None = None, enabled: bool | None = None,
-             completed: int = 0) -> Iterator[Callable[..., None]]:
+def progress(
+    description: str, total: int | None = None, enabled: bool | None = None, completed: int = 0
+) -> Iterator[Callable[..., None]]:
     """Yield `advance(n=1, status=None)`, which moves a progress bar and sets the text after it
     (or does nothing when disabled). `completed` is where the bar starts (a resumed run)."""
     if enabled is None:
@@ -18,10 +19,23 @@ def progress(description: str, total: int | None = None, enabled: bool | None = 
         yield lambda n=1, status=None: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[status]}")]
+    columns = [
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+    ]
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total, completed=completed, status="")
 

@@ -29,7 +29,9 @@ def _expanded_size(root: yaml.Node) -> int:
         elif isinstance(node, yaml.MappingNode):
             children = [part for pair in node.value for part in pair]
         if children_done or not children:
-            sizes[id(node)] = min(1 + sum(sizes.get(id(child), 0) for child in children), MAX_VALUES + 1)
+            sizes[id(node)] = min(
+                1 + sum(sizes.get(id(child), 0) for child in children), MAX_VALUES + 1
+            )
             continue
         stack.append((node, True))
         stack.extend((child, False) for child in children if id(child) not in sizes)
@@ -43,7 +45,9 @@ def compose(text: str, source: object) -> yaml.Node | None:
     except RecursionError:
         raise BadInput(f"{source}: nested too deeply to read") from None
     if node is not None and _expanded_size(node) > MAX_VALUES:
-        raise BadInput(f"{source}: its aliases expand to more than {MAX_VALUES:,} values; write the values out")
+        raise BadInput(
+            f"{source}: its aliases expand to more than {MAX_VALUES:,} values; write the values out"
+        )
     return node
 
 

@@ -25,8 +25,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-_NAME = re.compile(r"^(?P<kind>[a-z]+)-(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+)-[0-9a-f]{12}")
-UNOWNED_MAX_AGE_S = 24 * 3600  # entries whose owner cannot be read from the name are removed once this old
+_NAME = re.compile(
+    r"^(?P<kind>[a-z]+)-(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+)-[0-9a-f]{12}"
+)
+UNOWNED_MAX_AGE_S = (
+    24 * 3600
+)  # entries whose owner cannot be read from the name are removed once this old
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
@@ -62,7 +66,10 @@ def _alive(pid: int, start: int) -> bool:
 def owned_path(folder: Path, kind: str, suffix: str = "") -> Path:
     """A fresh path in `folder` naming this process as its owner (nothing is created)."""
     pid = os.getpid()
-    return Path(folder) / f"{kind}-{_host_tag()}-{pid}-{process_start(pid) or 0}-{secrets.token_hex(6)}{suffix}"
+    return (
+        Path(folder)
+        / f"{kind}-{_host_tag()}-{pid}-{process_start(pid) or 0}-{secrets.token_hex(6)}{suffix}"
+    )
 
 
 def make_private_dir(path: Path) -> Path:
@@ -136,7 +143,10 @@ def terminable() -> Iterator[None]:
 
     Only the main thread can take signals; elsewhere (and when already inside) this does nothing.
     """
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is _raise_terminated:
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is _raise_terminated
+    ):
         yield
         return
     previous = {number: signal.signal(number, _raise_terminated) for number in _SIGNALS}

@@ -44,7 +44,7 @@ def _copy_user_folder(source: Path, target: Path) -> None:
 class InitResult:
     """What `Workspace.init` did."""
 
-    workspace: "Workspace"
+    workspace: Workspace
     created: bool
     admin_key: Path | None
 
@@ -58,11 +58,13 @@ class Workspace:
         tmpfiles.sweep(self.tmp_dir)  # what killed ingests and scans left behind
 
     @classmethod
-    def locate(cls, start: Path | None = None) -> "Workspace":
+    def locate(cls, start: Path | None = None) -> Workspace:
         """The workspace at `start`, or the nearest folder above the current one with govern.toml."""
         if start is not None:
             if not (Path(start) / CONFIG_FILE).is_file():
-                raise BadInput(f"{start}: not a govern workspace (no {CONFIG_FILE}); run `govern init {start}`")
+                raise BadInput(
+                    f"{start}: not a govern workspace (no {CONFIG_FILE}); run `govern init {start}`"
+                )
             return cls(Path(start))
         here = Path.cwd().resolve()
         for folder in (here, *here.parents):

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-POSTGRES_URL = os.environ.get("GOVERN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "GOVERN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 _real_connect = socket.socket.connect
 
 
@@ -54,12 +56,18 @@ def postgres_available() -> str | None:
 
             url = make_url(POSTGRES_URL)
             with psycopg.connect(
-                host=url.host, port=url.port or 5432, user=url.username, dbname=url.database,
-                password=url.password, connect_timeout=3,
+                host=url.host,
+                port=url.port or 5432,
+                user=url.username,
+                dbname=url.database,
+                password=url.password,
+                connect_timeout=3,
             ):
                 _postgres_state["reason"] = None
         except Exception as error:  # any failure means: skip, and say why
-            _postgres_state["reason"] = f"PostgreSQL at {POSTGRES_URL} is not reachable ({error.__class__.__name__}: {error})"
+            _postgres_state["reason"] = (
+                f"PostgreSQL at {POSTGRES_URL} is not reachable ({error.__class__.__name__}: {error})"
+            )
     return _postgres_state["reason"]  # type: ignore[return-value]
 
 
@@ -100,7 +108,8 @@ def make_workspace(root: Path, database_url: str | None = None):  # type: ignore
     root.mkdir(parents=True, exist_ok=True)
     if database_url:
         (root / "govern.toml").write_text(
-            DEFAULT_CONFIG_TEXT.replace('database_url = ""', f'database_url = "{database_url}"'), encoding="utf-8"
+            DEFAULT_CONFIG_TEXT.replace('database_url = ""', f'database_url = "{database_url}"'),
+            encoding="utf-8",
         )
     return Workspace.init(root)
 
@@ -108,7 +117,9 @@ def make_workspace(root: Path, database_url: str | None = None):  # type: ignore
 @pytest.fixture
 def fresh_workspace(tmp_path: Path, catalog_url: str):  # type: ignore[no-untyped-def]
     """An initialised workspace (on SQLite and on PostgreSQL) with only its admin key."""
-    result = make_workspace(tmp_path / "ws", catalog_url if catalog_url.startswith("postgresql") else None)
+    result = make_workspace(
+        tmp_path / "ws", catalog_url if catalog_url.startswith("postgresql") else None
+    )
     yield result.workspace
     result.workspace.catalog.dispose()
 
@@ -190,8 +201,15 @@ def sample_file(tmp_path: Path) -> Path:
 def dataset_spec():  # type: ignore[no-untyped-def]
     from govern.ingest.datasets import DatasetSpec
 
-    return DatasetSpec(name="support", source="helpdesk export", license="CC-BY-4.0", legal_basis="consent",
-                       subject_field="subject", text_fields=("text",), id_field="id")
+    return DatasetSpec(
+        name="support",
+        source="helpdesk export",
+        license="CC-BY-4.0",
+        legal_basis="consent",
+        subject_field="subject",
+        text_fields=("text",),
+        id_field="id",
+    )
 
 
 @pytest.fixture

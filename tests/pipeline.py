@@ -71,8 +71,14 @@ learning_rate = 0.01
 _TEMPLATES: dict[tuple[Any, ...], Path] = {}
 
 
-def governed_workspace(root: Path, tiny_model: Path, *, pack: str = "gate", budget: float = 100.0,
-                       jurisdiction: str | None = None) -> tuple[Any, Any, Any, Any]:
+def governed_workspace(
+    root: Path,
+    tiny_model: Path,
+    *,
+    pack: str = "gate",
+    budget: float = 100.0,
+    jurisdiction: str | None = None,
+) -> tuple[Any, Any, Any, Any]:
     """(workspace, engineer, officer, snapshot) at root/ws: pack `pack` written and activated by the
     officer, recipe `train/<pack>.toml`, every subject's consent, the example dataset registered
     and scanned. Built once per test session for each set of arguments, then copied."""
@@ -95,29 +101,55 @@ def governed_workspace(root: Path, tiny_model: Path, *, pack: str = "gate", budg
         from govern.catalog.models import Snapshot
 
         snapshot = session.exec(__import__("sqlmodel").select(Snapshot)).one()
-    return workspace, load_identity(workspace.root / "erin.key"), load_identity(workspace.root / "olga.key"), snapshot
+    return (
+        workspace,
+        load_identity(workspace.root / "erin.key"),
+        load_identity(workspace.root / "olga.key"),
+        snapshot,
+    )
 
 
 def _build(root: Path, tiny_model: Path, pack: str, budget: float, jurisdiction: str | None) -> Any:
-    from govern.policy.activation import activate_pack
     from govern.consent.registry import import_consent
     from govern.ingest.datasets import DatasetSpec, add_dataset
     from govern.pii.scans import scan_snapshot
+    from govern.policy.activation import activate_pack
     from govern.workspace import Workspace
 
     workspace = make_workspace(root / "ws").workspace
-    (workspace.root / "policies" / f"{pack}.yaml").write_text(PACK.replace("NAME", pack).replace("BUDGET", str(budget)).replace("PER_RUN", str(min(3.5, budget))))
-    (workspace.root / "train" / f"{pack}.toml").write_text(RECIPE.replace("NAME", pack).replace("MODEL", str(tiny_model)))
+    (workspace.root / "policies" / f"{pack}.yaml").write_text(
+        PACK.replace("NAME", pack)
+        .replace("BUDGET", str(budget))
+        .replace("PER_RUN", str(min(3.5, budget)))
+    )
+    (workspace.root / "train" / f"{pack}.toml").write_text(
+        RECIPE.replace("NAME", pack).replace("MODEL", str(tiny_model))
+    )
     workspace = Workspace(workspace.root)
-    engineer, officer = _new_key(workspace, "engineer", "erin"), _new_key(workspace, "officer", "olga")
+    engineer, officer = (
+        _new_key(workspace, "engineer", "erin"),
+        _new_key(workspace, "officer", "olga"),
+    )
     activate_pack(workspace, officer, pack)
-    subjects = sorted({json.loads(line)["subject_id"] for line in EXAMPLES.read_text().splitlines()})
+    subjects = sorted(
+        {json.loads(line)["subject_id"] for line in EXAMPLES.read_text().splitlines()}
+    )
     consents = root / "consents.csv"
-    consents.write_text("subject_id,purpose,status,time\n" + "".join(f"{s},model_training,granted,2024-01-01\n" for s in subjects))
+    consents.write_text(
+        "subject_id,purpose,status,time\n"
+        + "".join(f"{s},model_training,granted,2024-01-01\n" for s in subjects)
+    )
     import_consent(workspace, officer, consents)
-    spec = DatasetSpec(name="support", source="example helpdesk export", license="CC-BY-4.0", legal_basis="consent",
-                       subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id",
-                       jurisdiction=jurisdiction)
+    spec = DatasetSpec(
+        name="support",
+        source="example helpdesk export",
+        license="CC-BY-4.0",
+        legal_basis="consent",
+        subject_field="subject_id",
+        text_fields=("prompt", "completion"),
+        id_field="id",
+        jurisdiction=jurisdiction,
+    )
     snapshot = add_dataset(workspace, engineer, spec, EXAMPLES).snapshot
     scan_snapshot(workspace, engineer, snapshot.id, processes=1)
     return workspace

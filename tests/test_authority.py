@@ -11,12 +11,19 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from govern.policy.approvals import approve
-from govern.ledger.verify import verify_workspace
-from govern.ledger.authority import ACTIONS, COMMAND_ACTIONS, EVENT_SIGNERS, Authority, RoleRefused, commands_of
 from govern.cli import cli
+from govern.ledger.authority import (
+    ACTIONS,
+    COMMAND_ACTIONS,
+    EVENT_SIGNERS,
+    Authority,
+    RoleRefused,
+    commands_of,
+)
 from govern.ledger.identities import create_identity
 from govern.ledger.keys import ROLES, generate_identity, load_identity, write_private_key
+from govern.ledger.verify import verify_workspace
+from govern.policy.approvals import approve
 from tests.conftest import SAMPLE_RECORDS, _new_key, write_jsonl
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -24,8 +31,11 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def test_the_readme_role_table_is_the_library_role_matrix() -> None:
     table = README.read_text().split("## Who does what", 1)[1].split("Roles are enforced", 1)[0]
-    rows = {m.group(1): re.findall(r"`([^`]+)`", m.group(2).split("(and")[0])
-            for m in re.finditer(r"^\| (\w+) \| (.+) \|$", table, re.M) if m.group(1) in ROLES}
+    rows = {
+        m.group(1): re.findall(r"`([^`]+)`", m.group(2).split("(and")[0])
+        for m in re.finditer(r"^\| (\w+) \| (.+) \|$", table, re.M)
+        if m.group(1) in ROLES
+    }
     assert rows == {role: commands_of(role) for role in ROLES}
 
 
@@ -48,12 +58,21 @@ def staffed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
         if role != "admin":
             _new_key(workspace, role, f"{role}-person")
             keys[role] = workspace.root / f"{role}-person.key"
-    spec = DatasetSpec(name="support", source="helpdesk", license="CC-BY-4.0", legal_basis="consent",
-                       subject_field="subject", text_fields=("text",), id_field="id")
+    spec = DatasetSpec(
+        name="support",
+        source="helpdesk",
+        license="CC-BY-4.0",
+        legal_basis="consent",
+        subject_field="subject",
+        text_fields=("text",),
+        id_field="id",
+    )
     data = write_jsonl(root / "d.jsonl", SAMPLE_RECORDS)
     snapshot = add_dataset(workspace, load_identity(keys["engineer"]), spec, data).snapshot
     consents = root / "c.csv"
-    consents.write_text("subject_id,purpose,status,time\ncust-1,model_training,granted,2024-01-01\n")
+    consents.write_text(
+        "subject_id,purpose,status,time\ncust-1,model_training,granted,2024-01-01\n"
+    )
     return workspace, keys, snapshot.id, data, consents
 
 
@@ -61,18 +80,44 @@ def _arguments(command: str, root: Path, snapshot: str, data: Path, consents: Pa
     run = "run-000000000000"
     return {
         "keys create": ["x", "--role", "reviewer", "--out", str(root / "new.key")],
-        "dataset add": ["other", str(data), "--source", "s", "--license", "MIT", "--legal-basis", "consent",
-                        "--subject-field", "subject", "--text-field", "text", "--id-field", "id"],
+        "dataset add": [
+            "other",
+            str(data),
+            "--source",
+            "s",
+            "--license",
+            "MIT",
+            "--legal-basis",
+            "consent",
+            "--subject-field",
+            "subject",
+            "--text-field",
+            "text",
+            "--id-field",
+            "id",
+        ],
         "dataset add-version": ["support", str(data)],
         "dataset amend": ["support", "--field", "source", "--value", "crm", "--reason", "typo"],
-        "scan": [snapshot], "anonymize": [snapshot], "consent filter": [snapshot],
-        "policy check": [snapshot, "--pack", "default"], "policy activate": ["default"],
-        "approve": [snapshot], "reject": [snapshot, "--reason", "no"],
-        "consent import": [str(consents)], "consent revoke": ["cust-9"], "consent erase": ["cust-9"],
-        "train": ["train/dp-lora.toml", "--snapshot", snapshot], "eval": [run, "--snapshot", snapshot],
-        "attest create": [run, "--out", str(root / "a.json")], "review": [run, "--rating", "4", "--notes", "n"],
-        "release": [run], "report dataset": [snapshot], "report run": [run], "report audit": [],
-        "audit checkpoint": ["--out", str(root / "cp.json")], "audit privacy": [run],
+        "scan": [snapshot],
+        "anonymize": [snapshot],
+        "consent filter": [snapshot],
+        "policy check": [snapshot, "--pack", "default"],
+        "policy activate": ["default"],
+        "approve": [snapshot],
+        "reject": [snapshot, "--reason", "no"],
+        "consent import": [str(consents)],
+        "consent revoke": ["cust-9"],
+        "consent erase": ["cust-9"],
+        "train": ["train/dp-lora.toml", "--snapshot", snapshot],
+        "eval": [run, "--snapshot", snapshot],
+        "attest create": [run, "--out", str(root / "a.json")],
+        "review": [run, "--rating", "4", "--notes", "n"],
+        "release": [run],
+        "report dataset": [snapshot],
+        "report run": [run],
+        "report audit": [],
+        "audit checkpoint": ["--out", str(root / "cp.json")],
+        "audit privacy": [run],
     }[command]
 
 
@@ -83,8 +128,14 @@ def test_each_command_refuses_every_role_the_matrix_does_not_allow(staffed, comm
     workspace, keys, snapshot, data, consents = staffed
     allowed = ACTIONS[COMMAND_ACTIONS[command]]
     for role in ROLES:
-        args = [*command.split(), *_arguments(command, workspace.root, snapshot, data, consents),
-                "--workspace", str(workspace.root), "--key", str(keys[role])]
+        args = [
+            *command.split(),
+            *_arguments(command, workspace.root, snapshot, data, consents),
+            "--workspace",
+            str(workspace.root),
+            "--key",
+            str(keys[role]),
+        ]
         result = CliRunner().invoke(cli, args)
         refused = "may not" in result.output and "this needs the role" in result.output
         if role in allowed:
@@ -93,24 +144,32 @@ def test_each_command_refuses_every_role_the_matrix_does_not_allow(staffed, comm
             assert result.exit_code == 1 and refused, (role, result.exit_code, result.output)
 
 
-def test_an_identity_inserted_by_sql_is_no_one(fresh_workspace, engineer, dataset_spec, sample_file) -> None:  # type: ignore[no-untyped-def]
+def test_an_identity_inserted_by_sql_is_no_one(
+    fresh_workspace, engineer, dataset_spec, sample_file
+) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.3): an `identities` row inserted by SQL yielded an officer who could approve."""
-    from govern.policy.activation import activate_pack
     from govern.ingest.datasets import add_dataset
+    from govern.policy.activation import activate_pack
 
     intruder = generate_identity()
     write_private_key(intruder, fresh_workspace.root / "intruder.key")
     with fresh_workspace.catalog.engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO identities (key_id, name, role, public_key, created_at, ledger_seq) "
-            "VALUES (:k, 'mallory', 'officer', :p, '2026-01-01T00:00:00Z', 1)"), {"k": intruder.key_id, "p": intruder.public_key_hex})
+        connection.execute(
+            text(
+                "INSERT INTO identities (key_id, name, role, public_key, created_at, ledger_seq) "
+                "VALUES (:k, 'mallory', 'officer', :p, '2026-01-01T00:00:00Z', 1)"
+            ),
+            {"k": intruder.key_id, "p": intruder.public_key_hex},
+        )
     snapshot = add_dataset(fresh_workspace, engineer, dataset_spec, sample_file).snapshot
     with pytest.raises(RoleRefused, match="not registered in this workspace's ledger"):
         activate_pack(fresh_workspace, intruder, "default")
     with pytest.raises(RoleRefused, match="not registered"):
         approve(fresh_workspace, intruder, snapshot.id)
     with pytest.raises(RoleRefused, match="not registered"):
-        create_identity(fresh_workspace, intruder, "sock", "admin", fresh_workspace.root / "sock.key")
+        create_identity(
+            fresh_workspace, intruder, "sock", "admin", fresh_workspace.root / "sock.key"
+        )
     assert any("identities row" in p for p in verify_workspace(fresh_workspace).problems)
 
 
@@ -121,15 +180,21 @@ def test_a_role_raised_by_sql_is_not_raised(sqlite_workspace) -> None:  # type: 
     engineer = _new_key(sqlite_workspace, "engineer", "erin")
     with sqlite_workspace.catalog.engine.begin() as connection:
         connection.execute(text("DROP TRIGGER identities_no_update"))
-        connection.execute(text("UPDATE identities SET role = 'officer' WHERE key_id = :k"), {"k": engineer.key_id})
+        connection.execute(
+            text("UPDATE identities SET role = 'officer' WHERE key_id = :k"), {"k": engineer.key_id}
+        )
     with sqlite_workspace.catalog.reading() as session:
         assert Authority.of(session).identity(engineer.key_id).role == "engineer"
     with pytest.raises(RoleRefused, match="this needs the role officer"):
         activate_pack(sqlite_workspace, engineer, "default")
-    assert any("identities row" in p and "role" in p for p in verify_workspace(sqlite_workspace).problems)
+    assert any(
+        "identities row" in p and "role" in p for p in verify_workspace(sqlite_workspace).problems
+    )
 
 
-def test_a_ledger_entry_signed_by_a_role_that_may_not_sign_it_fails_verify(sqlite_workspace) -> None:  # type: ignore[no-untyped-def]
+def test_a_ledger_entry_signed_by_a_role_that_may_not_sign_it_fails_verify(
+    sqlite_workspace,
+) -> None:  # type: ignore[no-untyped-def]
     """A consent batch appended through the library with an engineer's key: verify names the signer."""
     from govern import ledger
 
@@ -143,7 +208,14 @@ def test_a_ledger_entry_signed_by_a_role_that_may_not_sign_it_fails_verify(sqlit
 def test_keys_list_shows_the_ledgers_identities_not_the_tables(sqlite_workspace) -> None:  # type: ignore[no-untyped-def]
     _new_key(sqlite_workspace, "engineer", "erin")
     with sqlite_workspace.catalog.engine.begin() as connection:
-        connection.execute(text("INSERT INTO identities (key_id, name, role, public_key, created_at, ledger_seq) "
-                                "VALUES ('f00d', 'ghost', 'admin', :p, 'x', 99)"), {"p": "ab" * 32})
-    result = CliRunner().invoke(cli, ["keys", "list", "--json", "--workspace", str(sqlite_workspace.root)])
+        connection.execute(
+            text(
+                "INSERT INTO identities (key_id, name, role, public_key, created_at, ledger_seq) "
+                "VALUES ('f00d', 'ghost', 'admin', :p, 'x', 99)"
+            ),
+            {"p": "ab" * 32},
+        )
+    result = CliRunner().invoke(
+        cli, ["keys", "list", "--json", "--workspace", str(sqlite_workspace.root)]
+    )
     assert sorted(k["name"] for k in json.loads(result.output)) == ["admin", "erin"]

@@ -14,21 +14,24 @@ from sqlalchemy import text
 
 pytest.importorskip("opacus", reason="gate tests train: they need govern[train]")
 
-from govern import ledger  # noqa: E402
-from govern.policy.approvals import approve  # noqa: E402
-from govern.ledger.verify import verify_workspace  # noqa: E402
-from govern.consent.registry import revoke  # noqa: E402
-from govern.errors import IntegrityFailure, Refused  # noqa: E402
+from govern import ledger
+from govern.consent.registry import revoke
+from govern.errors import IntegrityFailure, Refused
+from govern.ledger.verify import verify_workspace
+from govern.pii.scans import scan_snapshot
+from govern.policy.approvals import approve
 from govern.training.runs import start_run
-from govern.pii.scans import scan_snapshot  # noqa: E402
-from tests.conftest import _new_key  # noqa: E402
-from tests.pipeline import EXAMPLES, governed_workspace  # noqa: E402
+from tests.conftest import _new_key
+from tests.pipeline import EXAMPLES, governed_workspace
+
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from govern.training.tiny import build_tiny_model, corpus_from_jsonl
 
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
+    return build_tiny_model(
+        tmp_path_factory.mktemp("tiny") / "model", corpus_from_jsonl(EXAMPLES, ("text",))
+    )
 
 
 def _pipeline(tmp_path: Path, tiny_model: Path, budget: float = 100.0):  # type: ignore[no-untyped-def]
@@ -66,9 +69,14 @@ def _refused(workspace, engineer, snapshot, match: str) -> None:  # type: ignore
         start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id])
     assert match in str(caught.value)
     refusals = _events(workspace, "gate.refused")
-    assert len(refusals) == before + 1 and any(match in reason for reason in refusals[-1]["reasons"])
+    assert len(refusals) == before + 1 and any(
+        match in reason for reason in refusals[-1]["reasons"]
+    )
     with workspace.catalog.reading() as session:
-        assert session.execute(text("SELECT count(*) FROM training_runs")).scalar() == 0 or match == "lifetime"
+        assert (
+            session.execute(text("SELECT count(*) FROM training_runs")).scalar() == 0
+            or match == "lifetime"
+        )
 
 
 def test_gate_refuses_an_unapproved_snapshot(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
@@ -105,11 +113,21 @@ def test_gate_refuses_a_forged_approval_row(tmp_path, tiny_model) -> None:  # ty
 
     decision, row = check_snapshot(workspace, officer, snapshot.id)
     with workspace.catalog.engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO approvals (id, snapshot_id, decision_id, pack_hash, verdict, note, approver_key_id, signed_at, signature, ledger_seq) "
-            "VALUES (:id, :s, :d, :p, 'approved', NULL, :k, '2030-01-01T00:00:00.000000Z', :sig, :seq)"),
-            {"id": "a" * 32, "s": snapshot.id, "d": decision.hash, "p": decision.pack_hash, "k": officer.key_id,
-             "sig": "00" * 64, "seq": row.ledger_seq})
+        connection.execute(
+            text(
+                "INSERT INTO approvals (id, snapshot_id, decision_id, pack_hash, verdict, note, approver_key_id, signed_at, signature, ledger_seq) "
+                "VALUES (:id, :s, :d, :p, 'approved', NULL, :k, '2030-01-01T00:00:00.000000Z', :sig, :seq)"
+            ),
+            {
+                "id": "a" * 32,
+                "s": snapshot.id,
+                "d": decision.hash,
+                "p": decision.pack_hash,
+                "k": officer.key_id,
+                "sig": "00" * 64,
+                "seq": row.ledger_seq,
+            },
+        )
     _refused(workspace, engineer, snapshot, "signature does not verify")
 
 
@@ -120,7 +138,9 @@ def test_gate_refuses_when_the_lifetime_budget_is_spent(tmp_path, tiny_model) ->
     _refused(workspace, engineer, snapshot, "lifetime")
 
 
-def test_runs_on_the_same_subjects_compose_their_epsilon_rather_than_add_it(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_runs_on_the_same_subjects_compose_their_epsilon_rather_than_add_it(
+    tmp_path, tiny_model
+) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.11): admission added ε values (3 + 3 > 4 refused a run the accountant allows)."""
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model, budget=4.0)
     approve(workspace, officer, snapshot.id)
@@ -136,7 +156,9 @@ def test_bytes_changed_after_admission_stop_training_before_use(tmp_path, tiny_m
 
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
     approve(workspace, officer, snapshot.id)
-    admission = Gate(workspace).admit(engineer, [snapshot.id], load_workspace_recipe(workspace, Path("train/gate.toml")))
+    admission = Gate(workspace).admit(
+        engineer, [snapshot.id], load_workspace_recipe(workspace, Path("train/gate.toml"))
+    )
     path = workspace.objects_dir / "snapshots" / snapshot.id[:2] / snapshot.id / "records.jsonl"
     path.chmod(0o640)
     path.write_text(path.read_text().replace("refund", "r3fund", 1))
@@ -146,8 +168,8 @@ def test_bytes_changed_after_admission_stop_training_before_use(tmp_path, tiny_m
 
 def test_a_snapshot_named_twice_or_two_sharing_records_are_refused(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     """Regression (review): repeating a snapshot multiplied every record and shrank the stated ε."""
-    from govern.ingest.datasets import add_version
     from govern.errors import BadInput
+    from govern.ingest.datasets import add_version
     from tests.pipeline import EXAMPLES
 
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
@@ -184,11 +206,15 @@ def test_a_non_private_run_is_refused_where_the_pack_requires_dp(tmp_path, tiny_
     recipe = workspace.root / "train" / "gate.toml"
     text_ = recipe.read_text()
     dp_start = text_.index("[dp]")
-    recipe.write_text(text_[:dp_start] + "[dp]\nenabled = false\n" + text_[text_.index("[schedule]"):])
+    recipe.write_text(
+        text_[:dp_start] + "[dp]\nenabled = false\n" + text_[text_.index("[schedule]") :]
+    )
     _refused(workspace, engineer, snapshot, "dp.required")
 
 
-def test_two_runs_admitted_side_by_side_cannot_both_reserve_the_budget(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_two_runs_admitted_side_by_side_cannot_both_reserve_the_budget(
+    tmp_path, tiny_model
+) -> None:  # type: ignore[no-untyped-def]
     """Both admissions pass the gate before either run exists; the second reservation is refused."""
     from govern.gate import Gate
     from govern.training.runs import _create_run, load_workspace_recipe
@@ -199,6 +225,8 @@ def test_two_runs_admitted_side_by_side_cannot_both_reserve_the_budget(tmp_path,
     first, second = (Gate(workspace).admit(engineer, [snapshot.id], recipe) for _ in range(2))
     _create_run(workspace, engineer, recipe, first, workspace.root / "runs" / "run-first", None)
     with pytest.raises(Refused, match="lifetime budget"):
-        _create_run(workspace, engineer, recipe, second, workspace.root / "runs" / "run-second", None)
+        _create_run(
+            workspace, engineer, recipe, second, workspace.root / "runs" / "run-second", None
+        )
     with workspace.catalog.reading() as session:
         assert session.execute(text("SELECT count(*) FROM training_runs")).scalar() == 1

@@ -11,15 +11,15 @@ from sqlalchemy import text
 
 pytest.importorskip("opacus", reason="floor tests train runs: they need govern[train]")
 
-from govern import ledger  # noqa: E402
-from govern.policy.approvals import approve  # noqa: E402
-from govern.ledger.verify import verify_workspace  # noqa: E402
-from govern.errors import BadInput, Refused  # noqa: E402
-from govern.gate import Gate, GatedData  # noqa: E402
-from govern.training.runs import _create_run, load_workspace_recipe, run_status, start_run  # noqa: E402
-from govern.pii.scans import scan_snapshot  # noqa: E402
-from tests.pipeline import EXAMPLES  # noqa: E402
-from tests.test_gate import _events, _pipeline, tiny_model  # noqa: E402,F401
+from govern import ledger
+from govern.errors import BadInput, Refused
+from govern.gate import Gate, GatedData
+from govern.ledger.verify import verify_workspace
+from govern.pii.scans import scan_snapshot
+from govern.policy.approvals import approve
+from govern.training.runs import _create_run, load_workspace_recipe, run_status, start_run
+from tests.pipeline import EXAMPLES
+from tests.test_gate import _events, _pipeline, tiny_model  # noqa: F401
 
 RECIPE = Path("train/gate.toml")
 
@@ -54,8 +54,17 @@ def test_a_recipe_may_train_only_on_declared_text_fields(tmp_path, tiny_model) -
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
     approve(workspace, officer, snapshot.id)
     recipe = workspace.root / "train" / "gate.toml"
-    recipe.write_text(recipe.read_text().replace('format = "prompt_completion"', 'format = "text"\ntext_field = "subject_id"'))
-    _refusal(workspace, engineer, [snapshot.id], "the recipe trains on subject_id, which the dataset did not declare")
+    recipe.write_text(
+        recipe.read_text().replace(
+            'format = "prompt_completion"', 'format = "text"\ntext_field = "subject_id"'
+        )
+    )
+    _refusal(
+        workspace,
+        engineer,
+        [snapshot.id],
+        "the recipe trains on subject_id, which the dataset did not declare",
+    )
     with workspace.catalog.reading() as session:
         assert session.execute(text("SELECT count(*) FROM training_runs")).scalar() == 0
 
@@ -68,7 +77,9 @@ def test_consent_signed_by_an_engineer_key_counts_for_nothing(tmp_path, tiny_mod
     approve(workspace, officer, snapshot.id)
     revoke(workspace, officer, "subj-0010")
     forged = tmp_path / "forged.csv"
-    forged.write_text("subject_id,purpose,status,time\nsubj-0010,model_training,granted,2030-01-01T00:00:00Z\n")
+    forged.write_text(
+        "subject_id,purpose,status,time\nsubj-0010,model_training,granted,2030-01-01T00:00:00Z\n"
+    )
     with workspace.catalog.transaction() as session:
         parsed = parse_consent_file(workspace, forged, engineer.key_id)
         _store(session, engineer, parsed.events, "consent.imported", [], {}, parsed.evidence)
@@ -76,7 +87,9 @@ def test_consent_signed_by_an_engineer_key_counts_for_nothing(tmp_path, tiny_mod
     assert any("only officer keys may sign it" in p for p in verify_workspace(workspace).problems)
 
 
-def test_a_consent_grant_inserted_by_sql_after_a_revocation_admits_nothing(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_a_consent_grant_inserted_by_sql_after_a_revocation_admits_nothing(
+    tmp_path, tiny_model
+) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.4): a grant inserted by SQL after a revocation admitted a run."""
     from govern.consent.registry import revoke
 
@@ -85,10 +98,15 @@ def test_a_consent_grant_inserted_by_sql_after_a_revocation_admits_nothing(tmp_p
     revoke(workspace, officer, "subj-0010")
     with workspace.catalog.reading() as session:
         seq = session.execute(text("SELECT max(ledger_seq) FROM consent_events")).scalar()
-    _sql(workspace, "INSERT INTO consent_events (id, subject_hash, purpose, action, effective_at, expires_at, evidence_hash, "
-                    "recorded_at, recorded_by, ledger_seq) VALUES ('f0f0', :h, 'model_training', 'grant', "
-                    "'2026-01-01T00:00:00.000000Z', NULL, NULL, '2999-01-01T00:00:00.000000Z', :k, :seq)",
-         h=workspace.hash_subject("subj-0010"), k=officer.key_id, seq=seq)
+    _sql(
+        workspace,
+        "INSERT INTO consent_events (id, subject_hash, purpose, action, effective_at, expires_at, evidence_hash, "
+        "recorded_at, recorded_by, ledger_seq) VALUES ('f0f0', :h, 'model_training', 'grant', "
+        "'2026-01-01T00:00:00.000000Z', NULL, NULL, '2999-01-01T00:00:00.000000Z', :k, :seq)",
+        h=workspace.hash_subject("subj-0010"),
+        k=officer.key_id,
+        seq=seq,
+    )
     _refusal(workspace, engineer, [snapshot.id], "consent.coverage")
 
 
@@ -110,10 +128,18 @@ def test_a_zero_finding_scan_inserted_by_sql_is_no_scan(tmp_path, tiny_model) ->
     workspace, engineer, _, snapshot = _pipeline(tmp_path, tiny_model)
     with workspace.catalog.reading() as session:
         real = latest_scan(session, snapshot.id)
-    _sql(workspace, "INSERT INTO scans (id, snapshot_id, config_hash, config, spacy_model, spacy_version, presidio_version, "
-                    "summary, findings_count, findings_hash, created_at, created_by, ledger_seq) VALUES "
-                    "(:id, :s, :c, :cfg, 'm', 'v', 'p', '[]', 0, 'x', '2999-01-01T00:00:00Z', :k, :seq)",
-         id="e" * 64, s=snapshot.id, c=real.config_hash, cfg=real.config, k=engineer.key_id, seq=real.ledger_seq + 999)
+    _sql(
+        workspace,
+        "INSERT INTO scans (id, snapshot_id, config_hash, config, spacy_model, spacy_version, presidio_version, "
+        "summary, findings_count, findings_hash, created_at, created_by, ledger_seq) VALUES "
+        "(:id, :s, :c, :cfg, 'm', 'v', 'p', '[]', 0, 'x', '2999-01-01T00:00:00Z', :k, :seq)",
+        id="e" * 64,
+        s=snapshot.id,
+        c=real.config_hash,
+        cfg=real.config,
+        k=engineer.key_id,
+        seq=real.ledger_seq + 999,
+    )
     with workspace.catalog.reading() as session:
         assert latest_scan(session, snapshot.id).id == real.id
     assert any("scans row" in p for p in verify_workspace(workspace).problems)
@@ -121,13 +147,22 @@ def test_a_zero_finding_scan_inserted_by_sql_is_no_scan(tmp_path, tiny_model) ->
 
 def test_a_scan_faked_through_the_library_is_caught_by_rescan(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.5): an engineer's key could ledger a zero-finding scan of raw PII."""
-    from govern.pii.scans import _scan_id, _store_scan, scanner_config
     from govern.ingest.snapshots import resolve_snapshot
+    from govern.pii.scans import _scan_id, _store_scan, scanner_config
 
     workspace, engineer, _, snapshot = _pipeline(tmp_path, tiny_model)
     raw = tmp_path / "raw.jsonl"
-    raw.write_text(json.dumps({"id": "x1", "subject_id": "subj-0010", "prompt": "Hi, I am Maria Gonzalez,",
-                               "completion": " call me at maria.gonzalez@example.com"}) + "\n")
+    raw.write_text(
+        json.dumps(
+            {
+                "id": "x1",
+                "subject_id": "subj-0010",
+                "prompt": "Hi, I am Maria Gonzalez,",
+                "completion": " call me at maria.gonzalez@example.com",
+            }
+        )
+        + "\n"
+    )
     from govern.ingest.datasets import add_version
 
     leaky = add_version(workspace, engineer, "support", raw).snapshot
@@ -139,13 +174,22 @@ def test_a_scan_faked_through_the_library_is_caught_by_rescan(tmp_path, tiny_mod
     empty.write_text("")
     with workspace.catalog.reading() as session:
         target = resolve_snapshot(session, leaky.id)
-    _store_scan(workspace, engineer, target, _scan_id(leaky.id, provenance), provenance, [], 0, empty, {})
-    assert verify_workspace(workspace).ok  # the ledger is consistent: only re-running the scan shows the lie
+    _store_scan(
+        workspace, engineer, target, _scan_id(leaky.id, provenance), provenance, [], 0, empty, {}
+    )
+    assert verify_workspace(
+        workspace
+    ).ok  # the ledger is consistent: only re-running the scan shows the lie
     result = verify_workspace(workspace, rescan=True)
-    assert any(f"scan {_scan_id(leaky.id, provenance)[:12]}" in p and "not the 0 it recorded" in p for p in result.problems)
+    assert any(
+        f"scan {_scan_id(leaky.id, provenance)[:12]}" in p and "not the 0 it recorded" in p
+        for p in result.problems
+    )
 
 
-def test_the_gate_refuses_a_scan_made_under_another_scanner_configuration(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_the_gate_refuses_a_scan_made_under_another_scanner_configuration(
+    tmp_path, tiny_model
+) -> None:  # type: ignore[no-untyped-def]
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
     approve(workspace, officer, snapshot.id)
     toml = workspace.root / "govern.toml"
@@ -162,9 +206,16 @@ def test_run_status_and_budget_ignore_rows_written_around_the_ledger(tmp_path, t
     approve(workspace, officer, snapshot.id)
     recipe = load_workspace_recipe(workspace, RECIPE)
     admission = Gate(workspace).admit(engineer, [snapshot.id], recipe)
-    run = _create_run(workspace, engineer, recipe, admission, workspace.root / "runs" / "run-held", None)
-    _sql(workspace, "INSERT INTO run_events (id, run_id, kind, step, epsilon, loss, detail, recorded_at, ledger_seq) "
-                    "VALUES ('ff', :r, 'failed', 0, NULL, NULL, '{}', '2999-01-01T00:00:00Z', :seq)", r=run.id, seq=run.ledger_seq)
+    run = _create_run(
+        workspace, engineer, recipe, admission, workspace.root / "runs" / "run-held", None
+    )
+    _sql(
+        workspace,
+        "INSERT INTO run_events (id, run_id, kind, step, epsilon, loss, detail, recorded_at, ledger_seq) "
+        "VALUES ('ff', :r, 'failed', 0, NULL, NULL, '{}', '2999-01-01T00:00:00Z', :seq)",
+        r=run.id,
+        seq=run.ledger_seq,
+    )
     with workspace.catalog.reading() as session:
         assert run_status(session, run)["status"] == "running"
     with pytest.raises(Refused, match="lifetime budget"):
@@ -179,7 +230,9 @@ def test_deleting_charges_behind_the_ledger_frees_no_budget(sqlite_pipeline_with
     recipe = load_workspace_recipe(workspace, RECIPE)
     with pytest.raises(Refused, match="lifetime budget"):
         Gate(workspace).admit(engineer, [snapshot.id], recipe)
-    assert any("privacy_charges" in p and "missing" in p for p in verify_workspace(workspace).problems)
+    assert any(
+        "privacy_charges" in p and "missing" in p for p in verify_workspace(workspace).problems
+    )
 
 
 @pytest.fixture
@@ -189,28 +242,41 @@ def sqlite_pipeline_with_a_run(tmp_path, tiny_model):  # type: ignore[no-untyped
     return workspace, engineer, snapshot, start_run(workspace, engineer, RECIPE, [snapshot.id])
 
 
-def test_the_same_file_registered_again_shares_its_subjects_budget(sqlite_pipeline_with_a_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_file_registered_again_shares_its_subjects_budget(
+    sqlite_pipeline_with_a_run, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.8): registering the same file as a new dataset got a fresh lifetime budget."""
     from govern.ingest.datasets import DatasetSpec, add_dataset
     from govern.ledger.keys import load_identity
 
     workspace, engineer, _, _ = sqlite_pipeline_with_a_run
-    spec = DatasetSpec(name="support-again", source="example helpdesk export", license="CC-BY-4.0", legal_basis="consent",
-                       subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id")
+    spec = DatasetSpec(
+        name="support-again",
+        source="example helpdesk export",
+        license="CC-BY-4.0",
+        legal_basis="consent",
+        subject_field="subject_id",
+        text_fields=("prompt", "completion"),
+        id_field="id",
+    )
     again = add_dataset(workspace, engineer, spec, EXAMPLES).snapshot
     scan_snapshot(workspace, engineer, again.id, processes=1)
     approve(workspace, load_identity(workspace.root / "olga.key"), again.id)
     _refusal(workspace, engineer, [again.id], "lifetime budget")
 
 
-def test_a_continued_adapter_is_refused_when_an_earlier_stage_trained_on_an_erased_subject(sqlite_pipeline_with_a_run) -> None:  # type: ignore[no-untyped-def]
+def test_a_continued_adapter_is_refused_when_an_earlier_stage_trained_on_an_erased_subject(
+    sqlite_pipeline_with_a_run,
+) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 10.9): --init-adapter continued an adapter trained on a since-erased subject."""
     from govern.consent.erasure import erase_subject
     from govern.ledger.keys import load_identity
 
     workspace, engineer, snapshot, first = sqlite_pipeline_with_a_run
     erase_subject(workspace, load_identity(workspace.root / "olga.key"), "subj-0010")
-    _refusal(workspace, engineer, [snapshot.id], "records were erased since", init_run_id=first["run_id"])
+    _refusal(
+        workspace, engineer, [snapshot.id], "records were erased since", init_run_id=first["run_id"]
+    )
 
 
 def test_the_loser_of_a_race_for_the_last_budget_is_ledgered(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
@@ -221,7 +287,9 @@ def test_the_loser_of_a_race_for_the_last_budget_is_ledgered(tmp_path, tiny_mode
     first, second = (Gate(workspace).admit(engineer, [snapshot.id], recipe) for _ in range(2))
     _create_run(workspace, engineer, recipe, first, workspace.root / "runs" / "run-first", None)
     with pytest.raises(Refused):
-        _create_run(workspace, engineer, recipe, second, workspace.root / "runs" / "run-second", None)
+        _create_run(
+            workspace, engineer, recipe, second, workspace.root / "runs" / "run-second", None
+        )
     assert _events(workspace, "gate.refused")[-1]["race"] == "budget reserved meanwhile"
 
 
@@ -235,7 +303,11 @@ def test_no_training_loss_or_batch_size_enters_the_ledger(sqlite_pipeline_with_a
     """Regression (issue 10.15): un-noised loss reached the ledger (a statistic of private data outside ε)."""
     workspace, _, _, _ = sqlite_pipeline_with_a_run
     with workspace.catalog.reading() as session:
-        payloads = [json.loads(e.payload) for e in ledger.iter_entries(session) if e.event.startswith("run.")]
+        payloads = [
+            json.loads(e.payload)
+            for e in ledger.iter_entries(session)
+            if e.event.startswith("run.")
+        ]
     assert payloads and not any({"loss", "final_loss", "batch_size"} & set(p) for p in payloads)
 
 
@@ -243,7 +315,9 @@ def test_the_evaluation_door_runs_the_same_checks(sqlite_pipeline_with_a_run) ->
     """Regression (issue 10.17): the evaluation gate was a drifted copy (no "named twice" check)."""
     workspace, engineer, snapshot, first = sqlite_pipeline_with_a_run
     with pytest.raises(BadInput, match="named twice"):
-        Gate(workspace).admit_for_evaluation(engineer, [snapshot.id, snapshot.id[:10]], first["run_id"])
+        Gate(workspace).admit_for_evaluation(
+            engineer, [snapshot.id, snapshot.id[:10]], first["run_id"]
+        )
     with pytest.raises(Refused) as caught:
         Gate(workspace).admit_for_evaluation(engineer, [snapshot.id], first["run_id"])
     assert "not held-out data" in str(caught.value)

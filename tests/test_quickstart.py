@@ -15,10 +15,18 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("govern") is None, reason="the govern console script is not installed (pip install -e .)")
+@pytest.mark.skipif(
+    shutil.which("govern") is None,
+    reason="the govern console script is not installed (pip install -e .)",
+)
 def test_quickstart_script_ends_in_a_verified_trained_adapter(tmp_path: Path) -> None:
-    done = subprocess.run(["bash", str(REPO / "examples" / "quickstart.sh"), str(tmp_path / "qs")],
-                          capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    done = subprocess.run(
+        ["bash", str(REPO / "examples" / "quickstart.sh"), str(tmp_path / "qs")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     assert "refused, as expected" in out

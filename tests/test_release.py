@@ -9,15 +9,15 @@ from sqlalchemy import text
 
 pytest.importorskip("opacus", reason="release tests train a run: they need govern[train]")
 
-from govern.policy.activation import activate_pack  # noqa: E402
-from govern.policy.approvals import approve  # noqa: E402
-from govern.ledger.verify import verify_workspace  # noqa: E402
-from govern.errors import BadInput, Refused  # noqa: E402
-from govern.evaluation.release import release_run  # noqa: E402
-from govern.evaluation.reviews import parse_criteria, review_run  # noqa: E402
-from govern.training.runs import start_run  # noqa: E402
-from tests.conftest import _new_key  # noqa: E402
-from tests.test_gate import _pipeline, tiny_model  # noqa: E402,F401
+from govern.errors import BadInput, Refused
+from govern.evaluation.release import release_run
+from govern.evaluation.reviews import parse_criteria, review_run
+from govern.ledger.verify import verify_workspace
+from govern.policy.activation import activate_pack
+from govern.policy.approvals import approve
+from govern.training.runs import start_run
+from tests.conftest import _new_key
+from tests.test_gate import _pipeline, tiny_model  # noqa: F401
 
 RELEASE = """
 release:
@@ -71,14 +71,22 @@ def test_a_forged_review_row_does_not_count(trained) -> None:  # type: ignore[no
     real = review_run(workspace, ruth, run_id, 4, {}, "fine")
     forged = {**real.model_dump(), "id": "f" * 32, "reviewer_key_id": officer.key_id}
     with workspace.catalog.engine.begin() as connection:
-        connection.execute(text(f"INSERT INTO reviews ({', '.join(forged)}) VALUES ({', '.join(':' + k for k in forged)})"), forged)
+        connection.execute(
+            text(
+                f"INSERT INTO reviews ({', '.join(forged)}) VALUES ({', '.join(':' + k for k in forged)})"
+            ),
+            forged,
+        )
     with pytest.raises(Refused) as caught:
         release_run(workspace, officer, run_id)
     assert "1 of 2" in str(caught.value)
     assert any("reviews row" in p for p in verify_workspace(workspace).problems)
 
 
-@pytest.mark.parametrize("pairs,message", [(["helpfulness"], "NAME=SCORE"), (["x=9"], "from 1 to 5"), (["=3"], "NAME=SCORE")])
+@pytest.mark.parametrize(
+    "pairs,message",
+    [(["helpfulness"], "NAME=SCORE"), (["x=9"], "from 1 to 5"), (["=3"], "NAME=SCORE")],
+)
 def test_bad_review_criteria_are_rejected(pairs, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(BadInput, match=message):
         parse_criteria(pairs)
@@ -89,14 +97,22 @@ def test_the_run_report_shows_reviews_and_the_release(trained, tmp_path) -> None
 
     workspace, _, officer, run_id = trained
     ruth, rami = _new_key(workspace, "reviewer", "ruth"), _new_key(workspace, "reviewer", "rami")
-    review_run(workspace, ruth, run_id, 4, {"helpfulness": 4}, "20 prompts, nothing personal reproduced")
+    review_run(
+        workspace, ruth, run_id, 4, {"helpfulness": 4}, "20 prompts, nothing personal reproduced"
+    )
     review_run(workspace, rami, run_id, 5, {}, "fine")
     release_run(workspace, officer, run_id)
     facts = build_run_report(workspace, run_id)["release"]
-    assert len(facts["reviews"]) == 2 and facts["released"] and all(rule["passed"] for rule in facts["rules"])
+    assert (
+        len(facts["reviews"]) == 2
+        and facts["released"]
+        and all(rule["passed"] for rule in facts["rules"])
+    )
     assert facts["evaluations"] == [] and facts["privacy_audit"] is None
     auditor = _new_key(workspace, "auditor", "aldo")
-    html = make_report(workspace, auditor, "run", run_id, "html", tmp_path / "run.html").path.read_text()
+    html = make_report(
+        workspace, auditor, "run", run_id, "html", tmp_path / "run.html"
+    ).path.read_text()
     md = make_report(workspace, auditor, "run", run_id, "md", tmp_path / "run.md").path.read_text()
     assert "Released" in html and "nothing personal reproduced" in html
     assert "Review by" in md and "No evaluation on held-out data yet" in md

@@ -14,10 +14,10 @@ from sqlalchemy import text
 
 pytest.importorskip("opacus", reason="run tests train: they need govern[train]")
 
-from govern.policy.approvals import approve  # noqa: E402
-from govern.ledger.verify import verify_workspace  # noqa: E402
-from govern.training.runs import get_run, resume_run, run_status  # noqa: E402
-from tests.test_gate import _pipeline, tiny_model  # noqa: E402,F401
+from govern.ledger.verify import verify_workspace
+from govern.policy.approvals import approve
+from govern.training.runs import get_run, resume_run, run_status
+from tests.test_gate import _pipeline, tiny_model  # noqa: F401
 
 
 def _charges(workspace) -> int:  # type: ignore[no-untyped-def]
@@ -29,13 +29,30 @@ def _charges(workspace) -> int:  # type: ignore[no-untyped-def]
 def test_killed_run_resumes_and_counts_every_charged_step(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
     workspace, engineer, officer, snapshot = _pipeline(tmp_path, tiny_model)
     recipe = workspace.root / "train" / "gate.toml"
-    recipe.write_text(recipe.read_text().replace("steps = 3", "steps = 40").replace("checkpoint_every = 2", "checkpoint_every = 5"))
+    recipe.write_text(
+        recipe.read_text()
+        .replace("steps = 3", "steps = 40")
+        .replace("checkpoint_every = 2", "checkpoint_every = 5")
+    )
     approve(workspace, officer, snapshot.id)
     code = "import sys; from govern.cli import main; main(sys.argv[1:])"
     process = subprocess.Popen(
-        [sys.executable, "-c", code, "train", "train/gate.toml", "--snapshot", snapshot.id, "--key", str(engineer.path),
-         "--workspace", str(workspace.root)],
-        cwd=workspace.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-c",
+            code,
+            "train",
+            "train/gate.toml",
+            "--snapshot",
+            snapshot.id,
+            "--key",
+            str(engineer.path),
+            "--workspace",
+            str(workspace.root),
+        ],
+        cwd=workspace.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     deadline = time.time() + 240
     while _charges(workspace) < 8 and time.time() < deadline and process.poll() is None:

@@ -7,14 +7,18 @@ import json
 import pytest
 from sqlalchemy import text
 
-from govern.ledger.verify import verify_workspace
 from govern.ingest.datasets import DatasetSpec, add_dataset, add_version
-from govern.pii.scans import anonymize_snapshot, scan_snapshot
 from govern.ingest.snapshots import iter_snapshot_records
+from govern.ledger.verify import verify_workspace
+from govern.pii.scans import anonymize_snapshot, scan_snapshot
 from tests.conftest import _new_key, write_jsonl
 
 RECORDS = [
-    {"id": "t1", "subject": "c1", "text": "Hello, this is Maria Keller, email maria.keller@example.com."},
+    {
+        "id": "t1",
+        "subject": "c1",
+        "text": "Hello, this is Maria Keller, email maria.keller@example.com.",
+    },
     {"id": "t2", "subject": "c2", "text": "Call James Okafor on +1 415 555 0199 about the refund."},
     {"id": "t3", "subject": "c1", "text": "Maria Keller again: my card was charged twice."},
     {"id": "t4", "subject": "c3", "text": "How do I reset my password?"},
@@ -24,9 +28,18 @@ RECORDS = [
 @pytest.fixture
 def scanned_setup(sqlite_workspace, tmp_path):  # type: ignore[no-untyped-def]
     engineer = _new_key(sqlite_workspace, "engineer", "erin")
-    spec = DatasetSpec(name="tickets", source="helpdesk", license="CC-BY-4.0", legal_basis="consent",
-                       subject_field="subject", text_fields=("text",), id_field="id")
-    snapshot = add_dataset(sqlite_workspace, engineer, spec, write_jsonl(tmp_path / "t.jsonl", RECORDS)).snapshot
+    spec = DatasetSpec(
+        name="tickets",
+        source="helpdesk",
+        license="CC-BY-4.0",
+        legal_basis="consent",
+        subject_field="subject",
+        text_fields=("text",),
+        id_field="id",
+    )
+    snapshot = add_dataset(
+        sqlite_workspace, engineer, spec, write_jsonl(tmp_path / "t.jsonl", RECORDS)
+    ).snapshot
     return sqlite_workspace, engineer, snapshot
 
 
@@ -34,7 +47,10 @@ def _all_text(workspace) -> str:  # type: ignore[no-untyped-def]
     with workspace.catalog.reading() as session:
         parts = []
         for table in ("scans", "scan_findings", "ledger_entries"):
-            parts += [" ".join(str(v) for v in row) for row in session.execute(text(f"SELECT * FROM {table}"))]
+            parts += [
+                " ".join(str(v) for v in row)
+                for row in session.execute(text(f"SELECT * FROM {table}"))
+            ]
     return "\n".join(parts)
 
 
@@ -45,7 +61,11 @@ def test_scan_stores_findings_without_the_matched_text_and_is_reused(scanned_set
     summary = {(row["entity_type"], row["field"]) for row in json.loads(scan.summary)}
     assert {("PERSON", "text"), ("EMAIL_ADDRESS", "text"), ("PHONE_NUMBER", "text")} <= summary
     config = json.loads(scan.config)
-    assert config["spacy_model"] and config["presidio_version"] and scan.config_hash == config["config_hash"]
+    assert (
+        config["spacy_model"]
+        and config["presidio_version"]
+        and scan.config_hash == config["config_hash"]
+    )
     stored = _all_text(workspace)
     for secret in ("Maria", "Keller", "maria.keller@example.com", "415 555 0199", "Okafor"):
         assert secret not in stored
@@ -58,7 +78,11 @@ def test_anonymize_derives_a_clean_snapshot_naming_parent_and_transform(scanned_
     workspace, engineer, snapshot = scanned_setup
     result = anonymize_snapshot(workspace, engineer, snapshot.id)
     derived = result.derived.snapshot
-    assert derived.parent_id == snapshot.id and derived.transform == "anonymize" and derived.transform_hash
+    assert (
+        derived.parent_id == snapshot.id
+        and derived.transform == "anonymize"
+        and derived.transform_hash
+    )
     texts = [r["text"] for _, r in iter_snapshot_records(workspace, derived.id)]
     assert "<PERSON>" in texts[0] and "<EMAIL_ADDRESS>" in texts[0]
     assert not any("Keller" in t or "Okafor" in t for t in texts)
@@ -76,7 +100,9 @@ def test_pseudonyms_are_consistent_across_records_and_snapshots(scanned_setup, t
     texts = [r["text"] for _, r in iter_snapshot_records(workspace, first.id)]
     pseudonym = texts[0].split("this is ")[1].split(",")[0]
     assert pseudonym.startswith("<PERSON_") and pseudonym in texts[2]
-    later = add_version(workspace, engineer, "tickets", write_jsonl(tmp_path / "v2.jsonl", RECORDS[2:])).snapshot
+    later = add_version(
+        workspace, engineer, "tickets", write_jsonl(tmp_path / "v2.jsonl", RECORDS[2:])
+    ).snapshot
     second = anonymize_snapshot(workspace, engineer, later.id, operators).derived.snapshot
     assert pseudonym in next(r["text"] for _, r in iter_snapshot_records(workspace, second.id))
 
@@ -117,13 +143,20 @@ def test_findings_and_their_recognizers_are_the_same_in_every_process() -> None:
     import subprocess
     import sys
 
-    code = ("from govern.pii import Scanner, ScannerConfig\n"
-            "s = Scanner(ScannerConfig(), processes=1)\n"
-            "t = 'My name is Omar Lindqvist, call me on +1 415 555 4821 or mail omar@example.com.'\n"
-            "print([(x.start, x.end, x.entity_type, x.recognizer) for x in s.scan_text(t)])\n")
+    code = (
+        "from govern.pii import Scanner, ScannerConfig\n"
+        "s = Scanner(ScannerConfig(), processes=1)\n"
+        "t = 'My name is Omar Lindqvist, call me on +1 415 555 4821 or mail omar@example.com.'\n"
+        "print([(x.start, x.end, x.entity_type, x.recognizer) for x in s.scan_text(t)])\n"
+    )
     outputs = {
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                       env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
         for seed in (1, 2, 3, 4)
     }
     assert len(outputs) == 1, outputs

@@ -6,22 +6,23 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from govern import clock
-from govern.policy.approvals import approve, reject
-from govern.ledger.authority import Authority, RoleRefused
 from govern.catalog.models import LedgerEntry
-from govern.consent.registry import revoke
 from govern.consent.erasure import erase_subject
-from govern.ledger.keys import PrivateIdentity, load_identity
+from govern.consent.registry import revoke
 from govern.evaluation.release import release_run
 from govern.evaluation.reviews import review_run
-from govern.ledger.signing import BadSignature, RemoteAction, RemoteSigner, SignatureNeeded
 from govern.ingest.snapshots import store_of
+from govern.ledger.authority import Authority, RoleRefused
+from govern.ledger.keys import PrivateIdentity, load_identity
+from govern.ledger.signing import BadSignature, RemoteAction, RemoteSigner, SignatureNeeded
+from govern.policy.approvals import approve, reject
 from tests.console.conftest import ConsoleWorkspace, console_workspace
 
 
@@ -34,12 +35,16 @@ def twins(tmp_path: Path) -> Any:
     remote.workspace.catalog.dispose()
 
 
-def _remote(ws: ConsoleWorkspace, key: PrivateIdentity, run: Callable[[Any], Any]) -> tuple[RemoteAction[Any], Any, int]:
+def _remote(
+    ws: ConsoleWorkspace, key: PrivateIdentity, run: Callable[[Any], Any]
+) -> tuple[RemoteAction[Any], Any, int]:
     """Run an action in rounds, signing each byte string asked for as the browser would; (action, result, rounds)."""
     with ws.workspace.catalog.reading() as session:
         registered = Authority.of(session).identity(key.key_id)
     assert registered is not None
-    action: RemoteAction[Any] = RemoteAction(ws.workspace, registered.key_id, registered.public_key, run)
+    action: RemoteAction[Any] = RemoteAction(
+        ws.workspace, registered.key_id, registered.public_key, run
+    )
     step, rounds = action.advance(), 1
     while not step.done:
         assert step.message is not None
@@ -51,8 +56,16 @@ def _dump(ws: ConsoleWorkspace) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table of the SQLite catalog, in a stable order."""
     connection = sqlite3.connect(ws.workspace.state_dir / "catalog.db")
     try:
-        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return {t: sorted(connection.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
+        tables = [
+            r[0]
+            for r in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"
+            )
+        ]
+        return {
+            t: sorted(connection.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)
+            for t in tables
+        }
     finally:
         connection.close()
 
@@ -70,17 +83,30 @@ def _records_files(ws: ConsoleWorkspace) -> dict[str, bytes]:
 
 # name -> (role, the library call the CLI makes); each takes (workspace facts, workspace, signer)
 CALLS: dict[str, tuple[str, Callable[[ConsoleWorkspace, Any], Any]]] = {
-    "approve": ("officer", lambda ws, signer: approve(ws.workspace, signer, ws.pending, "checked <script>x</script>")),
-    "reject": ("officer", lambda ws, signer: reject(ws.workspace, signer, ws.pending, "account numbers in free text")),
+    "approve": (
+        "officer",
+        lambda ws, signer: approve(ws.workspace, signer, ws.pending, "checked <script>x</script>"),
+    ),
+    "reject": (
+        "officer",
+        lambda ws, signer: reject(ws.workspace, signer, ws.pending, "account numbers in free text"),
+    ),
     "revoke": ("officer", lambda ws, signer: revoke(ws.workspace, signer, "subj-0010")),
     "erase": ("officer", lambda ws, signer: erase_subject(ws.workspace, signer, "subj-0011")),
-    "review": ("reviewer", lambda ws, signer: review_run(ws.workspace, signer, str(ws.run_id), 4, {"helpfulness": 4}, "fine")),
+    "review": (
+        "reviewer",
+        lambda ws, signer: review_run(
+            ws.workspace, signer, str(ws.run_id), 4, {"helpfulness": 4}, "fine"
+        ),
+    ),
     "release": ("officer", lambda ws, signer: release_run(ws.workspace, signer, str(ws.run_id))),
 }
 
 
 @pytest.mark.parametrize("name", list(CALLS))
-def test_an_action_signed_in_rounds_writes_exactly_what_the_cli_path_writes(twins, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_an_action_signed_in_rounds_writes_exactly_what_the_cli_path_writes(
+    twins, name: str
+) -> None:  # type: ignore[no-untyped-def]
     cli, remote = twins
     role, call = CALLS[name]
     if name in ("review", "release") and remote.run_id is None:
@@ -105,14 +131,22 @@ def test_a_moved_ledger_head_makes_the_holder_sign_again_on_the_new_head(twins) 
     with ws.workspace.catalog.reading() as session:
         registered = Authority.of(session).identity(key.key_id)
     assert registered is not None
-    action: RemoteAction[Any] = RemoteAction(ws.workspace, key.key_id, registered.public_key,
-                                             lambda signer: approve(ws.workspace, signer, ws.pending, "looks fine"))
+    action: RemoteAction[Any] = RemoteAction(
+        ws.workspace,
+        key.key_id,
+        registered.public_key,
+        lambda signer: approve(ws.workspace, signer, ws.pending, "looks fine"),
+    )
     first = action.advance()
     assert first.message is not None
     head_before = action.head
-    revoke(ws.workspace, key, "subj-0001")  # someone appends meanwhile (a subject not in this snapshot)
+    revoke(
+        ws.workspace, key, "subj-0001"
+    )  # someone appends meanwhile (a subject not in this snapshot)
     step = action.advance(key.sign(first.message))
-    assert not step.done and action.head != head_before  # started over: the old signature is not used
+    assert (
+        not step.done and action.head != head_before
+    )  # started over: the old signature is not used
     while not step.done:
         assert step.message is not None
         step = action.advance(key.sign(step.message))
@@ -139,8 +173,12 @@ def test_a_signature_that_does_not_verify_is_refused_and_nothing_is_written(twin
     officer = load_identity(ws.keys["officer"])
     other = load_identity(ws.keys["engineer"])
     before = _entries(ws)
-    action: RemoteAction[Any] = RemoteAction(ws.workspace, officer.key_id, officer.public_key_hex,
-                                             lambda signer: approve(ws.workspace, signer, ws.pending))
+    action: RemoteAction[Any] = RemoteAction(
+        ws.workspace,
+        officer.key_id,
+        officer.public_key_hex,
+        lambda signer: approve(ws.workspace, signer, ws.pending),
+    )
     step = action.advance()
     assert step.message is not None
     with pytest.raises(BadSignature):
@@ -150,21 +188,33 @@ def test_a_signature_that_does_not_verify_is_refused_and_nothing_is_written(twin
     assert _entries(ws) == before and not action.committed
 
 
-def test_the_library_refuses_a_remote_key_whose_role_may_not_act_before_asking_for_a_signature(twins) -> None:  # type: ignore[no-untyped-def]
+def test_the_library_refuses_a_remote_key_whose_role_may_not_act_before_asking_for_a_signature(
+    twins,
+) -> None:  # type: ignore[no-untyped-def]
     _, ws = twins
     auditor = load_identity(ws.keys["auditor"])
-    action: RemoteAction[Any] = RemoteAction(ws.workspace, auditor.key_id, auditor.public_key_hex,
-                                             lambda signer: approve(ws.workspace, signer, ws.pending))
+    action: RemoteAction[Any] = RemoteAction(
+        ws.workspace,
+        auditor.key_id,
+        auditor.public_key_hex,
+        lambda signer: approve(ws.workspace, signer, ws.pending),
+    )
     with pytest.raises(RoleRefused, match="needs the role officer"):
         action.advance()
     assert action.pending is None
 
 
-def test_a_remote_signer_claiming_a_registered_key_id_with_another_public_key_is_no_one(twins) -> None:  # type: ignore[no-untyped-def]
+def test_a_remote_signer_claiming_a_registered_key_id_with_another_public_key_is_no_one(
+    twins,
+) -> None:  # type: ignore[no-untyped-def]
     _, ws = twins
     officer, intruder = load_identity(ws.keys["officer"]), load_identity(ws.keys["engineer"])
-    action: RemoteAction[Any] = RemoteAction(ws.workspace, officer.key_id, intruder.public_key_hex,
-                                             lambda signer: approve(ws.workspace, signer, ws.pending))
+    action: RemoteAction[Any] = RemoteAction(
+        ws.workspace,
+        officer.key_id,
+        intruder.public_key_hex,
+        lambda signer: approve(ws.workspace, signer, ws.pending),
+    )
     with pytest.raises(RoleRefused, match="not registered"):
         action.advance()
 
@@ -185,7 +235,7 @@ def test_signature_needed_passes_through_a_broad_except() -> None:
     def careless() -> None:
         try:
             signer.sign(b"bytes")
-        except Exception:  # noqa: BLE001 - what the test is about
+        except Exception:
             pytest.fail("SignatureNeeded was caught by `except Exception`")
 
     with pytest.raises(SignatureNeeded) as raised:
@@ -194,9 +244,9 @@ def test_signature_needed_passes_through_a_broad_except() -> None:
 
 
 def test_pinned_clock_fixes_time_and_replays_ids_in_order() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    at = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
+    at = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
     with clock.pinned(at) as issued:
         first = [clock.new_id(), clock.new_id()]
         assert clock.utc_now() == "2030-01-02T03:04:05.678901Z" and clock.now() == at
@@ -212,17 +262,23 @@ from tests.test_consent_and_approvals import governed  # noqa: E402,F401 - the f
 
 
 def test_a_remote_approval_commits_and_verifies_on_each_database(governed, officer) -> None:  # type: ignore[no-untyped-def]
+    from govern.ledger.verify import verify_workspace
     from govern.policy.activation import active_pack_in
     from govern.policy.approvals import is_approved_for_training
-    from govern.ledger.verify import verify_workspace
 
     workspace, snapshot = governed
-    action: RemoteAction[Any] = RemoteAction(workspace, officer.key_id, officer.public_key_hex,
-                                             lambda signer: approve(workspace, signer, snapshot.id, "remote"))
+    action: RemoteAction[Any] = RemoteAction(
+        workspace,
+        officer.key_id,
+        officer.public_key_hex,
+        lambda signer: approve(workspace, signer, snapshot.id, "remote"),
+    )
     step = action.advance()
     while not step.done:
         assert step.message is not None
         step = action.advance(officer.sign(step.message))
     with workspace.catalog.reading() as session:
-        assert is_approved_for_training(workspace, session, snapshot, active_pack_in(workspace, session)).ok
+        assert is_approved_for_training(
+            workspace, session, snapshot, active_pack_in(workspace, session)
+        ).ok
     assert verify_workspace(workspace).ok

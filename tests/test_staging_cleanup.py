@@ -17,13 +17,25 @@ import pytest
 from click.testing import CliRunner
 
 from govern import tmpfiles
-from govern.ledger.verify import verify_workspace
 from govern.cli import cli
 from govern.ingest.snapshots import store_of
+from govern.ledger.verify import verify_workspace
 from tests.conftest import SAMPLE_RECORDS, _new_key, make_workspace, write_jsonl
 
-ADD = ["--source", "s", "--license", "MIT", "--legal-basis", "consent", "--subject-field", "subject",
-       "--text-field", "text", "--id-field", "id"]
+ADD = [
+    "--source",
+    "s",
+    "--license",
+    "MIT",
+    "--legal-basis",
+    "consent",
+    "--subject-field",
+    "subject",
+    "--text-field",
+    "text",
+    "--id-field",
+    "id",
+]
 CLI = [sys.executable, "-c", "import sys; from govern.cli import main; main(sys.argv[1:])"]
 
 
@@ -32,19 +44,30 @@ def _state(workspace) -> tuple[list[str], list[str], int]:  # type: ignore[no-un
 
     with workspace.catalog.reading() as session:
         head = ledger.head(session).seq  # type: ignore[union-attr]
-    objects = sorted(str(p.relative_to(workspace.objects_dir)) for p in workspace.objects_dir.rglob("*"))
+    objects = sorted(
+        str(p.relative_to(workspace.objects_dir)) for p in workspace.objects_dir.rglob("*")
+    )
     return sorted(p.name for p in workspace.tmp_dir.iterdir()), objects, head
 
 
 def _big_file(path: Path, records: int) -> Path:
     with open(path, "w", encoding="utf-8") as out:
         for i in range(records):
-            out.write(json.dumps({"id": f"r{i}", "subject": f"s{i % 97}", "text": f"record {i} " + "x" * 60}) + "\n")
+            out.write(
+                json.dumps(
+                    {"id": f"r{i}", "subject": f"s{i % 97}", "text": f"record {i} " + "x" * 60}
+                )
+                + "\n"
+            )
     return path
 
 
 def _env(workspace) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {**os.environ, "GOVERN_WORKSPACE": str(workspace.root), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return {
+        **os.environ,
+        "GOVERN_WORKSPACE": str(workspace.root),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
 
 
 def _engineer_key(workspace) -> str:  # type: ignore[no-untyped-def]
@@ -56,8 +79,14 @@ def _engineer_key(workspace) -> str:  # type: ignore[no-untyped-def]
 
 def _start_ingest(workspace, source: Path, **popen) -> subprocess.Popen:  # type: ignore[no-untyped-def, type-arg]
     key = _engineer_key(workspace)
-    return subprocess.Popen([*CLI, "dataset", "add", "big", str(source), *ADD, "--key", key],
-                            env=_env(workspace), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+    return subprocess.Popen(
+        [*CLI, "dataset", "add", "big", str(source), *ADD, "--key", key],
+        env=_env(workspace),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **popen,
+    )
 
 
 def _wait_for_staging(workspace, process: subprocess.Popen) -> Path:  # type: ignore[no-untyped-def, type-arg]
@@ -68,10 +97,14 @@ def _wait_for_staging(workspace, process: subprocess.Popen) -> Path:  # type: ig
             if records.is_file() and records.stat().st_size > 100_000:
                 return stage
         time.sleep(0.02)
-    pytest.fail(f"the ingest never staged anything (exit {process.poll()}): {process.stdout.read() if process.stdout else ''}")
+    pytest.fail(
+        f"the ingest never staged anything (exit {process.poll()}): {process.stdout.read() if process.stdout else ''}"
+    )
 
 
-def test_sigterm_during_dataset_add_removes_the_staging_copy(sqlite_workspace, tmp_path: Path) -> None:
+def test_sigterm_during_dataset_add_removes_the_staging_copy(
+    sqlite_workspace, tmp_path: Path
+) -> None:
     _engineer_key(sqlite_workspace)
     before = _state(sqlite_workspace)
     process = _start_ingest(sqlite_workspace, _big_file(tmp_path / "big.jsonl", 300_000))
@@ -83,7 +116,9 @@ def test_sigterm_during_dataset_add_removes_the_staging_copy(sqlite_workspace, t
     assert _state(sqlite_workspace) == before
 
 
-def test_a_sweep_at_start_up_removes_what_a_killed_ingest_left(sqlite_workspace, tmp_path: Path) -> None:
+def test_a_sweep_at_start_up_removes_what_a_killed_ingest_left(
+    sqlite_workspace, tmp_path: Path
+) -> None:
     from govern.workspace import Workspace
 
     process = _start_ingest(sqlite_workspace, _big_file(tmp_path / "big.jsonl", 300_000))
@@ -117,7 +152,9 @@ def test_a_reused_pid_does_not_keep_a_dead_owners_files(tmp_path: Path) -> None:
     if start is None:
         pytest.skip("process start times need /proc")
     mine = tmpfiles.owned_path(tmp_path, "scan", ".jsonl")
-    earlier = tmp_path / mine.name.replace(f"-{os.getpid()}-{start}-", f"-{os.getpid()}-{start - 1}-")
+    earlier = tmp_path / mine.name.replace(
+        f"-{os.getpid()}-{start}-", f"-{os.getpid()}-{start - 1}-"
+    )
     earlier.write_text("spool")
     assert tmpfiles.sweep(tmp_path) == [earlier]
 
@@ -126,8 +163,20 @@ def test_a_rejected_duplicate_id_leaves_no_object_folder(sqlite_workspace, tmp_p
     path = write_jsonl(tmp_path / "dup.jsonl", [SAMPLE_RECORDS[0], SAMPLE_RECORDS[0]])
     key = _engineer_key(sqlite_workspace)
     before = _state(sqlite_workspace)
-    result = CliRunner().invoke(cli, ["dataset", "add", "d", str(path), *ADD, "--workspace", str(sqlite_workspace.root),
-                                      "--key", key])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "dataset",
+            "add",
+            "d",
+            str(path),
+            *ADD,
+            "--workspace",
+            str(sqlite_workspace.root),
+            "--key",
+            key,
+        ],
+    )
     assert result.exit_code == 2 and "line 2: duplicate id" in result.output
     assert _state(sqlite_workspace) == before
     assert not any(store_of(sqlite_workspace).root.glob("*"))
@@ -138,7 +187,10 @@ def test_verify_reports_a_stray_object_folder(sqlite_workspace) -> None:  # type
     stray.mkdir(parents=True)
     (stray / "records.jsonl").write_text('{"subject": "cust-1"}\n')
     result = CliRunner().invoke(cli, ["audit", "verify", "--workspace", str(sqlite_workspace.root)])
-    assert result.exit_code == 3 and f"stray object .govern/objects/snapshots/ab/{stray.name}" in result.output
+    assert (
+        result.exit_code == 3
+        and f"stray object .govern/objects/snapshots/ab/{stray.name}" in result.output
+    )
 
 
 def _limit_file_size() -> None:
@@ -146,10 +198,14 @@ def _limit_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, 2 << 20))
 
 
-def test_a_full_disk_during_ingest_is_a_clean_error_and_leaves_nothing(sqlite_workspace, tmp_path: Path) -> None:
+def test_a_full_disk_during_ingest_is_a_clean_error_and_leaves_nothing(
+    sqlite_workspace, tmp_path: Path
+) -> None:
     _engineer_key(sqlite_workspace)
     before = _state(sqlite_workspace)
-    process = _start_ingest(sqlite_workspace, _big_file(tmp_path / "big.jsonl", 60_000), preexec_fn=_limit_file_size)
+    process = _start_ingest(
+        sqlite_workspace, _big_file(tmp_path / "big.jsonl", 60_000), preexec_fn=_limit_file_size
+    )
     output, _ = process.communicate(timeout=300)
     assert process.returncode == 2, output
     assert "Traceback" not in output and "disk is full" in output and "big.jsonl" in output
@@ -161,8 +217,13 @@ def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A 3 MiB tmpfs (root only); skipped where it cannot be mounted."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
-                                           capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("mounting a small tmpfs needs root and mount permission")
     try:
         yield mount
@@ -188,14 +249,34 @@ def test_sigterm_during_a_scan_removes_its_spool(sqlite_workspace, tmp_path: Pat
     from govern.ledger.keys import load_identity
 
     engineer = load_identity(_engineer_key(sqlite_workspace))
-    spec = DatasetSpec(name="tickets", source="s", license="MIT", legal_basis="consent", subject_field="subject",
-                       text_fields=("text",), id_field="id")
-    records = [{"id": f"t{i}", "subject": f"s{i}", "text": f"Call Anna Berg on +44 20 7946 {i:04d} or anna{i}@example.org."}
-               for i in range(20_000)]
-    snapshot = add_dataset(sqlite_workspace, engineer, spec, write_jsonl(tmp_path / "t.jsonl", records)).snapshot
+    spec = DatasetSpec(
+        name="tickets",
+        source="s",
+        license="MIT",
+        legal_basis="consent",
+        subject_field="subject",
+        text_fields=("text",),
+        id_field="id",
+    )
+    records = [
+        {
+            "id": f"t{i}",
+            "subject": f"s{i}",
+            "text": f"Call Anna Berg on +44 20 7946 {i:04d} or anna{i}@example.org.",
+        }
+        for i in range(20_000)
+    ]
+    snapshot = add_dataset(
+        sqlite_workspace, engineer, spec, write_jsonl(tmp_path / "t.jsonl", records)
+    ).snapshot
     before = _state(sqlite_workspace)
-    process = subprocess.Popen([*CLI, "scan", snapshot.id, "--key", _engineer_key(sqlite_workspace)],
-                               env=_env(sqlite_workspace), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [*CLI, "scan", snapshot.id, "--key", _engineer_key(sqlite_workspace)],
+        env=_env(sqlite_workspace),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
         spools = list(sqlite_workspace.tmp_dir.glob("scan-*.jsonl"))

@@ -16,7 +16,7 @@ Placeholders (filled by benchmarks/pii_generate.py):
 
 POSITIVE = {
     "support": [
-        "ticket {ticket} reopened. {NAME} writes: \"still no refund for order {order}, this is the third week\". Handing over to {NAME2} in billing.",
+        'ticket {ticket} reopened. {NAME} writes: "still no refund for order {order}, this is the third week". Handing over to {NAME2} in billing.',
         "{NAME:lower} here again lol, my {product} won't pair. you can text me on {PHONE}",
         "Live chat transcript {date}\nVisitor: hey its {NAME:first}, the login code goes to my old email {EMAIL}\nBot: Connecting you with {NAME2:first}...",
         "Callback requested by {NAME} for {weekday} morning. Best number: {PHONE}. Prefers not to be emailed.",
@@ -24,7 +24,7 @@ POSITIVE = {
         "Hi team,\nPlease update the delivery address for account holder {NAME} to {STREET}, {CITY} {POSTCODE}.\nCheers,\n{NAME2:first}",
         "Chargeback dispute: cardholder {NAME:upper}, card {CARD}, amount {amount}. Assigned to {NAME2}.",
         "Our agent {NAME2} spoke with Mrs {NAME:last} today; she confirmed her identity with the last four of her {NATID:labelled}.",
-        "Survey comment: \"{NAME2:first} was brilliant, sorted it in ten minutes\" - submitted by {EMAIL}",
+        'Survey comment: "{NAME2:first} was brilliant, sorted it in ten minutes" - submitted by {EMAIL}',
         "Account locked after 5 failed attempts from {IP}. Owner {NAME} notified at {EMAIL}.",
         "Feedback form\nFull name: {NAME:upper}\nContact no.: {PHONE}\nComments: the {product} arrived with a cracked screen.",
         "Per {NAME2}'s note, {NAME} can be reached after 6pm on {PHONE}; do not call the landline.",

@@ -21,7 +21,9 @@ from typing import Any
 PG_FUNCTION = "govern_refuse_change"
 
 
-def protect(op: Any, table: str, unique_keys: tuple[tuple[str, ...], ...], deletable: bool = False) -> None:
+def protect(
+    op: Any, table: str, unique_keys: tuple[tuple[str, ...], ...], deletable: bool = False
+) -> None:
     """Create the append-only triggers for `table` (called from a migration's upgrade).
 
     `unique_keys` lists the table's unique keys (each a tuple of columns), so that a REPLACE

@@ -19,16 +19,30 @@ from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlmodel import Session
 
 from govern.errors import BadInput, CatalogDamaged, CatalogUnavailable, GovernError, StorageFailure
 from govern.resources import shipped_dir
 
 READ_ONLY_OPTION = "govern_read_only"
-PG_WRITE_LOCK = 0x676F7665726E  # "govern": the advisory lock every PostgreSQL write transaction takes
-_SQLITE_UNAVAILABLE = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY,
-                       sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH}
+PG_WRITE_LOCK = (
+    0x676F7665726E  # "govern": the advisory lock every PostgreSQL write transaction takes
+)
+_SQLITE_UNAVAILABLE = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_PERM,
+    sqlite3.SQLITE_AUTH,
+}
 _SQLITE_STORAGE = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR}
 
 
@@ -37,8 +51,10 @@ def parse_url(url: str, source: str) -> URL:
     try:
         return make_url(url)
     except (ArgumentError, ValueError):
-        raise BadInput(f"{source}: {url!r} is not a database URL; use sqlite:///PATH or "
-                       "postgresql+psycopg://USER@HOST/DB") from None
+        raise BadInput(
+            f"{source}: {url!r} is not a database URL; use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST/DB"
+        ) from None
 
 
 def sqlite_path(url: str | URL) -> Path | None:
@@ -58,23 +74,41 @@ def database_error(error: DBAPIError, where: str = "the catalog") -> GovernError
     if sqlite_code is not None:
         primary = sqlite_code & 0xFF  # extended codes carry the primary code in their low byte
         if primary in _SQLITE_STORAGE:
-            return StorageFailure(f"{where}: the disk refused a write ({reason}); free space and run the command again")
+            return StorageFailure(
+                f"{where}: the disk refused a write ({reason}); free space and run the command again"
+            )
         if primary in _SQLITE_UNAVAILABLE:
-            return CatalogUnavailable(f"{where} is unavailable ({reason}); check [catalog] database_url and the "
-                                      "file's permissions, or try again when the other writer has finished")
+            return CatalogUnavailable(
+                f"{where} is unavailable ({reason}); check [catalog] database_url and the "
+                "file's permissions, or try again when the other writer has finished"
+            )
         if not isinstance(error, IntegrityError):
-            return CatalogDamaged(f"{where} is damaged ({reason}): it is not a govern catalog at its migration; "
-                                  "restore it from a backup")
+            return CatalogDamaged(
+                f"{where} is damaged ({reason}): it is not a govern catalog at its migration; "
+                "restore it from a backup"
+            )
     elif isinstance(error, IntegrityError) and sqlstate == "23505":
-        return CatalogUnavailable(f"{where}: another process wrote the same row at the same moment ({reason}); "
-                                  "run the command again")
-    elif isinstance(error, OperationalError) or sqlstate.startswith("08") or sqlstate in ("40001", "40P01", "55P03", "57014"):
-        return CatalogUnavailable(f"{where} is unavailable ({reason}); check [catalog] database_url, or try again "
-                                  "when the other writer has finished")
+        return CatalogUnavailable(
+            f"{where}: another process wrote the same row at the same moment ({reason}); "
+            "run the command again"
+        )
+    elif (
+        isinstance(error, OperationalError)
+        or sqlstate.startswith("08")
+        or sqlstate in ("40001", "40P01", "55P03", "57014")
+    ):
+        return CatalogUnavailable(
+            f"{where} is unavailable ({reason}); check [catalog] database_url, or try again "
+            "when the other writer has finished"
+        )
     elif isinstance(error, ProgrammingError) or sqlstate.startswith("42"):
-        return CatalogDamaged(f"{where} lacks a table or column govern needs ({reason}): run `govern db upgrade`, "
-                              "or restore it from a backup")
-    return CatalogDamaged(f"{where} refused a statement ({reason}); it is not the catalog this govern expects")
+        return CatalogDamaged(
+            f"{where} lacks a table or column govern needs ({reason}): run `govern db upgrade`, "
+            "or restore it from a backup"
+        )
+    return CatalogDamaged(
+        f"{where} refused a statement ({reason}); it is not the catalog this govern expects"
+    )
 
 
 @contextmanager
@@ -89,7 +123,9 @@ def typed_database_errors(where: str = "the catalog") -> Iterator[None]:
 def _sqlite_no_create(parsed: URL) -> URL:
     """The same SQLite file as a URI opened read-write without creating it (mode=rw)."""
     path = Path(str(parsed.database)).resolve()
-    return parsed.set(database=f"file:{quote(str(path))}", query={**parsed.query, "mode": "rw", "uri": "true"})
+    return parsed.set(
+        database=f"file:{quote(str(path))}", query={**parsed.query, "mode": "rw", "uri": "true"}
+    )
 
 
 def _make_engine(url: str, create: bool) -> Engine:
@@ -129,7 +165,9 @@ def _make_engine(url: str, create: bool) -> Engine:
                 f"the catalog URL needs a PostgreSQL driver ({error.name} is missing); "
                 "install it with `pip install 'govern[postgres]'`"
             ) from None
-    raise BadInput(f"unsupported catalog URL {parsed.render_as_string(hide_password=True)!r}: use sqlite or postgresql")
+    raise BadInput(
+        f"unsupported catalog URL {parsed.render_as_string(hide_password=True)!r}: use sqlite or postgresql"
+    )
 
 
 class Catalog:
@@ -142,8 +180,10 @@ class Catalog:
         self.url = url
         path = sqlite_path(parse_url(url, "[catalog] database_url"))
         if not create and path is not None and not path.is_file():
-            raise CatalogDamaged(f"the catalog file {path} is missing: restore it from a backup (only `govern init` "
-                                 "creates a catalog)")
+            raise CatalogDamaged(
+                f"the catalog file {path} is missing: restore it from a backup (only `govern init` "
+                "creates a catalog)"
+            )
         self.engine = _make_engine(url, create)
         self.where = f"the catalog {path if path is not None else self.display_url()}"
 
@@ -155,7 +195,10 @@ class Catalog:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One database transaction: committed on success, rolled back on any error."""
-        with typed_database_errors(self.where), Session(self.engine, expire_on_commit=False) as session:
+        with (
+            typed_database_errors(self.where),
+            Session(self.engine, expire_on_commit=False) as session,
+        ):
             with session.begin():
                 lock_writers(session)
                 yield session
@@ -172,7 +215,10 @@ class Catalog:
         options: dict[str, Any] = {READ_ONLY_OPTION: True}
         if consistent and self.dialect == "postgresql":
             options["isolation_level"] = "REPEATABLE READ"
-        with typed_database_errors(self.where), Session(self.engine.execution_options(**options), expire_on_commit=False) as session:
+        with (
+            typed_database_errors(self.where),
+            Session(self.engine.execution_options(**options), expire_on_commit=False) as session,
+        ):
             yield session
 
     def check_schema(self) -> None:
@@ -195,18 +241,26 @@ class Catalog:
         where = self.where
         if current is None:
             if tables & expected:
-                raise CatalogDamaged(f"{where} holds govern tables but no migration record (alembic_version "
-                                     "was dropped): restore it from a backup")
+                raise CatalogDamaged(
+                    f"{where} holds govern tables but no migration record (alembic_version "
+                    "was dropped): restore it from a backup"
+                )
             raise BadInput(f"{where} was never migrated: run `govern db upgrade`")
         if current != head:
             if current not in _known_revisions(str(shipped_dir("alembic"))):
-                raise BadInput(f"{where} is at migration {current}, which this govern does not know: "
-                               "upgrade govern")
-            raise BadInput(f"{where} is at migration {current}, govern needs {head}: run `govern db upgrade`")
+                raise BadInput(
+                    f"{where} is at migration {current}, which this govern does not know: "
+                    "upgrade govern"
+                )
+            raise BadInput(
+                f"{where} is at migration {current}, govern needs {head}: run `govern db upgrade`"
+            )
         missing = sorted(expected - tables)
         if missing:
-            raise CatalogDamaged(f"{where} lacks the table{'s' if len(missing) > 1 else ''} "
-                                 f"{', '.join(missing)} (dropped?): restore it from a backup")
+            raise CatalogDamaged(
+                f"{where} lacks the table{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)} (dropped?): restore it from a backup"
+            )
 
     def display_url(self) -> str:
         """The URL without its password, for messages."""
@@ -222,7 +276,9 @@ class Catalog:
         if self.dialect != "sqlite":
             return True
         with typed_database_errors(self.where):
-            connection = self.engine.raw_connection()  # outside any transaction: checkpoints cannot run in one
+            connection = (
+                self.engine.raw_connection()
+            )  # outside any transaction: checkpoints cannot run in one
             try:
                 busy, _log, _done = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             finally:

@@ -16,7 +16,13 @@ class Identity(SQLModel, table=True):
     """A registered Ed25519 public key with its role. Private keys never enter the catalog."""
 
     __tablename__ = "identities"
-    ledgered_fields: ClassVar[tuple[str, ...]] = ("key_id", "name", "role", "public_key", "created_at")
+    ledgered_fields: ClassVar[tuple[str, ...]] = (
+        "key_id",
+        "name",
+        "role",
+        "public_key",
+        "created_at",
+    )
 
     key_id: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=200)
@@ -31,8 +37,19 @@ class Dataset(SQLModel, table=True):
 
     __tablename__ = "datasets"
     ledgered_fields: ClassVar[tuple[str, ...]] = (
-        "id", "name", "source", "license", "legal_basis", "jurisdiction", "collected_at",
-        "synthetic_generator", "subject_field", "text_fields", "id_field", "created_at", "created_by",
+        "id",
+        "name",
+        "source",
+        "license",
+        "legal_basis",
+        "jurisdiction",
+        "collected_at",
+        "synthetic_generator",
+        "subject_field",
+        "text_fields",
+        "id_field",
+        "created_at",
+        "created_by",
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -55,7 +72,15 @@ class ProvenanceAmendment(SQLModel, table=True):
     """A later correction of one provenance field of a dataset; the registration row never changes."""
 
     __tablename__ = "provenance_amendments"
-    ledgered_fields: ClassVar[tuple[str, ...]] = ("id", "dataset_id", "field", "value", "reason", "amended_at", "amended_by")
+    ledgered_fields: ClassVar[tuple[str, ...]] = (
+        "id",
+        "dataset_id",
+        "field",
+        "value",
+        "reason",
+        "amended_at",
+        "amended_by",
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     dataset_id: str = Field(foreign_key="datasets.id", index=True, max_length=40)
@@ -72,8 +97,18 @@ class Snapshot(SQLModel, table=True):
 
     __tablename__ = "snapshots"
     ledgered_fields: ClassVar[tuple[str, ...]] = (
-        "id", "dataset_id", "parent_id", "transform", "transform_hash", "source_name",
-        "source_sha256", "record_count", "byte_size", "subject_index_hash", "created_at", "created_by",
+        "id",
+        "dataset_id",
+        "parent_id",
+        "transform",
+        "transform_hash",
+        "source_name",
+        "source_sha256",
+        "record_count",
+        "byte_size",
+        "subject_index_hash",
+        "created_at",
+        "created_by",
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -130,8 +165,18 @@ class Scan(SQLModel, table=True):
 
     __tablename__ = "scans"
     ledgered_fields: ClassVar[tuple[str, ...]] = (
-        "id", "snapshot_id", "config_hash", "config", "spacy_model", "spacy_version", "presidio_version",
-        "summary", "findings_count", "findings_hash", "created_at", "created_by",
+        "id",
+        "snapshot_id",
+        "config_hash",
+        "config",
+        "spacy_model",
+        "spacy_version",
+        "presidio_version",
+        "summary",
+        "findings_count",
+        "findings_hash",
+        "created_at",
+        "created_by",
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -209,7 +254,15 @@ class PolicyDecision(SQLModel, table=True):
 
     __tablename__ = "policy_decisions"
     ledgered_fields: ClassVar[tuple[str, ...]] = (
-        "id", "snapshot_id", "pack_name", "pack_version", "pack_hash", "passed", "facts_hash", "created_at", "created_by",
+        "id",
+        "snapshot_id",
+        "pack_name",
+        "pack_version",
+        "pack_hash",
+        "passed",
+        "facts_hash",
+        "created_at",
+        "created_by",
     )
 
     id: str = Field(primary_key=True, max_length=64)  # the decision hash
@@ -230,7 +283,15 @@ class Approval(SQLModel, table=True):
 
     __tablename__ = "approvals"
     ledgered_fields: ClassVar[tuple[str, ...]] = (
-        "id", "snapshot_id", "decision_id", "pack_hash", "verdict", "note", "approver_key_id", "signed_at", "signature",
+        "id",
+        "snapshot_id",
+        "decision_id",
+        "pack_hash",
+        "verdict",
+        "note",
+        "approver_key_id",
+        "signed_at",
+        "signature",
     )
 
     id: str = Field(primary_key=True, max_length=32)
@@ -262,9 +323,24 @@ class TrainingRun(SQLModel, table=True):
 
     __tablename__ = "training_runs"
     ledgered_fields: ClassVar[tuple[str, ...]] = (
-        "id", "recipe_name", "recipe_hash", "snapshot_ids", "dataset_ids", "base_model_hash", "init_run_id",
-        "dp_enabled", "noise_multiplier", "sample_rate", "max_grad_norm", "target_epsilon", "delta",
-        "accountant", "planned_steps", "output_dir", "created_at", "created_by",
+        "id",
+        "recipe_name",
+        "recipe_hash",
+        "snapshot_ids",
+        "dataset_ids",
+        "base_model_hash",
+        "init_run_id",
+        "dp_enabled",
+        "noise_multiplier",
+        "sample_rate",
+        "max_grad_norm",
+        "target_epsilon",
+        "delta",
+        "accountant",
+        "planned_steps",
+        "output_dir",
+        "created_at",
+        "created_by",
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -312,7 +388,13 @@ class PrivacyCharge(SQLModel, table=True):
 
     __tablename__ = "privacy_charges"
     ledgered_fields: ClassVar[tuple[str, ...]] = (
-        "run_id", "charge", "step", "attempt", "noise_multiplier", "sample_rate", "recorded_at",
+        "run_id",
+        "charge",
+        "step",
+        "attempt",
+        "noise_multiplier",
+        "sample_rate",
+        "recorded_at",
     )
 
     run_id: str = Field(foreign_key="training_runs.id", primary_key=True, max_length=40)
@@ -330,8 +412,16 @@ class Evaluation(SQLModel, table=True):
 
     __tablename__ = "evaluations"
     ledgered_fields: ClassVar[tuple[str, ...]] = (
-        "id", "run_id", "snapshot_id", "examples", "base_loss", "base_perplexity", "adapter_loss",
-        "adapter_perplexity", "created_at", "created_by",
+        "id",
+        "run_id",
+        "snapshot_id",
+        "examples",
+        "base_loss",
+        "base_perplexity",
+        "adapter_loss",
+        "adapter_perplexity",
+        "created_at",
+        "created_by",
     )
 
     id: str = Field(primary_key=True, max_length=32)
@@ -352,8 +442,20 @@ class PrivacyAudit(SQLModel, table=True):
 
     __tablename__ = "privacy_audits"
     ledgered_fields: ClassVar[tuple[str, ...]] = (
-        "id", "run_id", "canaries", "included", "exposure_mean", "exposure_max", "auc", "epsilon_lower_bound",
-        "confidence", "accountant_epsilon", "consistent", "result", "created_at", "created_by",
+        "id",
+        "run_id",
+        "canaries",
+        "included",
+        "exposure_mean",
+        "exposure_max",
+        "auc",
+        "epsilon_lower_bound",
+        "confidence",
+        "accountant_epsilon",
+        "consistent",
+        "result",
+        "created_at",
+        "created_by",
     )
 
     id: str = Field(primary_key=True, max_length=32)
@@ -378,7 +480,14 @@ class Review(SQLModel, table=True):
 
     __tablename__ = "reviews"
     ledgered_fields: ClassVar[tuple[str, ...]] = (
-        "id", "run_id", "rating", "criteria", "notes", "reviewer_key_id", "signed_at", "signature",
+        "id",
+        "run_id",
+        "rating",
+        "criteria",
+        "notes",
+        "reviewer_key_id",
+        "signed_at",
+        "signature",
     )
 
     id: str = Field(primary_key=True, max_length=32)
@@ -396,7 +505,14 @@ class Release(SQLModel, table=True):
     """An officer's release of a run's adapter, with the release rules it met."""
 
     __tablename__ = "releases"
-    ledgered_fields: ClassVar[tuple[str, ...]] = ("id", "run_id", "released_by", "released_at", "rules", "signature")
+    ledgered_fields: ClassVar[tuple[str, ...]] = (
+        "id",
+        "run_id",
+        "released_by",
+        "released_at",
+        "rules",
+        "signature",
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     run_id: str = Field(foreign_key="training_runs.id", index=True, max_length=40)
@@ -408,8 +524,19 @@ class Release(SQLModel, table=True):
 
 
 LEDGERED_TABLES: tuple[type[SQLModel], ...] = (
-    Identity, Dataset, ProvenanceAmendment, Snapshot, Scan, PolicyDecision, Approval, TrainingRun,
-    PrivacyCharge, Evaluation, PrivacyAudit, Review, Release,
+    Identity,
+    Dataset,
+    ProvenanceAmendment,
+    Snapshot,
+    Scan,
+    PolicyDecision,
+    Approval,
+    TrainingRun,
+    PrivacyCharge,
+    Evaluation,
+    PrivacyAudit,
+    Review,
+    Release,
 )
 APPEND_ONLY_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "ledger_entries": (("seq",), ("entry_hash",)),
@@ -441,4 +568,7 @@ ERASABLE_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
 
 def ledgered_row(row: Any) -> dict[str, Any]:
     """The canonical content of a ledgered row, as its creating ledger entry records it."""
-    return {"table": row.__tablename__, **{name: getattr(row, name) for name in row.ledgered_fields}}
+    return {
+        "table": row.__tablename__,
+        **{name: getattr(row, name) for name in row.ledgered_fields},
+    }

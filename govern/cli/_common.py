@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -51,7 +52,13 @@ class GovernGroup(click.Group):
         except DBAPIError as error:
             raise CommandFailed(database_error(error)) from error
         except OSError as error:
-            raise CommandFailed(storage_failure(error, f"`govern {ctx.invoked_subcommand}`", "a file could not be read or written")) from error
+            raise CommandFailed(
+                storage_failure(
+                    error,
+                    f"`govern {ctx.invoked_subcommand}`",
+                    "a file could not be read or written",
+                )
+            ) from error
 
 
 @dataclass

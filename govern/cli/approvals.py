@@ -8,8 +8,16 @@ from govern.cli._common import Invocation, common_options
 
 
 def _row(row) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    return {"id": row.id, "snapshot_id": row.snapshot_id, "verdict": row.verdict, "decision": row.decision_id,
-            "pack_hash": row.pack_hash, "approver": row.approver_key_id, "signed_at": row.signed_at, "note": row.note}
+    return {
+        "id": row.id,
+        "snapshot_id": row.snapshot_id,
+        "verdict": row.verdict,
+        "decision": row.decision_id,
+        "pack_hash": row.pack_hash,
+        "approver": row.approver_key_id,
+        "signed_at": row.signed_at,
+        "note": row.note,
+    }
 
 
 @click.command("approve")
@@ -28,7 +36,10 @@ def approve_command(inv: Invocation, snapshot: str, note: str | None) -> None:
     from govern.policy.approvals import approve
 
     row, decision = approve(inv.workspace(), inv.actor(), snapshot, note)
-    inv.emit(_row(row), f"Approved {row.snapshot_id[:12]} under {decision.pack_name} (decision {decision.hash[:12]}); approval {row.id}")
+    inv.emit(
+        _row(row),
+        f"Approved {row.snapshot_id[:12]} under {decision.pack_name} (decision {decision.hash[:12]}); approval {row.id}",
+    )
 
 
 @click.command("reject")
@@ -63,15 +74,26 @@ def approvals_list(inv: Invocation, snapshot: str | None) -> None:
     Example:
       govern approvals list --snapshot 3f9a1c --json
     """
-    from govern.policy.approvals import approval_problems, list_approvals
     from govern.ingest.snapshots import resolve_snapshot
+    from govern.policy.approvals import approval_problems, list_approvals
 
     with inv.workspace().catalog.reading() as session:
         snapshot_id = resolve_snapshot(session, snapshot).id if snapshot else None
-        rows = [{**_row(r), "problems": approval_problems(session, r)} for r in list_approvals(session, snapshot_id)]
-    inv.emit(rows, lambda: "\n".join(
-        f"{r['signed_at']}  {r['verdict']:<8} {r['snapshot_id'][:12]}  by {r['approver'][:12]}  "
-        + ("signature OK" if not r["problems"] else "INVALID: " + r["problems"][0]) for r in rows) or "No approvals.")
+        rows = [
+            {**_row(r), "problems": approval_problems(session, r)}
+            for r in list_approvals(session, snapshot_id)
+        ]
+    inv.emit(
+        rows,
+        lambda: (
+            "\n".join(
+                f"{r['signed_at']}  {r['verdict']:<8} {r['snapshot_id'][:12]}  by {r['approver'][:12]}  "
+                + ("signature OK" if not r["problems"] else "INVALID: " + r["problems"][0])
+                for r in rows
+            )
+            or "No approvals."
+        ),
+    )
 
 
 @approvals_group.command("status")
@@ -84,15 +106,20 @@ def approvals_status(inv: Invocation, snapshot: str) -> None:
     Example:
       govern approvals status 3f9a1c
     """
-    from govern.policy.activation import active_pack_in
-    from govern.policy.approvals import is_approved_for_training
     from govern.errors import Refused
     from govern.ingest.snapshots import resolve_snapshot
+    from govern.policy.activation import active_pack_in
+    from govern.policy.approvals import is_approved_for_training
 
     workspace = inv.workspace()
     with workspace.catalog.reading() as session:
         pack = active_pack_in(workspace, session)
-        check = is_approved_for_training(workspace, session, resolve_snapshot(session, snapshot), pack)
-    inv.emit({"approved": check.ok, "reasons": check.reasons}, "Approved for training." if check.ok else "Not approved for training.")
+        check = is_approved_for_training(
+            workspace, session, resolve_snapshot(session, snapshot), pack
+        )
+    inv.emit(
+        {"approved": check.ok, "reasons": check.reasons},
+        "Approved for training." if check.ok else "Not approved for training.",
+    )
     if not check.ok:
         raise Refused("not approved for training", check.reasons)

@@ -17,9 +17,14 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-@click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also prove the ledger still extends this checkpoint file.")
-@click.option("--rescan", is_flag=True, help="Also re-run every PII scan and compare its findings (slow).")
+@click.option(
+    "--checkpoint",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also prove the ledger still extends this checkpoint file.",
+)
+@click.option(
+    "--rescan", is_flag=True, help="Also re-run every PII scan and compare its findings (slow)."
+)
 @common_options()
 def audit_verify(inv: Invocation, checkpoint: Path | None, rescan: bool) -> None:
     """Recompute every ledger hash and signature, check stored snapshots and catalog rows.
@@ -34,20 +39,30 @@ def audit_verify(inv: Invocation, checkpoint: Path | None, rescan: bool) -> None
     """
     from govern.ledger.verify import load_checkpoint, verify_workspace
 
-    result = verify_workspace(inv.workspace(), load_checkpoint(checkpoint) if checkpoint else None, rescan=rescan)
+    result = verify_workspace(
+        inv.workspace(), load_checkpoint(checkpoint) if checkpoint else None, rescan=rescan
+    )
     if not result.ok:
         if inv.as_json:
             inv.emit(result.to_dict())
-        raise IntegrityFailure("verification failed: " + result.problems[0]
-                               + (f"\n({len(result.problems) - 1} more problems)" if len(result.problems) > 1 else ""))
-    inv.emit(result.to_dict(), f"OK: {result.entries} ledger entries, {result.rows_checked} catalog rows, "
-             f"{result.snapshots_checked} snapshots verified ({result.erased_records} records erased on request); head {result.head_seq} {result.head_hash[:16]}"
-             + (" extends the checkpoint" if checkpoint else ""))
+        raise IntegrityFailure(
+            "verification failed: "
+            + result.problems[0]
+            + (f"\n({len(result.problems) - 1} more problems)" if len(result.problems) > 1 else "")
+        )
+    inv.emit(
+        result.to_dict(),
+        f"OK: {result.entries} ledger entries, {result.rows_checked} catalog rows, "
+        f"{result.snapshots_checked} snapshots verified ({result.erased_records} records erased on request); head {result.head_seq} {result.head_hash[:16]}"
+        + (" extends the checkpoint" if checkpoint else ""),
+    )
 
 
 @audit_group.command("log")
 @click.option("--event", help="Only entries of this event type.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the newest N entries.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Only the newest N entries."
+)
 @common_options()
 def audit_log(inv: Invocation, event: str | None, limit: int | None) -> None:
     """List ledger entries, oldest first.
@@ -62,21 +77,43 @@ def audit_log(inv: Invocation, event: str | None, limit: int | None) -> None:
     with inv.workspace().catalog.reading() as session:
         known = event_names(session)
         if event is not None and event not in known:
-            raise BadInput(f"--event {event!r} is no ledger event; known events: {', '.join(known)}")
+            raise BadInput(
+                f"--event {event!r} is no ledger event; known events: {', '.join(known)}"
+            )
         rows = [
-            {"seq": e.seq, "recorded_at": e.recorded_at, "actor": e.actor_key_id, "event": e.event,
-             "refs": json.loads(e.refs), "payload": json.loads(e.payload), "hash": e.entry_hash}
-            for e in ledger.iter_entries(session) if event is None or e.event == event
+            {
+                "seq": e.seq,
+                "recorded_at": e.recorded_at,
+                "actor": e.actor_key_id,
+                "event": e.event,
+                "refs": json.loads(e.refs),
+                "payload": json.loads(e.payload),
+                "hash": e.entry_hash,
+            }
+            for e in ledger.iter_entries(session)
+            if event is None or e.event == event
         ]
     if limit is not None:
         rows = rows[-limit:]
-    inv.emit(rows, lambda: "\n".join(
-        f"{r['seq']:>6}  {r['recorded_at']}  {r['event']:<24} {r['actor'][:12]}  {' '.join(x[:12] for x in r['refs'])}"
-        for r in rows) or (f"No {event} entries in the ledger." if event else "The ledger is empty."))
+    inv.emit(
+        rows,
+        lambda: (
+            "\n".join(
+                f"{r['seq']:>6}  {r['recorded_at']}  {r['event']:<24} {r['actor'][:12]}  {' '.join(x[:12] for x in r['refs'])}"
+                for r in rows
+            )
+            or (f"No {event} entries in the ledger." if event else "The ledger is empty.")
+        ),
+    )
 
 
 @audit_group.command("checkpoint")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write it.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write it.",
+)
 @common_options(acts_as_key=True)
 def audit_checkpoint(inv: Invocation, out: Path) -> None:
     """Write a signed statement of the ledger head (sequence, hash, time, signer) to --out.
@@ -93,39 +130,84 @@ def audit_checkpoint(inv: Invocation, out: Path) -> None:
 
     statement = make_checkpoint(inv.workspace(), inv.actor())
     atomic_write_json(out, statement)
-    inv.emit(statement, f"Checkpoint of entry {statement['seq']} ({statement['entry_hash'][:16]}) written to {out}")
+    inv.emit(
+        statement,
+        f"Checkpoint of entry {statement['seq']} ({statement['entry_hash'][:16]}) written to {out}",
+    )
 
 
 def _privacy_text(data: dict) -> str:  # type: ignore[type-arg]
     bound, exposure = data["bound"], data["exposure"]
-    accountant = (f"accountant ε {data['accountant_epsilon']:.3f} (δ = {data['delta']:.1e})"
-                  if data["accountant_epsilon"] is not None else "no accountant ε (non-private run)")
-    return "\n".join([
-        f"Privacy audit {data['id']} of run {data['run_id']}: {data['canaries']} canaries, {data['included']} included",
-        (f"  empirical ε lower bound {data['epsilon_lower_bound']:.3f} at {data['confidence']:.0%} confidence "
-         f"({bound['correct']} of {bound['guesses']} membership guesses right), {accountant}"),
-        f"  {'CONSISTENT' if data['consistent'] else 'INCONSISTENT'}: {data['note']}",
-        (f"  membership AUC {data['auc']:.3f}; exposure of included canaries: mean {exposure['included_mean']:.2f}, "
-         f"max {exposure['included_max']:.2f} bits (excluded: mean {exposure['excluded_mean']:.2f}; "
-         f"estimate capped at {exposure['cap_bits']:.2f} of {exposure['space_bits']:.1f} bits)"),
-        "  canary secrets and the inclusion mask are now in the ledger (run.privacy_audited)",
-    ])
+    accountant = (
+        f"accountant ε {data['accountant_epsilon']:.3f} (δ = {data['delta']:.1e})"
+        if data["accountant_epsilon"] is not None
+        else "no accountant ε (non-private run)"
+    )
+    return "\n".join(
+        [
+            f"Privacy audit {data['id']} of run {data['run_id']}: {data['canaries']} canaries, {data['included']} included",
+            (
+                f"  empirical ε lower bound {data['epsilon_lower_bound']:.3f} at {data['confidence']:.0%} confidence "
+                f"({bound['correct']} of {bound['guesses']} membership guesses right), {accountant}"
+            ),
+            f"  {'CONSISTENT' if data['consistent'] else 'INCONSISTENT'}: {data['note']}",
+            (
+                f"  membership AUC {data['auc']:.3f}; exposure of included canaries: mean {exposure['included_mean']:.2f}, "
+                f"max {exposure['included_max']:.2f} bits (excluded: mean {exposure['excluded_mean']:.2f}; "
+                f"estimate capped at {exposure['cap_bits']:.2f} of {exposure['space_bits']:.1f} bits)"
+            ),
+            "  canary secrets and the inclusion mask are now in the ledger (run.privacy_audited)",
+        ]
+    )
 
 
 @audit_group.command("privacy")
 @click.argument("run_id")
-@click.option("--confidence", type=float, default=0.95, show_default=True, help="Confidence of the ε lower bound.")
-@click.option("--references", type=click.IntRange(min=10), default=1000, show_default=True,
-              help="Random reference secrets the exposure is estimated against.")
-@click.option("--guesses", type=click.IntRange(min=1), default=None,
-              help="Guess exactly this many canaries in and this many out (default: a fixed grid, Bonferroni-corrected).")
-@click.option("--attack", type=click.Choice(["loss", "loss-drop"]), default="loss", show_default=True,
-              help="Score: the adapter's loss, or the drop from the base model's loss.")
+@click.option(
+    "--confidence",
+    type=float,
+    default=0.95,
+    show_default=True,
+    help="Confidence of the ε lower bound.",
+)
+@click.option(
+    "--references",
+    type=click.IntRange(min=10),
+    default=1000,
+    show_default=True,
+    help="Random reference secrets the exposure is estimated against.",
+)
+@click.option(
+    "--guesses",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Guess exactly this many canaries in and this many out (default: a fixed grid, Bonferroni-corrected).",
+)
+@click.option(
+    "--attack",
+    type=click.Choice(["loss", "loss-drop"]),
+    default="loss",
+    show_default=True,
+    help="Score: the adapter's loss, or the drop from the base model's loss.",
+)
 @click.option("--device", help="cpu, cuda or cuda:N (default: cuda when available).")
-@click.option("--canaries", "show_canaries", is_flag=True, help="Also print every canary's loss, guess and exposure.")
+@click.option(
+    "--canaries",
+    "show_canaries",
+    is_flag=True,
+    help="Also print every canary's loss, guess and exposure.",
+)
 @common_options(acts_as_key=True)
-def audit_privacy(inv: Invocation, run_id: str, confidence: float, references: int, guesses: int | None,
-                  attack: str, device: str | None, show_canaries: bool) -> None:
+def audit_privacy(
+    inv: Invocation,
+    run_id: str,
+    confidence: float,
+    references: int,
+    guesses: int | None,
+    attack: str,
+    device: str | None,
+    show_canaries: bool,
+) -> None:
     """Empirical privacy audit of RUN from its canaries, beside the accountant's ε.
 
     Scores every canary the run planted (recipe [audit] section), included or not, by the
@@ -141,7 +223,15 @@ def audit_privacy(inv: Invocation, run_id: str, confidence: float, references: i
     """
     from govern.evaluation.privacy_audit.audit import audit_dict, audit_run
 
-    row = audit_run(inv.workspace(), inv.actor(), run_id, confidence=confidence, references=references,
-                    guesses=guesses, attack=attack, device=device)
+    row = audit_run(
+        inv.workspace(),
+        inv.actor(),
+        run_id,
+        confidence=confidence,
+        references=references,
+        guesses=guesses,
+        attack=attack,
+        device=device,
+    )
     data = audit_dict(row, with_canaries=show_canaries)
     inv.emit(data, lambda: _privacy_text(data))

@@ -29,7 +29,10 @@ def consent_import(inv: Invocation, file: Path) -> None:
     from govern.consent.registry import import_consent
 
     count, seq = import_consent(inv.workspace(), inv.actor(), file)
-    inv.emit({"imported": count, "ledger_seq": seq}, f"Imported {count} consent events (ledger entry {seq})")
+    inv.emit(
+        {"imported": count, "ledger_seq": seq},
+        f"Imported {count} consent events (ledger entry {seq})",
+    )
 
 
 @consent_group.command("revoke")
@@ -47,7 +50,10 @@ def consent_revoke(inv: Invocation, subject: str, purpose: str | None) -> None:
 
     events = revoke(inv.workspace(), inv.actor(), subject, purpose)
     purposes = [e.purpose for e in events]
-    inv.emit({"revoked": purposes}, f"Revoked: {', '.join(purposes)}. See `govern consent impact {subject}`.")
+    inv.emit(
+        {"revoked": purposes},
+        f"Revoked: {', '.join(purposes)}. See `govern consent impact {subject}`.",
+    )
 
 
 @consent_group.command("show")
@@ -68,13 +74,32 @@ def consent_show(inv: Invocation, subject: str) -> None:
         events = history(session, workspace.hash_subject(subject))
         evidence = evidence_refs(session, events)
     now = clock.now()
-    rows = [{"purpose": e.purpose, "action": e.action, "effective_at": e.effective_at, "expires_at": e.expires_at,
-             "evidence_ref": evidence.get(e.id, "(erased)" if e.evidence_hash else None),
-             "recorded_at": e.recorded_at, "ledger_seq": e.ledger_seq} for e in events]
+    rows = [
+        {
+            "purpose": e.purpose,
+            "action": e.action,
+            "effective_at": e.effective_at,
+            "expires_at": e.expires_at,
+            "evidence_ref": evidence.get(e.id, "(erased)" if e.evidence_hash else None),
+            "recorded_at": e.recorded_at,
+            "ledger_seq": e.ledger_seq,
+        }
+        for e in events
+    ]
     state = {p: is_active(events, p, now) for p in sorted({e.purpose for e in events})}
-    inv.emit({"history": rows, "active_now": state}, lambda: "\n".join(
-        [f"{r['effective_at']}  {r['action']:<7} {r['purpose']:<20} evidence={r['evidence_ref']} expires={r['expires_at']}" for r in rows]
-        + [f"now: {p} {'ACTIVE' if a else 'not active'}" for p, a in state.items()]) or "No consent history for this subject.")
+    inv.emit(
+        {"history": rows, "active_now": state},
+        lambda: (
+            "\n".join(
+                [
+                    f"{r['effective_at']}  {r['action']:<7} {r['purpose']:<20} evidence={r['evidence_ref']} expires={r['expires_at']}"
+                    for r in rows
+                ]
+                + [f"now: {p} {'ACTIVE' if a else 'not active'}" for p, a in state.items()]
+            )
+            or "No consent history for this subject."
+        ),
+    )
 
 
 @consent_group.command("impact")
@@ -92,10 +117,17 @@ def consent_impact(inv: Invocation, subject: str) -> None:
     workspace = inv.workspace()
     with workspace.catalog.reading() as session:
         found = impact(session, workspace.hash_subject(subject))
-    inv.emit(found.to_dict(), lambda: "\n".join(
-        [f"snapshot {s}: records {', '.join(keys)}" for s, keys in found.snapshots.items()]
-        + [f"approval {a}" for a in found.approvals] + [f"training run {r}" for r in found.runs])
-        or "No snapshot holds this subject.")
+    inv.emit(
+        found.to_dict(),
+        lambda: (
+            "\n".join(
+                [f"snapshot {s}: records {', '.join(keys)}" for s, keys in found.snapshots.items()]
+                + [f"approval {a}" for a in found.approvals]
+                + [f"training run {r}" for r in found.runs]
+            )
+            or "No snapshot holds this subject."
+        ),
+    )
 
 
 @consent_group.command("erase")
@@ -114,11 +146,22 @@ def consent_erase(inv: Invocation, subject: str) -> None:
 
     found = erase_subject(inv.workspace(), inv.actor(), subject)
     count = sum(len(keys) for keys in found.snapshots.values())
-    inv.emit(found.to_dict(), f"Erased {count} records from {len(found.snapshots)} snapshots"
-             f" and the evidence of {len(found.evidence_erased)} consent events."
-             + (f"\nTrained on this subject (consider retraining): {', '.join(found.runs)}" if found.runs else "")
-             + ("" if found.catalog_scrubbed else "\nWarning: another process kept the catalog's write-ahead log open; "
-                "run `govern consent erase` again when it has finished, to scrub it"))
+    inv.emit(
+        found.to_dict(),
+        f"Erased {count} records from {len(found.snapshots)} snapshots"
+        f" and the evidence of {len(found.evidence_erased)} consent events."
+        + (
+            f"\nTrained on this subject (consider retraining): {', '.join(found.runs)}"
+            if found.runs
+            else ""
+        )
+        + (
+            ""
+            if found.catalog_scrubbed
+            else "\nWarning: another process kept the catalog's write-ahead log open; "
+            "run `govern consent erase` again when it has finished, to scrub it"
+        ),
+    )
 
 
 @consent_group.command("filter")
@@ -135,7 +178,13 @@ def consent_filter(inv: Invocation, snapshot: str, purpose: str | None) -> None:
     from govern.ingest.derive import filter_by_consent
 
     result, excluded = filter_by_consent(inv.workspace(), inv.actor(), snapshot, purpose)
-    inv.emit({"snapshot": result.snapshot.id, "parent": result.snapshot.parent_id, "excluded": excluded,
-              "records": result.snapshot.record_count},
-             f"{result.snapshot.id}\n{result.snapshot.record_count} records kept, {excluded} excluded (no active consent); "
-             f"scan it before approval: govern scan {result.snapshot.id[:12]}")
+    inv.emit(
+        {
+            "snapshot": result.snapshot.id,
+            "parent": result.snapshot.parent_id,
+            "excluded": excluded,
+            "records": result.snapshot.record_count,
+        },
+        f"{result.snapshot.id}\n{result.snapshot.record_count} records kept, {excluded} excluded (no active consent); "
+        f"scan it before approval: govern scan {result.snapshot.id[:12]}",
+    )

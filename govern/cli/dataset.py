@@ -16,26 +16,49 @@ _FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
 
 def _dataset_dict(row: Any) -> dict[str, Any]:
     return {
-        "id": row.id, "name": row.name, "source": row.source, "license": row.license,
-        "legal_basis": row.legal_basis, "jurisdiction": row.jurisdiction, "collected_at": row.collected_at,
-        "synthetic_generator": row.synthetic_generator, "subject_field": row.subject_field,
-        "text_fields": json.loads(row.text_fields), "id_field": row.id_field, "created_at": row.created_at,
+        "id": row.id,
+        "name": row.name,
+        "source": row.source,
+        "license": row.license,
+        "legal_basis": row.legal_basis,
+        "jurisdiction": row.jurisdiction,
+        "collected_at": row.collected_at,
+        "synthetic_generator": row.synthetic_generator,
+        "subject_field": row.subject_field,
+        "text_fields": json.loads(row.text_fields),
+        "id_field": row.id_field,
+        "created_at": row.created_at,
     }
 
 
 def _snapshot_dict(row: Any) -> dict[str, Any]:
     return {
-        "id": row.id, "dataset_id": row.dataset_id, "parent_id": row.parent_id, "transform": row.transform,
-        "transform_hash": row.transform_hash, "records": row.record_count, "bytes": row.byte_size,
-        "source_name": row.source_name, "source_sha256": row.source_sha256, "created_at": row.created_at,
+        "id": row.id,
+        "dataset_id": row.dataset_id,
+        "parent_id": row.parent_id,
+        "transform": row.transform,
+        "transform_hash": row.transform_hash,
+        "records": row.record_count,
+        "bytes": row.byte_size,
+        "source_name": row.source_name,
+        "source_sha256": row.source_sha256,
+        "created_at": row.created_at,
     }
 
 
 def _added(inv: Invocation, result: Any) -> None:
-    data = {"dataset": result.dataset.name, "dataset_id": result.dataset.id, "snapshot": result.snapshot.id,
-            "records": result.snapshot.record_count, "created": result.created}
+    data = {
+        "dataset": result.dataset.name,
+        "dataset_id": result.dataset.id,
+        "snapshot": result.snapshot.id,
+        "records": result.snapshot.record_count,
+        "created": result.created,
+    }
     note = "" if result.created else " (same content as an existing snapshot; nothing new stored)"
-    inv.emit(data, f"{result.snapshot.id}\n{result.snapshot.record_count} records in dataset {result.dataset.name}{note}")
+    inv.emit(
+        data,
+        f"{result.snapshot.id}\n{result.snapshot.record_count} records in dataset {result.dataset.name}{note}",
+    )
 
 
 @click.group("dataset")
@@ -46,20 +69,46 @@ def dataset_group() -> None:
 @dataset_group.command("add")
 @click.argument("name")
 @click.argument("file", type=_FILE)
-@click.option("--source", required=True, help="Where the data came from (system, vendor, collection).")
-@click.option("--license", "license_", required=True, help="SPDX license id or expression, e.g. CC-BY-4.0.")
+@click.option(
+    "--source", required=True, help="Where the data came from (system, vendor, collection)."
+)
+@click.option(
+    "--license", "license_", required=True, help="SPDX license id or expression, e.g. CC-BY-4.0."
+)
 @click.option("--legal-basis", required=True, help="consent, contract, legitimate_interest, ...")
 @click.option("--subject-field", required=True, help="Field holding the data subject's id.")
-@click.option("--text-field", "text_fields", multiple=True, required=True, help="Field with text (repeatable).")
+@click.option(
+    "--text-field",
+    "text_fields",
+    multiple=True,
+    required=True,
+    help="Field with text (repeatable).",
+)
 @click.option("--id-field", help="Field with a unique record id (duplicates are rejected).")
 @click.option("--jurisdiction", help="Where the data was collected, e.g. EU, US-CA.")
 @click.option("--collected-at", help="When the data was collected (ISO date).")
-@click.option("--synthetic-generator", help="Name and version of the generator, for synthetic data.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), help="File format (default: from the suffix).")
+@click.option(
+    "--synthetic-generator", help="Name and version of the generator, for synthetic data."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), help="File format (default: from the suffix)."
+)
 @common_options(acts_as_key=True)
-def dataset_add(inv: Invocation, name: str, file: Path, source: str, license_: str, legal_basis: str,
-                subject_field: str, text_fields: tuple[str, ...], id_field: str | None, jurisdiction: str | None,
-                collected_at: str | None, synthetic_generator: str | None, fmt: str | None) -> None:
+def dataset_add(
+    inv: Invocation,
+    name: str,
+    file: Path,
+    source: str,
+    license_: str,
+    legal_basis: str,
+    subject_field: str,
+    text_fields: tuple[str, ...],
+    id_field: str | None,
+    jurisdiction: str | None,
+    collected_at: str | None,
+    synthetic_generator: str | None,
+    fmt: str | None,
+) -> None:
     """Register dataset NAME from FILE (JSONL, CSV or Parquet) and print its first snapshot id.
 
     Every record is validated; on any bad record nothing is stored and the error names the
@@ -73,16 +122,32 @@ def dataset_add(inv: Invocation, name: str, file: Path, source: str, license_: s
     """
     from govern.ingest.datasets import DatasetSpec, add_dataset
 
-    spec = DatasetSpec(name=name, source=source, license=license_, legal_basis=legal_basis,
-                       subject_field=subject_field, text_fields=tuple(text_fields), id_field=id_field,
-                       jurisdiction=jurisdiction, collected_at=collected_at, synthetic_generator=synthetic_generator)
-    _added(inv, add_dataset(inv.workspace(), inv.actor(), spec, file, fmt, show_progress=inv.progress_enabled()))
+    spec = DatasetSpec(
+        name=name,
+        source=source,
+        license=license_,
+        legal_basis=legal_basis,
+        subject_field=subject_field,
+        text_fields=tuple(text_fields),
+        id_field=id_field,
+        jurisdiction=jurisdiction,
+        collected_at=collected_at,
+        synthetic_generator=synthetic_generator,
+    )
+    _added(
+        inv,
+        add_dataset(
+            inv.workspace(), inv.actor(), spec, file, fmt, show_progress=inv.progress_enabled()
+        ),
+    )
 
 
 @dataset_group.command("add-version")
 @click.argument("name")
 @click.argument("file", type=_FILE)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), help="File format (default: from the suffix).")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), help="File format (default: from the suffix)."
+)
 @common_options(acts_as_key=True)
 def dataset_add_version(inv: Invocation, name: str, file: Path, fmt: str | None) -> None:
     """Add FILE as a new snapshot of dataset NAME.
@@ -93,7 +158,12 @@ def dataset_add_version(inv: Invocation, name: str, file: Path, fmt: str | None)
     """
     from govern.ingest.datasets import add_version
 
-    _added(inv, add_version(inv.workspace(), inv.actor(), name, file, fmt, show_progress=inv.progress_enabled()))
+    _added(
+        inv,
+        add_version(
+            inv.workspace(), inv.actor(), name, file, fmt, show_progress=inv.progress_enabled()
+        ),
+    )
 
 
 @dataset_group.command("list")
@@ -109,7 +179,13 @@ def dataset_list(inv: Invocation) -> None:
 
     with inv.workspace().catalog.reading() as session:
         rows = [_dataset_dict(r) for r in list_datasets(session)]
-    inv.emit(rows, lambda: "\n".join(f"{r['name']:<30} {r['license']:<20} {r['legal_basis']}" for r in rows) or "No datasets.")
+    inv.emit(
+        rows,
+        lambda: (
+            "\n".join(f"{r['name']:<30} {r['license']:<20} {r['legal_basis']}" for r in rows)
+            or "No datasets."
+        ),
+    )
 
 
 @dataset_group.command("show")
@@ -126,16 +202,37 @@ def dataset_show(inv: Invocation, name: str) -> None:
 
     with inv.workspace().catalog.reading() as session:
         dataset = get_dataset(session, name)
-        data = {**_dataset_dict(dataset), **effective_provenance(session, dataset),
-                "amendments": [{"field": a.field, "value": a.value, "reason": a.reason, "at": a.amended_at, "by": a.amended_by}
-                               for a in amendments(session, dataset)],
-                "snapshots": [_snapshot_dict(s) for s in list_snapshots(session, dataset)]}
+        data = {
+            **_dataset_dict(dataset),
+            **effective_provenance(session, dataset),
+            "amendments": [
+                {
+                    "field": a.field,
+                    "value": a.value,
+                    "reason": a.reason,
+                    "at": a.amended_at,
+                    "by": a.amended_by,
+                }
+                for a in amendments(session, dataset)
+            ],
+            "snapshots": [_snapshot_dict(s) for s in list_snapshots(session, dataset)],
+        }
 
     def text() -> str:
-        lines = [f"{key}: {value}" for key, value in data.items() if key not in ("snapshots", "amendments")]
-        lines += [f"amended {a['at']}: {a['field']} = {a['value']!r} ({a['reason']})" for a in data["amendments"]]
+        lines = [
+            f"{key}: {value}"
+            for key, value in data.items()
+            if key not in ("snapshots", "amendments")
+        ]
+        lines += [
+            f"amended {a['at']}: {a['field']} = {a['value']!r} ({a['reason']})"
+            for a in data["amendments"]
+        ]
         lines.append("snapshots:")
-        lines += [f"  {s['id']}  {s['transform']:<10} {s['records']} records  {s['created_at']}" for s in data["snapshots"]]
+        lines += [
+            f"  {s['id']}  {s['transform']:<10} {s['records']} records  {s['created_at']}"
+            for s in data["snapshots"]
+        ]
         return "\n".join(lines)
 
     inv.emit(data, text)
@@ -159,8 +256,20 @@ def snapshot_list(inv: Invocation, dataset: str | None) -> None:
     from govern.ingest.datasets import get_dataset, list_snapshots
 
     with inv.workspace().catalog.reading() as session:
-        rows = [_snapshot_dict(s) for s in list_snapshots(session, get_dataset(session, dataset) if dataset else None)]
-    inv.emit(rows, lambda: "\n".join(f"{r['id']}  {r['dataset_id']}  {r['transform']:<10} {r['records']} records" for r in rows) or "No snapshots.")
+        rows = [
+            _snapshot_dict(s)
+            for s in list_snapshots(session, get_dataset(session, dataset) if dataset else None)
+        ]
+    inv.emit(
+        rows,
+        lambda: (
+            "\n".join(
+                f"{r['id']}  {r['dataset_id']}  {r['transform']:<10} {r['records']} records"
+                for r in rows
+            )
+            or "No snapshots."
+        ),
+    )
 
 
 @snapshot_group.command("show")
@@ -182,7 +291,12 @@ def snapshot_show(inv: Invocation, snapshot: str) -> None:
 
 @dataset_group.command("amend")
 @click.argument("name")
-@click.option("--field", "field_name", required=True, help="source, license, legal_basis, jurisdiction, collected_at or synthetic_generator.")
+@click.option(
+    "--field",
+    "field_name",
+    required=True,
+    help="source, license, legal_basis, jurisdiction, collected_at or synthetic_generator.",
+)
 @click.option("--value", required=True, help="The corrected value.")
 @click.option("--reason", required=True, help="Why, for the record.")
 @common_options(acts_as_key=True)
@@ -198,5 +312,13 @@ def dataset_amend(inv: Invocation, name: str, field_name: str, value: str, reaso
     from govern.ingest.datasets import amend_provenance
 
     row = amend_provenance(inv.workspace(), inv.actor(), name, field_name, value, reason)
-    inv.emit({"amendment": row.id, "dataset_id": row.dataset_id, "field": row.field, "value": row.value, "reason": row.reason},
-             f"Amended {row.field} of {name} to {row.value!r} (amendment {row.id})")
+    inv.emit(
+        {
+            "amendment": row.id,
+            "dataset_id": row.dataset_id,
+            "field": row.field,
+            "value": row.value,
+            "reason": row.reason,
+        },
+        f"Amended {row.field} of {name} to {row.value!r} (amendment {row.id})",
+    )

@@ -9,20 +9,35 @@ from govern.cli._common import Invocation, common_options
 
 def _text(data: dict) -> str:  # type: ignore[type-arg]
     gain = data["base_loss"] - data["adapter_loss"]
-    return (f"Evaluation {data['id']} of run {data['run_id']} on held-out snapshot {data['snapshot_id'][:12]} "
-            f"({data['examples']} examples)\n"
-            f"  base model : loss {data['base_loss']:.4f}  perplexity {data['base_perplexity']:.2f}\n"
-            f"  adapter    : loss {data['adapter_loss']:.4f}  perplexity {data['adapter_perplexity']:.2f}\n"
-            f"  the adapter {'lowers' if gain > 0 else 'does not lower'} the held-out loss by {gain:.4f}")
+    return (
+        f"Evaluation {data['id']} of run {data['run_id']} on held-out snapshot {data['snapshot_id'][:12]} "
+        f"({data['examples']} examples)\n"
+        f"  base model : loss {data['base_loss']:.4f}  perplexity {data['base_perplexity']:.2f}\n"
+        f"  adapter    : loss {data['adapter_loss']:.4f}  perplexity {data['adapter_perplexity']:.2f}\n"
+        f"  the adapter {'lowers' if gain > 0 else 'does not lower'} the held-out loss by {gain:.4f}"
+    )
 
 
 @click.command("eval")
 @click.argument("run_id")
-@click.option("--snapshot", "snapshot", required=True, help="Approved held-out snapshot (not one the run trained on).")
+@click.option(
+    "--snapshot",
+    "snapshot",
+    required=True,
+    help="Approved held-out snapshot (not one the run trained on).",
+)
 @click.option("--device", help="cpu, cuda or cuda:N (default: cuda when available).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Examples per forward pass.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=32,
+    show_default=True,
+    help="Examples per forward pass.",
+)
 @common_options(acts_as_key=True)
-def eval_command(inv: Invocation, run_id: str, snapshot: str, device: str | None, batch_size: int) -> None:
+def eval_command(
+    inv: Invocation, run_id: str, snapshot: str, device: str | None, batch_size: int
+) -> None:
     """Evaluate RUN's adapter and its base model on an approved, held-out snapshot.
 
     The snapshot is read through the gate: its bytes, approvals and consent are re-checked from
@@ -37,6 +52,8 @@ def eval_command(inv: Invocation, run_id: str, snapshot: str, device: str | None
     """
     from govern.evaluation.heldout import evaluate_run, evaluation_dict
 
-    row, detail = evaluate_run(inv.workspace(), inv.actor(), run_id, snapshot, device=device, batch_size=batch_size)
+    row, detail = evaluate_run(
+        inv.workspace(), inv.actor(), run_id, snapshot, device=device, batch_size=batch_size
+    )
     data = evaluation_dict(row, detail)
     inv.emit(data, lambda: _text(data))

@@ -18,8 +18,12 @@ def keys_group() -> None:
 @keys_group.command("create")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the key may do.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Where to write the private key (created with mode 0600).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the private key (created with mode 0600).",
+)
 @common_options(acts_as_key=True)
 def keys_create(inv: Invocation, name: str, role: str, out: Path) -> None:
     """Create a key pair NAME with a role; the private key goes to --out, the public key to the catalog.
@@ -31,8 +35,10 @@ def keys_create(inv: Invocation, name: str, role: str, out: Path) -> None:
     from govern.ledger.identities import create_identity
 
     row = create_identity(inv.workspace(), inv.actor(), name, role, out)
-    inv.emit({"key_id": row.key_id, "name": row.name, "role": row.role, "private_key": str(out)},
-             f"Registered {row.name} ({row.role}) as key {row.key_id}\nPrivate key: {out}")
+    inv.emit(
+        {"key_id": row.key_id, "name": row.name, "role": row.role, "private_key": str(out)},
+        f"Registered {row.name} ({row.role}) as key {row.key_id}\nPrivate key: {out}",
+    )
 
 
 @keys_group.command("list")
@@ -47,6 +53,11 @@ def keys_list(inv: Invocation) -> None:
     from govern.ledger.identities import list_identities
 
     with inv.workspace().catalog.reading() as session:
-        rows = [{"key_id": r.key_id, "name": r.name, "role": r.role, "created_at": r.created_at}
-                for r in list_identities(session)]
-    inv.emit(rows, lambda: "\n".join(f"{r['key_id']}  {r['role']:<9} {r['name']}" for r in rows) or "No keys.")
+        rows = [
+            {"key_id": r.key_id, "name": r.name, "role": r.role, "created_at": r.created_at}
+            for r in list_identities(session)
+        ]
+    inv.emit(
+        rows,
+        lambda: "\n".join(f"{r['key_id']}  {r['role']:<9} {r['name']}" for r in rows) or "No keys.",
+    )

@@ -18,8 +18,14 @@ def lineage_group() -> None:
 
 @lineage_group.command("show")
 @click.argument("ref", metavar="ID")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "mermaid", "dot"]), default="text", show_default=True,
-              help="Text tree, nodes and edges as JSON, or a Mermaid / Graphviz picture.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "mermaid", "dot"]),
+    default="text",
+    show_default=True,
+    help="Text tree, nodes and edges as JSON, or a Mermaid / Graphviz picture.",
+)
 @common_options()
 def lineage_show(inv: Invocation, ref: str, fmt: str) -> None:
     """Show the lineage of a dataset, snapshot, run or adapter.
@@ -47,11 +53,17 @@ def _subject_text(data: dict[str, Any]) -> str:
     if not data["snapshots"]:
         return f"No snapshot holds this subject (subject hash {data['subject_hash'][:16]}…); check the subject id."
     lines = [f"Subject hash {data['subject_hash'][:16]}…", "Snapshots:"]
-    lines += [f"  {s['id'][:12]}  {s['dataset']:<20} {s['transform']:<10} {s['records']} records"
-              + (f" ({s['erased']} erased)" if s["erased"] else "") for s in data["snapshots"]]
+    lines += [
+        f"  {s['id'][:12]}  {s['dataset']:<20} {s['transform']:<10} {s['records']} records"
+        + (f" ({s['erased']} erased)" if s["erased"] else "")
+        for s in data["snapshots"]
+    ]
     lines.append("Runs:" if data["runs"] else "Runs: none")
-    lines += [f"  {r['id']}  {r['status']:<10}" + (f" continued from {r['continued_from']}" if r["continued_from"] else " trained on it")
-              for r in data["runs"]]
+    lines += [
+        f"  {r['id']}  {r['status']:<10}"
+        + (f" continued from {r['continued_from']}" if r["continued_from"] else " trained on it")
+        for r in data["runs"]
+    ]
     lines.append("Adapters:" if data["adapters"] else "Adapters: none")
     lines += [f"  {a['hash'][:16]}  from {a['run_id']}" for a in data["adapters"]]
     return "\n".join(lines)
@@ -78,10 +90,20 @@ def lineage_subject(inv: Invocation, subject_id: str) -> None:
 
 @lineage_group.command("export")
 @click.argument("run_id", metavar="RUN")
-@click.option("--format", "fmt", type=click.Choice(["openlineage"]), default="openlineage", show_default=True,
-              help="Export format.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="File to write (JSON Lines, one event per line).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["openlineage"]),
+    default="openlineage",
+    show_default=True,
+    help="Export format.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write (JSON Lines, one event per line).",
+)
 @common_options()
 def lineage_export(inv: Invocation, run_id: str, fmt: str, out: Path) -> None:
     """Export a training run's lineage as OpenLineage run events.
@@ -97,8 +119,10 @@ def lineage_export(inv: Invocation, run_id: str, fmt: str, out: Path) -> None:
     from govern.lineage import export_run
 
     events = export_run(inv.workspace(), run_id, out)
-    inv.emit({"out": str(out), "events": [e["eventType"] for e in events]},
-             f"{len(events)} OpenLineage events ({', '.join(e['eventType'] for e in events)}) written to {out}")
+    inv.emit(
+        {"out": str(out), "events": [e["eventType"] for e in events]},
+        f"{len(events)} OpenLineage events ({', '.join(e['eventType'] for e in events)}) written to {out}",
+    )
 
 
 class _AttestGroup(click.Group):
@@ -120,7 +144,12 @@ def attest_group() -> None:
 
 @attest_group.command("create")
 @click.argument("run_id", metavar="RUN")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the envelope.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the envelope.",
+)
 @common_options(acts_as_key=True)
 def attest_create(inv: Invocation, run_id: str, out: Path) -> None:
     """Attest a completed run's adapter: in-toto Statement v1, SLSA provenance v1, DSSE-signed.
@@ -137,14 +166,21 @@ def attest_create(inv: Invocation, run_id: str, out: Path) -> None:
     from govern.lineage import attest_run
 
     done = attest_run(inv.workspace(), inv.actor(), run_id, out)
-    inv.emit(done.to_dict(), f"Attestation of {done.run_id} ({len(done.statement['subject'])} adapter files) signed by "
-             f"{done.envelope['signatures'][0]['keyid']} and written to {out}; ledger entry {done.ledger_seq}")
+    inv.emit(
+        done.to_dict(),
+        f"Attestation of {done.run_id} ({len(done.statement['subject'])} adapter files) signed by "
+        f"{done.envelope['signatures'][0]['keyid']} and written to {out}; ledger entry {done.ledger_seq}",
+    )
 
 
 @attest_group.command("verify")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--public-key", "public_key", help="Check the signature against this Ed25519 public key (hex) "
-              "instead of, or besides, the workspace's registered keys.")
+@click.option(
+    "--public-key",
+    "public_key",
+    help="Check the signature against this Ed25519 public key (hex) "
+    "instead of, or besides, the workspace's registered keys.",
+)
 @common_options()
 def attest_verify(inv: Invocation, path: Path, public_key: str | None) -> None:
     """Verify an attestation: signature, statement, adapter files and ledger record.
@@ -165,7 +201,9 @@ def attest_verify(inv: Invocation, path: Path, public_key: str | None) -> None:
         try:
             keys[key_id_for(public_key)] = public_key
         except ValueError:
-            raise BadInput("--public-key must be a hex Ed25519 public key (64 hex digits)") from None
+            raise BadInput(
+                "--public-key must be a hex Ed25519 public key (64 hex digits)"
+            ) from None
     try:
         workspace = inv.workspace()
     except BadInput:
@@ -176,6 +214,11 @@ def attest_verify(inv: Invocation, path: Path, public_key: str | None) -> None:
     if not check.ok:
         if inv.as_json:
             inv.emit(check.to_dict())
-        raise IntegrityFailure(f"{path} does not verify:\n" + "\n".join(f"  - {p}" for p in check.problems))
-    inv.emit(check.to_dict(), f"OK: {path} attests run {check.run_id} ({len(check.subjects)} adapter files); checked "
-             + "; ".join(check.checked))
+        raise IntegrityFailure(
+            f"{path} does not verify:\n" + "\n".join(f"  - {p}" for p in check.problems)
+        )
+    inv.emit(
+        check.to_dict(),
+        f"OK: {path} attests run {check.run_id} ({len(check.subjects)} adapter files); checked "
+        + "; ".join(check.checked),
+    )

@@ -10,14 +10,20 @@ from govern.errors import Refused
 
 def _decision_text(decision) -> str:  # type: ignore[no-untyped-def]
     marks = {"pass": "PASS", "fail": "FAIL", "pending": "WAIT", "not_applicable": " -- "}
-    lines = [f"Snapshot {decision.snapshot_id[:12]} under pack {decision.pack_name} {decision.pack_version} "
-             f"({decision.pack_hash[:12]}): {decision.outcome.upper()}"]
+    lines = [
+        f"Snapshot {decision.snapshot_id[:12]} under pack {decision.pack_name} {decision.pack_version} "
+        f"({decision.pack_hash[:12]}): {decision.outcome.upper()}"
+    ]
     for result in decision.results:
-        lines.append(f"  [{marks.get(result.status, result.status)}] {result.rule}: {result.message}")
+        lines.append(
+            f"  [{marks.get(result.status, result.status)}] {result.rule}: {result.message}"
+        )
         for key, value in sorted(result.evidence.items()):
             lines.append(f"         {key}: {value}")
     if decision.excluded_record_ids:
-        lines.append(f"  {len(decision.excluded_record_ids)} records to exclude: `govern consent filter {decision.snapshot_id[:12]}`")
+        lines.append(
+            f"  {len(decision.excluded_record_ids)} records to exclude: `govern consent filter {decision.snapshot_id[:12]}`"
+        )
     lines.append(f"Decision {decision.hash}")
     return "\n".join(lines)
 
@@ -29,7 +35,10 @@ def policy_group() -> None:
 
 @policy_group.command("check")
 @click.argument("snapshot")
-@click.option("--pack", help="Pack name in policies/ to try (default: the active pack; only it counts for approval).")
+@click.option(
+    "--pack",
+    help="Pack name in policies/ to try (default: the active pack; only it counts for approval).",
+)
 @common_options(acts_as_key=True)
 def policy_check(inv: Invocation, snapshot: str, pack: str | None) -> None:
     """Evaluate the pack on SNAPSHOT; print each rule's result and evidence. Exit 1 when a rule fails.
@@ -45,7 +54,9 @@ def policy_check(inv: Invocation, snapshot: str, pack: str | None) -> None:
     decision, _ = check_snapshot(inv.workspace(), inv.actor(), snapshot, pack)
     inv.emit(decision.to_dict(), lambda: _decision_text(decision))
     if decision.failed:
-        raise Refused(f"snapshot {decision.snapshot_id[:12]} fails {len(decision.failures)} rule(s) of pack {decision.pack_name}")
+        raise Refused(
+            f"snapshot {decision.snapshot_id[:12]} fails {len(decision.failures)} rule(s) of pack {decision.pack_name}"
+        )
 
 
 @policy_group.command("test")
@@ -82,7 +93,10 @@ def policy_list(inv: Invocation) -> None:
 
     folder = inv.workspace().root / "policies"
     packs = [load_pack(path).summary() for path in list_packs(folder)]
-    inv.emit(packs, lambda: "\n".join(f"{p['name']:<32} {p['version']:<8} {p['hash'][:16]}" for p in packs))
+    inv.emit(
+        packs,
+        lambda: "\n".join(f"{p['name']:<32} {p['version']:<8} {p['hash'][:16]}" for p in packs),
+    )
 
 
 @policy_group.command("activate")
@@ -102,8 +116,11 @@ def policy_activate(inv: Invocation, pack: str, reason: str | None) -> None:
     from govern.policy.activation import activate_pack
 
     activation = activate_pack(inv.workspace(), inv.actor(), pack, reason)
-    inv.emit(activation.to_dict(), f"Activated {activation.name} {activation.version} ({activation.hash[:12]}) "
-             f"in ledger entry {activation.seq}")
+    inv.emit(
+        activation.to_dict(),
+        f"Activated {activation.name} {activation.version} ({activation.hash[:12]}) "
+        f"in ledger entry {activation.seq}",
+    )
 
 
 @policy_group.command("active")
@@ -120,6 +137,14 @@ def policy_active(inv: Invocation) -> None:
     with inv.workspace().catalog.reading() as session:
         activation = current_activation(session)
     data = activation.to_dict() if activation else None
-    inv.emit(data, lambda: (f"{activation.name} {activation.version} ({activation.hash[:12]}), activated by "
-                            f"{activation.activated_by} at {activation.activated_at}") if activation
-             else "No pack is active; an officer runs `govern policy activate NAME`.")
+    inv.emit(
+        data,
+        lambda: (
+            (
+                f"{activation.name} {activation.version} ({activation.hash[:12]}), activated by "
+                f"{activation.activated_by} at {activation.activated_at}"
+            )
+            if activation
+            else "No pack is active; an officer runs `govern policy activate NAME`."
+        ),
+    )

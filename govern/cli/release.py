@@ -9,11 +9,17 @@ from govern.cli._common import Invocation, common_options
 
 @click.command("review")
 @click.argument("run_id")
-@click.option("--rating", type=int, required=True, help="Overall rating, 1 (unusable) to 5 (ready).")
-@click.option("--criteria", multiple=True, help="NAME=SCORE (1..5), repeatable, e.g. helpfulness=4.")
+@click.option(
+    "--rating", type=int, required=True, help="Overall rating, 1 (unusable) to 5 (ready)."
+)
+@click.option(
+    "--criteria", multiple=True, help="NAME=SCORE (1..5), repeatable, e.g. helpfulness=4."
+)
 @click.option("--notes", required=True, help="What was looked at and what was found.")
 @common_options(acts_as_key=True)
-def review_command(inv: Invocation, run_id: str, rating: int, criteria: tuple[str, ...], notes: str) -> None:
+def review_command(
+    inv: Invocation, run_id: str, rating: int, criteria: tuple[str, ...], notes: str
+) -> None:
     """Record a signed review of RUN's adapter (reviewer or officer keys; reviews are append-only).
 
     \b
@@ -24,8 +30,15 @@ def review_command(inv: Invocation, run_id: str, rating: int, criteria: tuple[st
     from govern.evaluation.reviews import parse_criteria, review_run
 
     row = review_run(inv.workspace(), inv.actor(), run_id, rating, parse_criteria(criteria), notes)
-    inv.emit({"review": row.id, "run_id": row.run_id, "rating": row.rating, "reviewer": row.reviewer_key_id},
-             f"Review {row.id} of {row.run_id} recorded (rating {row.rating})")
+    inv.emit(
+        {
+            "review": row.id,
+            "run_id": row.run_id,
+            "rating": row.rating,
+            "reviewer": row.reviewer_key_id,
+        },
+        f"Review {row.id} of {row.run_id} recorded (rating {row.rating})",
+    )
 
 
 @click.command("release")
@@ -51,10 +64,17 @@ def release_command(inv: Invocation, run_id: str, check: bool) -> None:
         with workspace.catalog.reading() as session:
             rules = check_release(workspace, session, get_run(session, run_id))
         data = [r.to_dict() for r in rules]
-        inv.emit(data, lambda: "\n".join(f"[{'PASS' if r.passed else 'FAIL'}] {r.rule}: {r.message}" for r in rules))
+        inv.emit(
+            data,
+            lambda: "\n".join(
+                f"[{'PASS' if r.passed else 'FAIL'}] {r.rule}: {r.message}" for r in rules
+            ),
+        )
         if not all(r.passed for r in rules):
             raise Refused(f"run {run_id} does not meet every release rule yet")
         return
     row, rules = release_run(workspace, inv.actor(), run_id)
-    inv.emit({"release": row.id, "run_id": row.run_id, "rules": [r.to_dict() for r in rules]},
-             f"Released {row.run_id} (release {row.id})")
+    inv.emit(
+        {"release": row.id, "run_id": row.run_id, "rules": [r.to_dict() for r in rules]},
+        f"Released {row.run_id} (release {row.id})",
+    )

@@ -13,19 +13,33 @@ from govern.errors import IntegrityFailure
 
 
 def _output_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-                        help="File to write (default: audit_reports/<kind>-<subject>-<time>.<ext> in the workspace).")(func)
-    func = click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="html", show_default=True,
-                        help="HTML (one self-contained file), Markdown, or the facts as JSON.")(func)
+    func = click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File to write (default: audit_reports/<kind>-<subject>-<time>.<ext> in the workspace).",
+    )(func)
+    func = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["html", "md", "json"]),
+        default="html",
+        show_default=True,
+        help="HTML (one self-contained file), Markdown, or the facts as JSON.",
+    )(func)
     return func
 
 
-def _make(inv: Invocation, kind: str, subject: str | None, fmt: str, out: Path | None, **options: Any) -> None:
+def _make(
+    inv: Invocation, kind: str, subject: str | None, fmt: str, out: Path | None, **options: Any
+) -> None:
     from govern.reports import make_report
 
     written = make_report(inv.workspace(), inv.actor(), kind, subject, fmt, out, **options)
-    inv.emit(written.to_dict(), f"Wrote {written.path}\nSHA-256 {written.sha256}, ledger entry {written.ledger_seq}, "
-             f"made from ledger head {written.ledger_head['seq']}")
+    inv.emit(
+        written.to_dict(),
+        f"Wrote {written.path}\nSHA-256 {written.sha256}, ledger entry {written.ledger_seq}, "
+        f"made from ledger head {written.ledger_head['seq']}",
+    )
 
 
 @click.group("report")
@@ -66,11 +80,18 @@ def report_run(inv: Invocation, run_id: str, fmt: str, out: Path | None) -> None
 
 
 @report_group.command("audit")
-@click.option("--since", help="Start of the period (ISO date or time, inclusive; default: the beginning).")
-@click.option("--until", help="End of the period (ISO date or time; a date includes that whole day; default: now).")
+@click.option(
+    "--since", help="Start of the period (ISO date or time, inclusive; default: the beginning)."
+)
+@click.option(
+    "--until",
+    help="End of the period (ISO date or time; a date includes that whole day; default: now).",
+)
 @_output_options
 @common_options(acts_as_key=True)
-def report_audit(inv: Invocation, since: str | None, until: str | None, fmt: str, out: Path | None) -> None:
+def report_audit(
+    inv: Invocation, since: str | None, until: str | None, fmt: str, out: Path | None
+) -> None:
     """An audit report for a period: events, approvals, refusals, consent, budget, verification.
 
     \b
@@ -110,7 +131,12 @@ def report_verify(inv: Invocation, file: Path) -> None:
             inv.emit(check.to_dict())
         raise ReportContradicted(
             f"{file} matches ledger entry {check.ledger_seq}, but {len(check.contradictions)} later entr"
-            f"{'y contradicts' if len(check.contradictions) == 1 else 'ies contradict'} it", check.contradictions)
-    inv.emit(check.to_dict(), f"OK: {file} is the {check.kind} report ledgered at entry {check.ledger_seq}, made from "
-             f"head {check.head_seq} ({str(check.head_hash)[:16]}), which still stands; "
-             f"{check.later_entries} later entries, none contradicts it")
+            f"{'y contradicts' if len(check.contradictions) == 1 else 'ies contradict'} it",
+            check.contradictions,
+        )
+    inv.emit(
+        check.to_dict(),
+        f"OK: {file} is the {check.kind} report ledgered at entry {check.ledger_seq}, made from "
+        f"head {check.head_seq} ({str(check.head_hash)[:16]}), which still stands; "
+        f"{check.later_entries} later entries, none contradicts it",
+    )

@@ -13,12 +13,16 @@ from govern.cli._common import Invocation, common_options
 def _summary_text(summary: list[dict]) -> str:  # type: ignore[type-arg]
     if not summary:
         return "  no findings"
-    return "\n".join(f"  {row['entity_type']:<16} {row['field']:<16} {row['count']}" for row in summary)
+    return "\n".join(
+        f"  {row['entity_type']:<16} {row['field']:<16} {row['count']}" for row in summary
+    )
 
 
 @click.command("scan")
 @click.argument("snapshot")
-@click.option("--processes", type=int, help="Worker processes (default: [pii] processes, else one per core).")
+@click.option(
+    "--processes", type=int, help="Worker processes (default: [pii] processes, else one per core)."
+)
 @common_options(acts_as_key=True)
 def scan_command(inv: Invocation, snapshot: str, processes: int | None) -> None:
     """Scan SNAPSHOT's text fields for PII with the workspace's [pii] configuration.
@@ -32,19 +36,36 @@ def scan_command(inv: Invocation, snapshot: str, processes: int | None) -> None:
     """
     from govern.pii.scans import scan_snapshot
 
-    scan, created = scan_snapshot(inv.workspace(), inv.actor(), snapshot, inv.progress_enabled(), processes)
+    scan, created = scan_snapshot(
+        inv.workspace(), inv.actor(), snapshot, inv.progress_enabled(), processes
+    )
     summary = json.loads(scan.summary)
-    data = {"scan": scan.id, "snapshot": scan.snapshot_id, "findings": scan.findings_count, "summary": summary,
-            "config_hash": scan.config_hash, "spacy_model": f"{scan.spacy_model} {scan.spacy_version}",
-            "presidio": scan.presidio_version, "reused": not created}
-    inv.emit(data, lambda: f"Scan {scan.id[:12]} of {scan.snapshot_id[:12]}{' (reused)' if not created else ''}: "
-             f"{scan.findings_count} findings\n{_summary_text(summary)}")
+    data = {
+        "scan": scan.id,
+        "snapshot": scan.snapshot_id,
+        "findings": scan.findings_count,
+        "summary": summary,
+        "config_hash": scan.config_hash,
+        "spacy_model": f"{scan.spacy_model} {scan.spacy_version}",
+        "presidio": scan.presidio_version,
+        "reused": not created,
+    }
+    inv.emit(
+        data,
+        lambda: (
+            f"Scan {scan.id[:12]} of {scan.snapshot_id[:12]}{' (reused)' if not created else ''}: "
+            f"{scan.findings_count} findings\n{_summary_text(summary)}"
+        ),
+    )
 
 
 @click.command("anonymize")
 @click.argument("snapshot")
-@click.option("--operators", type=click.Path(dir_okay=False, path_type=Path),
-              help="Operators per entity type (YAML/JSON): replace, mask, redact, drop_record, pseudonym.")
+@click.option(
+    "--operators",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Operators per entity type (YAML/JSON): replace, mask, redact, drop_record, pseudonym.",
+)
 @common_options(acts_as_key=True)
 def anonymize_command(inv: Invocation, snapshot: str, operators: Path | None) -> None:
     """Derive an anonymized snapshot of SNAPSHOT and scan it for residual PII.
@@ -58,12 +79,25 @@ def anonymize_command(inv: Invocation, snapshot: str, operators: Path | None) ->
     """
     from govern.pii.scans import anonymize_snapshot
 
-    result = anonymize_snapshot(inv.workspace(), inv.actor(), snapshot, operators, inv.progress_enabled())
+    result = anonymize_snapshot(
+        inv.workspace(), inv.actor(), snapshot, operators, inv.progress_enabled()
+    )
     derived, residual = result.derived.snapshot, result.residual_scan
     summary = json.loads(residual.summary)
-    data = {"snapshot": derived.id, "parent": derived.parent_id, "transform_hash": derived.transform_hash,
-            "records": derived.record_count, "dropped_records": result.dropped_records,
-            "findings_before": result.source_scan.findings_count, "residual_findings": residual.findings_count,
-            "residual_summary": summary}
-    inv.emit(data, lambda: f"{derived.id}\n{derived.record_count} records ({result.dropped_records} dropped); "
-             f"findings {result.source_scan.findings_count} -> {residual.findings_count} residual\n{_summary_text(summary)}")
+    data = {
+        "snapshot": derived.id,
+        "parent": derived.parent_id,
+        "transform_hash": derived.transform_hash,
+        "records": derived.record_count,
+        "dropped_records": result.dropped_records,
+        "findings_before": result.source_scan.findings_count,
+        "residual_findings": residual.findings_count,
+        "residual_summary": summary,
+    }
+    inv.emit(
+        data,
+        lambda: (
+            f"{derived.id}\n{derived.record_count} records ({result.dropped_records} dropped); "
+            f"findings {result.source_scan.findings_count} -> {residual.findings_count} residual\n{_summary_text(summary)}"
+        ),
+    )

@@ -22,8 +22,19 @@ def is_loopback(host: str) -> bool:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8700, show_default=True, help="Port to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback by default).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8700,
+    show_default=True,
+    help="Port to listen on.",
+)
 @common_options()
 def serve_command(inv: Invocation, host: str, port: int) -> None:
     """Run the web console for the workspace: officers approve and reject, auditors verify.
@@ -42,18 +53,25 @@ def serve_command(inv: Invocation, host: str, port: int) -> None:
 
         from govern.console import create_app
     except ModuleNotFoundError as error:
-        raise BadInput(f"the console needs its extra ({error.name} is missing): pip install 'govern[console]'") from None
+        raise BadInput(
+            f"the console needs its extra ({error.name} is missing): pip install 'govern[console]'"
+        ) from None
     workspace = inv.workspace()
     workspace.require_migrated()
     local = is_loopback(host)
     if not local:
-        click.echo(f"warning: listening on {host}, reachable from other machines. Sessions travel in cookies over "
-                   "plain HTTP unless a TLS proxy fronts the console, and browsers offer WebCrypto (needed to sign "
-                   "in) only to https pages and loopback. Prefer --host 127.0.0.1.", err=True)
+        click.echo(
+            f"warning: listening on {host}, reachable from other machines. Sessions travel in cookies over "
+            "plain HTTP unless a TLS proxy fronts the console, and browsers offer WebCrypto (needed to sign "
+            "in) only to https pages and loopback. Prefer --host 127.0.0.1.",
+            err=True,
+        )
     app = create_app(workspace, allowed_hosts=None if local else ["*"])
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
     if inv.as_json:
         click.echo(json.dumps({"url": url, "workspace": str(workspace.root)}))
     else:
         click.echo(f"govern console for {workspace.root} at {url} (Ctrl-C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", access_log=False, server_header=False
+    )

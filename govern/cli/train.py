@@ -10,20 +10,35 @@ from govern.cli._common import Invocation, common_options
 
 
 def _result_text(result: dict) -> str:  # type: ignore[type-arg]
-    guarantee = (f"(ε = {result['epsilon']:.3f}, δ = {result['delta']:.2e}, {result['accountant']} accountant)"
-                 if result.get("private") else "(NOT PRIVATE: no differential privacy)")
+    guarantee = (
+        f"(ε = {result['epsilon']:.3f}, δ = {result['delta']:.2e}, {result['accountant']} accountant)"
+        if result.get("private")
+        else "(NOT PRIVATE: no differential privacy)"
+    )
     return f"Run {result['run_id']} completed: {result['steps']} steps {guarantee}\nAdapter: {result['adapter_dir']}"
 
 
 @click.command("train")
 @click.argument("recipe", type=click.Path(dir_okay=False, path_type=Path), required=False)
-@click.option("--snapshot", "snapshots", multiple=True, help="Approved snapshot to train on (repeatable).")
-@click.option("--resume", "resume_id", help="Resume this crashed or interrupted run from its last checkpoint.")
-@click.option("--init-adapter", "init_run", help="Continue from this finished run's adapter (multi-stage).")
+@click.option(
+    "--snapshot", "snapshots", multiple=True, help="Approved snapshot to train on (repeatable)."
+)
+@click.option(
+    "--resume", "resume_id", help="Resume this crashed or interrupted run from its last checkpoint."
+)
+@click.option(
+    "--init-adapter", "init_run", help="Continue from this finished run's adapter (multi-stage)."
+)
 @click.option("--device", help="cpu, cuda or cuda:N (default: cuda when available).")
 @common_options(acts_as_key=True)
-def train_command(inv: Invocation, recipe: Path | None, snapshots: tuple[str, ...], resume_id: str | None,
-                  init_run: str | None, device: str | None) -> None:
+def train_command(
+    inv: Invocation,
+    recipe: Path | None,
+    snapshots: tuple[str, ...],
+    resume_id: str | None,
+    init_run: str | None,
+    device: str | None,
+) -> None:
     """Train a LoRA adapter with differential privacy on approved snapshots only.
 
     The recipe (train/*.toml or .yaml) is checked before any data is read; the gate then checks
@@ -45,11 +60,21 @@ def train_command(inv: Invocation, recipe: Path | None, snapshots: tuple[str, ..
 
     workspace = inv.workspace()
     if resume_id:
-        result = resume_run(workspace, inv.actor(), resume_id, progress=inv.progress_enabled(), device=device)
+        result = resume_run(
+            workspace, inv.actor(), resume_id, progress=inv.progress_enabled(), device=device
+        )
     else:
         if recipe is None:
             raise click.UsageError("give a RECIPE (or --resume RUN_ID)")
-        result = start_run(workspace, inv.actor(), recipe, list(snapshots), init_run, progress=inv.progress_enabled(), device=device)
+        result = start_run(
+            workspace,
+            inv.actor(),
+            recipe,
+            list(snapshots),
+            init_run,
+            progress=inv.progress_enabled(),
+            device=device,
+        )
     from govern.training.distributed import is_primary_process
 
     if is_primary_process():  # under torchrun, one answer: rank 0's
@@ -74,10 +99,21 @@ def runs_list(inv: Invocation) -> None:
 
     with inv.workspace().catalog.reading() as session:
         rows = [run_status(session, run) for run in list_runs(session)]
-    inv.emit(rows, lambda: "\n".join(
-        f"{r['id']}  {r['status']:<11} {r['recipe']:<24} "
-        + (f"ε={r['epsilon_spent']:.3f}" if r["epsilon_spent"] is not None else "not private")
-        for r in rows) or "No runs.")
+    inv.emit(
+        rows,
+        lambda: (
+            "\n".join(
+                f"{r['id']}  {r['status']:<11} {r['recipe']:<24} "
+                + (
+                    f"ε={r['epsilon_spent']:.3f}"
+                    if r["epsilon_spent"] is not None
+                    else "not private"
+                )
+                for r in rows
+            )
+            or "No runs."
+        ),
+    )
 
 
 @runs_group.command("show")
@@ -94,5 +130,14 @@ def runs_show(inv: Invocation, run_id: str) -> None:
 
     with inv.workspace().catalog.reading() as session:
         data = run_status(session, get_run(session, run_id))
-    inv.emit(data, lambda: "\n".join(f"{k}: {v}" for k, v in data.items() if k != "events")
-             + "\nevents:\n" + "\n".join(f"  {e['at']}  {e['kind']:<12} step {e['step']}  ε={e['epsilon']}" for e in data["events"]))
+    inv.emit(
+        data,
+        lambda: (
+            "\n".join(f"{k}: {v}" for k, v in data.items() if k != "events")
+            + "\nevents:\n"
+            + "\n".join(
+                f"  {e['at']}  {e['kind']:<12} step {e['step']}  ε={e['epsilon']}"
+                for e in data["events"]
+            )
+        ),
+    )

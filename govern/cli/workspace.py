@@ -27,10 +27,17 @@ def init_command(inv: Invocation, directory: Path) -> None:
     from govern.workspace import Workspace
 
     result = Workspace.init(directory)
-    data = {"workspace": str(result.workspace.root), "admin_key": str(result.admin_key), "created": result.created}
+    data = {
+        "workspace": str(result.workspace.root),
+        "admin_key": str(result.admin_key),
+        "created": result.created,
+    }
     verb = "Created" if result.created else "Already initialised; checked"
-    inv.emit(data, f"{verb} workspace {result.workspace.root}\nAdmin key: {result.admin_key}\n"
-             f"Keep the admin key safe: it signs the registration of every other key.")
+    inv.emit(
+        data,
+        f"{verb} workspace {result.workspace.root}\nAdmin key: {result.admin_key}\n"
+        f"Keep the admin key safe: it signs the registration of every other key.",
+    )
 
 
 @click.group("db")
@@ -66,5 +73,6 @@ def db_current(inv: Invocation) -> None:
     current, head = catalog.current_revision(), catalog.head_revision()
     inv.emit(
         {"revision": current, "head": head, "up_to_date": current == head},
-        f"Catalog at {current or 'none'}; newest is {head}" + ("" if current == head else " (run `govern db upgrade`)"),
+        f"Catalog at {current or 'none'}; newest is {head}"
+        + ("" if current == head else " (run `govern db upgrade`)"),
     )

@@ -23,10 +23,9 @@ from govern.atomic import fsync_dir
 from govern.catalog.models import Approval, Erasure, SnapshotRecord, TrainingRun
 from govern.clock import utc_now
 from govern.errors import BadInput
+from govern.ingest.snapshots import store_of
 from govern.ledger.authority import require
 from govern.ledger.keys import Signer
-from govern.ingest.snapshots import store_of
-
 
 
 @dataclass
@@ -37,12 +36,21 @@ class Impact:
     snapshots: dict[str, list[str]] = field(default_factory=dict)  # snapshot id -> record keys
     approvals: list[str] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)
-    evidence_erased: list[str] = field(default_factory=list)  # consent events whose evidence text was deleted
-    catalog_scrubbed: bool = True  # False when a reader kept SQLite's write-ahead log from being truncated
+    evidence_erased: list[str] = field(
+        default_factory=list
+    )  # consent events whose evidence text was deleted
+    catalog_scrubbed: bool = (
+        True  # False when a reader kept SQLite's write-ahead log from being truncated
+    )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"subject_hash": self.subject_hash, "snapshots": self.snapshots, "approvals": self.approvals,
-                "runs": self.runs, "evidence_erased": self.evidence_erased}
+        return {
+            "subject_hash": self.subject_hash,
+            "snapshots": self.snapshots,
+            "approvals": self.approvals,
+            "runs": self.runs,
+            "evidence_erased": self.evidence_erased,
+        }
 
 
 def impact(session: Session, subject_hash: str) -> Impact:
@@ -50,13 +58,21 @@ def impact(session: Session, subject_hash: str) -> Impact:
     result = Impact(subject_hash)
     rows = session.exec(
         select(SnapshotRecord.snapshot_id, SnapshotRecord.record_key)
-        .where(SnapshotRecord.subject_hash == subject_hash).order_by(SnapshotRecord.snapshot_id, SnapshotRecord.position)
+        .where(SnapshotRecord.subject_hash == subject_hash)
+        .order_by(SnapshotRecord.snapshot_id, SnapshotRecord.position)
     ).all()
     for snapshot_id, key in rows:
         result.snapshots.setdefault(snapshot_id, []).append(key)
     if result.snapshots:
         ids = list(result.snapshots)
-        result.approvals = [a.id for a in session.exec(select(Approval).where(col(Approval.snapshot_id).in_(ids), Approval.verdict == "approved"))]
+        result.approvals = [
+            a.id
+            for a in session.exec(
+                select(Approval).where(
+                    col(Approval.snapshot_id).in_(ids), Approval.verdict == "approved"
+                )
+            )
+        ]
         for run in session.exec(select(TrainingRun)):
             if set(json.loads(run.snapshot_ids)) & set(ids):
                 result.runs.append(run.id)
@@ -98,24 +114,49 @@ def erase_subject(workspace: Any, actor: Signer, subject_id: str) -> Impact:
         found = impact(session, subject_hash)
         found.evidence_erased = erase_evidence(session, subject_hash)
         if not found.snapshots and not found.evidence_erased:
-            raise BadInput("no stored snapshot or consent evidence holds this subject (check the subject id)")
-        done = set(session.exec(select(Erasure.snapshot_id, Erasure.position).where(Erasure.subject_hash == subject_hash)).all())
+            raise BadInput(
+                "no stored snapshot or consent evidence holds this subject (check the subject id)"
+            )
+        done = set(
+            session.exec(
+                select(Erasure.snapshot_id, Erasure.position).where(
+                    Erasure.subject_hash == subject_hash
+                )
+            ).all()
+        )
         now = utc_now()
         todo: dict[str, set[int]] = {}
         for snapshot_id, position in session.exec(
-            select(SnapshotRecord.snapshot_id, SnapshotRecord.position).where(SnapshotRecord.subject_hash == subject_hash)
+            select(SnapshotRecord.snapshot_id, SnapshotRecord.position).where(
+                SnapshotRecord.subject_hash == subject_hash
+            )
         ):
             if (snapshot_id, position) not in done:
                 todo.setdefault(snapshot_id, set()).add(position)
-        entry = ledger.append(session, actor, "subject.erased", [subject_hash, *todo], {
-            "subject_hash": subject_hash,
-            "erased": {snapshot_id: sorted(positions) for snapshot_id, positions in todo.items()},
-            "runs_trained_on_subject": found.runs,
-            "evidence_erased": found.evidence_erased,
-        })
+        entry = ledger.append(
+            session,
+            actor,
+            "subject.erased",
+            [subject_hash, *todo],
+            {
+                "subject_hash": subject_hash,
+                "erased": {
+                    snapshot_id: sorted(positions) for snapshot_id, positions in todo.items()
+                },
+                "runs_trained_on_subject": found.runs,
+                "evidence_erased": found.evidence_erased,
+            },
+        )
         rows = [
-            {"snapshot_id": s, "position": p, "subject_hash": subject_hash, "erased_at": now, "ledger_seq": entry.seq}
-            for s, positions in todo.items() for p in sorted(positions)
+            {
+                "snapshot_id": s,
+                "position": p,
+                "subject_hash": subject_hash,
+                "erased_at": now,
+                "ledger_seq": entry.seq,
+            }
+            for s, positions in todo.items()
+            for p in sorted(positions)
         ]
         if rows:
             session.execute(insert(Erasure), rows)

@@ -12,7 +12,7 @@ import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,34 +21,50 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from govern import clock
-from govern.policy.activation import active_pack_in, current_activation
-from govern.policy.approvals import approval_problems, approve, is_approved_for_training, list_approvals, reject
-from govern.ledger.verify import AuditResult, verify_workspace
-from govern.ledger.authority import EVENT_SIGNERS, Authority, RegisteredIdentity, RoleRefused
 from govern.catalog.models import Dataset, LedgerEntry, ScanFinding, Snapshot
 from govern.clock import format_time, parse_time
-from govern.consent.registry import evidence_refs, history, is_active, revoke
-from govern.ingest.datasets import list_snapshots
-from govern.policy.decisions import involved_people, latest_scan
 from govern.consent.erasure import erase_subject, impact
+from govern.consent.registry import evidence_refs, history, is_active, revoke
 from govern.errors import BadInput, GovernError, IntegrityFailure, NotFound, Refused
-from govern.ledger.keys import Signer, verify_signature
+from govern.evaluation.release import check_release, release_run
+from govern.evaluation.reviews import parse_criteria, review_run, verified_reviews
+from govern.ingest.datasets import list_snapshots
+from govern.ingest.snapshots import resolve_snapshot
 from govern.ledger import GENESIS_HASH, head
+from govern.ledger.authority import EVENT_SIGNERS, Authority, RegisteredIdentity, RoleRefused
+from govern.ledger.keys import Signer, verify_signature
+from govern.ledger.signing import BadSignature, RemoteAction
+from govern.ledger.verify import AuditResult, verify_workspace
 from govern.lineage.graph import build_graph
 from govern.lineage.subject import subject_lineage
-from govern.evaluation.release import check_release, release_run
+from govern.policy.activation import active_pack_in, current_activation
+from govern.policy.approvals import (
+    approval_problems,
+    approve,
+    is_approved_for_training,
+    list_approvals,
+    reject,
+)
+from govern.policy.decisions import involved_people, latest_scan
 from govern.reports import RENDERED_EVENT, ReportCheck, line_chart, lineage_svg, verify_report
 from govern.reports.dataset import consent_facts, dataset_facts, pii_facts, snapshot_facts
-from govern.evaluation.reviews import parse_criteria, review_run, verified_reviews
 from govern.training.runs import get_run, list_runs, run_status
-from govern.ledger.signing import BadSignature, RemoteAction
-from govern.ingest.snapshots import resolve_snapshot
 from govern.training.spending import ledgered_runs, run_entries
 from govern.workspace import Workspace
 
 __all__ = [
-    "BadInput", "BadSignature", "GovernError", "IntegrityFailure", "NotFound", "Refused", "RoleRefused",
-    "AuditResult", "RegisteredIdentity", "RemoteAction", "ReportCheck", "Workspace",
+    "AuditResult",
+    "BadInput",
+    "BadSignature",
+    "GovernError",
+    "IntegrityFailure",
+    "NotFound",
+    "Refused",
+    "RegisteredIdentity",
+    "RemoteAction",
+    "ReportCheck",
+    "RoleRefused",
+    "Workspace",
 ]
 
 MAX_LISTED = 50  # longest list of record ids a page shows in full
@@ -62,16 +78,25 @@ def locate_workspace(path: Path | None) -> Workspace:
 
 # People --------------------------------------------------------------------------------------
 
+
 def identities(workspace: Workspace) -> dict[str, RegisteredIdentity]:
     """Every key the verified ledger registered, by key id."""
     with workspace.catalog.reading() as session:
         return dict(Authority.of(session).identities)
 
 
-def identity_signing(workspace: Workspace, message: bytes, signature: str) -> RegisteredIdentity | None:
+def identity_signing(
+    workspace: Workspace, message: bytes, signature: str
+) -> RegisteredIdentity | None:
     """The registered identity whose key made `signature` over `message`, or None."""
-    return next((found for found in identities(workspace).values()
-                 if verify_signature(found.public_key, message, signature)), None)
+    return next(
+        (
+            found
+            for found in identities(workspace).values()
+            if verify_signature(found.public_key, message, signature)
+        ),
+        None,
+    )
 
 
 def ledger_head(workspace: Workspace) -> tuple[int, str]:
@@ -81,6 +106,7 @@ def ledger_head(workspace: Workspace) -> tuple[int, str]:
 
 
 # Signed actions ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ConsoleAction:
@@ -108,7 +134,9 @@ def _reject(workspace: Workspace, signer: Signer, inputs: dict[str, str]) -> Any
 
 
 def _revoke(workspace: Workspace, signer: Signer, inputs: dict[str, str]) -> Any:
-    return revoke(workspace, signer, _text(inputs, "subject", 500), _text(inputs, "purpose", 100) or None)
+    return revoke(
+        workspace, signer, _text(inputs, "subject", 500), _text(inputs, "purpose", 100) or None
+    )
 
 
 def _erase(workspace: Workspace, signer: Signer, inputs: dict[str, str]) -> Any:
@@ -120,40 +148,78 @@ def _review(workspace: Workspace, signer: Signer, inputs: dict[str, str]) -> Any
     if not rating.isdigit():
         raise BadInput("rating: give a rating from 1 to 5")
     criteria = parse_criteria([c for c in _text(inputs, "criteria").replace(",", " ").split() if c])
-    return review_run(workspace, signer, _text(inputs, "run", 64), int(rating), criteria, _text(inputs, "notes"))
+    return review_run(
+        workspace, signer, _text(inputs, "run", 64), int(rating), criteria, _text(inputs, "notes")
+    )
 
 
 def _release(workspace: Workspace, signer: Signer, inputs: dict[str, str]) -> Any:
     return release_run(workspace, signer, _text(inputs, "run", 64))
 
 
-ACTIONS: dict[str, ConsoleAction] = {action.name: action for action in (
-    ConsoleAction("approve", ("snapshot", "note"), _approve,
-                  lambda r: f"Approved snapshot {r[0].snapshot_id[:12]} under {r[1].pack_name}; approval {r[0].id[:12]}"),
-    ConsoleAction("reject", ("snapshot", "reason"), _reject,
-                  lambda r: f"Rejected snapshot {r[0].snapshot_id[:12]}; rejection {r[0].id[:12]}"),
-    ConsoleAction("revoke", ("subject", "purpose"), _revoke,
-                  lambda r: f"Revoked consent for {', '.join(sorted({e.purpose for e in r}))}"),
-    ConsoleAction("erase", ("subject",), _erase,
-                  lambda r: f"Erased {sum(len(v) for v in r.snapshots.values())} records from {len(r.snapshots)} snapshots"
-                            + (f"; runs trained on the subject: {', '.join(r.runs)}" if r.runs else "")),
-    ConsoleAction("review", ("run", "rating", "criteria", "notes"), _review,
-                  lambda r: f"Reviewed run {r.run_id}: rating {r.rating}"),
-    ConsoleAction("release", ("run",), _release, lambda r: f"Released the adapter of run {r[0].run_id}"),
-)}
+ACTIONS: dict[str, ConsoleAction] = {
+    action.name: action
+    for action in (
+        ConsoleAction(
+            "approve",
+            ("snapshot", "note"),
+            _approve,
+            lambda r: (
+                f"Approved snapshot {r[0].snapshot_id[:12]} under {r[1].pack_name}; approval {r[0].id[:12]}"
+            ),
+        ),
+        ConsoleAction(
+            "reject",
+            ("snapshot", "reason"),
+            _reject,
+            lambda r: f"Rejected snapshot {r[0].snapshot_id[:12]}; rejection {r[0].id[:12]}",
+        ),
+        ConsoleAction(
+            "revoke",
+            ("subject", "purpose"),
+            _revoke,
+            lambda r: f"Revoked consent for {', '.join(sorted({e.purpose for e in r}))}",
+        ),
+        ConsoleAction(
+            "erase",
+            ("subject",),
+            _erase,
+            lambda r: (
+                f"Erased {sum(len(v) for v in r.snapshots.values())} records from {len(r.snapshots)} snapshots"
+                + (f"; runs trained on the subject: {', '.join(r.runs)}" if r.runs else "")
+            ),
+        ),
+        ConsoleAction(
+            "review",
+            ("run", "rating", "criteria", "notes"),
+            _review,
+            lambda r: f"Reviewed run {r.run_id}: rating {r.rating}",
+        ),
+        ConsoleAction(
+            "release", ("run",), _release, lambda r: f"Released the adapter of run {r[0].run_id}"
+        ),
+    )
+}
 
 
-def start_action(workspace: Workspace, identity: RegisteredIdentity, name: str, inputs: dict[str, str]) -> RemoteAction[Any]:
+def start_action(
+    workspace: Workspace, identity: RegisteredIdentity, name: str, inputs: dict[str, str]
+) -> RemoteAction[Any]:
     """A signed action for a key held by the browser; `advance()` it round by round (govern.ledger.signing)."""
     action = ACTIONS.get(name)
     if action is None:
         raise NotFound(f"no console action {name!r}")
     values = {key: str(inputs.get(key) or "") for key in action.fields}
-    return RemoteAction(workspace, identity.key_id, identity.public_key,
-                        lambda signer: action.run(workspace, signer, values))
+    return RemoteAction(
+        workspace,
+        identity.key_id,
+        identity.public_key,
+        lambda signer: action.run(workspace, signer, values),
+    )
 
 
 # Officer: the queue, a snapshot's evidence, consent ------------------------------------------
+
 
 def _pack_or_error(workspace: Workspace, session: Session) -> tuple[Any, str | None]:
     try:
@@ -163,7 +229,9 @@ def _pack_or_error(workspace: Workspace, session: Session) -> tuple[Any, str | N
 
 
 def _latest_verdict(session: Session, snapshot_id: str) -> Any:
-    trusted = [row for row in list_approvals(session, snapshot_id) if not approval_problems(session, row)]
+    trusted = [
+        row for row in list_approvals(session, snapshot_id) if not approval_problems(session, row)
+    ]
     return trusted[-1] if trusted else None
 
 
@@ -175,7 +243,11 @@ def snapshot_queue(workspace: Workspace, everything: bool = False) -> dict[str, 
         rows = []
         for snapshot in reversed(list_snapshots(session)):
             verdict = _latest_verdict(session, snapshot.id)
-            check = is_approved_for_training(workspace, session, snapshot, pack) if pack is not None else None
+            check = (
+                is_approved_for_training(workspace, session, snapshot, pack)
+                if pack is not None
+                else None
+            )
             decision = check.decision if check is not None else None
             failing = [r.rule for r in decision.failures] if decision is not None else []
             if check is not None and check.ok:
@@ -188,33 +260,65 @@ def snapshot_queue(workspace: Workspace, everything: bool = False) -> dict[str, 
                 state = "awaiting approval"
             if not everything and state in ("approved", "rejected"):
                 continue
-            rows.append({
-                "id": snapshot.id, "dataset": names.get(snapshot.dataset_id, snapshot.dataset_id),
-                "transform": snapshot.transform, "records": snapshot.record_count, "created_at": snapshot.created_at,
-                "created_by": snapshot.created_by, "state": state, "failing": failing,
-                "last_verdict": ({"verdict": verdict.verdict, "by": verdict.approver_key_id, "at": verdict.signed_at}
-                                 if verdict is not None else None),
-            })
+            rows.append(
+                {
+                    "id": snapshot.id,
+                    "dataset": names.get(snapshot.dataset_id, snapshot.dataset_id),
+                    "transform": snapshot.transform,
+                    "records": snapshot.record_count,
+                    "created_at": snapshot.created_at,
+                    "created_by": snapshot.created_by,
+                    "state": state,
+                    "failing": failing,
+                    "last_verdict": (
+                        {
+                            "verdict": verdict.verdict,
+                            "by": verdict.approver_key_id,
+                            "at": verdict.signed_at,
+                        }
+                        if verdict is not None
+                        else None
+                    ),
+                }
+            )
     return {"snapshots": rows, "pack": _pack_facts(pack), "pack_error": pack_error}
 
 
 def _pack_facts(pack: Any) -> dict[str, Any] | None:
-    return {"name": pack.name, "version": pack.version, "hash": pack.hash} if pack is not None else None
+    return (
+        {"name": pack.name, "version": pack.version, "hash": pack.hash}
+        if pack is not None
+        else None
+    )
 
 
 def findings_by_type(session: Session, scan_id: str) -> list[dict[str, Any]]:
     """Per entity type: how many findings, in how many records, and the first record ids (never text)."""
     counts = session.exec(
-        select(ScanFinding.entity_type, func.count(), func.count(func.distinct(ScanFinding.record_key)))
-        .where(ScanFinding.scan_id == scan_id).group_by(ScanFinding.entity_type).order_by(ScanFinding.entity_type)
+        select(
+            ScanFinding.entity_type, func.count(), func.count(func.distinct(ScanFinding.record_key))
+        )
+        .where(ScanFinding.scan_id == scan_id)
+        .group_by(ScanFinding.entity_type)
+        .order_by(ScanFinding.entity_type)
     ).all()
     found = []
     for entity_type, findings, records in counts:
         keys = session.exec(
-            select(ScanFinding.record_key).where(ScanFinding.scan_id == scan_id, ScanFinding.entity_type == entity_type)
-            .distinct().order_by(ScanFinding.record_key).limit(MAX_LISTED)
+            select(ScanFinding.record_key)
+            .where(ScanFinding.scan_id == scan_id, ScanFinding.entity_type == entity_type)
+            .distinct()
+            .order_by(ScanFinding.record_key)
+            .limit(MAX_LISTED)
         ).all()
-        found.append({"entity_type": entity_type, "findings": int(findings), "records": int(records), "record_ids": list(keys)})
+        found.append(
+            {
+                "entity_type": entity_type,
+                "findings": int(findings),
+                "records": int(records),
+                "record_ids": list(keys),
+            }
+        )
     return found
 
 
@@ -226,30 +330,57 @@ def snapshot_evidence(workspace: Workspace, snapshot_ref: str) -> dict[str, Any]
         dataset = session.get(Dataset, snapshot.dataset_id)
         assert dataset is not None
         pack, pack_error = _pack_or_error(workspace, session)
-        check = is_approved_for_training(workspace, session, snapshot, pack) if pack is not None else None
+        check = (
+            is_approved_for_training(workspace, session, snapshot, pack)
+            if pack is not None
+            else None
+        )
         scan = latest_scan(session, snapshot.id)
         authority = Authority.of(session)
         verdicts = []
         for row in list_approvals(session, snapshot.id):
-            verdicts.append({"id": row.id, "verdict": row.verdict, "by": row.approver_key_id, "at": row.signed_at,
-                             "note": row.note, "problems": approval_problems(session, row), "ledger_seq": row.ledger_seq})
+            verdicts.append(
+                {
+                    "id": row.id,
+                    "verdict": row.verdict,
+                    "by": row.approver_key_id,
+                    "at": row.signed_at,
+                    "note": row.note,
+                    "problems": approval_problems(session, row),
+                    "ledger_seq": row.ledger_seq,
+                }
+            )
         return {
             "snapshot": snapshot_facts(session, snapshot),
             "dataset": dataset_facts(dataset),
-            "pack": _pack_facts(pack), "pack_error": pack_error,
+            "pack": _pack_facts(pack),
+            "pack_error": pack_error,
             "approved": bool(check and check.ok),
             "reasons": check.reasons if check is not None else [],
-            "rules": [r.to_dict() for r in check.decision.results] if check is not None and check.decision else [],
+            "rules": [r.to_dict() for r in check.decision.results]
+            if check is not None and check.decision
+            else [],
             "outcome": check.decision.outcome if check is not None and check.decision else None,
             "failing": bool(check and check.decision and check.decision.failed),
             "consent": consent_facts(session, snapshot, pack),
             "pii": pii_facts(session, snapshot),
-            "scan": ({"id": scan.id, "created_at": scan.created_at, "created_by": scan.created_by,
-                      "findings_count": scan.findings_count, "by_type": findings_by_type(session, scan.id)}
-                     if scan is not None else None),
+            "scan": (
+                {
+                    "id": scan.id,
+                    "created_at": scan.created_at,
+                    "created_by": scan.created_by,
+                    "findings_count": scan.findings_count,
+                    "by_type": findings_by_type(session, scan.id),
+                }
+                if scan is not None
+                else None
+            ),
             "verdicts": verdicts,
-            "involved": [key for key, found in authority.identities.items()
-                         if found.person in involved_people(session, snapshot)],
+            "involved": [
+                key
+                for key, found in authority.identities.items()
+                if found.person in involved_people(session, snapshot)
+            ],
         }
 
 
@@ -265,23 +396,46 @@ def subject_consent(workspace: Workspace, subject_id: str) -> dict[str, Any]:
         names = _snapshot_labels(session, list(found.snapshots))
     return {
         "subject_hash": subject_hash,
-        "events": [{"purpose": e.purpose, "action": e.action, "effective_at": e.effective_at, "expires_at": e.expires_at,
-                    "evidence_ref": evidence.get(e.id, "(erased)" if e.evidence_hash else None), "recorded_by": e.recorded_by, "ledger_seq": e.ledger_seq} for e in events],
+        "events": [
+            {
+                "purpose": e.purpose,
+                "action": e.action,
+                "effective_at": e.effective_at,
+                "expires_at": e.expires_at,
+                "evidence_ref": evidence.get(e.id, "(erased)" if e.evidence_hash else None),
+                "recorded_by": e.recorded_by,
+                "ledger_seq": e.ledger_seq,
+            }
+            for e in events
+        ],
         "active": {p: is_active(events, p, now) for p in purposes},
-        "snapshots": [{"id": s, "label": names.get(s, s[:12]), "records": len(keys), "record_ids": keys[:MAX_LISTED]}
-                      for s, keys in found.snapshots.items()],
-        "approvals": found.approvals, "runs": found.runs,
+        "snapshots": [
+            {
+                "id": s,
+                "label": names.get(s, s[:12]),
+                "records": len(keys),
+                "record_ids": keys[:MAX_LISTED],
+            }
+            for s, keys in found.snapshots.items()
+        ],
+        "approvals": found.approvals,
+        "runs": found.runs,
     }
 
 
 def _snapshot_labels(session: Session, ids: list[str]) -> dict[str, str]:
     if not ids:
         return {}
-    rows = session.exec(select(Snapshot, Dataset).where(col(Snapshot.id).in_(ids), Snapshot.dataset_id == Dataset.id)).all()
+    rows = session.exec(
+        select(Snapshot, Dataset).where(
+            col(Snapshot.id).in_(ids), Snapshot.dataset_id == Dataset.id
+        )
+    ).all()
     return {s.id: f"{d.name} · {s.transform} · {s.id[:12]}" for s, d in rows}
 
 
 # Auditor -------------------------------------------------------------------------------------
+
 
 def parse_when(text: str | None, end: bool = False) -> str | None:
     """A user's date or time as the ledger writes times; a bare date as `end` covers that whole day."""
@@ -291,7 +445,9 @@ def parse_when(text: str | None, end: bool = False) -> str | None:
     try:
         value = parse_time(text)
     except ValueError:
-        raise BadInput(f"{text!r} is not a date or time (write 2024-05-01 or 2024-05-01T12:00)") from None
+        raise BadInput(
+            f"{text!r} is not a date or time (write 2024-05-01 or 2024-05-01T12:00)"
+        ) from None
     if end and len(text) == 10:
         from datetime import timedelta
 
@@ -299,9 +455,15 @@ def parse_when(text: str | None, end: bool = False) -> str | None:
     return format_time(value)
 
 
-def ledger_page(workspace: Workspace, event: str | None = None, actors: list[str] | None = None,
-                since: str | None = None, until: str | None = None, before: int | None = None,
-                limit: int = 50) -> dict[str, Any]:
+def ledger_page(
+    workspace: Workspace,
+    event: str | None = None,
+    actors: list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
     """One page of ledger entries, newest first, filtered by event, actor keys and time (keyset paging)."""
     start, end = parse_when(since), parse_when(until, end=True)
     conditions: list[Any] = []
@@ -319,9 +481,23 @@ def ledger_page(workspace: Workspace, event: str | None = None, actors: list[str
         if before:
             query = query.where(LedgerEntry.seq < before)
         rows = session.exec(query.order_by(col(LedgerEntry.seq).desc()).limit(limit + 1)).all()
-    entries = [{"seq": e.seq, "recorded_at": e.recorded_at, "actor": e.actor_key_id, "event": e.event,
-                "refs": json.loads(e.refs), "payload": json.loads(e.payload), "hash": e.entry_hash} for e in rows[:limit]]
-    return {"entries": entries, "total": int(total), "next_before": entries[-1]["seq"] if len(rows) > limit else None}
+    entries = [
+        {
+            "seq": e.seq,
+            "recorded_at": e.recorded_at,
+            "actor": e.actor_key_id,
+            "event": e.event,
+            "refs": json.loads(e.refs),
+            "payload": json.loads(e.payload),
+            "hash": e.entry_hash,
+        }
+        for e in rows[:limit]
+    ]
+    return {
+        "entries": entries,
+        "total": int(total),
+        "next_before": entries[-1]["seq"] if len(rows) > limit else None,
+    }
 
 
 def verify(workspace: Workspace, progress: Callable[[str, int, int], None]) -> AuditResult:
@@ -333,16 +509,29 @@ def reports(workspace: Workspace) -> list[dict[str, Any]]:
     """Every report a verified-looking `report.rendered` entry recorded, newest first, and whether its file is here."""
     folder = reports_folder(workspace)
     with workspace.catalog.reading() as session:
-        entries = session.exec(select(LedgerEntry).where(LedgerEntry.event == RENDERED_EVENT)
-                               .order_by(col(LedgerEntry.seq).desc())).all()
+        entries = session.exec(
+            select(LedgerEntry)
+            .where(LedgerEntry.event == RENDERED_EVENT)
+            .order_by(col(LedgerEntry.seq).desc())
+        ).all()
     found = []
     for entry in entries:
         payload = json.loads(entry.payload)
         name = str(payload.get("file_name") or "")
-        found.append({"seq": entry.seq, "at": entry.recorded_at, "by": entry.actor_key_id, "kind": payload.get("kind"),
-                      "format": payload.get("format"), "subject": (payload.get("subject") or {}).get("label"),
-                      "file_name": name, "sha256": payload.get("sha256"), "bytes": payload.get("bytes"),
-                      "present": bool(name) and (folder / name).is_file()})
+        found.append(
+            {
+                "seq": entry.seq,
+                "at": entry.recorded_at,
+                "by": entry.actor_key_id,
+                "kind": payload.get("kind"),
+                "format": payload.get("format"),
+                "subject": (payload.get("subject") or {}).get("label"),
+                "file_name": name,
+                "sha256": payload.get("sha256"),
+                "bytes": payload.get("bytes"),
+                "present": bool(name) and (folder / name).is_file(),
+            }
+        )
     return found
 
 
@@ -384,10 +573,21 @@ def _status(session: Session, run: Any) -> dict[str, Any]:
     try:
         return run_status(session, run)
     except ImportError:  # ε needs the accountant (govern[train]); the rest does not
-        return {"id": run.id, "status": "?", "recipe": run.recipe_name, "dp": run.dp_enabled, "epsilon_spent": None,
-                "privacy": "differentially private" if run.dp_enabled else "NOT PRIVATE", "created_at": run.created_at,
-                "created_by": run.created_by, "snapshots": json.loads(run.snapshot_ids), "delta": run.delta,
-                "planned_steps": run.planned_steps, "charged_steps": None, "events": []}
+        return {
+            "id": run.id,
+            "status": "?",
+            "recipe": run.recipe_name,
+            "dp": run.dp_enabled,
+            "epsilon_spent": None,
+            "privacy": "differentially private" if run.dp_enabled else "NOT PRIVATE",
+            "created_at": run.created_at,
+            "created_by": run.created_by,
+            "snapshots": json.loads(run.snapshot_ids),
+            "delta": run.delta,
+            "planned_steps": run.planned_steps,
+            "charged_steps": None,
+            "events": [],
+        }
 
 
 def run_detail(workspace: Workspace, run_id: str) -> dict[str, Any]:
@@ -401,9 +601,22 @@ def run_detail(workspace: Workspace, run_id: str) -> dict[str, Any]:
             rules_error = None
         except GovernError as error:
             rules, rules_error = [], str(error)
-    return {"run": status, "reviews": [{"by": r.reviewer_key_id, "rating": r.rating, "criteria": json.loads(r.criteria),
-                                        "notes": r.notes, "at": r.signed_at} for r, _ in reviews],
-            "review_problems": review_problems, "release_rules": rules, "release_error": rules_error}
+    return {
+        "run": status,
+        "reviews": [
+            {
+                "by": r.reviewer_key_id,
+                "rating": r.rating,
+                "criteria": json.loads(r.criteria),
+                "notes": r.notes,
+                "at": r.signed_at,
+            }
+            for r, _ in reviews
+        ],
+        "review_problems": review_problems,
+        "release_rules": rules,
+        "release_error": rules_error,
+    }
 
 
 def run_lineage(workspace: Workspace, run_id: str) -> dict[str, Any]:
@@ -411,7 +624,9 @@ def run_lineage(workspace: Workspace, run_id: str) -> dict[str, Any]:
     graph = build_graph(workspace, run_id).to_dict()
     people = identities(workspace)
 
-    def by_name(text: str) -> str:  # the graph names approvers by key id prefix; the console names people
+    def by_name(
+        text: str,
+    ) -> str:  # the graph names approvers by key id prefix; the console names people
         for key_id, found in people.items():
             text = text.replace(key_id[:12], found.name)
         return text
@@ -419,10 +634,22 @@ def run_lineage(workspace: Workspace, run_id: str) -> dict[str, Any]:
     for node in graph["nodes"]:
         node["label"] = by_name(str(node["label"]))
     drawable = {
-        "nodes": [{"id": n["id"], "kind": n["kind"], "label": n["label"],
-                   "detail": ", ".join(f"{k} {v}" for k, v in sorted(n["attrs"].items()) if isinstance(v, (str, int, float)))}
-                  for n in graph["nodes"]],
-        "edges": [{"from": e["source"], "to": e["target"], "label": e["relation"]} for e in graph["edges"]],
+        "nodes": [
+            {
+                "id": n["id"],
+                "kind": n["kind"],
+                "label": n["label"],
+                "detail": ", ".join(
+                    f"{k} {v}"
+                    for k, v in sorted(n["attrs"].items())
+                    if isinstance(v, (str, int, float))
+                ),
+            }
+            for n in graph["nodes"]
+        ],
+        "edges": [
+            {"from": e["source"], "to": e["target"], "label": e["relation"]} for e in graph["edges"]
+        ],
     }
     return {"graph": graph, "svg": lineage_svg(drawable)}
 
@@ -446,13 +673,23 @@ def budget(workspace: Workspace, points: int = 24) -> list[dict[str, Any]]:
         pack, _ = _pack_or_error(workspace, session)
         dp = pack.family("dp") if pack is not None else None
         limit = dp.config.get("lifetime_epsilon_budget") if dp is not None else None
-        datasets = {d.id: d.name for d in session.exec(select(Dataset).order_by(Dataset.name)).all()}
+        datasets = {
+            d.id: d.name for d in session.exec(select(Dataset).order_by(Dataset.name)).all()
+        }
         charged: dict[str, list[tuple[str, float, float, str, float]]] = {}
         for run in ledgered_runs(session).values():
             if not run.private or run.delta is None:
                 continue
-            steps = [(e.recorded_at, float(p["row"]["noise_multiplier"]), float(p["row"]["sample_rate"]), run.accountant,
-                      float(run.delta)) for e, p in run_entries(session, run.run_id, ("run.charged",))]
+            steps = [
+                (
+                    e.recorded_at,
+                    float(p["row"]["noise_multiplier"]),
+                    float(p["row"]["sample_rate"]),
+                    run.accountant,
+                    float(run.delta),
+                )
+                for e, p in run_entries(session, run.run_id, ("run.charged",))
+            ]
             for dataset_id in json.loads(run.row.get("dataset_ids") or "[]"):
                 charged.setdefault(dataset_id, []).extend(steps)
     found = []
@@ -460,29 +697,59 @@ def budget(workspace: Workspace, points: int = 24) -> list[dict[str, Any]]:
         steps.sort()
         delta, accountant = max(s[4] for s in steps), steps[-1][3]
         marks = sorted({round(i * (len(steps) - 1) / max(points - 1, 1)) for i in range(points)})
-        series = [(parse_time(steps[m][0]).timestamp(),
-                   compose_epsilon([[(s[1], s[2], 1) for s in steps[:m + 1]]], delta, accountant)) for m in marks]
-        found.append({
-            "dataset_id": dataset_id, "dataset": datasets.get(dataset_id, dataset_id), "steps": len(steps),
-            "spent": series[-1][1], "budget": float(limit) if limit is not None else None, "delta": delta,
-            "accountant": accountant, "series": [{"at": format_time(datetime.fromtimestamp(x, timezone.utc)), "epsilon": y}
-                                                 for x, y in series],
-            "chart": chart_over_time(series, f"ε spent on {datasets.get(dataset_id, dataset_id)}", "ε",
-                                     (float(limit), f"lifetime budget {limit}") if limit is not None else None),
-        })
+        series = [
+            (
+                parse_time(steps[m][0]).timestamp(),
+                compose_epsilon([[(s[1], s[2], 1) for s in steps[: m + 1]]], delta, accountant),
+            )
+            for m in marks
+        ]
+        found.append(
+            {
+                "dataset_id": dataset_id,
+                "dataset": datasets.get(dataset_id, dataset_id),
+                "steps": len(steps),
+                "spent": series[-1][1],
+                "budget": float(limit) if limit is not None else None,
+                "delta": delta,
+                "accountant": accountant,
+                "series": [
+                    {"at": format_time(datetime.fromtimestamp(x, UTC)), "epsilon": y}
+                    for x, y in series
+                ],
+                "chart": chart_over_time(
+                    series,
+                    f"ε spent on {datasets.get(dataset_id, dataset_id)}",
+                    "ε",
+                    (float(limit), f"lifetime budget {limit}") if limit is not None else None,
+                ),
+            }
+        )
     return sorted(found, key=lambda b: b["dataset"])
 
 
-def chart_over_time(series: list[tuple[float, float]], title: str, y_label: str,
-                    limit: tuple[float, str] | None) -> Markup:
+def chart_over_time(
+    series: list[tuple[float, float]], title: str, y_label: str, limit: tuple[float, str] | None
+) -> Markup:
     """A line chart with UTC dates (and times, for a series within a day) on the x axis."""
     span = max(x for x, _ in series) - min(x for x, _ in series) if series else 0
 
     def when(x: float) -> str:
-        moment = datetime.fromtimestamp(x, timezone.utc)
-        return moment.strftime("%H:%M:%S" if span < 600 else "%m-%d %H:%M" if span < 2 * 86400 else "%Y-%m-%d")
+        moment = datetime.fromtimestamp(x, UTC)
+        return moment.strftime(
+            "%H:%M:%S" if span < 600 else "%m-%d %H:%M" if span < 2 * 86400 else "%Y-%m-%d"
+        )
 
-    return line_chart(series, title, y_label, x_label="time (UTC)", width=720, height=260, x_format=when, limit=limit)
+    return line_chart(
+        series,
+        title,
+        y_label,
+        x_label="time (UTC)",
+        width=720,
+        height=260,
+        x_format=when,
+        limit=limit,
+    )
 
 
 def activation(workspace: Workspace) -> dict[str, Any] | None:

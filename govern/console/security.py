@@ -25,7 +25,9 @@ LOGIN_COOKIE = "govern_login"
 CHALLENGE_SECONDS = 60
 LOGIN_SECONDS = 600
 SESSION_SECONDS = 15 * 60
-CHALLENGE_PURPOSE = "govern console login"  # domain separation: no ledger entry or statement has this shape
+CHALLENGE_PURPOSE = (
+    "govern console login"  # domain separation: no ledger entry or statement has this shape
+)
 
 
 def token() -> str:
@@ -65,14 +67,20 @@ class ConsoleSession:
     public_key: str
     csrf: str
     expires: float
-    lookups: dict[str, str] = field(default_factory=dict)  # token -> a subject id typed in, memory only
-    actions: dict[str, Any] = field(default_factory=dict)  # id -> govern.ledger.signing.RemoteAction
+    lookups: dict[str, str] = field(
+        default_factory=dict
+    )  # token -> a subject id typed in, memory only
+    actions: dict[str, Any] = field(
+        default_factory=dict
+    )  # id -> govern.ledger.signing.RemoteAction
 
 
 class Guard:
     """The console's logins, challenges and sessions (thread-safe, in memory)."""
 
-    def __init__(self, session_seconds: int = SESSION_SECONDS, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, session_seconds: int = SESSION_SECONDS, now: Callable[[], float] = time.time
+    ) -> None:
         self.session_seconds = session_seconds
         self.now = now
         self._lock = threading.Lock()
@@ -104,8 +112,14 @@ class Guard:
     def challenge(self, login: Login, origin: str) -> Challenge:
         """A one-time challenge for this login, valid CHALLENGE_SECONDS."""
         issued = self.now()
-        message = canonical_bytes({"purpose": CHALLENGE_PURPOSE, "nonce": secrets.token_hex(32), "origin": origin,
-                                   "issued_at": int(issued)})
+        message = canonical_bytes(
+            {
+                "purpose": CHALLENGE_PURPOSE,
+                "nonce": secrets.token_hex(32),
+                "origin": origin,
+                "issued_at": int(issued),
+            }
+        )
         found = Challenge(token(), login.id, message, issued + CHALLENGE_SECONDS)
         with self._lock:
             self._challenges[found.id] = found
@@ -120,10 +134,14 @@ class Guard:
                 return None
             return found
 
-    def open(self, key_id: str, name: str, role: str, public_key: str, login_id: str | None) -> ConsoleSession:
+    def open(
+        self, key_id: str, name: str, role: str, public_key: str, login_id: str | None
+    ) -> ConsoleSession:
         with self._lock:
             self._logins.pop(login_id or "", None)
-            found = ConsoleSession(token(), key_id, name, role, public_key, token(), self.now() + self.session_seconds)
+            found = ConsoleSession(
+                token(), key_id, name, role, public_key, token(), self.now() + self.session_seconds
+            )
             self._sessions[found.id] = found
             return found
 

@@ -26,14 +26,13 @@ from typing import Any
 from sqlmodel import Session
 
 from govern import ledger
-from govern.ledger.authority import require
 from govern.catalog.models import Evaluation, TrainingRun
 from govern.clock import utc_now
 from govern.errors import BadInput, IntegrityFailure, Refused
 from govern.gate import Gate
+from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
 from govern.training.inference import example_losses, load_run_model, supervised_tokens
-
 
 # ---------------------------------------------------------------------------------------------
 # The run's own model
@@ -45,7 +44,9 @@ def completed_event(session: Session, run: TrainingRun) -> dict[str, Any]:
 
     found = spending.completed_payload(session, run.id)
     if found is None:
-        raise Refused(f"run {run.id} has not completed; only a finished run's adapter can be evaluated or audited")
+        raise Refused(
+            f"run {run.id} has not completed; only a finished run's adapter can be evaluated or audited"
+        )
     return found
 
 
@@ -55,12 +56,17 @@ def run_recipe(run: TrainingRun) -> tuple[dict[str, Any], Any]:
     from govern.training.trainer import read_run
 
     info = read_run(run.output_dir)
-    recipe = recipe_from_dict(info["recipe"], source=info["recipe_source"], base_dir=Path(info["base_dir"]), check_model=False)
+    recipe = recipe_from_dict(
+        info["recipe"],
+        source=info["recipe_source"],
+        base_dir=Path(info["base_dir"]),
+        check_model=False,
+    )
     if recipe.hash != run.recipe_hash:
-        raise IntegrityFailure(f"run {run.id}: the recipe in {run.output_dir}/run.json no longer hashes to the catalogued one")
+        raise IntegrityFailure(
+            f"run {run.id}: the recipe in {run.output_dir}/run.json no longer hashes to the catalogued one"
+        )
     return info, recipe
-
-
 
 
 def _perplexity(loss: float) -> float:
@@ -71,12 +77,18 @@ def _perplexity(loss: float) -> float:
 # The evaluation
 
 
-def evaluate_run(workspace: Any, actor: PrivateIdentity, run_id: str, snapshot_ref: str,
-                 device: str | None = None, batch_size: int = 32) -> tuple[Evaluation, dict[str, Any]]:
+def evaluate_run(
+    workspace: Any,
+    actor: PrivateIdentity,
+    run_id: str,
+    snapshot_ref: str,
+    device: str | None = None,
+    batch_size: int = 32,
+) -> tuple[Evaluation, dict[str, Any]]:
     """Evaluate a finished run's adapter and its base model on a held-out snapshot; store and ledger it."""
-    from govern.training.runs import get_run
     from govern.training.data import encode_records
     from govern.training.model import load_tokenizer, pick_device
+    from govern.training.runs import get_run
 
     with workspace.catalog.reading() as session:
         require(session, actor, "run.evaluate")
@@ -101,17 +113,30 @@ def evaluate_run(workspace: Any, actor: PrivateIdentity, run_id: str, snapshot_r
     base_loss, adapter_loss = sum(base) / n, sum(adapter) / n
     detail = {
         "tokens": sum(tokens),
-        "base_token_perplexity": _perplexity(sum(b * t for b, t in zip(base, tokens)) / sum(tokens)),
-        "adapter_token_perplexity": _perplexity(sum(a * t for a, t in zip(adapter, tokens)) / sum(tokens)),
+        "base_token_perplexity": _perplexity(
+            sum(b * t for b, t in zip(base, tokens)) / sum(tokens)
+        ),
+        "adapter_token_perplexity": _perplexity(
+            sum(a * t for a, t in zip(adapter, tokens)) / sum(tokens)
+        ),
         "loss": "per-example mean over supervised tokens, then mean over examples (the training loss)",
-        "format": recipe["data"]["format"], "max_length": recipe["data"]["max_length"],
-        "gate_checks": admission.checks, "privacy_charge": "none (no gradient; aggregate losses only)",
+        "format": recipe["data"]["format"],
+        "max_length": recipe["data"]["max_length"],
+        "gate_checks": admission.checks,
+        "privacy_charge": "none (no gradient; aggregate losses only)",
     }
     row = Evaluation(
-        id=uuid.uuid4().hex, run_id=run.id, snapshot_id=snapshot_id, examples=n,
-        base_loss=base_loss, base_perplexity=_perplexity(base_loss),
-        adapter_loss=adapter_loss, adapter_perplexity=_perplexity(adapter_loss),
-        created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
+        id=uuid.uuid4().hex,
+        run_id=run.id,
+        snapshot_id=snapshot_id,
+        examples=n,
+        base_loss=base_loss,
+        base_perplexity=_perplexity(base_loss),
+        adapter_loss=adapter_loss,
+        adapter_perplexity=_perplexity(adapter_loss),
+        created_at=utc_now(),
+        created_by=actor.key_id,
+        ledger_seq=0,
     )
     with workspace.catalog.transaction() as session:
         ledger.record(session, actor, "run.evaluated", row, [run.id, snapshot_id], detail)

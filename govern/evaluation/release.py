@@ -22,12 +22,20 @@ from sqlmodel import Session, col, select
 
 from govern import ledger
 from govern.canonical import canonical_bytes, canonical_json
-from govern.catalog.models import Approval, Evaluation, LedgerEntry, PrivacyAudit, Release, TrainingRun
-from govern.clock import new_id, now as clock_now, parse_time, utc_now
+from govern.catalog.models import (
+    Approval,
+    Evaluation,
+    LedgerEntry,
+    PrivacyAudit,
+    Release,
+    TrainingRun,
+)
+from govern.clock import new_id, parse_time, utc_now
+from govern.clock import now as clock_now
 from govern.errors import Refused
+from govern.evaluation.reviews import verified_reviews
 from govern.ledger.authority import require
 from govern.ledger.keys import Signer
-from govern.evaluation.reviews import verified_reviews
 from govern.training.runs import get_run
 
 
@@ -41,7 +49,12 @@ class ReleaseRule:
     evidence: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "passed": self.passed, "message": self.message, "evidence": self.evidence}
+        return {
+            "rule": self.rule,
+            "passed": self.passed,
+            "message": self.message,
+            "evidence": self.evidence,
+        }
 
 
 def _run_epsilon(session: Session, run: TrainingRun) -> float | None:
@@ -51,7 +64,9 @@ def _run_epsilon(session: Session, run: TrainingRun) -> float | None:
     return done.get("epsilon") if done else None
 
 
-def check_release(workspace: Any, session: Session, run: TrainingRun, now: datetime | None = None) -> list[ReleaseRule]:
+def check_release(
+    workspace: Any, session: Session, run: TrainingRun, now: datetime | None = None
+) -> list[ReleaseRule]:
     """Every release rule of the active pack, evaluated on a run."""
     now = now or clock_now()
     from govern.policy.activation import active_pack_in
@@ -61,8 +76,16 @@ def check_release(workspace: Any, session: Session, run: TrainingRun, now: datet
     config = dict(pack.release or {})
     rules: list[ReleaseRule] = []
     completed = completed_payload(session, run.id)
-    rules.append(ReleaseRule("run.completed", completed is not None,
-                             "the run completed" if completed else "the run has not completed; finish or resume it first", {}))
+    rules.append(
+        ReleaseRule(
+            "run.completed",
+            completed is not None,
+            "the run completed"
+            if completed
+            else "the run has not completed; finish or resume it first",
+            {},
+        )
+    )
 
     needed = int(config.get("min_reviews", 0))
     if needed:
@@ -78,70 +101,137 @@ def check_release(workspace: Any, session: Session, run: TrainingRun, now: datet
             return review.reviewer_key_id == run.created_by or identity.person == trainer_person
 
         counted = {
-            review.reviewer_key_id for review, identity in reviews
-            if identity.role in (role, "officer") and not by_trainer_person(review, identity)
+            review.reviewer_key_id
+            for review, identity in reviews
+            if identity.role in (role, "officer")
+            and not by_trainer_person(review, identity)
             and (min_rating is None or review.rating >= int(min_rating))
         }
         by_trainer = sorted({r.reviewer_key_id for r, i in reviews if by_trainer_person(r, i)})
         ok = len(counted) >= needed
-        message = (f"{len(counted)} of {needed} distinct reviews" + ("" if ok else
-                   f"; {needed - len(counted)} more needed from keys holding {role!r} or officer, not the trainer (govern review)"))
-        rules.append(ReleaseRule("release.reviews", ok, message, {
-            "required": needed, "counted_reviewers": sorted(counted), "reviews_by_trainer_ignored": by_trainer,
-            "invalid_reviews": problems, "min_rating": min_rating,
-        }))
+        message = f"{len(counted)} of {needed} distinct reviews" + (
+            ""
+            if ok
+            else f"; {needed - len(counted)} more needed from keys holding {role!r} or officer, not the trainer (govern review)"
+        )
+        rules.append(
+            ReleaseRule(
+                "release.reviews",
+                ok,
+                message,
+                {
+                    "required": needed,
+                    "counted_reviewers": sorted(counted),
+                    "reviews_by_trainer_ignored": by_trainer,
+                    "invalid_reviews": problems,
+                    "min_rating": min_rating,
+                },
+            )
+        )
 
     if config.get("require_evaluation") or config.get("require_eval_report"):
-        evaluation = session.exec(select(Evaluation).where(Evaluation.run_id == run.id).order_by(col(Evaluation.ledger_seq).desc())).first()
-        rules.append(ReleaseRule("release.evaluation", evaluation is not None,
-                                 f"evaluated on held-out snapshot {evaluation.snapshot_id[:12]}" if evaluation else
-                                 "no evaluation on held-out data; run `govern eval RUN --snapshot HELD_OUT`",
-                                 {"evaluation": evaluation.id if evaluation else None}))
+        evaluation = session.exec(
+            select(Evaluation)
+            .where(Evaluation.run_id == run.id)
+            .order_by(col(Evaluation.ledger_seq).desc())
+        ).first()
+        rules.append(
+            ReleaseRule(
+                "release.evaluation",
+                evaluation is not None,
+                f"evaluated on held-out snapshot {evaluation.snapshot_id[:12]}"
+                if evaluation
+                else "no evaluation on held-out data; run `govern eval RUN --snapshot HELD_OUT`",
+                {"evaluation": evaluation.id if evaluation else None},
+            )
+        )
 
     if config.get("require_privacy_audit"):
-        audit = session.exec(select(PrivacyAudit).where(PrivacyAudit.run_id == run.id).order_by(col(PrivacyAudit.ledger_seq).desc())).first()
+        audit = session.exec(
+            select(PrivacyAudit)
+            .where(PrivacyAudit.run_id == run.id)
+            .order_by(col(PrivacyAudit.ledger_seq).desc())
+        ).first()
         if audit is None:
-            rules.append(ReleaseRule("release.privacy_audit", False,
-                                     "no empirical privacy audit; train with canaries and run `govern audit privacy RUN`", {}))
+            rules.append(
+                ReleaseRule(
+                    "release.privacy_audit",
+                    False,
+                    "no empirical privacy audit; train with canaries and run `govern audit privacy RUN`",
+                    {},
+                )
+            )
         else:
-            rules.append(ReleaseRule("release.privacy_audit", audit.consistent,
-                                     f"empirical ε lower bound {audit.epsilon_lower_bound:.3f} "
-                                     + ("is consistent with" if audit.consistent else "EXCEEDS")
-                                     + f" the accountant's ε {audit.accountant_epsilon}",
-                                     {"audit": audit.id, "epsilon_lower_bound": audit.epsilon_lower_bound,
-                                      "accountant_epsilon": audit.accountant_epsilon}))
+            rules.append(
+                ReleaseRule(
+                    "release.privacy_audit",
+                    audit.consistent,
+                    f"empirical ε lower bound {audit.epsilon_lower_bound:.3f} "
+                    + ("is consistent with" if audit.consistent else "EXCEEDS")
+                    + f" the accountant's ε {audit.accountant_epsilon}",
+                    {
+                        "audit": audit.id,
+                        "epsilon_lower_bound": audit.epsilon_lower_bound,
+                        "accountant_epsilon": audit.accountant_epsilon,
+                    },
+                )
+            )
 
     dp = pack.family("dp")
     limit = dp.config.get("max_epsilon_per_run") if dp else None
     if limit is not None:
         epsilon = _run_epsilon(session, run)
         ok = run.dp_enabled and epsilon is not None and epsilon <= float(limit)
-        rules.append(ReleaseRule("release.epsilon", ok,
-                                 f"ε {epsilon} within the pack's {limit}" if ok else
-                                 f"ε {epsilon if run.dp_enabled else '(not private)'} is not within the pack's {limit}",
-                                 {"epsilon": epsilon, "max_epsilon_per_run": limit}))
+        rules.append(
+            ReleaseRule(
+                "release.epsilon",
+                ok,
+                f"ε {epsilon} within the pack's {limit}"
+                if ok
+                else f"ε {epsilon if run.dp_enabled else '(not private)'} is not within the pack's {limit}",
+                {"epsilon": epsilon, "max_epsilon_per_run": limit},
+            )
+        )
 
     if config.get("require_compliance_report"):
-        rendered = [e for e in session.exec(select(LedgerEntry).where(LedgerEntry.event == "report.rendered"))
-                    if run.id in json.loads(e.refs)]
-        rules.append(ReleaseRule("release.compliance_report", bool(rendered),
-                                 "a run report was rendered and ledgered" if rendered else
-                                 f"no compliance report for this run; run `govern report run {run.id}`",
-                                 {"reports": [e.seq for e in rendered]}))
+        rendered = [
+            e
+            for e in session.exec(select(LedgerEntry).where(LedgerEntry.event == "report.rendered"))
+            if run.id in json.loads(e.refs)
+        ]
+        rules.append(
+            ReleaseRule(
+                "release.compliance_report",
+                bool(rendered),
+                "a run report was rendered and ledgered"
+                if rendered
+                else f"no compliance report for this run; run `govern report run {run.id}`",
+                {"reports": [e.seq for e in rendered]},
+            )
+        )
 
     max_days = config.get("max_days_since_approval")
     if max_days:
         snapshots = json.loads(run.snapshot_ids)
         stale = []
         for snapshot_id in snapshots:
-            latest = session.exec(select(Approval).where(Approval.snapshot_id == snapshot_id, Approval.verdict == "approved")
-                                  .order_by(col(Approval.ledger_seq).desc())).first()
+            latest = session.exec(
+                select(Approval)
+                .where(Approval.snapshot_id == snapshot_id, Approval.verdict == "approved")
+                .order_by(col(Approval.ledger_seq).desc())
+            ).first()
             if latest is None or now - parse_time(latest.signed_at) > timedelta(days=int(max_days)):
                 stale.append(snapshot_id)
-        rules.append(ReleaseRule("release.approval_age", not stale,
-                                 f"every snapshot approved within {max_days} days" if not stale else
-                                 f"{len(stale)} snapshot(s) lack an approval within {max_days} days; re-approve them",
-                                 {"stale_snapshots": stale}))
+        rules.append(
+            ReleaseRule(
+                "release.approval_age",
+                not stale,
+                f"every snapshot approved within {max_days} days"
+                if not stale
+                else f"{len(stale)} snapshot(s) lack an approval within {max_days} days; re-approve them",
+                {"stale_snapshots": stale},
+            )
+        )
     return rules
 
 
@@ -153,9 +243,26 @@ def release_run(workspace: Any, actor: Signer, run_id: str) -> tuple[Release, li
         rules = check_release(workspace, session, run)
         failed = [r for r in rules if not r.passed]
         if failed:
-            raise Refused(f"run {run.id} cannot be released", [f"{r.rule}: {r.message}" for r in failed])
-        row = Release(id=new_id(), run_id=run.id, released_by=actor.key_id, released_at=utc_now(),
-                      rules=canonical_json([r.to_dict() for r in rules]), signature="", ledger_seq=0)
-        row.signature = actor.sign(canonical_bytes({"run_id": row.run_id, "released_at": row.released_at, "rules": json.loads(row.rules)}))
+            raise Refused(
+                f"run {run.id} cannot be released", [f"{r.rule}: {r.message}" for r in failed]
+            )
+        row = Release(
+            id=new_id(),
+            run_id=run.id,
+            released_by=actor.key_id,
+            released_at=utc_now(),
+            rules=canonical_json([r.to_dict() for r in rules]),
+            signature="",
+            ledger_seq=0,
+        )
+        row.signature = actor.sign(
+            canonical_bytes(
+                {
+                    "run_id": row.run_id,
+                    "released_at": row.released_at,
+                    "rules": json.loads(row.rules),
+                }
+            )
+        )
         ledger.record(session, actor, "run.released", row, [run.id])
     return row, rules

@@ -16,13 +16,20 @@ from govern.canonical import canonical_json, file_sha256
 from govern.catalog.models import Dataset, ProvenanceAmendment, Snapshot
 from govern.clock import parse_time, utc_now
 from govern.errors import BadInput, NotFound
+from govern.ingest.readers import read_records
+from govern.ingest.snapshots import RecordSchema, commit_staged, stage_records
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
 from govern.progress import progress
-from govern.ingest.readers import read_records
-from govern.ingest.snapshots import RecordSchema, commit_staged, stage_records
 
-LEGAL_BASES = ("consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interest")
+LEGAL_BASES = (
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+    "legitimate_interest",
+)
 _SPDX = re.compile(r"^[A-Za-z0-9.+\-]+( (AND|OR|WITH) [A-Za-z0-9.+\-]+)*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,199}$")
 
@@ -46,20 +53,28 @@ class DatasetSpec:
         """Every problem with the declaration (empty when valid)."""
         found = []
         if not _NAME.match(self.name):
-            found.append(f"dataset name {self.name!r}: use letters, digits, '.', '_' or '-' (at most 200)")
+            found.append(
+                f"dataset name {self.name!r}: use letters, digits, '.', '_' or '-' (at most 200)"
+            )
         if not self.source.strip():
             found.append("--source must say where the data came from")
         if not _SPDX.match(self.license):
-            found.append(f"--license {self.license!r} is not an SPDX license id or expression (e.g. CC-BY-4.0, LicenseRef-internal)")
+            found.append(
+                f"--license {self.license!r} is not an SPDX license id or expression (e.g. CC-BY-4.0, LicenseRef-internal)"
+            )
         if self.legal_basis not in LEGAL_BASES:
-            found.append(f"--legal-basis {self.legal_basis!r}: choose one of {', '.join(LEGAL_BASES)}")
+            found.append(
+                f"--legal-basis {self.legal_basis!r}: choose one of {', '.join(LEGAL_BASES)}"
+            )
         if not self.text_fields:
             found.append("at least one --text-field is required")
         if self.subject_field in self.text_fields:
             found.append(f"--subject-field {self.subject_field!r} cannot also be a text field")
         if self.id_field is not None and self.id_field == self.subject_field:
-            found.append(f"--id-field {self.id_field!r} cannot be the subject field: record ids are kept in the "
-                         "catalog and the ledger's evidence, subject ids only as keyed hashes")
+            found.append(
+                f"--id-field {self.id_field!r} cannot be the subject field: record ids are kept in the "
+                "catalog and the ledger's evidence, subject ids only as keyed hashes"
+            )
         if self.collected_at:
             try:
                 parse_time(self.collected_at)
@@ -80,7 +95,9 @@ class AddResult:
 
 def get_dataset(session: Session, name_or_id: str) -> Dataset:
     """A dataset by name or id."""
-    row = session.exec(select(Dataset).where((Dataset.name == name_or_id) | (Dataset.id == name_or_id))).first()
+    row = session.exec(
+        select(Dataset).where((Dataset.name == name_or_id) | (Dataset.id == name_or_id))
+    ).first()
     if row is None:
         raise NotFound(f"no dataset {name_or_id!r}; `govern dataset list` shows them")
     return row
@@ -98,39 +115,72 @@ def list_snapshots(session: Session, dataset: Dataset | None = None) -> list[Sna
 
 
 def _ingest(
-    workspace: Any, actor: PrivateIdentity, path: Path, fmt: str | None, schema: RecordSchema,
-    dataset_id: str, make_dataset: Any, show_progress: bool | None,
+    workspace: Any,
+    actor: PrivateIdentity,
+    path: Path,
+    fmt: str | None,
+    schema: RecordSchema,
+    dataset_id: str,
+    make_dataset: Any,
+    show_progress: bool | None,
 ) -> AddResult:
     path = Path(path)
     with progress(f"reading {path.name}", enabled=show_progress) as advance:
-        staged = stage_records(workspace, dataset_id, read_records(path, fmt), schema, path, advance)
+        staged = stage_records(
+            workspace, dataset_id, read_records(path, fmt), schema, path, advance
+        )
     dataset, snapshot, created = commit_staged(
-        workspace, staged, actor, "dataset.register", make_dataset,
-        transform="ingest", source_name=path.name, source_sha256=file_sha256(path),
+        workspace,
+        staged,
+        actor,
+        "dataset.register",
+        make_dataset,
+        transform="ingest",
+        source_name=path.name,
+        source_sha256=file_sha256(path),
     )
     return AddResult(dataset, snapshot, created)
 
 
 def add_dataset(
-    workspace: Any, actor: PrivateIdentity, spec: DatasetSpec, path: Path,
-    fmt: str | None = None, show_progress: bool | None = None,
+    workspace: Any,
+    actor: PrivateIdentity,
+    spec: DatasetSpec,
+    path: Path,
+    fmt: str | None = None,
+    show_progress: bool | None = None,
 ) -> AddResult:
     """Register a dataset with its provenance and ingest `path` as its first snapshot."""
     problems = spec.problems()
     if problems:
-        raise BadInput("the dataset declaration is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
-    schema = RecordSchema(spec.subject_field, spec.text_fields, spec.id_field, workspace.config.max_record_bytes)
+        raise BadInput(
+            "the dataset declaration is invalid:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+    schema = RecordSchema(
+        spec.subject_field, spec.text_fields, spec.id_field, workspace.config.max_record_bytes
+    )
     dataset_id = f"ds-{uuid.uuid4().hex[:16]}"
 
     def make_dataset(session: Session) -> Dataset:
         if session.exec(select(Dataset).where(Dataset.name == spec.name)).first() is not None:
-            raise BadInput(f"dataset {spec.name!r} already exists; add a version with `govern dataset add-version {spec.name} FILE`")
+            raise BadInput(
+                f"dataset {spec.name!r} already exists; add a version with `govern dataset add-version {spec.name} FILE`"
+            )
         row = Dataset(
-            id=dataset_id, name=spec.name, source=spec.source, license=spec.license,
-            legal_basis=spec.legal_basis, jurisdiction=spec.jurisdiction, collected_at=spec.collected_at,
-            synthetic_generator=spec.synthetic_generator, subject_field=spec.subject_field,
-            text_fields=canonical_json(list(spec.text_fields)), id_field=spec.id_field,
-            created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
+            id=dataset_id,
+            name=spec.name,
+            source=spec.source,
+            license=spec.license,
+            legal_basis=spec.legal_basis,
+            jurisdiction=spec.jurisdiction,
+            collected_at=spec.collected_at,
+            synthetic_generator=spec.synthetic_generator,
+            subject_field=spec.subject_field,
+            text_fields=canonical_json(list(spec.text_fields)),
+            id_field=spec.id_field,
+            created_at=utc_now(),
+            created_by=actor.key_id,
+            ledger_seq=0,
         )
         ledger.record(session, actor, "dataset.registered", row, [row.id])
         session.flush()
@@ -140,17 +190,37 @@ def add_dataset(
 
 
 def add_version(
-    workspace: Any, actor: PrivateIdentity, dataset_ref: str, path: Path,
-    fmt: str | None = None, show_progress: bool | None = None,
+    workspace: Any,
+    actor: PrivateIdentity,
+    dataset_ref: str,
+    path: Path,
+    fmt: str | None = None,
+    show_progress: bool | None = None,
 ) -> AddResult:
     """Ingest `path` as a new snapshot of an existing dataset (same record shape)."""
     with workspace.catalog.reading() as session:
         dataset = get_dataset(session, dataset_ref)
     schema = RecordSchema.of(dataset, workspace.config.max_record_bytes)
-    return _ingest(workspace, actor, path, fmt, schema, dataset.id, lambda session: get_dataset(session, dataset.id), show_progress)
+    return _ingest(
+        workspace,
+        actor,
+        path,
+        fmt,
+        schema,
+        dataset.id,
+        lambda session: get_dataset(session, dataset.id),
+        show_progress,
+    )
 
 
-AMENDABLE_FIELDS = ("source", "license", "legal_basis", "jurisdiction", "collected_at", "synthetic_generator")
+AMENDABLE_FIELDS = (
+    "source",
+    "license",
+    "legal_basis",
+    "jurisdiction",
+    "collected_at",
+    "synthetic_generator",
+)
 
 
 def amendments(session: Session, dataset: Dataset) -> list[ProvenanceAmendment]:
@@ -158,7 +228,9 @@ def amendments(session: Session, dataset: Dataset) -> list[ProvenanceAmendment]:
     from govern.ledger.authority import row_problem
 
     rows = session.exec(
-        select(ProvenanceAmendment).where(ProvenanceAmendment.dataset_id == dataset.id).order_by(col(ProvenanceAmendment.ledger_seq))
+        select(ProvenanceAmendment)
+        .where(ProvenanceAmendment.dataset_id == dataset.id)
+        .order_by(col(ProvenanceAmendment.ledger_seq))
     ).all()
     return [row for row in rows if row_problem(session, row, ("dataset.amended",)) is None]
 
@@ -171,24 +243,50 @@ def effective_provenance(session: Session, dataset: Dataset) -> dict[str, Any]:
     return values
 
 
-def amend_provenance(workspace: Any, actor: PrivateIdentity, dataset_ref: str, field_name: str, value: str | None, reason: str) -> ProvenanceAmendment:
+def amend_provenance(
+    workspace: Any,
+    actor: PrivateIdentity,
+    dataset_ref: str,
+    field_name: str,
+    value: str | None,
+    reason: str,
+) -> ProvenanceAmendment:
     """Append a correction of one provenance field; the registration itself is never overwritten."""
     if field_name not in AMENDABLE_FIELDS:
-        raise BadInput(f"--field {field_name!r} cannot be amended; choose one of {', '.join(AMENDABLE_FIELDS)}")
+        raise BadInput(
+            f"--field {field_name!r} cannot be amended; choose one of {', '.join(AMENDABLE_FIELDS)}"
+        )
     if not reason.strip():
         raise BadInput("an amendment needs a --reason")
     with workspace.catalog.transaction() as session:
         require(session, actor, "dataset.amend")
         dataset = get_dataset(session, dataset_ref)
         current = {**effective_provenance(session, dataset), field_name: value}
-        spec = DatasetSpec(name=dataset.name, source=current["source"] or "", license=current["license"] or "",
-                           legal_basis=current["legal_basis"] or "", subject_field=dataset.subject_field,
-                           text_fields=tuple(json.loads(dataset.text_fields)), jurisdiction=current["jurisdiction"],
-                           collected_at=current["collected_at"], synthetic_generator=current["synthetic_generator"])
+        spec = DatasetSpec(
+            name=dataset.name,
+            source=current["source"] or "",
+            license=current["license"] or "",
+            legal_basis=current["legal_basis"] or "",
+            subject_field=dataset.subject_field,
+            text_fields=tuple(json.loads(dataset.text_fields)),
+            jurisdiction=current["jurisdiction"],
+            collected_at=current["collected_at"],
+            synthetic_generator=current["synthetic_generator"],
+        )
         problems = spec.problems()
         if problems:
-            raise BadInput("the amended provenance is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
-        row = ProvenanceAmendment(id=uuid.uuid4().hex, dataset_id=dataset.id, field=field_name, value=value, reason=reason,
-                                  amended_at=utc_now(), amended_by=actor.key_id, ledger_seq=0)
+            raise BadInput(
+                "the amended provenance is invalid:\n" + "\n".join(f"  - {p}" for p in problems)
+            )
+        row = ProvenanceAmendment(
+            id=uuid.uuid4().hex,
+            dataset_id=dataset.id,
+            field=field_name,
+            value=value,
+            reason=reason,
+            amended_at=utc_now(),
+            amended_by=actor.key_id,
+            ledger_seq=0,
+        )
         ledger.record(session, actor, "dataset.amended", row, [dataset.id])
     return row

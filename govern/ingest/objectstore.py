@@ -79,8 +79,16 @@ class LocalObjectStore:
                 stray.append(prefix)
                 continue
             for folder in sorted(prefix.iterdir()):
-                if folder.name not in catalogued or folder.name[:2] != prefix.name or not folder.is_dir():
+                if (
+                    folder.name not in catalogued
+                    or folder.name[:2] != prefix.name
+                    or not folder.is_dir()
+                ):
                     stray.append(folder)
                     continue
-                stray.extend(child for child in sorted(folder.iterdir()) if child.name not in (RECORDS_FILE, MANIFEST_FILE))
+                stray.extend(
+                    child
+                    for child in sorted(folder.iterdir())
+                    if child.name not in (RECORDS_FILE, MANIFEST_FILE)
+                )
         return stray

@@ -19,7 +19,13 @@ from typing import Any
 from govern.errors import BadInput, record_error
 
 FORMATS = ("jsonl", "csv", "parquet")
-_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")
 ENCODING_HINT = "convert it to UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"
@@ -35,7 +41,9 @@ def detect_format(path: Path, declared: str | None = None) -> str:
         return declared
     fmt = _SUFFIXES.get(Path(path).suffix.lower())
     if fmt is None:
-        raise BadInput(f"{path}: cannot tell the format from the suffix; pass --format jsonl|csv|parquet")
+        raise BadInput(
+            f"{path}: cannot tell the format from the suffix; pass --format jsonl|csv|parquet"
+        )
     return fmt
 
 
@@ -44,7 +52,9 @@ def read_records(path: Path, fmt: str | None = None) -> Iterator[tuple[int, Reco
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"{path}: no such file")
-    reader = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[detect_format(path, fmt)]
+    reader = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[
+        detect_format(path, fmt)
+    ]
     empty = True
     for item in reader(path):
         empty = False
@@ -61,7 +71,9 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as error:
-                raise record_error(path, line_no, f"not valid UTF-8 at byte {error.start}; {ENCODING_HINT}") from None
+                raise record_error(
+                    path, line_no, f"not valid UTF-8 at byte {error.start}; {ENCODING_HINT}"
+                ) from None
             if not text.strip():
                 continue
             try:
@@ -71,7 +83,9 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
             except RecursionError:
                 raise record_error(path, line_no, "the JSON value is nested too deeply") from None
             if not isinstance(value, dict):
-                raise record_error(path, line_no, f"expected a JSON object, found {type(value).__name__}")
+                raise record_error(
+                    path, line_no, f"expected a JSON object, found {type(value).__name__}"
+                )
             if _SURROGATE_ESCAPE.search(text):
                 _reject_lone_surrogates(value, path, line_no)
             yield line_no, value
@@ -82,7 +96,11 @@ def _reject_lone_surrogates(value: Record, path: Path, line: int) -> None:
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        raise record_error(path, line, "a string holds a lone surrogate escape (\\ud800-\\udfff), which is not text") from None
+        raise record_error(
+            path,
+            line,
+            "a string holds a lone surrogate escape (\\ud800-\\udfff), which is not text",
+        ) from None
     except RecursionError:
         raise record_error(path, line, "the JSON value is nested too deeply") from None
 
@@ -100,7 +118,11 @@ def _text_lines(path: Path, handle: Any) -> Iterator[str]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise record_error(path, line_no, f"not valid UTF-8 at byte {error.start + 1} of the line; {ENCODING_HINT}") from None
+            raise record_error(
+                path,
+                line_no,
+                f"not valid UTF-8 at byte {error.start + 1} of the line; {ENCODING_HINT}",
+            ) from None
         # A lone CR ends a line too (old Mac files); csv wants each line with its ending.
         yield from (part for part in _LONE_CR.split(text) if part)
 
@@ -120,7 +142,9 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Record]]:
                 if not row:
                     continue
                 if len(row) != len(header):
-                    raise record_error(path, line_no, f"expected {len(header)} columns, found {len(row)}")
+                    raise record_error(
+                        path, line_no, f"expected {len(header)} columns, found {len(row)}"
+                    )
                 yield line_no, dict(zip(header, row))
         except csv.Error as error:
             raise record_error(path, reader.line_num, f"malformed CSV: {error}") from None
@@ -138,7 +162,10 @@ def _read_parquet(path: Path) -> Iterator[tuple[int, Record]]:
     for batch in parquet.iter_batches(batch_size=4096):
         for record in batch.to_pylist():
             row_no += 1
-            yield row_no, {key: _json_value(value, path, row_no, key) for key, value in record.items()}
+            yield (
+                row_no,
+                {key: _json_value(value, path, row_no, key) for key, value in record.items()},
+            )
 
 
 def _json_value(value: Any, path: Path, row: int, key: str) -> Any:

@@ -35,9 +35,9 @@ from govern.catalog.models import (
 )
 from govern.clock import utc_now
 from govern.errors import BadInput, NotFound, StorageFailure, record_error
-from govern.ledger.keys import PrivateIdentity
 from govern.ingest.objectstore import MANIFEST_FILE, RECORDS_FILE, LocalObjectStore
 from govern.ingest.readers import Record
+from govern.ledger.keys import PrivateIdentity
 
 SNAPSHOT_DOMAIN = b"govern.snapshot.v1\n"
 INDEX_FILE = "index.tsv"
@@ -56,8 +56,13 @@ class RecordSchema:
     max_record_bytes: int = 1 << 20
 
     @classmethod
-    def of(cls, dataset: Dataset, max_record_bytes: int) -> "RecordSchema":
-        return cls(dataset.subject_field, tuple(json.loads(dataset.text_fields)), dataset.id_field, max_record_bytes)
+    def of(cls, dataset: Dataset, max_record_bytes: int) -> RecordSchema:
+        return cls(
+            dataset.subject_field,
+            tuple(json.loads(dataset.text_fields)),
+            dataset.id_field,
+            max_record_bytes,
+        )
 
 
 @dataclass
@@ -86,12 +91,18 @@ def _scalar_text(value: Any) -> str | None:
     return None
 
 
-def _validate(schema: RecordSchema, source: object, line: int, record: Record, position: int) -> tuple[str, str, bytes]:
+def _validate(
+    schema: RecordSchema, source: object, line: int, record: Record, position: int
+) -> tuple[str, str, bytes]:
     subject = _scalar_text(record.get(schema.subject_field))
     if schema.subject_field not in record:
         raise record_error(source, line, f"missing subject field {schema.subject_field!r}")
     if subject is None:
-        raise record_error(source, line, f"subject field {schema.subject_field!r} must be a non-empty string or integer")
+        raise record_error(
+            source,
+            line,
+            f"subject field {schema.subject_field!r} must be a non-empty string or integer",
+        )
     for name in schema.text_fields:
         if name not in record:
             raise record_error(source, line, f"missing text field {name!r}")
@@ -103,9 +114,15 @@ def _validate(schema: RecordSchema, source: object, line: int, record: Record, p
         if key is None:
             raise record_error(source, line, f"id field {schema.id_field!r} is missing or empty")
         if len(key) > MAX_KEY_LENGTH:
-            raise record_error(source, line, f"id field {schema.id_field!r} is longer than {MAX_KEY_LENGTH} characters")
+            raise record_error(
+                source,
+                line,
+                f"id field {schema.id_field!r} is longer than {MAX_KEY_LENGTH} characters",
+            )
         if "\t" in key or "\n" in key:
-            raise record_error(source, line, f"id field {schema.id_field!r} must not hold tabs or line breaks")
+            raise record_error(
+                source, line, f"id field {schema.id_field!r} must not hold tabs or line breaks"
+            )
     else:
         key = str(position)
     try:
@@ -116,7 +133,8 @@ def _validate(schema: RecordSchema, source: object, line: int, record: Record, p
         raise record_error(source, line, "the record is nested too deeply") from None
     if len(data) > schema.max_record_bytes:
         raise record_error(
-            source, line,
+            source,
+            line,
             f"record is {len(data)} bytes, over the limit of {schema.max_record_bytes} "
             "([ingest] max_record_bytes in govern.toml)",
         )
@@ -155,23 +173,38 @@ def stage_records(
         raise
 
 
-def storage_failure(error: OSError, doing: str, outcome: str = "nothing was stored") -> StorageFailure:
+def storage_failure(
+    error: OSError, doing: str, outcome: str = "nothing was stored"
+) -> StorageFailure:
     """A StorageFailure for an OSError met while `doing` something."""
     full = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-    reason = "the disk is full (or the file is over a size limit)" if full else (error.strerror or str(error))
+    reason = (
+        "the disk is full (or the file is over a size limit)"
+        if full
+        else (error.strerror or str(error))
+    )
     where = f" ({error.filename})" if error.filename else ""
     advice = "; free space and run the command again" if full else ""
     return StorageFailure(f"{doing} failed: {reason}{where}; {outcome}{advice}")
 
 
 def _write_staging(
-    workspace: Any, staging: Path, dataset_id: str, records: Iterable[tuple[int, Record]], schema: RecordSchema,
-    source: object, advance: Any,
+    workspace: Any,
+    staging: Path,
+    dataset_id: str,
+    records: Iterable[tuple[int, Record]],
+    schema: RecordSchema,
+    source: object,
+    advance: Any,
 ) -> StagedSnapshot:
     snapshot_digest = snapshot_digest_start(dataset_id)
     index_digest = hashlib.sha256()
     count = size = 0
-    with open(staging / CONTENT_DIR / RECORDS_FILE, "wb") as records_out, open(staging / CONTENT_DIR / MANIFEST_FILE, "w") as manifest_out, open(staging / INDEX_FILE, "w", encoding="utf-8") as index_out:
+    with (
+        open(staging / CONTENT_DIR / RECORDS_FILE, "wb") as records_out,
+        open(staging / CONTENT_DIR / MANIFEST_FILE, "w") as manifest_out,
+        open(staging / INDEX_FILE, "w", encoding="utf-8") as index_out,
+    ):
         for line, record in records:
             key, subject, data = _validate(schema, source, line, record, count)
             record_hash = sha256_hex(data)
@@ -191,7 +224,9 @@ def _write_staging(
             os.fsync(handle.fileno())
     if count == 0:
         raise BadInput(f"{source}: the file holds no records")
-    return StagedSnapshot(snapshot_digest.hexdigest(), count, size, index_digest.hexdigest(), staging, str(source))
+    return StagedSnapshot(
+        snapshot_digest.hexdigest(), count, size, index_digest.hexdigest(), staging, str(source)
+    )
 
 
 def _index_rows(staged: StagedSnapshot) -> Iterator[list[dict[str, Any]]]:
@@ -199,10 +234,15 @@ def _index_rows(staged: StagedSnapshot) -> Iterator[list[dict[str, Any]]]:
     with open(staged.staging_dir / INDEX_FILE, encoding="utf-8") as handle:
         for line in handle:
             _, position, key, record_hash, subject_hash = line.rstrip("\n").split("\t")
-            batch.append({
-                "snapshot_id": staged.snapshot_id, "position": int(position), "record_key": key,
-                "record_hash": record_hash, "subject_hash": subject_hash,
-            })
+            batch.append(
+                {
+                    "snapshot_id": staged.snapshot_id,
+                    "position": int(position),
+                    "record_key": key,
+                    "record_hash": record_hash,
+                    "subject_hash": subject_hash,
+                }
+            )
             if len(batch) >= _INSERT_BATCH:
                 yield batch
                 batch = []
@@ -238,10 +278,19 @@ def publish_staged(
     if existing is not None:
         return existing, False
     row = Snapshot(
-        id=staged.snapshot_id, dataset_id=dataset.id, parent_id=parent_id, transform=transform,
-        transform_hash=transform_hash, source_name=source_name, source_sha256=source_sha256,
-        record_count=staged.record_count, byte_size=staged.byte_size, subject_index_hash=staged.index_hash,
-        created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
+        id=staged.snapshot_id,
+        dataset_id=dataset.id,
+        parent_id=parent_id,
+        transform=transform,
+        transform_hash=transform_hash,
+        source_name=source_name,
+        source_sha256=source_sha256,
+        record_count=staged.record_count,
+        byte_size=staged.byte_size,
+        subject_index_hash=staged.index_hash,
+        created_at=utc_now(),
+        created_by=actor.key_id,
+        ledger_seq=0,
     )
     refs = [row.id, dataset.id] + ([parent_id] if parent_id else [])
     ledger.record(session, actor, "snapshot.created", row, refs, extra_payload)
@@ -262,7 +311,9 @@ def _duplicate_key_error(staged: StagedSnapshot, source: object) -> BadInput:
         for entry in handle:
             line, _, key, _, _ = entry.split("\t")
             if key in seen:
-                return record_error(source, int(line), f"duplicate id {key!r} (first at line {seen[key]})")
+                return record_error(
+                    source, int(line), f"duplicate id {key!r} (first at line {seen[key]})"
+                )
             seen[key] = line
     return BadInput(f"{source}: the record index could not be written (a duplicate key?)")
 
@@ -289,7 +340,9 @@ def commit_staged(
         with tmpfiles.terminable(), workspace.catalog.transaction() as session:
             require(session, actor, action)
             dataset = dataset_of(session)
-            snapshot, created = publish_staged(workspace, session, staged, dataset, actor, **publish)
+            snapshot, created = publish_staged(
+                workspace, session, staged, dataset, actor, **publish
+            )
             # The folder moves last, once every row is in (a duplicate id leaves nothing in the
             # store), and under the write lock, so no other writer sees it before the commit.
             if created:
@@ -315,7 +368,9 @@ def resolve_snapshot(session: Session, ref: str) -> Snapshot:
     """A snapshot by full id or unique prefix (at least 6 hex digits)."""
     ref = ref.strip().lower()
     if not re.fullmatch(r"[0-9a-f]{6,64}", ref):
-        raise BadInput(f"{ref!r} is not a snapshot id: give its hex id or at least 6 of its first characters")
+        raise BadInput(
+            f"{ref!r} is not a snapshot id: give its hex id or at least 6 of its first characters"
+        )
     rows = session.exec(select(Snapshot).where(col(Snapshot.id).startswith(ref)).limit(2)).all()
     if not rows:
         raise NotFound(f"no snapshot {ref!r}; `govern snapshot list` shows them")
@@ -352,8 +407,11 @@ def stray_object_problems(workspace: Any, session: Session) -> list[str]:
     """Whatever sits in the object store that no catalogued snapshot accounts for (e.g. left by a
     process killed between publishing a folder and committing): erasure cannot see it."""
     catalogued = set(session.exec(select(Snapshot.id)).all())
-    return [f"stray object {path.relative_to(workspace.root)}: no catalogued snapshot accounts for it (left by an "
-            "interrupted ingest?); check what it holds and delete it" for path in store_of(workspace).stray_entries(catalogued)]
+    return [
+        f"stray object {path.relative_to(workspace.root)}: no catalogued snapshot accounts for it (left by an "
+        "interrupted ingest?); check what it holds and delete it"
+        for path in store_of(workspace).stray_entries(catalogued)
+    ]
 
 
 def snapshot_problems(workspace: Any, session: Session, snapshot: Snapshot) -> list[str]:
@@ -363,43 +421,64 @@ def snapshot_problems(workspace: Any, session: Session, snapshot: Snapshot) -> l
     if not store.exists(snapshot.id):
         return [f"{name}: its stored folder {store.path(snapshot.id)} is missing"]
     problems: list[str] = []
-    erased = set(session.exec(select(Erasure.position).where(Erasure.snapshot_id == snapshot.id)).all())
+    erased = set(
+        session.exec(select(Erasure.position).where(Erasure.snapshot_id == snapshot.id)).all()
+    )
     snapshot_digest = snapshot_digest_start(snapshot.dataset_id)
     index_digest = hashlib.sha256()
-    indexed = iter(session.exec(
-        select(SnapshotRecord)
-        .where(SnapshotRecord.snapshot_id == snapshot.id)
-        .order_by(col(SnapshotRecord.position))
-        .execution_options(yield_per=5000)
-    ))
+    indexed = iter(
+        session.exec(
+            select(SnapshotRecord)
+            .where(SnapshotRecord.snapshot_id == snapshot.id)
+            .order_by(col(SnapshotRecord.position))
+            .execution_options(yield_per=5000)
+        )
+    )
     count = 0
-    with open(store.records_path(snapshot.id), "rb") as records, open(store.manifest_path(snapshot.id)) as manifest:
+    with (
+        open(store.records_path(snapshot.id), "rb") as records,
+        open(store.manifest_path(snapshot.id)) as manifest,
+    ):
         for position, (data, listed) in enumerate(zip(records, manifest)):
             listed = listed.strip()
             if position in erased:
                 if data.strip() and not problems:
-                    problems.append(f"{name}: record {position} is listed as erased but its content is still stored")
+                    problems.append(
+                        f"{name}: record {position} is listed as erased but its content is still stored"
+                    )
             elif not data.strip():
                 if not problems:
-                    problems.append(f"{name}: stored record {position} is missing (blanked without an erasure record)")
+                    problems.append(
+                        f"{name}: stored record {position} is missing (blanked without an erasure record)"
+                    )
             elif sha256_hex(data.rstrip(b"\n")) != listed and not problems:
-                problems.append(f"{name}: stored record {position} does not match its hash (the file was changed)")
+                problems.append(
+                    f"{name}: stored record {position} does not match its hash (the file was changed)"
+                )
             snapshot_digest.update(bytes.fromhex(listed))
             row = next(indexed, None)
             if row is None or row.position != position or row.record_hash != listed:
                 if not any("index" in p for p in problems):
-                    problems.append(f"{name}: the catalog's record index disagrees with the manifest at record {position}")
+                    problems.append(
+                        f"{name}: the catalog's record index disagrees with the manifest at record {position}"
+                    )
             else:
-                index_digest.update(f"{row.position}\t{row.record_key}\t{row.record_hash}\t{row.subject_hash}\n".encode())
+                index_digest.update(
+                    f"{row.position}\t{row.record_key}\t{row.record_hash}\t{row.subject_hash}\n".encode()
+                )
             count += 1
         if records.readline() or manifest.readline():
             problems.append(f"{name}: the records file and the manifest differ in length")
     if next(indexed, None) is not None:
-        problems.append(f"{name}: the catalog's record index has rows past the end of the snapshot (added outside govern)")
+        problems.append(
+            f"{name}: the catalog's record index has rows past the end of the snapshot (added outside govern)"
+        )
     if count != snapshot.record_count:
         problems.append(f"{name}: holds {count} records, the catalog says {snapshot.record_count}")
     if snapshot_digest.hexdigest() != snapshot.id:
         problems.append(f"{name}: the manifest's record hashes no longer hash to the snapshot id")
     if not problems and index_digest.hexdigest() != snapshot.subject_index_hash:
-        problems.append(f"{name}: the catalog's record index was altered (keys or subject hashes changed)")
+        problems.append(
+            f"{name}: the catalog's record index was altered (keys or subject hashes changed)"
+        )
     return problems

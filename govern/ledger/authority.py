@@ -25,8 +25,8 @@ from sqlmodel import Session, col, select
 
 from govern.catalog.models import LedgerEntry
 from govern.errors import Refused
-from govern.ledger.keys import Signer, key_id_for, verify_signature
 from govern.ledger import KEY_REGISTERED, compute_entry_hash, hash_bytes
+from govern.ledger.keys import Signer, key_id_for, verify_signature
 
 # action -> the roles that may perform it. The README's "Who does what" table is this table.
 ACTIONS: dict[str, tuple[str, ...]] = {
@@ -158,7 +158,9 @@ class Authority:
     def of(cls, session: Session) -> Authority:
         """The authority as of this session's view of the ledger (cached in the session)."""
         cached = session.info.get(_CACHE_KEY)
-        head = session.exec(select(col(LedgerEntry.seq)).order_by(col(LedgerEntry.seq).desc()).limit(1)).first()
+        head = session.exec(
+            select(col(LedgerEntry.seq)).order_by(col(LedgerEntry.seq).desc()).limit(1)
+        ).first()
         if cached is not None and cached[0] == head:
             return cached[1]  # type: ignore[no-any-return]
         authority = cls.read(session)
@@ -170,7 +172,11 @@ class Authority:
         """Replay every `identity.registered` entry, keeping only those that verify."""
         identities: dict[str, RegisteredIdentity] = {}
         problems: list[str] = []
-        entries = session.exec(select(LedgerEntry).where(LedgerEntry.event == KEY_REGISTERED).order_by(col(LedgerEntry.seq)))
+        entries = session.exec(
+            select(LedgerEntry)
+            .where(LedgerEntry.event == KEY_REGISTERED)
+            .order_by(col(LedgerEntry.seq))
+        )
         for entry in entries:
             where = f"ledger entry {entry.seq} ({entry.event})"
             row = _registered_row(entry)
@@ -178,24 +184,40 @@ class Authority:
                 problems.append(f"{where}: not a valid key registration (altered or malformed)")
                 continue
             key_id, public_key = str(row.get("key_id", "")), str(row.get("public_key", ""))
-            if not _is_key(public_key) or key_id_for(public_key) != key_id or row.get("role") not in ANY_ROLE:
-                problems.append(f"{where}: registers a key whose id, public key or role is malformed")
+            if (
+                not _is_key(public_key)
+                or key_id_for(public_key) != key_id
+                or row.get("role") not in ANY_ROLE
+            ):
+                problems.append(
+                    f"{where}: registers a key whose id, public key or role is malformed"
+                )
                 continue
-            bootstrap = entry.seq == 1 and entry.actor_key_id == key_id and row.get("role") == "admin"
+            bootstrap = (
+                entry.seq == 1 and entry.actor_key_id == key_id and row.get("role") == "admin"
+            )
             signer = identities.get(entry.actor_key_id)
             signer_key = public_key if bootstrap else (signer.public_key if signer else None)
             if not bootstrap and (signer is None or signer.role != "admin"):
-                problems.append(f"{where}: signed by {entry.actor_key_id}, which the ledger never registered as an admin")
+                problems.append(
+                    f"{where}: signed by {entry.actor_key_id}, which the ledger never registered as an admin"
+                )
                 continue
-            if signer_key is None or not verify_signature(signer_key, hash_bytes(entry.entry_hash), entry.signature):
+            if signer_key is None or not verify_signature(
+                signer_key, hash_bytes(entry.entry_hash), entry.signature
+            ):
                 problems.append(f"{where}: its signature does not verify (forged)")
                 continue
             if key_id in identities:
                 problems.append(f"{where}: registers key {key_id} a second time")
                 continue
             identities[key_id] = RegisteredIdentity(
-                key_id=key_id, name=str(row.get("name", "")), role=str(row["role"]), public_key=public_key,
-                created_at=str(row.get("created_at", "")), seq=entry.seq,
+                key_id=key_id,
+                name=str(row.get("name", "")),
+                role=str(row["role"]),
+                public_key=public_key,
+                created_at=str(row.get("created_at", "")),
+                seq=entry.seq,
             )
         return cls(identities, problems)
 
@@ -217,11 +239,15 @@ class Authority:
         identity = self.of_actor(actor)
         roles = ACTIONS[action]
         if identity.role not in roles:
-            raise RoleRefused(f"{identity.describe()} may not {action.replace('.', ' ')}; this needs the role "
-                              f"{' or '.join(roles)}")
+            raise RoleRefused(
+                f"{identity.describe()} may not {action.replace('.', ' ')}; this needs the role "
+                f"{' or '.join(roles)}"
+            )
         return identity
 
-    def entry_problem(self, entry: LedgerEntry, events: tuple[str, ...] | None = None) -> str | None:
+    def entry_problem(
+        self, entry: LedgerEntry, events: tuple[str, ...] | None = None
+    ) -> str | None:
         """Why a ledger entry cannot be relied on (None when it can): wrong event, altered content,
         a signer the ledger never registered before it, a bad signature, or a role that may not sign it."""
         where = f"ledger entry {entry.seq} ({entry.event})"

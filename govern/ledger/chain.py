@@ -93,13 +93,21 @@ def continuity_problem(session: Session) -> str | None:
 
     count, top = session.exec(select(func.count(), func.max(LedgerEntry.seq))).one()
     if count and (top != count):
-        return (f"the ledger has {count} entries but its head is entry {top}: entries were deleted; "
-                "run `govern audit verify`")
+        return (
+            f"the ledger has {count} entries but its head is entry {top}: entries were deleted; "
+            "run `govern audit verify`"
+        )
     return None
 
 
-def record(session: Session, actor: Signer, event: str, row: Any, refs: list[str],
-           extra: dict[str, Any] | None = None) -> LedgerEntry:
+def record(
+    session: Session,
+    actor: Signer,
+    event: str,
+    row: Any,
+    refs: list[str],
+    extra: dict[str, Any] | None = None,
+) -> LedgerEntry:
     """Append `event` carrying `row`'s ledgered content, set the row's `ledger_seq` and add it:
     a catalog row and the entry that vouches for it, in the caller's transaction."""
     from govern.catalog.models import ledgered_row
@@ -115,7 +123,10 @@ def iter_entries(session: Session, batch: int = 5000) -> Iterator[LedgerEntry]:
     last = 0
     while True:
         rows = session.exec(
-            select(LedgerEntry).where(col(LedgerEntry.seq) > last).order_by(col(LedgerEntry.seq)).limit(batch)
+            select(LedgerEntry)
+            .where(col(LedgerEntry.seq) > last)
+            .order_by(col(LedgerEntry.seq))
+            .limit(batch)
         ).all()
         if not rows:
             return
@@ -136,9 +147,12 @@ class ChainReport:
     problems: list[str] = field(default_factory=list)
 
 
-def verify_chain(session: Session, keep_hashes_at: set[int] | None = None,
-                 event_signers: dict[str, tuple[str, ...]] | None = None,
-                 progress: Callable[[int], None] | None = None) -> ChainReport:
+def verify_chain(
+    session: Session,
+    keep_hashes_at: set[int] | None = None,
+    event_signers: dict[str, tuple[str, ...]] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ChainReport:
     """Recompute every hash, link and signature; collect registered keys and ledgered rows.
 
     Keys are taken from the ledger's own `identity.registered` entries, never from the catalog
@@ -157,31 +171,51 @@ def verify_chain(session: Session, keep_hashes_at: set[int] | None = None,
                 f"ledger entry {expected_seq} is missing: the chain jumps from {expected_seq - 1} to {entry.seq}"
             )
         elif entry.prev_hash != expected_prev:
-            report.problems.append(f"{where}: prev_hash does not match the entry before it (reordered or altered)")
+            report.problems.append(
+                f"{where}: prev_hash does not match the entry before it (reordered or altered)"
+            )
         if compute_entry_hash(entry) != entry.entry_hash:
-            report.problems.append(f"{where}: content does not match its hash (the entry was altered)")
+            report.problems.append(
+                f"{where}: content does not match its hash (the entry was altered)"
+            )
         payload = _parse_payload(entry, report)
         if entry.event == KEY_REGISTERED and payload is not None:
             row = payload.get("row", {})
             signer = report.keys.get(entry.actor_key_id)
-            bootstrap = not report.keys and row.get("key_id") == entry.actor_key_id and row.get("role") == "admin"
+            bootstrap = (
+                not report.keys
+                and row.get("key_id") == entry.actor_key_id
+                and row.get("role") == "admin"
+            )
             if signer is None and not bootstrap:
-                report.problems.append(f"{where}: registered by {entry.actor_key_id}, which is not a registered key")
+                report.problems.append(
+                    f"{where}: registered by {entry.actor_key_id}, which is not a registered key"
+                )
             elif signer is not None and signer.get("role") != "admin":
-                report.problems.append(f"{where}: registered by {entry.actor_key_id}, which is not an admin key")
+                report.problems.append(
+                    f"{where}: registered by {entry.actor_key_id}, which is not an admin key"
+                )
             report.keys[row.get("key_id", "")] = dict(row)
         signer = report.keys.get(entry.actor_key_id)
         if signer is None:
             report.problems.append(f"{where}: signed by unknown key {entry.actor_key_id}")
-        elif not verify_signature(signer["public_key"], hash_bytes(entry.entry_hash), entry.signature):
-            report.problems.append(f"{where}: signature does not verify with key {entry.actor_key_id} (forged)")
+        elif not verify_signature(
+            signer["public_key"], hash_bytes(entry.entry_hash), entry.signature
+        ):
+            report.problems.append(
+                f"{where}: signature does not verify with key {entry.actor_key_id} (forged)"
+            )
         elif event_signers is not None:
             allowed = event_signers.get(entry.event)
             if allowed is None:
-                report.problems.append(f"{where}: govern writes no such event (written around the library)")
+                report.problems.append(
+                    f"{where}: govern writes no such event (written around the library)"
+                )
             elif signer.get("role") not in allowed:
-                report.problems.append(f"{where}: signed by {entry.actor_key_id} ({signer.get('name')}, "
-                                       f"{signer.get('role')}), but only {' or '.join(allowed)} keys may sign it")
+                report.problems.append(
+                    f"{where}: signed by {entry.actor_key_id} ({signer.get('name')}, "
+                    f"{signer.get('role')}), but only {' or '.join(allowed)} keys may sign it"
+                )
         if payload is not None and isinstance(payload.get("row"), dict):
             table = payload["row"].get("table", "?")
             report.ledgered_rows[(table, entry.seq)] = hash_value(payload["row"])

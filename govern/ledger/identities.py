@@ -12,10 +12,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from govern import ledger
-from govern.ledger.authority import Authority, RegisteredIdentity, person_of, require
 from govern.catalog.models import Identity, LedgerEntry
 from govern.clock import utc_now
 from govern.errors import BadInput, NotFound
+from govern.ledger.authority import Authority, RegisteredIdentity, person_of, require
 from govern.ledger.keys import ROLES, PrivateIdentity, generate_identity, write_private_key
 
 ADMIN_KEY_FILE = "admin.key"
@@ -23,8 +23,12 @@ ADMIN_KEY_FILE = "admin.key"
 
 def _identity_row(identity: PrivateIdentity, name: str, role: str) -> Identity:
     return Identity(
-        key_id=identity.key_id, name=name, role=role, public_key=identity.public_key_hex,
-        created_at=utc_now(), ledger_seq=0,
+        key_id=identity.key_id,
+        name=name,
+        role=role,
+        public_key=identity.public_key_hex,
+        created_at=utc_now(),
+        ledger_seq=0,
     )
 
 
@@ -51,7 +55,9 @@ def bootstrap_admin(workspace: Any) -> Path:
     return path
 
 
-def create_identity(workspace: Any, actor: PrivateIdentity, name: str, role: str, out: Path) -> Identity:
+def create_identity(
+    workspace: Any, actor: PrivateIdentity, name: str, role: str, out: Path
+) -> Identity:
     """Generate a key pair for a person, write the private key to `out` (0600) and register it; admins only.
 
     `name` names the person who will hold the key: a second key under the same name (whatever its

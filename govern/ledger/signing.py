@@ -89,7 +89,9 @@ class Step(Generic[T]):
 class RemoteAction(Generic[T]):
     """One library action, signed by a key held elsewhere (see the module docstring)."""
 
-    def __init__(self, workspace: Any, key_id: str, public_key_hex: str, run: Callable[[Signer], T]) -> None:
+    def __init__(
+        self, workspace: Any, key_id: str, public_key_hex: str, run: Callable[[Signer], T]
+    ) -> None:
         self.workspace = workspace
         self.key_id = key_id
         self.public_key_hex = public_key_hex
@@ -115,7 +117,9 @@ class RemoteAction(Generic[T]):
             self._pin_head()
             self.rounds += 1
             if self.rounds > MAX_ROUNDS:
-                raise BadInput(f"the action asked for more than {MAX_ROUNDS} signatures without settling; start again")
+                raise BadInput(
+                    f"the action asked for more than {MAX_ROUNDS} signatures without settling; start again"
+                )
             assert self.at is not None
             signer = RemoteSigner(self.key_id, self.public_key_hex, dict(self.signatures))
             with clock.pinned(self.at, self.ids) as issued:
@@ -132,8 +136,10 @@ class RemoteAction(Generic[T]):
         if self.pending is None:
             raise BadInput("no signature was asked for; start the action again")
         if not verify_signature(self.public_key_hex, self.pending, signature):
-            raise BadSignature(f"the signature sent does not verify with key {self.key_id} as the ledger registered it; "
-                               "nothing was written")
+            raise BadSignature(
+                f"the signature sent does not verify with key {self.key_id} as the ledger registered it; "
+                "nothing was written"
+            )
         self.signatures[self.pending] = signature.lower()
         self.pending = None
 

@@ -30,8 +30,8 @@ from govern.catalog.models import (
 )
 from govern.clock import utc_now
 from govern.errors import BadInput
-from govern.ledger.keys import PrivateIdentity, key_id_for, verify_signature
 from govern.ingest.snapshots import snapshot_problems, stray_object_problems
+from govern.ledger.keys import PrivateIdentity, key_id_for, verify_signature
 
 CHECKPOINT_FORMAT = "govern.checkpoint.v1"
 
@@ -57,8 +57,13 @@ class AuditResult:
         return {**asdict(self), "ok": self.ok}
 
 
-def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, check_snapshots: bool = True,
-                     rescan: bool = False, progress: Callable[[str, int, int], None] | None = None) -> AuditResult:
+def verify_workspace(
+    workspace: Any,
+    checkpoint: dict[str, Any] | None = None,
+    check_snapshots: bool = True,
+    rescan: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> AuditResult:
     """Verify the ledger, the catalog rows it vouches for, stored snapshots and an optional checkpoint;
     with `rescan`, also re-run every ledgered PII scan and compare its findings. `progress` is told
     (stage, done, total) as it goes: "ledger entries", then "catalog tables", then "snapshots"."""
@@ -69,8 +74,12 @@ def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, c
 
         total = session.exec(select(func.count()).select_from(LedgerEntry)).one()
         tell("ledger entries", 0, total)
-        chain = ledger.verify_chain(session, keep_hashes_at=keep, event_signers=EVENT_SIGNERS,
-                                    progress=lambda done: tell("ledger entries", done, total))
+        chain = ledger.verify_chain(
+            session,
+            keep_hashes_at=keep,
+            event_signers=EVENT_SIGNERS,
+            progress=lambda done: tell("ledger entries", done, total),
+        )
         tell("ledger entries", chain.entries, total)
         problems = list(chain.problems)
         rows_checked = 0
@@ -82,8 +91,14 @@ def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, c
                 problems.extend(_row_problems(session, row, recorded))
             tell("catalog tables", index, len(LEDGERED_TABLES))
         for (table_name, seq), _ in sorted(recorded.items(), key=lambda item: item[0][1]):
-            problems.append(f"ledger entry {seq} created a row in {table_name} that is missing from the catalog (deleted)")
-        snapshots = session.exec(select(Snapshot).order_by(Snapshot.ledger_seq)).all() if check_snapshots else []
+            problems.append(
+                f"ledger entry {seq} created a row in {table_name} that is missing from the catalog (deleted)"
+            )
+        snapshots = (
+            session.exec(select(Snapshot).order_by(Snapshot.ledger_seq)).all()
+            if check_snapshots
+            else []
+        )
         erased = session.exec(select(func.count()).select_from(Erasure)).one()
         for index, snapshot in enumerate(snapshots, 1):
             problems.extend(snapshot_problems(workspace, session, snapshot))
@@ -101,8 +116,14 @@ def verify_workspace(workspace: Any, checkpoint: dict[str, Any] | None = None, c
 
         problems.extend(rescan_problems(workspace))
     return AuditResult(
-        entries=chain.entries, head_seq=chain.head_seq, head_hash=chain.head_hash,
-        snapshots_checked=len(snapshots), rows_checked=rows_checked, erased_records=erased, problems=problems, checkpoint=checkpoint,
+        entries=chain.entries,
+        head_seq=chain.head_seq,
+        head_hash=chain.head_hash,
+        snapshots_checked=len(snapshots),
+        rows_checked=rows_checked,
+        erased_records=erased,
+        problems=problems,
+        checkpoint=checkpoint,
     )
 
 
@@ -118,7 +139,9 @@ def _row_problems(session: Any, row: Any, recorded: dict[tuple[str, int], str]) 
     entry = session.get(LedgerEntry, row.ledger_seq)
     original = json.loads(entry.payload).get("row", {}) if entry else {}
     changed = sorted(key for key in content if content.get(key) != original.get(key))
-    return [f"{name} differs from what ledger entry {row.ledger_seq} recorded (fields: {', '.join(changed)})"]
+    return [
+        f"{name} differs from what ledger entry {row.ledger_seq} recorded (fields: {', '.join(changed)})"
+    ]
 
 
 def _entry(session: Any, seq: int) -> tuple[str | None, dict[str, Any]]:
@@ -145,15 +168,30 @@ def consent_problems(session: Any) -> list[str]:
         kind, payload = _entry(session, seq)
         expected = ledgered_events_hash(session, events, payload)
         if kind not in ("consent.imported", "consent.revoked"):
-            problems.append(f"{len(events)} consent event(s) name ledger entry {seq}, which recorded no consent change (written outside govern)")
-        elif payload.get("events") != len(events) or (expected is not None and payload.get("events_hash") != expected):
-            problems.append(f"consent events of ledger entry {seq} differ from what it recorded "
-                            f"({len(events)} rows, {payload.get('events')} recorded; added, removed or altered)")
-    for entry in session.exec(select(LedgerEntry).where(col(LedgerEntry.event).in_(("consent.imported", "consent.revoked")))):
+            problems.append(
+                f"{len(events)} consent event(s) name ledger entry {seq}, which recorded no consent change (written outside govern)"
+            )
+        elif payload.get("events") != len(events) or (
+            expected is not None and payload.get("events_hash") != expected
+        ):
+            problems.append(
+                f"consent events of ledger entry {seq} differ from what it recorded "
+                f"({len(events)} rows, {payload.get('events')} recorded; added, removed or altered)"
+            )
+    for entry in session.exec(
+        select(LedgerEntry).where(
+            col(LedgerEntry.event).in_(("consent.imported", "consent.revoked"))
+        )
+    ):
         if entry.seq not in groups and json.loads(entry.payload).get("events"):
-            problems.append(f"ledger entry {entry.seq} recorded consent events that are missing from the catalog (deleted)")
-    erased = {event_id for entry in session.exec(select(LedgerEntry).where(LedgerEntry.event == "subject.erased"))
-              for event_id in json.loads(entry.payload).get("evidence_erased", [])}
+            problems.append(
+                f"ledger entry {entry.seq} recorded consent events that are missing from the catalog (deleted)"
+            )
+    erased = {
+        event_id
+        for entry in session.exec(select(LedgerEntry).where(LedgerEntry.event == "subject.erased"))
+        for event_id in json.loads(entry.payload).get("evidence_erased", [])
+    }
     return problems + evidence_problems(session, erased)
 
 
@@ -163,11 +201,18 @@ def findings_problems(session: Any) -> list[str]:
 
     problems = []
     for scan in session.exec(select(Scan)):
-        rows = session.exec(select(ScanFinding).where(ScanFinding.scan_id == scan.id).order_by(col(ScanFinding.seq)))
-        digest = findings_digest([r.position, r.field, r.start, r.end, r.entity_type, r.score, r.recognizer] for r in rows)
+        rows = session.exec(
+            select(ScanFinding).where(ScanFinding.scan_id == scan.id).order_by(col(ScanFinding.seq))
+        )
+        digest = findings_digest(
+            [r.position, r.field, r.start, r.end, r.entity_type, r.score, r.recognizer]
+            for r in rows
+        )
         if digest != scan.findings_hash:
-            problems.append(f"scan {scan.id[:12]}: its stored findings no longer match the findings hash it recorded "
-                            "(findings added, removed or altered)")
+            problems.append(
+                f"scan {scan.id[:12]}: its stored findings no longer match the findings hash it recorded "
+                "(findings added, removed or altered)"
+            )
     return problems
 
 
@@ -178,10 +223,17 @@ def erasure_problems(session: Any) -> list[str]:
         kind, payload = _entry(session, row.ledger_seq)
         record = session.get(SnapshotRecord, (row.snapshot_id, row.position))
         listed = row.position in payload.get("erased", {}).get(row.snapshot_id, [])
-        if kind != "subject.erased" or not listed or payload.get("subject_hash") != row.subject_hash \
-                or record is None or record.subject_hash != row.subject_hash:
-            problems.append(f"erasure of record {row.position} of snapshot {row.snapshot_id[:12]} was not recorded by the "
-                            f"ledger entry it names ({row.ledger_seq}); the record is missing, not erased on request")
+        if (
+            kind != "subject.erased"
+            or not listed
+            or payload.get("subject_hash") != row.subject_hash
+            or record is None
+            or record.subject_hash != row.subject_hash
+        ):
+            problems.append(
+                f"erasure of record {row.position} of snapshot {row.snapshot_id[:12]} was not recorded by the "
+                f"ledger entry it names ({row.ledger_seq}); the record is missing, not erased on request"
+            )
     return problems
 
 
@@ -195,12 +247,22 @@ def run_event_problems(session: Any) -> list[str]:
     for row in session.exec(select(RunEvent)):
         kind, payload = _entry(session, row.ledger_seq)
         indexed.add(row.ledger_seq)
-        if kind != f"run.{row.kind}" or payload.get("run_id") != row.run_id or payload.get("step") != row.step:
-            problems.append(f"run event {row.id[:12]} ({row.kind} of run {row.run_id}) was not recorded by the ledger "
-                            f"entry it names ({row.ledger_seq}); written or altered outside govern")
-    for entry in session.exec(select(LedgerEntry).where(col(LedgerEntry.event).in_(LIFECYCLE_EVENTS))):
+        if (
+            kind != f"run.{row.kind}"
+            or payload.get("run_id") != row.run_id
+            or payload.get("step") != row.step
+        ):
+            problems.append(
+                f"run event {row.id[:12]} ({row.kind} of run {row.run_id}) was not recorded by the ledger "
+                f"entry it names ({row.ledger_seq}); written or altered outside govern"
+            )
+    for entry in session.exec(
+        select(LedgerEntry).where(col(LedgerEntry.event).in_(LIFECYCLE_EVENTS))
+    ):
         if entry.seq not in indexed:
-            problems.append(f"ledger entry {entry.seq} ({entry.event}) has no run event row in the catalog (deleted)")
+            problems.append(
+                f"ledger entry {entry.seq} ({entry.event}) has no run event row in the catalog (deleted)"
+            )
     return problems
 
 
@@ -223,8 +285,12 @@ def make_checkpoint(workspace: Any, actor: PrivateIdentity) -> dict[str, Any]:
     if top is None:
         raise BadInput("the ledger is empty; nothing to checkpoint")
     statement = {
-        "format": CHECKPOINT_FORMAT, "seq": top.seq, "entry_hash": top.entry_hash, "created_at": utc_now(),
-        "signer_key_id": actor.key_id, "signer_public_key": actor.public_key_hex,
+        "format": CHECKPOINT_FORMAT,
+        "seq": top.seq,
+        "entry_hash": top.entry_hash,
+        "created_at": utc_now(),
+        "signer_key_id": actor.key_id,
+        "signer_public_key": actor.public_key_hex,
     }
     return {**statement, "signature": actor.sign(canonical_bytes(statement))}
 
@@ -237,15 +303,31 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise BadInput(f"{path}: no such checkpoint file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise BadInput(f"{path}: not a checkpoint (invalid JSON: {error})") from None
-    required = ("format", "seq", "entry_hash", "created_at", "signer_key_id", "signer_public_key", "signature")
-    missing = [key for key in required if key not in data] if isinstance(data, dict) else list(required)
+    required = (
+        "format",
+        "seq",
+        "entry_hash",
+        "created_at",
+        "signer_key_id",
+        "signer_public_key",
+        "signature",
+    )
+    missing = (
+        [key for key in required if key not in data] if isinstance(data, dict) else list(required)
+    )
     if missing or data.get("format") != CHECKPOINT_FORMAT:
-        raise BadInput(f"{path}: not a {CHECKPOINT_FORMAT} file (missing: {', '.join(missing) or 'format'})")
+        raise BadInput(
+            f"{path}: not a {CHECKPOINT_FORMAT} file (missing: {', '.join(missing) or 'format'})"
+        )
     if not isinstance(data["seq"], int) or isinstance(data["seq"], bool) or data["seq"] < 1:
         raise BadInput(f"{path}: field seq must be a positive integer, found {data['seq']!r}")
     for field_name in ("entry_hash", "signer_public_key", "signature"):
         value = data[field_name]
-        if not isinstance(value, str) or not value or any(c not in "0123456789abcdef" for c in value):
+        if (
+            not isinstance(value, str)
+            or not value
+            or any(c not in "0123456789abcdef" for c in value)
+        ):
             raise BadInput(f"{path}: field {field_name} must be lowercase hex")
     return data
 
@@ -259,11 +341,16 @@ def _checkpoint_problems(checkpoint: dict[str, Any], chain: ledger.ChainReport) 
         return ["checkpoint: its signature does not verify (the file was altered or forged)"]
     registered = chain.keys.get(checkpoint["signer_key_id"])
     if registered is None or registered.get("public_key") != public_key:
-        return [f"checkpoint: signed by {checkpoint['signer_key_id']}, which the ledger never registered"]
+        return [
+            f"checkpoint: signed by {checkpoint['signer_key_id']}, which the ledger never registered"
+        ]
     seq = int(checkpoint["seq"])
     if seq > chain.head_seq:
-        return [f"checkpoint: it names entry {seq}, but the ledger ends at {chain.head_seq} (entries were removed)"]
+        return [
+            f"checkpoint: it names entry {seq}, but the ledger ends at {chain.head_seq} (entries were removed)"
+        ]
     if chain.kept_hashes.get(seq) != checkpoint["entry_hash"]:
-        return [f"checkpoint: ledger entry {seq} no longer has the hash the checkpoint recorded (history was rewritten)"]
+        return [
+            f"checkpoint: ledger entry {seq} no longer has the hash the checkpoint recorded (history was rewritten)"
+        ]
     return []
-

@@ -1,10 +1,10 @@
 """Lineage: what went into an adapter, whose data it holds, and proofs other tools can read.
 
-    build_graph(workspace, ref)          the lineage graph of a dataset, snapshot, run or adapter
-    render_text/mermaid/dot/json(graph)  pictures of it (RENDERERS maps --format to them)
-    subject_lineage(workspace, id)       every snapshot, run and adapter holding a data subject
-    run_events / export_run              OpenLineage run events for a training run
-    attest_run / verify_attestation      in-toto Statement v1 + SLSA provenance, DSSE-signed
+build_graph(workspace, ref)          the lineage graph of a dataset, snapshot, run or adapter
+render_text/mermaid/dot/json(graph)  pictures of it (RENDERERS maps --format to them)
+subject_lineage(workspace, id)       every snapshot, run and adapter holding a data subject
+run_events / export_run              OpenLineage run events for a training run
+attest_run / verify_attestation      in-toto Statement v1 + SLSA provenance, DSSE-signed
 """
 
 from govern.lineage.attest import (

@@ -62,7 +62,9 @@ def sign_envelope(statement: dict[str, Any], signer: PrivateIdentity) -> dict[st
     return {
         "payloadType": PAYLOAD_TYPE,
         "payload": base64.b64encode(payload).decode("ascii"),
-        "signatures": [{"keyid": signer.key_id, "sig": base64.b64encode(signature).decode("ascii")}],
+        "signatures": [
+            {"keyid": signer.key_id, "sig": base64.b64encode(signature).decode("ascii")}
+        ],
     }
 
 
@@ -78,12 +80,18 @@ def _adapter_dir(workspace: Any, run: TrainingRun) -> Path:
 
 def _completed_record(session: Session, run: TrainingRun) -> tuple[RunEvent, dict[str, Any]]:
     """The run's `completed` event and the payload of its ledger entry (the signed record)."""
-    event = session.exec(select(RunEvent).where(RunEvent.run_id == run.id, RunEvent.kind == "completed")).first()
+    event = session.exec(
+        select(RunEvent).where(RunEvent.run_id == run.id, RunEvent.kind == "completed")
+    ).first()
     if event is None:
-        raise Refused(f"run {run.id} has not completed, so it has no adapter to attest; `govern runs show {run.id}` says where it stands")
+        raise Refused(
+            f"run {run.id} has not completed, so it has no adapter to attest; `govern runs show {run.id}` says where it stands"
+        )
     entry = session.get(LedgerEntry, event.ledger_seq)
     if entry is None or entry.event != "run.completed":
-        raise IntegrityFailure(f"run {run.id}: its completion is not in the ledger (entry {event.ledger_seq}); run `govern audit verify`")
+        raise IntegrityFailure(
+            f"run {run.id}: its completion is not in the ledger (entry {event.ledger_seq}); run `govern audit verify`"
+        )
     return event, json.loads(entry.payload)
 
 
@@ -106,26 +114,52 @@ def build_statement(session: Session, run: TrainingRun) -> dict[str, Any]:
     for snapshot_id in json.loads(run.snapshot_ids):
         snapshot = session.get(Snapshot, snapshot_id)
         dataset = session.get(Dataset, snapshot.dataset_id) if snapshot else None
-        dependencies.append({
-            "name": f"snapshot/{snapshot_id}", "uri": f"{ns}/snapshots/{snapshot_id}", "digest": {"sha256": snapshot_id},
-            "annotations": {"dataset": dataset.name if dataset else None, "transform": snapshot.transform if snapshot else None,
-                            "records": snapshot.record_count if snapshot else None},
-        })
-    dependencies.append({"name": "base-model", "digest": {"sha256": run.base_model_hash},
-                         "annotations": {"hashOf": "govern model folder manifest (weights and config files)"}})
+        dependencies.append(
+            {
+                "name": f"snapshot/{snapshot_id}",
+                "uri": f"{ns}/snapshots/{snapshot_id}",
+                "digest": {"sha256": snapshot_id},
+                "annotations": {
+                    "dataset": dataset.name if dataset else None,
+                    "transform": snapshot.transform if snapshot else None,
+                    "records": snapshot.record_count if snapshot else None,
+                },
+            }
+        )
+    dependencies.append(
+        {
+            "name": "base-model",
+            "digest": {"sha256": run.base_model_hash},
+            "annotations": {"hashOf": "govern model folder manifest (weights and config files)"},
+        }
+    )
     if run.init_run_id:
-        init_event = session.exec(select(RunEvent).where(RunEvent.run_id == run.init_run_id, RunEvent.kind == "completed")).first()
+        init_event = session.exec(
+            select(RunEvent).where(RunEvent.run_id == run.init_run_id, RunEvent.kind == "completed")
+        ).first()
         init_hash = json.loads(init_event.detail).get("adapter_hash") if init_event else None
         if init_hash:
-            dependencies.append({"name": f"adapter/{init_hash}", "uri": f"{ns}/runs/{run.init_run_id}/adapter",
-                                 "digest": {"sha256": init_hash}, "annotations": {"run": run.init_run_id}})
+            dependencies.append(
+                {
+                    "name": f"adapter/{init_hash}",
+                    "uri": f"{ns}/runs/{run.init_run_id}/adapter",
+                    "digest": {"sha256": init_hash},
+                    "annotations": {"run": run.init_run_id},
+                }
+            )
     guarantee = {
-        "private": record.get("private", run.dp_enabled), "epsilon": event.epsilon, "delta": record.get("delta", run.delta),
-        "accountant": record.get("accountant", run.accountant), "chargedSteps": record.get("charged_steps"),
+        "private": record.get("private", run.dp_enabled),
+        "epsilon": event.epsilon,
+        "delta": record.get("delta", run.delta),
+        "accountant": record.get("accountant", run.accountant),
+        "chargedSteps": record.get("charged_steps"),
     }
     return {
         "_type": STATEMENT_TYPE,
-        "subject": [{"name": f"adapter/{name}", "digest": {"sha256": digest}} for name, digest in sorted(files.items())],
+        "subject": [
+            {"name": f"adapter/{name}", "digest": {"sha256": digest}}
+            for name, digest in sorted(files.items())
+        ],
         "predicateType": PREDICATE_TYPE,
         "predicate": {
             "buildDefinition": {
@@ -135,18 +169,37 @@ def build_statement(session: Session, run: TrainingRun) -> dict[str, Any]:
                     "snapshots": json.loads(run.snapshot_ids),
                     "initRun": run.init_run_id,
                     "dp": {
-                        "enabled": run.dp_enabled, "targetEpsilon": run.target_epsilon, "delta": run.delta,
-                        "noiseMultiplier": run.noise_multiplier, "sampleRate": run.sample_rate,
-                        "maxGradNorm": run.max_grad_norm, "accountant": run.accountant, "plannedSteps": run.planned_steps,
+                        "enabled": run.dp_enabled,
+                        "targetEpsilon": run.target_epsilon,
+                        "delta": run.delta,
+                        "noiseMultiplier": run.noise_multiplier,
+                        "sampleRate": run.sample_rate,
+                        "maxGradNorm": run.max_grad_norm,
+                        "accountant": run.accountant,
+                        "plannedSteps": run.planned_steps,
                     },
                 },
-                "internalParameters": {"workspace": ns, "gateChecks": gate_checks, "adapterHash": record.get("adapter_hash")},
+                "internalParameters": {
+                    "workspace": ns,
+                    "gateChecks": gate_checks,
+                    "adapterHash": record.get("adapter_hash"),
+                },
                 "resolvedDependencies": dependencies,
             },
             "runDetails": {
                 "builder": {"id": BUILDER_ID, "version": {"govern": __version__}},
-                "metadata": {"invocationId": run.id, "startedOn": run.created_at, "finishedOn": event.recorded_at},
-                "byproducts": [{"name": "dp-guarantee", "digest": {"sha256": hash_value(guarantee)}, "annotations": guarantee}],
+                "metadata": {
+                    "invocationId": run.id,
+                    "startedOn": run.created_at,
+                    "finishedOn": event.recorded_at,
+                },
+                "byproducts": [
+                    {
+                        "name": "dp-guarantee",
+                        "digest": {"sha256": hash_value(guarantee)},
+                        "annotations": guarantee,
+                    }
+                ],
             },
         },
     }
@@ -164,9 +217,14 @@ class Attestation:
     ledger_seq: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "path": str(self.path), "envelope_sha256": self.envelope_sha256,
-                "ledger_seq": self.ledger_seq, "key_id": self.envelope["signatures"][0]["keyid"],
-                "subjects": self.statement["subject"]}
+        return {
+            "run_id": self.run_id,
+            "path": str(self.path),
+            "envelope_sha256": self.envelope_sha256,
+            "ledger_seq": self.ledger_seq,
+            "key_id": self.envelope["signatures"][0]["keyid"],
+            "subjects": self.statement["subject"],
+        }
 
 
 def _disk_problems(workspace: Any, run: TrainingRun, subjects: dict[str, str]) -> list[str]:
@@ -177,7 +235,9 @@ def _disk_problems(workspace: Any, run: TrainingRun, subjects: dict[str, str]) -
         if not path.is_file():
             problems.append(f"adapter file {name} is missing from {folder}")
         elif file_sha256(path) != digest:
-            problems.append(f"adapter file {name} on disk does not match its attested sha256 (altered or replaced)")
+            problems.append(
+                f"adapter file {name} on disk does not match its attested sha256 (altered or replaced)"
+            )
     return problems
 
 
@@ -191,21 +251,37 @@ def attest_run(workspace: Any, actor: PrivateIdentity, run_id: str, out: Path) -
         signer = require(session, actor, "run.attest")
         run = get_run(session, run_id)
         if signer.role == "engineer" and actor.key_id != run.created_by:
-            raise Refused(f"{signer.describe()} did not run {run.id}; the engineer who trained it, or an officer, "
-                          "must sign its attestation")
+            raise Refused(
+                f"{signer.describe()} did not run {run.id}; the engineer who trained it, or an officer, "
+                "must sign its attestation"
+            )
         statement = build_statement(session, run)
         subjects = {s["name"]: s["digest"]["sha256"] for s in statement["subject"]}
         problems = _disk_problems(workspace, run, subjects)
         if problems:
-            raise IntegrityFailure(f"run {run.id}: refusing to attest an adapter that does not match its record: " + "; ".join(problems))
+            raise IntegrityFailure(
+                f"run {run.id}: refusing to attest an adapter that does not match its record: "
+                + "; ".join(problems)
+            )
         envelope = sign_envelope(statement, actor)
         digest = envelope_hash(envelope)
-        adapter_hash = statement["predicate"]["buildDefinition"]["internalParameters"]["adapterHash"]
-        entry = ledger.append(session, actor, ATTESTED_EVENT, [run.id, adapter_hash], {
-            "run_id": run.id, "adapter_hash": adapter_hash, "envelope_sha256": digest,
-            "statement_sha256": sha256_hex(canonical_bytes(statement)), "predicate_type": PREDICATE_TYPE,
-            "key_id": actor.key_id,
-        })
+        adapter_hash = statement["predicate"]["buildDefinition"]["internalParameters"][
+            "adapterHash"
+        ]
+        entry = ledger.append(
+            session,
+            actor,
+            ATTESTED_EVENT,
+            [run.id, adapter_hash],
+            {
+                "run_id": run.id,
+                "adapter_hash": adapter_hash,
+                "envelope_sha256": digest,
+                "statement_sha256": sha256_hex(canonical_bytes(statement)),
+                "predicate_type": PREDICATE_TYPE,
+                "key_id": actor.key_id,
+            },
+        )
         # Inside the transaction: no ledger entry without the file. Envelopes are for sharing.
         atomic_write_json(out, envelope, mode=0o644)
     return Attestation(run.id, out, envelope, statement, digest, entry.seq)
@@ -230,8 +306,15 @@ class AttestationCheck:
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "ok": self.ok, "run_id": self.run_id, "key_ids": self.key_ids,
-                "subjects": self.subjects, "checked": self.checked, "problems": self.problems}
+        return {
+            "path": self.path,
+            "ok": self.ok,
+            "run_id": self.run_id,
+            "key_ids": self.key_ids,
+            "subjects": self.subjects,
+            "checked": self.checked,
+            "problems": self.problems,
+        }
 
 
 def registered_keys(session: Session) -> dict[str, str]:
@@ -252,7 +335,9 @@ def _decode(text: object, what: str, check: AttestationCheck) -> bytes | None:
         return None
 
 
-def _check_signatures(envelope: dict[str, Any], payload: bytes, keys: dict[str, str], check: AttestationCheck) -> None:
+def _check_signatures(
+    envelope: dict[str, Any], payload: bytes, keys: dict[str, str], check: AttestationCheck
+) -> None:
     signatures = envelope.get("signatures")
     if not isinstance(signatures, list) or not signatures:
         check.problems.append("the envelope carries no signatures")
@@ -260,14 +345,20 @@ def _check_signatures(envelope: dict[str, Any], payload: bytes, keys: dict[str, 
     message = pae(str(envelope.get("payloadType")), payload)
     for index, item in enumerate(signatures):
         keyid = item.get("keyid") if isinstance(item, dict) else None
-        raw = _decode(item.get("sig") if isinstance(item, dict) else None, f"signature {index}", check)
+        raw = _decode(
+            item.get("sig") if isinstance(item, dict) else None, f"signature {index}", check
+        )
         if raw is None:
             continue
         check.key_ids.append(str(keyid))
         if keyid not in keys:
-            check.problems.append(f"signature {index} is by key {keyid}, which is not a registered key of this workspace")
+            check.problems.append(
+                f"signature {index} is by key {keyid}, which is not a registered key of this workspace"
+            )
         elif not verify_signature(keys[keyid], message, raw.hex()):
-            check.problems.append(f"signature {index} by key {keyid} does not verify: the envelope was altered after signing")
+            check.problems.append(
+                f"signature {index} by key {keyid} does not verify: the envelope was altered after signing"
+            )
         else:
             check.checked.append(f"DSSE signature by registered key {keyid}")
 
@@ -277,9 +368,13 @@ def _check_statement(statement: Any, check: AttestationCheck) -> dict[str, Any] 
         check.problems.append("the payload is not an in-toto Statement (not a JSON object)")
         return None
     if statement.get("_type") != STATEMENT_TYPE:
-        check.problems.append(f"the statement's _type is {statement.get('_type')!r}, not {STATEMENT_TYPE}")
+        check.problems.append(
+            f"the statement's _type is {statement.get('_type')!r}, not {STATEMENT_TYPE}"
+        )
     if statement.get("predicateType") != PREDICATE_TYPE:
-        check.problems.append(f"the statement's predicateType is {statement.get('predicateType')!r}, not {PREDICATE_TYPE}")
+        check.problems.append(
+            f"the statement's predicateType is {statement.get('predicateType')!r}, not {PREDICATE_TYPE}"
+        )
     for item in statement.get("subject") or []:
         digest = (item.get("digest") or {}).get("sha256") if isinstance(item, dict) else None
         if isinstance(item, dict) and isinstance(digest, str):
@@ -295,26 +390,44 @@ def _check_statement(statement: Any, check: AttestationCheck) -> dict[str, Any] 
     return statement
 
 
-def _check_against_workspace(workspace: Any, session: Session, statement: dict[str, Any], digest: str, check: AttestationCheck) -> None:
+def _check_against_workspace(
+    workspace: Any,
+    session: Session,
+    statement: dict[str, Any],
+    digest: str,
+    check: AttestationCheck,
+) -> None:
     run = session.get(TrainingRun, check.run_id) if check.run_id else None
     if run is None:
-        check.problems.append(f"the attested run {check.run_id!r} is not in this workspace's catalog")
+        check.problems.append(
+            f"the attested run {check.run_id!r} is not in this workspace's catalog"
+        )
         return
     try:
         _, record = _completed_record(session, run)
     except (Refused, IntegrityFailure) as error:
         check.problems.append(str(error))
         return
-    recorded = {f"adapter/{name}": value for name, value in (record.get("adapter_files") or {}).items()}
+    recorded = {
+        f"adapter/{name}": value for name, value in (record.get("adapter_files") or {}).items()
+    }
     for name in sorted(set(recorded) | set(check.subjects)):
         if name not in check.subjects:
-            check.problems.append(f"the run's ledger record lists {name}, which the attestation leaves out")
+            check.problems.append(
+                f"the run's ledger record lists {name}, which the attestation leaves out"
+            )
         elif name not in recorded:
-            check.problems.append(f"subject {name} is not an adapter file in the run's ledger record")
+            check.problems.append(
+                f"subject {name} is not an adapter file in the run's ledger record"
+            )
         elif recorded[name] != check.subjects[name]:
-            check.problems.append(f"subject {name}: its sha256 does not match the run's ledger record")
+            check.problems.append(
+                f"subject {name}: its sha256 does not match the run's ledger record"
+            )
     check.checked.append("subject digests against the run's ledgered completion")
-    problems = _disk_problems(workspace, run, {n: d for n, d in check.subjects.items() if n in recorded})
+    problems = _disk_problems(
+        workspace, run, {n: d for n, d in check.subjects.items() if n in recorded}
+    )
     check.problems += problems
     check.checked.append(f"adapter files on disk in {_adapter_dir(workspace, run)}")
     definition = (statement.get("predicate") or {}).get("buildDefinition") or {}
@@ -322,19 +435,35 @@ def _check_against_workspace(workspace: Any, session: Session, statement: dict[s
     if external.get("snapshots") != json.loads(run.snapshot_ids):
         check.problems.append("the attested snapshots differ from the run's catalogued snapshots")
     if ((external.get("recipe") or {}).get("digest") or {}).get("sha256") != run.recipe_hash:
-        check.problems.append("the attested recipe hash differs from the run's catalogued recipe hash")
-    base = [d for d in definition.get("resolvedDependencies") or [] if isinstance(d, dict) and d.get("name") == "base-model"]
+        check.problems.append(
+            "the attested recipe hash differs from the run's catalogued recipe hash"
+        )
+    base = [
+        d
+        for d in definition.get("resolvedDependencies") or []
+        if isinstance(d, dict) and d.get("name") == "base-model"
+    ]
     if not base or (base[0].get("digest") or {}).get("sha256") != run.base_model_hash:
-        check.problems.append("the attested base-model hash differs from the run's catalogued base model")
+        check.problems.append(
+            "the attested base-model hash differs from the run's catalogued base model"
+        )
     check.checked.append("snapshots, recipe and base model against the catalog")
-    attested = session.exec(select(LedgerEntry).where(LedgerEntry.event == ATTESTED_EVENT).order_by(col(LedgerEntry.seq))).all()
+    attested = session.exec(
+        select(LedgerEntry)
+        .where(LedgerEntry.event == ATTESTED_EVENT)
+        .order_by(col(LedgerEntry.seq))
+    ).all()
     if not any(json.loads(e.payload).get("envelope_sha256") == digest for e in attested):
-        check.problems.append(f"this envelope (sha256 {digest[:16]}…) is not recorded in the ledger (no {ATTESTED_EVENT} entry for it)")
+        check.problems.append(
+            f"this envelope (sha256 {digest[:16]}…) is not recorded in the ledger (no {ATTESTED_EVENT} entry for it)"
+        )
     else:
         check.checked.append("the envelope's hash in the ledger")
 
 
-def verify_attestation(path: Path, workspace: Any | None = None, public_keys: dict[str, str] | None = None) -> AttestationCheck:
+def verify_attestation(
+    path: Path, workspace: Any | None = None, public_keys: dict[str, str] | None = None
+) -> AttestationCheck:
     """Check a DSSE-signed attestation: signature (registered or given keys), statement, and with a
     workspace the adapter files on disk, the run's ledger record and the ledgered envelope."""
     path = Path(path)
@@ -356,8 +485,10 @@ def verify_attestation(path: Path, workspace: Any | None = None, public_keys: di
         return check
     keys = dict(public_keys or {})
     if workspace is None and not keys:
-        raise BadInput("no registered key to check the signature against: run inside the workspace (--workspace DIR) "
-                       "or pass --public-key HEX")
+        raise BadInput(
+            "no registered key to check the signature against: run inside the workspace (--workspace DIR) "
+            "or pass --public-key HEX"
+        )
     if workspace is None:
         _check_signatures(envelope, payload, keys, check)
         try:

@@ -138,22 +138,55 @@ def workspace_graph(session: Session) -> LineageGraph:
     datasets = {d.id: d for d in session.exec(select(Dataset)).all()}
     snapshots = list(session.exec(select(Snapshot).order_by(col(Snapshot.ledger_seq))).all())
     for dataset in datasets.values():
-        graph.add_node(Node(node_id("dataset", dataset.id), "dataset", dataset.name, {
-            "id": dataset.id, "name": dataset.name, "source": dataset.source, "license": dataset.license,
-            "legal_basis": dataset.legal_basis, "jurisdiction": dataset.jurisdiction, "created_at": dataset.created_at,
-        }))
+        graph.add_node(
+            Node(
+                node_id("dataset", dataset.id),
+                "dataset",
+                dataset.name,
+                {
+                    "id": dataset.id,
+                    "name": dataset.name,
+                    "source": dataset.source,
+                    "license": dataset.license,
+                    "legal_basis": dataset.legal_basis,
+                    "jurisdiction": dataset.jurisdiction,
+                    "created_at": dataset.created_at,
+                },
+            )
+        )
     for snap in snapshots:
         if snap.parent_id is None and snap.source_sha256:
             source = node_id("source", snap.source_sha256)
-            graph.add_node(Node(source, "source", snap.source_name or snap.source_sha256[:12], {
-                "name": snap.source_name, "sha256": snap.source_sha256,
-            }))
+            graph.add_node(
+                Node(
+                    source,
+                    "source",
+                    snap.source_name or snap.source_sha256[:12],
+                    {
+                        "name": snap.source_name,
+                        "sha256": snap.source_sha256,
+                    },
+                )
+            )
         owner = datasets.get(snap.dataset_id)
-        graph.add_node(Node(node_id("snapshot", snap.id), "snapshot", f"{snap.id[:12]} ({snap.transform})", {
-            "id": snap.id, "dataset": owner.name if owner else snap.dataset_id, "dataset_id": snap.dataset_id,
-            "transform": snap.transform, "transform_hash": snap.transform_hash, "parent_id": snap.parent_id,
-            "records": snap.record_count, "bytes": snap.byte_size, "created_at": snap.created_at,
-        }))
+        graph.add_node(
+            Node(
+                node_id("snapshot", snap.id),
+                "snapshot",
+                f"{snap.id[:12]} ({snap.transform})",
+                {
+                    "id": snap.id,
+                    "dataset": owner.name if owner else snap.dataset_id,
+                    "dataset_id": snap.dataset_id,
+                    "transform": snap.transform,
+                    "transform_hash": snap.transform_hash,
+                    "parent_id": snap.parent_id,
+                    "records": snap.record_count,
+                    "bytes": snap.byte_size,
+                    "created_at": snap.created_at,
+                },
+            )
+        )
     for snap in snapshots:
         target = node_id("snapshot", snap.id)
         if snap.parent_id is None:
@@ -161,64 +194,154 @@ def workspace_graph(session: Session) -> LineageGraph:
             if snap.source_sha256:
                 graph.add_edge(node_id("source", snap.source_sha256), target, "ingested")
         else:
-            relation = f"{snap.transform} {snap.transform_hash[:12]}" if snap.transform_hash else snap.transform
+            relation = (
+                f"{snap.transform} {snap.transform_hash[:12]}"
+                if snap.transform_hash
+                else snap.transform
+            )
             graph.add_edge(node_id("snapshot", snap.parent_id), target, relation)
     for scan_id, snapshot_id, config_hash, findings, spacy_model, created_at in session.execute(
-        sa_select(col(Scan.id), col(Scan.snapshot_id), col(Scan.config_hash), col(Scan.findings_count),
-                  col(Scan.spacy_model), col(Scan.created_at))
-        .order_by(col(Scan.ledger_seq))
+        sa_select(
+            col(Scan.id),
+            col(Scan.snapshot_id),
+            col(Scan.config_hash),
+            col(Scan.findings_count),
+            col(Scan.spacy_model),
+            col(Scan.created_at),
+        ).order_by(col(Scan.ledger_seq))
     ).all():
-        graph.add_node(Node(node_id("scan", scan_id), "scan", f"{scan_id[:12]}: {findings} findings", {
-            "id": scan_id, "snapshot_id": snapshot_id, "config_hash": config_hash, "findings": findings,
-            "spacy_model": spacy_model, "created_at": created_at,
-        }))
+        graph.add_node(
+            Node(
+                node_id("scan", scan_id),
+                "scan",
+                f"{scan_id[:12]}: {findings} findings",
+                {
+                    "id": scan_id,
+                    "snapshot_id": snapshot_id,
+                    "config_hash": config_hash,
+                    "findings": findings,
+                    "spacy_model": spacy_model,
+                    "created_at": created_at,
+                },
+            )
+        )
         graph.add_edge(node_id("snapshot", snapshot_id), node_id("scan", scan_id), "scanned")
-    for decision_id, snapshot_id, pack_name, pack_version, pack_hash, passed, created_at in session.execute(
-        sa_select(col(PolicyDecision.id), col(PolicyDecision.snapshot_id), col(PolicyDecision.pack_name),
-                  col(PolicyDecision.pack_version), col(PolicyDecision.pack_hash), col(PolicyDecision.passed),
-                  col(PolicyDecision.created_at))
-        .order_by(col(PolicyDecision.ledger_seq))
+    for (
+        decision_id,
+        snapshot_id,
+        pack_name,
+        pack_version,
+        pack_hash,
+        passed,
+        created_at,
+    ) in session.execute(
+        sa_select(
+            col(PolicyDecision.id),
+            col(PolicyDecision.snapshot_id),
+            col(PolicyDecision.pack_name),
+            col(PolicyDecision.pack_version),
+            col(PolicyDecision.pack_hash),
+            col(PolicyDecision.passed),
+            col(PolicyDecision.created_at),
+        ).order_by(col(PolicyDecision.ledger_seq))
     ).all():
         label = f"{pack_name} {pack_version}: {'passed' if passed else 'failed'}"
-        graph.add_node(Node(node_id("decision", decision_id), "decision", label, {
-            "id": decision_id, "snapshot_id": snapshot_id, "pack": pack_name, "pack_version": pack_version,
-            "pack_hash": pack_hash, "passed": passed, "created_at": created_at,
-        }))
-        graph.add_edge(node_id("snapshot", snapshot_id), node_id("decision", decision_id), "evaluated")
+        graph.add_node(
+            Node(
+                node_id("decision", decision_id),
+                "decision",
+                label,
+                {
+                    "id": decision_id,
+                    "snapshot_id": snapshot_id,
+                    "pack": pack_name,
+                    "pack_version": pack_version,
+                    "pack_hash": pack_hash,
+                    "passed": passed,
+                    "created_at": created_at,
+                },
+            )
+        )
+        graph.add_edge(
+            node_id("snapshot", snapshot_id), node_id("decision", decision_id), "evaluated"
+        )
     approvals_by_snapshot: dict[str, list[str]] = defaultdict(list)
     for approval in session.exec(select(Approval).order_by(col(Approval.ledger_seq))).all():
-        graph.add_node(Node(node_id("approval", approval.id), "approval", f"{approval.verdict} by {approval.approver_key_id[:12]}", {
-            "id": approval.id, "snapshot_id": approval.snapshot_id, "verdict": approval.verdict,
-            "decision_id": approval.decision_id, "approver_key_id": approval.approver_key_id, "signed_at": approval.signed_at,
-        }))
-        graph.add_edge(node_id("decision", approval.decision_id), node_id("approval", approval.id), approval.verdict)
+        graph.add_node(
+            Node(
+                node_id("approval", approval.id),
+                "approval",
+                f"{approval.verdict} by {approval.approver_key_id[:12]}",
+                {
+                    "id": approval.id,
+                    "snapshot_id": approval.snapshot_id,
+                    "verdict": approval.verdict,
+                    "decision_id": approval.decision_id,
+                    "approver_key_id": approval.approver_key_id,
+                    "signed_at": approval.signed_at,
+                },
+            )
+        )
+        graph.add_edge(
+            node_id("decision", approval.decision_id),
+            node_id("approval", approval.id),
+            approval.verdict,
+        )
         if approval.verdict == "approved":
             approvals_by_snapshot[approval.snapshot_id].append(approval.id)
     completed: dict[str, RunEvent] = {}
     statuses: dict[str, str] = {}
     for event in session.exec(select(RunEvent).order_by(col(RunEvent.ledger_seq))).all():
-        statuses[event.run_id] = {"checkpoint": "running", "resumed": "running"}.get(event.kind, event.kind)
+        statuses[event.run_id] = {"checkpoint": "running", "resumed": "running"}.get(
+            event.kind, event.kind
+        )
         if event.kind == "completed":
             completed[event.run_id] = event
     runs = list(session.exec(select(TrainingRun).order_by(col(TrainingRun.ledger_seq))).all())
     for run in runs:
-        graph.add_node(Node(node_id("run", run.id), "run", f"{run.id} ({run.recipe_name})", {
-            "id": run.id, "recipe": run.recipe_name, "recipe_hash": run.recipe_hash, "base_model_hash": run.base_model_hash,
-            "status": statuses.get(run.id, "running"), "dp": run.dp_enabled, "init_run_id": run.init_run_id,
-            "created_at": run.created_at,
-        }))
+        graph.add_node(
+            Node(
+                node_id("run", run.id),
+                "run",
+                f"{run.id} ({run.recipe_name})",
+                {
+                    "id": run.id,
+                    "recipe": run.recipe_name,
+                    "recipe_hash": run.recipe_hash,
+                    "base_model_hash": run.base_model_hash,
+                    "status": statuses.get(run.id, "running"),
+                    "dp": run.dp_enabled,
+                    "init_run_id": run.init_run_id,
+                    "created_at": run.created_at,
+                },
+            )
+        )
         for snapshot_id in json.loads(run.snapshot_ids):
             graph.add_edge(node_id("snapshot", snapshot_id), node_id("run", run.id), "trained on")
             for approval_id in approvals_by_snapshot.get(snapshot_id, ()):
-                graph.add_edge(node_id("approval", approval_id), node_id("run", run.id), "authorised")
+                graph.add_edge(
+                    node_id("approval", approval_id), node_id("run", run.id), "authorised"
+                )
         done = completed.get(run.id)
         if done is not None:
             adapter = completed_adapter(done)
             if adapter["hash"]:
-                graph.add_node(Node(node_id("adapter", adapter["hash"]), "adapter", adapter["hash"][:12], {
-                    "hash": adapter["hash"], "run_id": run.id, "files": adapter["files"], "epsilon": done.epsilon,
-                }))
-                graph.add_edge(node_id("run", run.id), node_id("adapter", adapter["hash"]), "produced")
+                graph.add_node(
+                    Node(
+                        node_id("adapter", adapter["hash"]),
+                        "adapter",
+                        adapter["hash"][:12],
+                        {
+                            "hash": adapter["hash"],
+                            "run_id": run.id,
+                            "files": adapter["files"],
+                            "epsilon": done.epsilon,
+                        },
+                    )
+                )
+                graph.add_edge(
+                    node_id("run", run.id), node_id("adapter", adapter["hash"]), "produced"
+                )
     adapter_of = {n.attrs["run_id"]: n.id for n in graph.of_kind("adapter")}
     for run in runs:
         if run.init_run_id:
@@ -235,17 +358,29 @@ def resolve_ref(session: Session, graph: LineageGraph, ref: str) -> list[str]:
     for node in graph.of_kind("dataset"):
         if ref in (node.attrs["name"], node.attrs["id"]):
             return [node.id]
-    exact = [n.id for n in graph.nodes.values() if n.kind in ("snapshot", "run", "adapter") and n.id.split(":", 1)[1] == ref]
+    exact = [
+        n.id
+        for n in graph.nodes.values()
+        if n.kind in ("snapshot", "run", "adapter") and n.id.split(":", 1)[1] == ref
+    ]
     if exact:
         return exact[:1]
     if len(ref) < 6:
-        raise BadInput(f"{ref!r} is too short to name a snapshot, run or adapter: give at least 6 characters")
+        raise BadInput(
+            f"{ref!r} is too short to name a snapshot, run or adapter: give at least 6 characters"
+        )
     lowered = ref.lower()
-    matches = [n for n in graph.nodes.values() if n.kind in ("snapshot", "run", "adapter")
-               and n.id.split(":", 1)[1].lower().startswith(lowered)]
+    matches = [
+        n
+        for n in graph.nodes.values()
+        if n.kind in ("snapshot", "run", "adapter")
+        and n.id.split(":", 1)[1].lower().startswith(lowered)
+    ]
     if len(matches) > 1:
         kinds = ", ".join(sorted({m.kind for m in matches}))
-        raise BadInput(f"{ref!r} is ambiguous ({len(matches)} matches among {kinds}); give more characters")
+        raise BadInput(
+            f"{ref!r} is ambiguous ({len(matches)} matches among {kinds}); give more characters"
+        )
     if not matches:
         raise NotFound(
             f"nothing named {ref!r}: not a dataset, snapshot, run or adapter of this workspace "

@@ -11,12 +11,24 @@ from collections.abc import Callable
 from govern.lineage.graph import LineageGraph, Node
 
 _SHAPES_DOT = {
-    "source": "note", "dataset": "folder", "snapshot": "cylinder", "scan": "box", "decision": "diamond",
-    "approval": "hexagon", "run": "box3d", "adapter": "component",
+    "source": "note",
+    "dataset": "folder",
+    "snapshot": "cylinder",
+    "scan": "box",
+    "decision": "diamond",
+    "approval": "hexagon",
+    "run": "box3d",
+    "adapter": "component",
 }
 _SHAPES_MERMAID = {  # (open, close) brackets of a Mermaid flowchart node
-    "source": ("[/", "/]"), "dataset": ("[(", ")]"), "snapshot": ("[(", ")]"), "scan": ("[", "]"),
-    "decision": ("{", "}"), "approval": ("{{", "}}"), "run": ("[[", "]]"), "adapter": ("([", "])"),
+    "source": ("[/", "/]"),
+    "dataset": ("[(", ")]"),
+    "snapshot": ("[(", ")]"),
+    "scan": ("[", "]"),
+    "decision": ("{", "}"),
+    "approval": ("{{", "}}"),
+    "run": ("[[", "]]"),
+    "adapter": ("([", "])"),
 }
 
 
@@ -32,11 +44,19 @@ def _details(node: Node) -> str:
         return f"{a['status']}, {'DP' if a['dp'] else 'not DP'}"
     if node.kind == "adapter":
         eps = a.get("epsilon")
-        return f"{len(a['files'])} files" + (f", ε = {eps:.3f}" if isinstance(eps, (int, float)) else "")
+        return f"{len(a['files'])} files" + (
+            f", ε = {eps:.3f}" if isinstance(eps, (int, float)) else ""
+        )
     return ""
 
 
-_EVIDENCE = ("scanned", "evaluated", "approved", "rejected", "authorised")  # listed after the data's own path
+_EVIDENCE = (
+    "scanned",
+    "evaluated",
+    "approved",
+    "rejected",
+    "authorised",
+)  # listed after the data's own path
 
 
 def render_text(graph: LineageGraph) -> str:
@@ -60,7 +80,11 @@ def render_text(graph: LineageGraph) -> str:
             return
         shown.add(node_id)
         details = _details(node)
-        lines.append(f"{prefix}{branch}{via}{node.kind} {node.label}" + (f"  [{details}]" if details else "") + marker)
+        lines.append(
+            f"{prefix}{branch}{via}{node.kind} {node.label}"
+            + (f"  [{details}]" if details else "")
+            + marker
+        )
         below = children.get(node_id, [])
         inner = prefix if depth == 0 else prefix + ("   " if last else "│  ")
         for index, (rel, child) in enumerate(below):
@@ -84,9 +108,13 @@ def render_mermaid(graph: LineageGraph) -> str:
     out = ["flowchart LR"]
     for node_id, node in graph.nodes.items():
         left, right = _SHAPES_MERMAID.get(node.kind, ("[", "]"))
-        out.append(f'    {ids[node_id]}{left}"{_mermaid_text(node.kind + ": " + node.label)}"{right}')
+        out.append(
+            f'    {ids[node_id]}{left}"{_mermaid_text(node.kind + ": " + node.label)}"{right}'
+        )
     for edge in graph.edges:
-        out.append(f'    {ids[edge.source]} -->|"{_mermaid_text(edge.relation)}"| {ids[edge.target]}')
+        out.append(
+            f'    {ids[edge.source]} -->|"{_mermaid_text(edge.relation)}"| {ids[edge.target]}'
+        )
     for kind in sorted({n.kind for n in graph.nodes.values()}):
         members = ",".join(ids[n] for n, node in graph.nodes.items() if node.kind == kind)
         out.append(f"    class {members} {kind}")
@@ -104,11 +132,15 @@ def render_dot(graph: LineageGraph) -> str:
     """A Graphviz digraph (left to right), shapes by node kind and the focus drawn bold."""
     out = ["digraph lineage {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
     for node_id, node in graph.nodes.items():
-        style = ', penwidth=3' if node_id in graph.focus else ""
-        out.append(f"  {_dot_text(node_id)} [label={_dot_text(node.kind + ': ' + node.label)}, "
-                   f"shape={_SHAPES_DOT.get(node.kind, 'box')}{style}];")
+        style = ", penwidth=3" if node_id in graph.focus else ""
+        out.append(
+            f"  {_dot_text(node_id)} [label={_dot_text(node.kind + ': ' + node.label)}, "
+            f"shape={_SHAPES_DOT.get(node.kind, 'box')}{style}];"
+        )
     for edge in graph.edges:
-        out.append(f"  {_dot_text(edge.source)} -> {_dot_text(edge.target)} [label={_dot_text(edge.relation)}];")
+        out.append(
+            f"  {_dot_text(edge.source)} -> {_dot_text(edge.target)} [label={_dot_text(edge.relation)}];"
+        )
     out.append("}")
     return "\n".join(out)
 
@@ -119,5 +151,8 @@ def render_json(graph: LineageGraph) -> str:
 
 
 RENDERERS: dict[str, Callable[[LineageGraph], str]] = {
-    "text": render_text, "json": render_json, "mermaid": render_mermaid, "dot": render_dot,
+    "text": render_text,
+    "json": render_json,
+    "mermaid": render_mermaid,
+    "dot": render_dot,
 }

@@ -40,7 +40,12 @@ class SubjectLineage:
         return bool(self.snapshots)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"subject_hash": self.subject_hash, "snapshots": self.snapshots, "runs": self.runs, "adapters": self.adapters}
+        return {
+            "subject_hash": self.subject_hash,
+            "snapshots": self.snapshots,
+            "runs": self.runs,
+            "adapters": self.adapters,
+        }
 
 
 def subject_snapshots(session: Session, subject_hash: str) -> dict[str, int]:
@@ -61,19 +66,34 @@ def lineage_of_subject_hash(session: Session, subject_hash: str) -> SubjectLinea
         return result
     erased: dict[str, int] = {}
     for snapshot_id, count in session.exec(
-        select(Erasure.snapshot_id, func.count()).where(Erasure.subject_hash == subject_hash).group_by(Erasure.snapshot_id)
+        select(Erasure.snapshot_id, func.count())
+        .where(Erasure.subject_hash == subject_hash)
+        .group_by(Erasure.snapshot_id)
     ).all():
         erased[snapshot_id] = int(count)
     snapshots = session.exec(select(Snapshot).where(col(Snapshot.id).in_(list(counts)))).all()
-    names = {d.id: d.name for d in session.exec(select(Dataset).where(col(Dataset.id).in_({s.dataset_id for s in snapshots}))).all()}
+    names = {
+        d.id: d.name
+        for d in session.exec(
+            select(Dataset).where(col(Dataset.id).in_({s.dataset_id for s in snapshots}))
+        ).all()
+    }
     for snap in sorted(snapshots, key=lambda s: s.ledger_seq):
-        result.snapshots.append({
-            "id": snap.id, "dataset": names.get(snap.dataset_id, snap.dataset_id), "transform": snap.transform,
-            "parent_id": snap.parent_id, "records": counts[snap.id], "erased": erased.get(snap.id, 0),
-        })
+        result.snapshots.append(
+            {
+                "id": snap.id,
+                "dataset": names.get(snap.dataset_id, snap.dataset_id),
+                "transform": snap.transform,
+                "parent_id": snap.parent_id,
+                "records": counts[snap.id],
+                "erased": erased.get(snap.id, 0),
+            }
+        )
     held = set(counts)
     runs = list(session.exec(select(TrainingRun).order_by(col(TrainingRun.ledger_seq))).all())
-    reached: dict[str, str | None] = {}  # run id -> the run it continued from (None: trained on the data)
+    reached: dict[
+        str, str | None
+    ] = {}  # run id -> the run it continued from (None: trained on the data)
     for run in runs:
         if held & set(json.loads(run.snapshot_ids)):
             reached[run.id] = None
@@ -86,25 +106,42 @@ def lineage_of_subject_hash(session: Session, subject_hash: str) -> SubjectLinea
                 changed = True
     if not reached:
         return result
-    events = session.exec(select(RunEvent).where(col(RunEvent.run_id).in_(list(reached))).order_by(col(RunEvent.ledger_seq))).all()
+    events = session.exec(
+        select(RunEvent)
+        .where(col(RunEvent.run_id).in_(list(reached)))
+        .order_by(col(RunEvent.ledger_seq))
+    ).all()
     status: dict[str, str] = {}
     adapters: dict[str, dict[str, Any]] = {}
     for event in events:
-        status[event.run_id] = {"checkpoint": "running", "resumed": "running"}.get(event.kind, event.kind)
+        status[event.run_id] = {"checkpoint": "running", "resumed": "running"}.get(
+            event.kind, event.kind
+        )
         if event.kind == "completed":
             adapters[event.run_id] = completed_adapter(event)
     for run in runs:
         if run.id not in reached:
             continue
         via = reached[run.id]
-        result.runs.append({
-            "id": run.id, "recipe": run.recipe_name, "status": status.get(run.id, "running"),
-            "snapshots": sorted(held & set(json.loads(run.snapshot_ids))), "continued_from": via,
-        })
+        result.runs.append(
+            {
+                "id": run.id,
+                "recipe": run.recipe_name,
+                "status": status.get(run.id, "running"),
+                "snapshots": sorted(held & set(json.loads(run.snapshot_ids))),
+                "continued_from": via,
+            }
+        )
         adapter = adapters.get(run.id)
         if adapter and adapter["hash"]:
-            result.adapters.append({"hash": adapter["hash"], "run_id": run.id, "output_dir": run.output_dir,
-                                    "direct": via is None})
+            result.adapters.append(
+                {
+                    "hash": adapter["hash"],
+                    "run_id": run.id,
+                    "output_dir": run.output_dir,
+                    "direct": via is None,
+                }
+            )
     return result
 
 

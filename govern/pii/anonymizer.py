@@ -65,7 +65,9 @@ class OperatorConfig:
     def content(self) -> dict[str, Any]:
         return {
             "default": {"type": self.default.type, **dict(self.default.params)},
-            "operators": {k: {"type": v.type, **dict(v.params)} for k, v in sorted(self.operators.items())},
+            "operators": {
+                k: {"type": v.type, **dict(v.params)} for k, v in sorted(self.operators.items())
+            },
         }
 
     def config_hash(self) -> str:
@@ -76,48 +78,73 @@ class OperatorConfig:
         return self.default.type == kind or any(op.type == kind for op in self.operators.values())
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], source: str = "operators", lines: Mapping[str, int] | None = None) -> "OperatorConfig":
+    def from_mapping(
+        cls,
+        data: Mapping[str, Any],
+        source: str = "operators",
+        lines: Mapping[str, int] | None = None,
+    ) -> OperatorConfig:
         """Validate `{ENTITY_TYPE or DEFAULT: {type: ..., params...}}`; every problem is reported."""
         lines = lines or {}
         problems: list[str] = []
         parsed: dict[str, Operator] = {}
         if not isinstance(data, Mapping):
-            raise BadInput(f"{source}: expected a mapping of entity types to operators, got {type(data).__name__}")
+            raise BadInput(
+                f"{source}: expected a mapping of entity types to operators, got {type(data).__name__}"
+            )
         for entity, spec in data.items():
             where = f"{source}, line {lines[entity]}" if entity in lines else source
-            if not isinstance(entity, str) or not (entity == DEFAULT_KEY or entity.replace("_", "").isalnum() and entity.isupper()):
-                problems.append(f"{where}: {entity!r}: expected an upper-case entity type such as PERSON, or DEFAULT")
+            if not isinstance(entity, str) or not (
+                entity == DEFAULT_KEY or (entity.replace("_", "").isalnum() and entity.isupper())
+            ):
+                problems.append(
+                    f"{where}: {entity!r}: expected an upper-case entity type such as PERSON, or DEFAULT"
+                )
                 continue
             if isinstance(spec, str):
                 spec = {"type": spec}
             if not isinstance(spec, Mapping) or "type" not in spec:
-                problems.append(f"{where}: {entity}: expected a mapping with a `type` ({', '.join(_PARAMS)})")
+                problems.append(
+                    f"{where}: {entity}: expected a mapping with a `type` ({', '.join(_PARAMS)})"
+                )
                 continue
             kind = spec["type"]
             if kind not in _PARAMS:
-                problems.append(f"{where}: {entity}.type: unknown operator {kind!r}; choose one of {', '.join(_PARAMS)}")
+                problems.append(
+                    f"{where}: {entity}.type: unknown operator {kind!r}; choose one of {', '.join(_PARAMS)}"
+                )
                 continue
             params = {k: v for k, v in spec.items() if k != "type"}
             for name, value in params.items():
                 expected = _PARAMS[kind].get(name)
                 if expected is None:
                     allowed = ", ".join(_PARAMS[kind]) or "none"
-                    problems.append(f"{where}: {entity}.{name}: not a parameter of {kind} (allowed: {allowed})")
-                elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-                    problems.append(f"{where}: {entity}.{name}: expected {getattr(expected, '__name__', expected)}, got {value!r}")
+                    problems.append(
+                        f"{where}: {entity}.{name}: not a parameter of {kind} (allowed: {allowed})"
+                    )
+                elif not isinstance(value, expected) or (
+                    expected is int and isinstance(value, bool)
+                ):
+                    problems.append(
+                        f"{where}: {entity}.{name}: expected {getattr(expected, '__name__', expected)}, got {value!r}"
+                    )
             char = params.get("masking_char", "*")
             if kind == "mask" and isinstance(char, str) and len(char) != 1:
                 problems.append(f"{where}: {entity}.masking_char: expected one character")
             if kind == "pseudonym":
                 length = params.get("length", 12)
                 if isinstance(length, int) and not 6 <= length <= 64:
-                    problems.append(f"{where}: {entity}.length: expected 6 to 64 hex digits, got {length}")
+                    problems.append(
+                        f"{where}: {entity}.length: expected 6 to 64 hex digits, got {length}"
+                    )
                 fmt = params.get("format", "<{entity_type}_{digest}>")
                 if isinstance(fmt, str) and "{digest}" not in fmt:
                     problems.append(f"{where}: {entity}.format: must contain {{digest}}")
             parsed[entity] = Operator(kind, tuple(sorted(params.items())))
         if problems:
-            raise BadInput(f"{source}: invalid operators:\n" + "\n".join(f"  - {p}" for p in problems))
+            raise BadInput(
+                f"{source}: invalid operators:\n" + "\n".join(f"  - {p}" for p in problems)
+            )
         default = parsed.pop(DEFAULT_KEY, Operator("replace"))
         return cls(operators=parsed, default=default, source=source)
 
@@ -141,10 +168,16 @@ def load_operators(path: Path) -> OperatorConfig:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
-        raise BadInput(f"{path}{where}: invalid YAML/JSON: {getattr(error, 'problem', None) or error}") from None
+        raise BadInput(
+            f"{path}{where}: invalid YAML/JSON: {getattr(error, 'problem', None) or error}"
+        ) from None
     if data is None:
         return OperatorConfig(source=str(path))
-    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value} if isinstance(node, yaml.MappingNode) else {}
+    lines = (
+        {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+        if isinstance(node, yaml.MappingNode)
+        else {}
+    )
     return OperatorConfig.from_mapping(data, source=str(path), lines=lines)
 
 
@@ -159,7 +192,9 @@ class AnonymizedText:
 
 def resolve_overlaps(spans: Sequence[Any]) -> list[tuple[int, int, str, float]]:
     """Fuse overlapping spans of any type into one, typed by its best-scoring part."""
-    ordered = sorted(((s.start, s.end, s.entity_type, s.score) for s in spans), key=lambda s: (s[0], -s[1]))
+    ordered = sorted(
+        ((s.start, s.end, s.entity_type, s.score) for s in spans), key=lambda s: (s[0], -s[1])
+    )
     merged: list[tuple[int, int, str, float]] = []
     for start, end, entity_type, score in ordered:
         if merged and start < merged[-1][1]:
@@ -174,12 +209,16 @@ def resolve_overlaps(spans: Sequence[Any]) -> list[tuple[int, int, str, float]]:
 class Anonymizer:
     """Applies an OperatorConfig to texts and records, given their findings."""
 
-    def __init__(self, operators: OperatorConfig | None = None, secret: bytes | None = None) -> None:
+    def __init__(
+        self, operators: OperatorConfig | None = None, secret: bytes | None = None
+    ) -> None:
         from presidio_anonymizer import AnonymizerEngine
 
         self.operators = operators or OperatorConfig()
         if self.operators.uses("pseudonym") and not secret:
-            raise BadInput(f"{self.operators.source}: the pseudonym operator needs a secret; {SECRET_HELP}")
+            raise BadInput(
+                f"{self.operators.source}: the pseudonym operator needs a secret; {SECRET_HELP}"
+            )
         self._secret = secret
         self._engine = AnonymizerEngine()
         self._presidio_ops: dict[str, Any] = {}
@@ -191,7 +230,9 @@ class Anonymizer:
             content["secret_fingerprint"] = keyed_hash(self._secret, "govern-pseudonym-fingerprint")
         return hash_value(content)
 
-    def pseudonym(self, value: str, entity_type: str, length: int = 12, fmt: str = "<{entity_type}_{digest}>") -> str:
+    def pseudonym(
+        self, value: str, entity_type: str, length: int = 12, fmt: str = "<{entity_type}_{digest}>"
+    ) -> str:
         """The keyed pseudonym of a value: the same value and secret always give the same one."""
         assert self._secret is not None
         return fmt.format(entity_type=entity_type, digest=keyed_hash(self._secret, value)[:length])
@@ -203,25 +244,35 @@ class Anonymizer:
             return self._presidio_ops[entity_type]
         op = self.operators.for_type(entity_type)
         if op.type == "replace":
-            result = PresidioOperator("replace", {"new_value": op.param("new_value", f"<{entity_type}>")})
+            result = PresidioOperator(
+                "replace", {"new_value": op.param("new_value", f"<{entity_type}>")}
+            )
         elif op.type == "redact":
             result = PresidioOperator("redact", {})
         elif op.type == "keep":
             result = PresidioOperator("keep", {})
         elif op.type == "mask" and op.param("chars_to_mask") is not None:
-            result = PresidioOperator("mask", {
-                "masking_char": op.param("masking_char", "*"),
-                "chars_to_mask": op.param("chars_to_mask"),
-                "from_end": op.param("from_end", False),
-            })
+            result = PresidioOperator(
+                "mask",
+                {
+                    "masking_char": op.param("masking_char", "*"),
+                    "chars_to_mask": op.param("chars_to_mask"),
+                    "from_end": op.param("from_end", False),
+                },
+            )
         elif op.type == "mask":
             char = op.param("masking_char", "*")
             result = PresidioOperator("custom", {"lambda": lambda value, c=char: c * len(value)})
         elif op.type == "pseudonym":
             length, fmt = op.param("length", 12), op.param("format", "<{entity_type}_{digest}>")
-            result = PresidioOperator("custom", {
-                "lambda": lambda value, t=entity_type, n=length, f=fmt: self.pseudonym(value, t, n, f)
-            })
+            result = PresidioOperator(
+                "custom",
+                {
+                    "lambda": lambda value, t=entity_type, n=length, f=fmt: self.pseudonym(
+                        value, t, n, f
+                    )
+                },
+            )
         else:
             raise AssertionError(op.type)
         self._presidio_ops[entity_type] = result
@@ -238,9 +289,15 @@ class Anonymizer:
             return AnonymizedText(None, True, 0)
         results = [RecognizerResult(t, s, e, sc) for s, e, t, sc in merged]
         operators = {t: self._presidio_operator(t) for _, _, t, _ in merged}
-        return AnonymizedText(self._engine.anonymize(text=text, analyzer_results=results, operators=operators).text, False, len(merged))
+        return AnonymizedText(
+            self._engine.anonymize(text=text, analyzer_results=results, operators=operators).text,
+            False,
+            len(merged),
+        )
 
-    def anonymize_record(self, record: Mapping[str, Any], findings: Sequence[Any]) -> dict[str, Any] | None:
+    def anonymize_record(
+        self, record: Mapping[str, Any], findings: Sequence[Any]
+    ) -> dict[str, Any] | None:
         """A copy of the record with each finding's field rewritten; None if it must be dropped."""
         by_field: dict[str, list[Any]] = {}
         for finding in findings:
@@ -261,6 +318,7 @@ def secret_from_file(path: Path) -> bytes:
     except FileNotFoundError:
         raise BadInput(f"{path}: no such secret file; {SECRET_HELP}") from None
     if len(secret) < 16:
-        raise BadInput(f"{path}: the pseudonym secret is shorter than 16 bytes; use e.g. `head -c 32 /dev/urandom | base64`")
+        raise BadInput(
+            f"{path}: the pseudonym secret is shorter than 16 bytes; use e.g. `head -c 32 /dev/urandom | base64`"
+        )
     return secret
-

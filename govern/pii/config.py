@@ -12,9 +12,10 @@ import importlib.metadata
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from govern.canonical import hash_value, sha256_hex
 from govern.errors import BadInput
@@ -46,9 +47,27 @@ DEFAULT_ENTITIES: tuple[str, ...] = (
 # What the stock Presidio registry and spaCy can report; custom YAML recognizers add their own.
 PRESIDIO_ENTITIES: frozenset[str] = frozenset(
     {
-        "CREDIT_CARD", "CRYPTO", "DATE_TIME", "EMAIL_ADDRESS", "IBAN_CODE", "IP_ADDRESS", "LOCATION",
-        "MAC_ADDRESS", "MEDICAL_LICENSE", "NRP", "ORGANIZATION", "PERSON", "PHONE_NUMBER", "UK_NHS",
-        "URL", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_ITIN", "US_PASSPORT", "US_SSN", "UUID",
+        "CREDIT_CARD",
+        "CRYPTO",
+        "DATE_TIME",
+        "EMAIL_ADDRESS",
+        "IBAN_CODE",
+        "IP_ADDRESS",
+        "LOCATION",
+        "MAC_ADDRESS",
+        "MEDICAL_LICENSE",
+        "NRP",
+        "ORGANIZATION",
+        "PERSON",
+        "PHONE_NUMBER",
+        "UK_NHS",
+        "URL",
+        "US_BANK_NUMBER",
+        "US_DRIVER_LICENSE",
+        "US_ITIN",
+        "US_PASSPORT",
+        "US_SSN",
+        "UUID",
     }
 )
 DEFAULT_RECOGNIZERS_YAML = Path(__file__).with_name("default_recognizers.yaml")
@@ -56,7 +75,7 @@ HASHED_FIELDS_VERSION = 1
 
 _KEYS = {
     "spacy_model": "an installed spaCy package name or a path to a model folder",
-    "language": "a language code such as \"en\"",
+    "language": 'a language code such as "en"',
     "entities": "a list of entity types that count as PII",
     "score_threshold": "a number between 0 and 1",
     "allow_list": "a list of exact strings never reported",
@@ -101,11 +120,15 @@ class ScannerConfig:
             try:
                 digests.append(sha256_hex(Path(path).read_bytes()))
             except OSError as error:
-                raise BadInput(f"{self.source}: recognizers: cannot read {path}: {error.strerror}") from None
+                raise BadInput(
+                    f"{self.source}: recognizers: cannot read {path}: {error.strerror}"
+                ) from None
         object.__setattr__(self, "_yaml_digests", tuple(digests))
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None, source: str = "[pii]", base_dir: Path | None = None) -> "ScannerConfig":
+    def from_mapping(
+        cls, data: Mapping[str, Any] | None, source: str = "[pii]", base_dir: Path | None = None
+    ) -> ScannerConfig:
         """Validate a `[pii]` table; every problem is reported at once, each naming its key."""
         data = dict(data or {})
         problems: list[str] = []
@@ -148,12 +171,16 @@ class ScannerConfig:
             if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 <= raw <= 1:
                 values["score_threshold"] = float(raw)
             else:
-                problems.append(f"score_threshold: expected {_KEYS['score_threshold']}, got {raw!r}")
+                problems.append(
+                    f"score_threshold: expected {_KEYS['score_threshold']}, got {raw!r}"
+                )
         if "default_recognizers" in data:
             if isinstance(data["default_recognizers"], bool):
                 values["default_recognizers"] = data["default_recognizers"]
             else:
-                problems.append(f"default_recognizers: expected true or false, got {data['default_recognizers']!r}")
+                problems.append(
+                    f"default_recognizers: expected true or false, got {data['default_recognizers']!r}"
+                )
         if "recognizers" in data:
             raw = data["recognizers"]
             if isinstance(raw, str) and raw.strip():
@@ -163,7 +190,9 @@ class ScannerConfig:
                 if path.is_file():
                     values["recognizers"] = path
                 else:
-                    problems.append(f"recognizers: no such file {path}; fix the path or remove the key")
+                    problems.append(
+                        f"recognizers: no such file {path}; fix the path or remove the key"
+                    )
             else:
                 problems.append(f"recognizers: expected {_KEYS['recognizers']}, got {raw!r}")
         model = values.get("spacy_model")
@@ -172,19 +201,24 @@ class ScannerConfig:
             if not candidate.is_absolute():
                 values["spacy_model"] = str(base_dir / candidate)
         if problems:
-            raise BadInput(f"{source}: invalid scanner configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+            raise BadInput(
+                f"{source}: invalid scanner configuration:\n"
+                + "\n".join(f"  - {p}" for p in problems)
+            )
         config = cls(source=source, **values)
         config.validate_entities()
         return config
 
     @classmethod
-    def load(cls, path: Path) -> "ScannerConfig":
+    def load(cls, path: Path) -> ScannerConfig:
         """Read the `[pii]` table of a govern.toml, or a YAML/JSON file holding that table."""
         path = Path(path)
         try:
             raw = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise BadInput(f"{path}: no such file; pass a govern.toml or a YAML file with the [pii] keys") from None
+            raise BadInput(
+                f"{path}: no such file; pass a govern.toml or a YAML file with the [pii] keys"
+            ) from None
         except UnicodeDecodeError as error:
             raise BadInput(f"{path}: not valid UTF-8 (byte {error.start})") from None
         if path.suffix.lower() == ".toml":
@@ -205,14 +239,18 @@ class ScannerConfig:
             except yaml.YAMLError as error:
                 mark = getattr(error, "problem_mark", None)
                 where = f", line {mark.line + 1}" if mark is not None else ""
-                raise BadInput(f"{path}{where}: invalid YAML: {getattr(error, 'problem', error)}") from None
+                raise BadInput(
+                    f"{path}{where}: invalid YAML: {getattr(error, 'problem', error)}"
+                ) from None
             table = loaded.get("pii", loaded) if isinstance(loaded, dict) else loaded
             source = str(path)
         if not isinstance(table, dict):
-            raise BadInput(f"{source}: expected a table of scanner settings, got {type(table).__name__}")
+            raise BadInput(
+                f"{source}: expected a table of scanner settings, got {type(table).__name__}"
+            )
         return cls.from_mapping(table, source=source, base_dir=path.parent)
 
-    def with_overrides(self, **changes: Any) -> "ScannerConfig":
+    def with_overrides(self, **changes: Any) -> ScannerConfig:
         """A copy with some settings changed (e.g. processes from a command-line option)."""
         return replace(self, **changes)
 
@@ -227,7 +265,11 @@ class ScannerConfig:
         """Entity types declared by the recognizer YAML files."""
         from govern.pii.recognizers.yaml_loader import load_recognizer_specs
 
-        return {spec.supported_entity for path in self.recognizer_files() for spec in load_recognizer_specs(path)}
+        return {
+            spec.supported_entity
+            for path in self.recognizer_files()
+            for spec in load_recognizer_specs(path)
+        }
 
     def known_entities(self) -> set[str]:
         """Every entity type some recognizer in this config can report."""
@@ -303,17 +345,34 @@ def resolve_model(spec: str) -> ModelInfo:
     if path.exists():
         meta_path = path / "meta.json"
         if not meta_path.is_file():
-            inner = [p for p in path.iterdir() if (p / "meta.json").is_file() and (p / "config.cfg").is_file()] if path.is_dir() else []
+            inner = (
+                [
+                    p
+                    for p in path.iterdir()
+                    if (p / "meta.json").is_file() and (p / "config.cfg").is_file()
+                ]
+                if path.is_dir()
+                else []
+            )
             if len(inner) == 1:
                 path, meta_path = inner[0], inner[0] / "meta.json"
             else:
-                raise BadInput(f"spacy_model: {path} is not a spaCy model folder (no meta.json); {MODEL_HELP}")
+                raise BadInput(
+                    f"spacy_model: {path} is not a spaCy model folder (no meta.json); {MODEL_HELP}"
+                )
         meta = _read_meta(meta_path)
-        return ModelInfo(spec, f"{meta.get('lang', '?')}_{meta.get('name', path.name)}", str(meta.get("version", "?")), str(path))
+        return ModelInfo(
+            spec,
+            f"{meta.get('lang', '?')}_{meta.get('name', path.name)}",
+            str(meta.get("version", "?")),
+            str(path),
+        )
     import importlib.util
 
     if not spec.isidentifier() or importlib.util.find_spec(spec) is None:
-        raise BadInput(f"spacy_model: no installed spaCy model package or folder named {spec!r}; {MODEL_HELP}")
+        raise BadInput(
+            f"spacy_model: no installed spaCy model package or folder named {spec!r}; {MODEL_HELP}"
+        )
     import spacy.util
 
     package_path = spacy.util.get_package_path(spec)

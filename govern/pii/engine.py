@@ -17,7 +17,18 @@ from govern.errors import BadInput
 from govern.pii.config import MODEL_HELP, ModelInfo, ScannerConfig
 
 # spaCy labels Presidio has no PII type for: dropped instead of logged once per entity.
-_IGNORED_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "WORK_OF_ART", "LAW", "LANGUAGE", "EVENT", "PRODUCT"]
+_IGNORED_LABELS = [
+    "CARDINAL",
+    "ORDINAL",
+    "QUANTITY",
+    "MONEY",
+    "PERCENT",
+    "WORK_OF_ART",
+    "LAW",
+    "LANGUAGE",
+    "EVENT",
+    "PRODUCT",
+]
 _EXTRA_MAPPING = {"FAC": "LOCATION"}
 _NER_COMPONENTS = {"ner", "entity_ruler", "span_ruler", "beam_ner"}
 _REPLACED_STOCK = {"EmailRecognizer", "PhoneRecognizer", "SpacyRecognizer", "NhsRecognizer"}
@@ -44,7 +55,9 @@ def _nlp_engine_class() -> type:
         """SpacyNlpEngine that loads one model offline and runs only what NER needs."""
 
         def __init__(self, model: ModelInfo, language: str, **kwargs: Any) -> None:
-            super().__init__(models=[{"lang_code": language, "model_name": model.load_target}], **kwargs)
+            super().__init__(
+                models=[{"lang_code": language, "model_name": model.load_target}], **kwargs
+            )
             self.model_info = model
 
         def load(self) -> None:
@@ -54,7 +67,9 @@ def _nlp_engine_class() -> type:
             try:
                 nlp = spacy.load(self.model_info.load_target)
             except (OSError, ImportError, ValueError) as error:
-                raise BadInput(f"spacy_model {self.model_info.spec!r} could not be loaded ({error}); {MODEL_HELP}") from None
+                raise BadInput(
+                    f"spacy_model {self.model_info.spec!r} could not be loaded ({error}); {MODEL_HELP}"
+                ) from None
             needed = [name for name in nlp.pipe_names if name in _NER_COMPONENTS]
             for name in nlp.pipe_names:
                 listeners = getattr(nlp.get_pipe(name), "listening_components", None) or []
@@ -64,7 +79,9 @@ def _nlp_engine_class() -> type:
             self.nlp = {language: nlp}
 
         def _doc_to_nlp_artifact(self, doc: Any, language: str) -> Any:
-            entities, scores = self._get_updated_entities(list(doc.ents), [self.ner_model_configuration.default_score] * len(doc.ents))
+            entities, scores = self._get_updated_entities(
+                list(doc.ents), [self.ner_model_configuration.default_score] * len(doc.ents)
+            )
             return LazyNlpArtifacts(doc, entities, scores, self, language)
 
     class LazyNlpArtifacts(NlpArtifacts):  # type: ignore[misc]
@@ -76,7 +93,9 @@ def _nlp_engine_class() -> type:
         (the pipeline runs no lemmatizer: engine.load keeps only NER).
         """
 
-        def __init__(self, doc: Any, entities: list, scores: list, nlp_engine: Any, language: str) -> None:
+        def __init__(
+            self, doc: Any, entities: list, scores: list, nlp_engine: Any, language: str
+        ) -> None:
             self.entities, self.tokens, self.scores = entities, doc, scores
             self.nlp_engine, self.language = nlp_engine, language
             self._lemmas: list[str] | None = None
@@ -93,7 +112,7 @@ def _nlp_engine_class() -> type:
             lower = doc.text.lower()
             self._indices = [start for start, _ in array]
             if len(lower) == len(doc.text):
-                self._lemmas = [lower[start:start + length] for start, length in array]
+                self._lemmas = [lower[start : start + length] for start, length in array]
             else:  # a letter whose lower case is longer (İ): offsets would drift, go word by word
                 self._lemmas = [token.lower_ for token in doc]
 
@@ -130,13 +149,28 @@ def _context_enhancer() -> Any:
         """Presidio's context enhancer, handed only results whose recognizer has context words
         (it deep-copies every result it is given, which is a tenth of the scan time)."""
 
-        def enhance_using_context(self, text: str, raw_results: list, nlp_artifacts: Any, recognizers: list, context: Any = None) -> list:
+        def enhance_using_context(
+            self,
+            text: str,
+            raw_results: list,
+            nlp_artifacts: Any,
+            recognizers: list,
+            context: Any = None,
+        ) -> list:
             with_context = {r.id for r in recognizers if r.context}
-            todo = [r for r in raw_results if (r.recognition_metadata or {}).get(key) in with_context]
+            todo = [
+                r for r in raw_results if (r.recognition_metadata or {}).get(key) in with_context
+            ]
             if not todo and not context:
                 return raw_results
-            rest = [r for r in raw_results if (r.recognition_metadata or {}).get(key) not in with_context]
-            return rest + super().enhance_using_context(text, todo, nlp_artifacts, recognizers, context)
+            rest = [
+                r
+                for r in raw_results
+                if (r.recognition_metadata or {}).get(key) not in with_context
+            ]
+            return rest + super().enhance_using_context(
+                text, todo, nlp_artifacts, recognizers, context
+            )
 
     return ContextOnlyWhereNeeded()
 
@@ -164,11 +198,22 @@ def build_engine(config: ScannerConfig) -> Engine:
         its de-duplication (and so the recognizer recorded) changed from run to run. A fixed
         order makes a scan a function of its text and configuration."""
 
-        def get_recognizers(self, language: str, entities: Any = None, all_fields: bool = False,
-                            ad_hoc_recognizers: Any = None) -> list[Any]:
+        def get_recognizers(
+            self,
+            language: str,
+            entities: Any = None,
+            all_fields: bool = False,
+            ad_hoc_recognizers: Any = None,
+        ) -> list[Any]:
             # Asked once per text with the same arguments: the answer is kept (the recognizer
             # list is fixed once the engine is built).
-            key = (language, tuple(entities or ()), all_fields, id(self.recognizers), len(self.recognizers))
+            key = (
+                language,
+                tuple(entities or ()),
+                all_fields,
+                id(self.recognizers),
+                len(self.recognizers),
+            )
             if ad_hoc_recognizers or key != self._cached_key:
                 found = super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
                 found = sorted(found, key=lambda r: (r.name, ",".join(r.supported_entities)))
@@ -189,7 +234,8 @@ def build_engine(config: ScannerConfig) -> Engine:
     for path in config.recognizer_files():
         recognizers += [spec.build(config.language) for spec in load_recognizer_specs(path)]
     registry.recognizers = [
-        r for r in recognizers
+        r
+        for r in recognizers
         if set(r.supported_entities) & wanted and r.supported_language == config.language
     ]
     analyzer = AnalyzerEngine(

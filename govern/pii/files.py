@@ -92,9 +92,9 @@ def _scan(
     limit: int | None,
     summary: DetectSummary,
 ) -> Iterator[Any]:
+    from govern.ingest.readers import read_records
     from govern.pii.scanner import Scanner
     from govern.progress import progress as progress_bar
-    from govern.ingest.readers import read_records
 
     if not fields:
         raise BadInput("name at least one field to scan with --field NAME")
@@ -107,7 +107,9 @@ def _scan(
     def checked(items: Any) -> Iterator[tuple[int, dict[str, Any]]]:
         for line, record in items:
             if id_field is not None and id_field not in record:
-                raise record_error(path, line, f"the id field {id_field!r} is missing; pass the right --id-field")
+                raise record_error(
+                    path, line, f"the id field {id_field!r} is missing; pass the right --id-field"
+                )
             seen.update(name for name in fields if name in record)
             yield line, record
 
@@ -117,7 +119,10 @@ def _scan(
         with progress_bar(f"scanning {path.name}", total=total, enabled=progress) as advance:
             for scanned in scanner.scan_records(checked(records), fields, id_field):
                 summary.records += 1
-                summary.texts += sum(isinstance(scanned.record.get(n), str) and bool(scanned.record.get(n)) for n in fields)
+                summary.texts += sum(
+                    isinstance(scanned.record.get(n), str) and bool(scanned.record.get(n))
+                    for n in fields
+                )
                 summary.findings += len(scanned.findings)
                 for finding in scanned.findings:
                     summary.by_entity[finding.entity_type] += 1
@@ -141,7 +146,9 @@ def detect_file(
     """Scan `fields` of every record in `path`; write one finding per line to `out`, atomically."""
     summary = DetectSummary(output=str(out))
     with atomic_output(Path(out)) as handle:
-        for scanned in _scan(Path(path), fields, id_field, config, fmt, processes, progress, limit, summary):
+        for scanned in _scan(
+            Path(path), fields, id_field, config, fmt, processes, progress, limit, summary
+        ):
             for finding in scanned.findings:
                 handle.write(json_line(finding.to_row()))
     return summary
@@ -165,7 +172,9 @@ def redact_file(
     anonymizer = Anonymizer(operators, secret=secret)
     summary = RedactSummary(output=str(out), operators_hash=anonymizer.config_hash())
     with atomic_output(Path(out)) as handle:
-        for scanned in _scan(Path(path), fields, id_field, config, fmt, processes, progress, None, summary):
+        for scanned in _scan(
+            Path(path), fields, id_field, config, fmt, processes, progress, None, summary
+        ):
             record = anonymizer.anonymize_record(scanned.record, scanned.findings)
             if record is None:
                 summary.dropped += 1

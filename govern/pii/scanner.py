@@ -92,7 +92,9 @@ def _single_threaded_blas() -> None:
 
     try:
         with open("/proc/self/maps", encoding="utf-8") as maps:
-            libraries = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
+            libraries = {
+                line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line
+            }
     except OSError:
         return
     for path in libraries:
@@ -100,7 +102,11 @@ def _single_threaded_blas() -> None:
             library = ctypes.CDLL(path)
         except OSError:
             continue
-        for symbol in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads"):
+        for symbol in (
+            "scipy_openblas_set_num_threads64_",
+            "openblas_set_num_threads64_",
+            "openblas_set_num_threads",
+        ):
             setter = getattr(library, symbol, None)
             if setter is not None:
                 setter(1)
@@ -127,7 +133,9 @@ def chunk_bounds(text: str, chunk_chars: int) -> list[tuple[int, int, int, int]]
     while True:
         end = min(start + chunk_chars, length)
         if end < length:
-            cut = max(text.rfind(" ", end - overlap // 2, end), text.rfind("\n", end - overlap // 2, end))
+            cut = max(
+                text.rfind(" ", end - overlap // 2, end), text.rfind("\n", end - overlap // 2, end)
+            )
             if cut > start:
                 end = cut
         spans.append((start, end))
@@ -146,7 +154,9 @@ def chunk_bounds(text: str, chunk_chars: int) -> list[tuple[int, int, int, int]]
 
 def scan_batch(engine: Any, texts: Sequence[str], chunk_chars: int) -> list[list[SpanTuple]]:
     """Findings for each text of a batch, as (start, end, type, score, recognizer) tuples."""
-    pieces: list[tuple[int, int, int, int, int]] = []  # (text index, start, end, keep_from, keep_to)
+    pieces: list[
+        tuple[int, int, int, int, int]
+    ] = []  # (text index, start, end, keep_from, keep_to)
     for index, text in enumerate(texts):
         if not text or text.isspace():
             continue
@@ -156,7 +166,9 @@ def scan_batch(engine: Any, texts: Sequence[str], chunk_chars: int) -> list[list
     if not pieces:
         return found
     piece_texts = [_clean(texts[i][s:e]) for i, s, e, _, _ in pieces]
-    artifacts = engine.nlp_engine.process_batch(piece_texts, engine.language, batch_size=max(1, len(piece_texts)))
+    artifacts = engine.nlp_engine.process_batch(
+        piece_texts, engine.language, batch_size=max(1, len(piece_texts))
+    )
     analyze = engine.analyzer.analyze
     for (index, start, _end, keep_from, keep_to), (piece, nlp_artifacts) in zip(pieces, artifacts):
         results = analyze(
@@ -171,7 +183,9 @@ def scan_batch(engine: Any, texts: Sequence[str], chunk_chars: int) -> list[list
             absolute = start + result.start
             if keep_from <= absolute < keep_to:
                 name = (result.recognition_metadata or {}).get("recognizer_name", "?")
-                found[index].append((absolute, start + result.end, result.entity_type, float(result.score), name))
+                found[index].append(
+                    (absolute, start + result.end, result.entity_type, float(result.score), name)
+                )
     return [merge_spans(spans) for spans in found]
 
 
@@ -207,20 +221,25 @@ class Scanner:
     manager, or call `close()`, to stop the worker processes of a multi-process scan.
     """
 
-    def __init__(self, config: ScannerConfig | None = None, processes: int | None = None, batch_size: int | None = None) -> None:
+    def __init__(
+        self,
+        config: ScannerConfig | None = None,
+        processes: int | None = None,
+        batch_size: int | None = None,
+    ) -> None:
         self.config = config or ScannerConfig()
         wanted = self.config.processes if processes is None else processes
         self.processes = max(1, wanted or _cores())
         self.batch_size = batch_size or self.config.batch_size
         self._pool: Any = None
 
-    def __enter__(self) -> "Scanner":
+    def __enter__(self) -> Scanner:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def load(self) -> "Scanner":
+    def load(self) -> Scanner:
         """Load the model and recognizers now (else on the first scan)."""
         _engine_for(self.config)
         return self
@@ -251,7 +270,9 @@ class Scanner:
         """Findings for each text, in order; non-string items yield no findings."""
         items = ((None, {"text": t}) for t in texts)
         for scanned in self.scan_records(items, ["text"]):
-            yield [Span(f.start, f.end, f.entity_type, f.score, f.recognizer) for f in scanned.findings]
+            yield [
+                Span(f.start, f.end, f.entity_type, f.score, f.recognizer) for f in scanned.findings
+            ]
 
     def scan_records(
         self,
@@ -269,7 +290,9 @@ class Scanner:
         groups = _grouped(records, fields, id_field, self.batch_size)
         if self.processes <= 1:
             for group, texts in groups:
-                yield from _assemble(group, scan_batch(_engine_for(engine_config), texts, engine_config.chunk_chars))
+                yield from _assemble(
+                    group, scan_batch(_engine_for(engine_config), texts, engine_config.chunk_chars)
+                )
             return
         pool = self._ensure_pool()
         in_flight: deque[tuple[list[Any], Any]] = deque()
@@ -291,7 +314,9 @@ class Scanner:
         if self._pool is None:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self._pool = context.Pool(self.processes, initializer=_worker_init, initargs=(self.config,))
+            self._pool = context.Pool(
+                self.processes, initializer=_worker_init, initargs=(self.config,)
+            )
         return self._pool
 
     def close(self, terminate: bool = False) -> None:
@@ -317,7 +342,10 @@ _Slot = tuple[RecordId, int, Mapping[str, Any], list[tuple[str, int]]]
 
 
 def _grouped(
-    records: Iterable[tuple[Any, Mapping[str, Any]]], fields: Sequence[str], id_field: str | None, batch_size: int
+    records: Iterable[tuple[Any, Mapping[str, Any]]],
+    fields: Sequence[str],
+    id_field: str | None,
+    batch_size: int,
 ) -> Iterator[tuple[list[_Slot], list[str]]]:
     group: list[_Slot] = []
     texts: list[str] = []

@@ -25,13 +25,13 @@ from govern import ledger, tmpfiles
 from govern.canonical import canonical_json, hash_value
 from govern.catalog.models import Dataset, Scan, ScanFinding, Snapshot, SnapshotRecord
 from govern.clock import utc_now
+from govern.errors import IntegrityFailure
 from govern.ingest.datasets import AddResult
 from govern.ingest.derive import derive_snapshot
+from govern.ingest.snapshots import iter_snapshot_records, resolve_snapshot, storage_failure
 from govern.ledger.authority import require, row_problem
-from govern.errors import IntegrityFailure
 from govern.ledger.keys import PrivateIdentity
 from govern.progress import progress
-from govern.ingest.snapshots import iter_snapshot_records, resolve_snapshot, storage_failure
 
 _INSERT_BATCH = 5000
 
@@ -52,19 +52,32 @@ def scanner_config(workspace: Any) -> Any:
     """The workspace's `[pii]` configuration, validated."""
     from govern.pii import ScannerConfig
 
-    return ScannerConfig.from_mapping(workspace.config.section("pii"), source=f"{workspace.config.path} [pii]",
-                                      base_dir=workspace.root)
+    return ScannerConfig.from_mapping(
+        workspace.config.section("pii"),
+        source=f"{workspace.config.path} [pii]",
+        base_dir=workspace.root,
+    )
 
 
 def _scan_id(snapshot_id: str, provenance: dict[str, Any]) -> str:
-    return hash_value({
-        "snapshot": snapshot_id, "config_hash": provenance["config_hash"], "spacy_model": provenance["spacy_model"],
-        "spacy_model_version": provenance["spacy_model_version"], "presidio_version": provenance["presidio_version"],
-    })
+    return hash_value(
+        {
+            "snapshot": snapshot_id,
+            "config_hash": provenance["config_hash"],
+            "spacy_model": provenance["spacy_model"],
+            "spacy_model_version": provenance["spacy_model_version"],
+            "presidio_version": provenance["presidio_version"],
+        }
+    )
 
 
-def scan_snapshot(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, show_progress: bool | None = None,
-                  processes: int | None = None) -> tuple[Scan, bool]:
+def scan_snapshot(
+    workspace: Any,
+    actor: PrivateIdentity,
+    snapshot_ref: str,
+    show_progress: bool | None = None,
+    processes: int | None = None,
+) -> tuple[Scan, bool]:
     """Scan a snapshot's text fields; returns (scan, created). A repeat with the same config is reused."""
     config = scanner_config(workspace)
     try:
@@ -74,15 +87,26 @@ def scan_snapshot(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, sho
         raise storage_failure(error, f"scanning snapshot {snapshot_ref}") from error
 
 
-def _scan_snapshot(workspace: Any, actor: PrivateIdentity, config: Any, snapshot_ref: str, show_progress: bool | None,
-                   processes: int | None) -> tuple[Scan, bool]:
+def _scan_snapshot(
+    workspace: Any,
+    actor: PrivateIdentity,
+    config: Any,
+    snapshot_ref: str,
+    show_progress: bool | None,
+    processes: int | None,
+) -> tuple[Scan, bool]:
     from govern.pii import Scanner
 
     with workspace.catalog.reading() as session:
         require(session, actor, "pii.scan")
         snapshot = resolve_snapshot(session, snapshot_ref)
-        keys = dict(session.exec(select(SnapshotRecord.position, SnapshotRecord.record_key)
-                                 .where(SnapshotRecord.snapshot_id == snapshot.id)).all())
+        keys = dict(
+            session.exec(
+                select(SnapshotRecord.position, SnapshotRecord.record_key).where(
+                    SnapshotRecord.snapshot_id == snapshot.id
+                )
+            ).all()
+        )
         fields = _text_fields(session, snapshot)
     with Scanner(config, processes=processes) as scanner:
         provenance = scanner.provenance()
@@ -96,8 +120,12 @@ def _scan_snapshot(workspace: Any, actor: PrivateIdentity, config: Any, snapshot
                 return existing, False
         spool = tmpfiles.owned_path(workspace.tmp_dir, "scan", ".jsonl")
         try:
-            summary, total = _scan_to_spool(workspace, scanner, snapshot, fields, spool, show_progress)
-            return _store_scan(workspace, actor, snapshot, scan_id, provenance, summary, total, spool, keys), True
+            summary, total = _scan_to_spool(
+                workspace, scanner, snapshot, fields, spool, show_progress
+            )
+            return _store_scan(
+                workspace, actor, snapshot, scan_id, provenance, summary, total, spool, keys
+            ), True
         finally:
             spool.unlink(missing_ok=True)
 
@@ -108,20 +136,43 @@ def _text_fields(session: Session, snapshot: Snapshot) -> list[str]:
     return list(json.loads(dataset.text_fields))
 
 
-def _scan_to_spool(workspace: Any, scanner: Any, snapshot: Snapshot, fields: list[str], spool: Path,
-                   show_progress: bool | None) -> tuple[list[dict[str, Any]], int]:
+def _scan_to_spool(
+    workspace: Any,
+    scanner: Any,
+    snapshot: Snapshot,
+    fields: list[str],
+    spool: Path,
+    show_progress: bool | None,
+) -> tuple[list[dict[str, Any]], int]:
     """Scan every record into a spool file of finding rows; return the summary and the count."""
     counts: Counter[tuple[str, str]] = Counter()
     total = 0
-    with open(spool, "w", encoding="utf-8") as out, progress(f"scanning {snapshot.id[:12]}", snapshot.record_count, show_progress) as advance:
+    with (
+        open(spool, "w", encoding="utf-8") as out,
+        progress(f"scanning {snapshot.id[:12]}", snapshot.record_count, show_progress) as advance,
+    ):
         for scanned in scanner.scan_records(iter_snapshot_records(workspace, snapshot.id), fields):
             for finding in scanned.findings:
                 total += 1
                 counts[(finding.entity_type, finding.field)] += 1
-                out.write(json.dumps([scanned.line, finding.field, finding.start, finding.end,
-                                      finding.entity_type, round(finding.score, 4), finding.recognizer]) + "\n")
+                out.write(
+                    json.dumps(
+                        [
+                            scanned.line,
+                            finding.field,
+                            finding.start,
+                            finding.end,
+                            finding.entity_type,
+                            round(finding.score, 4),
+                            finding.recognizer,
+                        ]
+                    )
+                    + "\n"
+                )
             advance(1)
-    return [{"entity_type": t, "field": f, "count": n} for (t, f), n in sorted(counts.items())], total
+    return [
+        {"entity_type": t, "field": f, "count": n} for (t, f), n in sorted(counts.items())
+    ], total
 
 
 def rescan_problems(workspace: Any, show_progress: bool | None = None) -> list[str]:
@@ -133,10 +184,19 @@ def rescan_problems(workspace: Any, show_progress: bool | None = None) -> list[s
 
     config = scanner_config(workspace)
     with workspace.catalog.reading() as session:
-        scans = [s for s in session.exec(select(Scan).order_by(col(Scan.ledger_seq)))
-                 if row_problem(session, s, ("pii.scanned",)) is None]
-        work = [(scan, session.get(Snapshot, scan.snapshot_id), _text_fields(session, session.get(Snapshot, scan.snapshot_id)))
-                for scan in scans]
+        scans = [
+            s
+            for s in session.exec(select(Scan).order_by(col(Scan.ledger_seq)))
+            if row_problem(session, s, ("pii.scanned",)) is None
+        ]
+        work = [
+            (
+                scan,
+                session.get(Snapshot, scan.snapshot_id),
+                _text_fields(session, session.get(Snapshot, scan.snapshot_id)),
+            )
+            for scan in scans
+        ]
     if not work:
         return []
     problems = []
@@ -144,19 +204,25 @@ def rescan_problems(workspace: Any, show_progress: bool | None = None) -> list[s
         provenance = scanner.provenance()
         for scan, snapshot, fields in work:
             if _scan_id(scan.snapshot_id, provenance) != scan.id:
-                problems.append(f"scan {scan.id[:12]} of snapshot {scan.snapshot_id[:12]} was made under another scanner "
-                                "configuration, model or Presidio version than the workspace's; it cannot be re-run here")
+                problems.append(
+                    f"scan {scan.id[:12]} of snapshot {scan.snapshot_id[:12]} was made under another scanner "
+                    "configuration, model or Presidio version than the workspace's; it cannot be re-run here"
+                )
                 continue
             spool = tmpfiles.owned_path(workspace.tmp_dir, "rescan", ".jsonl")
             try:
-                _, total = _scan_to_spool(workspace, scanner, snapshot, fields, spool, show_progress)
+                _, total = _scan_to_spool(
+                    workspace, scanner, snapshot, fields, spool, show_progress
+                )
                 digest = findings_digest(_spool_rows(spool))
             finally:
                 spool.unlink(missing_ok=True)
             if digest != scan.findings_hash or total != scan.findings_count:
-                problems.append(f"scan {scan.id[:12]} of snapshot {scan.snapshot_id[:12]}: re-running it finds {total} "
-                                f"findings, not the {scan.findings_count} it recorded (its findings were not what the "
-                                "scanner finds)")
+                problems.append(
+                    f"scan {scan.id[:12]} of snapshot {scan.snapshot_id[:12]}: re-running it finds {total} "
+                    f"findings, not the {scan.findings_count} it recorded (its findings were not what the "
+                    "scanner finds)"
+                )
     return problems
 
 
@@ -165,9 +231,20 @@ def _spooled(spool: Path, scan_id: str, keys: dict[int, str]) -> Iterator[list[d
     with open(spool, encoding="utf-8") as handle:
         for seq, line in enumerate(handle, start=1):
             position, field, start, end, entity_type, score, recognizer = json.loads(line)
-            batch.append({"scan_id": scan_id, "seq": seq, "position": position, "record_key": keys.get(position, str(position)),
-                          "field": field, "start": start, "end": end, "entity_type": entity_type, "score": score,
-                          "recognizer": recognizer})
+            batch.append(
+                {
+                    "scan_id": scan_id,
+                    "seq": seq,
+                    "position": position,
+                    "record_key": keys.get(position, str(position)),
+                    "field": field,
+                    "start": start,
+                    "end": end,
+                    "entity_type": entity_type,
+                    "score": score,
+                    "recognizer": recognizer,
+                }
+            )
             if len(batch) >= _INSERT_BATCH:
                 yield batch
                 batch = []
@@ -189,13 +266,31 @@ def _spool_rows(spool: Path) -> Iterator[list[Any]]:
             yield json.loads(line)
 
 
-def _store_scan(workspace: Any, actor: PrivateIdentity, snapshot: Snapshot, scan_id: str, provenance: dict[str, Any],
-                summary: list[dict[str, Any]], total: int, spool: Path, keys: dict[int, str]) -> Scan:
+def _store_scan(
+    workspace: Any,
+    actor: PrivateIdentity,
+    snapshot: Snapshot,
+    scan_id: str,
+    provenance: dict[str, Any],
+    summary: list[dict[str, Any]],
+    total: int,
+    spool: Path,
+    keys: dict[int, str],
+) -> Scan:
     scan = Scan(
-        id=scan_id, snapshot_id=snapshot.id, config_hash=provenance["config_hash"], config=canonical_json(provenance),
-        spacy_model=provenance["spacy_model"], spacy_version=provenance["spacy_model_version"],
-        presidio_version=provenance["presidio_version"], summary=canonical_json(summary), findings_count=total,
-        findings_hash=findings_digest(_spool_rows(spool)), created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
+        id=scan_id,
+        snapshot_id=snapshot.id,
+        config_hash=provenance["config_hash"],
+        config=canonical_json(provenance),
+        spacy_model=provenance["spacy_model"],
+        spacy_version=provenance["spacy_model_version"],
+        presidio_version=provenance["presidio_version"],
+        summary=canonical_json(summary),
+        findings_count=total,
+        findings_hash=findings_digest(_spool_rows(spool)),
+        created_at=utc_now(),
+        created_by=actor.key_id,
+        ledger_seq=0,
     )
     with workspace.catalog.transaction() as session:
         ledger.record(session, actor, "pii.scanned", scan, [snapshot.id, scan_id])
@@ -207,10 +302,17 @@ def _store_scan(workspace: Any, actor: PrivateIdentity, snapshot: Snapshot, scan
 
 def stored_findings(session: Session, scan_id: str) -> Iterator[tuple[int, StoredFinding]]:
     """A scan's findings as (position, finding), in record order."""
-    rows = session.exec(select(ScanFinding).where(ScanFinding.scan_id == scan_id)
-                        .order_by(col(ScanFinding.position), col(ScanFinding.seq)).execution_options(yield_per=5000))
+    rows = session.exec(
+        select(ScanFinding)
+        .where(ScanFinding.scan_id == scan_id)
+        .order_by(col(ScanFinding.position), col(ScanFinding.seq))
+        .execution_options(yield_per=5000)
+    )
     for r in rows:
-        yield r.position, StoredFinding(r.field, r.start, r.end, r.entity_type, r.score, r.recognizer)
+        yield (
+            r.position,
+            StoredFinding(r.field, r.start, r.end, r.entity_type, r.score, r.recognizer),
+        )
 
 
 def pseudonym_secret(workspace: Any) -> bytes:
@@ -233,17 +335,26 @@ class AnonymizeResult:
     dropped_records: int
 
 
-def anonymize_snapshot(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, operators_path: Path | None = None,
-                       show_progress: bool | None = None) -> AnonymizeResult:
+def anonymize_snapshot(
+    workspace: Any,
+    actor: PrivateIdentity,
+    snapshot_ref: str,
+    operators_path: Path | None = None,
+    show_progress: bool | None = None,
+) -> AnonymizeResult:
     """Derive an anonymized snapshot (parent and operator-config hash recorded), then scan it for residuals."""
     from govern.pii import Anonymizer, OperatorConfig, load_operators
 
     operators = load_operators(operators_path) if operators_path else OperatorConfig()
-    anonymizer = Anonymizer(operators, secret=pseudonym_secret(workspace) if operators.uses("pseudonym") else None)
+    anonymizer = Anonymizer(
+        operators, secret=pseudonym_secret(workspace) if operators.uses("pseudonym") else None
+    )
     source_scan, _ = scan_snapshot(workspace, actor, snapshot_ref, show_progress)
     dropped = 0
 
-    def apply(records: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    def apply(
+        records: Iterable[tuple[int, dict[str, Any]]],
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
         nonlocal dropped
         with workspace.catalog.reading() as session:
             findings = stored_findings(session, source_scan.id)
@@ -261,9 +372,21 @@ def anonymize_snapshot(workspace: Any, actor: PrivateIdentity, snapshot_ref: str
                     continue
                 yield position, result
 
-    config = {"operators": operators.content(), "anonymizer_hash": anonymizer.config_hash(),
-              "source_scan": source_scan.id, "scanner_config_hash": source_scan.config_hash}
-    derived = derive_snapshot(workspace, actor, source_scan.snapshot_id, "anonymize", config, apply,
-                              {"source_scan": source_scan.id}, show_progress)
+    config = {
+        "operators": operators.content(),
+        "anonymizer_hash": anonymizer.config_hash(),
+        "source_scan": source_scan.id,
+        "scanner_config_hash": source_scan.config_hash,
+    }
+    derived = derive_snapshot(
+        workspace,
+        actor,
+        source_scan.snapshot_id,
+        "anonymize",
+        config,
+        apply,
+        {"source_scan": source_scan.id},
+        show_progress,
+    )
     residual, _ = scan_snapshot(workspace, actor, derived.snapshot.id, show_progress)
     return AnonymizeResult(derived, source_scan, residual, dropped)

@@ -45,7 +45,11 @@ def _walk(node: yaml.Node, path: PathKey, out: LocatedYaml, seen: set[int]) -> N
     if isinstance(node, yaml.MappingNode):
         keys_here: set[str] = set()
         for key_node, value_node in node.value:
-            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else repr(key_node.value)
+            key = (
+                str(key_node.value)
+                if isinstance(key_node, yaml.ScalarNode)
+                else repr(key_node.value)
+            )
             child = path + (key,)
             line = key_node.start_mark.line + 1
             if key in keys_here and key != "<<":

@@ -17,9 +17,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from govern import ledger
-from govern.ledger.authority import Authority, require
 from govern.catalog.models import LedgerEntry
 from govern.errors import Refused
+from govern.ledger.authority import Authority, require
 from govern.ledger.keys import PrivateIdentity
 from govern.policy import Pack, load_pack
 
@@ -47,8 +47,15 @@ class Activation:
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "hash": self.hash, "activated_by": self.activated_by,
-                "activated_at": self.activated_at, "ledger_seq": self.seq, "reason": self.reason}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "hash": self.hash,
+            "activated_by": self.activated_by,
+            "activated_at": self.activated_at,
+            "ledger_seq": self.seq,
+            "reason": self.reason,
+        }
 
 
 def load_workspace_pack(workspace: Any, name: str) -> Pack:
@@ -56,29 +63,51 @@ def load_workspace_pack(workspace: Any, name: str) -> Pack:
     return load_pack(name, directory=workspace.root / "policies")
 
 
-def activate_pack(workspace: Any, actor: PrivateIdentity, name: str, reason: str | None = None) -> Activation:
+def activate_pack(
+    workspace: Any, actor: PrivateIdentity, name: str, reason: str | None = None
+) -> Activation:
     """Make `policies/NAME.yaml` the pack in force; officers only. Approvals under another pack stop counting."""
     pack = load_workspace_pack(workspace, name)
     with workspace.catalog.transaction() as session:
         require(session, actor, "policy.activate")
-        entry = ledger.append(session, actor, ACTIVATED_EVENT, [pack.hash], {
-            "pack": {"name": pack.name, "version": pack.version, "hash": pack.hash},
-            "content": dict(pack.content), "reason": reason,
-        })
-    return Activation(pack.name, pack.version, pack.hash, actor.key_id, entry.recorded_at, entry.seq, reason)
+        entry = ledger.append(
+            session,
+            actor,
+            ACTIVATED_EVENT,
+            [pack.hash],
+            {
+                "pack": {"name": pack.name, "version": pack.version, "hash": pack.hash},
+                "content": dict(pack.content),
+                "reason": reason,
+            },
+        )
+    return Activation(
+        pack.name, pack.version, pack.hash, actor.key_id, entry.recorded_at, entry.seq, reason
+    )
 
 
 def current_activation(session: Session) -> Activation | None:
     """The newest `policy.activated` entry that verifies, or None when no pack was ever activated."""
     authority = Authority.of(session)
-    entries = session.exec(select(LedgerEntry).where(LedgerEntry.event == ACTIVATED_EVENT).order_by(col(LedgerEntry.seq).desc()))
+    entries = session.exec(
+        select(LedgerEntry)
+        .where(LedgerEntry.event == ACTIVATED_EVENT)
+        .order_by(col(LedgerEntry.seq).desc())
+    )
     for entry in entries:
         if authority.entry_problem(entry, (ACTIVATED_EVENT,)) is not None:
             continue
         payload = json.loads(entry.payload)
         pack = payload.get("pack", {})
-        return Activation(str(pack.get("name")), str(pack.get("version")), str(pack.get("hash")), entry.actor_key_id,
-                          entry.recorded_at, entry.seq, payload.get("reason"))
+        return Activation(
+            str(pack.get("name")),
+            str(pack.get("version")),
+            str(pack.get("hash")),
+            entry.actor_key_id,
+            entry.recorded_at,
+            entry.seq,
+            payload.get("reason"),
+        )
     return None
 
 

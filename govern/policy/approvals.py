@@ -16,31 +16,40 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from govern import clock
-from govern import ledger
-from govern.policy.activation import active_pack_in
-from govern.ledger.authority import Authority, require, row_problem
+from govern import clock, ledger
 from govern.canonical import canonical_bytes
 from govern.catalog.models import Approval, Snapshot
-from govern.clock import new_id, now as clock_now, parse_time, utc_now
-from govern.policy.decisions import gather_facts, involved_people, store_decision
+from govern.clock import new_id, parse_time, utc_now
+from govern.clock import now as clock_now
 from govern.errors import BadInput, Refused
+from govern.ingest.snapshots import resolve_snapshot
+from govern.ledger.authority import Authority, require, row_problem
 from govern.ledger.keys import Signer, verify_signature
 from govern.policy import ApprovalFacts, Decision, Pack, TrainingPlan, evaluate
-from govern.ingest.snapshots import resolve_snapshot
+from govern.policy.activation import active_pack_in
+from govern.policy.decisions import gather_facts, involved_people, store_decision
 
 VERDICT_EVENTS = {"approved": "snapshot.approved", "rejected": "snapshot.rejected"}
 
 
 def signed_statement(row: Approval) -> bytes:
     """The bytes an approval's signature covers."""
-    return canonical_bytes({
-        "snapshot_id": row.snapshot_id, "decision_hash": row.decision_id, "pack_hash": row.pack_hash,
-        "verdict": row.verdict, "signed_at": row.signed_at, "approver_key_id": row.approver_key_id, "note": row.note,
-    })
+    return canonical_bytes(
+        {
+            "snapshot_id": row.snapshot_id,
+            "decision_hash": row.decision_id,
+            "pack_hash": row.pack_hash,
+            "verdict": row.verdict,
+            "signed_at": row.signed_at,
+            "approver_key_id": row.approver_key_id,
+            "note": row.note,
+        }
+    )
 
 
-def _sign(workspace: Any, actor: Signer, snapshot_ref: str, verdict: str, note: str | None) -> tuple[Approval, Decision]:
+def _sign(
+    workspace: Any, actor: Signer, snapshot_ref: str, verdict: str, note: str | None
+) -> tuple[Approval, Decision]:
     now = clock_now()
     with workspace.catalog.transaction() as session:
         approver = require(session, actor, "snapshot.decide")
@@ -61,20 +70,32 @@ def _sign(workspace: Any, actor: Signer, snapshot_ref: str, verdict: str, note: 
                     "so may not approve it (separation of duties); have a different officer approve"
                 )
         row = Approval(
-            id=new_id(), snapshot_id=snapshot.id, decision_id=decision.hash, pack_hash=pack.hash,
-            verdict=verdict, note=note, approver_key_id=actor.key_id, signed_at=utc_now(), signature="", ledger_seq=0,
+            id=new_id(),
+            snapshot_id=snapshot.id,
+            decision_id=decision.hash,
+            pack_hash=pack.hash,
+            verdict=verdict,
+            note=note,
+            approver_key_id=actor.key_id,
+            signed_at=utc_now(),
+            signature="",
+            ledger_seq=0,
         )
         row.signature = actor.sign(signed_statement(row))
         ledger.record(session, actor, VERDICT_EVENTS[verdict], row, [snapshot.id, decision.hash])
     return row, decision
 
 
-def approve(workspace: Any, actor: Signer, snapshot_ref: str, note: str | None = None) -> tuple[Approval, Decision]:
+def approve(
+    workspace: Any, actor: Signer, snapshot_ref: str, note: str | None = None
+) -> tuple[Approval, Decision]:
     """Sign an approval of a snapshot whose decision under the active pack does not fail; officers only."""
     return _sign(workspace, actor, snapshot_ref, "approved", note)
 
 
-def reject(workspace: Any, actor: Signer, snapshot_ref: str, reason: str) -> tuple[Approval, Decision]:
+def reject(
+    workspace: Any, actor: Signer, snapshot_ref: str, reason: str
+) -> tuple[Approval, Decision]:
     """Sign a rejection with a reason; it voids every earlier approval of the snapshot."""
     if not reason.strip():
         raise BadInput("a rejection needs a --reason")
@@ -95,12 +116,16 @@ def approval_problems(session: Session, row: Approval) -> list[str]:
     if identity is None:
         return [f"{name}: signed by {row.approver_key_id}, which the ledger never registered"]
     if not verify_signature(identity.public_key, signed_statement(row), row.signature):
-        return [f"{name}: its signature does not verify with key {row.approver_key_id} (forged or altered)"]
+        return [
+            f"{name}: its signature does not verify with key {row.approver_key_id} (forged or altered)"
+        ]
     found = row_problem(session, row, (VERDICT_EVENTS.get(row.verdict, "snapshot.approved"),))
     if found is not None:
         return [f"{name}: {found.split(': ', 1)[1]}"]
     if _ledger_actor(session, row.ledger_seq) != row.approver_key_id:
-        return [f"{name}: ledger entry {row.ledger_seq} that records it was not signed by its approver (forged entry)"]
+        return [
+            f"{name}: ledger entry {row.ledger_seq} that records it was not signed by its approver (forged entry)"
+        ]
     return []
 
 
@@ -121,7 +146,9 @@ class ApprovalCheck:
     approvals: list[ApprovalFacts] = field(default_factory=list)
 
 
-def verified_approvals(session: Session, snapshot_id: str, pack: Pack) -> tuple[list[ApprovalFacts], list[str]]:
+def verified_approvals(
+    session: Session, snapshot_id: str, pack: Pack
+) -> tuple[list[ApprovalFacts], list[str]]:
     """The approvals of a snapshot that verify from scratch under this pack, and why others do not."""
     rows = list_approvals(session, snapshot_id)
     authority = Authority.of(session)
@@ -147,15 +174,24 @@ def verified_approvals(session: Session, snapshot_id: str, pack: Pack) -> tuple[
             continue
         identity = authority.identity(row.approver_key_id)
         assert identity is not None  # approval_problems checked it
-        good.append(ApprovalFacts(
-            approver_key_id=row.approver_key_id, roles=(identity.role,), person=identity.person,
-            decision_hash=row.decision_id, approved_at=parse_time(row.signed_at),
-        ))
+        good.append(
+            ApprovalFacts(
+                approver_key_id=row.approver_key_id,
+                roles=(identity.role,),
+                person=identity.person,
+                decision_hash=row.decision_id,
+                approved_at=parse_time(row.signed_at),
+            )
+        )
     return good, problems
 
 
 def is_approved_for_training(
-    workspace: Any, session: Session, snapshot: Snapshot, pack: Pack, training: TrainingPlan | None = None,
+    workspace: Any,
+    session: Session,
+    snapshot: Snapshot,
+    pack: Pack,
+    training: TrainingPlan | None = None,
     now: datetime | None = None,
 ) -> ApprovalCheck:
     """Re-check from scratch that valid approvals cover this snapshot under `pack` and today's facts.
@@ -165,11 +201,15 @@ def is_approved_for_training(
     """
     now = now or clock.now()
     approvals, problems = verified_approvals(session, snapshot.id, pack)
-    facts = gather_facts(workspace, session, snapshot, pack, now, approvals=tuple(approvals), training=training)
+    facts = gather_facts(
+        workspace, session, snapshot, pack, now, approvals=tuple(approvals), training=training
+    )
     decision = evaluate(pack, facts, now)
     reasons = [
-        f"{r.rule}: {r.message}" for r in decision.results
-        if r.status == "fail" or (r.status == "pending" and not (training is None and r.phase == "training"))
+        f"{r.rule}: {r.message}"
+        for r in decision.results
+        if r.status == "fail"
+        or (r.status == "pending" and not (training is None and r.phase == "training"))
     ]
     if reasons:
         reasons += problems

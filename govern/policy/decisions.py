@@ -12,8 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from govern import clock
-from govern import ledger
+from govern import clock, ledger
 from govern.canonical import canonical_json
 from govern.catalog.models import (
     Dataset,
@@ -24,9 +23,9 @@ from govern.catalog.models import (
 )
 from govern.clock import parse_time, utc_now
 from govern.consent.registry import coverage
-from govern.ingest.datasets import effective_provenance
 from govern.errors import BadInput
-from govern.policy.activation import active_pack_in, load_workspace_pack
+from govern.ingest.datasets import effective_provenance
+from govern.ingest.snapshots import ancestors, resolve_snapshot
 from govern.ledger.authority import Authority, require, row_problem
 from govern.ledger.keys import PrivateIdentity, Signer
 from govern.policy import (
@@ -41,48 +40,69 @@ from govern.policy import (
     TrainingPlan,
     evaluate,
 )
-from govern.ingest.snapshots import ancestors, resolve_snapshot
+from govern.policy.activation import active_pack_in, load_workspace_pack
 
 SCAN_EVENTS = ("pii.scanned",)
 SNAPSHOT_EVENTS = ("snapshot.created",)
 DATASET_EVENTS = ("dataset.registered",)
 
+
 def erased_positions(session: Session, snapshot_id: str) -> set[int]:
     """Positions of records erased from a snapshot."""
-    return set(session.exec(select(Erasure.position).where(Erasure.snapshot_id == snapshot_id)).all())
+    return set(
+        session.exec(select(Erasure.position).where(Erasure.snapshot_id == snapshot_id)).all()
+    )
 
 
 def latest_scan(session: Session, snapshot_id: str) -> Scan | None:
     """The newest PII scan of a snapshot that a verified `pii.scanned` entry recorded as it is.
 
     A scan row written around govern (or signed by a key that may not scan) is no scan."""
-    scans = session.exec(select(Scan).where(Scan.snapshot_id == snapshot_id).order_by(col(Scan.ledger_seq).desc()))
+    scans = session.exec(
+        select(Scan).where(Scan.snapshot_id == snapshot_id).order_by(col(Scan.ledger_seq).desc())
+    )
     return next((scan for scan in scans if row_problem(session, scan, SCAN_EVENTS) is None), None)
 
 
 def lineage_problems(session: Session, snapshot: Snapshot) -> list[str]:
     """Why the snapshot's ancestry cannot be relied on: a snapshot or dataset row no verified entry recorded."""
-    problems = [found for s in ancestors(session, snapshot) if (found := row_problem(session, s, SNAPSHOT_EVENTS))]
+    problems = [
+        found
+        for s in ancestors(session, snapshot)
+        if (found := row_problem(session, s, SNAPSHOT_EVENTS))
+    ]
     dataset = session.get(Dataset, snapshot.dataset_id)
     if dataset is None or (found := row_problem(session, dataset, DATASET_EVENTS)):
-        problems.append(found if dataset is not None else f"dataset {snapshot.dataset_id} of the snapshot is missing")
+        problems.append(
+            found
+            if dataset is not None
+            else f"dataset {snapshot.dataset_id} of the snapshot is missing"
+        )
     if snapshot.parent_id and ancestors(session, snapshot)[-1].parent_id:
-        problems.append(f"snapshot {snapshot.id[:12]}: its ancestry is broken (a parent is missing or loops)")
+        problems.append(
+            f"snapshot {snapshot.id[:12]}: its ancestry is broken (a parent is missing or loops)"
+        )
     return problems
 
 
 def is_anonymized(session: Session, snapshot: Snapshot) -> bool:
     """Whether the snapshot, or any snapshot it derives from, is the output of `anonymize` (by the ledger)."""
-    return any(s.transform == "anonymize" and row_problem(session, s, SNAPSHOT_EVENTS) is None
-               for s in ancestors(session, snapshot))
+    return any(
+        s.transform == "anonymize" and row_problem(session, s, SNAPSHOT_EVENTS) is None
+        for s in ancestors(session, snapshot)
+    )
 
 
 def involved_people(session: Session, snapshot: Snapshot) -> tuple[str, ...]:
     """The people who registered the dataset or made the snapshot or any snapshot it derives from."""
     authority = Authority.of(session)
     dataset = session.get(Dataset, snapshot.dataset_id)
-    keys = {s.created_by for s in ancestors(session, snapshot)} | ({dataset.created_by} if dataset else set())
-    return tuple(sorted({found.person for key in keys if (found := authority.identity(key)) is not None}))
+    keys = {s.created_by for s in ancestors(session, snapshot)} | (
+        {dataset.created_by} if dataset else set()
+    )
+    return tuple(
+        sorted({found.person for key in keys if (found := authority.identity(key)) is not None})
+    )
 
 
 def _scan_summary(scan: Scan | None) -> PiiScanSummary | None:
@@ -90,18 +110,27 @@ def _scan_summary(scan: Scan | None) -> PiiScanSummary | None:
         return None
     config = json.loads(scan.config)
     findings = tuple(
-        PiiFindingCount(entity_type=row["entity_type"], count=int(row["count"]), field=row.get("field"))
+        PiiFindingCount(
+            entity_type=row["entity_type"], count=int(row["count"]), field=row.get("field")
+        )
         for row in json.loads(scan.summary)
     )
     return PiiScanSummary(
-        config_hash=scan.config_hash, score_threshold=float(config.get("score_threshold", 0.0)),
-        entity_types=tuple(config.get("entities", ())), findings=findings,
+        config_hash=scan.config_hash,
+        score_threshold=float(config.get("score_threshold", 0.0)),
+        entity_types=tuple(config.get("entities", ())),
+        findings=findings,
     )
 
 
 def gather_facts(
-    workspace: Any, session: Session, snapshot: Snapshot, pack: Pack, now: datetime,
-    approvals: tuple[ApprovalFacts, ...] = (), training: TrainingPlan | None = None,
+    workspace: Any,
+    session: Session,
+    snapshot: Snapshot,
+    pack: Pack,
+    now: datetime,
+    approvals: tuple[ApprovalFacts, ...] = (),
+    training: TrainingPlan | None = None,
 ) -> SnapshotFacts:
     """Everything the pack's rules need about a snapshot, read from the catalog."""
     dataset = session.get(Dataset, snapshot.dataset_id)
@@ -109,12 +138,17 @@ def gather_facts(
     erased = erased_positions(session, snapshot.id)
     consent = tuple(
         ConsentCoverage(c.purpose, c.records_with_grant, c.records_without_grant)
-        for c in (coverage(session, snapshot.id, purpose, now, erased) for purpose in pack.consent_purposes())
+        for c in (
+            coverage(session, snapshot.id, purpose, now, erased)
+            for purpose in pack.consent_purposes()
+        )
     )
     record_count = snapshot.record_count - len(erased)
     declared = effective_provenance(session, dataset)
     provenance = Provenance(
-        source=declared["source"], license=declared["license"], legal_basis=declared["legal_basis"],
+        source=declared["source"],
+        license=declared["license"],
+        legal_basis=declared["legal_basis"],
         jurisdiction=declared["jurisdiction"],
         collected_at=parse_time(declared["collected_at"]) if declared["collected_at"] else None,
         registered_at=parse_time(dataset.created_at),
@@ -124,39 +158,71 @@ def gather_facts(
         synthetic_record_count=record_count if declared["synthetic_generator"] else 0,
     )
     return SnapshotFacts(
-        snapshot_id=snapshot.id, snapshot_hash=snapshot.id, dataset_id=dataset.id, record_count=record_count,
-        provenance=provenance, registered_by=dataset.created_by, involved_people=involved_people(session, snapshot),
+        snapshot_id=snapshot.id,
+        snapshot_hash=snapshot.id,
+        dataset_id=dataset.id,
+        record_count=record_count,
+        provenance=provenance,
+        registered_by=dataset.created_by,
+        involved_people=involved_people(session, snapshot),
         parent_id=snapshot.parent_id,
-        transform=snapshot.transform, transform_hash=snapshot.transform_hash,
-        anonymized=is_anonymized(session, snapshot), consent=consent,
-        pii_scan=_scan_summary(latest_scan(session, snapshot.id)), approvals=approvals, training=training,
+        transform=snapshot.transform,
+        transform_hash=snapshot.transform_hash,
+        anonymized=is_anonymized(session, snapshot),
+        consent=consent,
+        pii_scan=_scan_summary(latest_scan(session, snapshot.id)),
+        approvals=approvals,
+        training=training,
     )
 
 
-def store_decision(session: Session, actor: Signer, decision: Decision, facts: SnapshotFacts) -> tuple[PolicyDecision, bool]:
+def store_decision(
+    session: Session, actor: Signer, decision: Decision, facts: SnapshotFacts
+) -> tuple[PolicyDecision, bool]:
     """Store a decision and ledger it; the same decision (same hash) is stored once."""
     existing = session.get(PolicyDecision, decision.hash)
     if existing is not None:
         return existing, False
     row = PolicyDecision(
-        id=decision.hash, snapshot_id=decision.snapshot_id, pack_name=decision.pack_name,
-        pack_version=decision.pack_version, pack_hash=decision.pack_hash, passed=not decision.failed,
-        result=canonical_json(decision.to_dict()), facts_hash=facts.inputs_digest(),
-        created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
+        id=decision.hash,
+        snapshot_id=decision.snapshot_id,
+        pack_name=decision.pack_name,
+        pack_version=decision.pack_version,
+        pack_hash=decision.pack_hash,
+        passed=not decision.failed,
+        result=canonical_json(decision.to_dict()),
+        facts_hash=facts.inputs_digest(),
+        created_at=utc_now(),
+        created_by=actor.key_id,
+        ledger_seq=0,
     )
-    ledger.record(session, actor, "policy.decided", row, [row.snapshot_id, row.id], {
-        "outcome": decision.outcome, "failed_rules": [r.rule for r in decision.failures],
-    })
+    ledger.record(
+        session,
+        actor,
+        "policy.decided",
+        row,
+        [row.snapshot_id, row.id],
+        {
+            "outcome": decision.outcome,
+            "failed_rules": [r.rule for r in decision.failures],
+        },
+    )
     session.flush()
     return row, True
 
 
-def check_snapshot(workspace: Any, actor: PrivateIdentity, snapshot_ref: str, pack_name: str | None = None) -> tuple[Decision, PolicyDecision]:
+def check_snapshot(
+    workspace: Any, actor: PrivateIdentity, snapshot_ref: str, pack_name: str | None = None
+) -> tuple[Decision, PolicyDecision]:
     """Evaluate the active pack (or the pack named, active or not) on a snapshot, store the decision and return it."""
     now = clock.now()
     with workspace.catalog.transaction() as session:
         require(session, actor, "policy.check")
-        pack = load_workspace_pack(workspace, pack_name) if pack_name else active_pack_in(workspace, session)
+        pack = (
+            load_workspace_pack(workspace, pack_name)
+            if pack_name
+            else active_pack_in(workspace, session)
+        )
         snapshot = resolve_snapshot(session, snapshot_ref)
         facts = gather_facts(workspace, session, snapshot, pack, now)
         decision = evaluate(pack, facts, now)

@@ -117,7 +117,11 @@ def decision_hash(
     Messages are left out (they are prose for people); statuses and evidence are in.
     """
     data_results = sorted(
-        ({"rule": r.rule, "status": r.status, "evidence": dict(r.evidence)} for r in results if r.phase == "data"),
+        (
+            {"rule": r.rule, "status": r.status, "evidence": dict(r.evidence)}
+            for r in results
+            if r.phase == "data"
+        ),
         key=lambda r: str(r["rule"]),
     )
     return hash_value(
@@ -134,14 +138,20 @@ def decision_hash(
 def verify_decision_hash(decision: Decision) -> bool:
     """True when a (stored) decision's hash matches its contents."""
     return decision.hash == decision_hash(
-        decision.snapshot_id, decision.pack_hash, decision.results, decision.inputs_digest, decision.excluded_record_ids
+        decision.snapshot_id,
+        decision.pack_hash,
+        decision.results,
+        decision.inputs_digest,
+        decision.excluded_record_ids,
     )
 
 
 def evaluate(pack: Pack, facts: SnapshotFacts, now: datetime) -> Decision:
     """Run every rule of `pack` on `facts` at time `now` (timezone-aware) and return the Decision."""
     if now.tzinfo is None:
-        raise BadInput("evaluate: `now` has no time zone; pass an aware datetime such as datetime.now(timezone.utc)")
+        raise BadInput(
+            "evaluate: `now` has no time zone; pass an aware datetime such as datetime.now(timezone.utc)"
+        )
     ctx = EvaluationContext(now=now)
     data_results: list[RuleResult] = []
     excluded: set[str] = set()

@@ -263,7 +263,9 @@ class SnapshotFacts:
     provenance: Provenance
     snapshot_hash: str | None = None
     registered_by: str | None = None
-    involved_people: tuple[str, ...] = ()  # who registered the data or made this snapshot or its ancestors
+    involved_people: tuple[
+        str, ...
+    ] = ()  # who registered the data or made this snapshot or its ancestors
     parent_id: str | None = None
     transform: str | None = None
     transform_hash: str | None = None
@@ -324,7 +326,8 @@ class SnapshotFacts:
                 "score_threshold": self.pii_scan.score_threshold,
                 "entity_types": list(self.pii_scan.entity_types),
                 "findings": [
-                    {"entity_type": f.entity_type, "field": f.field, "count": f.count} for f in self.pii_scan.findings
+                    {"entity_type": f.entity_type, "field": f.field, "count": f.count}
+                    for f in self.pii_scan.findings
                 ],
             },
             "approvals": [
@@ -381,7 +384,9 @@ def facts_problems(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
     validator = jsonschema.Draft202012Validator(FACTS_SCHEMA)
     problems = [
         (tuple(error.absolute_path), error.message)
-        for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+        for error in sorted(
+            validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
+        )
     ]
     if not isinstance(data, Mapping):
         return problems
@@ -413,7 +418,9 @@ def facts_problems(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
                 )
             )
         if coverage["purpose"] in purposes:
-            problems.append((("consent", index, "purpose"), f"purpose {coverage['purpose']!r} appears twice"))
+            problems.append(
+                (("consent", index, "purpose"), f"purpose {coverage['purpose']!r} appears twice")
+            )
         purposes.add(coverage["purpose"])
     return problems
 
@@ -461,7 +468,9 @@ def _build(data: Mapping[str, Any], source: str) -> SnapshotFacts:
             synthetic_record_count=p.get("synthetic_record_count", 0),
         ),
         consent=tuple(
-            ConsentCoverage(c["purpose"], c["records_with_grant"], tuple(c["records_without_grant"]))
+            ConsentCoverage(
+                c["purpose"], c["records_with_grant"], tuple(c["records_without_grant"])
+            )
             for c in data.get("consent", ())
         ),
         pii_scan=None
@@ -471,7 +480,8 @@ def _build(data: Mapping[str, Any], source: str) -> SnapshotFacts:
             score_threshold=float(scan["score_threshold"]),
             entity_types=tuple(scan.get("entity_types", ())),
             findings=tuple(
-                PiiFindingCount(f["entity_type"], f["count"], f.get("field")) for f in scan.get("findings", ())
+                PiiFindingCount(f["entity_type"], f["count"], f.get("field"))
+                for f in scan.get("findings", ())
             ),
         ),
         approvals=tuple(
@@ -480,7 +490,9 @@ def _build(data: Mapping[str, Any], source: str) -> SnapshotFacts:
                 person=a.get("person"),
                 roles=tuple(a["roles"]),
                 decision_hash=a.get("decision_hash"),
-                approved_at=parse_time(a.get("approved_at"), f"{source}: approvals.{i}.approved_at"),
+                approved_at=parse_time(
+                    a.get("approved_at"), f"{source}: approvals.{i}.approved_at"
+                ),
             )
             for i, a in enumerate(data.get("approvals", ()))
         ),

@@ -66,7 +66,9 @@ def pack_schema() -> dict[str, Any]:
                 "type": "object",
                 "required": list(REQUIRED_FAMILIES),
                 "additionalProperties": False,
-                "properties": {name: family.schema for name, family in sorted(RULE_FAMILIES.items())},
+                "properties": {
+                    name: family.schema for name, family in sorted(RULE_FAMILIES.items())
+                },
             },
             "release": RELEASE_SCHEMA,
         },
@@ -155,7 +157,9 @@ def _schema_violations(located: LocatedYaml) -> list[PackViolation]:
                     )
                 else:
                     message = f"unknown key {extra!r}; the keys allowed here are {', '.join(known)}"
-                out.append(PackViolation(located.source, located.line_of(key), _dotted(key), message))
+                out.append(
+                    PackViolation(located.source, located.line_of(key), _dotted(key), message)
+                )
         elif error.validator == "required" and isinstance(error.instance, dict):
             for missing in error.validator_value:
                 if missing not in error.instance:
@@ -174,7 +178,9 @@ def _schema_violations(located: LocatedYaml) -> list[PackViolation]:
                         )
                     )
         else:
-            out.append(PackViolation(located.source, located.line_of(path), _dotted(path), _explain(error)))
+            out.append(
+                PackViolation(located.source, located.line_of(path), _dotted(path), _explain(error))
+            )
     return out
 
 
@@ -199,13 +205,21 @@ def validate_pack_text(
     """
     located = load_located(text, source)
     violations = [
-        PackViolation(located.source, line, _dotted(path), "this key appears twice in the same mapping; keep one")
+        PackViolation(
+            located.source,
+            line,
+            _dotted(path),
+            "this key appears twice in the same mapping; keep one",
+        )
         for path, line in located.duplicate_keys
     ]
     if not isinstance(located.data, dict):
         violations.append(
             PackViolation(
-                located.source, located.line_of(()), "(top level)", "a pack is a mapping with name, version, rules, ..."
+                located.source,
+                located.line_of(()),
+                "(top level)",
+                "a pack is a mapping with name, version, rules, ...",
             )
         )
         return located, violations
@@ -229,13 +243,17 @@ def validate_pack_text(
             if jsonschema.Draft202012Validator(family_cls.schema).is_valid(config):
                 for sub, message in family_cls(config).config_problems():
                     key = ("rules", str(name)) + tuple(sub)
-                    violations.append(PackViolation(located.source, located.line_of(key), _dotted(key), message))
+                    violations.append(
+                        PackViolation(located.source, located.line_of(key), _dotted(key), message)
+                    )
     # jsonschema reports a `required` error once per missing key, each listing all of them.
     violations = sorted(set(violations), key=lambda v: (v.line or 0, v.key))
     return located, violations
 
 
-def load_pack_text(text: str, source: str | Path = "<string>", expected_name: str | None = None) -> Pack:
+def load_pack_text(
+    text: str, source: str | Path = "<string>", expected_name: str | None = None
+) -> Pack:
     """A Pack from YAML text; BadInput lists every violation with its file, line and key."""
     located, violations = validate_pack_text(text, source, expected_name)
     if violations:
@@ -287,7 +305,9 @@ def load_pack(name_or_path: str | Path, directory: str | Path | None = None) -> 
         found = [m for m in matches if m.is_file()]
         if not found:
             known = ", ".join(p.stem for p in list_packs(folder)) if folder.is_dir() else "none"
-            raise NotFound(f"no policy pack {str(name_or_path)!r} in {folder}; the packs there are: {known}")
+            raise NotFound(
+                f"no policy pack {str(name_or_path)!r} in {folder}; the packs there are: {known}"
+            )
         path = found[0]
     try:
         text = path.read_text(encoding="utf-8")

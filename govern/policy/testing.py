@@ -146,7 +146,9 @@ class PackTestRun:
         for name in self.packs_without_tests:
             lines.append(f"WARN {name}: no example cases (add policies/tests/{name}/*.yaml)")
         c = self.counts()
-        lines.append(f"{c['pass']} passed, {c['fail']} failed, {c['error']} errors in {len(self.cases)} cases")
+        lines.append(
+            f"{c['pass']} passed, {c['fail']} failed, {c['error']} errors in {len(self.cases)} cases"
+        )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -187,10 +189,16 @@ def run_pack_tests(
         try:
             loaded = load_pack(path)
         except BadInput as error:
-            cases.append(CaseResult(name, str(path), None, "the pack loads", "error", (str(error),)))
+            cases.append(
+                CaseResult(name, str(path), None, "the pack loads", "error", (str(error),))
+            )
             continue
         suite_files = (
-            sorted(p for p in (tests_root / name).glob("*") if p.is_file() and p.suffix in PACK_SUFFIXES)
+            sorted(
+                p
+                for p in (tests_root / name).glob("*")
+                if p.is_file() and p.suffix in PACK_SUFFIXES
+            )
             if (tests_root / name).is_dir()
             else []
         )
@@ -208,7 +216,9 @@ def run_pack_tests(
                     None,
                     "the tests belong to a pack",
                     "error",
-                    (f"there is no pack {stray.name!r} in {folder}; rename the folder after its pack or remove it",),
+                    (
+                        f"there is no pack {stray.name!r} in {folder}; rename the folder after its pack or remove it",
+                    ),
                 )
             )
     return PackTestRun(tuple(cases), tuple(without))
@@ -226,9 +236,20 @@ def run_suite(pack: Pack, path: str | Path) -> list[CaseResult]:
         _at(located, tuple(e.absolute_path), e.message)
         for e in jsonschema.Draft202012Validator(SUITE_SCHEMA).iter_errors(data)
     ]
-    problems += [_at(located, path, "this key appears twice; keep one") for path, _ in located.duplicate_keys]
+    problems += [
+        _at(located, path, "this key appears twice; keep one") for path, _ in located.duplicate_keys
+    ]
     if problems:
-        return [CaseResult(pack.name, source, located.line_of(()), "the suite is valid", "error", tuple(problems))]
+        return [
+            CaseResult(
+                pack.name,
+                source,
+                located.line_of(()),
+                "the suite is valid",
+                "error",
+                tuple(problems),
+            )
+        ]
     base = data.get("base_facts", {})
     results = []
     for index, case in enumerate(data["cases"]):
@@ -258,7 +279,12 @@ def _facts_path(located: LocatedYaml, here: PathKey, key: PathKey) -> PathKey:
 
 
 def _run_case(
-    pack: Pack, located: LocatedYaml, index: int, case: Mapping[str, Any], base: Any, suite_now: str | None
+    pack: Pack,
+    located: LocatedYaml,
+    index: int,
+    case: Mapping[str, Any],
+    base: Any,
+    suite_now: str | None,
 ) -> CaseResult:
     here: PathKey = ("cases", index)
     line = located.line_of(here)
@@ -270,10 +296,21 @@ def _run_case(
     facts_data = merge_facts(base, case.get("facts", {}))
     problems = facts_problems(facts_data)
     if problems:
-        return error(*(_at(located, _facts_path(located, here, key), f"facts: {message}") for key, message in problems))
+        return error(
+            *(
+                _at(located, _facts_path(located, here, key), f"facts: {message}")
+                for key, message in problems
+            )
+        )
     now_text = case.get("now", suite_now)
     if now_text is None:
-        return error(_at(located, here, "no `now`: set it on the suite or the case, e.g. now: 2025-06-01T00:00:00Z"))
+        return error(
+            _at(
+                located,
+                here,
+                "no `now`: set it on the suite or the case, e.g. now: 2025-06-01T00:00:00Z",
+            )
+        )
     try:
         now = parse_time(now_text, f"{located.source}, case {name!r}, key now")
         facts = SnapshotFacts.from_dict(facts_data, source=f"{located.source}, case {name!r}")
@@ -282,15 +319,22 @@ def _run_case(
     assert now is not None
     decision = evaluate(pack, facts, now)
     diffs = compare(decision, case["expect"])
-    return CaseResult(pack.name, located.source, line, name, "fail" if diffs else "pass", tuple(diffs), decision)
+    return CaseResult(
+        pack.name, located.source, line, name, "fail" if diffs else "pass", tuple(diffs), decision
+    )
 
 
 def compare(decision: Decision, expect: Mapping[str, Any]) -> list[str]:
     """Every way the decision differs from the expectation, one line each."""
     diffs: list[str] = []
     if "outcome" in expect and expect["outcome"] != decision.outcome:
-        why = "; ".join(f"{r.rule} {r.status}" for r in decision.results if r.status in ("fail", "pending"))
-        diffs.append(f"outcome: expected {expect['outcome']}, got {decision.outcome}" + (f" ({why})" if why else ""))
+        why = "; ".join(
+            f"{r.rule} {r.status}" for r in decision.results if r.status in ("fail", "pending")
+        )
+        diffs.append(
+            f"outcome: expected {expect['outcome']}, got {decision.outcome}"
+            + (f" ({why})" if why else "")
+        )
     known = [r.rule for r in decision.results]
     for rule, status in expect.get("rules", {}).items():
         result = decision.result(rule)
@@ -311,7 +355,9 @@ def compare(decision: Decision, expect: Mapping[str, Any]) -> list[str]:
                     f"{rule} evidence {key}: expected {wanted!r}, but there is no such evidence ({', '.join(result.evidence)})"
                 )
             elif result.evidence[key] != wanted:
-                diffs.append(f"{rule} evidence {key}: expected {wanted!r}, got {result.evidence[key]!r}")
+                diffs.append(
+                    f"{rule} evidence {key}: expected {wanted!r}, got {result.evidence[key]!r}"
+                )
     if "excluded_record_ids" in expect:
         wanted_ids = sorted(expect["excluded_record_ids"])
         got = list(decision.excluded_record_ids)

@@ -44,7 +44,9 @@ def register(kind: ReportKind) -> ReportKind:
     return kind
 
 
-def header(session: Session, workspace: Any, kind: str, subject: dict[str, Any], covers: dict[str, Any]) -> dict[str, Any]:
+def header(
+    session: Session, workspace: Any, kind: str, subject: dict[str, Any], covers: dict[str, Any]
+) -> dict[str, Any]:
     """The facts every report opens with, including the ledger head they were read at."""
     top = ledger.head(session)
     return {
@@ -56,7 +58,10 @@ def header(session: Session, workspace: Any, kind: str, subject: dict[str, Any],
         "generated_at": utc_now(),
         "govern_version": __version__,
         "workspace": Path(workspace.root).name,
-        "ledger_head": {"seq": top.seq if top else 0, "hash": top.entry_hash if top else ledger.GENESIS_HASH},
+        "ledger_head": {
+            "seq": top.seq if top else 0,
+            "hash": top.entry_hash if top else ledger.GENESIS_HASH,
+        },
     }
 
 
@@ -86,28 +91,42 @@ def refs_of(entry: LedgerEntry) -> list[str]:
 
 def entries_after(session: Session, seq: int) -> list[LedgerEntry]:
     """Ledger entries after `seq`, other than the rendering of reports."""
-    rows = session.exec(select(LedgerEntry).where(col(LedgerEntry.seq) > seq).order_by(col(LedgerEntry.seq))).all()
+    rows = session.exec(
+        select(LedgerEntry).where(col(LedgerEntry.seq) > seq).order_by(col(LedgerEntry.seq))
+    ).all()
     return [e for e in rows if e.event != RENDERED_EVENT]
 
 
-def revocations_touching(session: Session, snapshot_ids: Iterable[str], after_seq: int) -> list[str]:
+def revocations_touching(
+    session: Session, snapshot_ids: Iterable[str], after_seq: int
+) -> list[str]:
     """Consent revocations ledgered after `after_seq` for subjects whose records are in these snapshots."""
     ids = list(snapshot_ids)
     if not ids:
         return []
-    subjects = select(SnapshotRecord.subject_hash).where(col(SnapshotRecord.snapshot_id).in_(ids)).distinct()
+    subjects = (
+        select(SnapshotRecord.subject_hash)
+        .where(col(SnapshotRecord.snapshot_id).in_(ids))
+        .distinct()
+    )
     rows = session.exec(
-        select(ConsentEvent).where(
-            col(ConsentEvent.ledger_seq) > after_seq, ConsentEvent.action == "revoke",
+        select(ConsentEvent)
+        .where(
+            col(ConsentEvent.ledger_seq) > after_seq,
+            ConsentEvent.action == "revoke",
             col(ConsentEvent.subject_hash).in_(subjects),
-        ).order_by(col(ConsentEvent.ledger_seq))
+        )
+        .order_by(col(ConsentEvent.ledger_seq))
     ).all()
     found = []
     for event in rows:
         snapshots = session.exec(
-            select(SnapshotRecord.snapshot_id).where(
-                SnapshotRecord.subject_hash == event.subject_hash, col(SnapshotRecord.snapshot_id).in_(ids)
-            ).distinct()
+            select(SnapshotRecord.snapshot_id)
+            .where(
+                SnapshotRecord.subject_hash == event.subject_hash,
+                col(SnapshotRecord.snapshot_id).in_(ids),
+            )
+            .distinct()
         ).all()
         found.append(
             f"ledger entry {event.ledger_seq}: consent for {event.purpose!r} revoked for subject "
@@ -116,7 +135,9 @@ def revocations_touching(session: Session, snapshot_ids: Iterable[str], after_se
     return found
 
 
-def entries_on(later: list[LedgerEntry], ids: Iterable[str], events: Iterable[str]) -> list[LedgerEntry]:
+def entries_on(
+    later: list[LedgerEntry], ids: Iterable[str], events: Iterable[str]
+) -> list[LedgerEntry]:
     """Later entries of the given event types whose refs name any of `ids`."""
     wanted, names = set(ids), set(events)
     return [e for e in later if e.event in names and wanted & set(refs_of(e))]

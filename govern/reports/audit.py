@@ -45,14 +45,18 @@ def period_bound(text: str | None, end: bool = False) -> str | None:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise BadInput(f"{'--until' if end else '--since'} {raw!r} is not an ISO date or time (e.g. 2024-05-01)") from None
+        raise BadInput(
+            f"{'--until' if end else '--since'} {raw!r} is not an ISO date or time (e.g. 2024-05-01)"
+        ) from None
     value = value if value.tzinfo else value.replace(tzinfo=UTC)
     if end and len(raw) == 10:
         value += timedelta(days=1)
     return value.astimezone(UTC).strftime(_STAMP)
 
 
-def build_audit_report(workspace: Any, since: str | None = None, until: str | None = None) -> dict[str, Any]:
+def build_audit_report(
+    workspace: Any, since: str | None = None, until: str | None = None
+) -> dict[str, Any]:
     """The facts of an audit report for entries recorded in [since, until) (open ends by default)."""
     from govern.ledger.verify import verify_workspace
 
@@ -61,19 +65,31 @@ def build_audit_report(workspace: Any, since: str | None = None, until: str | No
         raise BadInput(f"--since {since} is not before --until {until}")
     with workspace.catalog.reading() as session:
         label = f"{start or 'the beginning'} to {end or 'now'}"
-        facts = header(session, workspace, "audit", {"id": f"{start or '-'}..{end or '-'}", "label": label},
-                       {"since": start, "until": end})
+        facts = header(
+            session,
+            workspace,
+            "audit",
+            {"id": f"{start or '-'}..{end or '-'}", "label": label},
+            {"since": start, "until": end},
+        )
         entries = _entries_in(session, start, end)
-        facts.update({
-            "period": {"since": start, "until": end, "requested_since": since, "requested_until": until},
-            "events": _event_counts(entries),
-            "decisions": _approvals(session, entries),
-            "refusals": _refusals(entries),
-            "consent": _consent(session, entries),
-            "erasures": _erasures(entries),
-            "runs": _runs(session, start, end),
-            "budget": _budget(workspace, session, start, end),
-        })
+        facts.update(
+            {
+                "period": {
+                    "since": start,
+                    "until": end,
+                    "requested_since": since,
+                    "requested_until": until,
+                },
+                "events": _event_counts(entries),
+                "decisions": _approvals(session, entries),
+                "refusals": _refusals(entries),
+                "consent": _consent(session, entries),
+                "erasures": _erasures(entries),
+                "runs": _runs(session, start, end),
+                "budget": _budget(workspace, session, start, end),
+            }
+        )
     facts["verification"] = verification_facts(verify_workspace(workspace))
     return facts
 
@@ -90,9 +106,14 @@ def _entries_in(session: Session, start: str | None, end: str | None) -> list[Le
 def _event_counts(entries: list[LedgerEntry]) -> dict[str, Any]:
     counts = Counter(e.event for e in entries)
     return {
-        "total": len(entries), "first_seq": entries[0].seq if entries else None, "last_seq": entries[-1].seq if entries else None,
+        "total": len(entries),
+        "first_seq": entries[0].seq if entries else None,
+        "last_seq": entries[-1].seq if entries else None,
         "by_type": [{"event": name, "count": n} for name, n in sorted(counts.items())],
-        "actors": [{"key_id": k, "count": n} for k, n in sorted(Counter(e.actor_key_id for e in entries).items())],
+        "actors": [
+            {"key_id": k, "count": n}
+            for k, n in sorted(Counter(e.actor_key_id for e in entries).items())
+        ],
     }
 
 
@@ -105,21 +126,35 @@ def _approvals(session: Session, entries: list[LedgerEntry]) -> list[dict[str, A
             continue
         row = session.exec(select(Approval).where(Approval.ledger_seq == entry.seq)).first()
         recorded = payload_of(entry).get("row", {})
-        found.append({
-            "seq": entry.seq, "at": entry.recorded_at, "verdict": recorded.get("verdict"),
-            "snapshot_id": recorded.get("snapshot_id"), "approver_key_id": recorded.get("approver_key_id"),
-            "decision_id": recorded.get("decision_id"), "note": recorded.get("note"),
-            "signature_verified": row is not None and not approval_problems(session, row),
-        })
+        found.append(
+            {
+                "seq": entry.seq,
+                "at": entry.recorded_at,
+                "verdict": recorded.get("verdict"),
+                "snapshot_id": recorded.get("snapshot_id"),
+                "approver_key_id": recorded.get("approver_key_id"),
+                "decision_id": recorded.get("decision_id"),
+                "note": recorded.get("note"),
+                "signature_verified": row is not None and not approval_problems(session, row),
+            }
+        )
     return found
 
 
 def _refusals(entries: list[LedgerEntry]) -> list[dict[str, Any]]:
-    return [{
-        "seq": e.seq, "at": e.recorded_at, "actor_key_id": e.actor_key_id, "snapshot_ids": refs_of(e),
-        "reasons": payload_of(e).get("reasons", []), "recipe_hash": payload_of(e).get("recipe_hash"),
-        "resuming_run": payload_of(e).get("resuming_run"),
-    } for e in entries if e.event == "gate.refused"]
+    return [
+        {
+            "seq": e.seq,
+            "at": e.recorded_at,
+            "actor_key_id": e.actor_key_id,
+            "snapshot_ids": refs_of(e),
+            "reasons": payload_of(e).get("reasons", []),
+            "recipe_hash": payload_of(e).get("recipe_hash"),
+            "resuming_run": payload_of(e).get("resuming_run"),
+        }
+        for e in entries
+        if e.event == "gate.refused"
+    ]
 
 
 def _consent(session: Session, entries: list[LedgerEntry]) -> dict[str, Any]:
@@ -127,28 +162,59 @@ def _consent(session: Session, entries: list[LedgerEntry]) -> dict[str, Any]:
     from govern.consent.erasure import impact
 
     seqs = [e.seq for e in entries if e.event in ("consent.imported", "consent.revoked")]
-    imports = [{"seq": e.seq, "at": e.recorded_at, "events": payload_of(e).get("events"),
-                "by_purpose": payload_of(e).get("by_purpose", {}), "source_sha256": payload_of(e).get("source_sha256")}
-               for e in entries if e.event == "consent.imported"]
-    revoked = session.exec(select(ConsentEvent).where(col(ConsentEvent.ledger_seq).in_(seqs), ConsentEvent.action == "revoke")
-                           .order_by(col(ConsentEvent.ledger_seq))).all() if seqs else []
+    imports = [
+        {
+            "seq": e.seq,
+            "at": e.recorded_at,
+            "events": payload_of(e).get("events"),
+            "by_purpose": payload_of(e).get("by_purpose", {}),
+            "source_sha256": payload_of(e).get("source_sha256"),
+        }
+        for e in entries
+        if e.event == "consent.imported"
+    ]
+    revoked = (
+        session.exec(
+            select(ConsentEvent)
+            .where(col(ConsentEvent.ledger_seq).in_(seqs), ConsentEvent.action == "revoke")
+            .order_by(col(ConsentEvent.ledger_seq))
+        ).all()
+        if seqs
+        else []
+    )
     by_subject: dict[str, dict[str, Any]] = {}
     for event in revoked:
-        item = by_subject.setdefault(event.subject_hash, {
-            "subject_hash": event.subject_hash, "purposes": [], "seq": event.ledger_seq, "effective_at": event.effective_at,
-        })
+        item = by_subject.setdefault(
+            event.subject_hash,
+            {
+                "subject_hash": event.subject_hash,
+                "purposes": [],
+                "seq": event.ledger_seq,
+                "effective_at": event.effective_at,
+            },
+        )
         if event.purpose not in item["purposes"]:
             item["purposes"].append(event.purpose)
     revocations = []
     for item in list(by_subject.values())[:MAX_LISTED]:
         found = impact(session, item["subject_hash"])
-        revocations.append({**item, "impact": {
-            "snapshots": {sid: len(keys) for sid, keys in found.snapshots.items()},
-            "records": sum(len(keys) for keys in found.snapshots.values()),
-            "approvals": found.approvals, "runs": found.runs,
-        }})
-    return {"imports": imports, "revocations": revocations, "revoked_subjects": len(by_subject),
-            "revocation_events": len(revoked)}
+        revocations.append(
+            {
+                **item,
+                "impact": {
+                    "snapshots": {sid: len(keys) for sid, keys in found.snapshots.items()},
+                    "records": sum(len(keys) for keys in found.snapshots.values()),
+                    "approvals": found.approvals,
+                    "runs": found.runs,
+                },
+            }
+        )
+    return {
+        "imports": imports,
+        "revocations": revocations,
+        "revoked_subjects": len(by_subject),
+        "revocation_events": len(revoked),
+    }
 
 
 def _erasures(entries: list[LedgerEntry]) -> list[dict[str, Any]]:
@@ -158,9 +224,16 @@ def _erasures(entries: list[LedgerEntry]) -> list[dict[str, Any]]:
             continue
         payload = payload_of(e)
         erased = payload.get("erased", {})
-        found.append({"seq": e.seq, "at": e.recorded_at, "subject_hash": payload.get("subject_hash"),
-                      "records": sum(len(v) for v in erased.values()), "snapshots": sorted(erased),
-                      "runs_trained_on_subject": payload.get("runs_trained_on_subject", [])})
+        found.append(
+            {
+                "seq": e.seq,
+                "at": e.recorded_at,
+                "subject_hash": payload.get("subject_hash"),
+                "records": sum(len(v) for v in erased.values()),
+                "snapshots": sorted(erased),
+                "runs_trained_on_subject": payload.get("runs_trained_on_subject", []),
+            }
+        )
     return found
 
 
@@ -172,19 +245,37 @@ def _runs(session: Session, start: str | None, end: str | None) -> list[dict[str
         if (start and run.created_at < start) or (end and run.created_at >= end):
             continue
         status = run_status(session, run)
-        found.append({"id": run.id, "status": status["status"], "created_at": run.created_at, "created_by": run.created_by,
-                      "snapshots": status["snapshots"], "datasets": status["datasets"], "epsilon": status["epsilon_spent"],
-                      "delta": run.delta, "charged_steps": status["charged_steps"]})
+        found.append(
+            {
+                "id": run.id,
+                "status": status["status"],
+                "created_at": run.created_at,
+                "created_by": run.created_by,
+                "snapshots": status["snapshots"],
+                "datasets": status["datasets"],
+                "epsilon": status["epsilon_spent"],
+                "delta": run.delta,
+                "charged_steps": status["charged_steps"],
+            }
+        )
     return found
 
 
-def _budget(workspace: Any, session: Session, start: str | None, end: str | None) -> list[dict[str, Any]]:
+def _budget(
+    workspace: Any, session: Session, start: str | None, end: str | None
+) -> list[dict[str, Any]]:
     """Per dataset: lifetime budget, ε spent over all time, and ε of the steps charged in the period."""
     from govern.reports.dataset import _active_pack
 
     pack, _ = _active_pack(workspace)
-    budget = (dict(pack.rules.get("dp") or {}) if pack is not None else {}).get("lifetime_epsilon_budget")
-    runs = [r for r in session.exec(select(TrainingRun).order_by(col(TrainingRun.ledger_seq))).all() if r.dp_enabled and r.delta]
+    budget = (dict(pack.rules.get("dp") or {}) if pack is not None else {}).get(
+        "lifetime_epsilon_budget"
+    )
+    runs = [
+        r
+        for r in session.exec(select(TrainingRun).order_by(col(TrainingRun.ledger_seq))).all()
+        if r.dp_enabled and r.delta
+    ]
     found = []
     for dataset in session.exec(select(Dataset).order_by(Dataset.name)).all():
         mine = [r for r in runs if dataset.id in (payload_list(r.dataset_ids))]
@@ -193,18 +284,37 @@ def _budget(workspace: Any, session: Session, start: str | None, end: str | None
         delta, accountant = max(r.delta for r in mine), mine[-1].accountant or "prv"
         all_time, in_period, steps = [], [], 0
         for run in mine:
-            charges = session.exec(select(PrivacyCharge).where(PrivacyCharge.run_id == run.id).order_by(col(PrivacyCharge.step))).all()
+            charges = session.exec(
+                select(PrivacyCharge)
+                .where(PrivacyCharge.run_id == run.id)
+                .order_by(col(PrivacyCharge.step))
+            ).all()
             all_time.append([(c.noise_multiplier, c.sample_rate, 1) for c in charges])
-            window = [c for c in charges if (not start or c.recorded_at >= start) and (not end or c.recorded_at < end)]
+            window = [
+                c
+                for c in charges
+                if (not start or c.recorded_at >= start) and (not end or c.recorded_at < end)
+            ]
             steps += len(window)
             in_period.append([(c.noise_multiplier, c.sample_rate, 1) for c in window])
-        spent, spent_in_period = _compose(all_time, delta, accountant), _compose(in_period, delta, accountant)
-        found.append({
-            "dataset_id": dataset.id, "dataset_name": dataset.name, "runs": [r.id for r in mine],
-            "lifetime_budget": float(budget) if budget is not None else None, "spent": spent,
-            "spent_in_period": spent_in_period, "steps_in_period": steps,
-            "remaining": float(budget) - spent if budget is not None else None, "delta": delta, "accountant": accountant,
-        })
+        spent, spent_in_period = (
+            _compose(all_time, delta, accountant),
+            _compose(in_period, delta, accountant),
+        )
+        found.append(
+            {
+                "dataset_id": dataset.id,
+                "dataset_name": dataset.name,
+                "runs": [r.id for r in mine],
+                "lifetime_budget": float(budget) if budget is not None else None,
+                "spent": spent,
+                "spent_in_period": spent_in_period,
+                "steps_in_period": steps,
+                "remaining": float(budget) - spent if budget is not None else None,
+                "delta": delta,
+                "accountant": accountant,
+            }
+        )
     return found
 
 
@@ -215,28 +325,42 @@ def payload_list(text: str) -> list[str]:
     return value if isinstance(value, list) else []
 
 
-def _compose(histories: list[list[tuple[float, float, int]]], delta: float, accountant: str) -> float:
+def _compose(
+    histories: list[list[tuple[float, float, int]]], delta: float, accountant: str
+) -> float:
     from govern.training.accounting import compose_epsilon
 
     histories = [h for h in histories if h]
     return compose_epsilon(histories, delta, accountant) if histories else 0.0
 
 
-def audit_contradictions(session: Session, ledgered: dict[str, Any], later: list[LedgerEntry]) -> list[str]:
+def audit_contradictions(
+    session: Session, ledgered: dict[str, Any], later: list[LedgerEntry]
+) -> list[str]:
     """Later entries that change the period's picture: ones dated inside it, or consent back-dated into it."""
     covers = ledgered.get("covers", {})
     made = ledgered.get("generated_at")
     start, end = covers.get("since"), min(filter(None, (covers.get("until"), made)), default=None)
     found = []
     if end:
-        found += [f"ledger entry {e.seq} ({e.event}) was appended after this report but is dated {e.recorded_at}, "
-                  "inside the period" for e in later if e.recorded_at < end]
+        found += [
+            f"ledger entry {e.seq} ({e.event}) was appended after this report but is dated {e.recorded_at}, "
+            "inside the period"
+            for e in later
+            if e.recorded_at < end
+        ]
     head = int(ledgered.get("ledger_head", {}).get("seq", 0))
-    events = session.exec(select(ConsentEvent).where(col(ConsentEvent.ledger_seq) > head).order_by(col(ConsentEvent.ledger_seq))).all()
+    events = session.exec(
+        select(ConsentEvent)
+        .where(col(ConsentEvent.ledger_seq) > head)
+        .order_by(col(ConsentEvent.ledger_seq))
+    ).all()
     for event in events:
         if (not start or event.effective_at >= start) and (not end or event.effective_at < end):
-            found.append(f"ledger entry {event.ledger_seq}: a consent {event.action} for subject {short(event.subject_hash, 16)} "
-                         f"takes effect at {event.effective_at}, inside the period, but was recorded after this report")
+            found.append(
+                f"ledger entry {event.ledger_seq}: a consent {event.action} for subject {short(event.subject_hash, 16)} "
+                f"takes effect at {event.effective_at}, inside the period, but was recorded after this report"
+            )
     return found
 
 

@@ -23,20 +23,33 @@ def _ticks(low: float, high: float, count: int = 4) -> list[float]:
     return [low + (high - low) * i / count for i in range(count + 1)]
 
 
-def line_chart(points: Sequence[tuple[float, float | None]], title: str, y_label: str, x_label: str = "step",
-               width: int = 470, height: int = 220, x_format: Callable[[float], str] = _fmt,
-               limit: tuple[float, str] | None = None) -> Markup:
+def line_chart(
+    points: Sequence[tuple[float, float | None]],
+    title: str,
+    y_label: str,
+    x_label: str = "step",
+    width: int = 470,
+    height: int = 220,
+    x_format: Callable[[float], str] = _fmt,
+    limit: tuple[float, str] | None = None,
+) -> Markup:
     """A line chart of (x, y) points as inline SVG; points with y None are skipped.
 
     `x_format` writes the x ticks (e.g. as dates); `limit` draws a labelled horizontal line (a budget)."""
     data = [(float(x), float(y)) for x, y in points if y is not None and math.isfinite(float(y))]
     left, right, top, bottom = 64, 16, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
-    parts = [(f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-             f'aria-label="{escape(title)}"><title>{escape(title)}</title>'),
-             f'<text class="chart-title" x="{left}" y="16">{escape(title)}</text>']
+    parts = [
+        (
+            f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+            f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+        ),
+        f'<text class="chart-title" x="{left}" y="16">{escape(title)}</text>',
+    ]
     if not data:
-        parts.append(f'<text class="chart-empty" x="{left}" y="{top + plot_h / 2:.1f}">no data recorded</text></svg>')
+        parts.append(
+            f'<text class="chart-empty" x="{left}" y="{top + plot_h / 2:.1f}">no data recorded</text></svg>'
+        )
         return Markup("".join(parts))
     xs, ys = [p[0] for p in data], [p[1] for p in data]
     x_low, x_high = min(xs), max(xs)
@@ -58,37 +71,63 @@ def line_chart(points: Sequence[tuple[float, float | None]], title: str, y_label
 
     for tick in _ticks(y_low, y_high):
         y = sy(tick)
-        parts.append(f'<line class="chart-grid" x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="chart-tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>')
+        parts.append(
+            f'<line class="chart-grid" x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}"/>'
+        )
+        parts.append(
+            f'<text class="chart-tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>'
+        )
     x_ticks = sorted(set(xs)) if len(set(xs)) <= 10 else _ticks(x_low, x_high, 5)
     for tick in x_ticks:
         x = sx(tick)
-        parts.append(f'<text class="chart-tick" x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{escape(x_format(tick))}</text>')
+        parts.append(
+            f'<text class="chart-tick" x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{escape(x_format(tick))}</text>'
+        )
     if limit is not None:
         y = sy(limit[0])
-        parts.append(f'<line class="chart-limit" x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="chart-limit-label" x="{left + plot_w - 4}" y="{y - 5:.1f}" text-anchor="end">'
-                     f'{escape(limit[1])}</text>')
-    parts.append(f'<line class="chart-axis" x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}"/>')
-    parts.append(f'<line class="chart-axis" x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/>')
-    parts.append(f'<text class="chart-label" x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">{escape(x_label)}</text>')
-    parts.append(f'<text class="chart-label" x="14" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
-                 f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">{escape(y_label)}</text>')
+        parts.append(
+            f'<line class="chart-limit" x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}"/>'
+        )
+        parts.append(
+            f'<text class="chart-limit-label" x="{left + plot_w - 4}" y="{y - 5:.1f}" text-anchor="end">'
+            f"{escape(limit[1])}</text>"
+        )
+    parts.append(
+        f'<line class="chart-axis" x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}"/>'
+    )
+    parts.append(
+        f'<line class="chart-axis" x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/>'
+    )
+    parts.append(
+        f'<text class="chart-label" x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">{escape(x_label)}</text>'
+    )
+    parts.append(
+        f'<text class="chart-label" x="14" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">{escape(y_label)}</text>'
+    )
     path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in data)
     parts.append(f'<polyline class="chart-line" points="{path}"/>')
     for x, y in data:
-        parts.append(f'<circle class="chart-point" cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3"><title>{escape(x_label)} '
-                     f'{escape(x_format(x))}: {escape(y_label)} {_fmt(y)}</title></circle>')
+        parts.append(
+            f'<circle class="chart-point" cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3"><title>{escape(x_label)} '
+            f"{escape(x_format(x))}: {escape(y_label)} {_fmt(y)}</title></circle>"
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def metric_chart(metrics: Sequence[dict[str, Any]], key: str, title: str, y_label: str) -> Markup:
     """A line chart of one metric (loss, epsilon) over steps, from a run's metrics rows."""
-    return line_chart([(row["step"], row.get(key)) for row in metrics if row.get("step") is not None], title, y_label)
+    return line_chart(
+        [(row["step"], row.get(key)) for row in metrics if row.get("step") is not None],
+        title,
+        y_label,
+    )
 
 
-def lineage_svg(graph: dict[str, Any], box_w: int = 168, box_h: int = 46, gap_x: int = 44, gap_y: int = 16) -> Markup:
+def lineage_svg(
+    graph: dict[str, Any], box_w: int = 168, box_h: int = 46, gap_x: int = 44, gap_y: int = 16
+) -> Markup:
     """A left-to-right layered drawing of a lineage graph (nodes placed by their longest path from a root)."""
     nodes = {n["id"]: n for n in graph.get("nodes", [])}
     edges = [e for e in graph.get("edges", []) if e["from"] in nodes and e["to"] in nodes]
@@ -113,25 +152,38 @@ def lineage_svg(graph: dict[str, Any], box_w: int = 168, box_h: int = 46, gap_x:
     for col_index, ids in sorted(columns.items()):
         offset = (rows - len(ids)) * (box_h + gap_y) / 2
         for row_index, node_id in enumerate(ids):
-            where[node_id] = (4 + col_index * (box_w + gap_x), 4 + offset + row_index * (box_h + gap_y))
-    parts = [(f'<svg class="lineage" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-             f'aria-label="lineage graph"><title>lineage graph</title>')]
+            where[node_id] = (
+                4 + col_index * (box_w + gap_x),
+                4 + offset + row_index * (box_h + gap_y),
+            )
+    parts = [
+        (
+            f'<svg class="lineage" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+            f'aria-label="lineage graph"><title>lineage graph</title>'
+        )
+    ]
     for e in edges:
         (x1, y1), (x2, y2) = where[e["from"]], where[e["to"]]
         ax, ay, bx, by = x1 + box_w, y1 + box_h / 2, x2, y2 + box_h / 2
-        parts.append(f'<line class="edge" x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx - 6:.1f}" y2="{by:.1f}"><title>{escape(e.get("label", ""))}</title></line>')
+        parts.append(
+            f'<line class="edge" x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx - 6:.1f}" y2="{by:.1f}"><title>{escape(e.get("label", ""))}</title></line>'
+        )
         angle = math.atan2(by - ay, bx - ax)
         tip = (bx, by)
         wing1 = (bx - 8 * math.cos(angle - 0.4), by - 8 * math.sin(angle - 0.4))
         wing2 = (bx - 8 * math.cos(angle + 0.4), by - 8 * math.sin(angle + 0.4))
-        parts.append(f'<polygon class="arrow" points="{tip[0]:.1f},{tip[1]:.1f} {wing1[0]:.1f},{wing1[1]:.1f} {wing2[0]:.1f},{wing2[1]:.1f}"/>')
+        parts.append(
+            f'<polygon class="arrow" points="{tip[0]:.1f},{tip[1]:.1f} {wing1[0]:.1f},{wing1[1]:.1f} {wing2[0]:.1f},{wing2[1]:.1f}"/>'
+        )
     for node_id, node in nodes.items():
         x, y = where[node_id]
         kind = escape(node.get("kind", ""))
-        parts.append(f'<g class="node node-{kind}"><rect x="{x:.1f}" y="{y:.1f}" width="{box_w}" height="{box_h}" rx="6"/>'
-                     f'<text class="node-kind" x="{x + 8:.1f}" y="{y + 16:.1f}">{kind}</text>'
-                     f'<text class="node-label" x="{x + 8:.1f}" y="{y + 33:.1f}">{escape(str(node.get("label", ""))[:24])}</text>'
-                     f'<title>{escape(node_id)}: {escape(node.get("detail", ""))}</title></g>')
+        parts.append(
+            f'<g class="node node-{kind}"><rect x="{x:.1f}" y="{y:.1f}" width="{box_w}" height="{box_h}" rx="6"/>'
+            f'<text class="node-kind" x="{x + 8:.1f}" y="{y + 16:.1f}">{kind}</text>'
+            f'<text class="node-label" x="{x + 8:.1f}" y="{y + 33:.1f}">{escape(str(node.get("label", ""))[:24])}</text>'
+            f"<title>{escape(node_id)}: {escape(node.get('detail', ''))}</title></g>"
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 

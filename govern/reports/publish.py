@@ -57,8 +57,13 @@ def default_out_path(workspace: Any, facts: dict[str, Any], fmt: str) -> Path:
     subject = facts["subject"]["id"]
     if facts["kind"] == "audit":
         period = facts.get("period", {})
-        subject = "-".join(part[:10] if part else "open" for part in (period.get("since"), period.get("until")))
-    safe = "".join(c if c.isalnum() or c in "-." else "-" for c in str(subject))[:24].strip("-.") or "report"
+        subject = "-".join(
+            part[:10] if part else "open" for part in (period.get("since"), period.get("until"))
+        )
+    safe = (
+        "".join(c if c.isalnum() or c in "-." else "-" for c in str(subject))[:24].strip("-.")
+        or "report"
+    )
     return workspace.root / "audit_reports" / f"{facts['kind']}-{safe}-{stamp}.{EXTENSIONS[fmt]}"
 
 
@@ -66,13 +71,21 @@ def _write_new(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     write_new_file(tmp, data, REPORT_MODE)
     try:
-        os.link(tmp, path)  # fails if something appeared at `path` meanwhile: never overwrite a report
+        os.link(
+            tmp, path
+        )  # fails if something appeared at `path` meanwhile: never overwrite a report
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def write_report(workspace: Any, actor: PrivateIdentity, facts: dict[str, Any], fmt: str,
-                 out: Path | None = None, templates_dir: Path | None = None) -> ReportFile:
+def write_report(
+    workspace: Any,
+    actor: PrivateIdentity,
+    facts: dict[str, Any],
+    fmt: str,
+    out: Path | None = None,
+    templates_dir: Path | None = None,
+) -> ReportFile:
     """Render `facts`, write the file (never overwriting) and ledger its hash, signed by `actor`.
 
     Auditors render reports; `templates_dir` defaults to the workspace's audit_reports/.
@@ -81,25 +94,47 @@ def write_report(workspace: Any, actor: PrivateIdentity, facts: dict[str, Any], 
 
     if fmt not in FORMATS:
         raise BadInput(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    templates = Path(templates_dir) if templates_dir is not None else workspace.root / "audit_reports"
+    templates = (
+        Path(templates_dir) if templates_dir is not None else workspace.root / "audit_reports"
+    )
     report_id = uuid.uuid4().hex
     head = facts["ledger_head"]
-    facts = {**facts, "report": {
-        "id": report_id, "format": fmt, "rendered_by": actor.key_id, "rendered_at": utc_now(),
-        "marker": marker(report_id, facts["kind"], head),
-    }}
+    facts = {
+        **facts,
+        "report": {
+            "id": report_id,
+            "format": fmt,
+            "rendered_by": actor.key_id,
+            "rendered_at": utc_now(),
+            "marker": marker(report_id, facts["kind"], head),
+        },
+    }
     data = render(facts, fmt, templates).encode("utf-8")
     digest = sha256_hex(data)
     path = Path(out) if out is not None else default_out_path(workspace, facts, fmt)
     if path.exists():
-        raise BadInput(f"{path}: a file is already there; reports are never overwritten, choose another --out")
+        raise BadInput(
+            f"{path}: a file is already there; reports are never overwritten, choose another --out"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
-        "report_id": report_id, "kind": facts["kind"], "format": fmt, "sha256": digest, "bytes": len(data),
-        "file_name": path.name, "subject": facts["subject"], "covers": facts["covers"], "ledger_head": head,
-        "generated_at": facts["generated_at"], "templates_hash": templates_hash(templates) if fmt != "json" else None,
+        "report_id": report_id,
+        "kind": facts["kind"],
+        "format": fmt,
+        "sha256": digest,
+        "bytes": len(data),
+        "file_name": path.name,
+        "subject": facts["subject"],
+        "covers": facts["covers"],
+        "ledger_head": head,
+        "generated_at": facts["generated_at"],
+        "templates_hash": templates_hash(templates) if fmt != "json" else None,
     }
-    refs = [report_id, *facts["covers"].get("snapshot_ids", []), *facts["covers"].get("run_ids", [])]
+    refs = [
+        report_id,
+        *facts["covers"].get("snapshot_ids", []),
+        *facts["covers"].get("run_ids", []),
+    ]
     written = False
     try:
         with workspace.catalog.transaction() as session:
@@ -109,16 +144,28 @@ def write_report(workspace: Any, actor: PrivateIdentity, facts: dict[str, Any], 
             written = True
         seq = entry.seq
     except FileExistsError:
-        raise BadInput(f"{path}: a file appeared there while the report was written; choose another --out") from None
+        raise BadInput(
+            f"{path}: a file appeared there while the report was written; choose another --out"
+        ) from None
     except BaseException:
         if written:
             path.unlink(missing_ok=True)
         raise
-    return ReportFile(path=path, sha256=digest, report_id=report_id, kind=facts["kind"], format=fmt,
-                      ledger_seq=seq, ledger_head=head, bytes=len(data))
+    return ReportFile(
+        path=path,
+        sha256=digest,
+        report_id=report_id,
+        kind=facts["kind"],
+        format=fmt,
+        ledger_seq=seq,
+        ledger_head=head,
+        bytes=len(data),
+    )
 
 
-def build_report(workspace: Any, kind: str, subject: str | None = None, **options: Any) -> dict[str, Any]:
+def build_report(
+    workspace: Any, kind: str, subject: str | None = None, **options: Any
+) -> dict[str, Any]:
     """The facts of a report of `kind` (dataset: a snapshot ref; run: a run id; audit: since/until)."""
     from govern.reports.audit import build_audit_report
     from govern.reports.dataset import build_dataset_report
@@ -130,17 +177,31 @@ def build_report(workspace: Any, kind: str, subject: str | None = None, **option
         return build_audit_report(workspace, options.get("since"), options.get("until"))
     if not subject:
         raise BadInput(f"a {kind} report needs a {'SNAPSHOT' if kind == 'dataset' else 'RUN'}")
-    return build_dataset_report(workspace, subject) if kind == "dataset" else build_run_report(workspace, subject)
+    return (
+        build_dataset_report(workspace, subject)
+        if kind == "dataset"
+        else build_run_report(workspace, subject)
+    )
 
 
-def make_report(workspace: Any, actor: PrivateIdentity, kind: str, subject: str | None = None, fmt: str = "html",
-                out: Path | None = None, templates_dir: Path | None = None, **options: Any) -> ReportFile:
+def make_report(
+    workspace: Any,
+    actor: PrivateIdentity,
+    kind: str,
+    subject: str | None = None,
+    fmt: str = "html",
+    out: Path | None = None,
+    templates_dir: Path | None = None,
+    **options: Any,
+) -> ReportFile:
     """Build, render, write and ledger a report: what `govern report dataset|run|audit` does."""
     if fmt not in FORMATS:
         raise BadInput(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     from govern.ledger.authority import require
 
     with workspace.catalog.reading() as session:
-        require(session, actor, "report.render")  # refuse an unregistered key before the (slow) fact gathering
+        require(
+            session, actor, "report.render"
+        )  # refuse an unregistered key before the (slow) fact gathering
     facts = build_report(workspace, kind, subject, **options)
     return write_report(workspace, actor, facts, fmt, out, templates_dir)

@@ -43,7 +43,15 @@ def _folders(templates_dir: Path | None) -> list[Path]:
 def _md(value: Any) -> str:
     """Text safe inside a Markdown table cell or line: no pipes, HTML or line breaks leak through."""
     text = "" if value is None else str(value)
-    for old, new in (("\\", "\\\\"), ("|", "\\|"), ("<", "&lt;"), (">", "&gt;"), ("`", "\\`"), ("*", "\\*"), ("_", "\\_")):
+    for old, new in (
+        ("\\", "\\\\"),
+        ("|", "\\|"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ("`", "\\`"),
+        ("*", "\\*"),
+        ("_", "\\_"),
+    ):
         text = text.replace(old, new)
     return " ".join(text.split())
 
@@ -83,7 +91,11 @@ def _confined_loader(folder: Path) -> Any:
         def get_source(self, environment: Any, template: str) -> Any:
             source, filename, uptodate = super().get_source(environment, template)
             resolved = Path(filename).resolve()
-            if not template.endswith(TEMPLATE_SUFFIX) or not resolved.is_relative_to(root) or not resolved.is_file():
+            if (
+                not template.endswith(TEMPLATE_SUFFIX)
+                or not resolved.is_relative_to(root)
+                or not resolved.is_file()
+            ):
                 raise jinja2.TemplateNotFound(template)
             return source, filename, uptodate
 
@@ -99,11 +111,20 @@ def environment(templates_dir: Path | None = None) -> Any:
 
     env = ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader([_confined_loader(f) for f in _folders(templates_dir)]),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "html.j2"), default_for_string=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     env.filters.update(md=_md, num=_num, short=_short, compact=_compact)
-    env.globals.update(metric_chart=charts.metric_chart, lineage_svg=charts.lineage_svg, lineage_tree=charts.lineage_tree)
+    env.globals.update(
+        metric_chart=charts.metric_chart,
+        lineage_svg=charts.lineage_svg,
+        lineage_tree=charts.lineage_tree,
+    )
     return env
 
 
@@ -128,7 +149,9 @@ def render(facts: dict[str, Any], fmt: str, templates_dir: Path | None = None) -
     if fmt not in FORMATS:
         raise BadInput(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if fmt == "json":
-        return json.dumps(facts, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+        return (
+            json.dumps(facts, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+        )
     name = template_name(facts["kind"], fmt)
     env = environment(templates_dir)
     try:
@@ -136,16 +159,36 @@ def render(facts: dict[str, Any], fmt: str, templates_dir: Path | None = None) -
         return str(template.render(r=facts))
     except jinja2.TemplateNotFound as error:
         if error.name == name:
-            raise BadInput(f"no report template {name} in {', '.join(str(f) for f in _folders(templates_dir))}") from None
-        raise _template_error(error, name, f"it includes {error.name!r}, which is no template in the template folders") from None
+            raise BadInput(
+                f"no report template {name} in {', '.join(str(f) for f in _folders(templates_dir))}"
+            ) from None
+        raise _template_error(
+            error, name, f"it includes {error.name!r}, which is no template in the template folders"
+        ) from None
     except jinja2.TemplateSyntaxError as error:
-        raise BadInput(f"{error.filename or name}, line {error.lineno}: template syntax error: {error.message}") from None
+        raise BadInput(
+            f"{error.filename or name}, line {error.lineno}: template syntax error: {error.message}"
+        ) from None
     except jinja2.UndefinedError as error:
-        raise _template_error(error, name, f"{error.message}; the template names a fact this report lacks") from None
+        raise _template_error(
+            error, name, f"{error.message}; the template names a fact this report lacks"
+        ) from None
     except SecurityError as error:
-        raise _template_error(error, name, f"it reached for something report templates may not use ({error}); "
-                                           "templates see only the facts in `r` and the report filters") from None
-    except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError) as error:
+        raise _template_error(
+            error,
+            name,
+            f"it reached for something report templates may not use ({error}); "
+            "templates see only the facts in `r` and the report filters",
+        ) from None
+    except (
+        jinja2.TemplateError,
+        ArithmeticError,
+        LookupError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        RecursionError,
+    ) as error:
         # The template's own expressions failed (it is user code): say where, not a traceback.
         raise _template_error(error, name, f"{type(error).__name__}: {error}") from None
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from govern.catalog.models import Dataset, LedgerEntry, RunEvent, Snapshot, TrainingRun
+from govern.ingest.snapshots import ancestors
 from govern.reports._base import (
     MAX_LISTED,
     ReportKind,
@@ -25,7 +26,6 @@ from govern.reports._base import (
     revocations_touching,
     short,
 )
-from govern.ingest.snapshots import ancestors
 from govern.reports.dataset import approval_facts
 
 RECIPE_SECTIONS = ("lora", "dp", "schedule", "data")
@@ -40,24 +40,31 @@ def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
         run = get_run(session, run_id)
         snapshot_ids = loads(run.snapshot_ids, [])
         dataset_ids = loads(run.dataset_ids, [])
-        facts = header(session, workspace, "run", {"id": run.id, "label": f"training run {run.id}"},
-                       {"snapshot_ids": snapshot_ids, "dataset_ids": dataset_ids, "run_ids": [run.id]})
+        facts = header(
+            session,
+            workspace,
+            "run",
+            {"id": run.id, "label": f"training run {run.id}"},
+            {"snapshot_ids": snapshot_ids, "dataset_ids": dataset_ids, "run_ids": [run.id]},
+        )
         status = run_status(session, run)
         folder = run_folder(run)
-        facts.update({
-            "run": _run_facts(run, status, folder),
-            "recipe": _recipe_facts(run, folder),
-            "base_model": _base_model_facts(run, folder),
-            "dp": _dp_facts(run, status, folder),
-            "budget": budget_facts(workspace, session, snapshot_ids, run.delta, run.accountant),
-            "snapshots": [_snapshot_facts(session, sid) for sid in snapshot_ids],
-            "metrics": privacy_curve(session, run.id),
-            "gate": _gate_facts(session, run),
-            "adapter": _adapter_facts(session, run, folder),
-            "lineage": lineage_graph(session, run),
-            "events": status["events"],
-            "release": release_facts(workspace, session, run),
-        })
+        facts.update(
+            {
+                "run": _run_facts(run, status, folder),
+                "recipe": _recipe_facts(run, folder),
+                "base_model": _base_model_facts(run, folder),
+                "dp": _dp_facts(run, status, folder),
+                "budget": budget_facts(workspace, session, snapshot_ids, run.delta, run.accountant),
+                "snapshots": [_snapshot_facts(session, sid) for sid in snapshot_ids],
+                "metrics": privacy_curve(session, run.id),
+                "gate": _gate_facts(session, run),
+                "adapter": _adapter_facts(session, run, folder),
+                "lineage": lineage_graph(session, run),
+                "events": status["events"],
+                "release": release_facts(workspace, session, run),
+            }
+        )
     facts["verification"] = verification_facts(verify_workspace(workspace))
     return facts
 
@@ -75,7 +82,11 @@ def run_folder(run: TrainingRun) -> dict[str, Any]:
             return {}
         return data if isinstance(data, dict) else {}
 
-    return {"run": read_json(RUN_FILE), "result": read_json(RESULT_FILE), "present": (root / RUN_FILE).is_file()}
+    return {
+        "run": read_json(RUN_FILE),
+        "result": read_json(RESULT_FILE),
+        "present": (root / RUN_FILE).is_file(),
+    }
 
 
 def privacy_curve(session: Session, run_id: str) -> list[dict[str, Any]]:
@@ -83,18 +94,28 @@ def privacy_curve(session: Session, run_id: str) -> list[dict[str, Any]]:
     statistic of the private data that ε does not cover."""
     from govern.training.spending import LIFECYCLE_EVENTS, run_entries
 
-    return [{"step": payload.get("step"), "epsilon": payload.get("epsilon")}
-            for entry, payload in run_entries(session, run_id, LIFECYCLE_EVENTS)
-            if entry.event in ("run.checkpoint", "run.completed") and payload.get("epsilon") is not None]
+    return [
+        {"step": payload.get("step"), "epsilon": payload.get("epsilon")}
+        for entry, payload in run_entries(session, run_id, LIFECYCLE_EVENTS)
+        if entry.event in ("run.checkpoint", "run.completed") and payload.get("epsilon") is not None
+    ]
 
 
 def _run_facts(run: TrainingRun, status: dict[str, Any], folder: dict[str, Any]) -> dict[str, Any]:
     info = folder["run"]
     return {
-        "id": run.id, "status": status["status"], "recipe_name": run.recipe_name, "created_at": run.created_at,
-        "created_by": run.created_by, "init_run_id": run.init_run_id, "planned_steps": run.planned_steps,
-        "charged_steps": status["charged_steps"], "ledger_seq": run.ledger_seq,
-        "device": info.get("device"), "attempts": info.get("attempts"), "versions": info.get("versions", {}),
+        "id": run.id,
+        "status": status["status"],
+        "recipe_name": run.recipe_name,
+        "created_at": run.created_at,
+        "created_by": run.created_by,
+        "init_run_id": run.init_run_id,
+        "planned_steps": run.planned_steps,
+        "charged_steps": status["charged_steps"],
+        "ledger_seq": run.ledger_seq,
+        "device": info.get("device"),
+        "attempts": info.get("attempts"),
+        "versions": info.get("versions", {}),
         "run_folder_present": folder["present"],
     }
 
@@ -102,17 +123,24 @@ def _run_facts(run: TrainingRun, status: dict[str, Any], folder: dict[str, Any])
 def _recipe_facts(run: TrainingRun, folder: dict[str, Any]) -> dict[str, Any]:
     recipe = folder["run"].get("recipe", {})
     return {
-        "name": run.recipe_name, "hash": run.recipe_hash,
-        "source": Path(folder["run"]["recipe_source"]).name if folder["run"].get("recipe_source") else None,
-        "settings": {name: recipe.get(name) for name in RECIPE_SECTIONS if isinstance(recipe.get(name), dict)},
+        "name": run.recipe_name,
+        "hash": run.recipe_hash,
+        "source": Path(folder["run"]["recipe_source"]).name
+        if folder["run"].get("recipe_source")
+        else None,
+        "settings": {
+            name: recipe.get(name) for name in RECIPE_SECTIONS if isinstance(recipe.get(name), dict)
+        },
     }
 
 
 def _base_model_facts(run: TrainingRun, folder: dict[str, Any]) -> dict[str, Any]:
     base = folder["run"].get("base_model", {})
     return {
-        "hash": run.base_model_hash, "name": Path(base["path"]).name if base.get("path") else None,
-        "files": base.get("files", {}), "quantization": folder["run"].get("quantization"),
+        "hash": run.base_model_hash,
+        "name": Path(base["path"]).name if base.get("path") else None,
+        "files": base.get("files", {}),
+        "quantization": folder["run"].get("quantization"),
     }
 
 
@@ -122,25 +150,40 @@ def _dp_facts(run: TrainingRun, status: dict[str, Any], folder: dict[str, Any]) 
     result = folder["result"]
     plan = folder["run"].get("plan", {})
     facts = {
-        "enabled": run.dp_enabled, "epsilon": result.get("epsilon", status["epsilon_spent"]),
-        "epsilon_from_charges": status["epsilon_spent"], "delta": run.delta, "accountant": run.accountant,
-        "max_grad_norm": run.max_grad_norm, "noise_multiplier": run.noise_multiplier, "sample_rate": run.sample_rate,
-        "target_epsilon": run.target_epsilon, "planned_epsilon": plan.get("planned_epsilon"),
-        "steps": result.get("steps", status["charged_steps"]), "charged_steps": status["charged_steps"],
+        "enabled": run.dp_enabled,
+        "epsilon": result.get("epsilon", status["epsilon_spent"]),
+        "epsilon_from_charges": status["epsilon_spent"],
+        "delta": run.delta,
+        "accountant": run.accountant,
+        "max_grad_norm": run.max_grad_norm,
+        "noise_multiplier": run.noise_multiplier,
+        "sample_rate": run.sample_rate,
+        "target_epsilon": run.target_epsilon,
+        "planned_epsilon": plan.get("planned_epsilon"),
+        "steps": result.get("steps", status["charged_steps"]),
+        "charged_steps": status["charged_steps"],
         "clipping_mode": result.get("clipping_mode") or folder["run"].get("clipping_mode"),
         "privacy_unit": "one training example (one record)",
     }
-    facts["statement"] = guarantee_sentence({**facts, "private": run.dp_enabled}) if (
-        not run.dp_enabled or facts["epsilon"] is not None) else "The run has not finished; no guarantee is stated yet."
+    facts["statement"] = (
+        guarantee_sentence({**facts, "private": run.dp_enabled})
+        if (not run.dp_enabled or facts["epsilon"] is not None)
+        else "The run has not finished; no guarantee is stated yet."
+    )
     return facts
 
 
-def budget_facts(workspace: Any, session: Session, snapshot_ids: list[str], delta: float | None,
-                 accountant: str | None) -> list[dict[str, Any]]:
+def budget_facts(
+    workspace: Any,
+    session: Session,
+    snapshot_ids: list[str],
+    delta: float | None,
+    accountant: str | None,
+) -> list[dict[str, Any]]:
     """Per dataset of the run: the lifetime ε budget (from the active pack), the ε its subjects have spent
     over every run that used them, and what remains."""
-    from govern.training import spending
     from govern.reports.dataset import _active_pack
+    from govern.training import spending
 
     pack, _ = _active_pack(workspace)
     dp = dict(pack.rules.get("dp") or {}) if pack is not None else {}
@@ -154,12 +197,20 @@ def budget_facts(workspace: Any, session: Session, snapshot_ids: list[str], delt
     for dataset_id, ids in by_dataset.items():
         dataset = session.get(Dataset, dataset_id)
         spent = spending.spent_epsilon(session, ids, delta, accountant or "prv") if delta else None
-        found.append({
-            "dataset_id": dataset_id, "dataset_name": dataset.name if dataset else None,
-            "lifetime_budget": float(budget) if budget is not None else None, "spent": spent,
-            "remaining": (float(budget) - spent) if budget is not None and spent is not None else None,
-            "delta": delta, "accountant": accountant, "pack": pack.name if pack is not None else None,
-        })
+        found.append(
+            {
+                "dataset_id": dataset_id,
+                "dataset_name": dataset.name if dataset else None,
+                "lifetime_budget": float(budget) if budget is not None else None,
+                "spent": spent,
+                "remaining": (float(budget) - spent)
+                if budget is not None and spent is not None
+                else None,
+                "delta": delta,
+                "accountant": accountant,
+                "pack": pack.name if pack is not None else None,
+            }
+        )
     return found
 
 
@@ -170,12 +221,23 @@ def _snapshot_facts(session: Session, snapshot_id: str) -> dict[str, Any]:
     dataset = session.get(Dataset, snapshot.dataset_id)
     approvals = approval_facts(session, snapshot_id)
     return {
-        "id": snapshot.id, "missing": False, "dataset_id": snapshot.dataset_id, "dataset_name": dataset.name if dataset else None,
-        "transform": snapshot.transform, "parent_id": snapshot.parent_id, "record_count": snapshot.record_count,
-        "license": dataset.license if dataset else None, "legal_basis": dataset.legal_basis if dataset else None,
+        "id": snapshot.id,
+        "missing": False,
+        "dataset_id": snapshot.dataset_id,
+        "dataset_name": dataset.name if dataset else None,
+        "transform": snapshot.transform,
+        "parent_id": snapshot.parent_id,
+        "record_count": snapshot.record_count,
+        "license": dataset.license if dataset else None,
+        "legal_basis": dataset.legal_basis if dataset else None,
         "approvals": approvals,
-        "verified_approvals": sum(1 for a in approvals if a["verdict"] == "approved" and a["signature_verified"]
-                                  and not a["voided_by_later_rejection"]),
+        "verified_approvals": sum(
+            1
+            for a in approvals
+            if a["verdict"] == "approved"
+            and a["signature_verified"]
+            and not a["voided_by_later_rejection"]
+        ),
         "rejections": sum(1 for a in approvals if a["verdict"] == "rejected"),
     }
 
@@ -183,19 +245,32 @@ def _snapshot_facts(session: Session, snapshot_id: str) -> dict[str, Any]:
 def _gate_facts(session: Session, run: TrainingRun) -> dict[str, Any]:
     entry = session.get(LedgerEntry, run.ledger_seq)
     payload = payload_of(entry) if entry else {}
-    return {"checks": payload.get("gate_checks", []), "planned_epsilon": payload.get("planned_epsilon"),
-            "records": payload.get("records"), "admitted_at": entry.recorded_at if entry else None,
-            "ledger_seq": run.ledger_seq}
+    return {
+        "checks": payload.get("gate_checks", []),
+        "planned_epsilon": payload.get("planned_epsilon"),
+        "records": payload.get("records"),
+        "admitted_at": entry.recorded_at if entry else None,
+        "ledger_seq": run.ledger_seq,
+    }
 
 
-def _adapter_facts(session: Session, run: TrainingRun, folder: dict[str, Any]) -> dict[str, Any] | None:
-    completed = session.exec(select(RunEvent).where(RunEvent.run_id == run.id, RunEvent.kind == "completed")
-                             .order_by(col(RunEvent.ledger_seq).desc())).first()
+def _adapter_facts(
+    session: Session, run: TrainingRun, folder: dict[str, Any]
+) -> dict[str, Any] | None:
+    completed = session.exec(
+        select(RunEvent)
+        .where(RunEvent.run_id == run.id, RunEvent.kind == "completed")
+        .order_by(col(RunEvent.ledger_seq).desc())
+    ).first()
     if completed is None:
         return None
     detail = loads(completed.detail, {})
-    return {"hash": detail.get("adapter_hash"), "files": detail.get("adapter_files") or {},
-            "folder": "adapter/", "ledger_seq": completed.ledger_seq}
+    return {
+        "hash": detail.get("adapter_hash"),
+        "files": detail.get("adapter_files") or {},
+        "folder": "adapter/",
+        "ledger_seq": completed.ledger_seq,
+    }
 
 
 def lineage_graph(session: Session, run: TrainingRun) -> dict[str, Any]:
@@ -212,10 +287,20 @@ def lineage_graph(session: Session, run: TrainingRun) -> dict[str, Any]:
             continue
         chain = list(reversed(ancestors(session, snapshot)))
         dataset = session.get(Dataset, chain[0].dataset_id)
-        node(chain[0].dataset_id, "dataset", dataset.name if dataset else chain[0].dataset_id, chain[0].dataset_id)
+        node(
+            chain[0].dataset_id,
+            "dataset",
+            dataset.name if dataset else chain[0].dataset_id,
+            chain[0].dataset_id,
+        )
         previous = chain[0].dataset_id
         for item in chain:
-            node(item.id, "snapshot", short(item.id), f"{item.transform}, {item.record_count} records")
+            node(
+                item.id,
+                "snapshot",
+                short(item.id),
+                f"{item.transform}, {item.record_count} records",
+            )
             edges.append({"from": previous, "to": item.id, "label": item.transform})
             previous = item.id
         edges.append({"from": snapshot_id, "to": run.id, "label": "trained on"})
@@ -223,14 +308,22 @@ def lineage_graph(session: Session, run: TrainingRun) -> dict[str, Any]:
         node(run.init_run_id, "run", run.init_run_id, "earlier stage")
         edges.append({"from": run.init_run_id, "to": run.id, "label": "continued"})
     node(run.id, "run", run.id, run.recipe_name)
-    completed = session.exec(select(RunEvent).where(RunEvent.run_id == run.id, RunEvent.kind == "completed")).first()
+    completed = session.exec(
+        select(RunEvent).where(RunEvent.run_id == run.id, RunEvent.kind == "completed")
+    ).first()
     if completed is not None:
         adapter_hash = loads(completed.detail, {}).get("adapter_hash") or ""
         node(f"adapter:{run.id}", "adapter", f"adapter {short(adapter_hash)}", "LoRA adapter")
         edges.append({"from": run.id, "to": f"adapter:{run.id}", "label": "produced"})
     for later in session.exec(select(TrainingRun).where(TrainingRun.init_run_id == run.id)).all():
         node(later.id, "run", later.id, "continued from this run")
-        edges.append({"from": f"adapter:{run.id}" if completed is not None else run.id, "to": later.id, "label": "continued"})
+        edges.append(
+            {
+                "from": f"adapter:{run.id}" if completed is not None else run.id,
+                "to": later.id,
+                "label": "continued",
+            }
+        )
     unique = [dict(t) for t in dict.fromkeys(tuple(sorted(e.items())) for e in edges)]
     return {"nodes": list(nodes.values()), "edges": unique}
 
@@ -238,27 +331,42 @@ def lineage_graph(session: Session, run: TrainingRun) -> dict[str, Any]:
 def verification_facts(result: Any) -> dict[str, Any]:
     """A verify_workspace result, trimmed for a report."""
     return {
-        "ok": result.ok, "entries": result.entries, "head_seq": result.head_seq, "head_hash": result.head_hash,
-        "rows_checked": result.rows_checked, "snapshots_checked": result.snapshots_checked,
-        "erased_records": result.erased_records, "problems": result.problems[:MAX_LISTED],
+        "ok": result.ok,
+        "entries": result.entries,
+        "head_seq": result.head_seq,
+        "head_hash": result.head_hash,
+        "rows_checked": result.rows_checked,
+        "snapshots_checked": result.snapshots_checked,
+        "erased_records": result.erased_records,
+        "problems": result.problems[:MAX_LISTED],
         "problem_count": len(result.problems),
     }
 
 
-def run_contradictions(session: Session, ledgered: dict[str, Any], later: list[LedgerEntry]) -> list[str]:
+def run_contradictions(
+    session: Session, ledgered: dict[str, Any], later: list[LedgerEntry]
+) -> list[str]:
     """Later rejections, failing decisions, erasures or consent revocations touching the run's snapshots."""
     covers = ledgered.get("covers", {})
     snapshot_ids = covers.get("snapshot_ids", [])
     found = []
-    for e in entries_on(later, snapshot_ids, ("snapshot.rejected", "subject.erased", "policy.decided")):
+    for e in entries_on(
+        later, snapshot_ids, ("snapshot.rejected", "subject.erased", "policy.decided")
+    ):
         if e.event == "policy.decided" and payload_of(e).get("outcome") != "fail":
             continue
-        what = {"snapshot.rejected": "a snapshot of this run was rejected",
-                "subject.erased": "a data subject in this run's snapshots was erased",
-                "policy.decided": "a policy decision on a snapshot of this run failed"}[e.event]
+        what = {
+            "snapshot.rejected": "a snapshot of this run was rejected",
+            "subject.erased": "a data subject in this run's snapshots was erased",
+            "policy.decided": "a policy decision on a snapshot of this run failed",
+        }[e.event]
         found.append(f"ledger entry {e.seq} ({e.event}, {e.recorded_at}): {what}")
-    for e in entries_on(later, covers.get("run_ids", []), ("run.failed", "run.resumed", "run.interrupted")):
-        found.append(f"ledger entry {e.seq} ({e.event}, {e.recorded_at}): the run changed state after this report")
+    for e in entries_on(
+        later, covers.get("run_ids", []), ("run.failed", "run.resumed", "run.interrupted")
+    ):
+        found.append(
+            f"ledger entry {e.seq} ({e.event}, {e.recorded_at}): the run changed state after this report"
+        )
     head = int(ledgered.get("ledger_head", {}).get("seq", 0))
     return found + revocations_touching(session, snapshot_ids, head)
 
@@ -279,18 +387,36 @@ def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[st
     from govern.evaluation.release import check_release
     from govern.evaluation.reviews import verified_reviews
 
-    evaluations = [evaluation_dict(e) for e in session.exec(
-        select(Evaluation).where(Evaluation.run_id == run.id).order_by(col(Evaluation.ledger_seq)))]
+    evaluations = [
+        evaluation_dict(e)
+        for e in session.exec(
+            select(Evaluation)
+            .where(Evaluation.run_id == run.id)
+            .order_by(col(Evaluation.ledger_seq))
+        )
+    ]
     audit = latest_audit(session, run.id)
     reviews, invalid = verified_reviews(session, run.id)
-    releases = session.exec(select(Release).where(Release.run_id == run.id).order_by(col(Release.ledger_seq))).all()
+    releases = session.exec(
+        select(Release).where(Release.run_id == run.id).order_by(col(Release.ledger_seq))
+    ).all()
     return {
         "evaluations": evaluations,
         "privacy_audit": audit_dict(audit) if audit else None,
-        "reviews": [{"rating": r.rating, "criteria": _json.loads(r.criteria), "notes": r.notes,
-                     "reviewer": r.reviewer_key_id, "role": identity.role, "signed_at": r.signed_at}
-                    for r, identity in reviews],
+        "reviews": [
+            {
+                "rating": r.rating,
+                "criteria": _json.loads(r.criteria),
+                "notes": r.notes,
+                "reviewer": r.reviewer_key_id,
+                "role": identity.role,
+                "signed_at": r.signed_at,
+            }
+            for r, identity in reviews
+        ],
         "invalid_reviews": invalid,
-        "released": [{"at": r.released_at, "by": r.released_by, "ledger_seq": r.ledger_seq} for r in releases],
+        "released": [
+            {"at": r.released_at, "by": r.released_by, "ledger_seq": r.ledger_seq} for r in releases
+        ],
         "rules": [rule.to_dict() for rule in check_release(workspace, session, run)],
     }

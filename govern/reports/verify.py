@@ -66,7 +66,12 @@ def embedded_marker(path: Path) -> dict[str, Any] | None:
     found = _MARKER.search(text)
     if found is None:
         return None
-    return {"report_id": found.group(1), "kind": found.group(2), "head_seq": int(found.group(3)), "head_hash": found.group(4)}
+    return {
+        "report_id": found.group(1),
+        "kind": found.group(2),
+        "head_seq": int(found.group(3)),
+        "head_hash": found.group(4),
+    }
 
 
 def verify_report(workspace: Any, path: Path) -> ReportCheck:
@@ -77,10 +82,21 @@ def verify_report(workspace: Any, path: Path) -> ReportCheck:
     check = ReportCheck(path=str(path), sha256=file_sha256(path))
     embedded = embedded_marker(path)
     with workspace.catalog.reading() as session:
-        rendered = session.exec(select(LedgerEntry).where(LedgerEntry.event == RENDERED_EVENT).order_by(col(LedgerEntry.seq))).all()
+        rendered = session.exec(
+            select(LedgerEntry)
+            .where(LedgerEntry.event == RENDERED_EVENT)
+            .order_by(col(LedgerEntry.seq))
+        ).all()
         entry = next((e for e in rendered if payload_of(e).get("sha256") == check.sha256), None)
         if entry is None:
-            named = next((e for e in rendered if embedded and payload_of(e).get("report_id") == embedded["report_id"]), None)
+            named = next(
+                (
+                    e
+                    for e in rendered
+                    if embedded and payload_of(e).get("report_id") == embedded["report_id"]
+                ),
+                None,
+            )
             if named is not None:
                 check.report_id, check.ledger_seq = embedded["report_id"], named.seq  # type: ignore[index]
                 check.problems.append(
@@ -95,26 +111,45 @@ def verify_report(workspace: Any, path: Path) -> ReportCheck:
             return check
         payload = payload_of(entry)
         head = payload.get("ledger_head", {})
-        check.report_id, check.kind, check.subject = payload.get("report_id"), payload.get("kind"), payload.get("subject")
-        check.ledger_seq, check.head_seq, check.head_hash = entry.seq, int(head.get("seq", 0)), head.get("hash")
-        if embedded is not None and (embedded["head_seq"], embedded["head_hash"]) != (check.head_seq, check.head_hash):
-            check.problems.append("the ledger head written in the file differs from the one its ledger entry recorded")
+        check.report_id, check.kind, check.subject = (
+            payload.get("report_id"),
+            payload.get("kind"),
+            payload.get("subject"),
+        )
+        check.ledger_seq, check.head_seq, check.head_hash = (
+            entry.seq,
+            int(head.get("seq", 0)),
+            head.get("hash"),
+        )
+        if embedded is not None and (embedded["head_seq"], embedded["head_hash"]) != (
+            check.head_seq,
+            check.head_hash,
+        ):
+            check.problems.append(
+                "the ledger head written in the file differs from the one its ledger entry recorded"
+            )
         if check.head_seq:
             at_head = session.get(LedgerEntry, check.head_seq)
             if at_head is None:
-                check.problems.append(f"the report was made at ledger entry {check.head_seq}, which is no longer in the ledger")
+                check.problems.append(
+                    f"the report was made at ledger entry {check.head_seq}, which is no longer in the ledger"
+                )
             elif at_head.entry_hash != check.head_hash:
                 check.problems.append(
                     f"ledger entry {check.head_seq} no longer has the hash the report was made at "
                     f"({str(check.head_hash)[:16]}…, now {at_head.entry_hash[:16]}…): history was rewritten"
                 )
         if check.head_seq >= entry.seq:
-            check.problems.append(f"ledger entry {entry.seq} records a head ({check.head_seq}) that is not before it")
+            check.problems.append(
+                f"ledger entry {entry.seq} records a head ({check.head_seq}) that is not before it"
+            )
         chain = ledger.verify_chain(session)
         check.problems += [f"ledger: {p}" for p in chain.problems]
         later = entries_after(session, check.head_seq)
         check.later_entries = len(later)
         kind = KINDS.get(str(check.kind))
         if kind is not None:
-            check.contradictions = kind.contradictions(session, {**payload, "ledger_head": head}, later)
+            check.contradictions = kind.contradictions(
+                session, {**payload, "ledger_head": head}, later
+            )
     return check

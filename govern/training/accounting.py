@@ -50,10 +50,14 @@ def normalise_history(history: Iterable[Sequence[Any]]) -> list[HistoryEntry]:
     merged: list[HistoryEntry] = []
     for entry in history:
         if len(entry) != 3:
-            raise ValueError(f"history entry {entry!r} is not (noise_multiplier, sample_rate, steps)")
+            raise ValueError(
+                f"history entry {entry!r} is not (noise_multiplier, sample_rate, steps)"
+            )
         sigma, rate, steps = float(entry[0]), float(entry[1]), int(entry[2])
         if not (sigma > 0 and 0 < rate <= 1 and steps >= 0):
-            raise ValueError(f"history entry {entry!r} has σ ≤ 0, a sample rate outside (0, 1] or negative steps")
+            raise ValueError(
+                f"history entry {entry!r} has σ ≤ 0, a sample rate outside (0, 1] or negative steps"
+            )
         if steps == 0:
             continue
         if merged and merged[-1][0] == sigma and merged[-1][1] == rate:
@@ -92,11 +96,15 @@ def _epsilon(entries: tuple[HistoryEntry, ...], delta: float, accountant: str) -
     acct.history = list(entries)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Optimal order is the")
-        warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"opacus\.accountants")  # overflow at tiny σ
+        warnings.filterwarnings(
+            "ignore", category=RuntimeWarning, module=r"opacus\.accountants"
+        )  # overflow at tiny σ
         return float(acct.get_epsilon(delta=delta))
 
 
-def epsilon_of_history(history: Iterable[Sequence[Any]], delta: float, accountant: str = "prv") -> float:
+def epsilon_of_history(
+    history: Iterable[Sequence[Any]], delta: float, accountant: str = "prv"
+) -> float:
     """ε at `delta` of one history with the named Opacus accountant ("rdp" or "prv")."""
     entries = normalise_history(history)
     if not entries:
@@ -104,7 +112,9 @@ def epsilon_of_history(history: Iterable[Sequence[Any]], delta: float, accountan
     return _epsilon(tuple(entries), float(delta), accountant)
 
 
-def compose_epsilon(histories: Iterable[Iterable[Sequence[Any]]], delta: float, accountant: str = "prv") -> float:
+def compose_epsilon(
+    histories: Iterable[Iterable[Sequence[Any]]], delta: float, accountant: str = "prv"
+) -> float:
     """ε at `delta` of several runs on the same data, composed by the accountant.
 
     `histories` holds one stored accountant history per run. Use it to enforce a lifetime
@@ -141,7 +151,9 @@ def _smallest_sigma(epsilon_at: Any, target: float, low: float, high: float) -> 
             break
         middle = (low + high) / 2
         if math.isfinite(f_low) and math.isfinite(f_high) and f_low > f_high:
-            guess = math.exp(math.log(high) - f_high * (math.log(low) - math.log(high)) / (f_low - f_high))
+            guess = math.exp(
+                math.log(high) - f_high * (math.log(low) - math.log(high)) / (f_low - f_high)
+            )
             if low < guess < high:
                 middle = guess
         eps = epsilon_at(middle)
@@ -164,7 +176,9 @@ def _bracket(epsilon_at: Any, target: float, start: float) -> tuple[float, float
     while epsilon_at(high) > target:
         high *= 2
         if high > MAX_NOISE_MULTIPLIER:
-            raise EpsilonUnreachable(f"no noise multiplier up to {MAX_NOISE_MULTIPLIER:g} reaches ε = {target}")
+            raise EpsilonUnreachable(
+                f"no noise multiplier up to {MAX_NOISE_MULTIPLIER:g} reaches ε = {target}"
+            )
     low = high / 2
     for _ in range(_MAX_ITERATIONS):
         if epsilon_at(low) > target:
@@ -174,7 +188,9 @@ def _bracket(epsilon_at: Any, target: float, start: float) -> tuple[float, float
 
 
 @functools.lru_cache(maxsize=64)
-def noise_multiplier_for(target_epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str = "prv") -> float:
+def noise_multiplier_for(
+    target_epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str = "prv"
+) -> float:
     """The smallest σ (to within 0.01 of the target ε) whose `steps` steps at `sample_rate` stay within ε.
 
     RDP first (cheap and always bounded); its σ is an upper bracket for PRV, which is tighter,
@@ -201,7 +217,9 @@ def noise_multiplier_for(target_epsilon: float, delta: float, sample_rate: float
     try:
         return _smallest_sigma(prv, target_epsilon, *_bracket(prv, target_epsilon, sigma))
     except EpsilonUnreachable:
-        if too_costly:  # RDP reached the target: it is the PRV grid, not the noise, that cannot be had
+        if (
+            too_costly
+        ):  # RDP reached the target: it is the PRV grid, not the noise, that cannot be had
             raise too_costly[-1] from None
         raise
 

@@ -6,10 +6,10 @@ statistics of the private data)."""
 
 from __future__ import annotations
 
-from govern import atomic
-
 from pathlib import Path
 from typing import Any
+
+from govern import atomic
 
 
 def guarantee_sentence(result: dict[str, Any]) -> str:
@@ -34,7 +34,9 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
     import yaml
 
     base = run["base_model"]
-    tags = ["lora", "peft", "govern"] + (["differential-privacy", "opacus"] if result["private"] else ["non-private"])
+    tags = ["lora", "peft", "govern"] + (
+        ["differential-privacy", "opacus"] if result["private"] else ["non-private"]
+    )
     front = {
         "base_model": Path(base["path"]).name,
         "library_name": "peft",
@@ -42,8 +44,21 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
         "tags": tags,
         "govern": {
             "run_id": run["run_id"],
-            **{key: result[key] for key in ("private", "epsilon", "delta", "accountant", "noise_multiplier", "sample_rate",
-                                            "max_grad_norm", "steps", "charged_steps", "clipping_mode")},
+            **{
+                key: result[key]
+                for key in (
+                    "private",
+                    "epsilon",
+                    "delta",
+                    "accountant",
+                    "noise_multiplier",
+                    "sample_rate",
+                    "max_grad_norm",
+                    "steps",
+                    "charged_steps",
+                    "clipping_mode",
+                )
+            },
             "privacy_rng": result["privacy_rng"]["kind"],
             "snapshot_ids": list(result["snapshot_ids"]),
             "base_model_sha256": base["hash"],

@@ -57,14 +57,19 @@ def save_checkpoint(
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    save_file({k: v.detach().cpu().contiguous() for k, v in adapter_state.items()}, tmp / "adapter_model.safetensors")
+    save_file(
+        {k: v.detach().cpu().contiguous() for k, v in adapter_state.items()},
+        tmp / "adapter_model.safetensors",
+    )
     torch.save(optimizer_state, tmp / "optimizer.pt")
     torch.save(scheduler_state, tmp / "scheduler.pt")
     if rng_states is not None:
         save_file({k: v.contiguous() for k, v in rng_states.items()}, tmp / RNG_FILE)
     files = {name: file_sha256(tmp / name) for name in sorted(os.listdir(tmp))}
     rng = {"kind": rng_kind, "saved": rng_states is not None}
-    (tmp / "state.json").write_text(json.dumps({**state, "rng": rng, "files": files}, indent=2, sort_keys=True) + "\n")
+    (tmp / "state.json").write_text(
+        json.dumps({**state, "rng": rng, "files": files}, indent=2, sort_keys=True) + "\n"
+    )
     for name in os.listdir(tmp):
         with open(tmp / name, "rb") as handle:
             os.fsync(handle.fileno())
@@ -82,7 +87,9 @@ def list_checkpoints(checkpoints_dir: Path) -> list[Path]:
     """Whole checkpoint folders, oldest first."""
     if not checkpoints_dir.is_dir():
         return []
-    return sorted(p for p in checkpoints_dir.iterdir() if p.is_dir() and p.name.startswith(CHECKPOINT_PREFIX))
+    return sorted(
+        p for p in checkpoints_dir.iterdir() if p.is_dir() and p.name.startswith(CHECKPOINT_PREFIX)
+    )
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -96,7 +103,9 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     state = json.loads((path / "state.json").read_text())
     for name, digest in state.get("files", {}).items():
         if not (path / name).is_file() or file_sha256(path / name) != digest:
-            raise IntegrityFailure(f"{path / name}: checkpoint file does not match its recorded hash")
+            raise IntegrityFailure(
+                f"{path / name}: checkpoint file does not match its recorded hash"
+            )
     saved = bool(state.get("rng", {}).get("saved"))
     return {
         "state": state,

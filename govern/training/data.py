@@ -60,7 +60,11 @@ def encode_records(
     max_length = int(data_settings["max_length"])
     fmt = data_settings["format"]
     bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
-    eos = [tokenizer.eos_token_id] if data_settings.get("add_eos", True) and tokenizer.eos_token_id is not None else []
+    eos = (
+        [tokenizer.eos_token_id]
+        if data_settings.get("add_eos", True) and tokenizer.eos_token_id is not None
+        else []
+    )
     examples = []
     for number, record in enumerate(records, start=1):
         if fmt == "text":
@@ -69,7 +73,9 @@ def encode_records(
             labels = list(ids)
         else:
             prompt = _field(record, data_settings["prompt_field"], number, "prompt_field")
-            completion = _field(record, data_settings["completion_field"], number, "completion_field")
+            completion = _field(
+                record, data_settings["completion_field"], number, "completion_field"
+            )
             prompt_ids = bos + tokenizer(prompt, add_special_tokens=False)["input_ids"]
             completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"] + eos
             ids = prompt_ids + completion_ids

@@ -48,7 +48,9 @@ def _raise_terminated(signum: int, frame: Any) -> None:
     if _recording_failure:  # the run is already stopping; let the failure be recorded
         return
     _recording_failure = True
-    raise Terminated(f"received signal {signum} (SIGTERM): a peer process died or the job was stopped")
+    raise Terminated(
+        f"received signal {signum} (SIGTERM): a peer process died or the job was stopped"
+    )
 
 
 def ignore_sigterm() -> None:
@@ -92,7 +94,9 @@ class Distributed:
 
         if not torch_dist.is_initialized():
             if threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGTERM, _raise_terminated)  # for the life of this torchrun worker
+                signal.signal(
+                    signal.SIGTERM, _raise_terminated
+                )  # for the life of this torchrun worker
             if torch.cuda.is_available():
                 torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
             torch_dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")

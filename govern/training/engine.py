@@ -58,7 +58,9 @@ def _move(batch: dict[str, Any], device: Any) -> dict[str, Any]:
     return {k: v.to(device) for k, v in batch.items()}
 
 
-def plain_physical_step(model: Any, optimizer: Any, batch: dict[str, Any], device: Any, logical: int) -> tuple[float, int]:
+def plain_physical_step(
+    model: Any, optimizer: Any, batch: dict[str, Any], device: Any, logical: int
+) -> tuple[float, int]:
     """Non-private micro-batch: accumulate the gradient of (sum of per-example losses) / logical."""
     n = int(batch["input_ids"].shape[0])
     if n == 0:
@@ -73,7 +75,15 @@ def plain_physical_step(model: Any, optimizer: Any, batch: dict[str, Any], devic
 class DPEngine:
     """A model wrapped for per-sample clipping, its DP optimizer, and its Poisson batches."""
 
-    def __init__(self, module: Any, optimizer: Any, mode: str, plan: PrivacyPlan, randomness: RunRandomness, world_size: int = 1) -> None:
+    def __init__(
+        self,
+        module: Any,
+        optimizer: Any,
+        mode: str,
+        plan: PrivacyPlan,
+        randomness: RunRandomness,
+        world_size: int = 1,
+    ) -> None:
         self.module = module
         self.optimizer = optimizer
         self.mode = mode
@@ -82,7 +92,15 @@ class DPEngine:
         self.world_size = world_size
 
     @classmethod
-    def build(cls, model: Any, optimizer: Any, plan: PrivacyPlan, mode: str, randomness: RunRandomness, world_size: int = 1) -> DPEngine:
+    def build(
+        cls,
+        model: Any,
+        optimizer: Any,
+        plan: PrivacyPlan,
+        mode: str,
+        randomness: RunRandomness,
+        world_size: int = 1,
+    ) -> DPEngine:
         from opacus.grad_sample import (
             GradSampleModule,
             GradSampleModuleFastGradientClipping,
@@ -97,7 +115,9 @@ class DPEngine:
         else:
             module = GradSampleModule(model, batch_first=True, loss_reduction="mean")
         module.forbid_grad_accumulation()  # Poisson batches: accumulate only through BatchMemoryManager
-        optimizer_class = get_optimizer_class(clipping="flat", distributed=world_size > 1, grad_sample_mode=mode)
+        optimizer_class = get_optimizer_class(
+            clipping="flat", distributed=world_size > 1, grad_sample_mode=mode
+        )
         if randomness.kind == CSPRNG:
             optimizer_class = _secure_optimizer_class(optimizer_class)
         dp_optimizer = optimizer_class(
@@ -111,16 +131,26 @@ class DPEngine:
         )
         return cls(module, dp_optimizer, mode, plan, randomness, world_size)
 
-    def logical_batches(self, dataset: ExampleDataset, collator: Collator, physical: int, remaining: int) -> Iterator[Iterator[dict[str, Any]]]:
+    def logical_batches(
+        self, dataset: ExampleDataset, collator: Collator, physical: int, remaining: int
+    ) -> Iterator[Iterator[dict[str, Any]]]:
         """One iterator of physical batches per remaining step (Opacus's BatchMemoryManager splits them)."""
         from opacus.utils.batch_memory_manager import BatchMemoryManager
         from torch.utils.data import DataLoader
 
         from govern.training.sampling import poisson_sampler
 
-        sampler = poisson_sampler(len(dataset), self.plan.sample_rate, remaining, self.randomness.sampler_gen, self.world_size)
+        sampler = poisson_sampler(
+            len(dataset),
+            self.plan.sample_rate,
+            remaining,
+            self.randomness.sampler_gen,
+            self.world_size,
+        )
         loader: Any = DataLoader(dataset, batch_sampler=sampler, collate_fn=collator)  # type: ignore[arg-type]
-        with BatchMemoryManager(data_loader=loader, max_physical_batch_size=physical, optimizer=self.optimizer) as split:
+        with BatchMemoryManager(
+            data_loader=loader, max_physical_batch_size=physical, optimizer=self.optimizer
+        ) as split:
             physical_batches = iter(split)
             for _ in range(remaining):
                 yield self._one_logical(physical_batches)
@@ -132,7 +162,9 @@ class DPEngine:
             if not self.optimizer._is_last_step_skipped:
                 return
 
-    def physical_step(self, model: Any, optimizer: Any, batch: dict[str, Any], device: Any, logical: int) -> tuple[float, int]:
+    def physical_step(
+        self, model: Any, optimizer: Any, batch: dict[str, Any], device: Any, logical: int
+    ) -> tuple[float, int]:
         """Forward, per-example loss, per-sample clipping, and the DP optimizer's (maybe skipped) step."""
         import torch
 
@@ -148,7 +180,9 @@ class DPEngine:
             self.optimizer.zero_grad(set_to_none=True)
             return 0.0, 0
         batch = _move(batch, device)
-        logits = self.module(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        logits = self.module(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+        ).logits
         losses = per_example_loss(logits, batch["labels"])
         with warnings.catch_warnings():
             # Opacus's hooks sit on LoRA layers whose inputs (frozen activations) need no grad.

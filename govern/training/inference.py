@@ -16,7 +16,10 @@ from govern.errors import IntegrityFailure
 if TYPE_CHECKING:
     from govern.catalog.models import TrainingRun
 
-def load_run_model(run: TrainingRun, recipe: Any, adapter_files: dict[str, str] | None, device: Any) -> Any:
+
+def load_run_model(
+    run: TrainingRun, recipe: Any, adapter_files: dict[str, str] | None, device: Any
+) -> Any:
     """The run's base model with its adapter (a PeftModel, eval mode), after checking both hashes.
 
     `model.disable_adapter()` gives the base model. IntegrityFailure when the base model folder
@@ -27,14 +30,18 @@ def load_run_model(run: TrainingRun, recipe: Any, adapter_files: dict[str, str] 
     from govern.training.model import hash_model_folder, load_base_model
 
     if hash_model_folder(recipe.model_path)["hash"] != run.base_model_hash:
-        raise IntegrityFailure(f"run {run.id}: the base model in {recipe.model_path} is not the one the run trained on")
+        raise IntegrityFailure(
+            f"run {run.id}: the base model in {recipe.model_path} is not the one the run trained on"
+        )
     adapter_dir = Path(run.output_dir) / "adapter"
     if not adapter_dir.is_dir():
         raise IntegrityFailure(f"run {run.id}: its adapter folder {adapter_dir} is missing")
     for name, digest in sorted((adapter_files or {}).items()):
         path = adapter_dir / name
         if not path.is_file() or file_sha256(path) != digest:
-            raise IntegrityFailure(f"run {run.id}: adapter file {path} does not hash to what the run recorded")
+            raise IntegrityFailure(
+                f"run {run.id}: adapter file {path} does not hash to what the run recorded"
+            )
     import warnings
 
     from transformers.utils import logging as hf_logging
@@ -53,8 +60,13 @@ def load_run_model(run: TrainingRun, recipe: Any, adapter_files: dict[str, str] 
     return model
 
 
-def example_losses(model: Any, examples: Sequence[tuple[list[int], list[int]]], pad_token_id: int, device: Any,
-                   batch_size: int = 32) -> list[float]:
+def example_losses(
+    model: Any,
+    examples: Sequence[tuple[list[int], list[int]]],
+    pad_token_id: int,
+    device: Any,
+    batch_size: int = 32,
+) -> list[float]:
     """Each example's mean loss over its supervised tokens (the training loss), in order."""
     import torch
 
@@ -65,9 +77,11 @@ def example_losses(model: Any, examples: Sequence[tuple[list[int], list[int]]], 
     out: list[float] = []
     with torch.no_grad():
         for start in range(0, len(examples), batch_size):
-            batch = collator(list(examples[start:start + batch_size]))
+            batch = collator(list(examples[start : start + batch_size]))
             batch = {k: v.to(device) for k, v in batch.items()}
-            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            logits = model(
+                input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+            ).logits
             out += [float(x) for x in per_example_loss(logits, batch["labels"]).cpu()]
     return out
 
@@ -76,4 +90,6 @@ def supervised_tokens(examples: Sequence[tuple[list[int], list[int]]]) -> list[i
     """How many tokens each example's loss averages over (labels after the first position)."""
     from govern.training.data import IGNORE_INDEX
 
-    return [max(1, sum(1 for label in labels[1:] if label != IGNORE_INDEX)) for _, labels in examples]
+    return [
+        max(1, sum(1 for label in labels[1:] if label != IGNORE_INDEX)) for _, labels in examples
+    ]

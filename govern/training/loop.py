@@ -89,17 +89,24 @@ class StepLoop:
     def _charge(self, step: int) -> None:
         sigma, rate = self.plan.noise_multiplier, self.plan.sample_rate
         assert sigma is not None
-        append_line_durable(self.run_dir / JOURNAL_FILE, {"step": step, "noise_multiplier": sigma, "sample_rate": rate, "attempt": self.attempt})
+        append_line_durable(
+            self.run_dir / JOURNAL_FILE,
+            {"step": step, "noise_multiplier": sigma, "sample_rate": rate, "attempt": self.attempt},
+        )
         self.history = normalise_history([*self.history, (sigma, rate, 1)])
         self.hooks.on_step_charged(step, sigma, rate)
 
     def _logical_step(self, batches: Iterator[dict[str, Any]]) -> tuple[float, int]:
         from govern.training.engine import plain_physical_step
 
-        physical_step = self.engine.physical_step if self.engine is not None else plain_physical_step
+        physical_step = (
+            self.engine.physical_step if self.engine is not None else plain_physical_step
+        )
         loss_sum, count = 0.0, 0
         for batch in batches:
-            batch_loss, n = physical_step(self.model, self.optimizer, batch, self.device, self.plan.logical_batch_size)
+            batch_loss, n = physical_step(
+                self.model, self.optimizer, batch, self.device, self.plan.logical_batch_size
+            )
             loss_sum += batch_loss
             count += n
         if self.engine is None:
@@ -113,7 +120,10 @@ class StepLoop:
 
         plan, primary = self.plan, self.dist.primary
         epsilon: float | None = None
-        with StopFlag() as stop, progress("training", plan.steps, self.progress and primary, completed=self.step) as bar:
+        with (
+            StopFlag() as stop,
+            progress("training", plan.steps, self.progress and primary, completed=self.step) as bar,
+        ):
             for batches in logical_batches:
                 step = self.step + 1
                 if plan.private and primary:
@@ -124,15 +134,26 @@ class StepLoop:
                 loss = totals[0] / totals[1] if totals[1] else None
                 stop_requested = totals[2] > 0  # every rank stops at the same step
                 done = step >= plan.steps
-                checkpoint_now = primary and (step % self.checkpoint_every == 0 or done or stop_requested)
+                checkpoint_now = primary and (
+                    step % self.checkpoint_every == 0 or done or stop_requested
+                )
                 if plan.private and checkpoint_now:
                     epsilon = epsilon_of_history(self.history, plan.delta, plan.accountant)  # type: ignore[arg-type]
                 if primary:
                     lr = self.scheduler.get_last_lr()[0]
-                    append_line(self.run_dir / METRICS_FILE, {
-                        "step": step, "epsilon": epsilon if checkpoint_now else None, "lr": lr, "attempt": self.attempt})
-                    append_line(self.run_dir / LOSS_FILE, {
-                        "step": step, "loss": loss, "attempt": self.attempt, "privacy": LOSS_NOTE})
+                    append_line(
+                        self.run_dir / METRICS_FILE,
+                        {
+                            "step": step,
+                            "epsilon": epsilon if checkpoint_now else None,
+                            "lr": lr,
+                            "attempt": self.attempt,
+                        },
+                    )
+                    append_line(
+                        self.run_dir / LOSS_FILE,
+                        {"step": step, "loss": loss, "attempt": self.attempt, "privacy": LOSS_NOTE},
+                    )
                 status = f"loss {loss:.3f}" if loss is not None else "loss -"
                 bar(1, status + (f"  ε {epsilon:.2f}" if epsilon is not None else ""))
                 if checkpoint_now:

@@ -22,8 +22,13 @@ def per_example_loss(logits: Any, labels: Any) -> Any:
     shift_labels = labels[:, 1:]
     batch, length, vocab = shift_logits.shape
     token_loss = F.cross_entropy(
-        shift_logits.reshape(-1, vocab), shift_labels.reshape(-1), ignore_index=IGNORE_INDEX, reduction="none"
+        shift_logits.reshape(-1, vocab),
+        shift_labels.reshape(-1),
+        ignore_index=IGNORE_INDEX,
+        reduction="none",
     ).view(batch, length)
     mask = (shift_labels != IGNORE_INDEX).to(token_loss.dtype)
     counts = mask.sum(dim=1).clamp(min=1.0)
-    return (token_loss * mask).sum(dim=1) / counts if batch else torch.zeros(0, device=logits.device)
+    return (
+        (token_loss * mask).sum(dim=1) / counts if batch else torch.zeros(0, device=logits.device)
+    )

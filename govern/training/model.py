@@ -20,8 +20,14 @@ from govern.errors import BadInput
 FROZEN_NAME_PARTS = ("embed_tokens", "lm_head", "wte", "wpe", "embed_out", "embed_positions")
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
 TOKENIZER_FILES = (
-    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
-    "vocab.json", "merges.txt", "vocab.txt", "added_tokens.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "tokenizer.model",
+    "vocab.json",
+    "merges.txt",
+    "vocab.txt",
+    "added_tokens.json",
 )
 
 
@@ -31,7 +37,9 @@ TOKENIZER_FILES = (
 
 def weight_files(model_dir: Path) -> list[Path]:
     """The weight files of a model folder, sorted by name."""
-    return sorted(p for p in model_dir.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
+    return sorted(
+        p for p in model_dir.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES)
+    )
 
 
 def hash_model_folder(model_dir: Path) -> dict[str, Any]:
@@ -45,7 +53,9 @@ def hash_model_folder(model_dir: Path) -> dict[str, Any]:
 
 def hash_tokenizer_folder(tokenizer_dir: Path) -> dict[str, Any]:
     """SHA-256 of the tokenizer's files, and one hash over them all."""
-    files = {n: file_sha256(tokenizer_dir / n) for n in TOKENIZER_FILES if (tokenizer_dir / n).is_file()}
+    files = {
+        n: file_sha256(tokenizer_dir / n) for n in TOKENIZER_FILES if (tokenizer_dir / n).is_file()
+    }
     return {"files": files, "hash": hash_value(files)}
 
 
@@ -63,7 +73,7 @@ def meta_model(model_dir: Path) -> Any:
             config = AutoConfig.from_pretrained(model_dir, local_files_only=True)
             with torch.device("meta"):
                 _MODULE_CACHE[key] = AutoModelForCausalLM.from_config(config)  # type: ignore[no-untyped-call]
-        except Exception:  # noqa: BLE001 - any failure means "cannot build", reported by the caller
+        except Exception:
             _MODULE_CACHE[key] = None
     return _MODULE_CACHE[key]
 
@@ -90,7 +100,7 @@ def quantization_unavailable(kind: str) -> str | None:
     """Why bitsandbytes `kind` quantization cannot run on this machine, or None if it can."""
     try:
         import bitsandbytes  # noqa: F401
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return f"bitsandbytes cannot be imported ({error}); install govern[train]"
     try:
         import torch
@@ -104,7 +114,7 @@ def quantization_unavailable(kind: str) -> str | None:
             from bitsandbytes.functional import int8_vectorwise_quant
 
             int8_vectorwise_quant(probe.half())
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return f"bitsandbytes does not support this device ({type(error).__name__}: {error})"
     return None
 
@@ -112,7 +122,9 @@ def quantization_unavailable(kind: str) -> str | None:
 _BYTES_PER_WEIGHT = {"none": 4.0, "8bit": 1.0, "4bit-nf4": 0.5}
 
 
-def training_memory_bytes(model_dir: Path, lora: dict[str, Any], quantization: str, physical: int, max_length: int) -> int | None:
+def training_memory_bytes(
+    model_dir: Path, lora: dict[str, Any], quantization: str, physical: int, max_length: int
+) -> int | None:
     """A rough upper estimate of the memory one physical batch needs to train (None if the model cannot be built).
 
     Frozen weights, the adapter with its optimizer state and per-sample gradients (one copy per
@@ -134,7 +146,8 @@ def training_memory_bytes(model_dir: Path, lora: dict[str, Any], quantization: s
     adapter = sum(
         int(lora["r"]) * (module.in_features + module.out_features)
         for name, module in model.named_modules()
-        if isinstance(module, torch.nn.Linear) and (name.rsplit(".", 1)[-1] in targets or name in targets)
+        if isinstance(module, torch.nn.Linear)
+        and (name.rsplit(".", 1)[-1] in targets or name in targets)
     )
     tokens = physical * max_length
     activations = tokens * layers * 34 * hidden * 2
@@ -148,7 +161,10 @@ def machine_memory_bytes() -> int:
     import torch
 
     if torch.cuda.is_available():
-        return max(torch.cuda.get_device_properties(i).total_memory for i in range(torch.cuda.device_count()))
+        return max(
+            torch.cuda.get_device_properties(i).total_memory
+            for i in range(torch.cuda.device_count())
+        )
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
@@ -172,7 +188,9 @@ def load_tokenizer(path: Path) -> Any:
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     if tokenizer.pad_token_id is None:
         if tokenizer.eos_token_id is None:
-            raise BadInput(f"model.tokenizer: {path} has neither a pad nor an eos token to pad with")
+            raise BadInput(
+                f"model.tokenizer: {path} has neither a pad nor an eos token to pad with"
+            )
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
     return tokenizer
@@ -219,7 +237,9 @@ def add_lora(model: Any, lora: dict[str, Any]) -> Any:
     import warnings
 
     with warnings.catch_warnings():  # PEFT calls a transformers method deprecated in v5
-        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        warnings.filterwarnings(
+            "ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning
+        )
         peft_model = get_peft_model(model, config)
     check_only_adapter_trains(peft_model)
     return peft_model
@@ -228,7 +248,9 @@ def add_lora(model: Any, lora: dict[str, Any]) -> Any:
 def check_only_adapter_trains(peft_model: Any) -> list[str]:
     """Names of trainable parameters; raises if any is not a LoRA weight or is an embedding/head."""
     trainable = [name for name, p in peft_model.named_parameters() if p.requires_grad]
-    wrong = [n for n in trainable if "lora_" not in n or any(part in n for part in FROZEN_NAME_PARTS)]
+    wrong = [
+        n for n in trainable if "lora_" not in n or any(part in n for part in FROZEN_NAME_PARTS)
+    ]
     if wrong or not trainable:
         raise BadInput(
             "lora.target_modules: only LoRA adapter weights may train; "
@@ -248,6 +270,8 @@ def build_training_model(recipe: Any, device: Any, init_adapter: Path | None = N
 
     torch.manual_seed(int(recipe["schedule"]["seed"]))
     base = load_base_model(recipe.model_path, recipe["model"]["quantization"], device)
-    model = add_lora(base, recipe["lora"])  # the base is on its device before PEFT and Opacus wrap it
+    model = add_lora(
+        base, recipe["lora"]
+    )  # the base is on its device before PEFT and Opacus wrap it
     model.train()
     return model

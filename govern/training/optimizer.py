@@ -50,9 +50,13 @@ def load_init_adapter(model: Any, folder: Path, lora: dict[str, Any]) -> None:
     config_path = folder / "adapter_config.json"
     weights = folder / "adapter_model.safetensors"
     if not config_path.is_file() or not weights.is_file():
-        raise BadInput(f"{folder}: not a PEFT adapter folder (adapter_config.json, adapter_model.safetensors)")
+        raise BadInput(
+            f"{folder}: not a PEFT adapter folder (adapter_config.json, adapter_model.safetensors)"
+        )
     config = json.loads(config_path.read_text())
-    if int(config.get("r", -1)) != int(lora["r"]) or set(config.get("target_modules") or []) != set(lora["target_modules"]):
+    if int(config.get("r", -1)) != int(lora["r"]) or set(config.get("target_modules") or []) != set(
+        lora["target_modules"]
+    ):
         raise BadInput(
             f"{folder}: the initial adapter has r={config.get('r')} on {config.get('target_modules')}; "
             f"the recipe's lora section must match it"

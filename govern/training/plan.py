@@ -55,7 +55,10 @@ def _steps(schedule: dict[str, Any], num_examples: int, logical: int) -> int:
     if schedule["steps"] is not None:
         steps, key = int(schedule["steps"]), "schedule.steps"
     else:
-        steps, key = max(1, math.ceil(float(schedule["epochs"]) * num_examples / logical)), "schedule.epochs"
+        steps, key = (
+            max(1, math.ceil(float(schedule["epochs"]) * num_examples / logical)),
+            "schedule.epochs",
+        )
     if steps > MAX_STEPS:
         raise BadInput(
             f"{key}: plans {steps:,} steps over {num_examples} examples, above the ceiling of {MAX_STEPS:,}; "
@@ -68,7 +71,7 @@ def _too_costly(error: AccountingTooCostly, key: str, delta: float) -> BadInput:
     rdp = epsilon_of_history(error.history, delta, "rdp")
     return BadInput(
         f"{key}: {error}. Its RDP bound is ε ≤ {rdp:.4g}. Add noise (a larger dp.noise_multiplier or a smaller "
-        "dp.target_epsilon), plan fewer steps, or set dp.accountant = \"rdp\""
+        'dp.target_epsilon), plan fewer steps, or set dp.accountant = "rdp"'
     )
 
 
@@ -87,7 +90,11 @@ def plan_run(recipe: Recipe, num_examples: int) -> PrivacyPlan:
     steps = _steps(schedule, num_examples, logical)
     if not recipe.private:
         return PrivacyPlan(
-            private=False, num_examples=num_examples, sample_rate=sample_rate, steps=steps, logical_batch_size=logical
+            private=False,
+            num_examples=num_examples,
+            sample_rate=sample_rate,
+            steps=steps,
+            logical_batch_size=logical,
         )
     dp = recipe["dp"]
     delta = float(dp["delta"] if dp["delta"] is not None else default_delta(num_examples))
@@ -102,10 +109,14 @@ def plan_run(recipe: Recipe, num_examples: int) -> PrivacyPlan:
     else:
         key = "dp.target_epsilon"
         try:
-            sigma = noise_multiplier_for(float(dp["target_epsilon"]), delta, sample_rate, steps, accountant)
+            sigma = noise_multiplier_for(
+                float(dp["target_epsilon"]), delta, sample_rate, steps, accountant
+            )
         except EpsilonUnreachable as error:
-            raise BadInput(f"dp.target_epsilon: {error} with q = {sample_rate:.4g} over {steps} steps at δ = {delta:g}; "
-                           "raise it, or plan fewer steps") from error
+            raise BadInput(
+                f"dp.target_epsilon: {error} with q = {sample_rate:.4g} over {steps} steps at δ = {delta:g}; "
+                "raise it, or plan fewer steps"
+            ) from error
     try:
         planned = epsilon_of_history([(sigma, sample_rate, steps)], delta, accountant)
     except AccountingTooCostly as error:

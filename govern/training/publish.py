@@ -27,7 +27,14 @@ from govern.training.run_files import (
 )
 
 
-def publish_run(run_dir: Path, model: Any, info: dict[str, Any], plan: PrivacyPlan, history: list[tuple[float, float, int]], steps: int) -> dict[str, Any]:
+def publish_run(
+    run_dir: Path,
+    model: Any,
+    info: dict[str, Any],
+    plan: PrivacyPlan,
+    history: list[tuple[float, float, int]],
+    steps: int,
+) -> dict[str, Any]:
     """Strip RNG state from the checkpoints, write the adapter and card, then result.json; return the result.
 
     The checkpoints lose their RNG state before anything says the run completed, so a completed

@@ -60,7 +60,9 @@ class RunRandomness:
         self.noise_gen: Any = None
         if kind != CSPRNG:
             self.sampler_gen = torch.Generator().manual_seed(_os_seed())
-            self.noise_gen = (torch.Generator(device=device) if device.type != "cpu" else torch.Generator()).manual_seed(_os_seed())
+            self.noise_gen = (
+                torch.Generator(device=device) if device.type != "cpu" else torch.Generator()
+            ).manual_seed(_os_seed())
 
     def state(self) -> dict[str, Any] | None:
         """The tensors a checkpoint keeps (None for "csprng": there is no state)."""
@@ -68,7 +70,11 @@ class RunRandomness:
             return None
         import torch
 
-        states = {"torch_cpu": torch.get_rng_state(), "sampler": self.sampler_gen.get_state(), "noise": self.noise_gen.get_state().cpu()}
+        states = {
+            "torch_cpu": torch.get_rng_state(),
+            "sampler": self.sampler_gen.get_state(),
+            "noise": self.noise_gen.get_state().cpu(),
+        }
         if torch.cuda.is_available():
             for index, cuda_state in enumerate(torch.cuda.get_rng_state_all()):
                 states[f"torch_cuda_{index}"] = cuda_state
@@ -83,7 +89,9 @@ class RunRandomness:
         torch.set_rng_state(states["torch_cpu"])
         self.sampler_gen.set_state(states["sampler"])
         noise = states["noise"]
-        self.noise_gen.set_state(noise.to(self.noise_gen.device) if self.noise_gen.device.type != "cpu" else noise)
+        self.noise_gen.set_state(
+            noise.to(self.noise_gen.device) if self.noise_gen.device.type != "cpu" else noise
+        )
         if torch.cuda.is_available():
             cuda = [states[k] for k in sorted(states) if k.startswith("torch_cuda_")]
             if cuda:

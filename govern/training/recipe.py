@@ -187,7 +187,9 @@ class Recipe:
     @property
     def tokenizer_path(self) -> Path:
         """The tokenizer folder (the model folder unless `model.tokenizer` is set)."""
-        return _resolve(self.base_dir, self.settings["model"]["tokenizer"] or self.settings["model"]["path"])
+        return _resolve(
+            self.base_dir, self.settings["model"]["tokenizer"] or self.settings["model"]["path"]
+        )
 
     @property
     def output_dir(self) -> Path:
@@ -274,7 +276,9 @@ def _semantic_problems(settings: dict[str, Any]) -> list[str]:
             f"({logical}); lower it to at most {logical}"
         )
     if schedule["steps"] is not None and schedule["steps"] > MAX_STEPS:
-        problems.append(f"schedule.steps: {schedule['steps']:,} is above the ceiling of {MAX_STEPS:,} steps")
+        problems.append(
+            f"schedule.steps: {schedule['steps']:,} is above the ceiling of {MAX_STEPS:,} steps"
+        )
     dp = settings["dp"]
     if dp["target_epsilon"] is not None and dp["target_epsilon"] > MAX_EPSILON:
         problems.append(
@@ -313,11 +317,17 @@ def _model_problems(recipe: Recipe) -> list[str]:
     problems = []
     model_dir = recipe.model_path
     if not model_dir.is_dir():
-        return [f"model.path: folder {model_dir} does not exist; point it at a local Hugging Face model folder"]
+        return [
+            f"model.path: folder {model_dir} does not exist; point it at a local Hugging Face model folder"
+        ]
     if not (model_dir / "config.json").is_file():
-        return [f"model.path: {model_dir} has no config.json; it is not a Hugging Face model folder"]
+        return [
+            f"model.path: {model_dir} has no config.json; it is not a Hugging Face model folder"
+        ]
     if not weight_files(model_dir):
-        problems.append(f"model.path: {model_dir} holds no weight files ({', '.join(WEIGHT_SUFFIXES)})")
+        problems.append(
+            f"model.path: {model_dir} holds no weight files ({', '.join(WEIGHT_SUFFIXES)})"
+        )
     tokenizer_dir = recipe.tokenizer_path
     if not tokenizer_dir.is_dir():
         problems.append(f"model.tokenizer: folder {tokenizer_dir} does not exist")
@@ -343,7 +353,9 @@ def _model_problems(recipe: Recipe) -> list[str]:
     if quantization != "none":
         reason = quantization_unavailable(quantization)
         if reason:
-            problems.append(f"model.quantization: {quantization!r} is not available here: {reason}; use \"none\"")
+            problems.append(
+                f'model.quantization: {quantization!r} is not available here: {reason}; use "none"'
+            )
     if names is not None:
         problems += _memory_problems(recipe)
     return problems
@@ -354,16 +366,20 @@ def _memory_problems(recipe: Recipe) -> list[str]:
     from govern.training.model import machine_memory_bytes, training_memory_bytes
 
     physical, max_length = recipe.physical_batch_size, int(recipe["data"]["max_length"])
-    needed = training_memory_bytes(recipe.model_path, recipe["lora"], recipe["model"]["quantization"], physical, max_length)
+    needed = training_memory_bytes(
+        recipe.model_path, recipe["lora"], recipe["model"]["quantization"], physical, max_length
+    )
     available = machine_memory_bytes()
     if needed is None or needed <= available:
         return []
-    return [(
-        f"schedule.physical_batch_size: a forward pass of {physical:,} examples of up to {max_length:,} tokens "
-        f"(data.max_length) needs roughly {needed / 2**30:,.1f} GiB (weights, activations, logits, per-sample "
-        f"gradients), more than this machine's {available / 2**30:,.1f} GiB; lower schedule.physical_batch_size "
-        "(the logical batch stays; Opacus's BatchMemoryManager splits it) or data.max_length"
-    )]
+    return [
+        (
+            f"schedule.physical_batch_size: a forward pass of {physical:,} examples of up to {max_length:,} tokens "
+            f"(data.max_length) needs roughly {needed / 2**30:,.1f} GiB (weights, activations, logits, per-sample "
+            f"gradients), more than this machine's {available / 2**30:,.1f} GiB; lower schedule.physical_batch_size "
+            "(the logical batch stays; Opacus's BatchMemoryManager splits it) or data.max_length"
+        )
+    ]
 
 
 def parse_recipe_text(text: str, source: str) -> dict[str, Any]:
@@ -387,13 +403,19 @@ def parse_recipe_text(text: str, source: str) -> dict[str, Any]:
             where = f", line {mark.line + 1}" if mark is not None else ""
             raise BadInput(f"{source}{where}: not valid YAML: {error}") from error
         if not isinstance(raw, dict):
-            raise BadInput(f"{source}: a recipe is a mapping of sections (model, data, lora, dp, schedule)")
+            raise BadInput(
+                f"{source}: a recipe is a mapping of sections (model, data, lora, dp, schedule)"
+            )
         return raw
     raise BadInput(f"{source}: a recipe is a .toml, .yaml or .yml file")
 
 
 def recipe_from_dict(
-    raw: dict[str, Any], *, source: str = "<recipe>", base_dir: Path | str = ".", check_model: bool = True
+    raw: dict[str, Any],
+    *,
+    source: str = "<recipe>",
+    base_dir: Path | str = ".",
+    check_model: bool = True,
 ) -> Recipe:
     """Validate a parsed recipe; raise one BadInput listing every problem, each naming its key.
 
@@ -424,17 +446,26 @@ def _problem_message(source: str, problems: list[str]) -> str:
     return f"{source}: recipe has {count}:\n" + "\n".join(f"  - {p}" for p in problems)
 
 
-def load_recipe(path: str | Path, *, base_dir: str | Path | None = None, check_model: bool = True) -> Recipe:
+def load_recipe(
+    path: str | Path, *, base_dir: str | Path | None = None, check_model: bool = True
+) -> Recipe:
     """Load and validate a recipe file. Relative paths in it resolve against `base_dir`
     (default: the folder holding the recipe; the CLI passes the workspace root)."""
     path = Path(path)
     if not path.is_file():
-        raise BadInput(f"{path}: recipe file not found; recipes live in the workspace's train/ folder")
+        raise BadInput(
+            f"{path}: recipe file not found; recipes live in the workspace's train/ folder"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise BadInput(f"{path}: not a text recipe (not valid UTF-8 at byte {error.start}); recipes are TOML or YAML") from None
+        raise BadInput(
+            f"{path}: not a text recipe (not valid UTF-8 at byte {error.start}); recipes are TOML or YAML"
+        ) from None
     raw = parse_recipe_text(text, str(path))
     return recipe_from_dict(
-        raw, source=str(path), base_dir=Path(base_dir) if base_dir is not None else path.parent, check_model=check_model
+        raw,
+        source=str(path),
+        base_dir=Path(base_dir) if base_dir is not None else path.parent,
+        check_model=check_model,
     )

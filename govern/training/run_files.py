@@ -35,9 +35,25 @@ ADAPTER_DIR = "adapter"
 CHECKPOINTS_DIR = "checkpoints"
 
 __all__ = [
-    "ADAPTER_DIR", "CHECKPOINTS_DIR", "JOURNAL_FILE", "LOSS_FILE", "LOSS_NOTE", "METRICS_FILE", "RESULT_FILE",
-    "RUN_FILE", "append_line", "append_line_durable", "atomic_write_json", "charged_history", "drop_torn_tail", "fsync_dir",
-    "new_run_info", "now", "read_jsonl", "read_run", "versions",
+    "ADAPTER_DIR",
+    "CHECKPOINTS_DIR",
+    "JOURNAL_FILE",
+    "LOSS_FILE",
+    "LOSS_NOTE",
+    "METRICS_FILE",
+    "RESULT_FILE",
+    "RUN_FILE",
+    "append_line",
+    "append_line_durable",
+    "atomic_write_json",
+    "charged_history",
+    "drop_torn_tail",
+    "fsync_dir",
+    "new_run_info",
+    "now",
+    "read_jsonl",
+    "read_run",
+    "versions",
 ]
 
 
@@ -99,8 +115,15 @@ def drop_torn_tail(path: Path) -> None:
         atomic_write_bytes(path, data[: data.rfind(b"\n") + 1])
 
 
-def new_run_info(run_dir: Path, recipe: Any, snapshot_ids: list[str], plan: Any, device: Any, world_size: int,
-                 init_adapter: Path | None) -> dict[str, Any]:
+def new_run_info(
+    run_dir: Path,
+    recipe: Any,
+    snapshot_ids: list[str],
+    plan: Any,
+    device: Any,
+    world_size: int,
+    init_adapter: Path | None,
+) -> dict[str, Any]:
     """run.json of a new run: what it is (recipe, data, model, plan, randomness), before it computes."""
     from govern.canonical import file_sha256
     from govern.training.engine import resolve_clipping_mode
@@ -117,7 +140,10 @@ def new_run_info(run_dir: Path, recipe: Any, snapshot_ids: list[str], plan: Any,
         "base_dir": str(recipe.base_dir.resolve()),
         "snapshot_ids": snapshot_ids,
         "base_model": {"path": str(recipe.model_path), **hash_model_folder(recipe.model_path)},
-        "tokenizer": {"path": str(recipe.tokenizer_path), **hash_tokenizer_folder(recipe.tokenizer_path)},
+        "tokenizer": {
+            "path": str(recipe.tokenizer_path),
+            **hash_tokenizer_folder(recipe.tokenizer_path),
+        },
         "quantization": recipe["model"]["quantization"],
         "plan": plan.as_dict(),
         "private": plan.private,

@@ -21,14 +21,14 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from govern import ledger
-from govern.training import spending
-from govern.ledger.authority import require
 from govern.canonical import canonical_json
 from govern.catalog.models import PrivacyCharge, RunEvent, TrainingRun
 from govern.clock import utc_now
 from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
 from govern.gate import Admission, Gate
+from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
+from govern.training import spending
 
 TERMINAL_STATES = ("completed", "failed", "interrupted")
 
@@ -53,14 +53,40 @@ class LedgerHooks:
         self.attempt = 1
         self.ended = False
 
-    def _event(self, session: Session, kind: str, step: int, epsilon: float | None = None,
-               detail: dict[str, Any] | None = None) -> None:
+    def _event(
+        self,
+        session: Session,
+        kind: str,
+        step: int,
+        epsilon: float | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         detail = detail or {}
-        entry = ledger.append(session, self.actor, f"run.{kind}", [self.run_id], {
-            "run_id": self.run_id, "step": step, "epsilon": epsilon, **detail,
-        })
-        session.add(RunEvent(id=uuid.uuid4().hex, run_id=self.run_id, kind=kind, step=step, epsilon=epsilon,
-                             loss=None, detail=canonical_json(detail), recorded_at=utc_now(), ledger_seq=entry.seq))
+        entry = ledger.append(
+            session,
+            self.actor,
+            f"run.{kind}",
+            [self.run_id],
+            {
+                "run_id": self.run_id,
+                "step": step,
+                "epsilon": epsilon,
+                **detail,
+            },
+        )
+        session.add(
+            RunEvent(
+                id=uuid.uuid4().hex,
+                run_id=self.run_id,
+                kind=kind,
+                step=step,
+                epsilon=epsilon,
+                loss=None,
+                detail=canonical_json(detail),
+                recorded_at=utc_now(),
+                ledger_seq=entry.seq,
+            )
+        )
         if kind in TERMINAL_STATES:
             self.ended = True
 
@@ -72,29 +98,57 @@ class LedgerHooks:
 
     def on_step_charged(self, step: int, noise_multiplier: float, sample_rate: float) -> None:
         with self.workspace.catalog.transaction() as session:
-            record_charge(session, self.actor, self.run_id, step, self.attempt, noise_multiplier, sample_rate)
+            record_charge(
+                session, self.actor, self.run_id, step, self.attempt, noise_multiplier, sample_rate
+            )
 
     def on_checkpoint(self, state: dict[str, Any], path: Path) -> None:
         with self.workspace.catalog.transaction() as session:
-            self._event(session, "checkpoint", int(state["step"]), epsilon=state.get("epsilon"),
-                        detail={"charges": charges_count(session, self.run_id), "checkpoint": path.name})
+            self._event(
+                session,
+                "checkpoint",
+                int(state["step"]),
+                epsilon=state.get("epsilon"),
+                detail={"charges": charges_count(session, self.run_id), "checkpoint": path.name},
+            )
 
     def on_complete(self, result: dict[str, Any]) -> None:
         # Only ε-covered figures and hashes enter the ledger: no training loss, no batch sizes.
         with self.workspace.catalog.transaction() as session:
-            self._event(session, "completed", int(result["steps"]), epsilon=result.get("epsilon"), detail={
-                key: result.get(key) for key in (
-                    "delta", "accountant", "noise_multiplier", "sample_rate", "max_grad_norm", "charged_steps",
-                    "clipping_mode", "adapter_files", "adapter_hash", "private", "privacy_rng",
-                )
-            })
+            self._event(
+                session,
+                "completed",
+                int(result["steps"]),
+                epsilon=result.get("epsilon"),
+                detail={
+                    key: result.get(key)
+                    for key in (
+                        "delta",
+                        "accountant",
+                        "noise_multiplier",
+                        "sample_rate",
+                        "max_grad_norm",
+                        "charged_steps",
+                        "clipping_mode",
+                        "adapter_files",
+                        "adapter_hash",
+                        "private",
+                        "privacy_rng",
+                    )
+                },
+            )
 
     def on_failure(self, error: BaseException, state: dict[str, Any]) -> None:
         from govern.training import Interrupted
 
         kind = "interrupted" if isinstance(error, Interrupted) else "failed"
         with self.workspace.catalog.transaction() as session:
-            self._event(session, kind, int(state.get("step", 0)), detail={"error": f"{type(error).__name__}: {error}"[:500]})
+            self._event(
+                session,
+                kind,
+                int(state.get("step", 0)),
+                detail={"error": f"{type(error).__name__}: {error}"[:500]},
+            )
 
     def ensure_ended(self, error: BaseException) -> None:
         """Ledger `failed` for a run that stopped without the trainer recording why (e.g. before its first step)."""
@@ -102,11 +156,25 @@ class LedgerHooks:
             self.on_failure(error, {"step": 0})
 
 
-def record_charge(session: Session, actor: PrivateIdentity, run_id: str, step: int, attempt: int,
-                  noise_multiplier: float, sample_rate: float) -> PrivacyCharge:
+def record_charge(
+    session: Session,
+    actor: PrivateIdentity,
+    run_id: str,
+    step: int,
+    attempt: int,
+    noise_multiplier: float,
+    sample_rate: float,
+) -> PrivacyCharge:
     """Ledger one step's privacy charge (`run.charged`) and index it."""
-    row = PrivacyCharge(run_id=run_id, charge=charges_count(session, run_id) + 1, step=step, attempt=attempt,
-                        noise_multiplier=noise_multiplier, sample_rate=sample_rate, recorded_at=utc_now())
+    row = PrivacyCharge(
+        run_id=run_id,
+        charge=charges_count(session, run_id) + 1,
+        step=step,
+        attempt=attempt,
+        noise_multiplier=noise_multiplier,
+        sample_rate=sample_rate,
+        recorded_at=utc_now(),
+    )
     ledger.record(session, actor, "run.charged", row, [run_id], {"run_id": run_id})
     return row
 
@@ -127,45 +195,93 @@ def reconcile_charges(workspace: Any, actor: PrivateIdentity, run: TrainingRun) 
     with workspace.catalog.transaction() as session:
         have = charges_count(session, run.id)
         for row in rows[have:]:
-            record_charge(session, actor, run.id, int(row["step"]), int(row.get("attempt", 0)),
-                          float(row["noise_multiplier"]), float(row["sample_rate"]))
+            record_charge(
+                session,
+                actor,
+                run.id,
+                int(row["step"]),
+                int(row.get("attempt", 0)),
+                float(row["noise_multiplier"]),
+                float(row["sample_rate"]),
+            )
             added += 1
     return added
 
 
-def _create_run(workspace: Any, actor: PrivateIdentity, recipe: Any, admission: Admission, run_dir: Path,
-                init_run_id: str | None, canaries: dict[str, Any] | None = None) -> TrainingRun:
+def _create_run(
+    workspace: Any,
+    actor: PrivateIdentity,
+    recipe: Any,
+    admission: Admission,
+    run_dir: Path,
+    init_run_id: str | None,
+    canaries: dict[str, Any] | None = None,
+) -> TrainingRun:
     from govern.training.recipe import hash_model_folder
 
     plan = admission.plan
     run = TrainingRun(
-        id=run_dir.name, recipe_name=str(recipe["name"] or Path(recipe.source).stem), recipe_hash=recipe.hash,
-        snapshot_ids=canonical_json(list(admission.data.snapshot_ids)), dataset_ids=canonical_json(admission.dataset_ids),
-        base_model_hash=hash_model_folder(recipe.model_path)["hash"], init_run_id=init_run_id,
-        dp_enabled=plan.private, noise_multiplier=plan.noise_multiplier, sample_rate=plan.sample_rate,
-        max_grad_norm=plan.max_grad_norm, target_epsilon=plan.target_epsilon, delta=plan.delta,
-        accountant=plan.accountant, planned_steps=plan.steps, output_dir=str(run_dir),
-        created_at=utc_now(), created_by=actor.key_id, ledger_seq=0,
+        id=run_dir.name,
+        recipe_name=str(recipe["name"] or Path(recipe.source).stem),
+        recipe_hash=recipe.hash,
+        snapshot_ids=canonical_json(list(admission.data.snapshot_ids)),
+        dataset_ids=canonical_json(admission.dataset_ids),
+        base_model_hash=hash_model_folder(recipe.model_path)["hash"],
+        init_run_id=init_run_id,
+        dp_enabled=plan.private,
+        noise_multiplier=plan.noise_multiplier,
+        sample_rate=plan.sample_rate,
+        max_grad_norm=plan.max_grad_norm,
+        target_epsilon=plan.target_epsilon,
+        delta=plan.delta,
+        accountant=plan.accountant,
+        planned_steps=plan.steps,
+        output_dir=str(run_dir),
+        created_at=utc_now(),
+        created_by=actor.key_id,
+        ledger_seq=0,
     )
     reasons: list[str] = []
     with workspace.catalog.transaction() as session:
         ledger.lock(session)
         reasons = _budget_race(session, admission)
         if not reasons:
-            ledger.record(session, actor, "run.started", run, [run.id, *admission.data.snapshot_ids], {
-                "gate_checks": admission.checks, "planned_epsilon": plan.planned_epsilon,
-                "records": admission.data.count(),
-                "pack": {"name": admission.pack.name, "version": admission.pack.version, "hash": admission.pack.hash},
-                "privacy": "differentially private" if plan.private else "NOT PRIVATE",
-                "dp_waiver": admission.dp_waiver,
-                "earlier_stages": admission.chain, "budget_pool_runs": admission.pool_runs,
-                "adapter_epsilon_planned": admission.chain_epsilon() if admission.chain else plan.planned_epsilon,
-                **({"canaries": canaries} if canaries else {}),
-            })
+            ledger.record(
+                session,
+                actor,
+                "run.started",
+                run,
+                [run.id, *admission.data.snapshot_ids],
+                {
+                    "gate_checks": admission.checks,
+                    "planned_epsilon": plan.planned_epsilon,
+                    "records": admission.data.count(),
+                    "pack": {
+                        "name": admission.pack.name,
+                        "version": admission.pack.version,
+                        "hash": admission.pack.hash,
+                    },
+                    "privacy": "differentially private" if plan.private else "NOT PRIVATE",
+                    "dp_waiver": admission.dp_waiver,
+                    "earlier_stages": admission.chain,
+                    "budget_pool_runs": admission.pool_runs,
+                    "adapter_epsilon_planned": admission.chain_epsilon()
+                    if admission.chain
+                    else plan.planned_epsilon,
+                    **({"canaries": canaries} if canaries else {}),
+                },
+            )
     if reasons:
-        raise Gate(workspace).refuse(actor, list(admission.data.snapshot_ids), reasons, {
-            "recipe_hash": recipe.hash, "pack_hash": admission.pack.hash, "race": "budget reserved meanwhile",
-        })
+        raise Gate(workspace).refuse(
+            actor,
+            list(admission.data.snapshot_ids),
+            reasons,
+            {
+                "recipe_hash": recipe.hash,
+                "pack_hash": admission.pack.hash,
+                "race": "budget reserved meanwhile",
+            },
+        )
     return run
 
 
@@ -182,8 +298,10 @@ def _budget_race(session: Session, admission: Admission) -> list[str]:
     _, histories = spending.pool_histories(session, list(admission.data.snapshot_ids))
     after = compose_epsilon([*histories, plan.history()], plan.delta, plan.accountant)
     if after > float(budget):
-        return [f"runs admitted meanwhile reserved the budget: with this run the data's subjects would reach "
-                f"ε {after:.3f}, over the lifetime budget {budget}"]
+        return [
+            f"runs admitted meanwhile reserved the budget: with this run the data's subjects would reach "
+            f"ε {after:.3f}, over the lifetime budget {budget}"
+        ]
     return []
 
 
@@ -194,8 +312,15 @@ def get_run(session: Session, run_id: str) -> TrainingRun:
     return run
 
 
-def start_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, snapshot_refs: list[str],
-              init_run_id: str | None = None, progress: bool = False, device: str | None = None) -> dict[str, Any]:
+def start_run(
+    workspace: Any,
+    actor: PrivateIdentity,
+    recipe_path: Path,
+    snapshot_refs: list[str],
+    init_run_id: str | None = None,
+    progress: bool = False,
+    device: str | None = None,
+) -> dict[str, Any]:
     """Gate, catalogue and run a training job; returns the trainer's result (ε, adapter, hashes).
 
     Under torchrun only rank 0 comes through here to the gate and the catalogue; the other ranks
@@ -209,7 +334,9 @@ def start_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, snapsho
     if not dist.primary:
         return join_run(workspace, actor, recipe_path, dist, device)
     try:
-        Gate(workspace).require(actor, "run.train")  # before reading the recipe: a wrong key learns nothing
+        Gate(workspace).require(
+            actor, "run.train"
+        )  # before reading the recipe: a wrong key learns nothing
         recipe = load_workspace_recipe(workspace, recipe_path)
         admission = Gate(workspace).admit(actor, snapshot_refs, recipe, init_run_id=init_run_id)
         init_adapter = None
@@ -222,15 +349,33 @@ def start_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, snapsho
         canaries = plant_canaries(recipe, run_dir)
         run = _create_run(workspace, actor, recipe, admission, run_dir, init_run_id, canaries)
     except BaseException as error:
-        _tell_ranks(dist, {"failed": f"{type(error).__name__}: {error}", "exit_code": getattr(error, "exit_code", 1)})
+        _tell_ranks(
+            dist,
+            {
+                "failed": f"{type(error).__name__}: {error}",
+                "exit_code": getattr(error, "exit_code", 1),
+            },
+        )
         raise
     hooks = LedgerHooks(workspace, actor, run.id)
     try:
         if dist.world_size > 1:
-            dist.broadcast({"run_id": run.id, "plan": admission.plan.as_dict(),
-                            "init_adapter": str(init_adapter) if init_adapter else None})
-        return train(recipe, admission.data, run_dir=run_dir, hooks=hooks, progress=progress, device=device,
-                     init_adapter=init_adapter)
+            dist.broadcast(
+                {
+                    "run_id": run.id,
+                    "plan": admission.plan.as_dict(),
+                    "init_adapter": str(init_adapter) if init_adapter else None,
+                }
+            )
+        return train(
+            recipe,
+            admission.data,
+            run_dir=run_dir,
+            hooks=hooks,
+            progress=progress,
+            device=device,
+            init_adapter=init_adapter,
+        )
     except BaseException as error:
         hooks.ensure_ended(error)
         raise
@@ -242,7 +387,9 @@ def _tell_ranks(dist: Any, message: dict[str, Any]) -> None:
             dist.broadcast(message)
 
 
-def join_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, dist: Any, device: str | None = None) -> dict[str, Any]:
+def join_run(
+    workspace: Any, actor: PrivateIdentity, recipe_path: Path, dist: Any, device: str | None = None
+) -> dict[str, Any]:
     """A torchrun rank other than 0: train in the run rank 0 admitted and catalogued.
 
     Rank 0 broadcasts the run id and its plan. This rank then gets its own handle from the gate
@@ -254,7 +401,9 @@ def join_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, dist: An
     from govern.training import train
 
     with workspace.catalog.reading() as session:
-        require(session, actor, "run.train")  # before reading the recipe: a wrong key learns nothing
+        require(
+            session, actor, "run.train"
+        )  # before reading the recipe: a wrong key learns nothing
     recipe = load_workspace_recipe(workspace, recipe_path)
     admitted = dist.broadcast(None)
     if "failed" in admitted:
@@ -263,12 +412,26 @@ def join_run(workspace: Any, actor: PrivateIdentity, recipe_path: Path, dist: An
     with workspace.catalog.reading() as session:
         run = get_run(session, admitted["run_id"])
     if run.recipe_hash != recipe.hash:
-        raise IntegrityFailure(f"rank {dist.rank}: recipe {recipe.source} does not hash to run {run.id}'s recipe")
+        raise IntegrityFailure(
+            f"rank {dist.rank}: recipe {recipe.source} does not hash to run {run.id}'s recipe"
+        )
     data = Gate(workspace).handle_for_run(run.id)
-    return train(recipe, data, run_dir=Path(run.output_dir), device=device, init_adapter=admitted["init_adapter"])
+    return train(
+        recipe,
+        data,
+        run_dir=Path(run.output_dir),
+        device=device,
+        init_adapter=admitted["init_adapter"],
+    )
 
 
-def resume_run(workspace: Any, actor: PrivateIdentity, run_id: str, progress: bool = False, device: str | None = None) -> dict[str, Any]:
+def resume_run(
+    workspace: Any,
+    actor: PrivateIdentity,
+    run_id: str,
+    progress: bool = False,
+    device: str | None = None,
+) -> dict[str, Any]:
     """Re-gate a crashed or interrupted run with its own snapshots and continue from its checkpoint."""
     from govern.training import resume
     from govern.training.recipe import recipe_from_dict
@@ -282,10 +445,17 @@ def resume_run(workspace: Any, actor: PrivateIdentity, run_id: str, progress: bo
             raise Refused(f"run {run.id} already completed; nothing to resume")
     reconcile_charges(workspace, actor, run)
     info = read_run(run.output_dir)
-    recipe = recipe_from_dict(info["recipe"], source=info["recipe_source"], base_dir=Path(info["base_dir"]), check_model=False)
+    recipe = recipe_from_dict(
+        info["recipe"],
+        source=info["recipe_source"],
+        base_dir=Path(info["base_dir"]),
+        check_model=False,
+    )
     if recipe.hash != run.recipe_hash:
         raise BadInput(f"run {run.id}: its stored recipe no longer hashes to the catalogued one")
-    admission = Gate(workspace).admit(actor, json.loads(run.snapshot_ids), recipe, resuming_run=run.id)
+    admission = Gate(workspace).admit(
+        actor, json.loads(run.snapshot_ids), recipe, resuming_run=run.id
+    )
     hooks = LedgerHooks(workspace, actor, run.id)
     try:
         return resume(run.output_dir, admission.data, hooks=hooks, progress=progress, device=device)
@@ -297,13 +467,17 @@ def resume_run(workspace: Any, actor: PrivateIdentity, run_id: str, progress: bo
 def run_status(session: Session, run: TrainingRun) -> dict[str, Any]:
     """A run's plan and its latest state, for `govern runs list|show`, from the verified ledger."""
     ledgered = spending.ledgered_runs(session).get(run.id)
-    events = session.exec(select(RunEvent).where(RunEvent.run_id == run.id).order_by(col(RunEvent.ledger_seq))).all()
+    events = session.exec(
+        select(RunEvent).where(RunEvent.run_id == run.id).order_by(col(RunEvent.ledger_seq))
+    ).all()
     if ledgered is None:
         status = "unverified"
         charged: list[tuple[float, float, int]] = []
     else:
         current, _ = spending.state(session, run.id)
-        status = {"started": "running", "checkpoint": "running", "resumed": "running"}.get(current, current)
+        status = {"started": "running", "checkpoint": "running", "resumed": "running"}.get(
+            current, current
+        )
         charged = spending.charges(session, run.id)
     spent = None
     if run.dp_enabled and run.delta is not None and charged:
@@ -312,16 +486,33 @@ def run_status(session: Session, run: TrainingRun) -> dict[str, Any]:
         spent = epsilon_of_history(charged, run.delta, run.accountant or "prv")
     completed = next((e for e in reversed(events) if e.kind == "completed"), None)
     return {
-        "id": run.id, "status": status, "recipe": run.recipe_name, "recipe_hash": run.recipe_hash,
-        "snapshots": json.loads(run.snapshot_ids), "datasets": json.loads(run.dataset_ids),
-        "base_model_hash": run.base_model_hash, "init_run": run.init_run_id, "dp": run.dp_enabled,
+        "id": run.id,
+        "status": status,
+        "recipe": run.recipe_name,
+        "recipe_hash": run.recipe_hash,
+        "snapshots": json.loads(run.snapshot_ids),
+        "datasets": json.loads(run.dataset_ids),
+        "base_model_hash": run.base_model_hash,
+        "init_run": run.init_run_id,
+        "dp": run.dp_enabled,
         "privacy": "differentially private" if run.dp_enabled else "NOT PRIVATE",
-        "noise_multiplier": run.noise_multiplier, "sample_rate": run.sample_rate, "max_grad_norm": run.max_grad_norm,
-        "delta": run.delta, "target_epsilon": run.target_epsilon, "accountant": run.accountant,
-        "planned_steps": run.planned_steps, "charged_steps": len(charged), "epsilon_spent": spent,
+        "noise_multiplier": run.noise_multiplier,
+        "sample_rate": run.sample_rate,
+        "max_grad_norm": run.max_grad_norm,
+        "delta": run.delta,
+        "target_epsilon": run.target_epsilon,
+        "accountant": run.accountant,
+        "planned_steps": run.planned_steps,
+        "charged_steps": len(charged),
+        "epsilon_spent": spent,
         "adapter": json.loads(completed.detail).get("adapter_files") if completed else None,
-        "output_dir": run.output_dir, "created_at": run.created_at, "created_by": run.created_by,
-        "events": [{"kind": e.kind, "step": e.step, "epsilon": e.epsilon, "at": e.recorded_at} for e in events],
+        "output_dir": run.output_dir,
+        "created_at": run.created_at,
+        "created_by": run.created_by,
+        "events": [
+            {"kind": e.kind, "step": e.step, "epsilon": e.epsilon, "at": e.recorded_at}
+            for e in events
+        ],
     }
 
 

@@ -54,7 +54,11 @@ def _sampler_classes() -> tuple[type, type]:
 
             generator = torch.Generator()
             generator.manual_seed(self.shuffle_seed + self.epoch)
-            indices = torch.randperm(self.total_size, generator=generator) if self.shuffle else torch.arange(self.total_size)
+            indices = (
+                torch.randperm(self.total_size, generator=generator)
+                if self.shuffle
+                else torch.arange(self.total_size)
+            )
             indices = indices[self.rank : self.total_size : self.num_replicas]
             for _ in range(self.num_batches):
                 mask = _inclusion_mask(self.num_samples, self.sample_rate, self.generator)
@@ -63,15 +67,23 @@ def _sampler_classes() -> tuple[type, type]:
     return PoissonSampler, DistributedPoissonSampler
 
 
-def poisson_sampler(num_samples: int, sample_rate: float, steps: int, generator: Any, world_size: int = 1) -> Any:
+def poisson_sampler(
+    num_samples: int, sample_rate: float, steps: int, generator: Any, world_size: int = 1
+) -> Any:
     """A batch sampler yielding `steps` Poisson batches of indices (generator None: secure draws)."""
     single, distributed = _sampler_classes()
     if world_size > 1:
-        return distributed(total_size=num_samples, sample_rate=sample_rate, generator=generator, steps=steps)
-    return single(num_samples=num_samples, sample_rate=sample_rate, generator=generator, steps=steps)
+        return distributed(
+            total_size=num_samples, sample_rate=sample_rate, generator=generator, steps=steps
+        )
+    return single(
+        num_samples=num_samples, sample_rate=sample_rate, generator=generator, steps=steps
+    )
 
 
-def uniform_batches(dataset: Any, collator: Any, logical: int, physical: int, generator: Any, steps: int) -> Iterator[Iterator[dict[str, Any]]]:
+def uniform_batches(
+    dataset: Any, collator: Any, logical: int, physical: int, generator: Any, steps: int
+) -> Iterator[Iterator[dict[str, Any]]]:
     """Non-private: per step, `logical` examples drawn without replacement, in physical chunks."""
     import torch
 

@@ -21,12 +21,18 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from govern.ledger.authority import Authority
 from govern.canonical import canonical_json
 from govern.catalog.models import LedgerEntry, SnapshotRecord
+from govern.ledger.authority import Authority
 
 History = list[tuple[float, float, int]]
-LIFECYCLE_EVENTS = ("run.checkpoint", "run.resumed", "run.completed", "run.failed", "run.interrupted")
+LIFECYCLE_EVENTS = (
+    "run.checkpoint",
+    "run.resumed",
+    "run.completed",
+    "run.failed",
+    "run.interrupted",
+)
 RUNNING_STATES = ("started", "checkpoint", "resumed")
 
 
@@ -64,7 +70,9 @@ class LedgeredRun:
         return self.row.get("init_run_id")
 
 
-def _verified(session: Session, entries: Iterable[LedgerEntry]) -> list[tuple[LedgerEntry, dict[str, Any]]]:
+def _verified(
+    session: Session, entries: Iterable[LedgerEntry]
+) -> list[tuple[LedgerEntry, dict[str, Any]]]:
     authority = Authority.of(session)
     out = []
     for entry in entries:
@@ -80,22 +88,34 @@ def _verified(session: Session, entries: Iterable[LedgerEntry]) -> list[tuple[Le
 
 def ledgered_runs(session: Session) -> dict[str, LedgeredRun]:
     """Every run a verified `run.started` entry recorded, by id."""
-    entries = session.exec(select(LedgerEntry).where(LedgerEntry.event == "run.started").order_by(col(LedgerEntry.seq)))
+    entries = session.exec(
+        select(LedgerEntry).where(LedgerEntry.event == "run.started").order_by(col(LedgerEntry.seq))
+    )
     runs: dict[str, LedgeredRun] = {}
     for entry, payload in _verified(session, entries):
         row = payload.get("row")
-        if isinstance(row, dict) and row.get("table") == "training_runs" and row.get("id") not in runs:
+        if (
+            isinstance(row, dict)
+            and row.get("table") == "training_runs"
+            and row.get("id") not in runs
+        ):
             runs[str(row["id"])] = LedgeredRun(str(row["id"]), entry.seq, row, payload)
     return runs
 
 
-def run_entries(session: Session, run_id: str, events: tuple[str, ...]) -> list[tuple[LedgerEntry, dict[str, Any]]]:
+def run_entries(
+    session: Session, run_id: str, events: tuple[str, ...]
+) -> list[tuple[LedgerEntry, dict[str, Any]]]:
     entries = session.exec(
         select(LedgerEntry)
         .where(col(LedgerEntry.event).in_(events), LedgerEntry.refs == canonical_json([run_id]))
         .order_by(col(LedgerEntry.seq))
     )
-    return [(e, p) for e, p in _verified(session, entries) if p.get("run_id", (p.get("row") or {}).get("run_id")) == run_id]
+    return [
+        (e, p)
+        for e, p in _verified(session, entries)
+        if p.get("run_id", (p.get("row") or {}).get("run_id")) == run_id
+    ]
 
 
 def charges(session: Session, run_id: str) -> History:
@@ -152,19 +172,34 @@ def resumed_history(session: Session, run: LedgeredRun) -> History:
 def sharing_snapshots(session: Session, snapshot_ids: Iterable[str]) -> set[str]:
     """Every snapshot holding a record of any subject found in these snapshots (these included)."""
     ids = list(snapshot_ids)
-    subjects = select(SnapshotRecord.subject_hash).where(col(SnapshotRecord.snapshot_id).in_(ids)).distinct()
-    found = session.exec(select(SnapshotRecord.snapshot_id).where(col(SnapshotRecord.subject_hash).in_(subjects)).distinct())
+    subjects = (
+        select(SnapshotRecord.subject_hash)
+        .where(col(SnapshotRecord.snapshot_id).in_(ids))
+        .distinct()
+    )
+    found = session.exec(
+        select(SnapshotRecord.snapshot_id)
+        .where(col(SnapshotRecord.subject_hash).in_(subjects))
+        .distinct()
+    )
     return set(found) | set(ids)
 
 
-def runs_sharing_subjects(session: Session, snapshot_ids: Iterable[str], exclude_run: str | None = None) -> list[LedgeredRun]:
+def runs_sharing_subjects(
+    session: Session, snapshot_ids: Iterable[str], exclude_run: str | None = None
+) -> list[LedgeredRun]:
     """The runs that trained on any record of any subject of these snapshots, oldest first."""
     pool = sharing_snapshots(session, snapshot_ids)
-    return [run for run in ledgered_runs(session).values()
-            if run.run_id != exclude_run and set(run.snapshot_ids) & pool]
+    return [
+        run
+        for run in ledgered_runs(session).values()
+        if run.run_id != exclude_run and set(run.snapshot_ids) & pool
+    ]
 
 
-def pool_histories(session: Session, snapshot_ids: Iterable[str], exclude_run: str | None = None) -> tuple[list[str], list[History]]:
+def pool_histories(
+    session: Session, snapshot_ids: Iterable[str], exclude_run: str | None = None
+) -> tuple[list[str], list[History]]:
     """(run ids, histories) of the runs that share subjects with these snapshots, non-empty histories only."""
     ids, histories = [], []
     for run in runs_sharing_subjects(session, snapshot_ids, exclude_run):
@@ -175,8 +210,13 @@ def pool_histories(session: Session, snapshot_ids: Iterable[str], exclude_run: s
     return ids, histories
 
 
-def spent_epsilon(session: Session, snapshot_ids: Iterable[str], delta: float, accountant: str = "prv",
-                  exclude_run: str | None = None) -> float:
+def spent_epsilon(
+    session: Session,
+    snapshot_ids: Iterable[str],
+    delta: float,
+    accountant: str = "prv",
+    exclude_run: str | None = None,
+) -> float:
     """ε spent (or reserved by running runs) on the subjects of these snapshots, composed over every run."""
     from govern.training.accounting import compose_epsilon
 

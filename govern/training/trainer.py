@@ -103,7 +103,10 @@ def resume(
     if info["status"] == "completed":
         raise Refused(f"{run_dir}: run {info['run_id']} already completed; nothing to resume")
     stored = recipe_from_dict(
-        info["recipe"], source=info["recipe_source"], base_dir=Path(info["base_dir"]), check_model=False
+        info["recipe"],
+        source=info["recipe_source"],
+        base_dir=Path(info["base_dir"]),
+        check_model=False,
     )
     trainer = _Trainer(recipe or stored, data, run_dir, hooks or TrainingHooks(), progress, device)
     return trainer.run(resume_info=info)
@@ -143,7 +146,9 @@ class _Trainer:
 
     # -- setup -------------------------------------------------------------------------------
 
-    def _check_resume(self, info: dict[str, Any], snapshot_ids: list[str], plan: PrivacyPlan) -> None:
+    def _check_resume(
+        self, info: dict[str, Any], snapshot_ids: list[str], plan: PrivacyPlan
+    ) -> None:
         stored = info["plan"]
         problems = []
         if info["snapshot_ids"] != snapshot_ids:
@@ -155,7 +160,9 @@ class _Trainer:
             problems.append("dp.enabled differs from the run's")
         for key, label in _RESUME_CHECKS:
             if stored.get(key) != plan.as_dict().get(key):
-                problems.append(f"{label} differs: run has {stored.get(key)}, now {plan.as_dict().get(key)}")
+                problems.append(
+                    f"{label} differs: run has {stored.get(key)}, now {plan.as_dict().get(key)}"
+                )
         if problems:
             raise Refused(f"cannot resume run {info['run_id']} in {self.run_dir}", problems)
 
@@ -163,8 +170,10 @@ class _Trainer:
         """Every rank must have read the same snapshots and planned the same run as rank 0."""
         mine = {"snapshot_ids": snapshot_ids, "plan": plan.as_dict()}
         if self.dist.broadcast(mine) != mine:
-            raise Refused(f"rank {self.dist.rank} read other data than rank 0 (snapshots or record count differ)",
-                          [f"rank {self.dist.rank}: snapshots {snapshot_ids}, {plan.num_examples} examples"])
+            raise Refused(
+                f"rank {self.dist.rank} read other data than rank 0 (snapshots or record count differ)",
+                [f"rank {self.dist.rank}: snapshots {snapshot_ids}, {plan.num_examples} examples"],
+            )
 
     def _canary_examples(self, tokenizer: Any, resume_info: dict[str, Any] | None) -> list[Any]:
         """The included canaries as extra examples (none unless the recipe's [audit] plants them).
@@ -188,31 +197,52 @@ class _Trainer:
         stored = (resume_info or {}).get("canaries")
         if audit is None:
             if stored:
-                raise Refused(f"run {self.info['run_id']} planted canaries; resume it with its own recipe")
+                raise Refused(
+                    f"run {self.info['run_id']} planted canaries; resume it with its own recipe"
+                )
             return []
         payload = None
         if self.primary:
             if resume_info is not None:
                 if not stored:
-                    raise Refused(f"run {self.info['run_id']} planted no canaries; resume it with its own recipe")
+                    raise Refused(
+                        f"run {self.info['run_id']} planted no canaries; resume it with its own recipe"
+                    )
                 canaries, digest = read_canary_file(self.run_dir, stored["file_sha256"])
             elif (self.run_dir / CANARY_FILE).exists():  # planted before the run was ledgered
                 canaries, digest = read_canary_file(self.run_dir)
             else:
                 canaries = canary_from_settings(audit)
                 digest = write_canary_file(self.run_dir, canaries)
-            wanted = (int(audit["canaries"]), int(audit["canary_length"]), str(audit["canary_prefix"]), int(audit["canary_repeats"]))
+            wanted = (
+                int(audit["canaries"]),
+                int(audit["canary_length"]),
+                str(audit["canary_prefix"]),
+                int(audit["canary_repeats"]),
+            )
             if (canaries.count, canaries.length, canaries.prefix, canaries.repeats) != wanted:
-                raise BadInput(f"{self.run_dir / CANARY_FILE}: its canaries do not match the recipe's [audit] section")
-            self.info["canaries"] = {**canaries.summary(), "file": CANARY_FILE, "file_sha256": digest}
+                raise BadInput(
+                    f"{self.run_dir / CANARY_FILE}: its canaries do not match the recipe's [audit] section"
+                )
+            self.info["canaries"] = {
+                **canaries.summary(),
+                "file": CANARY_FILE,
+                "file_sha256": digest,
+            }
             payload = canaries.to_dict()
         canaries = CanarySet.from_dict(self.dist.broadcast(payload))
         data = self.recipe["data"]
-        return encode_records(training_records(canaries, data), tokenizer, data) if canaries.included_count else []
+        return (
+            encode_records(training_records(canaries, data), tokenizer, data)
+            if canaries.included_count
+            else []
+        )
 
     # -- the run -----------------------------------------------------------------------------
 
-    def run(self, *, init_adapter: Path | None = None, resume_info: dict[str, Any] | None = None) -> dict[str, Any]:
+    def run(
+        self, *, init_adapter: Path | None = None, resume_info: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Set the run up and train it. SIGTERM (a peer rank died, or `kill`) is recorded as a failure.
 
         A fresh run reports every failure to the hooks, setup included, so a run the catalogue
@@ -230,16 +260,24 @@ class _Trainer:
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", message="Full backward hook is firing")
                     warnings.filterwarnings("ignore", message="Secure RNG turned off")
-                    result = self._train(plan, examples, tokenizer, device, init_adapter, resume_info)
+                    result = self._train(
+                        plan, examples, tokenizer, device, init_adapter, resume_info
+                    )
             except Interrupted as error:
                 self._set_status("interrupted")
                 self.hooks.on_failure(error, {"step": self.step, "run_dir": str(self.run_dir)})
                 raise
             except BaseException as error:
                 self._failed(error)
-                if self.dist.world_size > 1 and isinstance(error, Exception) and not isinstance(error, GovernError):
-                    raise PeerLost(f"rank {self.dist.rank} stopped on {type(error).__name__}: {error}; when a peer process "
-                                   f"died, its log says why. Run {self.info.get('run_id')} is recorded as failed") from error
+                if (
+                    self.dist.world_size > 1
+                    and isinstance(error, Exception)
+                    and not isinstance(error, GovernError)
+                ):
+                    raise PeerLost(
+                        f"rank {self.dist.rank} stopped on {type(error).__name__}: {error}; when a peer process "
+                        f"died, its log says why. Run {self.info.get('run_id')} is recorded as failed"
+                    ) from error
                 raise
         self._set_status("completed")
         self.hooks.on_complete(result)
@@ -251,7 +289,9 @@ class _Trainer:
         with contextlib.suppress(Exception):
             self.hooks.on_failure(error, {"step": self.step, "run_dir": str(self.run_dir)})
 
-    def _setup(self, init_adapter: Path | None, resume_info: dict[str, Any] | None) -> tuple[PrivacyPlan, list[Any], Any, Any]:
+    def _setup(
+        self, init_adapter: Path | None, resume_info: dict[str, Any] | None
+    ) -> tuple[PrivacyPlan, list[Any], Any, Any]:
         from govern.training.model import load_tokenizer, pick_device
         from govern.training.randomness import rng_record
 
@@ -262,7 +302,9 @@ class _Trainer:
             self._check_resume(resume_info, snapshot_ids, plan)
         if self.dist.world_size > 1:
             if not plan.private:
-                raise BadInput("dp.enabled: non-private training runs in one process; launch it without torchrun")
+                raise BadInput(
+                    "dp.enabled: non-private training runs in one process; launch it without torchrun"
+                )
             self._check_ranks_agree(snapshot_ids, plan)
         device = pick_device(self.device_name or self.dist.local_device())
         tokenizer = load_tokenizer(recipe.tokenizer_path)
@@ -271,12 +313,22 @@ class _Trainer:
         if resume_info is None:
             if self.primary:
                 self.run_dir.mkdir(parents=True, exist_ok=True)
-            self.info = new_run_info(self.run_dir, recipe, snapshot_ids, plan, device, self.dist.world_size, init_adapter)
+            self.info = new_run_info(
+                self.run_dir, recipe, snapshot_ids, plan, device, self.dist.world_size, init_adapter
+            )
         else:
-            self.info = {**resume_info, "attempts": int(resume_info.get("attempts", 1)) + 1, "status": "running",
-                         "device": str(device)}
-            if not isinstance(self.info.get("privacy_rng"), dict):  # a run.json written before the RNG kinds
-                self.info["privacy_rng"] = rng_record(plan.private, bool(recipe["dp"]["secure_rng"]))
+            self.info = {
+                **resume_info,
+                "attempts": int(resume_info.get("attempts", 1)) + 1,
+                "status": "running",
+                "device": str(device),
+            }
+            if not isinstance(
+                self.info.get("privacy_rng"), dict
+            ):  # a run.json written before the RNG kinds
+                self.info["privacy_rng"] = rng_record(
+                    plan.private, bool(recipe["dp"]["secure_rng"])
+                )
         examples = examples + self._canary_examples(tokenizer, resume_info)
         if self.primary:
             atomic_write_json(self.run_dir / RUN_FILE, self.info)
@@ -328,27 +380,58 @@ class _Trainer:
                 )
 
                 wrapped = DPDDP(model)  # broadcasts rank 0's adapter so every rank starts equal
-            engine = DPEngine.build(wrapped, optimizer, plan, self.info["clipping_mode"], randomness, self.dist.world_size)
+            engine = DPEngine.build(
+                wrapped,
+                optimizer,
+                plan,
+                self.info["clipping_mode"],
+                randomness,
+                self.dist.world_size,
+            )
 
         if resume_info is not None:
             latest = ckpt.list_checkpoints(self.run_dir / CHECKPOINTS_DIR)
             if latest:
-                self._restore(ckpt.load_checkpoint(latest[-1]), model, optimizer, scheduler, randomness, plan)
+                self._restore(
+                    ckpt.load_checkpoint(latest[-1]), model, optimizer, scheduler, randomness, plan
+                )
 
         def save(step: int, history: list[tuple[float, float, int]], epsilon: float | None) -> None:
             self._checkpoint(model, optimizer, scheduler, randomness, plan, step, history, epsilon)
 
         loop = StepLoop(
-            run_dir=self.run_dir, run_id=self.info["run_id"], plan=plan, dist=self.dist, hooks=self.hooks,
-            attempt=int(self.info["attempts"]), checkpoint_every=int(recipe["checkpoint_every"]), model=model,
-            optimizer=optimizer, scheduler=scheduler, engine=engine, device=device, save_checkpoint=save,
-            progress=self.progress, step=self.step, history=charged_history(self.run_dir) if self.primary else [],
+            run_dir=self.run_dir,
+            run_id=self.info["run_id"],
+            plan=plan,
+            dist=self.dist,
+            hooks=self.hooks,
+            attempt=int(self.info["attempts"]),
+            checkpoint_every=int(recipe["checkpoint_every"]),
+            model=model,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            engine=engine,
+            device=device,
+            save_checkpoint=save,
+            progress=self.progress,
+            step=self.step,
+            history=charged_history(self.run_dir) if self.primary else [],
         )
         dataset, collator = ExampleDataset(examples), Collator(tokenizer.pad_token_id)
         remaining, physical = plan.steps - self.step, recipe.physical_batch_size
         if remaining > 0:
-            batches = (engine.logical_batches(dataset, collator, physical, remaining) if engine is not None else
-                       uniform_batches(dataset, collator, plan.logical_batch_size, physical, randomness.sampler_gen, remaining))
+            batches = (
+                engine.logical_batches(dataset, collator, physical, remaining)
+                if engine is not None
+                else uniform_batches(
+                    dataset,
+                    collator,
+                    plan.logical_batch_size,
+                    physical,
+                    randomness.sampler_gen,
+                    remaining,
+                )
+            )
             try:
                 loop.run(batches)
             finally:
@@ -362,8 +445,17 @@ class _Trainer:
             result = json.loads((self.run_dir / RESULT_FILE).read_text())
         return result
 
-    def _checkpoint(self, model: Any, optimizer: Any, scheduler: Any, randomness: Any, plan: PrivacyPlan, step: int,
-                    history: list[tuple[float, float, int]], epsilon: float | None) -> None:
+    def _checkpoint(
+        self,
+        model: Any,
+        optimizer: Any,
+        scheduler: Any,
+        randomness: Any,
+        plan: PrivacyPlan,
+        step: int,
+        history: list[tuple[float, float, int]],
+        epsilon: float | None,
+    ) -> None:
         from peft import get_peft_model_state_dict
 
         state = {
@@ -390,8 +482,15 @@ class _Trainer:
         )
         self.hooks.on_checkpoint(json.loads((path / "state.json").read_text()), path)
 
-    def _restore(self, loaded: dict[str, Any], model: Any, optimizer: Any, scheduler: Any, randomness: Any,
-                 plan: PrivacyPlan) -> None:
+    def _restore(
+        self,
+        loaded: dict[str, Any],
+        model: Any,
+        optimizer: Any,
+        scheduler: Any,
+        randomness: Any,
+        plan: PrivacyPlan,
+    ) -> None:
         from peft import set_peft_model_state_dict
 
         state = loaded["state"]

@@ -23,17 +23,42 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-                 if p and Path(p).is_file()), None)
+CHROMIUM = next(
+    (
+        p
+        for p in (
+            "/usr/bin/chromium",
+            shutil.which("chromium") or "",
+            shutil.which("chromium-browser") or "",
+        )
+        if p and Path(p).is_file()
+    ),
+    None,
+)
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install -y chromium): "
-                                                "the console's browser tests drive it through Playwright"),
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="Debian's chromium is not installed (apt-get install -y chromium): "
+        "the console's browser tests drive it through Playwright",
+    ),
     pytest.mark.slow,
 ]
-playwright_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need Playwright: pip install 'govern[test]'")
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="the browser tests need Playwright: pip install 'govern[test]'"
+)
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-default-apps"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +72,10 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = Path(os.environ.get("GOVERN_CONSOLE_SCREENSHOTS") or tmp_path_factory.mktemp("console-screenshots"))
+    folder = Path(
+        os.environ.get("GOVERN_CONSOLE_SCREENSHOTS")
+        or tmp_path_factory.mktemp("console-screenshots")
+    )
     folder.mkdir(parents=True, exist_ok=True)
     print(f"\nconsole screenshots: {folder}")
     return folder
@@ -63,7 +91,9 @@ def serving(workspace: Any) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(workspace), log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(workspace), log_level="warning", access_log=False, lifespan="off")
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -87,7 +117,9 @@ class Visit:
         self.bodies: list[bytes] = []
         self.errors: list[str] = []
         self.dialogs: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})  # fresh cookies and IndexedDB
+        self.context = browser.new_context(
+            viewport={"width": 1280, "height": 900}
+        )  # fresh cookies and IndexedDB
         self.page = self.context.new_page()
         self.page.route("**/*", self._route)
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -143,22 +175,32 @@ def visit(chromium: Any, screenshots: Path) -> Iterator[Any]:
 def _dump(workspace: Any) -> dict[str, list[tuple[Any, ...]]]:
     connection = sqlite3.connect(workspace.state_dir / "catalog.db")
     try:
-        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return {t: sorted(connection.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
+        tables = [
+            r[0]
+            for r in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"
+            )
+        ]
+        return {
+            t: sorted(connection.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)
+            for t in tables
+        }
     finally:
         connection.close()
 
 
-def test_an_officer_signs_in_with_a_key_file_and_approves_and_the_cli_verifies_it(console_ws, visit, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_officer_signs_in_with_a_key_file_and_approves_and_the_cli_verifies_it(
+    console_ws, visit, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     from click.testing import CliRunner
+    from sqlmodel import select
 
     from govern import clock
-    from govern.policy.approvals import approve
     from govern.catalog.models import Approval
     from govern.cli import cli
     from govern.ledger.keys import load_identity
+    from govern.policy.approvals import approve
     from govern.workspace import Workspace
-    from sqlmodel import select
 
     twin_root = tmp_path / "twin"
     shutil.copytree(console_ws.workspace.root, twin_root, symlinks=True)
@@ -174,49 +216,81 @@ def test_an_officer_signs_in_with_a_key_file_and_approves_and_the_cli_verifies_i
         browser.page.click(f"a[href='/officer/snapshots/{console_ws.pending}']")
         browser.page.wait_for_selector("form[data-action=approve]")
         browser.shot("officer-snapshot")
-        browser.page.fill("form[data-action=approve] textarea[name=note]", "reviewed in the browser")
+        browser.page.fill(
+            "form[data-action=approve] textarea[name=note]", "reviewed in the browser"
+        )
         browser.page.click("form[data-action=approve] button[type=submit]")
         browser.page.wait_for_selector("#flash:not([hidden])")
         assert "Approved snapshot" in browser.page.inner_text("#flash")
         browser.shot("officer-approved")
         pem = Path(console_ws.keys["officer"]).read_text()
         secret = "".join(pem.splitlines()[1:-1])
-        assert all(secret.encode() not in body and pem.encode() not in body for body in browser.bodies)
-    listed = CliRunner().invoke(cli, ["approvals", "list", "--snapshot", console_ws.pending, "--json",
-                                      "--workspace", str(console_ws.workspace.root)])
+        assert all(
+            secret.encode() not in body and pem.encode() not in body for body in browser.bodies
+        )
+    listed = CliRunner().invoke(
+        cli,
+        [
+            "approvals",
+            "list",
+            "--snapshot",
+            console_ws.pending,
+            "--json",
+            "--workspace",
+            str(console_ws.workspace.root),
+        ],
+    )
     rows = json.loads(listed.output)
-    assert [(r["verdict"], r["note"], r["problems"]) for r in rows] == [("approved", "reviewed in the browser", [])]
+    assert [(r["verdict"], r["note"], r["problems"]) for r in rows] == [
+        ("approved", "reviewed in the browser", [])
+    ]
     # WebCrypto signed exactly what the CLI signs: `govern approve` at the same time writes the same bytes.
     with console_ws.workspace.catalog.reading() as session:
         row = session.exec(select(Approval).where(Approval.snapshot_id == console_ws.pending)).one()
     twin = Workspace(twin_root)
     with clock.pinned(clock.parse_time(row.signed_at), [row.id]):
-        approve(twin, load_identity(console_ws.keys["officer"]), console_ws.pending, "reviewed in the browser")
+        approve(
+            twin,
+            load_identity(console_ws.keys["officer"]),
+            console_ws.pending,
+            "reviewed in the browser",
+        )
     assert _dump(twin) == _dump(console_ws.workspace)
     twin.catalog.dispose()
 
 
-def test_an_auditor_is_refused_approving_by_the_server_not_only_by_a_hidden_button(console_ws, visit) -> None:  # type: ignore[no-untyped-def]
-    from govern.catalog.models import Approval
+def test_an_auditor_is_refused_approving_by_the_server_not_only_by_a_hidden_button(
+    console_ws, visit
+) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import select
+
+    from govern.catalog.models import Approval
 
     with serving(console_ws.workspace) as base:
         browser = visit(base)
         browser.login(console_ws.keys["auditor"])
         assert browser.page.url.endswith("/auditor/ledger")
         response = browser.go(f"/officer/snapshots/{console_ws.pending}")
-        assert response.status == 403 and "may not open this page" in browser.page.inner_text("main")
+        assert response.status == 403 and "may not open this page" in browser.page.inner_text(
+            "main"
+        )
         browser.shot("auditor-refused-officer-page")
         browser.go("/auditor/ledger")
-        answer = browser.page.evaluate("""async (snapshot) => {
+        answer = browser.page.evaluate(
+            """async (snapshot) => {
             const csrf = document.querySelector('meta[name="csrf-token"]').content;
             const r = await fetch('/actions/approve', {method: 'POST', headers: {'Content-Type': 'application/json',
                 'X-CSRF-Token': csrf}, body: JSON.stringify({inputs: {snapshot, note: 'sneaky'}})});
             return {status: r.status, body: await r.json()};
-        }""", console_ws.pending)
+        }""",
+            console_ws.pending,
+        )
     assert answer["status"] == 403 and "needs the role officer" in answer["body"]["error"]
     with console_ws.workspace.catalog.reading() as session:
-        assert session.exec(select(Approval).where(Approval.snapshot_id == console_ws.pending)).all() == []
+        assert (
+            session.exec(select(Approval).where(Approval.snapshot_id == console_ws.pending)).all()
+            == []
+        )
 
 
 def test_a_tampered_ledger_shows_as_failed_on_the_verify_page(console_ws, visit) -> None:  # type: ignore[no-untyped-def]
@@ -233,8 +307,12 @@ def test_a_tampered_ledger_shows_as_failed_on_the_verify_page(console_ws, visit)
         with console_ws.workspace.catalog.engine.begin() as connection:
             for name in ("no_update", "no_delete", "no_replace"):
                 connection.execute(text(f"DROP TRIGGER ledger_entries_{name}"))
-            connection.execute(text("UPDATE ledger_entries SET payload = replace(payload, 'consent', 'forged') "
-                                    "WHERE event = 'dataset.registered'"))
+            connection.execute(
+                text(
+                    "UPDATE ledger_entries SET payload = replace(payload, 'consent', 'forged') "
+                    "WHERE event = 'dataset.registered'"
+                )
+            )
         browser.page.click("[data-start]")
         browser.page.locator(".verdict-title", has_text="FAILED").wait_for(timeout=60_000)
         problems = browser.page.inner_text(".problems")
@@ -264,10 +342,23 @@ def test_markup_in_data_and_notes_stays_inert_in_the_browser(console_ws, visit) 
 def test_every_page_of_every_role_renders_with_nothing_from_elsewhere(console_ws, visit) -> None:  # type: ignore[no-untyped-def]
     run = console_ws.run_id
     pages = {
-        "officer": ["/officer?show=all", f"/officer/snapshots/{console_ws.failing}", "/officer/consent", "/runs"]
-                   + ([f"/runs/{run}"] if run else []),
-        "auditor": ["/auditor/ledger", "/auditor/ledger?event=snapshot.approved", "/auditor/reports", "/auditor/lineage",
-                    "/auditor/budget", "/refusals", "/auditor/subject"] + ([f"/auditor/lineage/{run}"] if run else []),
+        "officer": [
+            "/officer?show=all",
+            f"/officer/snapshots/{console_ws.failing}",
+            "/officer/consent",
+            "/runs",
+        ]
+        + ([f"/runs/{run}"] if run else []),
+        "auditor": [
+            "/auditor/ledger",
+            "/auditor/ledger?event=snapshot.approved",
+            "/auditor/reports",
+            "/auditor/lineage",
+            "/auditor/budget",
+            "/refusals",
+            "/auditor/subject",
+        ]
+        + ([f"/auditor/lineage/{run}"] if run else []),
         "engineer": ["/runs", "/refusals"] + ([f"/runs/{run}"] if run else []),
         "reviewer": ["/runs"] + ([f"/runs/{run}"] if run else []),
         "admin": ["/home"],
@@ -279,7 +370,10 @@ def test_every_page_of_every_role_renders_with_nothing_from_elsewhere(console_ws
             for path in paths:
                 response = browser.go(path)
                 assert response.status == 200, (role, path, response.status)
-                name = f"{role}-" + (path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-")[:60] or "home")
+                name = f"{role}-" + (
+                    path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-")[:60]
+                    or "home"
+                )
                 browser.shot(name.replace(run or "\0", "run"))
             if role == "officer":
                 browser.go("/officer/consent")

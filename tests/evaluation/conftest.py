@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("opacus", reason="evaluation and audit tests train runs: they need govern[train]")
+pytest.importorskip(
+    "opacus", reason="evaluation and audit tests train runs: they need govern[train]"
+)
 
-from tests.pipeline import EXAMPLES  # noqa: E402
+from tests.pipeline import EXAMPLES
 
 EVAL_PACK = """\
 name: evalpack
@@ -102,7 +104,9 @@ canary_length = 8
 def eval_tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from govern.training.tiny import build_tiny_model, corpus_from_jsonl
 
-    return build_tiny_model(tmp_path_factory.mktemp("tiny-eval") / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
+    return build_tiny_model(
+        tmp_path_factory.mktemp("tiny-eval") / "model", corpus_from_jsonl(EXAMPLES, ("text",))
+    )
 
 
 @dataclass
@@ -120,8 +124,15 @@ class World:
 
         path = self.root / f"{name}.jsonl"
         path.write_text("".join(lines))
-        spec = DatasetSpec(name=name, source="example", license="CC-BY-4.0", legal_basis="consent",
-                           subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id")
+        spec = DatasetSpec(
+            name=name,
+            source="example",
+            license="CC-BY-4.0",
+            legal_basis="consent",
+            subject_field="subject_id",
+            text_fields=("prompt", "completion"),
+            id_field="id",
+        )
         from govern.pii.scans import scan_snapshot
 
         snapshot = add_dataset(self.workspace, self.engineer, spec, path).snapshot
@@ -136,8 +147,8 @@ class World:
 
 
 def make_world(root: Path, model: Path, approve_heldout: bool = True) -> World:
-    from govern.policy.approvals import approve
     from govern.consent.registry import import_consent
+    from govern.policy.approvals import approve
     from govern.workspace import Workspace
     from tests.conftest import _new_key, activate, make_workspace
 
@@ -145,13 +156,19 @@ def make_world(root: Path, model: Path, approve_heldout: bool = True) -> World:
     for name, text in (("dp", DP_RECIPE), ("memorise", MEMORISE_RECIPE)):
         (workspace.root / "train" / f"{name}.toml").write_text(text.replace("MODEL", str(model)))
     workspace = Workspace(workspace.root)
-    engineer, officer = _new_key(workspace, "engineer", "erin"), _new_key(workspace, "officer", "olga")
+    engineer, officer = (
+        _new_key(workspace, "engineer", "erin"),
+        _new_key(workspace, "officer", "olga"),
+    )
     auditor = _new_key(workspace, "auditor", "aude")
     activate(workspace, officer, "evalpack", EVAL_PACK)
     lines = EXAMPLES.read_text().splitlines(keepends=True)
     subjects = sorted({json.loads(line)["subject_id"] for line in lines})
     consents = root / "consents.csv"
-    consents.write_text("subject_id,purpose,status,time\n" + "".join(f"{s},model_training,granted,2024-01-01\n" for s in subjects))
+    consents.write_text(
+        "subject_id,purpose,status,time\n"
+        + "".join(f"{s},model_training,granted,2024-01-01\n" for s in subjects)
+    )
     import_consent(workspace, officer, consents)
     world = World(workspace, engineer, officer, auditor, None, None, root)
     world.train_snapshot = world.add_dataset("support-train", lines[:120])
@@ -163,10 +180,14 @@ def make_world(root: Path, model: Path, approve_heldout: bool = True) -> World:
 
 
 @pytest.fixture(scope="module")
-def dp_world(tmp_path_factory: pytest.TempPathFactory, eval_tiny_model: Path) -> tuple[World, dict[str, Any]]:
+def dp_world(
+    tmp_path_factory: pytest.TempPathFactory, eval_tiny_model: Path
+) -> tuple[World, dict[str, Any]]:
     """A world with a finished DP run (with canaries) on the training half; the held-out half NOT approved yet."""
     from govern.training.runs import start_run
 
     world = make_world(tmp_path_factory.mktemp("dp-world"), eval_tiny_model, approve_heldout=False)
-    result = start_run(world.workspace, world.engineer, Path("train/dp.toml"), [world.train_snapshot.id])
+    result = start_run(
+        world.workspace, world.engineer, Path("train/dp.toml"), [world.train_snapshot.id]
+    )
     return world, result

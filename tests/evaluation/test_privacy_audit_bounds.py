@@ -43,7 +43,9 @@ def test_bound_matches_the_closed_form_when_every_guess_is_right() -> None:
     # δ = 0, v = r: the p-value is p^r with p = e^ε/(1+e^ε), so ε = logit(alpha^(1/r))
     for r, confidence in ((100, 0.95), (20, 0.9), (1000, 0.99)):
         p = (1 - confidence) ** (1 / r)
-        assert epsilon_lower_bound(r, r, r, 0.0, confidence) == pytest.approx(math.log(p / (1 - p)), abs=1e-5)
+        assert epsilon_lower_bound(r, r, r, 0.0, confidence) == pytest.approx(
+            math.log(p / (1 - p)), abs=1e-5
+        )
 
 
 def test_bound_is_zero_at_chance_and_grows_with_correct_guesses() -> None:
@@ -51,13 +53,19 @@ def test_bound_is_zero_at_chance_and_grows_with_correct_guesses() -> None:
     assert epsilon_lower_bound(200, 100, 55, 0.0) == 0.0  # within noise of a fair coin
     bounds = [epsilon_lower_bound(200, 100, v, 1e-5) for v in (60, 70, 80, 90, 100)]
     assert bounds == sorted(bounds) and bounds[0] > 0
-    assert epsilon_lower_bound(200, 100, 80, 1e-5, 0.99) < epsilon_lower_bound(200, 100, 80, 1e-5, 0.95)
+    assert epsilon_lower_bound(200, 100, 80, 1e-5, 0.99) < epsilon_lower_bound(
+        200, 100, 80, 1e-5, 0.95
+    )
     assert epsilon_lower_bound(200, 100, 80, 1e-2) < epsilon_lower_bound(200, 100, 80, 0.0)
 
 
 def test_the_bound_rejects_exactly_the_epsilons_whose_p_value_is_small() -> None:
     eps = epsilon_lower_bound(100, 60, 50, 1e-5, 0.95)
-    assert one_run_p_value(100, 60, 50, eps, 1e-5) < 0.05 <= one_run_p_value(100, 60, 50, eps + 1e-4, 1e-5)
+    assert (
+        one_run_p_value(100, 60, 50, eps, 1e-5)
+        < 0.05
+        <= one_run_p_value(100, 60, 50, eps + 1e-4, 1e-5)
+    )
 
 
 def test_on_randomised_response_the_bound_holds_and_is_not_vacuous() -> None:
@@ -68,7 +76,9 @@ def test_on_randomised_response_the_bound_holds_and_is_not_vacuous() -> None:
     results = []
     for _ in range(40):
         included = [rng.random() < 0.5 for _ in range(m)]
-        scores = [float(inc if rng.random() < keep else not inc) + rng.random() * 1e-3 for inc in included]
+        scores = [
+            float(inc if rng.random() < keep else not inc) + rng.random() * 1e-3 for inc in included
+        ]
         results.append(audit_bound(scores, included, 0.0, 0.95, guesses=m // 2).epsilon_lower_bound)
     assert sum(b > epsilon for b in results) <= 4  # at most ~5% of audits may exceed ε
     assert min(results) > 0.8 * epsilon - 0.5  # and with 1000 canaries the bound is close to ε
@@ -107,7 +117,9 @@ def test_exposure_is_the_log_rank_among_references() -> None:
     refs = [float(i) for i in range(1, 1024)]  # 1023 references
     assert exposure(0.0, refs) == pytest.approx(10.0)  # better than every reference: log2(1024)
     assert exposure(2000.0, refs) == pytest.approx(0.0)  # worse than every one
-    assert exposure(511.5, refs) == pytest.approx(1.0)  # the median: half the candidates rank above it
+    assert exposure(511.5, refs) == pytest.approx(
+        1.0
+    )  # the median: half the candidates rank above it
     rng = random.Random(0)
     normal = [rng.gauss(5.0, 0.5) for _ in range(2000)]
     assert fitted_exposure(5.0, normal) == pytest.approx(1.0, abs=0.2)

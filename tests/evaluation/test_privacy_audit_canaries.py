@@ -20,7 +20,12 @@ from govern.evaluation.privacy_audit.canaries import (
     write_canary_file,
 )
 
-DATA = {"format": "prompt_completion", "prompt_field": "prompt", "completion_field": "completion", "text_field": "text"}
+DATA = {
+    "format": "prompt_completion",
+    "prompt_field": "prompt",
+    "completion_field": "completion",
+    "text_field": "text",
+}
 
 
 def test_canaries_are_distinct_random_secrets_included_about_half_the_time() -> None:
@@ -42,7 +47,9 @@ def test_only_included_canaries_become_training_records_in_the_recipe_format() -
 
 
 def test_references_are_reproducible_from_their_seed_and_never_a_canary() -> None:
-    canaries = draw_canaries(20, 4, alphabet="ab" * 1 + "cd")  # a small space, so collisions are likely
+    canaries = draw_canaries(
+        20, 4, alphabet="ab" * 1 + "cd"
+    )  # a small space, so collisions are likely
     refs = reference_secrets(canaries, 200, seed=3)
     assert refs == reference_secrets(canaries, 200, seed=3)
     assert not set(refs) & set(canaries.secrets)
@@ -68,15 +75,22 @@ def test_recipe_audit_section() -> None:
     from govern.training.recipe import AUDIT_DEFAULTS, recipe_from_dict
 
     base = {
-        "model": {"path": "m"}, "data": {"format": "text"}, "lora": {"target_modules": ["q_proj"]},
-        "dp": {"noise_multiplier": 1.0}, "schedule": {"steps": 2, "logical_batch_size": 4, "learning_rate": 0.1},
+        "model": {"path": "m"},
+        "data": {"format": "text"},
+        "lora": {"target_modules": ["q_proj"]},
+        "dp": {"noise_multiplier": 1.0},
+        "schedule": {"steps": 2, "logical_batch_size": 4, "learning_rate": 0.1},
     }
     plain = recipe_from_dict(base, check_model=False)
-    assert "audit" not in plain.settings and plain.canaries is None  # recipes without it keep their hash
+    assert (
+        "audit" not in plain.settings and plain.canaries is None
+    )  # recipes without it keep their hash
     audited = recipe_from_dict({**base, "audit": {"canaries": 64}}, check_model=False)
     assert audited.canaries == {"canaries": 64, **AUDIT_DEFAULTS} and audited.hash != plain.hash
     with pytest.raises(BadInput, match="canary_repeats"):
-        recipe_from_dict({**base, "audit": {"canaries": 64, "canary_repeats": 5}}, check_model=False)
+        recipe_from_dict(
+            {**base, "audit": {"canaries": 64, "canary_repeats": 5}}, check_model=False
+        )
     with pytest.raises(BadInput, match="audit.seed: unknown key"):
         recipe_from_dict({**base, "audit": {"canaries": 64, "seed": 1}}, check_model=False)
     with pytest.raises(BadInput, match="at least 2 canaries"):
@@ -85,7 +99,9 @@ def test_recipe_audit_section() -> None:
     assert recipe_from_dict(nonprivate, check_model=False).canaries["canary_repeats"] == 5
 
 
-def test_trainer_plants_included_canaries_and_a_resume_reuses_the_committed_file(eval_tiny_model: Path, tmp_path: Path) -> None:
+def test_trainer_plants_included_canaries_and_a_resume_reuses_the_committed_file(
+    eval_tiny_model: Path, tmp_path: Path
+) -> None:
     """A run stopped after its first checkpoint resumes with the same canaries, and refuses altered ones."""
     from govern.gate import Gate
     from govern.training import TrainingHooks, read_run, resume, train
@@ -97,8 +113,11 @@ def test_trainer_plants_included_canaries_and_a_resume_reuses_the_committed_file
             raise RuntimeError("simulated crash")
 
     raw = {
-        "model": {"path": str(eval_tiny_model)}, "data": {"format": "prompt_completion", "max_length": 48},
-        "lora": {"r": 2, "target_modules": ["q_proj"]}, "output_dir": str(tmp_path), "checkpoint_every": 1,
+        "model": {"path": str(eval_tiny_model)},
+        "data": {"format": "prompt_completion", "max_length": 48},
+        "lora": {"r": 2, "target_modules": ["q_proj"]},
+        "output_dir": str(tmp_path),
+        "checkpoint_every": 1,
         "dp": {"noise_multiplier": 1.0, "delta": 1e-5, "accountant": "rdp", "clipping": "hooks"},
         "schedule": {"steps": 2, "logical_batch_size": 8, "learning_rate": 0.01},
         "audit": {"canaries": 16, "canary_length": 6},
@@ -114,7 +133,9 @@ def test_trainer_plants_included_canaries_and_a_resume_reuses_the_committed_file
     assert info["canaries"]["file_sha256"] == digest and info["canaries"]["count"] == 16
     assert "included" not in json.dumps(info["canaries"])  # run.json never holds the mask
     assert not set(canaries.secrets) & set(json.dumps(info).split('"'))
-    assert info["plan"]["num_examples"] == 120  # the training half's records only: canaries are not counted in N (q = L/N of the records)
+    assert (
+        info["plan"]["num_examples"] == 120
+    )  # the training half's records only: canaries are not counted in N (q = L/N of the records)
 
     original = (run_dir / CANARY_FILE).read_bytes()
     (run_dir / CANARY_FILE).write_bytes(original.replace(b"true", b"TRUE", 1))
@@ -126,7 +147,9 @@ def test_trainer_plants_included_canaries_and_a_resume_reuses_the_committed_file
 
 
 @pytest.mark.parametrize("fmt", ["prompt_completion", "text"])
-def test_scoring_counts_only_the_secret_tokens_and_matches_the_training_encoding(eval_tiny_model: Path, fmt: str) -> None:
+def test_scoring_counts_only_the_secret_tokens_and_matches_the_training_encoding(
+    eval_tiny_model: Path, fmt: str
+) -> None:
     from govern.evaluation.privacy_audit.audit import scoring_examples
     from govern.training.data import IGNORE_INDEX, encode_records
     from govern.training.model import load_tokenizer
@@ -139,9 +162,15 @@ def test_scoring_counts_only_the_secret_tokens_and_matches_the_training_encoding
 
     every = dataclasses.replace(canaries, included=(True,) * canaries.count)
     trained = encode_records(training_records(every, data), tokenizer, data)
-    prefix_len = len([tokenizer.bos_token_id, *tokenizer(canaries.prefix, add_special_tokens=False)["input_ids"]])
+    prefix_len = len(
+        [tokenizer.bos_token_id, *tokenizer(canaries.prefix, add_special_tokens=False)["input_ids"]]
+    )
     for (ids, labels), secret in zip(scored, canaries.secrets, strict=True):
         assert all(label == IGNORE_INDEX for label in labels[:prefix_len])
         supervised = [t for t in labels if t != IGNORE_INDEX]
-        assert secret in tokenizer.decode(supervised) and canaries.prefix not in tokenizer.decode(supervised)
-    assert [ids for ids, _ in scored] == [ids for ids, _ in trained]  # the very tokens the trainer saw
+        assert secret in tokenizer.decode(supervised) and canaries.prefix not in tokenizer.decode(
+            supervised
+        )
+    assert [ids for ids, _ in scored] == [
+        ids for ids, _ in trained
+    ]  # the very tokens the trainer saw

@@ -27,37 +27,60 @@ from govern.lineage.attest import (
 @pytest.fixture(scope="module")
 def attestation(trained_pipeline, tmp_path_factory):  # type: ignore[no-untyped-def]
     p = trained_pipeline
-    return attest_run(p.workspace, p.engineer, p.second["run_id"], tmp_path_factory.mktemp("attest") / "second.intoto.json")
+    return attest_run(
+        p.workspace,
+        p.engineer,
+        p.second["run_id"],
+        tmp_path_factory.mktemp("attest") / "second.intoto.json",
+    )
 
 
 def _verify_cli(workspace, path: Path) -> object:  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(cli, ["attest", "verify", str(path), "--workspace", str(workspace.root)])
+    return CliRunner().invoke(
+        cli, ["attest", "verify", str(path), "--workspace", str(workspace.root)]
+    )
 
 
 def test_pae_matches_the_dsse_spec_vector() -> None:
-    assert pae("http://example.com/HelloWorld", b"hello world") == b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+    assert (
+        pae("http://example.com/HelloWorld", b"hello world")
+        == b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+    )
 
 
-def test_the_statement_names_the_adapter_files_and_their_provenance(trained_pipeline, attestation) -> None:  # type: ignore[no-untyped-def]
+def test_the_statement_names_the_adapter_files_and_their_provenance(
+    trained_pipeline, attestation
+) -> None:  # type: ignore[no-untyped-def]
     p = trained_pipeline
     envelope = json.loads(attestation.path.read_text())
     assert envelope["payloadType"] == PAYLOAD_TYPE
     statement = json.loads(base64.b64decode(envelope["payload"]))
     assert statement["_type"] == STATEMENT_TYPE and statement["predicateType"] == PREDICATE_TYPE
     assert {s["name"]: s["digest"]["sha256"] for s in statement["subject"]} == {
-        f"adapter/{name}": digest for name, digest in p.second["adapter_files"].items()}
+        f"adapter/{name}": digest for name, digest in p.second["adapter_files"].items()
+    }
     definition = statement["predicate"]["buildDefinition"]
     assert definition["externalParameters"]["recipe"]["digest"]["sha256"] == p.second["recipe_hash"]
-    assert definition["externalParameters"]["dp"]["noiseMultiplier"] == pytest.approx(p.second["noise_multiplier"])
+    assert definition["externalParameters"]["dp"]["noiseMultiplier"] == pytest.approx(
+        p.second["noise_multiplier"]
+    )
     materials = {d["name"]: d["digest"]["sha256"] for d in definition["resolvedDependencies"]}
-    assert materials == {f"snapshot/{p.derived.id}": p.derived.id, "base-model": p.second["base_model_hash"],
-                         f"adapter/{p.first['adapter_hash']}": p.first["adapter_hash"]}
+    assert materials == {
+        f"snapshot/{p.derived.id}": p.derived.id,
+        "base-model": p.second["base_model_hash"],
+        f"adapter/{p.first['adapter_hash']}": p.first["adapter_hash"],
+    }
     details = statement["predicate"]["runDetails"]
-    assert details["builder"]["id"].endswith("govern@0.1.0") and details["metadata"]["invocationId"] == p.second["run_id"]
+    assert (
+        details["builder"]["id"].endswith("govern@0.1.0")
+        and details["metadata"]["invocationId"] == p.second["run_id"]
+    )
     (signature,) = envelope["signatures"]
     assert signature["keyid"] == p.engineer.key_id
     message = pae(PAYLOAD_TYPE, base64.b64decode(envelope["payload"]))
-    assert verify_signature(p.engineer.public_key_hex, message, base64.b64decode(signature["sig"]).hex())
+    assert verify_signature(
+        p.engineer.public_key_hex, message, base64.b64decode(signature["sig"]).hex()
+    )
 
 
 def test_the_attestation_is_ledgered_with_its_envelope_hash(trained_pipeline, attestation) -> None:  # type: ignore[no-untyped-def]
@@ -65,8 +88,11 @@ def test_the_attestation_is_ledgered_with_its_envelope_hash(trained_pipeline, at
     with p.workspace.catalog.reading() as session:
         entries = [e for e in ledger.iter_entries(session) if e.event == "run.attested"]
     payloads = [json.loads(e.payload) for e in entries]
-    assert any(x["envelope_sha256"] == envelope_hash(json.loads(attestation.path.read_text()))
-               and x["run_id"] == p.second["run_id"] for x in payloads)
+    assert any(
+        x["envelope_sha256"] == envelope_hash(json.loads(attestation.path.read_text()))
+        and x["run_id"] == p.second["run_id"]
+        for x in payloads
+    )
 
 
 def test_a_genuine_attestation_verifies(trained_pipeline, attestation) -> None:  # type: ignore[no-untyped-def]
@@ -80,7 +106,9 @@ def test_a_genuine_attestation_verifies(trained_pipeline, attestation) -> None: 
 
 def test_offline_verification_with_the_public_key(trained_pipeline, attestation) -> None:  # type: ignore[no-untyped-def]
     p = trained_pipeline
-    check = verify_attestation(attestation.path, None, {p.engineer.key_id: p.engineer.public_key_hex})
+    check = verify_attestation(
+        attestation.path, None, {p.engineer.key_id: p.engineer.public_key_hex}
+    )
     assert check.ok and check.checked == [f"DSSE signature by registered key {p.engineer.key_id}"]
 
 
@@ -90,7 +118,9 @@ def test_a_tampered_adapter_file_fails_and_is_named(trained_pipeline, attestatio
     original, mode = path.read_bytes(), path.stat().st_mode
     path.chmod(0o644)
     try:
-        path.write_bytes(original.replace(b'"r": 4', b'"r": 8') if b'"r": 4' in original else original + b" ")
+        path.write_bytes(
+            original.replace(b'"r": 4', b'"r": 8') if b'"r": 4' in original else original + b" "
+        )
         result = _verify_cli(p.workspace, attestation.path)
         assert result.exit_code == 3
         assert "adapter file adapter/adapter_config.json on disk does not match" in result.output
@@ -110,18 +140,25 @@ def test_an_altered_envelope_fails_its_signature(trained_pipeline, attestation, 
     altered.write_text(json.dumps(envelope))
     result = _verify_cli(p.workspace, altered)
     assert result.exit_code == 3
-    assert f"signature 0 by key {p.engineer.key_id} does not verify: the envelope was altered" in result.output
+    assert (
+        f"signature 0 by key {p.engineer.key_id} does not verify: the envelope was altered"
+        in result.output
+    )
     assert "not recorded in the ledger" in result.output
 
 
-def test_a_changed_payload_type_fails_the_signature(trained_pipeline, attestation, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_payload_type_fails_the_signature(
+    trained_pipeline, attestation, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     p = trained_pipeline
     envelope = json.loads(attestation.path.read_text())
     envelope["payloadType"] = "application/json"
     altered = tmp_path / "retyped.json"
     altered.write_text(json.dumps(envelope))
     problems = verify_attestation(altered, p.workspace).problems
-    assert any("payloadType" in x for x in problems) and any("does not verify" in x for x in problems)
+    assert any("payloadType" in x for x in problems) and any(
+        "does not verify" in x for x in problems
+    )
 
 
 def test_an_unregistered_key_fails_and_is_named(trained_pipeline, attestation, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -132,10 +169,15 @@ def test_an_unregistered_key_fails_and_is_named(trained_pipeline, attestation, t
     forged.write_text(json.dumps(sign_envelope(statement, stranger)))
     result = _verify_cli(p.workspace, forged)
     assert result.exit_code == 3
-    assert f"signature 0 is by key {stranger.key_id}, which is not a registered key of this workspace" in result.output
+    assert (
+        f"signature 0 is by key {stranger.key_id}, which is not a registered key of this workspace"
+        in result.output
+    )
 
 
-def test_attesting_needs_a_registered_key_that_may_sign_for_the_run(trained_pipeline, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_attesting_needs_a_registered_key_that_may_sign_for_the_run(
+    trained_pipeline, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     from tests.conftest import _new_key
 
     p = trained_pipeline

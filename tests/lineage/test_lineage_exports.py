@@ -15,6 +15,13 @@ def test_every_exported_name_exists() -> None:
 
 
 def test_importing_lineage_loads_no_heavy_dependency() -> None:
-    code = ("import sys, govern.lineage, govern.cli.lineage\n"
-            "print([m for m in ('torch', 'presidio_analyzer', 'spacy', 'opacus', 'transformers') if m in sys.modules])")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    code = (
+        "import sys, govern.lineage, govern.cli.lineage\n"
+        "print([m for m in ('torch', 'presidio_analyzer', 'spacy', 'opacus', 'transformers') if m in sys.modules])"
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == "[]"
+    )

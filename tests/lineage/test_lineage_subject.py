@@ -13,7 +13,9 @@ def _snapshot_ids(found) -> set[str]:  # type: ignore[no-untyped-def]
     return {s["id"] for s in found.snapshots}
 
 
-def test_subject_is_found_in_exactly_the_snapshots_holding_it(fresh_workspace, engineer, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+def test_subject_is_found_in_exactly_the_snapshots_holding_it(
+    fresh_workspace, engineer, registered_snapshot
+) -> None:  # type: ignore[no-untyped-def]
     from govern.ingest.derive import exclude_records
 
     root = registered_snapshot.snapshot
@@ -31,7 +33,9 @@ def test_an_unknown_subject_holds_nothing(fresh_workspace, registered_snapshot) 
     assert not found.found and found.snapshots == found.runs == found.adapters == []
 
 
-def test_erased_records_are_counted_not_hidden(fresh_workspace, officer, registered_snapshot) -> None:  # type: ignore[no-untyped-def]
+def test_erased_records_are_counted_not_hidden(
+    fresh_workspace, officer, registered_snapshot
+) -> None:  # type: ignore[no-untyped-def]
     from govern.consent.erasure import erase_subject
 
     erase_subject(fresh_workspace, officer, "cust-1")
@@ -42,11 +46,16 @@ def test_erased_records_are_counted_not_hidden(fresh_workspace, officer, registe
 def test_subject_in_the_training_data_reaches_every_run_and_adapter(trained_pipeline) -> None:  # type: ignore[no-untyped-def]
     p = trained_pipeline
     found = subject_lineage(p.workspace, KEPT_SUBJECT)
-    assert _snapshot_ids(found) == {p.root.id, p.derived.id}  # not `narrowed`, which dropped the subject
+    assert _snapshot_ids(found) == {
+        p.root.id,
+        p.derived.id,
+    }  # not `narrowed`, which dropped the subject
     runs = {r["id"]: r for r in found.runs}
     direct = {p.first["run_id"], p.second["run_id"], p.recovered["run_id"]}
     assert set(runs) == direct | {p.third["run_id"]}
-    assert all(runs[r]["snapshots"] == [p.derived.id] and runs[r]["continued_from"] is None for r in direct)
+    assert all(
+        runs[r]["snapshots"] == [p.derived.id] and runs[r]["continued_from"] is None for r in direct
+    )
     adapters = {a["hash"]: a for a in found.adapters}
     assert set(adapters) == {r["adapter_hash"] for r in (p.first, p.second, p.recovered, p.third)}
 

@@ -46,15 +46,32 @@ def test_input_facets_describe_schema_source_version_pii_and_consent(trained_pip
     p = trained_pipeline
     snapshot = run_events(p.workspace, p.first["run_id"])[0]["inputs"][0]
     facets = snapshot["facets"]
-    assert [f["name"] for f in facets["schema"]["fields"]] == ["prompt", "completion", "subject_id", "id"]
+    assert [f["name"] for f in facets["schema"]["fields"]] == [
+        "prompt",
+        "completion",
+        "subject_id",
+        "id",
+    ]
     assert facets["dataSource"]["name"] == "support"
     assert facets["version"]["datasetVersion"] == p.derived.id
     pii = facets["govern_pii"]
-    assert pii["snapshotId"] == p.derived.id and pii["transform"] == "filter" and pii["anonymized"] is False
+    assert (
+        pii["snapshotId"] == p.derived.id
+        and pii["transform"] == "filter"
+        and pii["anonymized"] is False
+    )
     consent = facets["govern_consent"]
-    assert consent["purposes"] == [{"purpose": "model_training", "recordsWithGrant": p.derived.record_count, "recordsWithoutGrant": 0}]
+    assert consent["purposes"] == [
+        {
+            "purpose": "model_training",
+            "recordsWithGrant": p.derived.record_count,
+            "recordsWithoutGrant": 0,
+        }
+    ]
     for name in ("govern_pii", "govern_consent"):
-        assert facets[name]["_producer"] == PRODUCER and facets[name]["_schemaURL"].startswith("https://")
+        assert facets[name]["_producer"] == PRODUCER and facets[name]["_schemaURL"].startswith(
+            "https://"
+        )
 
 
 def test_the_dp_facet_carries_the_guarantee_the_run_reached(trained_pipeline) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +80,10 @@ def test_the_dp_facet_carries_the_guarantee_the_run_reached(trained_pipeline) ->
     dp = complete["run"]["facets"]["govern_dp"]
     assert dp["private"] is True and dp["epsilon"] == pytest.approx(p.first["epsilon"])
     assert dp["delta"] == p.first["delta"] and dp["accountant"] == p.first["accountant"]
-    assert dp["noiseMultiplier"] == pytest.approx(p.first["noise_multiplier"]) and dp["chargedSteps"] == p.first["charged_steps"]
+    assert (
+        dp["noiseMultiplier"] == pytest.approx(p.first["noise_multiplier"])
+        and dp["chargedSteps"] == p.first["charged_steps"]
+    )
 
 
 def test_the_scan_of_a_snapshot_is_in_its_pii_facet(trained_pipeline) -> None:  # type: ignore[no-untyped-def]
@@ -77,8 +97,15 @@ def test_the_scan_of_a_snapshot_is_in_its_pii_facet(trained_pipeline) -> None:  
     with p.workspace.catalog.reading() as session:
         pii = _pii_facet(session, session.get(Snapshot, p.root.id))
     assert pii["scanned"] and pii["findings"] == sum(row["count"] for row in pii["byEntity"])
-    assert validate_event({**run_events(p.workspace, p.first["run_id"])[0],
-                           "inputs": [{"namespace": "n", "name": "x", "facets": {"govern_pii": pii}}]}) == []
+    assert (
+        validate_event(
+            {
+                **run_events(p.workspace, p.first["run_id"])[0],
+                "inputs": [{"namespace": "n", "name": "x", "facets": {"govern_pii": pii}}],
+            }
+        )
+        == []
+    )
 
 
 def test_the_validator_catches_broken_events_and_facets(trained_pipeline) -> None:  # type: ignore[no-untyped-def]

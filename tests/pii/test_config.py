@@ -12,7 +12,9 @@ from govern.pii.recognizers.yaml_loader import load_recognizer_specs
 
 
 def test_an_unknown_entity_type_in_the_config_is_rejected_naming_the_key():
-    with pytest.raises(BadInput, match=r"entities: unknown entity type 'PASSWORD_HINT'.*known: .*PERSON"):
+    with pytest.raises(
+        BadInput, match=r"entities: unknown entity type 'PASSWORD_HINT'.*known: .*PERSON"
+    ):
         ScannerConfig.from_mapping({"entities": ["PERSON", "PASSWORD_HINT"]})
 
 
@@ -57,11 +59,17 @@ def test_a_model_folder_path_is_accepted_as_the_model(tmp_path: Path):
     assert config.model_info().version == "3.8.0"
 
 
-def test_the_config_hash_changes_with_recognizer_yaml_content_but_not_with_processes(tmp_path: Path):
+def test_the_config_hash_changes_with_recognizer_yaml_content_but_not_with_processes(
+    tmp_path: Path,
+):
     yaml_file = tmp_path / "r.yaml"
-    yaml_file.write_text("recognizers:\n  - {name: A, supported_entity: CODE_A, deny_list: [alpha]}\n")
+    yaml_file.write_text(
+        "recognizers:\n  - {name: A, supported_entity: CODE_A, deny_list: [alpha]}\n"
+    )
     first = ScannerConfig.from_mapping({"recognizers": str(yaml_file)})
-    yaml_file.write_text("recognizers:\n  - {name: A, supported_entity: CODE_A, deny_list: [beta]}\n")
+    yaml_file.write_text(
+        "recognizers:\n  - {name: A, supported_entity: CODE_A, deny_list: [beta]}\n"
+    )
     second = ScannerConfig.from_mapping({"recognizers": str(yaml_file)})
     assert first.config_hash() != second.config_hash()
     assert second.config_hash() == second.with_overrides(processes=7, batch_size=3).config_hash()
@@ -100,7 +108,9 @@ def test_every_invalid_recognizer_field_is_reported_with_its_line(tmp_path: Path
 
 def test_a_regex_that_matches_the_empty_string_is_refused(tmp_path: Path):
     path = tmp_path / "empty.yaml"
-    path.write_text("recognizers:\n  - name: E\n    supported_entity: E\n    patterns: [{name: e, regex: 'a*', score: 0.5}]\n")
+    path.write_text(
+        "recognizers:\n  - name: E\n    supported_entity: E\n    patterns: [{name: e, regex: 'a*', score: 0.5}]\n"
+    )
     with pytest.raises(BadInput, match="line 4: .*matches the empty string"):
         load_recognizer_specs(path)
 
@@ -117,8 +127,12 @@ def test_yaml_declared_regex_deny_list_and_context_recognizers_find_their_entiti
         "    patterns: [{name: emp, regex: '\\bE\\d{5}\\b', score: 0.2}]\n"
         "    context: [employee]\n"
     )
-    with Scanner(ScannerConfig(recognizers=path, default_recognizers=False), processes=1) as scanner:
-        found = {s.entity_type for s in scanner.scan_text("Employee E12345 joined project nightingale.")}
+    with Scanner(
+        ScannerConfig(recognizers=path, default_recognizers=False), processes=1
+    ) as scanner:
+        found = {
+            s.entity_type for s in scanner.scan_text("Employee E12345 joined project nightingale.")
+        }
         weak = {s.entity_type for s in scanner.scan_text("Part E12345 is in stock.")}
     assert {"PROJECT", "EMPLOYEE_ID"} <= found
     assert "EMPLOYEE_ID" not in weak

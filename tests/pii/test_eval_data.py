@@ -25,31 +25,51 @@ def _module(path: Path):  # type: ignore[no-untyped-def]
 
 def _frames(templates: dict[str, list[str]]) -> set[str]:
     """Templates with placeholders blanked and case folded: the wording a scanner could learn."""
-    return {re.sub(r"\{[^}]+\}", "_", t).lower().strip() for items in templates.values() for t in items}
+    return {
+        re.sub(r"\{[^}]+\}", "_", t).lower().strip() for items in templates.values() for t in items
+    }
 
 
 def test_the_held_out_split_shares_no_sentence_frame_with_the_tuning_split():
     heldout, tune = _module(DATA / "heldout_templates.py"), _module(DATA / "tune_templates.py")
-    shared = (_frames(heldout.POSITIVE) | _frames(heldout.NEGATIVE)) & (_frames(tune.POSITIVE) | _frames(tune.NEGATIVE))
+    shared = (_frames(heldout.POSITIVE) | _frames(heldout.NEGATIVE)) & (
+        _frames(tune.POSITIVE) | _frames(tune.NEGATIVE)
+    )
     assert shared == set()
 
 
 def test_every_label_is_a_non_blank_slice_of_its_text_and_the_sets_cover_every_locale():
     for split in ("tune", "heldout"):
-        rows = [json.loads(line) for line in (DATA / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+        rows = [
+            json.loads(line)
+            for line in (DATA / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
         assert len(rows) == 1500 and len({r["id"] for r in rows}) == 1500
-        assert {r["locale"] for r in rows} == {"en_US", "en_GB", "en_AU", "en_CA", "en_IE", "en_IN", "en_NZ", "other"}
+        assert {r["locale"] for r in rows} == {
+            "en_US",
+            "en_GB",
+            "en_AU",
+            "en_CA",
+            "en_IE",
+            "en_IN",
+            "en_NZ",
+            "other",
+        }
         assert sum(not r["spans"] for r in rows) > 300  # negatives measure precision
         for row in rows:
             for span in row["spans"]:
-                value = row["text"][span["start"]:span["end"]]
+                value = row["text"][span["start"] : span["end"]]
                 assert value.strip() == value and value, (row["id"], span)
 
 
 @pytest.mark.slow
 def test_the_committed_sets_are_what_the_generator_makes_from_its_seed():
     pytest.importorskip("faker", reason="Faker is in the test extra")
-    done = subprocess.run([sys.executable, str(BENCHMARKS / "pii_generate.py"), "--check"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "pii_generate.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -66,8 +86,13 @@ def test_scanning_needs_neither_faker_nor_the_network_and_gives_the_same_finding
     import os
 
     outputs = {
-        subprocess.run([sys.executable, "-c", code, str(DATA / "heldout.jsonl")], capture_output=True, text=True, check=True,
-                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        subprocess.run(
+            [sys.executable, "-c", code, str(DATA / "heldout.jsonl")],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
         for seed in ("1", "2", "3")
     }
     assert len(outputs) == 1

@@ -17,7 +17,9 @@ TICKETS = EXAMPLES / "quickstart" / "tickets.jsonl"
 
 
 def _rows(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def _person_values(scanner, path: Path, fields: list[str]) -> dict[tuple[str, str], list[str]]:
@@ -27,7 +29,9 @@ def _person_values(scanner, path: Path, fields: list[str]) -> dict[tuple[str, st
         for finding in scanned.findings:
             if finding.entity_type == "PERSON":
                 text = scanned.record[finding.field]
-                found.setdefault((scanned.id, finding.field), []).append(text[finding.start:finding.end])
+                found.setdefault((scanned.id, finding.field), []).append(
+                    text[finding.start : finding.end]
+                )
     return found
 
 
@@ -41,7 +45,11 @@ def test_every_customer_name_of_the_quickstart_tickets_is_found_and_nothing_else
     expected = {(row["id"], "prompt"): introduced.findall(row["prompt"]) for row in _rows(TICKETS)}
     assert all(names for names in expected.values())  # every ticket introduces its customer
     assert found == expected
-    for record_id, name in (("rec-0005", "Hana Costa"), ("rec-0053", "Hana Costa"), ("rec-0011", "Grace Costa")):
+    for record_id, name in (
+        ("rec-0005", "Hana Costa"),
+        ("rec-0053", "Hana Costa"),
+        ("rec-0011", "Grace Costa"),
+    ):
         assert found[(record_id, "prompt")] == [name]
 
 
@@ -60,7 +68,7 @@ def test_every_customer_name_of_the_quickstart_tickets_is_found_and_nothing_else
     ],
 )
 def test_words_capitalized_by_a_speaker_label_or_a_sentence_are_not_names(loaded_scanner, text):
-    found = [(text[s.start:s.end], s.entity_type) for s in loaded_scanner.scan_text(text)]
+    found = [(text[s.start : s.end], s.entity_type) for s in loaded_scanner.scan_text(text)]
     assert found == []
 
 
@@ -77,5 +85,9 @@ def test_words_capitalized_by_a_speaker_label_or_a_sentence_are_not_names(loaded
         ("Kind regards,\nFaith\nSupport", "Faith"),  # a signature
     ],
 )
-def test_names_after_labels_greetings_titles_and_sign_offs_are_still_found(loaded_scanner, text, name):
-    assert name in [text[s.start:s.end] for s in loaded_scanner.scan_text(text) if s.entity_type == "PERSON"]
+def test_names_after_labels_greetings_titles_and_sign_offs_are_still_found(
+    loaded_scanner, text, name
+):
+    assert name in [
+        text[s.start : s.end] for s in loaded_scanner.scan_text(text) if s.entity_type == "PERSON"
+    ]

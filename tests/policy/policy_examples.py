@@ -26,7 +26,9 @@ CLEAN_FACTS: dict[str, Any] = {
         "registered_at": "2025-05-01T09:00:00Z",
         "declared_fields": ["ticket_id", "text"],
     },
-    "consent": [{"purpose": "model_training", "records_with_grant": 1000, "records_without_grant": []}],
+    "consent": [
+        {"purpose": "model_training", "records_with_grant": 1000, "records_without_grant": []}
+    ],
     "pii_scan": {
         "config_hash": "cc" * 32,
         "score_threshold": 0.5,

@@ -20,13 +20,17 @@ PLAN = {
 }
 
 
-def test_the_default_pack_passes_a_clean_snapshot_once_approved_and_planned(default_pack, facts_with, now) -> None:
+def test_the_default_pack_passes_a_clean_snapshot_once_approved_and_planned(
+    default_pack, facts_with, now
+) -> None:
     decision = evaluate(default_pack, facts_with(approvals=[OFFICER], training=PLAN), now)
     assert decision.outcome == "pass", [r.message for r in decision.failures + decision.pending]
     assert decision.passed
 
 
-def test_before_approval_the_clean_snapshot_is_pending_not_failed(default_pack, clean_facts, now) -> None:
+def test_before_approval_the_clean_snapshot_is_pending_not_failed(
+    default_pack, clean_facts, now
+) -> None:
     decision = evaluate(default_pack, clean_facts, now)
     assert decision.outcome == "pending"
     assert not decision.failed and not decision.passed
@@ -43,7 +47,10 @@ def test_the_decision_records_the_pack_snapshot_and_inputs(default_pack, clean_f
 
 
 def test_the_hash_is_the_same_for_the_same_inputs(default_pack, clean_facts, now) -> None:
-    assert evaluate(default_pack, clean_facts, now).hash == evaluate(default_pack, clean_facts, now).hash
+    assert (
+        evaluate(default_pack, clean_facts, now).hash
+        == evaluate(default_pack, clean_facts, now).hash
+    )
 
 
 def test_approvals_and_training_plans_do_not_move_the_hash_an_approval_signs(
@@ -54,7 +61,9 @@ def test_approvals_and_training_plans_do_not_move_the_hash_an_approval_signs(
     assert before == after
 
 
-def test_the_passage_of_time_does_not_move_the_hash_until_a_rule_flips(default_pack, clean_facts, now) -> None:
+def test_the_passage_of_time_does_not_move_the_hash_until_a_rule_flips(
+    default_pack, clean_facts, now
+) -> None:
     assert (
         evaluate(default_pack, clean_facts, now).hash
         == evaluate(default_pack, clean_facts, now + timedelta(days=30)).hash
@@ -66,9 +75,17 @@ def test_the_passage_of_time_does_not_move_the_hash_until_a_rule_flips(default_p
 
 def test_a_revoked_consent_changes_the_hash(default_pack, clean_facts, facts_with, now) -> None:
     revoked = facts_with(
-        consent=[{"purpose": "model_training", "records_with_grant": 999, "records_without_grant": ["rec-1"]}]
+        consent=[
+            {
+                "purpose": "model_training",
+                "records_with_grant": 999,
+                "records_without_grant": ["rec-1"],
+            }
+        ]
     )
-    assert evaluate(default_pack, revoked, now).hash != evaluate(default_pack, clean_facts, now).hash
+    assert (
+        evaluate(default_pack, revoked, now).hash != evaluate(default_pack, clean_facts, now).hash
+    )
 
 
 def test_a_changed_pack_changes_the_hash(default_pack, clean_facts, now) -> None:
@@ -78,7 +95,9 @@ def test_a_changed_pack_changes_the_hash(default_pack, clean_facts, now) -> None
     assert evaluate(changed, clean_facts, now).hash != evaluate(default_pack, clean_facts, now).hash
 
 
-def test_a_decision_round_trips_through_json_and_its_hash_verifies(default_pack, clean_facts, now) -> None:
+def test_a_decision_round_trips_through_json_and_its_hash_verifies(
+    default_pack, clean_facts, now
+) -> None:
     decision = evaluate(default_pack, clean_facts, now)
     again = Decision.from_dict(json.loads(json.dumps(decision.to_dict())))
     assert again == decision
@@ -93,7 +112,9 @@ def test_a_tampered_decision_does_not_verify(default_pack, facts_with, now) -> N
     assert not verify_decision_hash(Decision.from_dict(data))
 
 
-def test_results_come_in_flow_order_data_then_approval_then_training(default_pack, clean_facts, now) -> None:
+def test_results_come_in_flow_order_data_then_approval_then_training(
+    default_pack, clean_facts, now
+) -> None:
     families = [r.family for r in evaluate(default_pack, clean_facts, now).results]
     order = list(dict.fromkeys(families))
     assert order == ["provenance", "consent", "pii", "synthetic", "approvals", "dp"]
@@ -108,7 +129,13 @@ def test_every_failure_says_what_to_do(default_pack, facts_with, now) -> None:
     facts = facts_with(
         anonymized=False,
         provenance={"license": None, "collected_at": None, "synthetic_record_count": 900},
-        consent=[{"purpose": "model_training", "records_with_grant": 990, "records_without_grant": ["r1"]}],
+        consent=[
+            {
+                "purpose": "model_training",
+                "records_with_grant": 990,
+                "records_without_grant": ["r1"],
+            }
+        ],
         pii_scan={"findings": [{"entity_type": "PERSON", "field": "text", "count": 5}]},
         approvals=[{"approver_key_id": "key-engineer", "roles": ["engineer"]}],
         training={**PLAN, "epsilon": 50, "dataset_epsilon_spent": 10},

@@ -17,5 +17,7 @@ def test_the_policy_engine_does_not_import_heavy_dependencies() -> None:
     import sys
 
     code = "import sys, govern.policy; print(','.join(m for m in ('torch', 'presidio_analyzer', 'sqlalchemy') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == ""

@@ -15,7 +15,13 @@ from govern.policy.facts import facts_problems
 
 def test_facts_round_trip_through_json(facts_with) -> None:
     facts = facts_with(
-        approvals=[{"approver_key_id": "k", "roles": ["officer"], "approved_at": "2025-05-02T10:00:00+02:00"}],
+        approvals=[
+            {
+                "approver_key_id": "k",
+                "roles": ["officer"],
+                "approved_at": "2025-05-02T10:00:00+02:00",
+            }
+        ],
         training={"trainer_key_id": "t", "dp_enabled": True, "epsilon": 2.0, "delta": 1e-6},
     )
     again = SnapshotFacts.from_dict(json.loads(json.dumps(facts.to_dict())))
@@ -24,7 +30,9 @@ def test_facts_round_trip_through_json(facts_with) -> None:
 
 
 def test_the_inputs_digest_leaves_out_approvals_and_training(clean_facts, facts_with) -> None:
-    later = facts_with(approvals=[{"approver_key_id": "k", "roles": ["officer"]}], training={"dp_enabled": False})
+    later = facts_with(
+        approvals=[{"approver_key_id": "k", "roles": ["officer"]}], training={"dp_enabled": False}
+    )
     assert later.inputs_digest() == clean_facts.inputs_digest()
     assert facts_with(record_count=1001).inputs_digest() != clean_facts.inputs_digest()
 
@@ -54,7 +62,10 @@ def test_a_time_without_a_zone_is_refused_but_a_bare_date_means_utc() -> None:
     data["provenance"]["registered_at"] = "2025-05-01T09:00:00"
     assert any("time zone" in message for _, message in facts_problems(data))
     data["provenance"]["registered_at"] = "2025-05-01"
-    assert SnapshotFacts.from_dict(data).provenance.registered_at.isoformat() == "2025-05-01T00:00:00+00:00"
+    assert (
+        SnapshotFacts.from_dict(data).provenance.registered_at.isoformat()
+        == "2025-05-01T00:00:00+00:00"
+    )
 
 
 def test_counts_larger_than_the_snapshot_are_refused() -> None:

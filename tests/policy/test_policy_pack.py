@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from govern.errors import BadInput, NotFound
-from govern.policy import RULE_FAMILIES, list_packs, load_pack, load_pack_text, pack_schema, validate_pack_text
+from govern.policy import (
+    RULE_FAMILIES,
+    list_packs,
+    load_pack,
+    load_pack_text,
+    pack_schema,
+    validate_pack_text,
+)
 from govern.resources import shipped_dir
 
 GOOD = """\
@@ -35,7 +42,14 @@ rules:
 def test_a_valid_pack_loads_with_its_families_and_hash() -> None:
     pack = load_pack_text(GOOD, "small.yaml")
     assert pack.name == "small"
-    assert sorted(f.name for f in pack.families) == ["approvals", "consent", "dp", "pii", "provenance", "synthetic"]
+    assert sorted(f.name for f in pack.families) == [
+        "approvals",
+        "consent",
+        "dp",
+        "pii",
+        "provenance",
+        "synthetic",
+    ]
     assert len(pack.hash) == 64
     assert pack.consent_purposes() == ["model_training"]
     assert pack.pii_score_threshold() == 0.5
@@ -92,7 +106,9 @@ def test_a_missing_disclaimer_is_an_error() -> None:
 
 
 def test_a_duplicate_key_is_an_error_with_its_line() -> None:
-    text = GOOD.replace("    on_missing: exclude\n", "    on_missing: exclude\n    on_missing: fail\n")
+    text = GOOD.replace(
+        "    on_missing: exclude\n", "    on_missing: exclude\n    on_missing: fail\n"
+    )
     _, violations = validate_pack_text(text, "small.yaml")
     assert [(v.line, v.key) for v in violations] == [(9, "rules.consent.on_missing")]
     assert "twice" in violations[0].message
@@ -160,7 +176,10 @@ name: small
 
 def test_the_pack_hash_changes_when_any_value_changes() -> None:
     base = load_pack_text(GOOD).hash
-    assert load_pack_text(GOOD.replace("max_epsilon_per_run: 8", "max_epsilon_per_run: 7")).hash != base
+    assert (
+        load_pack_text(GOOD.replace("max_epsilon_per_run: 8", "max_epsilon_per_run: 7")).hash
+        != base
+    )
     assert load_pack_text(GOOD.replace("a small pack", "a small pack.")).hash != base
 
 
@@ -209,14 +228,21 @@ def test_a_pack_that_leaves_out_a_family_is_refused_naming_it(family: str) -> No
 def test_approvals_by_another_role_or_without_separation_of_duties_are_refused() -> None:
     """Regression (issue 10.2): `required_role: engineer` with `separation_of_duties: false` let
     the engineer approve their own data."""
-    text = GOOD.replace("required_role: officer", "required_role: engineer\n    separation_of_duties: false")
+    text = GOOD.replace(
+        "required_role: officer", "required_role: engineer\n    separation_of_duties: false"
+    )
     _, violations = validate_pack_text(text, "small.yaml")
-    assert sorted(v.key for v in violations) == ["rules.approvals.required_role", "rules.approvals.separation_of_duties"]
+    assert sorted(v.key for v in violations) == [
+        "rules.approvals.required_role",
+        "rules.approvals.separation_of_duties",
+    ]
 
 
 def test_a_pack_may_waive_dp_only_with_a_stated_reason() -> None:
     silent = GOOD.replace("required: true", "required: false")
     _, violations = validate_pack_text(silent, "small.yaml")
     assert [v.key for v in violations] == ["rules.dp.waiver_reason"]
-    waived = silent.replace("required: false", "required: false\n    waiver_reason: public, non-personal corpus only")
+    waived = silent.replace(
+        "required: false", "required: false\n    waiver_reason: public, non-personal corpus only"
+    )
     assert load_pack_text(waived).family("dp").waiver == "public, non-personal corpus only"

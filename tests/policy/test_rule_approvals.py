@@ -21,13 +21,21 @@ def test_without_approvals_the_rules_wait(pack_from, clean_facts, now) -> None:
 
 
 def test_two_distinct_officers_pass(pack_from, facts_with, now) -> None:
-    decision = evaluate(pack_from(approvals=APPROVALS), facts_with(approvals=[officer("key-a"), officer("key-b")]), now)
+    decision = evaluate(
+        pack_from(approvals=APPROVALS),
+        facts_with(approvals=[officer("key-a"), officer("key-b")]),
+        now,
+    )
     assert decision.passed
     assert decision.result("approvals.min_approvers").evidence["approvers"] == ["key-a", "key-b"]
 
 
 def test_the_same_officer_twice_counts_once(pack_from, facts_with, now) -> None:
-    decision = evaluate(pack_from(approvals=APPROVALS), facts_with(approvals=[officer("key-a"), officer("key-a")]), now)
+    decision = evaluate(
+        pack_from(approvals=APPROVALS),
+        facts_with(approvals=[officer("key-a"), officer("key-a")]),
+        now,
+    )
     result = decision.result("approvals.min_approvers")
     assert result.status == "pending"
     assert result.evidence["approvers"] == ["key-a"]
@@ -54,9 +62,16 @@ def test_the_registrar_cannot_approve(pack_from, facts_with, now) -> None:
 def test_the_trainer_cannot_approve(pack_from, facts_with, now) -> None:
     facts = facts_with(
         approvals=[officer("key-a"), officer("key-trainer")],
-        training={"trainer_key_id": "key-trainer", "dp_enabled": True, "epsilon": 1.0, "delta": 1e-6},
+        training={
+            "trainer_key_id": "key-trainer",
+            "dp_enabled": True,
+            "epsilon": 1.0,
+            "delta": 1e-6,
+        },
     )
-    result = evaluate(pack_from(approvals=APPROVALS), facts, now).result("approvals.separation_of_duties")
+    result = evaluate(pack_from(approvals=APPROVALS), facts, now).result(
+        "approvals.separation_of_duties"
+    )
     assert result.status == "fail"
     assert result.evidence == {
         "registered_by": "key-engineer",
@@ -73,18 +88,29 @@ def test_separation_of_duties_cannot_be_switched_off(pack_from) -> None:
 def test_separation_of_duties_is_by_person_not_by_key(pack_from, facts_with, now) -> None:
     """Regression (issue 10.6): an officer key named "erin" issued to the engineer "erin" approved her data."""
     approval = {**officer("key-officer-erin"), "person": "erin"}
-    facts = facts_with(registered_by="key-engineer-erin", involved_people=["erin"], approvals=[approval])
-    result = evaluate(pack_from(approvals=APPROVALS), facts, now).result("approvals.separation_of_duties")
+    facts = facts_with(
+        registered_by="key-engineer-erin", involved_people=["erin"], approvals=[approval]
+    )
+    result = evaluate(pack_from(approvals=APPROVALS), facts, now).result(
+        "approvals.separation_of_duties"
+    )
     assert result.status == "fail"
     assert result.evidence["conflicted_approvers"] == ["key-officer-erin"]
 
 
-def test_an_approval_of_an_earlier_decision_no_longer_counts(pack_from, facts_with, clean_facts, now) -> None:
+def test_an_approval_of_an_earlier_decision_no_longer_counts(
+    pack_from, facts_with, clean_facts, now
+) -> None:
     pack = pack_from(approvals={"required_role": "officer"})
     current = evaluate(pack, clean_facts, now).hash
     decision = evaluate(
         pack,
-        facts_with(approvals=[officer("key-a", decision_hash="0" * 64), officer("key-b", decision_hash=current)]),
+        facts_with(
+            approvals=[
+                officer("key-a", decision_hash="0" * 64),
+                officer("key-b", decision_hash=current),
+            ]
+        ),
         now,
     )
     result = decision.result("approvals.min_approvers")

@@ -40,23 +40,37 @@ def test_a_plan_within_every_bound_passes(pack_from, facts_with, now) -> None:
 
 
 def test_epsilon_above_the_per_run_maximum_fails(pack_from, facts_with, now) -> None:
-    result = evaluate(pack_from(dp=DP), facts_with(training=plan(epsilon=8.5)), now).result("dp.max_epsilon")
+    result = evaluate(pack_from(dp=DP), facts_with(training=plan(epsilon=8.5)), now).result(
+        "dp.max_epsilon"
+    )
     assert result.status == "fail"
     assert result.evidence == {"epsilon": 8.5, "max_epsilon_per_run": 8.0}
 
 
 def test_epsilon_equal_to_the_maximum_passes(pack_from, facts_with, now) -> None:
     assert (
-        evaluate(pack_from(dp=DP), facts_with(training=plan(epsilon=8)), now).result("dp.max_epsilon").status == "pass"
+        evaluate(pack_from(dp=DP), facts_with(training=plan(epsilon=8)), now)
+        .result("dp.max_epsilon")
+        .status
+        == "pass"
     )
 
 
-def test_the_lifetime_budget_counts_what_the_dataset_already_spent(pack_from, facts_with, now) -> None:
+def test_the_lifetime_budget_counts_what_the_dataset_already_spent(
+    pack_from, facts_with, now
+) -> None:
     facts = facts_with(training=plan(epsilon=5, dataset_epsilon_spent=12))
     result = evaluate(pack_from(dp=DP), facts, now).result("dp.lifetime_budget")
     assert result.status == "fail"
-    assert result.evidence == {"dataset_id": "ds-support", "spent": 12, "planned": 5, "after_run": 17, "composed": False,
-                               "budget": 16.0, "remaining": 4.0}
+    assert result.evidence == {
+        "dataset_id": "ds-support",
+        "spent": 12,
+        "planned": 5,
+        "after_run": 17,
+        "composed": False,
+        "budget": 16.0,
+        "remaining": 4.0,
+    }
     assert "at most 4 remains" in result.message
 
 
@@ -66,7 +80,9 @@ def test_a_run_that_uses_the_budget_exactly_passes(pack_from, facts_with, now) -
 
 
 def test_delta_above_the_bound_fails(pack_from, facts_with, now) -> None:
-    result = evaluate(pack_from(dp=DP), facts_with(training=plan(delta=2e-5)), now).result("dp.delta")
+    result = evaluate(pack_from(dp=DP), facts_with(training=plan(delta=2e-5)), now).result(
+        "dp.delta"
+    )
     assert result.status == "fail"
     assert "above this pack's bound" in result.message
 
@@ -80,33 +96,49 @@ def test_delta_must_be_below_one_over_the_record_count(pack_from, facts_with, no
 
 
 def test_training_without_dp_fails_when_dp_is_required(pack_from, facts_with, now) -> None:
-    decision = evaluate(pack_from(dp=DP), facts_with(training=plan(dp_enabled=False, epsilon=None, delta=None)), now)
+    decision = evaluate(
+        pack_from(dp=DP), facts_with(training=plan(dp_enabled=False, epsilon=None, delta=None)), now
+    )
     assert decision.result("dp.required").status == "fail"
     assert decision.result("dp.max_epsilon").status == "not_applicable"
 
 
 def test_training_without_dp_passes_when_dp_is_optional(pack_from, facts_with, now) -> None:
-    pack = pack_from(dp={**DP, "required": False, "waiver_reason": "public corpus without personal data"})
-    assert evaluate(pack, facts_with(training=plan(dp_enabled=False, epsilon=None, delta=None)), now).passed
+    pack = pack_from(
+        dp={**DP, "required": False, "waiver_reason": "public corpus without personal data"}
+    )
+    assert evaluate(
+        pack, facts_with(training=plan(dp_enabled=False, epsilon=None, delta=None)), now
+    ).passed
 
 
 def test_dp_without_a_target_epsilon_fails(pack_from, facts_with, now) -> None:
     assert (
-        evaluate(pack_from(dp=DP), facts_with(training=plan(epsilon=None)), now).result("dp.max_epsilon").status
+        evaluate(pack_from(dp=DP), facts_with(training=plan(epsilon=None)), now)
+        .result("dp.max_epsilon")
+        .status
         == "fail"
     )
 
 
-def test_the_gates_composed_epsilon_decides_the_budget_when_given(pack_from, facts_with, now) -> None:
+def test_the_gates_composed_epsilon_decides_the_budget_when_given(
+    pack_from, facts_with, now
+) -> None:
     """Regression (issue 10.11): admission added the run's ε to the spent ε instead of composing them."""
-    composed = facts_with(training=plan(epsilon=5, dataset_epsilon_spent=12, lifetime_epsilon_after=15.5))
+    composed = facts_with(
+        training=plan(epsilon=5, dataset_epsilon_spent=12, lifetime_epsilon_after=15.5)
+    )
     result = evaluate(pack_from(dp=DP), composed, now).result("dp.lifetime_budget")
     assert result.status == "pass"
     assert result.evidence["after_run"] == 15.5 and result.evidence["composed"] is True
 
 
 def test_a_waived_run_is_labelled_not_private(pack_from, facts_with, now) -> None:
-    pack = pack_from(dp={**DP, "required": False, "waiver_reason": "public corpus without personal data"})
-    result = evaluate(pack, facts_with(training=plan(dp_enabled=False, epsilon=None, delta=None)), now).result("dp.required")
+    pack = pack_from(
+        dp={**DP, "required": False, "waiver_reason": "public corpus without personal data"}
+    )
+    result = evaluate(
+        pack, facts_with(training=plan(dp_enabled=False, epsilon=None, delta=None)), now
+    ).result("dp.required")
     assert result.message.startswith("NOT PRIVATE")
     assert result.evidence["waiver_reason"] == "public corpus without personal data"

@@ -19,7 +19,11 @@ EMAILS = [
 
 def raw(facts_with, findings):
     return facts_with(
-        snapshot_id="snap-raw-1", parent_id=None, transform=None, anonymized=False, pii_scan={"findings": findings}
+        snapshot_id="snap-raw-1",
+        parent_id=None,
+        transform=None,
+        anonymized=False,
+        pii_scan={"findings": findings},
     )
 
 
@@ -34,7 +38,9 @@ def test_a_raw_snapshot_with_pii_fails_until_anonymized(pack_from, facts_with, n
 
 
 def test_the_anonymized_snapshot_passes_with_allowed_residuals(pack_from, facts_with, now) -> None:
-    facts = facts_with(pii_scan={"findings": [{"entity_type": "PERSON", "field": "text", "count": 2}]})
+    facts = facts_with(
+        pii_scan={"findings": [{"entity_type": "PERSON", "field": "text", "count": 2}]}
+    )
     decision = evaluate(pack_from(pii=PII), facts, now)
     assert decision.result("pii.raw_snapshot").status == "not_applicable"
     residuals = decision.result("pii.residuals")
@@ -48,7 +54,9 @@ def test_residuals_over_the_limit_fail_and_name_the_entity_type(pack_from, facts
         {"entity_type": "PERSON", "field": "text", "count": 3},
         {"entity_type": "EMAIL_ADDRESS", "field": "text", "count": 1},
     ]
-    result = evaluate(pack_from(pii=PII), facts_with(pii_scan={"findings": findings}), now).result("pii.residuals")
+    result = evaluate(pack_from(pii=PII), facts_with(pii_scan={"findings": findings}), now).result(
+        "pii.residuals"
+    )
     assert result.status == "fail"
     assert result.evidence["over_limit"] == ["EMAIL_ADDRESS", "PERSON"]
     assert "PERSON 3 (allowed 2)" in result.message
@@ -66,13 +74,17 @@ def test_no_scan_fails_and_says_to_run_one(pack_from, facts_with, now) -> None:
 
 
 def test_a_scan_less_sensitive_than_the_pack_fails(pack_from, facts_with, now) -> None:
-    result = evaluate(pack_from(pii=PII), facts_with(pii_scan={"score_threshold": 0.8}), now).result("pii.scan")
+    result = evaluate(
+        pack_from(pii=PII), facts_with(pii_scan={"score_threshold": 0.8}), now
+    ).result("pii.scan")
     assert result.status == "fail"
     assert "rescan with a threshold of 0.5 or less" in result.message
 
 
 def test_a_scan_that_skipped_a_required_entity_type_fails(pack_from, facts_with, now) -> None:
-    result = evaluate(pack_from(pii=PII), facts_with(pii_scan={"entity_types": ["PERSON"]}), now).result("pii.scan")
+    result = evaluate(
+        pack_from(pii=PII), facts_with(pii_scan={"entity_types": ["PERSON"]}), now
+    ).result("pii.scan")
     assert result.status == "fail"
     assert result.evidence["entity_types_not_scanned"] == ["EMAIL_ADDRESS"]
     assert result.evidence["scan_config_hash"] == "cc" * 32

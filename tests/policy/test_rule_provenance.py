@@ -8,7 +8,10 @@ from govern.policy import evaluate
 
 PROVENANCE = {
     "required_fields": ["source", "license", "legal_basis", "jurisdiction", "collected_at"],
-    "licenses": {"allow": ["MIT", "Apache-2.0", "LicenseRef-consented-internal"], "deny": ["CC-BY-NC-4.0"]},
+    "licenses": {
+        "allow": ["MIT", "Apache-2.0", "LicenseRef-consented-internal"],
+        "deny": ["CC-BY-NC-4.0"],
+    },
     "legal_bases": ["consent"],
     "jurisdictions": ["EU", "US"],
     "max_age_days": 365,
@@ -29,7 +32,9 @@ def test_declared_provenance_passes_every_rule(pack_from, clean_facts, now) -> N
 
 def test_missing_fields_fail_and_are_listed(pack_from, facts_with, now) -> None:
     facts = facts_with(provenance={"source": None, "collected_at": None})
-    result = evaluate(pack_from(provenance=PROVENANCE), facts, now).result("provenance.required_fields")
+    result = evaluate(pack_from(provenance=PROVENANCE), facts, now).result(
+        "provenance.required_fields"
+    )
     assert result.status == "fail"
     assert result.evidence["missing"] == ["source", "collected_at"]
     assert "declare them" in result.message
@@ -45,11 +50,16 @@ def test_missing_fields_fail_and_are_listed(pack_from, facts_with, now) -> None:
         ("GPL-3.0-only OR MIT", "pass"),
         ("MIT AND CC-BY-NC-4.0", "fail"),
         ("MIT AND Apache-2.0", "pass"),
-        ("(MIT OR GPL-3.0-only) AND Apache-2.0", "fail"),  # needs brackets: not evaluated, fails safe
+        (
+            "(MIT OR GPL-3.0-only) AND Apache-2.0",
+            "fail",
+        ),  # needs brackets: not evaluated, fails safe
         (None, "fail"),
     ],
 )
-def test_licences_are_checked_against_the_allow_and_deny_lists(pack_from, facts_with, now, license, status) -> None:
+def test_licences_are_checked_against_the_allow_and_deny_lists(
+    pack_from, facts_with, now, license, status
+) -> None:
     facts = facts_with(provenance={"license": license})
     result = evaluate(pack_from(provenance=PROVENANCE), facts, now).result("provenance.license")
     assert result.status == status, result.message
@@ -76,10 +86,15 @@ def test_a_legal_basis_outside_the_list_fails(pack_from, facts_with, now) -> Non
 
 
 @pytest.mark.parametrize(
-    ("place", "status"), [("EU-DE", "pass"), ("US", "pass"), ("USA", "fail"), ("GB", "fail"), (None, "fail")]
+    ("place", "status"),
+    [("EU-DE", "pass"), ("US", "pass"), ("USA", "fail"), ("GB", "fail"), (None, "fail")],
 )
-def test_a_jurisdiction_matches_its_region_or_a_subdivision(pack_from, facts_with, now, place, status) -> None:
-    result = evaluate(pack_from(provenance=PROVENANCE), facts_with(provenance={"jurisdiction": place}), now)
+def test_a_jurisdiction_matches_its_region_or_a_subdivision(
+    pack_from, facts_with, now, place, status
+) -> None:
+    result = evaluate(
+        pack_from(provenance=PROVENANCE), facts_with(provenance={"jurisdiction": place}), now
+    )
     assert result.result("provenance.jurisdiction").status == status
 
 
@@ -97,7 +112,10 @@ def test_data_past_its_maximum_age_fails_with_the_expiry_date(pack_from, facts_w
 def test_unknown_collection_date_fails_the_age_rule(pack_from, facts_with, now) -> None:
     facts = facts_with(provenance={"collected_at": None})
     assert (
-        evaluate(pack_from(provenance={"max_age_days": 30}), facts, now).result("provenance.max_age").status == "fail"
+        evaluate(pack_from(provenance={"max_age_days": 30}), facts, now)
+        .result("provenance.max_age")
+        .status
+        == "fail"
     )
 
 

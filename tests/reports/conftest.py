@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import _new_key
 from tests.pipeline import EXAMPLES, governed_workspace
 
+
 @dataclass
 class Pipeline:
     """The state the report tests read: a workspace after one gated, private training run."""
@@ -47,28 +48,49 @@ def _with_personal_data(path: Path) -> Path:
 
 
 def build_pipeline(root: Path) -> Pipeline:
-    from govern.policy.approvals import approve
     from govern.ingest.datasets import add_version
+    from govern.policy.approvals import approve
     from govern.training.runs import start_run
     from govern.training.tiny import build_tiny_model, corpus_from_jsonl
 
     model = build_tiny_model(root / "model", corpus_from_jsonl(EXAMPLES, ("text",)))
-    workspace, engineer, officer, _ = governed_workspace(root, model, pack="reports", budget=10, jurisdiction="EU")
+    workspace, engineer, officer, _ = governed_workspace(
+        root, model, pack="reports", budget=10, jurisdiction="EU"
+    )
     auditor = _new_key(workspace, "auditor", "audrey")
-    raw = add_version(workspace, engineer, "support", _with_personal_data(root / "support-with-pii.jsonl")).snapshot
+    raw = add_version(
+        workspace, engineer, "support", _with_personal_data(root / "support-with-pii.jsonl")
+    ).snapshot
     trained, anonymized, reason = raw.id, False, None
     try:  # the real scanner and anonymizer (govern.pii.scans); reports work without them
         from govern.pii.scans import anonymize_snapshot
 
-        trained, anonymized = anonymize_snapshot(workspace, engineer, raw.id).derived.snapshot.id, True
-    except Exception as error:  # noqa: BLE001 - a broken scanner must not hide the other report tests
+        trained, anonymized = (
+            anonymize_snapshot(workspace, engineer, raw.id).derived.snapshot.id,
+            True,
+        )
+    except Exception as error:
         reason = f"PII scan/anonymize failed ({type(error).__name__}: {str(error)[:200]})"
         warnings.warn(f"report tests run without a scan: {reason}", stacklevel=1)
     approve(workspace, officer, trained)
     result = start_run(workspace, engineer, Path("train/reports.toml"), [trained])
-    keys = [workspace.keys_dir / "admin.key", *(workspace.root / f"{n}.key" for n in ("erin", "olga", "audrey"))]
-    return Pipeline(workspace, engineer, officer, auditor, raw.id, trained, result["run_id"], result, anonymized,
-                    reason, keys)
+    keys = [
+        workspace.keys_dir / "admin.key",
+        *(workspace.root / f"{n}.key" for n in ("erin", "olga", "audrey")),
+    ]
+    return Pipeline(
+        workspace,
+        engineer,
+        officer,
+        auditor,
+        raw.id,
+        trained,
+        result["run_id"],
+        result,
+        anonymized,
+        reason,
+        keys,
+    )
 
 
 @pytest.fixture(scope="session")

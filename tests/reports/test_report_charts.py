@@ -18,16 +18,27 @@ def test_a_chart_without_data_says_so() -> None:
 
 
 def test_lineage_is_drawn_left_to_right_and_listed_as_a_tree() -> None:
-    graph = {"nodes": [{"id": "d", "kind": "dataset", "label": "support", "detail": ""},
-                       {"id": "s1", "kind": "snapshot", "label": "s1", "detail": ""},
-                       {"id": "s2", "kind": "snapshot", "label": "s2", "detail": ""},
-                       {"id": "r", "kind": "run", "label": "run-1", "detail": ""}],
-             "edges": [{"from": "d", "to": "s1", "label": "ingest"}, {"from": "s1", "to": "s2", "label": "anonymize"},
-                       {"from": "s2", "to": "r", "label": "trained on"}]}
+    graph = {
+        "nodes": [
+            {"id": "d", "kind": "dataset", "label": "support", "detail": ""},
+            {"id": "s1", "kind": "snapshot", "label": "s1", "detail": ""},
+            {"id": "s2", "kind": "snapshot", "label": "s2", "detail": ""},
+            {"id": "r", "kind": "run", "label": "run-1", "detail": ""},
+        ],
+        "edges": [
+            {"from": "d", "to": "s1", "label": "ingest"},
+            {"from": "s1", "to": "s2", "label": "anonymize"},
+            {"from": "s2", "to": "r", "label": "trained on"},
+        ],
+    }
     svg = str(lineage_svg(graph))
     assert svg.count("<rect") == 4 and svg.count("<polygon") == 3
     assert [(level, node["id"], label) for level, node, label in lineage_tree(graph)] == [
-        (0, "d", ""), (1, "s1", "ingest"), (2, "s2", "anonymize"), (3, "r", "trained on")]
+        (0, "d", ""),
+        (1, "s1", "ingest"),
+        (2, "s2", "anonymize"),
+        (3, "r", "trained on"),
+    ]
 
 
 def test_markdown_cells_cannot_break_tables_or_inject_html() -> None:

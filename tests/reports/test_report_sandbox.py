@@ -35,14 +35,25 @@ def report_workspace(sqlite_workspace, tmp_path):  # type: ignore[no-untyped-def
 
     engineer = _new_key(sqlite_workspace, "engineer", "erin")
     auditor = _new_key(sqlite_workspace, "auditor", "audrey")
-    spec = DatasetSpec(name="support", source="helpdesk", license="CC-BY-4.0", legal_basis="consent",
-                       subject_field="subject", text_fields=("text",), id_field="id")
-    snapshot = add_dataset(sqlite_workspace, engineer, spec, write_jsonl(tmp_path / "d.jsonl", SAMPLE_RECORDS)).snapshot
+    spec = DatasetSpec(
+        name="support",
+        source="helpdesk",
+        license="CC-BY-4.0",
+        legal_basis="consent",
+        subject_field="subject",
+        text_fields=("text",),
+        id_field="id",
+    )
+    snapshot = add_dataset(
+        sqlite_workspace, engineer, spec, write_jsonl(tmp_path / "d.jsonl", SAMPLE_RECORDS)
+    ).snapshot
     return sqlite_workspace, auditor, snapshot
 
 
 @pytest.mark.parametrize("name", sorted(ESCAPES))
-def test_a_template_reaching_out_of_the_sandbox_fails_and_leaks_nothing(report_workspace, name: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_template_reaching_out_of_the_sandbox_fails_and_leaks_nothing(
+    report_workspace, name: str, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     workspace, auditor, snapshot = report_workspace
     templates = workspace.root / "audit_reports"
     (templates / "key.j2").symlink_to(workspace.keys_dir / "admin.key")
@@ -67,7 +78,9 @@ def test_a_template_error_names_the_file_and_line(tmp_path: Path) -> None:
 
 
 def test_html_is_autoescaped_and_the_facts_stay_unchanged(tmp_path: Path) -> None:
-    (tmp_path / "dataset.html.j2").write_text("<p>{{ r.subject }}</p>{{ r.items() | list | length }}\n")
+    (tmp_path / "dataset.html.j2").write_text(
+        "<p>{{ r.subject }}</p>{{ r.items() | list | length }}\n"
+    )
     facts = {"kind": "dataset", "subject": "<script>alert(1)</script>"}
     out = render(facts, "html", tmp_path)
     assert "<script>" not in out and "&lt;script&gt;" in out

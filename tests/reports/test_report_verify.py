@@ -14,49 +14,97 @@ from tests.reports.conftest import Pipeline, records
 
 
 def _cli(pipeline: Pipeline, *args: str):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(cli, [*args, "--workspace", str(pipeline.workspace.root)], catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, [*args, "--workspace", str(pipeline.workspace.root)], catch_exceptions=False
+    )
 
 
 def test_an_untouched_report_stands(pipeline_copy, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    written = make_report(pipeline_copy.workspace, pipeline_copy.auditor, "run", pipeline_copy.run_id, "md", tmp_path / "card.md")
+    written = make_report(
+        pipeline_copy.workspace,
+        pipeline_copy.auditor,
+        "run",
+        pipeline_copy.run_id,
+        "md",
+        tmp_path / "card.md",
+    )
     result = _cli(pipeline_copy, "report", "verify", str(written.path), "--json")
     assert result.exit_code == 0, result.output
     check = json.loads(result.output)
-    assert check["stands"] and check["ledger_seq"] == written.ledger_seq and check["head_seq"] == written.ledger_head["seq"]
+    assert (
+        check["stands"]
+        and check["ledger_seq"] == written.ledger_seq
+        and check["head_seq"] == written.ledger_head["seq"]
+    )
 
 
 def test_an_edited_report_fails_with_exit_3_naming_its_entry(pipeline_copy, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    written = make_report(pipeline_copy.workspace, pipeline_copy.auditor, "run", pipeline_copy.run_id, "html", tmp_path / "card.html")
+    written = make_report(
+        pipeline_copy.workspace,
+        pipeline_copy.auditor,
+        "run",
+        pipeline_copy.run_id,
+        "html",
+        tmp_path / "card.html",
+    )
     original = written.path.read_text()
-    written.path.write_text(original.replace("-differentially private", "-differentially private (ε halved)", 1))
+    written.path.write_text(
+        original.replace("-differentially private", "-differentially private (ε halved)", 1)
+    )
     result = _cli(pipeline_copy, "report", "verify", str(written.path))
     assert result.exit_code == 3
-    assert "the file was altered" in result.output and f"ledger entry {written.ledger_seq}" in result.output
+    assert (
+        "the file was altered" in result.output
+        and f"ledger entry {written.ledger_seq}" in result.output
+    )
     marker_gone = tmp_path / "stripped.html"
     marker_gone.write_text(original.replace("govern-report id=", "x"))
     assert _cli(pipeline_copy, "report", "verify", str(marker_gone)).exit_code == 3
 
 
 def test_a_report_whose_head_was_rewritten_fails_with_exit_3(pipeline_copy, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    written = make_report(pipeline_copy.workspace, pipeline_copy.auditor, "audit", None, "json", tmp_path / "audit.json")
+    written = make_report(
+        pipeline_copy.workspace,
+        pipeline_copy.auditor,
+        "audit",
+        None,
+        "json",
+        tmp_path / "audit.json",
+    )
     head = written.ledger_head["seq"]
     with pipeline_copy.workspace.catalog.engine.begin() as connection:
         connection.execute(text("DROP TRIGGER IF EXISTS ledger_entries_no_update"))
-        triggers = [r[0] for r in connection.execute(text("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='ledger_entries'"))]
+        triggers = [
+            r[0]
+            for r in connection.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='ledger_entries'"
+                )
+            )
+        ]
         for name in triggers:
             connection.execute(text(f"DROP TRIGGER {name}"))
-        connection.execute(text("UPDATE ledger_entries SET entry_hash = :h WHERE seq = :s"), {"h": "f" * 64, "s": head})
+        connection.execute(
+            text("UPDATE ledger_entries SET entry_hash = :h WHERE seq = :s"),
+            {"h": "f" * 64, "s": head},
+        )
     check = verify_report(pipeline_copy.workspace, written.path)
     assert not check.intact
     assert any("history was rewritten" in p for p in check.problems)
 
 
-def test_a_later_consent_revocation_contradicts_run_and_dataset_reports(pipeline_copy, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_later_consent_revocation_contradicts_run_and_dataset_reports(
+    pipeline_copy, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     from govern.consent.registry import revoke
 
     workspace, auditor = pipeline_copy.workspace, pipeline_copy.auditor
-    card = make_report(workspace, auditor, "run", pipeline_copy.run_id, "json", tmp_path / "card.json")
-    sheet = make_report(workspace, auditor, "dataset", pipeline_copy.trained_snapshot, "md", tmp_path / "sheet.md")
+    card = make_report(
+        workspace, auditor, "run", pipeline_copy.run_id, "json", tmp_path / "card.json"
+    )
+    sheet = make_report(
+        workspace, auditor, "dataset", pipeline_copy.trained_snapshot, "md", tmp_path / "sheet.md"
+    )
     audit = make_report(workspace, auditor, "audit", None, "md", tmp_path / "audit.md")
     subject = records()[0]["subject_id"]
     revoke(workspace, pipeline_copy.officer, subject)
@@ -84,7 +132,9 @@ def test_rendering_needs_a_registered_key_and_never_overwrites(pipeline_copy, tm
     from govern.ledger.keys import generate_identity
 
     with pytest.raises(Refused, match="not registered"):
-        make_report(pipeline_copy.workspace, generate_identity(), "audit", None, "md", tmp_path / "a.md")
+        make_report(
+            pipeline_copy.workspace, generate_identity(), "audit", None, "md", tmp_path / "a.md"
+        )
     assert not (tmp_path / "a.md").exists()
     existing = tmp_path / "b.md"
     existing.write_text("keep me")

@@ -46,13 +46,20 @@ class GateWorld:
 
     def add_approved(self, name: str, lines: list[str]) -> Any:
         """Register `lines` as a new dataset, approve its snapshot, and return the gate's handle on it."""
-        from govern.policy.approvals import approve
         from govern.ingest.datasets import DatasetSpec, add_dataset
+        from govern.policy.approvals import approve
 
         path = self.workspace.root / f"{name}.jsonl"
         path.write_text("".join(lines))
-        spec = DatasetSpec(name=name, source="example helpdesk export", license="CC-BY-4.0", legal_basis="consent",
-                           subject_field="subject_id", text_fields=("prompt", "completion"), id_field="id")
+        spec = DatasetSpec(
+            name=name,
+            source="example helpdesk export",
+            license="CC-BY-4.0",
+            legal_basis="consent",
+            subject_field="subject_id",
+            text_fields=("prompt", "completion"),
+            id_field="id",
+        )
         from govern.pii.scans import scan_snapshot
 
         snapshot = add_dataset(self.workspace, self.engineer, spec, path).snapshot
@@ -66,9 +73,17 @@ def gate_world(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -
     from govern.policy.approvals import approve
     from tests.pipeline import governed_workspace
 
-    workspace, engineer, officer, snapshot = governed_workspace(tmp_path_factory.mktemp("gate-world"), tiny_model_dir)
+    workspace, engineer, officer, snapshot = governed_workspace(
+        tmp_path_factory.mktemp("gate-world"), tiny_model_dir
+    )
     approve(workspace, officer, snapshot.id)
-    return GateWorld(workspace, engineer, officer, snapshot.id, admitted_data(workspace.root, engineer.path, snapshot.id))
+    return GateWorld(
+        workspace,
+        engineer,
+        officer,
+        snapshot.id,
+        admitted_data(workspace.root, engineer.path, snapshot.id),
+    )
 
 
 @pytest.fixture

@@ -42,7 +42,9 @@ def main() -> int:
     data = admitted_data(Path(sys.argv[6]), Path(sys.argv[7]), sys.argv[8])
     recipe = recipe_from_dict(raw, base_dir=base_dir)
     try:
-        train(recipe, data, run_dir=run_dir, hooks=ChildHooks(mode, step, run_dir.parent / "blocked"))
+        train(
+            recipe, data, run_dir=run_dir, hooks=ChildHooks(mode, step, run_dir.parent / "blocked")
+        )
     except Interrupted as error:
         print(error, file=sys.stderr)
         return error.exit_code

@@ -26,24 +26,43 @@ def _independent(accountant: Any, sigma: float, rate: float, steps: int, delta: 
 
 
 @pytest.mark.parametrize("mechanism", ["rdp", "prv"])
-def test_reported_epsilon_matches_an_independent_opacus_accountant(mechanism: str, make_recipe: Any, tmp_path: Path, support_data: Any) -> None:
+def test_reported_epsilon_matches_an_independent_opacus_accountant(
+    mechanism: str, make_recipe: Any, tmp_path: Path, support_data: Any
+) -> None:
     from govern.training import train
 
-    recipe = make_recipe(dp={"accountant": mechanism, "noise_multiplier": 0.9}, schedule={"steps": 3})
+    recipe = make_recipe(
+        dp={"accountant": mechanism, "noise_multiplier": 0.9}, schedule={"steps": 3}
+    )
     result = train(recipe, support_data, run_dir=tmp_path / "run")
-    sigma, rate, steps, delta = result["noise_multiplier"], result["sample_rate"], result["steps"], result["delta"]
+    sigma, rate, steps, delta = (
+        result["noise_multiplier"],
+        result["sample_rate"],
+        result["steps"],
+        result["delta"],
+    )
     assert (sigma, rate, steps, delta) == (0.9, 16 / 160, 3, default_delta(160))
     fresh = RDPAccountant() if mechanism == "rdp" else PRVAccountant()
-    assert result["epsilon"] == pytest.approx(_independent(fresh, sigma, rate, steps, delta), rel=1e-9)
+    assert result["epsilon"] == pytest.approx(
+        _independent(fresh, sigma, rate, steps, delta), rel=1e-9
+    )
 
 
 def test_calibrated_noise_spends_at_most_the_target_epsilon(make_recipe: Any) -> None:
     from govern.training.plan import plan_run
 
-    plan = plan_run(make_recipe(dp={"noise_multiplier": None, "target_epsilon": 2.0}, schedule={"steps": 20}), 160)
+    plan = plan_run(
+        make_recipe(dp={"noise_multiplier": None, "target_epsilon": 2.0}, schedule={"steps": 20}),
+        160,
+    )
     assert plan.noise_multiplier is not None and plan.planned_epsilon is not None
     assert 2.0 - 0.02 <= plan.planned_epsilon <= 2.0
-    assert epsilon_of_history([(plan.noise_multiplier * 0.97, plan.sample_rate, 20)], plan.delta, "rdp") > 2.0
+    assert (
+        epsilon_of_history(
+            [(plan.noise_multiplier * 0.97, plan.sample_rate, 20)], plan.delta, "rdp"
+        )
+        > 2.0
+    )
 
 
 @pytest.mark.parametrize("mechanism", ["rdp", "prv"])
@@ -70,7 +89,11 @@ def test_histories_are_checked_and_merged() -> None:
 
 @pytest.mark.parametrize("mechanism", ["rdp", "prv"])
 def test_the_trainer_asks_the_accountant_once_per_checkpoint_not_once_per_step(
-    mechanism: str, make_recipe: Any, tmp_path: Path, support_data: Any, monkeypatch: pytest.MonkeyPatch
+    mechanism: str,
+    make_recipe: Any,
+    tmp_path: Path,
+    support_data: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Issue 18: ε after every step made the whole DP trainer 1.5-3.7x the non-private one."""
     from govern.training import train
@@ -86,7 +109,15 @@ def test_the_trainer_asks_the_accountant_once_per_checkpoint_not_once_per_step(
 
     monkeypatch.setattr(cls, "get_epsilon", counted)
     clear_cache()
-    recipe = make_recipe(dp={"accountant": mechanism, "noise_multiplier": 1.1}, schedule={"steps": 6}, checkpoint_every=4)
+    recipe = make_recipe(
+        dp={"accountant": mechanism, "noise_multiplier": 1.1},
+        schedule={"steps": 6},
+        checkpoint_every=4,
+    )
     result = train(recipe, support_data, run_dir=tmp_path / "run")
-    assert calls == [6, 4], calls  # the plan (whose ε is also the final one), then the checkpoint at step 4
-    assert result["epsilon"] == pytest.approx(_independent(cls(), 1.1, 0.1, 6, result["delta"]), rel=1e-9)
+    assert calls == [6, 4], (
+        calls
+    )  # the plan (whose ε is also the final one), then the checkpoint at step 4
+    assert result["epsilon"] == pytest.approx(
+        _independent(cls(), 1.1, 0.1, 6, result["delta"]), rel=1e-9
+    )

@@ -65,19 +65,44 @@ def governed(tmp_path: Path, tiny_model_dir: Path) -> Any:
     [
         ([("target_epsilon = 3.0", "target_epsilon = 1000.0")], "dp.target_epsilon"),
         ([("target_epsilon = 3.0", "target_epsilon = 0.000001")], "dp.target_epsilon"),
-        ([("target_epsilon = 3.0", "noise_multiplier = 0.000001"), ('accountant = "rdp"', 'accountant = "prv"')],
-         "dp.noise_multiplier"),
+        (
+            [
+                ("target_epsilon = 3.0", "noise_multiplier = 0.000001"),
+                ('accountant = "rdp"', 'accountant = "prv"'),
+            ],
+            "dp.noise_multiplier",
+        ),
         ([("target_epsilon = 3.0", "noise_multiplier = 0.000001")], "dp.noise_multiplier"),
-        ([("target_epsilon = 3.0", "noise_multiplier = 0.05"), ("steps = 3", "steps = 900000"),
-          ('accountant = "rdp"', 'accountant = "prv"'), ("logical_batch_size = 16", "logical_batch_size = 160")],
-         "dp.noise_multiplier"),
+        (
+            [
+                ("target_epsilon = 3.0", "noise_multiplier = 0.05"),
+                ("steps = 3", "steps = 900000"),
+                ('accountant = "rdp"', 'accountant = "prv"'),
+                ("logical_batch_size = 16", "logical_batch_size = 160"),
+            ],
+            "dp.noise_multiplier",
+        ),
         ([("steps = 3", "steps = 1000000000")], "schedule.steps"),
         ([("steps = 3", "epochs = 1000000000.0")], "schedule.epochs"),
-        ([("max_length = 48", "max_length = 10000000"), ("logical_batch_size = 16", "logical_batch_size = 160"),
-          ("physical_batch_size = 8", "physical_batch_size = 160")], "schedule.physical_batch_size"),
+        (
+            [
+                ("max_length = 48", "max_length = 10000000"),
+                ("logical_batch_size = 16", "logical_batch_size = 160"),
+                ("physical_batch_size = 8", "physical_batch_size = 160"),
+            ],
+            "schedule.physical_batch_size",
+        ),
     ],
-    ids=["target-eps-1000", "target-eps-tiny", "sigma-tiny-prv", "sigma-tiny-rdp", "prv-grid-too-large",
-         "steps-1e9", "epochs-1e9", "physical-batch-memory"],
+    ids=[
+        "target-eps-1000",
+        "target-eps-tiny",
+        "sigma-tiny-prv",
+        "sigma-tiny-rdp",
+        "prv-grid-too-large",
+        "steps-1e9",
+        "epochs-1e9",
+        "physical-batch-memory",
+    ],
 )
 def test_an_absurd_recipe_value_is_refused_fast_naming_its_key_and_nothing_is_recorded(
     governed: Any, edits: list[tuple[str, str]], key: str
@@ -92,8 +117,19 @@ def test_an_absurd_recipe_value_is_refused_fast_naming_its_key_and_nothing_is_re
     before = _ledger_size(workspace)
     started = time.monotonic()
     with deadline(SECONDS * 2):
-        result = CliRunner().invoke(cli, ["train", "train/gate.toml", "--snapshot", snapshot.id, "--key", str(engineer.path),
-                                          "--workspace", str(workspace.root)])
+        result = CliRunner().invoke(
+            cli,
+            [
+                "train",
+                "train/gate.toml",
+                "--snapshot",
+                snapshot.id,
+                "--key",
+                str(engineer.path),
+                "--workspace",
+                str(workspace.root),
+            ],
+        )
     elapsed = time.monotonic() - started
     assert result.exit_code == 2, result.output
     assert re.search(rf"{re.escape(key)}\b", result.output), result.output

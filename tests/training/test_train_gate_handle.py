@@ -22,7 +22,9 @@ class LooksLikeGatedData:
         return iter(self.records)
 
 
-def test_train_and_resume_refuse_any_object_that_is_not_the_gates_handle(make_recipe: Any, support_data: Any, tmp_path: Path) -> None:
+def test_train_and_resume_refuse_any_object_that_is_not_the_gates_handle(
+    make_recipe: Any, support_data: Any, tmp_path: Path
+) -> None:
     from govern.training import resume, train
 
     fake = LooksLikeGatedData(list(support_data.read()))
@@ -49,7 +51,9 @@ def test_no_recipe_key_seeds_the_noise(tiny_model_dir: Path) -> None:
     from govern.training.recipe import SCHEMA, recipe_from_dict
 
     with pytest.raises(BadInput, match=r"dp\.noise_seed: unknown key"):
-        recipe_from_dict(merged(BASE_RECIPE, {"dp": {"noise_seed": 7}}), base_dir=tiny_model_dir.parent)
+        recipe_from_dict(
+            merged(BASE_RECIPE, {"dp": {"noise_seed": 7}}), base_dir=tiny_model_dir.parent
+        )
     assert "noise_seed" not in str(SCHEMA)
     for shipped in sorted((REPO / "train").iterdir()):
         assert "noise_seed" not in shipped.read_text(), shipped.name

@@ -14,19 +14,27 @@ from govern.training import RecordingHooks, TrainingHooks, train
 
 
 @pytest.fixture
-def finished_run(make_recipe: Any, tmp_path: Path, support_data: Any) -> tuple[Path, dict[str, Any], RecordingHooks]:
+def finished_run(
+    make_recipe: Any, tmp_path: Path, support_data: Any
+) -> tuple[Path, dict[str, Any], RecordingHooks]:
     hooks = RecordingHooks()
-    result = train(make_recipe(schedule={"steps": 3}), support_data, run_dir=tmp_path / "run", hooks=hooks)
+    result = train(
+        make_recipe(schedule={"steps": 3}), support_data, run_dir=tmp_path / "run", hooks=hooks
+    )
     return tmp_path / "run", result, hooks
 
 
-def test_the_adapter_loads_with_peft_on_the_base_model(finished_run: Any, tiny_model_dir: Path) -> None:
+def test_the_adapter_loads_with_peft_on_the_base_model(
+    finished_run: Any, tiny_model_dir: Path
+) -> None:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
     run_dir, result, _ = finished_run
     adapter = run_dir / "adapter"
-    assert (adapter / "adapter_model.safetensors").is_file() and (adapter / "adapter_config.json").is_file()
+    assert (adapter / "adapter_model.safetensors").is_file() and (
+        adapter / "adapter_config.json"
+    ).is_file()
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     ids = torch.tensor([[1, 40, 50, 60, 70]])
     with torch.no_grad():
@@ -35,10 +43,14 @@ def test_the_adapter_loads_with_peft_on_the_base_model(finished_run: Any, tiny_m
     assert not torch.allclose(plain, tuned), "the adapter changes nothing"
     from govern.canonical import file_sha256
 
-    assert result["adapter_files"]["adapter_model.safetensors"] == file_sha256(adapter / "adapter_model.safetensors")
+    assert result["adapter_files"]["adapter_model.safetensors"] == file_sha256(
+        adapter / "adapter_model.safetensors"
+    )
 
 
-def test_the_model_card_states_the_guarantee_and_the_snapshots(finished_run: Any, support_data: Any) -> None:
+def test_the_model_card_states_the_guarantee_and_the_snapshots(
+    finished_run: Any, support_data: Any
+) -> None:
     import yaml
 
     run_dir, result, _ = finished_run
@@ -57,11 +69,15 @@ def test_metrics_hold_epsilon_at_checkpoints_and_the_end_only(finished_run: Any)
     run_dir, result, _ = finished_run
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
-    assert rows[0]["epsilon"] is None and 0 < rows[1]["epsilon"] < rows[2]["epsilon"]  # checkpoint every 2, and the end
+    assert (
+        rows[0]["epsilon"] is None and 0 < rows[1]["epsilon"] < rows[2]["epsilon"]
+    )  # checkpoint every 2, and the end
     assert rows[-1]["epsilon"] == pytest.approx(result["epsilon"])
 
 
-def test_no_noise_free_statistic_of_the_data_leaves_the_loss_file(finished_run: Any, support_data: Any) -> None:
+def test_no_noise_free_statistic_of_the_data_leaves_the_loss_file(
+    finished_run: Any, support_data: Any
+) -> None:
     """Issue 10.15: the un-noised loss and the exact Poisson batch sizes stay out of everything ε covers."""
     from govern.training.run_files import LOSS_FILE
 
@@ -75,46 +91,76 @@ def test_no_noise_free_statistic_of_the_data_leaves_the_loss_file(finished_run: 
         assert "loss" not in (folder / "state.json").read_text().lower()
     assert "NOT-COVERED-BY-EPSILON" in LOSS_FILE
     lines = [json.loads(line) for line in (run_dir / LOSS_FILE).read_text().splitlines()]
-    assert [line["step"] for line in lines] == [1, 2, 3] and all(isinstance(line["loss"], float) for line in lines)
+    assert [line["step"] for line in lines] == [1, 2, 3] and all(
+        isinstance(line["loss"], float) for line in lines
+    )
     assert all(line["privacy"].startswith("NOT covered by ε") for line in lines)
-    assert all(set(line) == {"step", "loss", "attempt", "privacy"} for line in lines)  # no batch size
+    assert all(
+        set(line) == {"step", "loss", "attempt", "privacy"} for line in lines
+    )  # no batch size
 
 
 def test_events_reach_the_hooks_in_order(finished_run: Any, support_data: Any) -> None:
     _, result, hooks = finished_run
     names = [name for name, _ in hooks.events]
-    assert names == ["start", "charged", "charged", "checkpoint", "charged", "checkpoint", "complete"]
+    assert names == [
+        "start",
+        "charged",
+        "charged",
+        "checkpoint",
+        "charged",
+        "checkpoint",
+        "complete",
+    ]
     start = hooks.named("start")[0]
-    assert start["snapshot_ids"] == list(support_data.snapshot_ids) and len(start["base_model"]["hash"]) == 64
+    assert (
+        start["snapshot_ids"] == list(support_data.snapshot_ids)
+        and len(start["base_model"]["hash"]) == 64
+    )
     assert start["plan"]["noise_multiplier"] == 1.0 and start["clipping_mode"] == "hooks"
     assert hooks.named("checkpoint")[0]["accountant_history"] == [[1.0, 0.1, 2]]
     assert hooks.named("complete")[0] == result
 
 
-def test_each_charge_is_recorded_before_its_step_runs(make_recipe: Any, tmp_path: Path, support_data: Any) -> None:
+def test_each_charge_is_recorded_before_its_step_runs(
+    make_recipe: Any, tmp_path: Path, support_data: Any
+) -> None:
     run_dir = tmp_path / "run"
     seen: list[tuple[int, int, int]] = []
 
     class Check(TrainingHooks):
         def on_step_charged(self, step: int, noise_multiplier: float, sample_rate: float) -> None:
             journal = (run_dir / "charges.jsonl").read_text().splitlines()
-            metrics = (run_dir / "metrics.jsonl").read_text().splitlines() if (run_dir / "metrics.jsonl").exists() else []
+            metrics = (
+                (run_dir / "metrics.jsonl").read_text().splitlines()
+                if (run_dir / "metrics.jsonl").exists()
+                else []
+            )
             seen.append((step, len(journal), len(metrics)))
 
     train(make_recipe(schedule={"steps": 3}), support_data, run_dir=run_dir, hooks=Check())
     assert seen == [(1, 1, 0), (2, 2, 1), (3, 3, 2)]  # journaled and fsynced, the step not yet done
 
 
-def test_a_non_private_run_is_recorded_as_such(make_recipe: Any, tmp_path: Path, support_data: Any) -> None:
+def test_a_non_private_run_is_recorded_as_such(
+    make_recipe: Any, tmp_path: Path, support_data: Any
+) -> None:
     hooks = RecordingHooks()
-    result = train(make_recipe(dp={"enabled": False}, schedule={"steps": 2}), support_data, run_dir=tmp_path / "run", hooks=hooks)
+    result = train(
+        make_recipe(dp={"enabled": False}, schedule={"steps": 2}),
+        support_data,
+        run_dir=tmp_path / "run",
+        hooks=hooks,
+    )
     assert result["private"] is False and result["epsilon"] is None
     assert hooks.named("charged") == [] and hooks.named("start")[0]["private"] is False
     card = (tmp_path / "run" / "adapter" / "README.md").read_text()
     assert "WITHOUT differential privacy" in card and "non-private" in card
 
 
-def test_a_second_stage_starts_from_the_first_runs_adapter(make_recipe: Any, tmp_path: Path, support_data: Any) -> None:
+def test_a_second_stage_starts_from_the_first_runs_adapter(
+    make_recipe: Any, tmp_path: Path, support_data: Any
+) -> None:
     from safetensors.torch import load_file
 
     first = train(make_recipe(schedule={"steps": 2}), support_data, run_dir=tmp_path / "a")
@@ -132,7 +178,9 @@ def test_a_second_stage_starts_from_the_first_runs_adapter(make_recipe: Any, tmp
     assert info["init_adapter"]["path"] == first["adapter_dir"]
 
 
-def test_a_run_folder_is_never_reused(finished_run: Any, make_recipe: Any, support_data: Any) -> None:
+def test_a_run_folder_is_never_reused(
+    finished_run: Any, make_recipe: Any, support_data: Any
+) -> None:
     from govern.errors import BadInput
 
     run_dir, _, _ = finished_run

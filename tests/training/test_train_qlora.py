@@ -15,7 +15,9 @@ REASON = quantization_unavailable("4bit-nf4")
 
 
 @pytest.mark.skipif(REASON is not None, reason=f"bitsandbytes 4-bit does not run here: {REASON}")
-def test_a_4bit_nf4_qlora_run_trains_the_adapter_privately(make_recipe: Any, tmp_path: Path, support_data: Any) -> None:
+def test_a_4bit_nf4_qlora_run_trains_the_adapter_privately(
+    make_recipe: Any, tmp_path: Path, support_data: Any
+) -> None:
     import json
 
     from govern.training import train

@@ -29,13 +29,19 @@ def test_unknown_key_is_named_with_its_section(tiny_model_dir: Path) -> None:
 def test_every_problem_is_listed_at_once(tiny_model_dir: Path) -> None:
     raw = merged(
         BASE_RECIPE,
-        {"lora": {"target_modules": ["q_proj", "attn_qkv"]}, "schedule": {"physical_batch_size": 64}},
+        {
+            "lora": {"target_modules": ["q_proj", "attn_qkv"]},
+            "schedule": {"physical_batch_size": 64},
+        },
     )
     message = _errors(raw, tiny_model_dir.parent)
     assert "2 problems" in message
     assert "lora.target_modules: the model has no module named 'attn_qkv'" in message
     assert "q_proj" in message.split("attn_qkv")[1]  # lists the modules it does have
-    assert "schedule.physical_batch_size: 64 is larger than schedule.logical_batch_size (16)" in message
+    assert (
+        "schedule.physical_batch_size: 64 is larger than schedule.logical_batch_size (16)"
+        in message
+    )
 
 
 def test_missing_model_folder_names_model_path(tmp_path: Path) -> None:
@@ -43,7 +49,9 @@ def test_missing_model_folder_names_model_path(tmp_path: Path) -> None:
     assert "model.path: folder" in message and "does not exist" in message
 
 
-def test_a_model_folder_without_weights_is_named_with_the_suffixes_looked_for(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_a_model_folder_without_weights_is_named_with_the_suffixes_looked_for(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
     import shutil
 
     empty = tmp_path / "model"
@@ -54,7 +62,10 @@ def test_a_model_folder_without_weights_is_named_with_the_suffixes_looked_for(ti
 
 
 def test_wrong_types_and_choices_name_the_key(tiny_model_dir: Path) -> None:
-    raw = merged(BASE_RECIPE, {"dp": {"accountant": "moments", "max_grad_norm": -1}, "schedule": {"steps": "ten"}})
+    raw = merged(
+        BASE_RECIPE,
+        {"dp": {"accountant": "moments", "max_grad_norm": -1}, "schedule": {"steps": "ten"}},
+    )
     message = _errors(raw, tiny_model_dir.parent)
     assert "dp.accountant: 'moments' is not one of rdp, prv" in message
     assert "dp.max_grad_norm:" in message
@@ -67,16 +78,22 @@ def test_epochs_and_steps_are_exclusive(tiny_model_dir: Path) -> None:
 
 
 def test_private_recipe_needs_a_target_epsilon_or_a_noise_multiplier(tiny_model_dir: Path) -> None:
-    message = _errors(merged(BASE_RECIPE, {"dp": {"noise_multiplier": None}}), tiny_model_dir.parent)
+    message = _errors(
+        merged(BASE_RECIPE, {"dp": {"noise_multiplier": None}}), tiny_model_dir.parent
+    )
     assert "dp.target_epsilon" in message
 
 
 def test_embeddings_and_head_cannot_be_targets(tiny_model_dir: Path) -> None:
-    message = _errors(merged(BASE_RECIPE, {"lora": {"target_modules": ["lm_head"]}}), tiny_model_dir.parent)
+    message = _errors(
+        merged(BASE_RECIPE, {"lora": {"target_modules": ["lm_head"]}}), tiny_model_dir.parent
+    )
     assert "'lm_head' is an embedding or the LM head" in message
 
 
-def test_toml_and_yaml_of_the_same_recipe_hash_the_same(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_toml_and_yaml_of_the_same_recipe_hash_the_same(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
     import tomllib
 
     import yaml
@@ -125,7 +142,14 @@ def test_plan_errors_need_only_the_number_of_examples(tiny_model_dir: Path) -> N
     with pytest.raises(BadInput):
         recipe_from_dict(merged(BASE_RECIPE, {"lora": {"nope": 1}}), base_dir=tiny_model_dir.parent)
     recipe = recipe_from_dict(BASE_RECIPE, base_dir=tiny_model_dir.parent)
-    with pytest.raises(BadInput, match="schedule.logical_batch_size: 16 exceeds the 10 approved examples"):
+    with pytest.raises(
+        BadInput, match="schedule.logical_batch_size: 16 exceeds the 10 approved examples"
+    ):
         plan_run(recipe, 10)
     with pytest.raises(BadInput, match="dp.delta: 0.5 is not below 1/N"):
-        plan_run(recipe_from_dict(merged(BASE_RECIPE, {"dp": {"delta": 0.5}}), base_dir=tiny_model_dir.parent), 160)
+        plan_run(
+            recipe_from_dict(
+                merged(BASE_RECIPE, {"dp": {"delta": 0.5}}), base_dir=tiny_model_dir.parent
+            ),
+            160,
+        )

@@ -30,11 +30,22 @@ from govern.training.accounting import epsilon_of_history
 CHILD = Path(__file__).resolve().parent / "run_child.py"
 
 
-def _child(raw: dict[str, Any], base_dir: Path, run_dir: Path, mode: str, step: int, world: Any) -> subprocess.Popen[bytes]:
+def _child(
+    raw: dict[str, Any], base_dir: Path, run_dir: Path, mode: str, step: int, world: Any
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     gate = [str(world.workspace.root), str(world.engineer.path), world.snapshot_id]
     return subprocess.Popen(
-        [sys.executable, str(CHILD), json.dumps(raw), str(base_dir), str(run_dir), mode, str(step), *gate],
+        [
+            sys.executable,
+            str(CHILD),
+            json.dumps(raw),
+            str(base_dir),
+            str(run_dir),
+            mode,
+            str(step),
+            *gate,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -42,7 +53,9 @@ def _child(raw: dict[str, Any], base_dir: Path, run_dir: Path, mode: str, step: 
 
 
 def _journal_steps(run_dir: Path) -> list[int]:
-    return [json.loads(line)["step"] for line in (run_dir / "charges.jsonl").read_text().splitlines()]
+    return [
+        json.loads(line)["step"] for line in (run_dir / "charges.jsonl").read_text().splitlines()
+    ]
 
 
 def test_sigkill_mid_run_then_resume_finishes_and_counts_every_step_that_ran(
@@ -63,19 +76,29 @@ def test_sigkill_mid_run_then_resume_finishes_and_counts_every_step_that_ran(
 
     assert read_run(run_dir)["status"] == "running"  # it never got to say otherwise
     assert _journal_steps(run_dir) == [1, 2, 3, 4, 5, 6]  # step 6 was charged before it could run
-    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["step-0000002", "step-0000004"]
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == [
+        "step-0000002",
+        "step-0000004",
+    ]
 
     hooks = RecordingHooks()
     result = resume(run_dir, support_data, hooks=hooks)
     assert result["status"] == "completed" and result["steps"] == 8 and result["attempts"] == 2
-    assert [step for step, _, _ in hooks.named("charged")] == [5, 6, 7, 8]  # resumed from checkpoint 4
+    assert [step for step, _, _ in hooks.named("charged")] == [
+        5,
+        6,
+        7,
+        8,
+    ]  # resumed from checkpoint 4
     assert result["charged_steps"] == 6 + 4
     expected = epsilon_of_history([(1.0, 0.1, 10)], result["delta"], "rdp")
     assert result["epsilon"] == pytest.approx(expected, rel=1e-12)
     assert result["epsilon"] > epsilon_of_history([(1.0, 0.1, 8)], result["delta"], "rdp")
 
 
-def test_ctrl_c_stops_at_a_step_boundary_with_a_checkpoint(tiny_model_dir: Path, tmp_path: Path, support_data: Any, gate_world: Any) -> None:
+def test_ctrl_c_stops_at_a_step_boundary_with_a_checkpoint(
+    tiny_model_dir: Path, tmp_path: Path, support_data: Any, gate_world: Any
+) -> None:
     raw = merged(BASE_RECIPE, {"schedule": {"steps": 6}, "checkpoint_every": 5})
     run_dir = tmp_path / "run"
     child = _child(raw, tiny_model_dir.parent, run_dir, "sigint", 3, gate_world)
@@ -113,7 +136,9 @@ def failed_run(make_recipe: Any, tmp_path: Path, support_data: Any) -> Path:
 def test_resume_refuses_another_snapshot_set(failed_run: Path, gate_world: Any) -> None:
     from training_helpers import EXAMPLES
 
-    other = gate_world.add_approved("support-copy", EXAMPLES.read_text().splitlines(keepends=True)[:120])
+    other = gate_world.add_approved(
+        "support-copy", EXAMPLES.read_text().splitlines(keepends=True)[:120]
+    )
     with pytest.raises(Refused, match="snapshot set differs"):
         resume(failed_run, other)
 
@@ -122,15 +147,26 @@ def test_resume_refuses_another_sample_rate(failed_run: Path, support_data: Any)
     from govern.gate import _ISSUED, GatedData
 
     # Built by hand with the gate's own token (test only): the same snapshot with 60 records erased.
-    fewer = GatedData(support_data.workspace, support_data.snapshot_ids, support_data.manifests,
-                      {sid: set(range(60)) for sid in support_data.snapshot_ids}, _ISSUED)
+    fewer = GatedData(
+        support_data.workspace,
+        support_data.snapshot_ids,
+        support_data.manifests,
+        {sid: set(range(60)) for sid in support_data.snapshot_ids},
+        _ISSUED,
+    )
     with pytest.raises(Refused, match="sample rate differs"):
         resume(failed_run, fewer)
 
 
-def test_resume_refuses_another_noise_multiplier_or_clipping_norm(failed_run: Path, make_recipe: Any, support_data: Any) -> None:
+def test_resume_refuses_another_noise_multiplier_or_clipping_norm(
+    failed_run: Path, make_recipe: Any, support_data: Any
+) -> None:
     with pytest.raises(Refused) as info:
-        resume(failed_run, support_data, recipe=make_recipe(dp={"noise_multiplier": 2.0, "max_grad_norm": 0.5}))
+        resume(
+            failed_run,
+            support_data,
+            recipe=make_recipe(dp={"noise_multiplier": 2.0, "max_grad_norm": 0.5}),
+        )
     assert "noise multiplier differs" in str(info.value) and "clipping norm" in str(info.value)
 
 
@@ -153,7 +189,9 @@ def test_checkpoints_never_unpickle_arbitrary_objects(failed_run: Path, support_
     folder = failed_run / "checkpoints" / "step-0000002"
     torch.save({"state": {}, "param_groups": [], "payload": _Payload()}, folder / "optimizer.pt")
     state = json.loads((folder / "state.json").read_text())
-    state["files"]["optimizer.pt"] = file_sha256(folder / "optimizer.pt")  # a forger would fix the hash too
+    state["files"]["optimizer.pt"] = file_sha256(
+        folder / "optimizer.pt"
+    )  # a forger would fix the hash too
     (folder / "state.json").write_text(json.dumps(state))
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
         resume(failed_run, support_data)
@@ -164,7 +202,9 @@ class _Payload:
         return (os.system, ("echo pwned",))
 
 
-def test_resume_after_a_failure_counts_the_charged_steps(failed_run: Path, support_data: Any) -> None:
+def test_resume_after_a_failure_counts_the_charged_steps(
+    failed_run: Path, support_data: Any
+) -> None:
     result = resume(failed_run, support_data)
     # steps 1-3 charged in the first attempt (3 never ran), steps 3-4 again after the resume
     assert result["steps"] == 4 and result["charged_steps"] == 5

@@ -38,7 +38,10 @@ def _adapter(run_dir: Path) -> dict[str, Any]:
 
 
 def _states(run_dir: Path) -> list[dict[str, Any]]:
-    return [json.loads((c / "state.json").read_text()) for c in list_checkpoints(run_dir / "checkpoints")]
+    return [
+        json.loads((c / "state.json").read_text())
+        for c in list_checkpoints(run_dir / "checkpoints")
+    ]
 
 
 def test_secure_noise_is_hardened_gaussian_that_no_torch_seed_reproduces() -> None:
@@ -49,7 +52,11 @@ def test_secure_noise_is_hardened_gaussian_that_no_torch_seed_reproduces() -> No
     first = secure_rng.gaussian_like(reference, 2.5)
     torch.manual_seed(0)
     second = secure_rng.gaussian_like(reference, 2.5)
-    assert first[0].dtype == torch.float32 and first[1].dtype == torch.float64 and first[1].shape == (3, 7)
+    assert (
+        first[0].dtype == torch.float32
+        and first[1].dtype == torch.float64
+        and first[1].shape == (3, 7)
+    )
     assert not torch.equal(first[0], second[0])
     assert abs(first[0].std().item() - 2.5) < 0.02 and abs(first[0].mean().item()) < 0.02
     kurtosis = ((first[0] / first[0].std()) ** 4).mean().item()
@@ -80,7 +87,9 @@ def test_secure_poisson_sampling_includes_each_example_at_the_planned_rate() -> 
     assert len(set(sizes)) > 10
 
 
-def test_a_secure_run_keeps_no_rng_state_and_a_resume_draws_fresh_noise(make_recipe: Any, support_data: Any, tmp_path: Path) -> None:
+def test_a_secure_run_keeps_no_rng_state_and_a_resume_draws_fresh_noise(
+    make_recipe: Any, support_data: Any, tmp_path: Path
+) -> None:
     recipe = make_recipe(schedule={"steps": 4}, checkpoint_every=2)
     with pytest.raises(RuntimeError, match="simulated crash"):
         train(recipe, support_data, run_dir=tmp_path / "a", hooks=StopAtStep(3))
@@ -92,10 +101,14 @@ def test_a_secure_run_keeps_no_rng_state_and_a_resume_draws_fresh_noise(make_rec
     first, second = resume(tmp_path / "a", support_data), resume(tmp_path / "b", support_data)
     assert first["privacy_rng"]["kind"] == second["privacy_rng"]["kind"] == "csprng"
     a, b = _adapter(tmp_path / "a"), _adapter(tmp_path / "b")
-    assert any(not torch.equal(a[k], b[k]) for k in a), "two resumes of one checkpoint replayed the same noise"
+    assert any(not torch.equal(a[k], b[k]) for k in a), (
+        "two resumes of one checkpoint replayed the same noise"
+    )
 
 
-def test_with_secure_rng_off_the_states_live_only_until_the_run_completes(make_recipe: Any, support_data: Any, tmp_path: Path) -> None:
+def test_with_secure_rng_off_the_states_live_only_until_the_run_completes(
+    make_recipe: Any, support_data: Any, tmp_path: Path
+) -> None:
     import yaml
 
     recipe = make_recipe(schedule={"steps": 4}, checkpoint_every=2, dp={"secure_rng": False})
@@ -103,22 +116,33 @@ def test_with_secure_rng_off_the_states_live_only_until_the_run_completes(make_r
     with pytest.raises(RuntimeError, match="simulated crash"):
         train(recipe, support_data, run_dir=run_dir, hooks=StopAtStep(3))
     (state,) = _states(run_dir)
-    assert state["rng"] == {"kind": "torch", "saved": True} and (list_checkpoints(run_dir / "checkpoints")[0] / RNG_FILE).is_file()
+    assert (
+        state["rng"] == {"kind": "torch", "saved": True}
+        and (list_checkpoints(run_dir / "checkpoints")[0] / RNG_FILE).is_file()
+    )
 
     shutil.copytree(run_dir, tmp_path / "copy")
     result = resume(run_dir, support_data)  # resumed, then completed
     resume(tmp_path / "copy", support_data)
     replayed = _adapter(tmp_path / "copy")
-    assert all(torch.equal(v, replayed[k]) for k, v in _adapter(run_dir).items())  # what kept states allow
+    assert all(
+        torch.equal(v, replayed[k]) for k, v in _adapter(run_dir).items()
+    )  # what kept states allow
     assert result["privacy_rng"]["kind"] == "torch"
     assert json.loads((run_dir / "run.json").read_text())["privacy_rng"]["kind"] == "torch"
     front = yaml.safe_load((run_dir / "adapter" / "README.md").read_text().split("---")[1])
     assert front["govern"]["privacy_rng"] == "torch"
     states = _states(run_dir)
     assert [s["step"] for s in states] == [2, 4]
-    assert all(s["rng"]["saved"] is False and s["rng"]["stripped"] == "the run completed" for s in states)
+    assert all(
+        s["rng"]["saved"] is False and s["rng"]["stripped"] == "the run completed" for s in states
+    )
     assert not any(p.name == RNG_FILE for p in run_dir.rglob("*"))
     assert all(load_checkpoint(c)["rng"] is None for c in list_checkpoints(run_dir / "checkpoints"))
 
-    straight = train(recipe, support_data, run_dir=tmp_path / "straight")  # completed without a crash
-    assert straight["status"] == "completed" and not any(p.name == RNG_FILE for p in (tmp_path / "straight").rglob("*"))
+    straight = train(
+        recipe, support_data, run_dir=tmp_path / "straight"
+    )  # completed without a crash
+    assert straight["status"] == "completed" and not any(
+        p.name == RNG_FILE for p in (tmp_path / "straight").rglob("*")
+    )

@@ -20,7 +20,13 @@ BASE_RECIPE: dict[str, Any] = {
     "data": {"format": "prompt_completion", "max_length": 64},
     "lora": {"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]},
     "dp": {"noise_multiplier": 1.0, "max_grad_norm": 1.0, "accountant": "rdp", "clipping": "hooks"},
-    "schedule": {"steps": 4, "logical_batch_size": 16, "physical_batch_size": 8, "learning_rate": 0.01, "seed": 0},
+    "schedule": {
+        "steps": 4,
+        "logical_batch_size": 16,
+        "physical_batch_size": 8,
+        "learning_rate": 0.01,
+        "seed": 0,
+    },
     "checkpoint_every": 2,
 }
 

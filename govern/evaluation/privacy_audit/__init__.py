@@ -44,5 +44,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        return getattr(importlib.import_module(f"govern.evaluation.privacy_audit.{_EXPORTS[name]}"), name)
+        return getattr(
+            importlib.import_module(f"govern.evaluation.privacy_audit.{_EXPORTS[name]}"), name
+        )
     raise AttributeError(f"module 'govern.evaluation.privacy_audit' has no attribute {name!r}")

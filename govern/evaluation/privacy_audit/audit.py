@@ -35,8 +35,6 @@ from govern.canonical import canonical_json
 from govern.catalog.models import LedgerEntry, PrivacyAudit
 from govern.clock import utc_now
 from govern.errors import BadInput, IntegrityFailure
-from govern.ledger.authority import require
-from govern.ledger.keys import PrivateIdentity
 from govern.evaluation.privacy_audit import bounds
 from govern.evaluation.privacy_audit.canaries import (
     CanarySet,
@@ -44,13 +42,16 @@ from govern.evaluation.privacy_audit.canaries import (
     read_canary_file,
     reference_secrets,
 )
+from govern.ledger.authority import require
+from govern.ledger.keys import PrivateIdentity
 
 DEFAULT_REFERENCES = 1000
 ATTACKS = ("loss", "loss-drop")
 
 
-def scoring_examples(prefix: str, secrets: Sequence[str], tokenizer: Any,
-                     data_settings: Mapping[str, Any]) -> list[tuple[list[int], list[int]]]:
+def scoring_examples(
+    prefix: str, secrets: Sequence[str], tokenizer: Any, data_settings: Mapping[str, Any]
+) -> list[tuple[list[int], list[int]]]:
     """Encode each secret as the trainer encodes a canary, with the loss on the secret's tokens only.
 
     prompt_completion: exactly the training encoding (the prompt, here the prefix, is masked).
@@ -67,13 +68,20 @@ def scoring_examples(prefix: str, secrets: Sequence[str], tokenizer: Any,
     out = []
     for ids, labels in examples:
         if ids[: len(prefix_ids)] == prefix_ids and len(ids) > len(prefix_ids) + 1:
-            labels = [IGNORE_INDEX] * len(prefix_ids) + labels[len(prefix_ids):]
+            labels = [IGNORE_INDEX] * len(prefix_ids) + labels[len(prefix_ids) :]
         out.append((ids, labels))
     return out
 
 
-def score_secrets(model: Any, tokenizer: Any, prefix: str, secrets: Sequence[str], data_settings: Mapping[str, Any],
-                  device: Any, batch_size: int = 64) -> list[float]:
+def score_secrets(
+    model: Any,
+    tokenizer: Any,
+    prefix: str,
+    secrets: Sequence[str],
+    data_settings: Mapping[str, Any],
+    device: Any,
+    batch_size: int = 64,
+) -> list[float]:
     """The model's mean loss on each secret's tokens, after the prefix (lower = more familiar)."""
     from govern.training.inference import example_losses
 
@@ -81,8 +89,15 @@ def score_secrets(model: Any, tokenizer: Any, prefix: str, secrets: Sequence[str
     return example_losses(model, examples, tokenizer.pad_token_id, device, batch_size)
 
 
-def analyse(canaries: CanarySet, losses: Sequence[float], reference_losses: Sequence[float], delta: float,
-            confidence: float, guesses: int | None = None, scores: Sequence[float] | None = None) -> dict[str, Any]:
+def analyse(
+    canaries: CanarySet,
+    losses: Sequence[float],
+    reference_losses: Sequence[float],
+    delta: float,
+    confidence: float,
+    guesses: int | None = None,
+    scores: Sequence[float] | None = None,
+) -> dict[str, Any]:
     """Everything an audit reports, from the losses alone (pure; `scores` default to −loss)."""
     scores = list(scores) if scores is not None else [-loss for loss in losses]
     included = list(canaries.included)
@@ -101,17 +116,28 @@ def analyse(canaries: CanarySet, losses: Sequence[float], reference_losses: Sequ
         "bound": bound.as_dict(),
         "auc": bounds.membership_auc(scores, included),
         "exposure": {
-            "included_mean": mean(inc_exp), "included_max": max(inc_exp, default=0.0),
-            "excluded_mean": mean(out_exp), "excluded_max": max(out_exp, default=0.0),
-            "included_fitted_mean": mean(inc_fit), "included_fitted_max": max(inc_fit, default=0.0),
+            "included_mean": mean(inc_exp),
+            "included_max": max(inc_exp, default=0.0),
+            "excluded_mean": mean(out_exp),
+            "excluded_max": max(out_exp, default=0.0),
+            "included_fitted_mean": mean(inc_fit),
+            "included_fitted_max": max(inc_fit, default=0.0),
             "cap_bits": bounds.exposure(float("-inf"), reference_losses),
             "space_bits": canaries.space_bits,
         },
         "canaries": [
-            {"secret": secret, "included": inc, "loss": loss, "score": score, "guess": guess,
-             "exposure": exp, "fitted_exposure": fit}
+            {
+                "secret": secret,
+                "included": inc,
+                "loss": loss,
+                "score": score,
+                "guess": guess,
+                "exposure": exp,
+                "fitted_exposure": fit,
+            }
             for secret, inc, loss, score, guess, exp, fit in zip(
-                canaries.secrets, included, losses, scores, chosen, exposures, fitted, strict=True)
+                canaries.secrets, included, losses, scores, chosen, exposures, fitted, strict=True
+            )
         ],
     }
 
@@ -122,24 +148,37 @@ def _committed_hash(session: Any, run: Any, info: Mapping[str, Any]) -> str:
     started = json.loads(entry.payload).get("canaries") if entry is not None else None
     stored = info.get("canaries")
     if not started and not stored:
-        raise BadInput(f"run {run.id} planted no canaries; add an [audit] section (canaries = 100) to the recipe "
-                       "and train again to audit it")
+        raise BadInput(
+            f"run {run.id} planted no canaries; add an [audit] section (canaries = 100) to the recipe "
+            "and train again to audit it"
+        )
     if started and stored and started["file_sha256"] != stored["file_sha256"]:
-        raise IntegrityFailure(f"run {run.id}: run.json and the run.started ledger entry commit to different canary files")
+        raise IntegrityFailure(
+            f"run {run.id}: run.json and the run.started ledger entry commit to different canary files"
+        )
     if not started:
-        raise IntegrityFailure(f"run {run.id}: run.json names a canary file, but the run.started ledger entry "
-                               "committed to none; the canaries were not fixed before training")
+        raise IntegrityFailure(
+            f"run {run.id}: run.json names a canary file, but the run.started ledger entry "
+            "committed to none; the canaries were not fixed before training"
+        )
     return str(started["file_sha256"])
 
 
-def audit_run(workspace: Any, actor: PrivateIdentity, run_id: str, confidence: float = 0.95,
-              references: int = DEFAULT_REFERENCES, guesses: int | None = None, attack: str = "loss",
-              device: str | None = None) -> PrivacyAudit:
+def audit_run(
+    workspace: Any,
+    actor: PrivateIdentity,
+    run_id: str,
+    confidence: float = 0.95,
+    references: int = DEFAULT_REFERENCES,
+    guesses: int | None = None,
+    attack: str = "loss",
+    device: str | None = None,
+) -> PrivacyAudit:
     """Audit a finished run's canaries; store and ledger the `PrivacyAudit` (secrets and mask included)."""
     from govern.evaluation.heldout import completed_event, run_recipe
-    from govern.training.runs import get_run
     from govern.training.inference import load_run_model
     from govern.training.model import load_tokenizer, pick_device
+    from govern.training.runs import get_run
 
     if not 0.5 <= confidence < 1:
         raise BadInput(f"--confidence {confidence}: give a level in [0.5, 1), e.g. 0.95")
@@ -155,7 +194,9 @@ def audit_run(workspace: Any, actor: PrivateIdentity, run_id: str, confidence: f
         committed = _committed_hash(session, run, info)
     canaries, digest = read_canary_file(Path(run.output_dir), committed)
     if guesses is not None and not 1 <= guesses <= canaries.count // 2:
-        raise BadInput(f"--guesses {guesses}: give 1..{canaries.count // 2} guesses per side for {canaries.count} canaries")
+        raise BadInput(
+            f"--guesses {guesses}: give 1..{canaries.count // 2} guesses per side for {canaries.count} canaries"
+        )
 
     torch_device = pick_device(device)
     tokenizer = load_tokenizer(recipe.tokenizer_path)
@@ -169,7 +210,9 @@ def audit_run(workspace: Any, actor: PrivateIdentity, run_id: str, confidence: f
     base_losses = None
     if attack == "loss-drop":
         with model.disable_adapter():
-            base_losses = score_secrets(model, tokenizer, canaries.prefix, canaries.secrets, data, torch_device)
+            base_losses = score_secrets(
+                model, tokenizer, canaries.prefix, canaries.secrets, data, torch_device
+            )
         scores = [b - a for a, b in zip(losses, base_losses, strict=True)]
 
     private = bool(run.dp_enabled)
@@ -179,32 +222,58 @@ def audit_run(workspace: Any, actor: PrivateIdentity, run_id: str, confidence: f
     lower = float(report["bound"]["epsilon_lower_bound"])
     if private:
         consistent = accountant_epsilon is not None and lower <= float(accountant_epsilon)
-        note = ("the empirical lower bound does not exceed the accountant's ε" if consistent else
-                "the empirical lower bound EXCEEDS the accountant's ε: the run leaked more than its DP guarantee allows "
-                "(a bug in the trainer or the accounting)")
+        note = (
+            "the empirical lower bound does not exceed the accountant's ε"
+            if consistent
+            else "the empirical lower bound EXCEEDS the accountant's ε: the run leaked more than its DP guarantee allows "
+            "(a bug in the trainer or the accounting)"
+        )
     else:
         consistent = True
-        note = ("non-private run: there is no accountant ε to contradict, so the audit is consistent by definition; "
-                "the bound and exposures measure how much the adapter memorised")
+        note = (
+            "non-private run: there is no accountant ε to contradict, so the audit is consistent by definition; "
+            "the bound and exposures measure how much the adapter memorised"
+        )
     result = {
-        "attack": attack, "score": "-loss" if attack == "loss" else "base loss - adapter loss",
-        "private": private, "delta": delta, "accountant": run.accountant if private else None, "note": note,
-        "canary_file_sha256": digest, "prefix": canaries.prefix, "alphabet": canaries.alphabet,
-        "length": canaries.length, "repeats": canaries.repeats,
-        "secrets": list(canaries.secrets), "included": list(canaries.included),
-        "references": {"count": references, "seed": seed,
-                       "loss_mean": sum(reference_losses) / len(reference_losses),
-                       "loss_min": min(reference_losses), "loss_max": max(reference_losses)},
+        "attack": attack,
+        "score": "-loss" if attack == "loss" else "base loss - adapter loss",
+        "private": private,
+        "delta": delta,
+        "accountant": run.accountant if private else None,
+        "note": note,
+        "canary_file_sha256": digest,
+        "prefix": canaries.prefix,
+        "alphabet": canaries.alphabet,
+        "length": canaries.length,
+        "repeats": canaries.repeats,
+        "secrets": list(canaries.secrets),
+        "included": list(canaries.included),
+        "references": {
+            "count": references,
+            "seed": seed,
+            "loss_mean": sum(reference_losses) / len(reference_losses),
+            "loss_min": min(reference_losses),
+            "loss_max": max(reference_losses),
+        },
         "base_losses": base_losses,
         **report,
     }
     exposure = report["exposure"]
     row = PrivacyAudit(
-        id=uuid.uuid4().hex, run_id=run.id, canaries=canaries.count, included=canaries.included_count,
-        exposure_mean=float(exposure["included_mean"]), exposure_max=float(exposure["included_max"]),
-        auc=float(report["auc"]), epsilon_lower_bound=lower, confidence=confidence,
+        id=uuid.uuid4().hex,
+        run_id=run.id,
+        canaries=canaries.count,
+        included=canaries.included_count,
+        exposure_mean=float(exposure["included_mean"]),
+        exposure_max=float(exposure["included_max"]),
+        auc=float(report["auc"]),
+        epsilon_lower_bound=lower,
+        confidence=confidence,
         accountant_epsilon=float(accountant_epsilon) if accountant_epsilon is not None else None,
-        consistent=consistent, result=canonical_json(result), created_at=utc_now(), created_by=actor.key_id,
+        consistent=consistent,
+        result=canonical_json(result),
+        created_at=utc_now(),
+        created_by=actor.key_id,
         ledger_seq=0,
     )
     with workspace.catalog.transaction() as session:
@@ -214,14 +283,19 @@ def audit_run(workspace: Any, actor: PrivateIdentity, run_id: str, confidence: f
 
 def latest_audit(session: Any, run_id: str) -> PrivacyAudit | None:
     """The newest privacy audit of a run."""
-    row: PrivacyAudit | None = session.exec(select(PrivacyAudit).where(PrivacyAudit.run_id == run_id)
-                                            .order_by(col(PrivacyAudit.ledger_seq).desc())).first()
+    row: PrivacyAudit | None = session.exec(
+        select(PrivacyAudit)
+        .where(PrivacyAudit.run_id == run_id)
+        .order_by(col(PrivacyAudit.ledger_seq).desc())
+    ).first()
     return row
 
 
 def audit_dict(row: PrivacyAudit, with_canaries: bool = False) -> dict[str, Any]:
     """An audit as JSON-able data; the per-canary table only when asked."""
-    out: dict[str, Any] = {k: getattr(row, k) for k in PrivacyAudit.ledgered_fields if k != "result"}
+    out: dict[str, Any] = {
+        k: getattr(row, k) for k in PrivacyAudit.ledgered_fields if k != "result"
+    }
     result = json.loads(row.result)
     out["ledger_seq"] = row.ledger_seq
     out["bound"] = result["bound"]

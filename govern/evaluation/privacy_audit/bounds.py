@@ -62,8 +62,9 @@ def one_run_p_value(m: int, r: int, v: int, epsilon: float, delta: float = 0.0) 
     return min(1.0, tail + 2.0 * m * delta * worst)
 
 
-def epsilon_lower_bound(m: int, r: int, v: int, delta: float = 0.0, confidence: float = 0.95,
-                        tolerance: float = 1e-6) -> float:
+def epsilon_lower_bound(
+    m: int, r: int, v: int, delta: float = 0.0, confidence: float = 0.95, tolerance: float = 1e-6
+) -> float:
     """The largest ε that `v` correct of `r` guesses on `m` canaries rejects at `confidence`.
 
     0.0 when not even ε = 0 is rejected. Bisection keeps the returned ε on the rejected side,
@@ -100,7 +101,7 @@ def guesses_from_scores(scores: Sequence[float], k_in: int, k_out: int) -> list[
     guesses = [0] * m
     for i in order[:k_in]:
         guesses[i] = 1
-    for i in order[m - k_out:] if k_out else []:
+    for i in order[m - k_out :] if k_out else []:
         guesses[i] = -1
     return guesses
 
@@ -108,7 +109,11 @@ def guesses_from_scores(scores: Sequence[float], k_in: int, k_out: int) -> list[
 def count_correct(guesses: Sequence[int], included: Sequence[bool]) -> tuple[int, int]:
     """(r, v): how many guesses were made and how many were right."""
     r = sum(1 for g in guesses if g != 0)
-    v = sum(1 for g, inc in zip(guesses, included, strict=True) if (g == 1 and inc) or (g == -1 and not inc))
+    v = sum(
+        1
+        for g, inc in zip(guesses, included, strict=True)
+        if (g == 1 and inc) or (g == -1 and not inc)
+    )
     return r, v
 
 
@@ -142,8 +147,13 @@ def guess_counts(m: int, fractions: Sequence[float] = DEFAULT_GUESS_FRACTIONS) -
     return counts
 
 
-def audit_bound(scores: Sequence[float], included: Sequence[bool], delta: float = 0.0,
-                confidence: float = 0.95, guesses: int | None = None) -> BoundResult:
+def audit_bound(
+    scores: Sequence[float],
+    included: Sequence[bool],
+    delta: float = 0.0,
+    confidence: float = 0.95,
+    guesses: int | None = None,
+) -> BoundResult:
     """The one-run ε lower bound at `confidence` from canary scores (higher = more likely included).
 
     `guesses=k` makes k "in" and k "out" guesses; by default a fixed grid of k is tried with a
@@ -170,9 +180,16 @@ def audit_bound(scores: Sequence[float], included: Sequence[bool], delta: float 
             best = row
     assert best is not None
     return BoundResult(
-        epsilon_lower_bound=best["epsilon_lower_bound"], confidence=confidence, delta=delta, canaries=m,
-        guesses=best["guesses"], correct=best["correct"], k_in=best["k_in"], k_out=best["k_out"],
-        tests=len(counts), per_test=per_test,
+        epsilon_lower_bound=best["epsilon_lower_bound"],
+        confidence=confidence,
+        delta=delta,
+        canaries=m,
+        guesses=best["guesses"],
+        correct=best["correct"],
+        k_in=best["k_in"],
+        k_out=best["k_out"],
+        tests=len(counts),
+        per_test=per_test,
     )
 
 
@@ -205,7 +222,9 @@ def exposure(canary_loss: float, reference_losses: Sequence[float]) -> float:
     return math.log2(k + 1) - math.log2(1 + at_most)
 
 
-def fitted_exposure(canary_loss: float, reference_losses: Sequence[float], cap: float = 1000.0) -> float:
+def fitted_exposure(
+    canary_loss: float, reference_losses: Sequence[float], cap: float = 1000.0
+) -> float:
     """Exposure extrapolated from a skew-normal fit of the reference losses: −log2 P[loss ≤ canary's]."""
     from scipy.stats import skewnorm
 

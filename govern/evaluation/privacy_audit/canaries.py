@@ -71,23 +71,38 @@ class CanarySet:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "version": FORMAT_VERSION, "prefix": self.prefix, "alphabet": self.alphabet, "length": self.length,
-            "repeats": self.repeats, "secrets": list(self.secrets), "included": list(self.included),
+            "version": FORMAT_VERSION,
+            "prefix": self.prefix,
+            "alphabet": self.alphabet,
+            "length": self.length,
+            "repeats": self.repeats,
+            "secrets": list(self.secrets),
+            "included": list(self.included),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CanarySet:
         try:
-            return cls(prefix=str(data["prefix"]), alphabet=str(data["alphabet"]), length=int(data["length"]),
-                       secrets=tuple(str(s) for s in data["secrets"]), included=tuple(bool(i) for i in data["included"]),
-                       repeats=int(data.get("repeats", 1)))
+            return cls(
+                prefix=str(data["prefix"]),
+                alphabet=str(data["alphabet"]),
+                length=int(data["length"]),
+                secrets=tuple(str(s) for s in data["secrets"]),
+                included=tuple(bool(i) for i in data["included"]),
+                repeats=int(data.get("repeats", 1)),
+            )
         except (KeyError, TypeError, ValueError) as error:
             raise BadInput(f"canary file: malformed ({type(error).__name__}: {error})") from error
 
     def summary(self) -> dict[str, Any]:
         """What may be said of the canaries before the audit: the format and the count, not the mask."""
-        return {"count": self.count, "length": self.length, "prefix": self.prefix, "alphabet_size": len(self.alphabet),
-                "repeats": self.repeats}
+        return {
+            "count": self.count,
+            "length": self.length,
+            "prefix": self.prefix,
+            "alphabet_size": len(self.alphabet),
+            "repeats": self.repeats,
+        }
 
 
 def random_secret(length: int, alphabet: str = DEFAULT_ALPHABET) -> str:
@@ -95,13 +110,20 @@ def random_secret(length: int, alphabet: str = DEFAULT_ALPHABET) -> str:
     return "".join(_secrets.choice(alphabet) for _ in range(length))
 
 
-def draw_canaries(count: int, length: int, prefix: str = DEFAULT_PREFIX, alphabet: str = DEFAULT_ALPHABET,
-                  repeats: int = 1) -> CanarySet:
+def draw_canaries(
+    count: int,
+    length: int,
+    prefix: str = DEFAULT_PREFIX,
+    alphabet: str = DEFAULT_ALPHABET,
+    repeats: int = 1,
+) -> CanarySet:
     """`count` distinct random secrets, each included independently with probability 1/2 (CSPRNG)."""
     if count < 1 or length < 1:
         raise BadInput("audit.canaries and audit.canary_length must be at least 1")
     if len(alphabet) ** length < 4 * count:
-        raise BadInput(f"audit.canary_length: {length} characters give too few distinct secrets for {count} canaries")
+        raise BadInput(
+            f"audit.canary_length: {length} characters give too few distinct secrets for {count} canaries"
+        )
     drawn: list[str] = []
     seen: set[str] = set()
     while len(drawn) < count:
@@ -110,14 +132,25 @@ def draw_canaries(count: int, length: int, prefix: str = DEFAULT_PREFIX, alphabe
             seen.add(secret)
             drawn.append(secret)
     included = tuple(bool(_secrets.randbits(1)) for _ in range(count))
-    return CanarySet(prefix=prefix, alphabet=alphabet, length=length, secrets=tuple(drawn), included=included,
-                     repeats=repeats)
+    return CanarySet(
+        prefix=prefix,
+        alphabet=alphabet,
+        length=length,
+        secrets=tuple(drawn),
+        included=included,
+        repeats=repeats,
+    )
 
 
 def canary_from_settings(audit: Mapping[str, Any]) -> CanarySet:
     """Draw the canaries a recipe's [audit] section asks for."""
-    return draw_canaries(int(audit["canaries"]), int(audit["canary_length"]), str(audit["canary_prefix"]),
-                         DEFAULT_ALPHABET, int(audit["canary_repeats"]))
+    return draw_canaries(
+        int(audit["canaries"]),
+        int(audit["canary_length"]),
+        str(audit["canary_prefix"]),
+        DEFAULT_ALPHABET,
+        int(audit["canary_repeats"]),
+    )
 
 
 def canary_record(prefix: str, secret: str, data_settings: Mapping[str, Any]) -> dict[str, str]:
@@ -129,8 +162,11 @@ def canary_record(prefix: str, secret: str, data_settings: Mapping[str, Any]) ->
 
 def training_records(canaries: CanarySet, data_settings: Mapping[str, Any]) -> list[dict[str, str]]:
     """The records the trainer adds: each included canary, `repeats` times; excluded ones never."""
-    return [canary_record(canaries.prefix, secret, data_settings)
-            for secret in canaries.included_secrets() for _ in range(canaries.repeats)]
+    return [
+        canary_record(canaries.prefix, secret, data_settings)
+        for secret in canaries.included_secrets()
+        for _ in range(canaries.repeats)
+    ]
 
 
 def reference_secrets(canaries: CanarySet, count: int, seed: int) -> list[str]:
@@ -165,7 +201,9 @@ def write_canary_file(run_dir: Path, canaries: CanarySet) -> str:
     try:
         atomic.write(path, data, mode=0o600, exclusive=True)
     except FileExistsError:
-        raise BadInput(f"{path}: the run already has canaries; they are drawn once per run") from None
+        raise BadInput(
+            f"{path}: the run already has canaries; they are drawn once per run"
+        ) from None
     return sha256_hex(data)
 
 
@@ -173,7 +211,9 @@ def read_canary_file(run_dir: Path, expected_sha256: str | None = None) -> tuple
     """The run's canaries and the file's SHA-256; IntegrityFailure if it differs from `expected_sha256`."""
     path = Path(run_dir) / CANARY_FILE
     if not path.is_file():
-        raise IntegrityFailure(f"{path}: the run's canary file is missing; its canaries cannot be audited")
+        raise IntegrityFailure(
+            f"{path}: the run's canary file is missing; its canaries cannot be audited"
+        )
     data = path.read_bytes()
     digest = sha256_hex(data)
     if expected_sha256 is not None and digest != expected_sha256:

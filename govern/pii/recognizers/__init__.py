@@ -7,12 +7,13 @@ The registry holds classes by name so the config hash can name the set that ran.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer
 
-_REGISTRY: dict[str, tuple[str, Callable[[str], "EntityRecognizer"]]] = {}
+_REGISTRY: dict[str, tuple[str, Callable[[str], EntityRecognizer]]] = {}
 T = TypeVar("T")
 
 # name -> entity, filled statically so config validation need not import presidio
@@ -47,7 +48,7 @@ def register(cls: T) -> T:
     return cls
 
 
-def register_factory(name: str, entity: str, factory: Callable[[str], "EntityRecognizer"]) -> None:
+def register_factory(name: str, entity: str, factory: Callable[[str], EntityRecognizer]) -> None:
     """Add a recognizer built by `factory(language)` (for classes that must import lazily)."""
     _REGISTRY[name] = (entity, factory)
 
@@ -62,7 +63,7 @@ def registered_entities() -> set[str]:
     return set(_BUILTIN.values()) | {entity for entity, _ in _REGISTRY.values()}
 
 
-def build_recognizers(language: str) -> list["EntityRecognizer"]:
+def build_recognizers(language: str) -> list[EntityRecognizer]:
     """One instance of every registered recognizer, for `language`."""
     from govern.pii.recognizers import address, cards, email, identifiers, ner, person, phone  # noqa: F401  (registers)
 

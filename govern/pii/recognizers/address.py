@@ -15,41 +15,314 @@ from govern.pii.recognizers import register
 from govern.pii.recognizers.base import SpanRecognizer
 from govern.pii.recognizers.person import FIRST_NAMES
 
-_SUFFIXES = """
-Alley Aly Annex Arcade Avenue Ave Av Bayou Beach Bend Bluff Bluffs Bottom Boulevard Blvd Branch
-Bridge Brook Brooks Burg Burgs Bypass Camp Canyon Cape Causeway Center Centre Centers Circle Circles
-Cir Cliff Cliffs Close Club Common Commons Corner Corners Course Court Courts Ct Cove Coves Creek
-Crescent Cres Crest Crossing Crossroad Crossroads Curve Dale Dam Divide Drive Drives Dr Estate
-Estates Expressway Expy Extension Extensions Fall Falls Ferry Field Fields Flat Flats Ford Fords
-Forest Forge Forges Fork Forks Fort Freeway Fwy Garden Gardens Gdns Gateway Gate Glen Glens Green
-Greens Grove Groves Harbor Harbors Harbour Haven Heights Highway Hwy Hill Hills Hollow Inlet Island
-Islands Isle Junction Junctions Key Keys Knoll Knolls Lake Lakes Land Landing Lane Ln Light Lights
-Loaf Lock Locks Lodge Loop Mall Manor Manors Meadow Meadows Mews Mill Mills Mission Motorway Mount
-Mountain Mountains Neck Orchard Oval Overpass Park Parks Parkway Parkways Pkwy Pass Passage Path
-Pike Pine Pines Place Pl Plain Plains Plaza Point Points Port Ports Prairie Radial Ramp Ranch
-Rapid Rapids Rest Ridge Ridges Rise River Road Roads Rd Route Row Rue Run Shoal Shoals Shore
-Shores Skyway Spring Springs Spur Spurs Square Squares Sq Station Stravenue Stream Street Streets
-St Summit Terrace Ter Throughway Trace Track Trafficway Trail Trl Trailer Tunnel Turnpike
-Underpass Union Unions Valley Valleys Vale Viaduct View Views Village Villages Ville Vista Walk
-Walks Wall Way Ways Well Wells Wharf Wynd Yard
-Parade Esplanade Promenade Circuit Chase Retreat Outlook Grange Glade Nook Brae Concourse Corso Quad
-Quadrant Pocket Quay Reserve Boardwalk Cul-de-sac Gully Strip Elbow Centreway Crossway Grove Link Mead
-Nagar Marg Ganj Chowk Colony Enclave Vihar Bagh Puram Layout Pur Zila Gali Peth
-""".split()
+_SUFFIXES = [
+    "Alley",
+    "Aly",
+    "Annex",
+    "Arcade",
+    "Avenue",
+    "Ave",
+    "Av",
+    "Bayou",
+    "Beach",
+    "Bend",
+    "Bluff",
+    "Bluffs",
+    "Bottom",
+    "Boulevard",
+    "Blvd",
+    "Branch",
+    "Bridge",
+    "Brook",
+    "Brooks",
+    "Burg",
+    "Burgs",
+    "Bypass",
+    "Camp",
+    "Canyon",
+    "Cape",
+    "Causeway",
+    "Center",
+    "Centre",
+    "Centers",
+    "Circle",
+    "Circles",
+    "Cir",
+    "Cliff",
+    "Cliffs",
+    "Close",
+    "Club",
+    "Common",
+    "Commons",
+    "Corner",
+    "Corners",
+    "Course",
+    "Court",
+    "Courts",
+    "Ct",
+    "Cove",
+    "Coves",
+    "Creek",
+    "Crescent",
+    "Cres",
+    "Crest",
+    "Crossing",
+    "Crossroad",
+    "Crossroads",
+    "Curve",
+    "Dale",
+    "Dam",
+    "Divide",
+    "Drive",
+    "Drives",
+    "Dr",
+    "Estate",
+    "Estates",
+    "Expressway",
+    "Expy",
+    "Extension",
+    "Extensions",
+    "Fall",
+    "Falls",
+    "Ferry",
+    "Field",
+    "Fields",
+    "Flat",
+    "Flats",
+    "Ford",
+    "Fords",
+    "Forest",
+    "Forge",
+    "Forges",
+    "Fork",
+    "Forks",
+    "Fort",
+    "Freeway",
+    "Fwy",
+    "Garden",
+    "Gardens",
+    "Gdns",
+    "Gateway",
+    "Gate",
+    "Glen",
+    "Glens",
+    "Green",
+    "Greens",
+    "Grove",
+    "Groves",
+    "Harbor",
+    "Harbors",
+    "Harbour",
+    "Haven",
+    "Heights",
+    "Highway",
+    "Hwy",
+    "Hill",
+    "Hills",
+    "Hollow",
+    "Inlet",
+    "Island",
+    "Islands",
+    "Isle",
+    "Junction",
+    "Junctions",
+    "Key",
+    "Keys",
+    "Knoll",
+    "Knolls",
+    "Lake",
+    "Lakes",
+    "Land",
+    "Landing",
+    "Lane",
+    "Ln",
+    "Light",
+    "Lights",
+    "Loaf",
+    "Lock",
+    "Locks",
+    "Lodge",
+    "Loop",
+    "Mall",
+    "Manor",
+    "Manors",
+    "Meadow",
+    "Meadows",
+    "Mews",
+    "Mill",
+    "Mills",
+    "Mission",
+    "Motorway",
+    "Mount",
+    "Mountain",
+    "Mountains",
+    "Neck",
+    "Orchard",
+    "Oval",
+    "Overpass",
+    "Park",
+    "Parks",
+    "Parkway",
+    "Parkways",
+    "Pkwy",
+    "Pass",
+    "Passage",
+    "Path",
+    "Pike",
+    "Pine",
+    "Pines",
+    "Place",
+    "Pl",
+    "Plain",
+    "Plains",
+    "Plaza",
+    "Point",
+    "Points",
+    "Port",
+    "Ports",
+    "Prairie",
+    "Radial",
+    "Ramp",
+    "Ranch",
+    "Rapid",
+    "Rapids",
+    "Rest",
+    "Ridge",
+    "Ridges",
+    "Rise",
+    "River",
+    "Road",
+    "Roads",
+    "Rd",
+    "Route",
+    "Row",
+    "Rue",
+    "Run",
+    "Shoal",
+    "Shoals",
+    "Shore",
+    "Shores",
+    "Skyway",
+    "Spring",
+    "Springs",
+    "Spur",
+    "Spurs",
+    "Square",
+    "Squares",
+    "Sq",
+    "Station",
+    "Stravenue",
+    "Stream",
+    "Street",
+    "Streets",
+    "St",
+    "Summit",
+    "Terrace",
+    "Ter",
+    "Throughway",
+    "Trace",
+    "Track",
+    "Trafficway",
+    "Trail",
+    "Trl",
+    "Trailer",
+    "Tunnel",
+    "Turnpike",
+    "Underpass",
+    "Union",
+    "Unions",
+    "Valley",
+    "Valleys",
+    "Vale",
+    "Viaduct",
+    "View",
+    "Views",
+    "Village",
+    "Villages",
+    "Ville",
+    "Vista",
+    "Walk",
+    "Walks",
+    "Wall",
+    "Way",
+    "Ways",
+    "Well",
+    "Wells",
+    "Wharf",
+    "Wynd",
+    "Yard",
+    "Parade",
+    "Esplanade",
+    "Promenade",
+    "Circuit",
+    "Chase",
+    "Retreat",
+    "Outlook",
+    "Grange",
+    "Glade",
+    "Nook",
+    "Brae",
+    "Concourse",
+    "Corso",
+    "Quad",
+    "Quadrant",
+    "Pocket",
+    "Quay",
+    "Reserve",
+    "Boardwalk",
+    "Cul-de-sac",
+    "Gully",
+    "Strip",
+    "Elbow",
+    "Centreway",
+    "Crossway",
+    "Grove",
+    "Link",
+    "Mead",
+    "Nagar",
+    "Marg",
+    "Ganj",
+    "Chowk",
+    "Colony",
+    "Enclave",
+    "Vihar",
+    "Bagh",
+    "Puram",
+    "Layout",
+    "Pur",
+    "Zila",
+    "Gali",
+    "Peth",
+]
 _WORD = r"(?:[A-Z][a-zA-Z'-]+|\d{1,3}(?:st|nd|rd|th)|[NSEW]\.?)"
 _UNIT = r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|Dept|No)\.?\s*#?\s*[A-Za-z0-9-]{1,6}|\s+#\s*[A-Za-z0-9-]{1,6})?"
 _DIRECTION = r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b\.?)?"
 _STREET = re.compile(
-    r"(?<![\w-])(?:(?:H\.\s?No\.?|House No\.?|Plot No\.?|Door No\.?)\s*)?\d{1,6}[A-Za-z]?(?:-\d{1,4})?,?\s+(?:" + _WORD + r"\s+){1,4}?(?:" + "|".join(_SUFFIXES)
-    + r")\b\.?" + _DIRECTION + _UNIT
+    r"(?<![\w-])(?:(?:H\.\s?No\.?|House No\.?|Plot No\.?|Door No\.?)\s*)?\d{1,6}[A-Za-z]?(?:-\d{1,4})?,?\s+(?:"
+    + _WORD
+    + r"\s+){1,4}?(?:"
+    + "|".join(_SUFFIXES)
+    + r")\b\.?"
+    + _DIRECTION
+    + _UNIT
 )
 # European order: "Hauptstraße 5", "Rue de Rivoli 12" is left to NER.
-_STRASSE = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b")
+_STRASSE = re.compile(
+    r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b"
+)
 _TOWN_WORD = r"[A-Z][a-zA-Z'-]+(?!\w)"
 # US ZIP, UK, Canadian and Irish postcodes; four-digit (AU, NZ) and six-digit (IN) ones after a town
 _CA_POSTCODE = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d"
-_EIRCODE = r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W) ?(?=[0-9AC-FHKNPRTV-Y]{0,3}[AC-FHKNPRTV-Y])[0-9AC-FHKNPRTV-Y]{4}"
-_ZIP = (r"(?:\d{5}(?:-\d{4})?|\d{6}|\d{4}|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|" + _CA_POSTCODE + "|" + _EIRCODE + r")\b")
+_EIRCODE = (
+    r"(?:[AC-FHKNPRTV-Y]\d{2}|D6W) ?(?=[0-9AC-FHKNPRTV-Y]{0,3}[AC-FHKNPRTV-Y])[0-9AC-FHKNPRTV-Y]{4}"
+)
+_ZIP = (
+    r"(?:\d{5}(?:-\d{4})?|\d{6}|\d{4}|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|"
+    + _CA_POSTCODE
+    + "|"
+    + _EIRCODE
+    + r")\b"
+)
 _AFTER_STREET = re.compile(
     r"(?:,[ \t]*|[ \t]*\n[ \t]*)(" + _TOWN_WORD + r"(?:\s+" + _TOWN_WORD + r"){0,2})"
     r"(?:,?\s+[A-Z]{2}\b)?(?:,?\s+" + _ZIP + ")?"
@@ -58,10 +331,16 @@ _POSTCODE = re.compile(r",?\s+(?:[A-Z]{2,3}\s+)?" + _ZIP)
 # "..., Katherinechester 0883" / "\nWaiwaiawa 6148": a town and its postcode closing an address line.
 _TOWN_AND_POSTCODE = re.compile(
     r"(?:,[ \t]*|\n[ \t]*)(?P<town>(?:[A-Z][\w'’-]+[ \t]+){0,2}[A-Z][\w'’-]+),?[ \t]+(?:[A-Z]{2,3}[ \t]+)?(?P<zip>"
-    + r"\d{4,6}|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|" + _CA_POSTCODE + "|" + _EIRCODE + r")(?![\w-])"
+    + r"\d{4,6}|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|"
+    + _CA_POSTCODE
+    + "|"
+    + _EIRCODE
+    + r")(?![\w-])"
 )
 _STANDALONE_POSTCODE = re.compile(r"(?<![\w-])(?:" + _CA_POSTCODE + "|" + _EIRCODE + r")(?![\w-])")
-_PO_BOX = re.compile(r"(?i)\b(?:P\.?\s?O\.?|Post Office|Private Bag|Locked Bag)\s?Box\s+\d{1,6}\b|\bPrivate Bag\s+\d{1,6}\b")
+_PO_BOX = re.compile(
+    r"(?i)\b(?:P\.?\s?O\.?|Post Office|Private Bag|Locked Bag)\s?Box\s+\d{1,6}\b|\bPrivate Bag\s+\d{1,6}\b"
+)
 
 
 @register
@@ -70,7 +349,18 @@ class StreetAddressRecognizer(SpanRecognizer):
 
     NAME = "StreetAddressRecognizer"
     ENTITY = "LOCATION"
-    CONTEXT = ["address", "street", "residing", "lives", "live", "ship", "deliver", "mail", "located", "home"]
+    CONTEXT = [
+        "address",
+        "street",
+        "residing",
+        "lives",
+        "live",
+        "ship",
+        "deliver",
+        "mail",
+        "located",
+        "home",
+    ]
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
         for match in _PO_BOX.finditer(text):
@@ -102,29 +392,148 @@ class StreetAddressRecognizer(SpanRecognizer):
 
 _PREFIXES = r"(?:North|South|East|West|Lake|Port|Mount|Fort|Saint|St\.|San|Santa|Los|Las|Glen|Upper|Lower|Great|Little)"
 _PLACE_SUFFIXES = (
-    "ville", "town", "ton", "burgh", "borough", "boro", "bury", "mouth", "stad", "furt", "chester", "fort",
-    "haven", "shire", "side", "land", "view", "port", "field", "berg", "burg", "polis", "wick", "by",
+    "ville",
+    "town",
+    "ton",
+    "burgh",
+    "borough",
+    "boro",
+    "bury",
+    "mouth",
+    "stad",
+    "furt",
+    "chester",
+    "fort",
+    "haven",
+    "shire",
+    "side",
+    "land",
+    "view",
+    "port",
+    "field",
+    "berg",
+    "burg",
+    "polis",
+    "wick",
+    "by",
 )
 _NOT_PLACES = {
-    "Button", "Cotton", "Skeleton", "Singleton", "Wanton", "Proton", "Crouton", "Baton", "Carton",
-    "Piston", "Comfort", "Effort", "Discomfort", "Review", "Overview", "Preview", "Interview",
-    "Inside", "Outside", "Beside", "Aside", "Upside", "Downside", "Bedside", "Countryside",
-    "Support", "Passport", "Transport", "Airport", "Rapport", "Seaport", "Homeland", "Mainland",
-    "Wonderland", "Iceberg", "Hereby", "Thereby", "Whereby", "Nearby", "Standby", "Lobby", "Hobby",
-    "Hereford", "Therefore", "Worldview", "Offside", "Poolside", "Ringside", "Wayside", "Roadside",
-    "Meanwhile", "Motown", "Downtown", "Uptown", "Hometown", "Backside", "Topside", "Landside",
-    "Farmland", "Woodland", "Grassland", "Wasteland", "Marshland", "Viewport", "Cyberport",
-    "Shotgun", "Battlefield", "Minefield", "Outfield", "Infield", "Airfield", "Whitby",
+    "Button",
+    "Cotton",
+    "Skeleton",
+    "Singleton",
+    "Wanton",
+    "Proton",
+    "Crouton",
+    "Baton",
+    "Carton",
+    "Piston",
+    "Comfort",
+    "Effort",
+    "Discomfort",
+    "Review",
+    "Overview",
+    "Preview",
+    "Interview",
+    "Inside",
+    "Outside",
+    "Beside",
+    "Aside",
+    "Upside",
+    "Downside",
+    "Bedside",
+    "Countryside",
+    "Support",
+    "Passport",
+    "Transport",
+    "Airport",
+    "Rapport",
+    "Seaport",
+    "Homeland",
+    "Mainland",
+    "Wonderland",
+    "Iceberg",
+    "Hereby",
+    "Thereby",
+    "Whereby",
+    "Nearby",
+    "Standby",
+    "Lobby",
+    "Hobby",
+    "Hereford",
+    "Therefore",
+    "Worldview",
+    "Offside",
+    "Poolside",
+    "Ringside",
+    "Wayside",
+    "Roadside",
+    "Meanwhile",
+    "Motown",
+    "Downtown",
+    "Uptown",
+    "Hometown",
+    "Backside",
+    "Topside",
+    "Landside",
+    "Farmland",
+    "Woodland",
+    "Grassland",
+    "Wasteland",
+    "Marshland",
+    "Viewport",
+    "Cyberport",
+    "Shotgun",
+    "Battlefield",
+    "Minefield",
+    "Outfield",
+    "Infield",
+    "Airfield",
+    "Whitby",
 }
 _NOT_AFTER_PREFIX = {
-    "Street", "Road", "Avenue", "Wing", "Entrance", "Exit", "Side", "End", "Tower", "Building",
-    "Campus", "Office", "Gate", "Coast", "Region", "Division", "Team", "Sales", "Ward", "Unit",
-    "Lobby", "Parking", "Door", "Block", "Facing", "Bound",
+    "Street",
+    "Road",
+    "Avenue",
+    "Wing",
+    "Entrance",
+    "Exit",
+    "Side",
+    "End",
+    "Tower",
+    "Building",
+    "Campus",
+    "Office",
+    "Gate",
+    "Coast",
+    "Region",
+    "Division",
+    "Team",
+    "Sales",
+    "Ward",
+    "Unit",
+    "Lobby",
+    "Parking",
+    "Door",
+    "Block",
+    "Facing",
+    "Bound",
 }
 _PREFIXED = re.compile(r"\b" + _PREFIXES + r"\s+([A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)\b")
 _NEW = re.compile(r"\bNew\s+([A-Z][a-z]{2,})\b")
 _SUFFIXED = re.compile(r"\b[A-Z][a-z]{2,}(?:" + "|".join(_PLACE_SUFFIXES) + r")\b")
-_KNOWN_NEW = {"York", "Jersey", "Orleans", "Delhi", "Hampshire", "Mexico", "Haven", "Zealand", "Brunswick", "Bedford"}
+_KNOWN_NEW = {
+    "York",
+    "Jersey",
+    "Orleans",
+    "Delhi",
+    "Hampshire",
+    "Mexico",
+    "Haven",
+    "Zealand",
+    "Brunswick",
+    "Bedford",
+}
 
 
 @register
@@ -133,14 +542,28 @@ class PlaceNameRecognizer(SpanRecognizer):
 
     NAME = "PlaceNameRecognizer"
     ENTITY = "LOCATION"
-    CONTEXT = ["city", "town", "address", "residing", "lives", "from", "located", "village", "county"]
+    CONTEXT = [
+        "city",
+        "town",
+        "address",
+        "residing",
+        "lives",
+        "from",
+        "located",
+        "village",
+        "county",
+    ]
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
         for match in _PREFIXED.finditer(text):
             words = match.group(1).split()
             if words[0] in _NOT_AFTER_PREFIX:
                 continue
-            end = match.end() if len(words) == 1 or words[1] not in _NOT_AFTER_PREFIX else match.start(1) + len(words[0])
+            end = (
+                match.end()
+                if len(words) == 1 or words[1] not in _NOT_AFTER_PREFIX
+                else match.start(1) + len(words[0])
+            )
             yield match.start(), end, 0.5
         for match in _NEW.finditer(text):
             word = match.group(1)

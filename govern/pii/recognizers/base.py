@@ -34,7 +34,9 @@ class SpanRecognizer(LocalRecognizer):
         """`find`, for recognizers that also read spaCy's output (tokens, entities)."""
         return self.find(text)
 
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list[RecognizerResult]:
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: object = None
+    ) -> list[RecognizerResult]:
         results = []
         for start, end, score in self.spans(text, nlp_artifacts):
             results.append(
@@ -43,7 +45,9 @@ class SpanRecognizer(LocalRecognizer):
                     start=start,
                     end=end,
                     score=score,
-                    analysis_explanation=AnalysisExplanation(recognizer=self.NAME, original_score=score),
+                    analysis_explanation=AnalysisExplanation(
+                        recognizer=self.NAME, original_score=score
+                    ),
                     recognition_metadata={
                         RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                         RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,

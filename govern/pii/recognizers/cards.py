@@ -31,7 +31,18 @@ class LuhnCardRecognizer(SpanRecognizer):
 
     NAME = "LuhnCardRecognizer"
     ENTITY = "CREDIT_CARD"
-    CONTEXT = ["card", "credit", "debit", "visa", "mastercard", "amex", "cc", "payment", "maestro", "discover"]
+    CONTEXT = [
+        "card",
+        "credit",
+        "debit",
+        "visa",
+        "mastercard",
+        "amex",
+        "cc",
+        "payment",
+        "maestro",
+        "discover",
+    ]
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
         for match in _CANDIDATE.finditer(text):

@@ -63,7 +63,7 @@ class IdentifierRecognizer(SpanRecognizer):
             value = match.group()
             if not self.valid(self.canonical(value)):
                 continue
-            before = text[max(0, match.start() - CONTEXT_WINDOW):match.start()]
+            before = text[max(0, match.start() - CONTEXT_WINDOW) : match.start()]
             if self.NAMES.search(before):
                 score = self.CONTEXT_SCORE
             elif re.search(r"[\s-]", value):
@@ -91,7 +91,9 @@ class UkNinoRecognizer(IdentifierRecognizer):
     NAME = "UkNinoRecognizer"
     ENTITY = "UK_NINO"
     PATTERN = re.compile(r"(?i)(?<![\w-])[A-Z]{2}[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?[A-D](?![\w-])")
-    NAMES = _names(r"national insurance(?: number| no\.?)?", r"n\.?i\.?(?: number| no\.?| #)", "nino", "nin")
+    NAMES = _names(
+        r"national insurance(?: number| no\.?)?", r"n\.?i\.?(?: number| no\.?| #)", "nino", "nin"
+    )
     GROUPED_SCORE = 0.6
     BARE_SCORE = 0.5
 
@@ -99,13 +101,17 @@ class UkNinoRecognizer(IdentifierRecognizer):
         prefix = value[:2]
         if prefix == "QQ":
             return True
-        return prefix[0] not in "DFIQUV" and prefix[1] not in "DFIOQUV" and prefix not in _NINO_BAD_PREFIXES
+        return (
+            prefix[0] not in "DFIQUV"
+            and prefix[1] not in "DFIOQUV"
+            and prefix not in _NINO_BAD_PREFIXES
+        )
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
         yield from super().find(text)
         for match in self.PATTERN.finditer(text):  # an unissued prefix, but named as a NINO
             if not self.valid(self.canonical(match.group())) and self.NAMES.search(
-                text[max(0, match.start() - CONTEXT_WINDOW):match.start()]
+                text[max(0, match.start() - CONTEXT_WINDOW) : match.start()]
             ):
                 yield match.start(), match.end(), 0.6
 
@@ -149,7 +155,9 @@ def medicare_valid(value: str) -> bool:
     """Australian Medicare card number: first digit 2-6, weights 1,3,7,9,1,3,7,9 mod 10 = 9th digit."""
     if len(value) not in (10, 11) or not value.isdigit() or value[0] not in "23456":
         return False
-    return sum(int(c) * w for c, w in zip(value[:8], (1, 3, 7, 9, 1, 3, 7, 9))) % 10 == int(value[8])
+    return sum(int(c) * w for c, w in zip(value[:8], (1, 3, 7, 9, 1, 3, 7, 9))) % 10 == int(
+        value[8]
+    )
 
 
 @register
@@ -258,10 +266,14 @@ def _account_pattern(lead: str, account: str) -> re.Pattern[str]:
 _ACCOUNT_AFTER_CODE = (
     _account_pattern(r"(?<![\w-])\d{2}[- ]\d{2}[- ]\d{2}(?![\w-])", r"\d{8}"),  # UK sort code
     _account_pattern(r"(?i)\bbsb\b:?\s*\d{3}[- ]?\d{3}", r"\d{4} ?\d{4,6}|\d{6,10}"),  # AU BSB
-    _account_pattern(r"(?<![\w-])\d{3}-\d{3}(?![\w-])", r"\d{4} \d{4,6}|\d{6,10}"),  # AU BSB, unlabelled
+    _account_pattern(
+        r"(?<![\w-])\d{3}-\d{3}(?![\w-])", r"\d{4} \d{4,6}|\d{6,10}"
+    ),  # AU BSB, unlabelled
     _account_pattern(r"(?<![\w-])\d{5}-\d{3}(?![\w-])", r"\d{7,12}"),  # CA transit-institution
 )
-_ROUTING_THEN_ACCOUNT = _account_pattern(r"(?<![\w-])(?P<routing>\d{9})(?![\w-])", r"\d{6,17}")  # US ABA
+_ROUTING_THEN_ACCOUNT = _account_pattern(
+    r"(?<![\w-])(?P<routing>\d{9})(?![\w-])", r"\d{6,17}"
+)  # US ABA
 _ROUTING_VALID = _stdnum("us.rtn")
 _NZ_ACCOUNT_VALID = _stdnum("nz.bankaccount")
 _NZ_ACCOUNT = re.compile(r"(?<![\w-])\d{2}-\d{4}-\d{7}-\d{2,3}(?![\w-])")

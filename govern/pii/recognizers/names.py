@@ -30,7 +30,9 @@ def _census(filename: str, min_share: float = 0.0) -> list[str]:
     try:
         import names
     except ImportError:
-        raise BadInput("the `names` package (US Census name lists) is missing; pip install names==0.3.0") from None
+        raise BadInput(
+            "the `names` package (US Census name lists) is missing; pip install names==0.3.0"
+        ) from None
     path = Path(names.__file__).with_name(filename)
     rows = (line.split() for line in path.read_text(encoding="ascii").splitlines() if line.strip())
     return [row[0].lower() for row in rows if float(row[1]) >= min_share]
@@ -38,36 +40,247 @@ def _census(filename: str, min_share: float = 0.0) -> list[str]:
 
 def _own(filename: str) -> list[str]:
     text = (_HERE / filename).read_text(encoding="utf-8")
-    return [line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return [
+        line.strip().lower()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 # English words too common to count as name evidence on their own, even where the census lists
 # them (a surname "Will", a given name "May").
 FUNCTION_WORDS: frozenset[str] = frozenset(
-    """
-    a about above after again against all am an and any are as at be because been before being below
-    between both but by can did do does doing down during each few for from further had has have having
-    he her here hers herself him himself his how i if in into is it its itself just me more most my
-    myself no nor not now of off on once only or other our ours out over own same she should so some
-    such than that the their theirs them then there these they this those through to too under until up
-    very was we were what when where which while who whom why will with would you your yours
-    it's i'm that's there's here's let's what's who's he's she's we're they're you're i've i'll i'd
-    yes ok okay hi hello dear thanks thank regards best cheers sincerely kind please note re fw fwd
-    per via cc attn today tomorrow yesterday morning afternoon evening night
-    monday tuesday wednesday thursday friday saturday sunday january february march april may june
-    july august september october november december
-    new old good great big small long short high low first second third last next north south east west
-    street road avenue lane drive court place close way
-    """.split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "it's",
+        "i'm",
+        "that's",
+        "there's",
+        "here's",
+        "let's",
+        "what's",
+        "who's",
+        "he's",
+        "she's",
+        "we're",
+        "they're",
+        "you're",
+        "i've",
+        "i'll",
+        "i'd",
+        "yes",
+        "ok",
+        "okay",
+        "hi",
+        "hello",
+        "dear",
+        "thanks",
+        "thank",
+        "regards",
+        "best",
+        "cheers",
+        "sincerely",
+        "kind",
+        "please",
+        "note",
+        "re",
+        "fw",
+        "fwd",
+        "per",
+        "via",
+        "cc",
+        "attn",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "new",
+        "old",
+        "good",
+        "great",
+        "big",
+        "small",
+        "long",
+        "short",
+        "high",
+        "low",
+        "first",
+        "second",
+        "third",
+        "last",
+        "next",
+        "north",
+        "south",
+        "east",
+        "west",
+        "street",
+        "road",
+        "avenue",
+        "lane",
+        "drive",
+        "court",
+        "place",
+        "close",
+        "way",
+    ]
 )
 
-GIVEN_NAMES: frozenset[str] = frozenset(_census("dist.female.first") + _census("dist.male.first") + _own("first_names.txt"))
+GIVEN_NAMES: frozenset[str] = frozenset(
+    _census("dist.female.first") + _census("dist.male.first") + _own("first_names.txt")
+)
 SURNAMES: frozenset[str] = frozenset(_census("dist.all.last")) - FUNCTION_WORDS
 # Lower-case text ("jane doe") needs names common enough that a rare census entry such as
 # "Twice" or "Full" does not turn ordinary words into a person.
-COMMON_GIVEN_NAMES: frozenset[str] = frozenset(
-    _census("dist.female.first", 0.01) + _census("dist.male.first", 0.01) + _own("first_names.txt")
-) - FUNCTION_WORDS
+COMMON_GIVEN_NAMES: frozenset[str] = (
+    frozenset(
+        _census("dist.female.first", 0.01)
+        + _census("dist.male.first", 0.01)
+        + _own("first_names.txt")
+    )
+    - FUNCTION_WORDS
+)
 COMMON_SURNAMES: frozenset[str] = frozenset(_census("dist.all.last", 0.002)) - FUNCTION_WORDS
 
 
@@ -82,14 +295,20 @@ def _ordinary_words(min_log_prob: float = -16.0, lower_share: float = 3.0) -> fr
     try:
         import spacy_lookups_data
     except ImportError:
-        raise BadInput("the `spacy-lookups-data` package (word probabilities) is missing; pip install spacy-lookups-data==1.0.5") from None
+        raise BadInput(
+            "the `spacy-lookups-data` package (word probabilities) is missing; pip install spacy-lookups-data==1.0.5"
+        ) from None
     import srsly
 
     probs = srsly.read_gzip_json(spacy_lookups_data.get_file("en_lexeme_prob.json.gz"))
     margin = math.log(lower_share)
     return frozenset(
-        word for word, prob in probs.items()
-        if prob >= min_log_prob and word.isalpha() and word.islower() and prob - probs.get(word.capitalize(), -100.0) >= margin
+        word
+        for word, prob in probs.items()
+        if prob >= min_log_prob
+        and word.isalpha()
+        and word.islower()
+        and prob - probs.get(word.capitalize(), -100.0) >= margin
     )
 
 
@@ -100,7 +319,18 @@ def _particles() -> frozenset[str]:
     from nameparser.config import CONSTANTS
 
     # nameparser's prefixes, plus the Gaelic and Scots particles written as separate words
-    return frozenset(p.lower() for p in CONSTANTS.prefixes) | {"ó", "ní", "nic", "mac", "mc", "ui", "uí", "ap", "ben", "ibn"}
+    return frozenset(p.lower() for p in CONSTANTS.prefixes) | {
+        "ó",
+        "ní",
+        "nic",
+        "mac",
+        "mc",
+        "ui",
+        "uí",
+        "ap",
+        "ben",
+        "ibn",
+    }
 
 
 def _titles() -> frozenset[str]:
@@ -113,27 +343,234 @@ PARTICLES: frozenset[str] = _particles()
 
 # Titles in nameparser that are ordinary words more often than titles before a name.
 _NOT_CUES = {
-    "family", "legal", "tax", "his", "her", "most", "special", "knowledge", "division", "charge", "grand", "air",
-    "advertising", "analytics", "behavioral", "designated", "strategy", "revenue", "account", "business", "chief",
-    "executive", "senior", "junior", "general", "deputy", "assistant", "associate", "acting", "interim", "principal",
-    "managing", "vice", "first", "second", "third", "high", "lord", "right", "marketing", "product", "sales",
-    "service", "services", "support", "customer", "office", "the", "de", "la", "van", "von", "bishop", "baron",
-    "king", "queen", "prince", "princess", "duke", "earl", "count", "dean", "major", "marshal", "pope", "saint",
+    "family",
+    "legal",
+    "tax",
+    "his",
+    "her",
+    "most",
+    "special",
+    "knowledge",
+    "division",
+    "charge",
+    "grand",
+    "air",
+    "advertising",
+    "analytics",
+    "behavioral",
+    "designated",
+    "strategy",
+    "revenue",
+    "account",
+    "business",
+    "chief",
+    "executive",
+    "senior",
+    "junior",
+    "general",
+    "deputy",
+    "assistant",
+    "associate",
+    "acting",
+    "interim",
+    "principal",
+    "managing",
+    "vice",
+    "first",
+    "second",
+    "third",
+    "high",
+    "lord",
+    "right",
+    "marketing",
+    "product",
+    "sales",
+    "service",
+    "services",
+    "support",
+    "customer",
+    "office",
+    "the",
+    "de",
+    "la",
+    "van",
+    "von",
+    "bishop",
+    "baron",
+    "king",
+    "queen",
+    "prince",
+    "princess",
+    "duke",
+    "earl",
+    "count",
+    "dean",
+    "major",
+    "marshal",
+    "pope",
+    "saint",
 }
-_ROLES = """
-vp svp evp cto coo cio cmo ciso chro dpo gm md hr pm po
-agent rep representative supervisor technician engineer tech lead head manager coordinator administrator admin specialist analyst
-officer controller director partner associate paralegal solicitor barrister counsel attorney lawyer judge justice
-magistrate registrar clerk secretary receptionist recruiter interviewer reviewer reviewee approver assessor auditor
-adviser advisor consultant physician surgeon doctor nurse midwife physio physiotherapist therapist paramedic
-pharmacist dentist carer caregiver practitioner gp clinician radiographer
-tenant resident landlord landlady homeowner owner occupant contractor subcontractor builder plumber electrician
-driver courier inspector surveyor caretaker janitor
-patient customer client caller visitor member user applicant candidate employee staff colleague contact
-witness claimant plaintiff defendant respondent appellant applicant deponent deceased testator executor executrix
-beneficiary payee payer cardholder holder borrower lender guarantor trustee signatory guardian parent mother father
-daughter son wife husband partner spouse sister brother nok kin
-mr mrs ms miss mx dr prof sir dame rev fr sr jr hon capt sgt lt col
-""".split()
+_ROLES = [
+    "vp",
+    "svp",
+    "evp",
+    "cto",
+    "coo",
+    "cio",
+    "cmo",
+    "ciso",
+    "chro",
+    "dpo",
+    "gm",
+    "md",
+    "hr",
+    "pm",
+    "po",
+    "agent",
+    "rep",
+    "representative",
+    "supervisor",
+    "technician",
+    "engineer",
+    "tech",
+    "lead",
+    "head",
+    "manager",
+    "coordinator",
+    "administrator",
+    "admin",
+    "specialist",
+    "analyst",
+    "officer",
+    "controller",
+    "director",
+    "partner",
+    "associate",
+    "paralegal",
+    "solicitor",
+    "barrister",
+    "counsel",
+    "attorney",
+    "lawyer",
+    "judge",
+    "justice",
+    "magistrate",
+    "registrar",
+    "clerk",
+    "secretary",
+    "receptionist",
+    "recruiter",
+    "interviewer",
+    "reviewer",
+    "reviewee",
+    "approver",
+    "assessor",
+    "auditor",
+    "adviser",
+    "advisor",
+    "consultant",
+    "physician",
+    "surgeon",
+    "doctor",
+    "nurse",
+    "midwife",
+    "physio",
+    "physiotherapist",
+    "therapist",
+    "paramedic",
+    "pharmacist",
+    "dentist",
+    "carer",
+    "caregiver",
+    "practitioner",
+    "gp",
+    "clinician",
+    "radiographer",
+    "tenant",
+    "resident",
+    "landlord",
+    "landlady",
+    "homeowner",
+    "owner",
+    "occupant",
+    "contractor",
+    "subcontractor",
+    "builder",
+    "plumber",
+    "electrician",
+    "driver",
+    "courier",
+    "inspector",
+    "surveyor",
+    "caretaker",
+    "janitor",
+    "patient",
+    "customer",
+    "client",
+    "caller",
+    "visitor",
+    "member",
+    "user",
+    "applicant",
+    "candidate",
+    "employee",
+    "staff",
+    "colleague",
+    "contact",
+    "witness",
+    "claimant",
+    "plaintiff",
+    "defendant",
+    "respondent",
+    "appellant",
+    "applicant",
+    "deponent",
+    "deceased",
+    "testator",
+    "executor",
+    "executrix",
+    "beneficiary",
+    "payee",
+    "payer",
+    "cardholder",
+    "holder",
+    "borrower",
+    "lender",
+    "guarantor",
+    "trustee",
+    "signatory",
+    "guardian",
+    "parent",
+    "mother",
+    "father",
+    "daughter",
+    "son",
+    "wife",
+    "husband",
+    "partner",
+    "spouse",
+    "sister",
+    "brother",
+    "nok",
+    "kin",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "dr",
+    "prof",
+    "sir",
+    "dame",
+    "rev",
+    "fr",
+    "sr",
+    "jr",
+    "hon",
+    "capt",
+    "sgt",
+    "lt",
+    "col",
+]
 ROLE_CUES: frozenset[str] = frozenset(_ROLES)
 PERSON_CUES: frozenset[str] = (_titles() - _NOT_CUES) | ROLE_CUES

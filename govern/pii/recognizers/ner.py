@@ -27,7 +27,11 @@ def _not_a_person(value: str) -> bool:
     from govern.pii.recognizers.person import ORG_WORDS
 
     words = [w.lower().strip(".,'’") for w in value.split()]
-    if not words or words[-1] in ORG_WORDS or all(w in PERSON_CUES or w in ORDINARY_WORDS for w in words):
+    if (
+        not words
+        or words[-1] in ORG_WORDS
+        or all(w in PERSON_CUES or w in ORDINARY_WORDS for w in words)
+    ):
         return True
     return len(words) == 1 and words[0] not in GIVEN_NAMES and words[0] not in SURNAMES
 
@@ -55,10 +59,12 @@ def _ner_class() -> type:
             kept = []
             for result in super().analyze(text, entities, nlp_artifacts):
                 if result.entity_type in ("PERSON", "LOCATION"):
-                    value = text[result.start:result.end]
+                    value = text[result.start : result.end]
                     if any(c.isdigit() for c in value):
                         continue
-                    if result.entity_type == "LOCATION" and (_ORGANISATION_SITE.match(text, result.end) or _ordinary(value)):
+                    if result.entity_type == "LOCATION" and (
+                        _ORGANISATION_SITE.match(text, result.end) or _ordinary(value)
+                    ):
                         continue
                     if result.entity_type == "PERSON" and _not_a_person(value):
                         continue

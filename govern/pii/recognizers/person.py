@@ -48,31 +48,203 @@ from govern.pii.recognizers.names import (
 
 FIRST_NAMES: frozenset[str] = frozenset(
     line.strip()
-    for line in (Path(__file__).with_name("first_names.txt")).read_text(encoding="utf-8").splitlines()
+    for line in (Path(__file__).with_name("first_names.txt"))
+    .read_text(encoding="utf-8")
+    .splitlines()
     if line.strip() and not line.startswith("#")
 )
 
 _TOKEN = regex.compile(r"\p{L}[\p{L}\p{M}'’]*(?:[-‐]\p{L}[\p{L}\p{M}'’]*)*")
 # Words that end a name: institutions, streets, places, things.
 ORG_WORDS: frozenset[str] = frozenset(
-    """
-    ltd inc llc llp plc corp corporation company co group bank insurance freight foods traders logistics
-    industries enterprises health hospital hospitals clinic university college school academy centre center
-    services service solutions systems partners associates consulting council trust foundation institute agency
-    fund capital holdings pty limited labs lab studio studios motors airlines airways energy pharma pharmacy
-    technologies technology software media network networks care ward office team department express store
-    shop mall market hotel airport station court tribunal registry hall church house building tower park
-    street st road rd avenue ave lane ln drive dr boulevard blvd way place crescent close terrace square
-    highway parkway court ct grove gardens mews row walk wharf river lake beach bay valley hills heights
-    city town village county state province region district island islands
-    app apps update edition release version series model pro plus max mini ultra
-    """.split()
+    [
+        "ltd",
+        "inc",
+        "llc",
+        "llp",
+        "plc",
+        "corp",
+        "corporation",
+        "company",
+        "co",
+        "group",
+        "bank",
+        "insurance",
+        "freight",
+        "foods",
+        "traders",
+        "logistics",
+        "industries",
+        "enterprises",
+        "health",
+        "hospital",
+        "hospitals",
+        "clinic",
+        "university",
+        "college",
+        "school",
+        "academy",
+        "centre",
+        "center",
+        "services",
+        "service",
+        "solutions",
+        "systems",
+        "partners",
+        "associates",
+        "consulting",
+        "council",
+        "trust",
+        "foundation",
+        "institute",
+        "agency",
+        "fund",
+        "capital",
+        "holdings",
+        "pty",
+        "limited",
+        "labs",
+        "lab",
+        "studio",
+        "studios",
+        "motors",
+        "airlines",
+        "airways",
+        "energy",
+        "pharma",
+        "pharmacy",
+        "technologies",
+        "technology",
+        "software",
+        "media",
+        "network",
+        "networks",
+        "care",
+        "ward",
+        "office",
+        "team",
+        "department",
+        "express",
+        "store",
+        "shop",
+        "mall",
+        "market",
+        "hotel",
+        "airport",
+        "station",
+        "court",
+        "tribunal",
+        "registry",
+        "hall",
+        "church",
+        "house",
+        "building",
+        "tower",
+        "park",
+        "street",
+        "st",
+        "road",
+        "rd",
+        "avenue",
+        "ave",
+        "lane",
+        "ln",
+        "drive",
+        "dr",
+        "boulevard",
+        "blvd",
+        "way",
+        "place",
+        "crescent",
+        "close",
+        "terrace",
+        "square",
+        "highway",
+        "parkway",
+        "court",
+        "ct",
+        "grove",
+        "gardens",
+        "mews",
+        "row",
+        "walk",
+        "wharf",
+        "river",
+        "lake",
+        "beach",
+        "bay",
+        "valley",
+        "hills",
+        "heights",
+        "city",
+        "town",
+        "village",
+        "county",
+        "state",
+        "province",
+        "region",
+        "district",
+        "island",
+        "islands",
+        "app",
+        "apps",
+        "update",
+        "edition",
+        "release",
+        "version",
+        "series",
+        "model",
+        "pro",
+        "plus",
+        "max",
+        "mini",
+        "ultra",
+    ]
 )
 # Capitalized words that follow greetings or cues and are not names.
 _NOT_NAMES = frozenset(
-    "team all everyone there sir madam support customer customers folks guys colleagues both again everybody "
-    "anyone someone friends world guest guests user users staff aadhaar medicare pan nhi ird tfn sin pps ppsn nino "
-    "nhs abn iban bsb ifsc ssn".split()
+    [
+        "team",
+        "all",
+        "everyone",
+        "there",
+        "sir",
+        "madam",
+        "support",
+        "customer",
+        "customers",
+        "folks",
+        "guys",
+        "colleagues",
+        "both",
+        "again",
+        "everybody",
+        "anyone",
+        "someone",
+        "friends",
+        "world",
+        "guest",
+        "guests",
+        "user",
+        "users",
+        "staff",
+        "aadhaar",
+        "medicare",
+        "pan",
+        "nhi",
+        "ird",
+        "tfn",
+        "sin",
+        "pps",
+        "ppsn",
+        "nino",
+        "nhs",
+        "abn",
+        "iban",
+        "bsb",
+        "ifsc",
+        "ssn",
+    ]
 )
 _STRONG_BEFORE = regex.compile(
     r"(?i)(?:\b(?:hi|hey|hello|dear|welcome|congratulate|congrats|goodbye|bye|ciao|thanks|thank you|cheers|"
@@ -115,7 +287,9 @@ _LAST_FIRST = regex.compile(
 _PART_SEPARATOR = regex.compile(r"[-‐'’]")
 _WORDS = regex.compile(r"[\w'’/]+")
 _CUE_END = regex.compile(r"[\w.]\s*[:,]?\s+$")
-_TITLE_BEFORE = regex.compile(r"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|judge|justice)\.?\s+$")
+_TITLE_BEFORE = regex.compile(
+    r"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|judge|justice)\.?\s+$"
+)
 
 
 @dataclass
@@ -130,20 +304,28 @@ class _Token:
 
     @property
     def parts(self) -> list[str]:
-        return [p for p in _PART_SEPARATOR.split(self.lower) if p] if any(c in self.lower for c in "-‐'") else [self.lower]
+        return (
+            [p for p in _PART_SEPARATOR.split(self.lower) if p]
+            if any(c in self.lower for c in "-‐'")
+            else [self.lower]
+        )
 
     @property
     def given(self) -> bool:
         if self._given is None:
             parts = self.parts
-            self._given = self.lower in GIVEN_NAMES or (len(parts) > 1 and parts[0] in GIVEN_NAMES and "-" in self.lower)
+            self._given = self.lower in GIVEN_NAMES or (
+                len(parts) > 1 and parts[0] in GIVEN_NAMES and "-" in self.lower
+            )
         return self._given
 
     @property
     def surname(self) -> bool:
         if self._surname is None:
             parts = self.parts
-            self._surname = self.lower in SURNAMES or (len(parts) > 1 and any(len(p) > 2 and p in SURNAMES for p in parts))
+            self._surname = self.lower in SURNAMES or (
+                len(parts) > 1 and any(len(p) > 2 and p in SURNAMES for p in parts)
+            )
         return self._surname
 
 
@@ -164,11 +346,25 @@ def _tokens(text: str) -> list[_Token]:
     found = []
     for match in _TOKEN.finditer(text):
         word = match.group()
-        glued = text[match.end():match.end() + 2]
-        if (glued[:1].isdigit() or (glued[:1] in "-/_" and glued[1:2].isdigit())
-                or (match.start() and (text[match.start() - 1].isdigit() or text[match.start() - 1] in "_/@"))):
+        glued = text[match.end() : match.end() + 2]
+        if (
+            glued[:1].isdigit()
+            or (glued[:1] in "-/_" and glued[1:2].isdigit())
+            or (
+                match.start()
+                and (text[match.start() - 1].isdigit() or text[match.start() - 1] in "_/@")
+            )
+        ):
             continue  # part of a code (TCK-83824, V15, 4mL) or an address
-        found.append(_Token(word, match.start(), match.end(), word.lower().replace("’", "'"), _shape(word, text[match.end():match.end() + 1])))
+        found.append(
+            _Token(
+                word,
+                match.start(),
+                match.end(),
+                word.lower().replace("’", "'"),
+                _shape(word, text[match.end() : match.end() + 1]),
+            )
+        )
     return found
 
 
@@ -177,7 +373,7 @@ def _runs(text: str, tokens: list[_Token]) -> list[list[_Token]]:
     runs: list[list[_Token]] = []
     for token in tokens:
         if runs:
-            gap = text[runs[-1][-1].end:token.start]
+            gap = text[runs[-1][-1].end : token.start]
             if gap == " " or (gap == ". " and runs[-1][-1].shape == "initial"):
                 runs[-1].append(token)
                 continue
@@ -198,13 +394,17 @@ def _is_particle(token: _Token) -> bool:
 
 
 def _name_word(token: _Token) -> bool:
-    return token.shape in ("title", "upper", "lower", "initial") and token.lower not in FUNCTION_WORDS
+    return (
+        token.shape in ("title", "upper", "lower", "initial") and token.lower not in FUNCTION_WORDS
+    )
 
 
 class PersonEvidence:
     """The name candidates of one text and the evidence for each."""
 
-    def __init__(self, text: str, doc: Any, use_lists: bool, use_context: bool, use_ner: bool) -> None:
+    def __init__(
+        self, text: str, doc: Any, use_lists: bool, use_context: bool, use_ner: bool
+    ) -> None:
         self.text = text
         self.use_lists, self.use_context, self.use_ner = use_lists, use_context, use_ner
         self._before: dict[int, tuple[bool, bool]] = {}
@@ -216,21 +416,49 @@ class PersonEvidence:
                 if any(c.isdigit() for c in ent.text):
                     continue
                 target = self.person_ents if ent.label_ == "PERSON" else self.other_ents
-                if ent.label_ in ("PERSON", "ORG", "PRODUCT", "FAC", "WORK_OF_ART", "EVENT", "LAW", "GPE", "NORP", "LOC"):
+                if ent.label_ in (
+                    "PERSON",
+                    "ORG",
+                    "PRODUCT",
+                    "FAC",
+                    "WORK_OF_ART",
+                    "EVENT",
+                    "LAW",
+                    "GPE",
+                    "NORP",
+                    "LOC",
+                ):
                     target.append((ent.start_char, ent.end_char))
-        self.org_ents = [] if doc is None or not use_ner else [
-            (e.start_char, e.end_char) for e in doc.ents if e.label_ in ("ORG", "PRODUCT", "FAC", "WORK_OF_ART", "LAW")
-        ]
+        self.org_ents = (
+            []
+            if doc is None or not use_ner
+            else [
+                (e.start_char, e.end_char)
+                for e in doc.ents
+                if e.label_ in ("ORG", "PRODUCT", "FAC", "WORK_OF_ART", "LAW")
+            ]
+        )
 
     def candidates(self) -> Iterable[list[_Token]]:
         """Sub-runs of name words: no cue, function or institution word inside; particles only inside."""
         for run in _runs(self.text, _tokens(self.text)):
             current: list[_Token] = []
             for token in run + [None]:  # type: ignore[list-item]
-                keep = token is not None and (_name_word(token) or _is_particle(token)) and not (
-                    token.lower in PERSON_CUES and token.shape != "upper" or token.lower in ORG_WORDS
+                keep = (
+                    token is not None
+                    and (_name_word(token) or _is_particle(token))
+                    and not (
+                        (token.lower in PERSON_CUES and token.shape != "upper")
+                        or token.lower in ORG_WORDS
+                    )
                 )
-                if keep and token is not None and token.lower in PERSON_CUES and token.shape == "upper" and not current:
+                if (
+                    keep
+                    and token is not None
+                    and token.lower in PERSON_CUES
+                    and token.shape == "upper"
+                    and not current
+                ):
                     keep = False  # an ALL CAPS role word (CFO, VP) before a name
                 if keep:
                     current.append(token)
@@ -239,12 +467,23 @@ class PersonEvidence:
                     current.pop()
                 while current and _is_particle(current[0]) and current[0].shape == "lower":
                     current.pop(0)
-                if (token is not None and token.lower in ORG_WORDS and token.shape == "title" and current
-                        and token.lower in SURNAMES and _is_given(current[-1]) and len(current) == 1):
-                    current.append(token)  # Jeffrey Hall, Heather Ward: a surname, not a hall or a ward
+                if (
+                    token is not None
+                    and token.lower in ORG_WORDS
+                    and token.shape == "title"
+                    and current
+                    and token.lower in SURNAMES
+                    and _is_given(current[-1])
+                    and len(current) == 1
+                ):
+                    current.append(
+                        token
+                    )  # Jeffrey Hall, Heather Ward: a surname, not a hall or a ward
                     token = None
                 # a name right before an institution or street word is that institution's (Grace Hospital)
-                if current and not (token is not None and token.lower in ORG_WORDS and token.shape != "lower"):
+                if current and not (
+                    token is not None and token.lower in ORG_WORDS and token.shape != "lower"
+                ):
                     yield from self._split_by_shape(current)
                 current = []
 
@@ -271,17 +510,30 @@ class PersonEvidence:
         """
         before = self._before.get(start)
         if before is None:
-            text = self.text[max(0, start - 60):start]
+            text = self.text[max(0, start - 60) : start]
             words = _WORDS.findall(text[-24:].lower())
             role = bool(words and words[-1].rstrip(".") in PERSON_CUES and _CUE_END.search(text))
             other = bool(_STRONG_BEFORE.search(text) or _SIGN_OFF.search(text))
             label = role and not other and bool(_LABEL_BEFORE.search(text))
-            direct = bool(_DIRECT_BEFORE.search(text) or _SIGN_OFF.search(text) or _TITLE_BEFORE.search(text[-12:]))
-            before = self._before[start] = (role or other, bool(_WEAK_BEFORE.search(text)), label, direct)
+            direct = bool(
+                _DIRECT_BEFORE.search(text)
+                or _SIGN_OFF.search(text)
+                or _TITLE_BEFORE.search(text[-12:])
+            )
+            before = self._before[start] = (
+                role or other,
+                bool(_WEAK_BEFORE.search(text)),
+                label,
+                direct,
+            )
         after = self._after.get(end)
         if after is None:
-            text = self.text[end:end + 40]
-            after = self._after[end] = (bool(_STRONG_AFTER.search(text)), bool(_WEAK_AFTER.search(text)), bool(_SENTENCE_GOES_ON.search(text)))
+            text = self.text[end : end + 40]
+            after = self._after[end] = (
+                bool(_STRONG_AFTER.search(text)),
+                bool(_WEAK_AFTER.search(text)),
+                bool(_SENTENCE_GOES_ON.search(text)),
+            )
         strong_before, weak_before, label, direct = before
         if label and after[2]:
             # "Customer: Quick question." -- a speaker's label, then a sentence: a weak cue only
@@ -306,7 +558,7 @@ class PersonEvidence:
             for j in range(i, min(len(group), i + 5)):
                 if _is_particle(group[j]) and group[j].shape == "lower":
                     continue
-                strength = self._judge(group[i:j + 1])
+                strength = self._judge(group[i : j + 1])
                 if strength:
                     judged.append((strength, j - i, group[i].start, group[j].end))
         taken: list[tuple[int, int]] = []
@@ -317,7 +569,9 @@ class PersonEvidence:
 
     def _judge(self, group: list[_Token]) -> int:
         """0 (not a name) to 3 (strong evidence) for one sub-run."""
-        core = [t for t in group if t.shape != "initial" and not _is_particle(t)] or [t for t in group if t.shape != "initial"]
+        core = [t for t in group if t.shape != "initial" and not _is_particle(t)] or [
+            t for t in group if t.shape != "initial"
+        ]
         if not core or len(core) > 4 or any(t.lower in _NOT_NAMES for t in core):
             return 0
         start, end = group[0].start, group[-1].end
@@ -325,7 +579,11 @@ class PersonEvidence:
         given = self.use_lists and _is_given(core[0])
         surname = self.use_lists and len(core) > 1 and _is_surname(core[-1])
         if shapes == {"lower"}:
-            if len(core) < 2 or not (given or self.use_context) or all(t.lower in ORDINARY_WORDS for t in core):
+            if (
+                len(core) < 2
+                or not (given or self.use_context)
+                or all(t.lower in ORDINARY_WORDS for t in core)
+            ):
                 return 0
             # Lower-case words are names only with common names or a cue word before them: a rare
             # census entry ("full", "twice") must not turn ordinary words into a person.
@@ -333,12 +591,18 @@ class PersonEvidence:
             common_given = self.use_lists and core[0].lower in COMMON_GIVEN_NAMES
             if common_given and core[-1].lower in COMMON_SURNAMES:
                 return 3 if before else 2
-            if before and 2 <= len(core) <= 3 and (surname or (len(core) == 2 and (common_given or self._ner_person(start, end)))):
+            if (
+                before
+                and 2 <= len(core) <= 3
+                and (surname or (len(core) == 2 and (common_given or self._ner_person(start, end))))
+            ):
                 return 2
             return 0
         if "lower" in shapes:
             return 0
-        strong, weak, direct = self._context(start, end) if self.use_context else (False, False, False)
+        strong, weak, direct = (
+            self._context(start, end) if self.use_context else (False, False, False)
+        )
         ner_person = self._ner_person(start, end)
         if all(t.lower in ORDINARY_WORDS for t in core):
             # Open Settings, Quick: words capitalized by the sentence, not by a name. Only a title
@@ -348,16 +612,22 @@ class PersonEvidence:
             if self._after_title(start) or self._signature(start):
                 return 3
             listed = self.use_lists and (
-                (given and surname) if len(core) > 1 else (core[0].lower in COMMON_GIVEN_NAMES or core[0].lower in COMMON_SURNAMES)
+                (given and surname)
+                if len(core) > 1
+                else (core[0].lower in COMMON_GIVEN_NAMES or core[0].lower in COMMON_SURNAMES)
             )
             return 2 if direct and (listed or ner_person) else 0
         if len(core) == 1:
             token = core[0]
             # One word is a name on list evidence only if the name is common ("Customer: Second
             # time asking" holds the census surname Second).
-            listed = self.use_lists and (token.lower in COMMON_GIVEN_NAMES or token.lower in COMMON_SURNAMES)
-            if strong and (token.shape == "title" or len(token.text) > 2) and (
-                listed or ner_person or self._after_title(start) or self._signature(start)
+            listed = self.use_lists and (
+                token.lower in COMMON_GIVEN_NAMES or token.lower in COMMON_SURNAMES
+            )
+            if (
+                strong
+                and (token.shape == "title" or len(token.text) > 2)
+                and (listed or ner_person or self._after_title(start) or self._signature(start))
             ):
                 return 3
             return 0
@@ -381,7 +651,13 @@ class PersonEvidence:
         # Unknown names (Adebiyi Omojola) after a weak cue (signed by, the presence of), when spaCy
         # does not call them an organisation or a place.
         ner_other = self.use_ner and any(a < end and start < b for a, b in self.other_ents)
-        if weak and self.use_context and len(core) <= 3 and not ner_other and all(t.shape == "title" for t in core):
+        if (
+            weak
+            and self.use_context
+            and len(core) <= 3
+            and not ner_other
+            and all(t.shape == "title" for t in core)
+        ):
             return 1
         return 0
 
@@ -390,28 +666,44 @@ class PersonEvidence:
 
     def _cue_before(self, start: int) -> bool:
         """A word introducing a person right before (pt, vp, resident, my name is, hi)."""
-        before = self.text[max(0, start - 60):start]
+        before = self.text[max(0, start - 60) : start]
         words = _WORDS.findall(before[-24:].lower())
         # our own role words only: nameparser's abbreviations (mg, dr) are too often ordinary lower-case words
-        return bool((words and words[-1] in ROLE_CUES) or _STRONG_BEFORE.search(before) or _SIGN_OFF.search(before))
+        return bool(
+            (words and words[-1] in ROLE_CUES)
+            or _STRONG_BEFORE.search(before)
+            or _SIGN_OFF.search(before)
+        )
 
     def _after_title(self, start: int) -> bool:
-        return bool(_TITLE_BEFORE.search(self.text[max(0, start - 12):start]))
+        return bool(_TITLE_BEFORE.search(self.text[max(0, start - 12) : start]))
 
     def _signature(self, start: int) -> bool:
-        return bool(_SIGN_OFF.search(self.text[max(0, start - 60):start]))
+        return bool(_SIGN_OFF.search(self.text[max(0, start - 60) : start]))
 
     def _last_first(self) -> Iterable[tuple[int, int, float]]:
-        """"Doe, Jane" and "DOE, JANE" in forms and lists."""
+        """ "Doe, Jane" and "DOE, JANE" in forms and lists."""
         for match in _LAST_FIRST.finditer(self.text):
             last, first = match.group(1), match.group(2)
-            first_token = _Token(first, match.start(2), match.end(2), first.lower(), _shape(first, ""))
-            if first.lower() in FUNCTION_WORDS or last.lower() in FUNCTION_WORDS or last.split()[-1].lower() in ORG_WORDS:
+            first_token = _Token(
+                first, match.start(2), match.end(2), first.lower(), _shape(first, "")
+            )
+            if (
+                first.lower() in FUNCTION_WORDS
+                or last.lower() in FUNCTION_WORDS
+                or last.split()[-1].lower() in ORG_WORDS
+            ):
                 continue
-            if last.split()[0].lower() in PERSON_CUES or all(w.lower() in ORDINARY_WORDS for w in (*last.split(), first)):
+            if last.split()[0].lower() in PERSON_CUES or all(
+                w.lower() in ORDINARY_WORDS for w in (*last.split(), first)
+            ):
                 continue
             last_token = _Token(last, match.start(1), match.end(1), last.lower(), _shape(last, ""))
-            if self.use_lists and _is_given(first_token) and (_is_surname(last_token) or self._context(match.start(), match.end())[0]):
+            if (
+                self.use_lists
+                and _is_given(first_token)
+                and (_is_surname(last_token) or self._context(match.start(), match.end())[0])
+            ):
                 yield match.start(), match.end(), 0.6
 
 
@@ -422,7 +714,13 @@ class PersonNameRecognizer(SpanRecognizer):
     NAME = "PersonNameRecognizer"
     ENTITY = "PERSON"
 
-    def __init__(self, supported_language: str = "en", use_lists: bool = True, use_context: bool = True, use_ner: bool = True) -> None:
+    def __init__(
+        self,
+        supported_language: str = "en",
+        use_lists: bool = True,
+        use_context: bool = True,
+        use_ner: bool = True,
+    ) -> None:
         super().__init__(supported_language)
         self.use_lists, self.use_context, self.use_ner = use_lists, use_context, use_ner
 

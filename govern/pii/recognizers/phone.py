@@ -12,17 +12,23 @@ from govern.pii.recognizers.cards import luhn_valid
 
 _EXT = r"(?:\s*(?:[xX]|[eE]xt\.?|[eE]xtension|#)\s*\d{1,6})?"
 _NANP = re.compile(
-    r"(?<![\w+])(?:(?:\+1|001|1)[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}" + _EXT + r"(?![\w-])"
+    r"(?<![\w+])(?:(?:\+1|001|1)[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}"
+    + _EXT
+    + r"(?![\w-])"
 )
 _BARE = re.compile(r"(?<![\w+.-])[2-9]\d{2}[2-9]\d{6}" + _EXT + r"(?![\w.-])")
 _INTL = re.compile(
-    r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[\s.-]?(?:\(0?\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,5}" + _EXT + r"(?![\w-])"
+    r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[\s.-]?(?:\(0?\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,5}"
+    + _EXT
+    + r"(?![\w-])"
 )
 _TRUNK = re.compile(
     r"(?<![\w+.-])(?:0\d{2,4}[\s-]|\(0\d{1,4}\)\s?)\d{3,4}[\s-]?\d{3,4}" + _EXT + r"(?![\w-]|\.\d)"
 )
 # A seven-digit local number (555 0134) right after a word that asks for a phone number.
-_LOCAL = re.compile(r"(?i)\b(?:call|phone|tel|ph|mobile|mob|cell|ring|text|on|number|no|contact|reach)\b[:.]?\s+(\d{3,4}[ -]\d{4})(?![\w-])")
+_LOCAL = re.compile(
+    r"(?i)\b(?:call|phone|tel|ph|mobile|mob|cell|ring|text|on|number|no|contact|reach)\b[:.]?\s+(\d{3,4}[ -]\d{4})(?![\w-])"
+)
 _DIGITS = re.compile(r"\d")
 
 
@@ -36,7 +42,18 @@ class NorthAmericanPhoneRecognizer(SpanRecognizer):
 
     NAME = "NorthAmericanPhoneRecognizer"
     ENTITY = "PHONE_NUMBER"
-    CONTEXT = ["phone", "call", "tel", "mobile", "cell", "fax", "reach", "contact", "text", "number"]
+    CONTEXT = [
+        "phone",
+        "call",
+        "tel",
+        "mobile",
+        "cell",
+        "fax",
+        "reach",
+        "contact",
+        "text",
+        "number",
+    ]
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
         for match in _NANP.finditer(text):
@@ -119,9 +136,11 @@ def _unexplained_digit_runs(text: str) -> list[tuple[int, int]]:
         start, end = match.span()
         run = match.group()
         digits = "".join(c for c in run if c.isdigit())
-        if any(s <= start and end <= e for s, e in explained) or any(p.fullmatch(run) for p in _EXPLAINED):
+        if any(s <= start and end <= e for s, e in explained) or any(
+            p.fullmatch(run) for p in _EXPLAINED
+        ):
             continue
-        if re.search(r"[A-Za-z][-/]$", text[max(0, start - 2):start]):
+        if re.search(r"[A-Za-z][-/]$", text[max(0, start - 2) : start]):
             continue  # the tail of a code: CV-2024-647893, REF/0175-7371
         if 12 <= len(digits) <= 19 and luhn_valid(digits):
             continue
@@ -141,7 +160,6 @@ def _unexplained_digit_runs(text: str) -> list[tuple[int, int]]:
 
 def _national_phone(language: str) -> object:
     return _national_phone_class()(language)
-
 
 
 register_factory("NationalPhoneRecognizer", "PHONE_NUMBER", _national_phone)

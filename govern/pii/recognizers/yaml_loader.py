@@ -25,8 +25,14 @@ from govern.canonical import sha256_hex
 from govern.errors import BadInput
 
 _ITEM_KEYS = {
-    "name", "supported_entity", "supported_language", "patterns", "context", "deny_list",
-    "deny_list_score", "case_sensitive",
+    "name",
+    "supported_entity",
+    "supported_language",
+    "patterns",
+    "context",
+    "deny_list",
+    "deny_list_score",
+    "case_sensitive",
 }
 _PATTERN_KEYS = {"name", "regex", "score"}
 _ENTITY = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -63,7 +69,11 @@ class RecognizerSpec:
         patterns = [Pattern(p.name, p.regex, p.score) for p in self.patterns]
         if self.deny_list:
             words = "|".join(re.escape(w) for w in sorted(self.deny_list, key=len, reverse=True))
-            patterns.append(Pattern(f"{self.name} deny-list", rf"(?<!\w)(?:{words})(?!\w)", self.deny_list_score))
+            patterns.append(
+                Pattern(
+                    f"{self.name} deny-list", rf"(?<!\w)(?:{words})(?!\w)", self.deny_list_score
+                )
+            )
         return PatternRecognizer(
             supported_entity=self.supported_entity,
             name=self.name,
@@ -99,7 +109,9 @@ def _load_cached(path: str, digest: str, data: bytes) -> tuple[RecognizerSpec, .
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise BadInput(f"{path}{where}: invalid YAML: {getattr(error, 'problem', None) or error}") from None
+        raise BadInput(
+            f"{path}{where}: invalid YAML: {getattr(error, 'problem', None) or error}"
+        ) from None
     problems: list[str] = []
     specs: list[RecognizerSpec] = []
 
@@ -131,7 +143,9 @@ def _load_cached(path: str, digest: str, data: bytes) -> tuple[RecognizerSpec, .
                     names.add(spec.name)
                     specs.append(spec)
     if problems:
-        raise BadInput(f"{path}: invalid recognizer file:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise BadInput(
+            f"{path}: invalid recognizer file:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
     return tuple(specs)
 
 
@@ -149,7 +163,9 @@ def _item(node: Any, where: str, problem: Any, path: str) -> RecognizerSpec | No
     import yaml
 
     if not isinstance(node, yaml.MappingNode):
-        problem(node, where, "expected a mapping with name, supported_entity and patterns or deny_list")
+        problem(
+            node, where, "expected a mapping with name, supported_entity and patterns or deny_list"
+        )
         return None
     fields = _mapping(node)
     errors: list[str] = []
@@ -167,11 +183,18 @@ def _item(node: Any, where: str, problem: Any, path: str) -> RecognizerSpec | No
         bad(fields.get("name", (node, node))[1], "name", "required: a non-empty string")
     entity = value.get("supported_entity")
     if not isinstance(entity, str) or not _ENTITY.match(entity):
-        bad(fields.get("supported_entity", (node, node))[1], "supported_entity",
-            f"required: an upper-case entity type such as EMPLOYEE_ID, got {entity!r}")
+        bad(
+            fields.get("supported_entity", (node, node))[1],
+            "supported_entity",
+            f"required: an upper-case entity type such as EMPLOYEE_ID, got {entity!r}",
+        )
     language = value.get("supported_language")
     if language is not None and not isinstance(language, str):
-        bad(fields["supported_language"][1], "supported_language", "expected a language code such as en")
+        bad(
+            fields["supported_language"][1],
+            "supported_language",
+            "expected a language code such as en",
+        )
     patterns: list[PatternSpec] = []
     pattern_node = fields.get("patterns", (None, None))[1]
     if pattern_node is not None:
@@ -191,19 +214,37 @@ def _item(node: Any, where: str, problem: Any, path: str) -> RecognizerSpec | No
         bad(fields["deny_list"][1], "deny_list", "expected a list of non-empty strings")
         deny = []
     deny_score = value.get("deny_list_score", 0.8)
-    if isinstance(deny_score, bool) or not isinstance(deny_score, (int, float)) or not 0 < deny_score <= 1:
-        bad(fields["deny_list_score"][1], "deny_list_score", f"expected a number in (0, 1], got {deny_score!r}")
+    if (
+        isinstance(deny_score, bool)
+        or not isinstance(deny_score, (int, float))
+        or not 0 < deny_score <= 1
+    ):
+        bad(
+            fields["deny_list_score"][1],
+            "deny_list_score",
+            f"expected a number in (0, 1], got {deny_score!r}",
+        )
     case_sensitive = value.get("case_sensitive", False)
     if not isinstance(case_sensitive, bool):
-        bad(fields["case_sensitive"][1], "case_sensitive", f"expected true or false, got {case_sensitive!r}")
+        bad(
+            fields["case_sensitive"][1],
+            "case_sensitive",
+            f"expected true or false, got {case_sensitive!r}",
+        )
     if pattern_node is None and not deny and "deny_list" not in errors:
         bad(node, "patterns", "a recognizer needs `patterns` or a `deny_list`")
     if errors:
         return None
     return RecognizerSpec(
-        name=name.strip(), supported_entity=entity, supported_language=language, patterns=tuple(patterns),
-        context=tuple(context), deny_list=tuple(deny), deny_list_score=float(deny_score),
-        case_sensitive=case_sensitive, source=path,
+        name=name.strip(),
+        supported_entity=entity,
+        supported_language=language,
+        patterns=tuple(patterns),
+        context=tuple(context),
+        deny_list=tuple(deny),
+        deny_list_score=float(deny_score),
+        case_sensitive=case_sensitive,
+        source=path,
     )
 
 
@@ -218,12 +259,18 @@ def _pattern(node: Any, where: str, bad: Any) -> PatternSpec | None:
     ok = True
     for key, (key_node, _) in fields.items():
         if key not in _PATTERN_KEYS:
-            bad(key_node, f"{where}.{key}", f"unknown key; allowed: {', '.join(sorted(_PATTERN_KEYS))}")
+            bad(
+                key_node,
+                f"{where}.{key}",
+                f"unknown key; allowed: {', '.join(sorted(_PATTERN_KEYS))}",
+            )
             ok = False
     value = {key: _scalar(v) for key, (_, v) in fields.items()}
     raw = value.get("regex")
     if not isinstance(raw, str) or not raw:
-        bad(fields.get("regex", (node, node))[1], f"{where}.regex", "required: a regular expression")
+        bad(
+            fields.get("regex", (node, node))[1], f"{where}.regex", "required: a regular expression"
+        )
         ok = False
     else:
         try:
@@ -233,11 +280,19 @@ def _pattern(node: Any, where: str, bad: Any) -> PatternSpec | None:
             ok = False
         else:
             if compiled.search("") is not None:
-                bad(fields["regex"][1], f"{where}.regex", "matches the empty string; it would flag every text")
+                bad(
+                    fields["regex"][1],
+                    f"{where}.regex",
+                    "matches the empty string; it would flag every text",
+                )
                 ok = False
     score = value.get("score")
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 < score <= 1:
-        bad(fields.get("score", (node, node))[1], f"{where}.score", f"required: a number in (0, 1], got {score!r}")
+        bad(
+            fields.get("score", (node, node))[1],
+            f"{where}.score",
+            f"required: a number in (0, 1], got {score!r}",
+        )
         ok = False
     name = value.get("name", where)
     if not ok:

@@ -35,11 +35,21 @@ class ApprovalRules(RuleFamily):
     def config_problems(self) -> list[tuple[ConfigPath, str]]:
         problems: list[tuple[ConfigPath, str]] = []
         if self.config["required_role"] != FLOOR_ROLE:
-            problems.append((("required_role",), f"approvals come from the {FLOOR_ROLE!r} role whatever a pack says "
-                             "(a floor of govern); a pack may ask for more approvers, not another role"))
+            problems.append(
+                (
+                    ("required_role",),
+                    f"approvals come from the {FLOOR_ROLE!r} role whatever a pack says "
+                    "(a floor of govern); a pack may ask for more approvers, not another role",
+                )
+            )
         if self.config.get("separation_of_duties", True) is not True:
-            problems.append((("separation_of_duties",), "separation of duties is a floor of govern and cannot be turned "
-                             "off: nobody approves data they registered, derived or will train on"))
+            problems.append(
+                (
+                    ("separation_of_duties",),
+                    "separation of duties is a floor of govern and cannot be turned "
+                    "off: nobody approves data they registered, derived or will train on",
+                )
+            )
         return problems
 
     def evaluate(self, facts: SnapshotFacts, ctx: EvaluationContext) -> list[RuleResult]:
@@ -53,7 +63,10 @@ class ApprovalRules(RuleFamily):
         if not current:
             results.append(
                 self.result(
-                    "role", "pending", f"no approval yet; an approver needs the role {role!r}", required_role=role
+                    "role",
+                    "pending",
+                    f"no approval yet; an approver needs the role {role!r}",
+                    required_role=role,
                 )
             )
         elif lacking:
@@ -68,7 +81,11 @@ class ApprovalRules(RuleFamily):
                 )
             )
         else:
-            results.append(self.result("role", "pass", f"every approver holds the role {role!r}", required_role=role))
+            results.append(
+                self.result(
+                    "role", "pass", f"every approver holds the role {role!r}", required_role=role
+                )
+            )
 
         conflicted: list[str] = []
         if separate:
@@ -79,9 +96,13 @@ class ApprovalRules(RuleFamily):
             people = set(facts.involved_people)
             if facts.training is not None and facts.training.trainer_person:
                 people.add(facts.training.trainer_person)
-            conflicted = sorted({
-                a.approver_key_id for a in current if a.approver_key_id in involved or (a.person and a.person in people)
-            })
+            conflicted = sorted(
+                {
+                    a.approver_key_id
+                    for a in current
+                    if a.approver_key_id in involved or (a.person and a.person in people)
+                }
+            )
             evidence: dict[str, object] = {name: key for name, key in parties.items()}
             if people:
                 evidence["involved_people"] = sorted(people)
@@ -115,7 +136,13 @@ class ApprovalRules(RuleFamily):
                     )
                 )
 
-        valid = sorted({a.approver_key_id for a in current if role in a.roles and a.approver_key_id not in conflicted})
+        valid = sorted(
+            {
+                a.approver_key_id
+                for a in current
+                if role in a.roles and a.approver_key_id not in conflicted
+            }
+        )
         evidence2 = {
             "required": needed,
             "approvers": valid,
@@ -124,7 +151,12 @@ class ApprovalRules(RuleFamily):
         }
         if len(valid) >= needed:
             results.append(
-                self.result("min_approvers", "pass", f"{len(valid)} of {needed} distinct approvals", **evidence2)
+                self.result(
+                    "min_approvers",
+                    "pass",
+                    f"{len(valid)} of {needed} distinct approvals",
+                    **evidence2,
+                )
             )
         else:
             message = (
@@ -132,7 +164,9 @@ class ApprovalRules(RuleFamily):
                 f"{needed - len(valid)} more needed (govern approve SNAPSHOT --key OFFICER_KEY)"
             )
             if stale:
-                message += f"; {len(stale)} approvals signed an earlier decision and no longer count"
+                message += (
+                    f"; {len(stale)} approvals signed an earlier decision and no longer count"
+                )
             results.append(self.result("min_approvers", "pending", message, **evidence2))
         return results
 
@@ -140,6 +174,8 @@ class ApprovalRules(RuleFamily):
     def _current(
         approvals: tuple[ApprovalFacts, ...], decision_hash: str | None
     ) -> tuple[list[ApprovalFacts], list[str]]:
-        current = [a for a in approvals if a.decision_hash is None or a.decision_hash == decision_hash]
+        current = [
+            a for a in approvals if a.decision_hash is None or a.decision_hash == decision_hash
+        ]
         stale = sorted({a.approver_key_id for a in approvals if a not in current})
         return current, stale

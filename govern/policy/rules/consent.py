@@ -73,7 +73,11 @@ class ConsentRules(RuleFamily):
             "on_missing": on_missing,
         }
         if not missing:
-            return [self.result("coverage", "pass", f"every subject has an active {purpose!r} grant", **evidence)]
+            return [
+                self.result(
+                    "coverage", "pass", f"every subject has an active {purpose!r} grant", **evidence
+                )
+            ]
         evidence["record_ids"] = sample(missing)
         if on_missing == "exclude":
             message = (
@@ -95,6 +99,8 @@ class ConsentRules(RuleFamily):
         if coverage is None:
             return []
         bases = self.config.get("applies_to_legal_bases")
-        if bases is not None and (facts.provenance.legal_basis or "").lower() not in {b.lower() for b in bases}:
+        if bases is not None and (facts.provenance.legal_basis or "").lower() not in {
+            b.lower() for b in bases
+        }:
             return []
         return sorted(coverage.records_without_grant)

@@ -11,7 +11,6 @@ from typing import Any
 from govern.policy.facts import SnapshotFacts
 from govern.policy.rules.base import ConfigPath, EvaluationContext, RuleFamily, RuleResult, register
 
-
 MIN_WAIVER_REASON = 20
 
 
@@ -42,19 +41,28 @@ class DifferentialPrivacyRules(RuleFamily):
         per_run = self.config.get("max_epsilon_per_run")
         lifetime = self.config.get("lifetime_epsilon_budget")
         if per_run is not None and lifetime is not None and per_run > lifetime:
-            problems.append((
-                ("max_epsilon_per_run",),
-                f"ε per run ({per_run}) is above the lifetime budget ({lifetime}); lower it or raise the budget",
-            ))
+            problems.append(
+                (
+                    ("max_epsilon_per_run",),
+                    f"ε per run ({per_run}) is above the lifetime budget ({lifetime}); lower it or raise the budget",
+                )
+            )
         reason = str(self.config.get("waiver_reason") or "").strip()
         if not self.config["required"] and len(reason) < MIN_WAIVER_REASON:
-            problems.append((
-                ("waiver_reason",),
-                "DP is a floor of govern: a pack that lets runs train without it must say why in "
-                f"waiver_reason (at least {MIN_WAIVER_REASON} characters); such runs are labelled NOT PRIVATE",
-            ))
+            problems.append(
+                (
+                    ("waiver_reason",),
+                    "DP is a floor of govern: a pack that lets runs train without it must say why in "
+                    f"waiver_reason (at least {MIN_WAIVER_REASON} characters); such runs are labelled NOT PRIVATE",
+                )
+            )
         if self.config["required"] and "waiver_reason" in self.config:
-            problems.append((("waiver_reason",), "waiver_reason is only for packs with required: false; remove it"))
+            problems.append(
+                (
+                    ("waiver_reason",),
+                    "waiver_reason is only for packs with required: false; remove it",
+                )
+            )
         return problems
 
     @property
@@ -72,7 +80,8 @@ class DifferentialPrivacyRules(RuleFamily):
                 ("delta", "max_delta"),
                 ("lifetime_budget", "lifetime_epsilon_budget"),
             )
-            if key in self.config or (check == "delta" and self.config.get("delta_below_inverse_records"))
+            if key in self.config
+            or (check == "delta" and self.config.get("delta_below_inverse_records"))
         ]
         if plan is None:
             waiting = "waits for a training plan (checked by the training gate)"
@@ -94,7 +103,8 @@ class DifferentialPrivacyRules(RuleFamily):
                 self.result(
                     "required",
                     "pass",
-                    "the run uses differential privacy" if plan.dp_enabled
+                    "the run uses differential privacy"
+                    if plan.dp_enabled
                     else f"NOT PRIVATE: the pack waives differential privacy ({self.waiver})",
                     dp_required=required,
                     dp_enabled=plan.dp_enabled,
@@ -117,7 +127,10 @@ class DifferentialPrivacyRules(RuleFamily):
         evidence: dict[str, Any] = {"epsilon": epsilon, "max_epsilon_per_run": limit}
         if epsilon is None:
             return self.result(
-                "max_epsilon", "fail", "the run plans DP without a target ε; set dp.epsilon in the recipe", **evidence
+                "max_epsilon",
+                "fail",
+                "the run plans DP without a target ε; set dp.epsilon in the recipe",
+                **evidence,
             )
         if epsilon > limit:
             return self.result(
@@ -126,7 +139,9 @@ class DifferentialPrivacyRules(RuleFamily):
                 f"planned ε {epsilon} is above this pack's {limit} per run; lower dp.epsilon",
                 **evidence,
             )
-        return self.result("max_epsilon", "pass", f"planned ε {epsilon} is within {limit}", **evidence)
+        return self.result(
+            "max_epsilon", "pass", f"planned ε {epsilon} is within {limit}", **evidence
+        )
 
     def _delta(self, facts: SnapshotFacts) -> RuleResult:
         assert facts.training is not None
@@ -138,7 +153,12 @@ class DifferentialPrivacyRules(RuleFamily):
         if inverse:
             evidence["inverse_records"] = 1.0 / facts.record_count
         if delta is None:
-            return self.result("delta", "fail", "the run plans DP without a δ; set dp.delta in the recipe", **evidence)
+            return self.result(
+                "delta",
+                "fail",
+                "the run plans DP without a δ; set dp.delta in the recipe",
+                **evidence,
+            )
         problems = []
         if "max_delta" in self.config and delta > evidence["max_delta"]:
             problems.append(f"above this pack's bound {evidence['max_delta']:.3g}")
@@ -146,7 +166,10 @@ class DifferentialPrivacyRules(RuleFamily):
             problems.append(f"not below 1/records = {evidence['inverse_records']:.3g}")
         if problems:
             return self.result(
-                "delta", "fail", f"planned δ {delta} is {' and '.join(problems)}; lower dp.delta", **evidence
+                "delta",
+                "fail",
+                f"planned δ {delta} is {' and '.join(problems)}; lower dp.delta",
+                **evidence,
             )
         return self.result("delta", "pass", f"planned δ {delta} is within the bound", **evidence)
 
@@ -177,5 +200,8 @@ class DifferentialPrivacyRules(RuleFamily):
                 **evidence,
             )
         return self.result(
-            "lifetime_budget", "pass", f"ε {total:.4g} after this run stays within the lifetime {budget}", **evidence
+            "lifetime_budget",
+            "pass",
+            f"ε {total:.4g} after this run stays within the lifetime {budget}",
+            **evidence,
         )

@@ -68,7 +68,12 @@ class PiiRules(RuleFamily):
                         )
                     )
         for entity in sorted(ignored & set(self.config.get("required_entity_types", []))):
-            problems.append((("ignore_entity_types",), f"{entity} is both required and ignored; keep it in one list"))
+            problems.append(
+                (
+                    ("ignore_entity_types",),
+                    f"{entity} is both required and ignored; keep it in one list",
+                )
+            )
         for entity in sorted(ignored & set(self.config.get("allowed_residuals", {}))):
             problems.append(
                 (
@@ -83,19 +88,38 @@ class PiiRules(RuleFamily):
         required = list(self.config.get("required_entity_types", []))
         scan = facts.pii_scan
         if scan is None:
-            message = f"snapshot {facts.snapshot_id} has no PII scan; run govern scan {facts.snapshot_id}"
+            message = (
+                f"snapshot {facts.snapshot_id} has no PII scan; run govern scan {facts.snapshot_id}"
+            )
             return [
                 self.result("scan", "fail", message, scanned=False, score_threshold=threshold),
-                self.result("raw_snapshot", "fail", "cannot be checked without a PII scan; " + message, scanned=False),
-                self.result("residuals", "fail", "cannot be checked without a PII scan; " + message, scanned=False),
+                self.result(
+                    "raw_snapshot",
+                    "fail",
+                    "cannot be checked without a PII scan; " + message,
+                    scanned=False,
+                ),
+                self.result(
+                    "residuals",
+                    "fail",
+                    "cannot be checked without a PII scan; " + message,
+                    scanned=False,
+                ),
             ]
         return [
-            self._scan(scan.config_hash, scan.score_threshold, scan.entity_types, threshold, required),
+            self._scan(
+                scan.config_hash, scan.score_threshold, scan.entity_types, threshold, required
+            ),
             *self._findings(facts),
         ]
 
     def _scan(
-        self, config_hash: str, scanned_at: float, scanned: tuple[str, ...], threshold: float, required: list[str]
+        self,
+        config_hash: str,
+        scanned_at: float,
+        scanned: tuple[str, ...],
+        threshold: float,
+        required: list[str],
     ) -> RuleResult:
         evidence: dict[str, Any] = {
             "scan_config_hash": config_hash,
@@ -152,10 +176,17 @@ class PiiRules(RuleFamily):
                 )
             else:
                 raw = self.result(
-                    "raw_snapshot", "pass", "the scan found no PII in this raw snapshot", anonymized=False, findings={}
+                    "raw_snapshot",
+                    "pass",
+                    "the scan found no PII in this raw snapshot",
+                    anonymized=False,
+                    findings={},
                 )
             residuals = self.result(
-                "residuals", "not_applicable", "residual limits apply to anonymized snapshots", anonymized=False
+                "residuals",
+                "not_applicable",
+                "residual limits apply to anonymized snapshots",
+                anonymized=False,
             )
             return [raw, residuals]
         raw = self.result(
@@ -169,7 +200,12 @@ class PiiRules(RuleFamily):
         default = int(self.config.get("default_allowed_residual", 0))
         over = {entity: n for entity, n in counted.items() if n > limits.get(entity, default)}
         allowed = {entity: limits.get(entity, default) for entity in counted}
-        evidence = {"anonymized": True, "residuals": counted, "allowed": allowed, "residuals_by_field": per_field}
+        evidence = {
+            "anonymized": True,
+            "residuals": counted,
+            "allowed": allowed,
+            "residuals_by_field": per_field,
+        }
         if over:
             detail = ", ".join(f"{e} {n} (allowed {allowed[e]})" for e, n in over.items())
             residuals = self.result(
@@ -181,7 +217,9 @@ class PiiRules(RuleFamily):
                 **evidence,
             )
         else:
-            residuals = self.result("residuals", "pass", "residual findings are within the allowed limits", **evidence)
+            residuals = self.result(
+                "residuals", "pass", "residual findings are within the allowed limits", **evidence
+            )
         return [raw, residuals]
 
 

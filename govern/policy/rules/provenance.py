@@ -18,7 +18,9 @@ PROVENANCE_FIELDS = (
     "registered_at",
     "declared_fields",
 )
-SPDX_ID = re.compile(r"^(LicenseRef-[A-Za-z0-9.\-]+|[A-Za-z0-9][A-Za-z0-9.\-+]*)( WITH [A-Za-z0-9.\-]+)?$")
+SPDX_ID = re.compile(
+    r"^(LicenseRef-[A-Za-z0-9.\-]+|[A-Za-z0-9][A-Za-z0-9.\-+]*)( WITH [A-Za-z0-9.\-]+)?$"
+)
 _NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
 
 
@@ -79,9 +81,13 @@ class ProvenanceRules(RuleFamily):
                             "CC-BY-4.0 or LicenseRef-<name> (https://spdx.org/licenses/)",
                         )
                     )
-        both = {n.lower() for n in licenses.get("allow", [])} & {n.lower() for n in licenses.get("deny", [])}
+        both = {n.lower() for n in licenses.get("allow", [])} & {
+            n.lower() for n in licenses.get("deny", [])
+        }
         for name in sorted(both):
-            problems.append((("licenses",), f"{name!r} is both allowed and denied; keep it in one list"))
+            problems.append(
+                (("licenses",), f"{name!r} is both allowed and denied; keep it in one list")
+            )
         return problems
 
     def evaluate(self, facts: SnapshotFacts, ctx: EvaluationContext) -> list[RuleResult]:
@@ -103,7 +109,12 @@ class ProvenanceRules(RuleFamily):
                 )
             else:
                 results.append(
-                    self.result("required_fields", "pass", "every required field is declared", required=required)
+                    self.result(
+                        "required_fields",
+                        "pass",
+                        "every required field is declared",
+                        required=required,
+                    )
                 )
         if "licenses" in self.config:
             results.append(self._license(facts))
@@ -127,7 +138,8 @@ class ProvenanceRules(RuleFamily):
             allowed = list(self.config["jurisdictions"])
             place = p.jurisdiction
             ok = place is not None and any(
-                place.upper() == a.upper() or place.upper().startswith(a.upper() + "-") for a in allowed
+                place.upper() == a.upper() or place.upper().startswith(a.upper() + "-")
+                for a in allowed
             )
             results.append(
                 self.result(
@@ -156,7 +168,12 @@ class ProvenanceRules(RuleFamily):
             evidence["deny"] = list(config.get("deny", []))
         expression = facts.provenance.license
         if not expression:
-            return self.result("license", "fail", "the dataset declares no licence; declare its SPDX id", **evidence)
+            return self.result(
+                "license",
+                "fail",
+                "the dataset declares no licence; declare its SPDX id",
+                **evidence,
+            )
         parsed = split_license(expression)
         if parsed is None:
             return self.result(
@@ -177,7 +194,11 @@ class ProvenanceRules(RuleFamily):
         if ok:
             return self.result("license", "pass", f"licence {expression!r} is allowed", **evidence)
         denied = [t for t in blocked if t.lower() in deny]
-        why = f"{', '.join(denied)} is on the deny list" if denied else f"{', '.join(blocked)} is not on the allow list"
+        why = (
+            f"{', '.join(denied)} is on the deny list"
+            if denied
+            else f"{', '.join(blocked)} is not on the allow list"
+        )
         return self.result(
             "license",
             "fail",
@@ -198,7 +219,11 @@ class ProvenanceRules(RuleFamily):
                 max_age_days=limit,
             )
         expires = collected + timedelta(days=limit)
-        evidence = {"collected_at": format_time(collected), "max_age_days": limit, "expires_at": format_time(expires)}
+        evidence = {
+            "collected_at": format_time(collected),
+            "max_age_days": limit,
+            "expires_at": format_time(expires),
+        }
         if ctx.now > expires:
             return self.result(
                 "max_age",
@@ -207,4 +232,6 @@ class ProvenanceRules(RuleFamily):
                 f"expired {format_time(expires)}); collect fresh data or retire this dataset",
                 **evidence,
             )
-        return self.result("max_age", "pass", f"the data is within {limit} days of collection", **evidence)
+        return self.result(
+            "max_age", "pass", f"the data is within {limit} days of collection", **evidence
+        )

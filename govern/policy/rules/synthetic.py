@@ -38,12 +38,20 @@ class SyntheticRules(RuleFamily):
         results: list[RuleResult] = []
         if self.config.get("require_generator", True) or "allowed_generators" in self.config:
             allowed = self.config.get("allowed_generators")
-            evidence: dict[str, Any] = {"synthetic_records": synthetic, "generator": p.synthetic_generator}
+            evidence: dict[str, Any] = {
+                "synthetic_records": synthetic,
+                "generator": p.synthetic_generator,
+            }
             if allowed is not None:
                 evidence["allowed_generators"] = list(allowed)
             if synthetic == 0:
                 results.append(
-                    self.result("generator", "not_applicable", "the snapshot has no synthetic records", **evidence)
+                    self.result(
+                        "generator",
+                        "not_applicable",
+                        "the snapshot has no synthetic records",
+                        **evidence,
+                    )
                 )
             elif not p.synthetic_generator:
                 results.append(
@@ -67,7 +75,12 @@ class SyntheticRules(RuleFamily):
                 )
             else:
                 results.append(
-                    self.result("generator", "pass", f"generator {p.synthetic_generator!r} is declared", **evidence)
+                    self.result(
+                        "generator",
+                        "pass",
+                        f"generator {p.synthetic_generator!r} is declared",
+                        **evidence,
+                    )
                 )
         if "max_share" in self.config:
             limit = float(self.config["max_share"])
@@ -89,5 +102,9 @@ class SyntheticRules(RuleFamily):
                     )
                 )
             else:
-                results.append(self.result("share", "pass", f"{share:.1%} synthetic, within {limit:.1%}", **evidence2))
+                results.append(
+                    self.result(
+                        "share", "pass", f"{share:.1%} synthetic, within {limit:.1%}", **evidence2
+                    )
+                )
         return results
