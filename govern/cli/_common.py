@@ -30,7 +30,8 @@ class CommandFailed(click.ClickException):
 
     def __init__(self, error: GovernError) -> None:
         super().__init__(str(error))
-        self.exit_code = error.exit_code
+        # click reads exit_code from the instance; the class default is 1 for every error.
+        self.exit_code = error.exit_code  # type: ignore[misc]
 
 
 class GovernGroup(click.Group):
