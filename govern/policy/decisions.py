@@ -173,7 +173,17 @@ def gather_facts(
         pii_scan=_scan_summary(latest_scan(session, snapshot.id)),
         approvals=approvals,
         training=training,
+        synthetic=_synthetic_facts(workspace, session, snapshot, pack, now),
     )
+
+
+def _synthetic_facts(
+    workspace: Any, session: Session, snapshot: Snapshot, pack: Pack, now: datetime
+) -> Any:
+    """Seeds, validation and review of a synthetic snapshot (issue 15; govern/synthetic/facts.py)."""
+    from govern.synthetic.facts import synthetic_facts
+
+    return synthetic_facts(workspace, session, snapshot, pack, now)
 
 
 def store_decision(
