@@ -592,9 +592,7 @@ class SyntheticReview(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=32)
-    validation_id: str = Field(
-        foreign_key="synthetic_validations.id", index=True, max_length=64
-    )
+    validation_id: str = Field(foreign_key="synthetic_validations.id", index=True, max_length=64)
     snapshot_id: str = Field(max_length=64)
     verdicts: str  # canonical JSON [{"record_key", "verdict"}]
     reviewed: int

@@ -170,9 +170,7 @@ class SyntheticFacts:
                 )
                 for s in data.get("seeds", ())
             ),
-            validation=None
-            if v is None
-            else _validation(v),
+            validation=None if v is None else _validation(v),
             review=None
             if r is None
             else ReviewFacts(

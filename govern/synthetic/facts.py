@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from govern.catalog.models import Erasure, Snapshot, SnapshotRecord, SyntheticValidation
+from govern.policy.facts import ConsentCoverage
 from govern.policy.pack import Pack
 from govern.policy.rules.base import EvaluationContext
 from govern.policy.synthetic_facts import SeedFacts, SyntheticFacts, ValidationFacts
@@ -91,6 +92,43 @@ def validation_facts(row: SyntheticValidation) -> ValidationFacts:
         pii_findings=int(result.get("pii", {}).get("findings", 0)),
         sample_size=len(result.get("review_sample", [])),
     )
+
+
+def inherited_consent(
+    session: Session, snapshot: Snapshot, pack: Pack, now: datetime, erased: set[int]
+) -> tuple[ConsentCoverage, ...]:
+    """Consent of a synthetic snapshot's records, per purpose: generated records have no data subject
+    of their own, so they are covered exactly when every record of every seed is (none revoked, none
+    erased); otherwise none of them is, as any may carry what a withdrawn record held."""
+    from govern.consent.registry import coverage
+    from govern.policy.decisions import erased_positions
+
+    seeds = seed_ids(source_of(session, snapshot.dataset_id))
+    keys = [
+        key
+        for position, key in session.exec(
+            select(SnapshotRecord.position, SnapshotRecord.record_key)
+            .where(SnapshotRecord.snapshot_id == snapshot.id)
+            .order_by(col(SnapshotRecord.position))
+        )
+        if position not in erased
+    ]
+    found = []
+    for purpose in pack.consent_purposes():
+        withdrawn = any(
+            session.get(Snapshot, seed) is None
+            or _erased_keys(session, seed)
+            or coverage(
+                session, seed, purpose, now, erased_positions(session, seed)
+            ).records_without_grant
+            for seed in seeds
+        )
+        found.append(
+            ConsentCoverage(purpose, 0, tuple(keys))
+            if withdrawn
+            else ConsentCoverage(purpose, len(keys), ())
+        )
+    return tuple(found)
 
 
 def synthetic_facts(
