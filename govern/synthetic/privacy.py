@@ -118,13 +118,14 @@ def within_duplicates(
     exact_keys = {m.record_key for m in exact}
     hashes = _minhashes(synthetic, num_perm)
     for index, (record, minhash) in enumerate(zip(synthetic, hashes, strict=True)):
-        if record.key not in exact_keys:
-            earlier = [
-                (round(float(minhash.jaccard(hashes[int(c)])), 4), synthetic[int(c)].key)
-                for c in lsh.query(minhash)
-            ]
-            best = max((e for e in earlier if e[0] >= threshold), default=None)
-            if best is not None:
-                near.append(Match(record.key, best[1], best[0]))
+        if record.key in exact_keys:
+            continue  # counted once, as an exact duplicate
+        earlier = [
+            (round(float(minhash.jaccard(hashes[int(c)])), 4), synthetic[int(c)].key)
+            for c in lsh.query(minhash)
+        ]
+        best = max((e for e in earlier if e[0] >= threshold), default=None)
+        if best is not None:
+            near.append(Match(record.key, best[1], best[0]))
         lsh.insert(str(index), minhash)
     return exact, near
