@@ -9,7 +9,9 @@ SEED = TextRecord(
     "s-1",
     {"text": "pump 7 leaked at the north seal after the night shift, bearing replaced and tested"},
 )
-OTHER = TextRecord("s-2", {"text": "crane 2 cable frayed near the hook, inspection booked for monday"})
+OTHER = TextRecord(
+    "s-2", {"text": "crane 2 cable frayed near the hook, inspection booked for monday"}
+)
 
 
 def _r(key: str, text: str) -> TextRecord:

@@ -18,10 +18,12 @@ from govern.ledger.authority import RoleRefused
 from govern.ledger.verify import verify_workspace
 from govern.lineage.graph import workspace_graph
 from govern.policy.decisions import check_snapshot
+from govern.reports import make_report
+from govern.reports.dataset import build_dataset_report
 from govern.synthetic.provenance import GeneratorSpec, register_synthetic
 from govern.synthetic.review import export_sample, import_verdicts
 from govern.synthetic.validation import validate_snapshot
-from tests.conftest import write_jsonl
+from tests.conftest import _new_key, write_jsonl
 from tests.synthetic.conftest import log_records, spec
 
 
@@ -115,6 +117,14 @@ def test_a_faithful_reviewed_snapshot_passes_and_a_seed_revocation_moves_its_dec
     for rule in ("validation", "near_duplicates", "verbatim", "divergence", "duplicates", "review"):
         assert decision.result(f"synthetic.{rule}").status == "pass", rule
     assert decision.result("consent.coverage").status == "pass"
+    report = build_dataset_report(workspace, snapshot.id)
+    assert report["synthetic"]["review"]["passed"] == 13
+    auditor = _new_key(workspace, "auditor", "audrey")
+    for fmt in ("html", "md"):
+        text = make_report(workspace, auditor, "dataset", snapshot.id, fmt).path.read_text()
+        assert "8. Synthetic data" in text and "llama-synth@3.1" in text
+        assert "13 of 13 sampled records passed" in text
+        assert "technician" not in text and "checked, ref" not in text
 
     revoke(workspace, officer, "eng-3", "model_training")
     moved, _ = check_snapshot(workspace, officer, snapshot.id)
