@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from govern.cli import cli
-from govern.consent.erasure import impact
+from govern.consent.erasure import erase_subject, impact
 from govern.consent.registry import revoke
 from govern.errors import BadInput
 from govern.ingest.datasets import add_dataset
@@ -146,8 +146,8 @@ def test_a_faithful_reviewed_snapshot_passes_and_a_seed_revocation_moves_its_dec
     assert verify_workspace(workspace).ok
 
 
-def test_review_verdicts_come_from_a_reviewer_and_only_for_sampled_records(
-    seeded, engineer, reviewer, tmp_path: Path
+def test_review_verdicts_come_from_a_reviewer_and_only_for_sampled_records_and_erasure_reaches_them(
+    seeded, engineer, officer, reviewer, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     workspace, seed, reference = seeded
     snapshot = _synthetic(workspace, engineer, seed, log_records("g", 40, 5), tmp_path)
@@ -167,6 +167,15 @@ def test_review_verdicts_come_from_a_reviewer_and_only_for_sampled_records(
         import_verdicts(workspace, reviewer, snapshot.id, bad)
     with pytest.raises(RoleRefused):
         _review_all(workspace, engineer, snapshot, tmp_path)
+
+    # Erasing a seed subject reaches the synthetic snapshot made from their records.
+    erased = erase_subject(workspace, officer, "eng-5")
+    assert erased.synthetic_snapshots == {snapshot.id: [seed.id]}
+    seeds = check_snapshot(workspace, officer, snapshot.id)[0].result("synthetic.seeds")
+    assert seeds.status == "fail"
+    assert set(seeds.evidence["seeds_failing"][0]["record_ids"]) == {
+        f"s-{i}" for i in range(40) if i % 8 == 4
+    }
 
 
 def test_synthetic_provenance_is_refused_whole_when_incomplete(
