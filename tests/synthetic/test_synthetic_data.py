@@ -26,6 +26,8 @@ from govern.synthetic.validation import validate_snapshot
 from tests.conftest import _new_key, write_jsonl
 from tests.synthetic.conftest import log_records, spec
 
+pytestmark = pytest.mark.slow  # each runs a real PII scan (Presidio, spaCy) per validation
+
 
 def _synthetic(workspace, engineer, seed, records, tmp_path: Path, name: str = "logs-synth"):  # type: ignore[no-untyped-def]
     config = tmp_path / f"{name}.yaml"
@@ -78,6 +80,15 @@ def test_a_snapshot_copying_seed_records_fails_policy_naming_the_copied_records(
     summary = json.loads(validated.output)
     assert summary["near_duplicate_rate"] == pytest.approx(12 / 40)
     assert summary["verbatim_copy_rate"] == pytest.approx(12 / 40)
+
+    shown = CliRunner().invoke(cli, ["synth", "show", snapshot_id[:12], *common[:2], "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["review"] is None
+    out = tmp_path / "to-review.jsonl"
+    exported = CliRunner().invoke(
+        cli, ["synth", "review", "export", snapshot_id, "--out", str(out), *common[:2]]
+    )
+    assert exported.exit_code == 0 and out.read_text().count("\n") == summary["review_sample_size"]
 
     decision, _ = check_snapshot(workspace, officer, snapshot_id)
     copied_ids = {f"c-{i}" for i in range(12)}
@@ -192,6 +203,11 @@ def test_synthetic_provenance_is_refused_whole_when_incomplete(
         from govern.ingest.datasets import list_datasets
 
         assert [d.name for d in list_datasets(session)] == ["logs", "logs-holdout"]
+    args = ["dataset", "add", "y", str(data), "--source", "s", "--license", "CC-BY-4.0"]
+    args += ["--legal-basis", "consent", "--subject-field", "subject", "--text-field", "text"]
+    args += ["--generator", "llama@1", "--workspace", str(workspace.root)]
+    without_flag = CliRunner().invoke(cli, [*args, "--key", str(workspace.root / "erin.key")])
+    assert without_flag.exit_code == 2 and "need --synthetic" in without_flag.output
     real = add_dataset(workspace, engineer, spec("plain"), data).snapshot
     with pytest.raises(BadInput, match="is not synthetic"):
         validate_snapshot(workspace, engineer, real.id, seed.id)
