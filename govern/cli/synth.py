@@ -172,3 +172,34 @@ def review_import(inv: Invocation, snapshot: str, file: Path) -> None:
         {"review": row.id, "reviewed": row.reviewed, "passed": row.passed},
         f"review {row.id[:12]}: {row.passed} of {row.reviewed} records passed",
     )
+
+
+@synth_group.command("compare")
+@click.argument("run_id")
+@common_options()
+def synth_compare(inv: Invocation, run_id: str) -> None:
+    """Compare RUN with the run trained on the same real data with (or without) its synthetic
+    snapshots, on every held-out real snapshot `govern eval` evaluated both on.
+
+    \b
+    Example:
+      govern synth compare run-0123abcd4567 --json
+    """
+    from govern.synthetic.downstream import downstream_comparison
+    from govern.training.runs import get_run
+
+    with inv.workspace().catalog.reading() as session:
+        rows = downstream_comparison(session, get_run(session, run_id))
+    inv.emit(
+        rows,
+        lambda: (
+            "\n".join(
+                f"held-out {c['heldout_snapshot'][:12]}: with synthetic ({c['with_synthetic_run']}) "
+                f"loss {c['with_synthetic']['adapter_loss']:.4f}, without ({c['without_synthetic_run']}) "
+                f"{c['without_synthetic']['adapter_loss']:.4f}, change {c['loss_change']:+.4f}"
+                for c in rows
+            )
+            or "No run on the same real data with or without synthetic snapshots was evaluated "
+            "on the same held-out real snapshot; run `govern eval` on both."
+        ),
+    )
