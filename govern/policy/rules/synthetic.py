@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from govern.policy.facts import SnapshotFacts
 from govern.policy.rules.base import EvaluationContext, RuleFamily, RuleResult, register, sample
-from govern.policy.synthetic_facts import ValidationFacts
+from govern.policy.synthetic_facts import SeedFacts, ValidationFacts
 from govern.synthetic.sampling import wilson_interval
 from govern.synthetic.settings import validation_config
 
@@ -38,6 +38,14 @@ _EVIDENCE_IDS = {
     "duplicates": ("within_duplicate_ids", None),
     "divergence": (None, None),
 }
+
+
+def _why(seed: SeedFacts) -> str:
+    """What a failing seed passes on, in words."""
+    reasons = list(seed.failed_rules)
+    if seed.record_ids:
+        reasons.append(f"{len(seed.record_ids)} records without consent or erased")
+    return ", ".join(reasons)
 
 
 @register
@@ -188,10 +196,7 @@ class SyntheticRules(RuleFamily):
                 "every seed snapshot meets the pack's provenance and consent rules",
                 **evidence,
             )
-        named = ", ".join(
-            f"{s.snapshot_id[:12]} ({', '.join([*s.failed_rules, *([f'{len(s.record_ids)} records without consent or erased'] if s.record_ids else [])])})"
-            for s in bad
-        )
+        named = ", ".join(f"{s.snapshot_id[:12]} ({_why(s)})" for s in bad)
         return self.result(
             "seeds",
             "fail",
