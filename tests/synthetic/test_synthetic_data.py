@@ -211,3 +211,22 @@ def test_synthetic_provenance_is_refused_whole_when_incomplete(
     real = add_dataset(workspace, engineer, spec("plain"), data).snapshot
     with pytest.raises(BadInput, match="is not synthetic"):
         validate_snapshot(workspace, engineer, real.id, seed.id)
+
+
+def test_a_seed_under_a_licence_the_pack_refuses_fails_its_synthetic_offspring(
+    seeded, engineer, officer, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    workspace, _, _ = seeded
+    records = log_records("n", 10, 7)
+    noncommercial = dataclasses.replace(spec("logs-nc"), license="CC-BY-NC-4.0")
+    seed = add_dataset(
+        workspace, engineer, noncommercial, write_jsonl(tmp_path / "nc.jsonl", records)
+    ).snapshot
+    snapshot = _synthetic(workspace, engineer, seed, log_records("g", 10, 8), tmp_path)
+    decision, _ = check_snapshot(workspace, officer, snapshot.id)
+    assert decision.result("provenance.license").status == "pass"  # the synthetic set's own licence
+    seeds = decision.result("synthetic.seeds")
+    assert seeds.status == "fail" and "provenance.license" in seeds.message
+    assert seeds.evidence["seeds_failing"][0]["failed_rules"] == ["provenance.license"]
