@@ -4,6 +4,7 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -34,7 +35,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("dataset_id"),
     )
     with op.batch_alter_table("synthetic_sources", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_synthetic_sources_ledger_seq"), ["ledger_seq"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_synthetic_sources_ledger_seq"), ["ledger_seq"], unique=False
+        )
 
     op.create_table(
         "synthetic_validations",
@@ -53,8 +56,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("synthetic_validations", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_synthetic_validations_ledger_seq"), ["ledger_seq"], unique=False)
-        batch_op.create_index(batch_op.f("ix_synthetic_validations_snapshot_id"), ["snapshot_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_synthetic_validations_ledger_seq"), ["ledger_seq"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_synthetic_validations_snapshot_id"), ["snapshot_id"], unique=False
+        )
 
     op.create_table(
         "synthetic_reviews",
@@ -72,8 +79,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("synthetic_reviews", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_synthetic_reviews_ledger_seq"), ["ledger_seq"], unique=False)
-        batch_op.create_index(batch_op.f("ix_synthetic_reviews_validation_id"), ["validation_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_synthetic_reviews_ledger_seq"), ["ledger_seq"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_synthetic_reviews_validation_id"), ["validation_id"], unique=False
+        )
 
     append_only.protect(op, "synthetic_sources", (("dataset_id",),))
     append_only.protect(op, "synthetic_validations", (("id",),))
