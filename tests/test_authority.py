@@ -118,6 +118,8 @@ def _arguments(command: str, root: Path, snapshot: str, data: Path, consents: Pa
         "report audit": [],
         "audit checkpoint": ["--out", str(root / "cp.json")],
         "audit privacy": [run],
+        "synth validate": [snapshot, "--reference", snapshot],
+        "synth review import": [snapshot, str(root / "verdicts.jsonl")],
     }[command]
 
 

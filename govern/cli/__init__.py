@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "lineage": "govern.cli.lineage:lineage_group",
     "attest": "govern.cli.lineage:attest_group",
     "serve": "govern.cli.serve:serve_command",
+    "synth": "govern.cli.synth:synth_group",
 }
 
 

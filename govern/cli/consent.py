@@ -122,6 +122,10 @@ def consent_impact(inv: Invocation, subject: str) -> None:
         lambda: (
             "\n".join(
                 [f"snapshot {s}: records {', '.join(keys)}" for s, keys in found.snapshots.items()]
+                + [
+                    f"synthetic snapshot {s}: seeded from {', '.join(seeds)}"
+                    for s, seeds in found.synthetic_snapshots.items()
+                ]
                 + [f"approval {a}" for a in found.approvals]
                 + [f"training run {r}" for r in found.runs]
             )

@@ -93,6 +93,19 @@ def dataset_group() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), help="File format (default: from the suffix)."
 )
+@click.option("--synthetic", is_flag=True, help="The records were made by a generator model.")
+@click.option("--generator", help="With --synthetic: the generator as NAME@VERSION.")
+@click.option(
+    "--generator-config",
+    type=_FILE,
+    help="With --synthetic: the generator's prompt template and parameters (only its hash is kept).",
+)
+@click.option(
+    "--seed-snapshot",
+    "seed_snapshots",
+    multiple=True,
+    help="With --synthetic: a real snapshot whose records the generator was shown (repeatable).",
+)
 @common_options(acts_as_key=True)
 def dataset_add(
     inv: Invocation,
@@ -108,6 +121,10 @@ def dataset_add(
     collected_at: str | None,
     synthetic_generator: str | None,
     fmt: str | None,
+    synthetic: bool = False,
+    generator: str | None = None,
+    generator_config: Path | None = None,
+    seed_snapshots: tuple[str, ...] = (),
 ) -> None:
     """Register dataset NAME from FILE (JSONL, CSV or Parquet) and print its first snapshot id.
 
@@ -119,6 +136,8 @@ def dataset_add(
       govern dataset add support-2024 tickets.jsonl --source "Zendesk export 2024-06" \\
         --license LicenseRef-internal --legal-basis consent \\
         --subject-field customer_id --text-field body --id-field ticket_id --key eng.key
+      govern dataset add logs-synth synth.jsonl --synthetic --generator llama-3.1-70b@2024-07 \\
+        --generator-config gen.yaml --seed-snapshot 3f9a1c ... --key eng.key
     """
     from govern.ingest.datasets import DatasetSpec, add_dataset
 
@@ -134,6 +153,16 @@ def dataset_add(
         collected_at=collected_at,
         synthetic_generator=synthetic_generator,
     )
+    if synthetic or generator or generator_config or seed_snapshots:
+        from govern.cli.synth import add_synthetic
+
+        _added(
+            inv,
+            add_synthetic(
+                inv, spec, file, fmt, synthetic, generator, generator_config, seed_snapshots
+            ),
+        )
+        return
     _added(
         inv,
         add_dataset(

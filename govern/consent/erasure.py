@@ -42,6 +42,8 @@ class Impact:
     catalog_scrubbed: bool = (
         True  # False when a reader kept SQLite's write-ahead log from being truncated
     )
+    # synthetic snapshot id -> the snapshots above, holding the subject, that seeded it (issue 15)
+    synthetic_snapshots: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class Impact:
             "approvals": self.approvals,
             "runs": self.runs,
             "evidence_erased": self.evidence_erased,
+            "synthetic_snapshots": self.synthetic_snapshots,
         }
 
 
@@ -64,7 +67,10 @@ def impact(session: Session, subject_hash: str) -> Impact:
     for snapshot_id, key in rows:
         result.snapshots.setdefault(snapshot_id, []).append(key)
     if result.snapshots:
-        ids = list(result.snapshots)
+        from govern.synthetic.provenance import seeded_from
+
+        result.synthetic_snapshots = seeded_from(session, result.snapshots)
+        ids = [*result.snapshots, *result.synthetic_snapshots]
         result.approvals = [
             a.id
             for a in session.exec(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,8 +150,11 @@ def add_dataset(
     path: Path,
     fmt: str | None = None,
     show_progress: bool | None = None,
+    on_register: Callable[[Session, Dataset], None] | None = None,
 ) -> AddResult:
-    """Register a dataset with its provenance and ingest `path` as its first snapshot."""
+    """Register a dataset with its provenance and ingest `path` as its first snapshot.
+
+    `on_register(session, dataset)` runs in the registration's transaction (synthetic provenance)."""
     problems = spec.problems()
     if problems:
         raise BadInput(
@@ -184,6 +188,8 @@ def add_dataset(
         )
         ledger.record(session, actor, "dataset.registered", row, [row.id])
         session.flush()
+        if on_register is not None:
+            on_register(session, row)
         return row
 
     return _ingest(workspace, actor, path, fmt, schema, dataset_id, make_dataset, show_progress)

@@ -48,6 +48,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "report.render": ("auditor",),
     "audit.checkpoint": ("auditor",),
     "audit.privacy": ("auditor",),
+    "synthetic.validate": ("engineer",),
+    "synthetic.review": ("reviewer", "officer"),
 }
 
 # command -> the action it performs: the commands that act as a key (--key). The others only read.
@@ -76,6 +78,8 @@ COMMAND_ACTIONS: dict[str, str] = {
     "report audit": "report.render",
     "audit checkpoint": "audit.checkpoint",
     "audit privacy": "audit.privacy",
+    "synth validate": "synthetic.validate",
+    "synth review import": "synthetic.review",
 }
 
 
@@ -113,6 +117,9 @@ EVENT_SIGNERS: dict[str, tuple[str, ...]] = {
     "run.released": ACTIONS["run.release"],
     "run.privacy_audited": ACTIONS["audit.privacy"],
     "report.rendered": ACTIONS["report.render"],
+    "synthetic.registered": ACTIONS["dataset.register"],
+    "synthetic.validated": ACTIONS["synthetic.validate"],
+    "synthetic.reviewed": ACTIONS["synthetic.review"],
 }
 
 

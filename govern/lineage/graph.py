@@ -200,6 +200,7 @@ def workspace_graph(session: Session) -> LineageGraph:
                 else snap.transform
             )
             graph.add_edge(node_id("snapshot", snap.parent_id), target, relation)
+    _add_seed_edges(session, graph, snapshots)
     for scan_id, snapshot_id, config_hash, findings, spacy_model, created_at in session.execute(
         sa_select(
             col(Scan.id),
@@ -348,6 +349,22 @@ def workspace_graph(session: Session) -> LineageGraph:
             origin = adapter_of.get(run.init_run_id, node_id("run", run.init_run_id))
             graph.add_edge(origin, node_id("run", run.id), "continued by")
     return graph
+
+
+def _add_seed_edges(session: Session, graph: LineageGraph, snapshots: list[Snapshot]) -> None:
+    """Seed snapshot -> each ingested snapshot of a synthetic dataset made from it (issue 15)."""
+    from govern.catalog.models import SyntheticSource
+    from govern.synthetic.provenance import seed_ids
+
+    for source in session.exec(select(SyntheticSource)).all():
+        for snap in snapshots:
+            if snap.dataset_id == source.dataset_id and snap.parent_id is None:
+                for seed in seed_ids(source):
+                    graph.add_edge(
+                        node_id("snapshot", seed),
+                        node_id("snapshot", snap.id),
+                        f"seeded {source.generator}",
+                    )
 
 
 def resolve_ref(session: Session, graph: LineageGraph, ref: str) -> list[str]:

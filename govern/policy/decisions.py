@@ -41,6 +41,7 @@ from govern.policy import (
     evaluate,
 )
 from govern.policy.activation import active_pack_in, load_workspace_pack
+from govern.policy.synthetic_facts import SyntheticFacts
 
 SCAN_EVENTS = ("pii.scanned",)
 SNAPSHOT_EVENTS = ("snapshot.created",)
@@ -143,6 +144,11 @@ def gather_facts(
     )
     record_count = snapshot.record_count - len(erased)
     declared = effective_provenance(session, dataset)
+    synthetic = _synthetic_facts(workspace, session, snapshot, pack, now)
+    if synthetic is not None:  # issue 15: generated records carry their seeds' consent
+        from govern.synthetic.facts import inherited_consent
+
+        consent = inherited_consent(session, snapshot, pack, now, erased)
     provenance = Provenance(
         source=declared["source"],
         license=declared["license"],
@@ -171,7 +177,17 @@ def gather_facts(
         pii_scan=_scan_summary(latest_scan(session, snapshot.id)),
         approvals=approvals,
         training=training,
+        synthetic=synthetic,
     )
+
+
+def _synthetic_facts(
+    workspace: Any, session: Session, snapshot: Snapshot, pack: Pack, now: datetime
+) -> SyntheticFacts | None:
+    """Seeds, validation and review of a synthetic snapshot (issue 15; govern/synthetic/facts.py)."""
+    from govern.synthetic.facts import synthetic_facts
+
+    return synthetic_facts(workspace, session, snapshot, pack, now)
 
 
 def store_decision(

@@ -18,6 +18,7 @@ import jsonschema
 
 from govern.canonical import hash_value
 from govern.errors import BadInput
+from govern.policy.synthetic_facts import SYNTHETIC_FACTS_SCHEMA, SyntheticFacts
 
 _TIME = {"type": ["string", "null"], "minLength": 1}
 _ID = {"type": "string", "minLength": 1}
@@ -92,6 +93,7 @@ FACTS_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "synthetic": SYNTHETIC_FACTS_SCHEMA,  # issue 15: see synthetic_facts.py
         "approvals": {
             "type": "array",
             "items": {
@@ -274,6 +276,7 @@ class SnapshotFacts:
     pii_scan: PiiScanSummary | None = None
     approvals: tuple[ApprovalFacts, ...] = ()
     training: TrainingPlan | None = None
+    synthetic: SyntheticFacts | None = None  # issue 15: seeds, validation, review
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "consent", tuple(self.consent))
@@ -289,7 +292,7 @@ class SnapshotFacts:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data; `from_dict(to_dict())` gives the facts back."""
         p = self.provenance
-        return {
+        data: dict[str, Any] = {
             "snapshot_id": self.snapshot_id,
             "snapshot_hash": self.snapshot_hash,
             "dataset_id": self.dataset_id,
@@ -352,6 +355,9 @@ class SnapshotFacts:
                 "lifetime_epsilon_after": self.training.lifetime_epsilon_after,
             },
         }
+        if self.synthetic is not None:  # issue 15: absent, not null, so older decision hashes hold
+            data["synthetic"] = self.synthetic.to_dict()
+        return data
 
     def data_inputs(self) -> dict[str, Any]:
         """The facts the data decision rests on: everything except approvals and the training plan."""
@@ -507,4 +513,5 @@ def _build(data: Mapping[str, Any], source: str) -> SnapshotFacts:
             dataset_epsilon_spent=float(training.get("dataset_epsilon_spent", 0.0)),
             lifetime_epsilon_after=training.get("lifetime_epsilon_after"),
         ),
+        synthetic=SyntheticFacts.from_dict(data["synthetic"]) if data.get("synthetic") else None,
     )

@@ -74,9 +74,17 @@ def build_dataset_report(workspace: Any, snapshot_ref: str) -> dict[str, Any]:
                 "approvals": approval_facts(session, snapshot.id),
                 "readiness": readiness_facts(workspace, session, snapshot, pack, pack_error),
                 "runs": [run.id for run in runs_using(session, [snapshot.id])],
+                "synthetic": _synthetic_section(session, snapshot),
             }
         )
     return facts
+
+
+def _synthetic_section(session: Session, snapshot: Snapshot) -> dict[str, Any] | None:
+    """Generator, seeds, fidelity, privacy and review of a synthetic snapshot (issue 15)."""
+    from govern.synthetic.report import synthetic_section
+
+    return synthetic_section(session, snapshot)
 
 
 def _active_pack(workspace: Any) -> tuple[Any, str | None]:

@@ -63,6 +63,7 @@ def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
                 "lineage": lineage_graph(session, run),
                 "events": status["events"],
                 "release": release_facts(workspace, session, run),
+                "synthetic_comparison": _synthetic_comparison(session, run),
             }
         )
     facts["verification"] = verification_facts(verify_workspace(workspace))
@@ -372,6 +373,13 @@ def run_contradictions(
 
 
 register(ReportKind("run", "Training run report (model card)", run_contradictions))
+
+
+def _synthetic_comparison(session: Session, run: TrainingRun) -> list[dict[str, Any]]:
+    """This run beside the one trained with (or without) synthetic data, on held-out real data (issue 15)."""
+    from govern.synthetic.downstream import downstream_comparison
+
+    return downstream_comparison(session, run)
 
 
 def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[str, Any]:
