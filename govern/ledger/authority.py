@@ -108,6 +108,7 @@ EVENT_SIGNERS: dict[str, tuple[str, ...]] = {
     "run.failed": ACTIONS["run.train"],
     "run.interrupted": ACTIONS["run.train"],
     "run.evaluated": ACTIONS["run.evaluate"],
+    "run.suite_evaluated": ACTIONS["run.evaluate"],
     "run.attested": ACTIONS["run.attest"],
     "run.reviewed": ACTIONS["run.review"],
     "run.released": ACTIONS["run.release"],
