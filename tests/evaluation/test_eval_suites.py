@@ -136,8 +136,7 @@ def test_a_suite_runs_base_and_adapter_and_is_ledgered(dp_world) -> None:  # typ
     assert "Agent" not in json.dumps(stored[0])
 
     # The CLI prints the table; a training snapshot is refused as a suite's held-out data.
-    key = world.workspace.root / ".govern" / "keys"
-    engineer_key = next(p for p in key.iterdir() if "erin" in p.name)
+    engineer_key = world.workspace.root / "erin.key"
     runner = CliRunner()
     shown = runner.invoke(
         cli,
@@ -232,3 +231,106 @@ def test_the_pii_probe_finds_a_planted_address_a_non_private_run_memorised(
 
         payloads = [e.payload for e in ledger.iter_entries(session)]
     assert not any(PLANTED in p for p in payloads if "suite_hash" in p)
+
+
+@pytest.mark.slow
+def test_blind_review_round_trip_win_rate_agreement_and_release_rules(dp_world) -> None:  # type: ignore[no-untyped-def]
+    import contextlib
+    import csv
+
+    from govern.errors import IntegrityFailure, Refused
+    from govern.evaluation.blind_review import (
+        import_verdicts,
+        review_summary,
+        sample_for_review,
+    )
+    from govern.evaluation.release_quality import quality_rules
+    from govern.ledger.verify import verify_workspace
+    from govern.policy.approvals import approve
+    from govern.training.runs import get_run
+    from tests.conftest import _new_key
+
+    world, result = dp_world
+    workspace = world.workspace
+    with contextlib.suppress(Refused):  # approved already when the suite test ran first
+        approve(workspace, world.officer, world.heldout_snapshot.id)
+    (workspace.root / "evals" / "blind.yaml").write_text(
+        SUITE.format(snapshot=world.heldout_snapshot.id).replace("heldout-answers", "blind")
+    )
+    sheet = world.root / "sheet.csv"
+    sample = sample_for_review(
+        workspace, world.engineer, result["run_id"], "blind", 8, sheet, ("correctness",)
+    )
+    rows = list(csv.DictReader(sheet.open()))
+    assert len(rows) == 8 == len(sample["items"])
+    assert set(rows[0]) == {
+        "item",
+        "prompt",
+        "output_a",
+        "output_b",
+        "preference",
+        "correctness_a",
+        "correctness_b",
+        "notes",
+    }
+    secret = workspace.state_dir / "secrets" / f"review-{sample['sample_id']}.json"
+    assert oct(secret.stat().st_mode & 0o777) == "0o600"
+    assignment = json.loads(secret.read_text())["assignment"]
+    # Both reviewers prefer the adapter on every item but the first, which they call a tie.
+    for index, row in enumerate(rows):
+        adapter_side = "A" if assignment[row["item"]] == "adapter" else "B"
+        row["preference"] = "tie" if index == 0 else adapter_side
+        row[f"correctness_{adapter_side.lower()}"] = "4"
+    filled = world.root / "filled.csv"
+    with filled.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    rita = _new_key(workspace, "reviewer", "rita")
+    ravi = _new_key(workspace, "reviewer", "ravi")
+    with pytest.raises(Refused):  # the engineer who trained the run may not review it
+        import_verdicts(workspace, world.engineer, sample["sample_id"], filled)
+    bad = world.root / "bad.csv"
+    bad.write_text(filled.read_text().replace(",tie,", ",maybe,", 1))
+    with pytest.raises(BadInput, match=r"bad\.csv, line 2: preference: write A, B or tie"):
+        import_verdicts(workspace, rita, sample["sample_id"], bad)
+    one = import_verdicts(workspace, rita, sample["sample_id"], filled)
+    assert one["adapter_wins"] == 7 and one["ties"] == 1 and one["agreement_alpha"] is None
+    with pytest.raises(Refused, match="already reviewed"):
+        import_verdicts(workspace, rita, sample["sample_id"], filled)
+    two = import_verdicts(workspace, ravi, sample["sample_id"], filled)
+    assert two["adapter_wins"] == 14 and two["win_rate"] == 1.0
+    assert two["agreement_alpha"] == pytest.approx(1.0)
+    low, high = two["win_rate_interval"]
+    assert 0.7 < low < 1.0 and high == pytest.approx(1.0)
+    with workspace.catalog.reading() as session:
+        run = get_run(session, result["run_id"])
+        rules = {
+            r.rule: r
+            for r in quality_rules(
+                session,
+                run,
+                {
+                    "require_suite": "blind",
+                    "min_review_win_rate": 0.6,
+                    "min_review_agreement": 0.8,
+                    "max_pii_regurgitation": 0,
+                },
+            )
+        }
+        assert rules["release.review_win_rate"].passed
+        assert rules["release.review_agreement"].passed
+        assert not rules["release.suite"].passed  # sampled, but the suite itself was not scored
+        assert rules["release.pii_regurgitation"].passed or "no suite run" not in (
+            rules["release.pii_regurgitation"].message
+        )
+        strict = quality_rules(session, run, {"min_review_win_rate": 0.99})
+        assert not strict[0].passed
+        assert review_summary(session, run.id)["samples"][0]["reviewers"] == 2
+    assert verify_workspace(workspace).ok
+    # An assignment file edited after the sample was drawn cannot unblind a sheet.
+    secret.chmod(0o600)
+    secret.write_text(secret.read_text().replace('"adapter"', '"base"', 1))
+    fin = _new_key(workspace, "reviewer", "fin")
+    with pytest.raises(IntegrityFailure, match="assignment file was changed"):
+        import_verdicts(workspace, fin, sample["sample_id"], filled)
