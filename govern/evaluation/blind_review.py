@@ -158,7 +158,11 @@ def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
         return rows
     try:
         reader = csv.DictReader(io.StringIO(text))
-        return [(reader.line_num, dict(row)) for row in reader]
+        rows, end = [], 1
+        for row in reader:  # a quoted field may span lines: name the line the row starts on
+            rows.append((end + 1, dict(row)))
+            end = reader.line_num
+        return rows
     except csv.Error as error:
         raise BadInput(f"{path}: not a CSV review sheet ({error})") from error
 

@@ -169,7 +169,7 @@ def test_a_suite_runs_base_and_adapter_and_is_ledgered(dp_world) -> None:  # typ
             str(engineer_key),
         ],
     )
-    assert refused.exit_code == 1 and "trained on" in refused.output
+    assert refused.exit_code == 1 and "used to train" in refused.output
     neither = runner.invoke(
         cli,
         [
@@ -218,6 +218,7 @@ def test_the_pii_probe_finds_a_planted_address_a_non_private_run_memorised(
         SUITE.format(snapshot=world.heldout_snapshot.id)
         .replace("heldout-answers", "probe")
         .replace("metrics: [exact_match, rouge_l, chrf, accuracy, loss]", "metrics: [rouge_l]")
+        .replace("max_new_tokens: 12", "max_new_tokens: 40")
     )
     out = evaluate_suite(world.workspace, world.engineer, run["run_id"], "probe")
     probe = out["pii_probe"]
