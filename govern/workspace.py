@@ -19,7 +19,7 @@ from govern.errors import BadInput
 from govern.resources import shipped_dir
 
 STATE_DIR = ".govern"
-USER_FOLDERS = ("policies", "train", "audit_reports")
+USER_FOLDERS = ("policies", "train", "audit_reports", "evals")
 SUBJECT_SECRET = "subject-hmac.key"
 # Modes set explicitly, whatever the umask: secrets and keys private, state and config owner-written.
 CONFIG_MODE, CATALOG_MODE = 0o640, 0o640

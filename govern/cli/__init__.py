@@ -33,7 +33,7 @@ COMMANDS: dict[str, str] = {
     "train": "govern.cli.train:train_command",
     "runs": "govern.cli.train:runs_group",
     "eval": "govern.cli.evaluate:eval_command",
-    "review": "govern.cli.release:review_command",
+    "review": "govern.cli.blind_review:review_group",
     "release": "govern.cli.release:release_command",
     "report": "govern.cli.report:report_group",
     "lineage": "govern.cli.lineage:lineage_group",

@@ -318,6 +318,26 @@ def snapshot_show(inv: Invocation, snapshot: str) -> None:
     inv.emit(data, lambda: "\n".join(f"{key}: {value}" for key, value in data.items()))
 
 
+@dataset_group.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--purpose", default="model_training", show_default=True, help="Consent purpose.")
+@common_options()
+def dataset_diff(inv: Invocation, old: str, new: str, purpose: str) -> None:
+    """What changed from snapshot OLD to NEW: records, field drift, PII findings, subjects, consent.
+
+    Statistics only (counts, length tests, vocabulary divergence); no record text is shown.
+
+    \b
+    Example:
+      govern dataset diff 7c21e0 9f3a11 --json
+    """
+    from govern.ingest.diff import diff_snapshots, diff_text
+
+    data = diff_snapshots(inv.workspace(), old, new, purpose)
+    inv.emit(data, lambda: diff_text(data))
+
+
 @dataset_group.command("amend")
 @click.argument("name")
 @click.option(

@@ -179,6 +179,10 @@ def check_release(
                 )
             )
 
+    from govern.evaluation.release_quality import quality_rules
+
+    rules += quality_rules(session, run, config)
+
     dp = pack.family("dp")
     limit = dp.config.get("max_epsilon_per_run") if dp else None
     if limit is not None:

@@ -45,6 +45,10 @@ RELEASE_SCHEMA: dict[str, Any] = {
         "require_evaluation": {"type": "boolean"},
         "require_privacy_audit": {"type": "boolean"},
         "max_days_since_approval": {"type": "integer", "minimum": 1},
+        "require_suite": {"type": "string", "minLength": 1},
+        "max_pii_regurgitation": {"type": "integer", "minimum": 0},
+        "min_review_win_rate": {"type": "number", "minimum": 0, "maximum": 1},
+        "min_review_agreement": {"type": "number", "minimum": -1, "maximum": 1},
     },
 }
 

@@ -146,7 +146,13 @@ class World:
             return [json.loads(e.payload) for e in ledger.iter_entries(session) if e.event == name]
 
 
-def make_world(root: Path, model: Path, approve_heldout: bool = True) -> World:
+def make_world(
+    root: Path,
+    model: Path,
+    approve_heldout: bool = True,
+    pack: str = EVAL_PACK,
+    train_lines: Any = None,
+) -> World:
     from govern.consent.registry import import_consent
     from govern.policy.approvals import approve
     from govern.workspace import Workspace
@@ -161,7 +167,7 @@ def make_world(root: Path, model: Path, approve_heldout: bool = True) -> World:
         _new_key(workspace, "officer", "olga"),
     )
     auditor = _new_key(workspace, "auditor", "aude")
-    activate(workspace, officer, "evalpack", EVAL_PACK)
+    activate(workspace, officer, pack.split("\n", 1)[0].removeprefix("name: "), pack)
     lines = EXAMPLES.read_text().splitlines(keepends=True)
     subjects = sorted({json.loads(line)["subject_id"] for line in lines})
     consents = root / "consents.csv"
@@ -171,7 +177,9 @@ def make_world(root: Path, model: Path, approve_heldout: bool = True) -> World:
     )
     import_consent(workspace, officer, consents)
     world = World(workspace, engineer, officer, auditor, None, None, root)
-    world.train_snapshot = world.add_dataset("support-train", lines[:120])
+    world.train_snapshot = world.add_dataset(
+        "support-train", train_lines(lines[:120]) if train_lines else lines[:120]
+    )
     world.heldout_snapshot = world.add_dataset("support-heldout", lines[120:])
     approve(workspace, officer, world.train_snapshot.id)
     if approve_heldout:

@@ -1,0 +1,90 @@
+"""Release rules over the suite evaluations, the PII probe and the blind review of a run.
+
+Pack keys (in `release:`): `require_suite: NAME` (that suite was run on the adapter),
+`max_pii_regurgitation: N` (the newest probed suite run found at most N training values in the
+outputs; a probe must exist), `min_review_win_rate: P` (the lower end of the adapter's Wilson
+interval is at least P), `min_review_agreement: A` (Krippendorff's alpha of the reviewers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import Session
+
+from govern.catalog.models import TrainingRun
+
+
+def quality_rules(session: Session, run: TrainingRun, config: Mapping[str, Any]) -> list[Any]:
+    """The rules above that the pack sets, each with its evidence."""
+    from govern.evaluation.blind_review import review_summary
+    from govern.evaluation.release import ReleaseRule
+    from govern.evaluation.suite_run import suite_results
+
+    rules: list[Any] = []
+    results = suite_results(session, run.id)
+    wanted = config.get("require_suite")
+    if wanted:
+        found = [r for r in results if r["suite"] == wanted]
+        rules.append(
+            ReleaseRule(
+                "release.suite",
+                bool(found),
+                f"suite {wanted} was run (ledger entry {found[-1]['ledger_seq']})"
+                if found
+                else f"suite {wanted} was not run; `govern eval RUN --suite {wanted}`",
+                {"suite": wanted, "ledger_seq": found[-1]["ledger_seq"] if found else None},
+            )
+        )
+    limit = config.get("max_pii_regurgitation")
+    if limit is not None:
+        probed = [r for r in results if r.get("pii_probe")]
+        matched = probed[-1]["pii_probe"]["matched_training_values"] if probed else None
+        ok = matched is not None and matched <= int(limit)
+        rules.append(
+            ReleaseRule(
+                "release.pii_regurgitation",
+                ok,
+                "no suite run with the PII probe; run a suite with `pii_probe: true`"
+                if matched is None
+                else f"{matched} training value(s) reproduced in outputs (at most {limit})",
+                {
+                    "matched_training_values": matched,
+                    "max": limit,
+                    "ledger_seq": probed[-1]["ledger_seq"] if probed else None,
+                },
+            )
+        )
+    min_win, min_alpha = config.get("min_review_win_rate"), config.get("min_review_agreement")
+    if min_win is not None or min_alpha is not None:
+        summary = review_summary(session, run.id)
+        if min_win is not None:
+            low = summary["win_rate_interval"][0] if summary["win_rate"] is not None else None
+            rules.append(
+                ReleaseRule(
+                    "release.review_win_rate",
+                    low is not None and low >= float(min_win),
+                    "no blind review verdicts; `govern review sample` then `review import`"
+                    if low is None
+                    else f"adapter win rate {summary['win_rate']:.2f}, interval low {low:.2f} "
+                    f"(at least {min_win})",
+                    {
+                        k: summary[k]
+                        for k in ("adapter_wins", "base_wins", "ties", "win_rate_interval")
+                    },
+                )
+            )
+        if min_alpha is not None:
+            alpha = summary["agreement_alpha"]
+            rules.append(
+                ReleaseRule(
+                    "release.review_agreement",
+                    alpha is not None and alpha >= float(min_alpha),
+                    "agreement needs two reviewers of one sample"
+                    if alpha is None
+                    else f"reviewer agreement alpha {alpha:.2f} (at least {min_alpha})",
+                    {"agreement_alpha": alpha, "min": min_alpha},
+                )
+            )
+    return rules
