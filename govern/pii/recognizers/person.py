@@ -390,6 +390,28 @@ def _runs(text: str, tokens: list[_Token]) -> list[list[_Token]]:
     return runs
 
 
+_DETERMINERS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "my",
+        "our",
+        "your",
+        "his",
+        "her",
+        "their",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "new",
+        "old",
+        "replacement",
+        "broken",
+    ]
+)
 _FIELD_BEFORE = regex.compile(r"(?:^|[:\-–—|]\s+|\n\s*)$")
 _VOWELS = frozenset("aeiouyàáâãäåèéêëìíîïòóôõöùúûüýæøœ")
 
@@ -462,6 +484,11 @@ class PersonEvidence:
                     "LOC",
                 ):
                     target.append((ent.start_char, ent.end_char))
+        self.place_ents = (
+            []
+            if doc is None or not use_ner
+            else [(e.start_char, e.end_char) for e in doc.ents if e.label_ in ("GPE", "LOC", "FAC")]
+        )
         self.org_ents = (
             []
             if doc is None or not use_ner
@@ -683,6 +710,16 @@ class PersonEvidence:
                 and (listed or ner_person or self._after_title(start) or self._signature(start))
             ):
                 return 3
+            # "spoke with Priyanka", "seen by Okafor": a listed name after a word that takes a person
+            if (
+                self.use_lists
+                and self.use_context
+                and token.shape == "title"
+                and (token.given or token.surname)
+                and self._personal_before(start)
+                and not self._ner_other(start, end)
+            ):
+                return 1
             # "Welcome Niharika!", "Eiravati missed her dose": a word that is neither ordinary
             # English nor a place or organisation to spaCy, greeted or doing something
             if (
@@ -724,6 +761,26 @@ class PersonEvidence:
             and self._personal_before(start)
         ):
             return 2  # "represented by Ishola Iyanda", "chaired by Clodagh Colum"
+        if (
+            self.use_context
+            and 2 <= len(core) <= 3
+            and unusual
+            and all(t.shape == "title" for t in core)
+            and self._field_before(start)
+            and not (self.use_ner and any(a < end and start < b for a, b in self.org_ents))
+        ):
+            return 1  # "Ref 4471 - Ishola Iyanda - ...", "Witness: Clodagh Colum"
+        if (
+            self.use_context
+            and 2 <= len(core) <= 3
+            and unusual
+            and all(t.shape == "title" for t in core)
+            and self._mid_sentence(start, end)
+            and not (self.use_ner and any(a < end and start < b for a, b in self.place_ents))
+        ):
+            # two or three capitalized words English does not know, inside a sentence and not
+            # after a determiner (the Breville Barista, my Sonos Arc): most often a person
+            return 1
         ner_org = self.use_ner and any(a < end and start < b for a, b in self.org_ents)
         if (given or surname) and (weak or not ner_org):
             return 1
@@ -739,6 +796,18 @@ class PersonEvidence:
         ):
             return 1
         return 0
+
+    def _mid_sentence(self, start: int, end: int) -> bool:
+        """Lower-case words on both sides, and no determiner or possessive right before."""
+        before = _WORDS.findall(self.text[max(0, start - 20) : start])
+        after = self.text[end : end + 3]
+        return bool(
+            before
+            and before[-1].islower()
+            and before[-1] not in _DETERMINERS
+            and self.text[start - 1 : start] == " "
+            and (not after or not after.lstrip()[:1].isupper() or after[:1] in ",.;:)")
+        )
 
     def _ner_other(self, start: int, end: int) -> bool:
         return self.use_ner and any(a < end and start < b for a, b in self.other_ents)
