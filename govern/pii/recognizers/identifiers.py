@@ -155,9 +155,9 @@ def medicare_valid(value: str) -> bool:
     """Australian Medicare card number: first digit 2-6, weights 1,3,7,9,1,3,7,9 mod 10 = 9th digit."""
     if len(value) not in (10, 11) or not value.isdigit() or value[0] not in "23456":
         return False
-    return sum(int(c) * w for c, w in zip(value[:8], (1, 3, 7, 9, 1, 3, 7, 9))) % 10 == int(
-        value[8]
-    )
+    return sum(
+        int(c) * w for c, w in zip(value[:8], (1, 3, 7, 9, 1, 3, 7, 9), strict=True)
+    ) % 10 == int(value[8])
 
 
 @register
@@ -168,7 +168,7 @@ class AuMedicareRecognizer(IdentifierRecognizer):
     ENTITY = "AU_MEDICARE"
     PATTERN = re.compile(r"(?<![\w.-])[2-6]\d{3}[ -]?\d{5}[ -]?\d(?:[ /-]?\d)?(?![\w-]|\.\d)")
     NAMES = _names("medicare", r"irn")
-    valid = staticmethod(medicare_valid)  # type: ignore[assignment]
+    valid = staticmethod(medicare_valid)
 
 
 @register
@@ -239,7 +239,7 @@ def nhi_valid(value: str) -> bool:
         values = [int(c) if c.isdigit() else _NHI_LETTERS.index(c) + 1 for c in value]
     except ValueError:
         return False
-    total = sum(v * w for v, w in zip(values[:6], range(7, 1, -1)))
+    total = sum(v * w for v, w in zip(values[:6], range(7, 1, -1), strict=True))
     if value[-1].isdigit():
         return value[3:6].isdigit() and total % 11 != 0 and (11 - total % 11) % 10 == values[6]
     return value[3:5].isdigit() and value[5].isalpha() and 23 - total % 23 == values[6]
@@ -254,7 +254,7 @@ class NzNhiRecognizer(IdentifierRecognizer):
     PATTERN = re.compile(r"(?i)(?<![\w-])[A-HJ-NP-Z]{3}\d{2}(?:\d{2}|[A-HJ-NP-Z]{2})(?![\w-])")
     NAMES = _names("nhi", r"national health index")
     BARE_SCORE = 0.5
-    valid = staticmethod(nhi_valid)  # type: ignore[assignment]
+    valid = staticmethod(nhi_valid)
 
 
 def _account_pattern(lead: str, account: str) -> re.Pattern[str]:

@@ -462,8 +462,8 @@ class PersonEvidence:
     ) -> None:
         self.text = text
         self.use_lists, self.use_context, self.use_ner = use_lists, use_context, use_ner
-        self._before: dict[int, tuple[bool, bool]] = {}
-        self._after: dict[int, tuple[bool, bool]] = {}
+        self._before: dict[int, tuple[bool, bool, bool, bool]] = {}
+        self._after: dict[int, tuple[bool, bool, bool]] = {}
         self.person_ents: list[tuple[int, int]] = []
         self.other_ents: list[tuple[int, int]] = []
         if use_ner and doc is not None:
