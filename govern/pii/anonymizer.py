@@ -220,7 +220,7 @@ class Anonymizer:
                 f"{self.operators.source}: the pseudonym operator needs a secret; {SECRET_HELP}"
             )
         self._secret = secret
-        self._engine = AnonymizerEngine()
+        self._engine = AnonymizerEngine()  # type: ignore[no-untyped-call]  # unannotated __init__
         self._presidio_ops: dict[str, Any] = {}
 
     def config_hash(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from govern.errors import BadInput
 from govern.pii.config import MODEL_HELP, ModelInfo, ScannerConfig
@@ -51,7 +51,7 @@ class Engine:
 def _nlp_engine_class() -> type:
     from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
-    class OfflineSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
+    class OfflineSpacyNlpEngine(SpacyNlpEngine):
         """SpacyNlpEngine that loads one model offline and runs only what NER needs."""
 
         def __init__(self, model: ModelInfo, language: str, **kwargs: Any) -> None:
@@ -76,15 +76,16 @@ def _nlp_engine_class() -> type:
                 if any(listener in needed for listener in listeners):
                     needed.append(name)
             nlp.select_pipes(enable=[name for name in nlp.pipe_names if name in needed])
-            self.nlp = {language: nlp}
+            self.nlp = {language: nlp}  # type: ignore[assignment]  # Presidio declares it None until loaded
 
         def _doc_to_nlp_artifact(self, doc: Any, language: str) -> Any:
+            default = self.ner_model_configuration.default_score
             entities, scores = self._get_updated_entities(
-                list(doc.ents), [self.ner_model_configuration.default_score] * len(doc.ents)
+                list(doc.ents), [0.85 if default is None else default] * len(doc.ents)
             )
             return LazyNlpArtifacts(doc, entities, scores, self, language)
 
-    class LazyNlpArtifacts(NlpArtifacts):  # type: ignore[misc]
+    class LazyNlpArtifacts(NlpArtifacts):
         """NlpArtifacts whose lemmas, token offsets and keywords are built on first use.
 
         Only Presidio's context enhancer reads them, and only for texts where a recognizer with
@@ -94,7 +95,7 @@ def _nlp_engine_class() -> type:
         """
 
         def __init__(
-            self, doc: Any, entities: list, scores: list, nlp_engine: Any, language: str
+            self, doc: Any, entities: list[Any], scores: list[float], nlp_engine: Any, language: str
         ) -> None:
             self.entities, self.tokens, self.scores = entities, doc, scores
             self.nlp_engine, self.language = nlp_engine, language
@@ -116,21 +117,21 @@ def _nlp_engine_class() -> type:
             else:  # a letter whose lower case is longer (İ): offsets would drift, go word by word
                 self._lemmas = [token.lower_ for token in doc]
 
-        @property
+        @property  # type: ignore[override]  # built on first use instead of in __init__
         def lemmas(self) -> list[str]:
             if self._lemmas is None:
                 self._spans()
             assert self._lemmas is not None
             return self._lemmas
 
-        @property
+        @property  # type: ignore[override]
         def tokens_indices(self) -> list[int]:
             if self._indices is None:
                 self._spans()
             assert self._indices is not None
             return self._indices
 
-        @property
+        @property  # type: ignore[override]
         def keywords(self) -> list[str]:
             if self._keywords is None:
                 self._keywords = self.set_keywords(self.nlp_engine, self.lemmas, self.language)
@@ -145,18 +146,18 @@ def _context_enhancer() -> Any:
 
     key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
 
-    class ContextOnlyWhereNeeded(LemmaContextAwareEnhancer):  # type: ignore[misc]
+    class ContextOnlyWhereNeeded(LemmaContextAwareEnhancer):
         """Presidio's context enhancer, handed only results whose recognizer has context words
         (it deep-copies every result it is given, which is a tenth of the scan time)."""
 
         def enhance_using_context(
             self,
             text: str,
-            raw_results: list,
+            raw_results: list[RecognizerResult],
             nlp_artifacts: Any,
-            recognizers: list,
+            recognizers: list[Any],
             context: Any = None,
-        ) -> list:
+        ) -> list[RecognizerResult]:
             with_context = {r.id for r in recognizers if r.context}
             todo = [
                 r for r in raw_results if (r.recognition_metadata or {}).get(key) in with_context
@@ -175,6 +176,14 @@ def _context_enhancer() -> Any:
     return ContextOnlyWhereNeeded()
 
 
+def _recognizer_name(recognizer: Any) -> str:
+    return str(recognizer.name)
+
+
+def _recognizer_order(recognizer: Any) -> tuple[str, str]:
+    return _recognizer_name(recognizer), ",".join(recognizer.supported_entities)
+
+
 def build_engine(config: ScannerConfig) -> Engine:
     """Load the model and assemble the registry: stock Presidio, govern's own, the YAML ones."""
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
@@ -187,16 +196,22 @@ def build_engine(config: ScannerConfig) -> Engine:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     model = config.model_info()
     ner = NerModelConfiguration(labels_to_ignore=_IGNORED_LABELS)
-    ner.model_to_presidio_entity_mapping.update(_EXTRA_MAPPING)
+    if ner.model_to_presidio_entity_mapping is not None:
+        ner.model_to_presidio_entity_mapping.update(_EXTRA_MAPPING)
     nlp_engine = _nlp_engine_class()(model, config.language, ner_model_configuration=ner)
     nlp_engine.load()
     entities = list(config.effective_entities())
     wanted = set(entities)
 
-    class OrderedRegistry(RecognizerRegistry):  # type: ignore[misc]
+    class OrderedRegistry(RecognizerRegistry):
         """Presidio returns recognizers from a set, so which of two identical findings survives
         its de-duplication (and so the recognizer recorded) changed from run to run. A fixed
         order makes a scan a function of its text and configuration."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._cached_key: Any = None
+            self._cached: list[Any] = []
 
         def get_recognizers(
             self,
@@ -212,24 +227,21 @@ def build_engine(config: ScannerConfig) -> Engine:
                 tuple(entities or ()),
                 all_fields,
                 id(self.recognizers),
-                len(self.recognizers),
+                len(cast("list[Any]", self.recognizers)),
             )
             if ad_hoc_recognizers or key != self._cached_key:
                 found = super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
-                found = sorted(found, key=lambda r: (r.name, ",".join(r.supported_entities)))
+                found = sorted(found, key=_recognizer_order)
                 if ad_hoc_recognizers:
                     return found
                 self._cached_key, self._cached = key, found
             return list(self._cached)
 
-        _cached_key: Any = None
-        _cached: list[Any] = []
-
     registry = OrderedRegistry(supported_languages=[config.language])
     registry.load_predefined_recognizers(languages=[config.language], nlp_engine=nlp_engine)
     # govern's own recognizers replace stock ones of the same name (UkNinoRecognizer, AuTfnRecognizer ...)
     replaced = _REPLACED_STOCK | registered_names()
-    recognizers = [r for r in registry.recognizers if r.name not in replaced]
+    recognizers = [r for r in registry.recognizers if _recognizer_name(r) not in replaced]
     recognizers += build_recognizers(config.language)
     for path in config.recognizer_files():
         recognizers += [spec.build(config.language) for spec in load_recognizer_specs(path)]

@@ -170,7 +170,9 @@ def scan_batch(engine: Any, texts: Sequence[str], chunk_chars: int) -> list[list
         piece_texts, engine.language, batch_size=max(1, len(piece_texts))
     )
     analyze = engine.analyzer.analyze
-    for (index, start, _end, keep_from, keep_to), (piece, nlp_artifacts) in zip(pieces, artifacts):
+    for (index, start, _end, keep_from, keep_to), (piece, nlp_artifacts) in zip(
+        pieces, artifacts, strict=True
+    ):
         results = analyze(
             text=piece,
             language=engine.language,

@@ -319,7 +319,7 @@ def pseudonym_secret(workspace: Any) -> bytes:
     """The workspace's pseudonym key (outside the catalog), created on first use."""
     from govern.workspace import write_private_file
 
-    path = workspace.state_dir / "secrets" / "pseudonym.key"
+    path: Path = workspace.state_dir / "secrets" / "pseudonym.key"
     if not path.exists():
         write_private_file(path, os.urandom(32).hex().encode())
     return path.read_bytes().strip()

@@ -46,7 +46,7 @@ def test_the_same_value_gets_the_same_pseudonym_across_records_and_a_different_o
 
 
 def test_a_pseudonym_operator_without_a_secret_is_refused_with_the_fix():
-    with pytest.raises(BadInput, match="needs a secret.*GOVERN_PSEUDONYM_SECRET"):
+    with pytest.raises(BadInput, match=r"needs a secret.*GOVERN_PSEUDONYM_SECRET"):
         Anonymizer(OperatorConfig.from_mapping({"PERSON": "pseudonym"}))
 
 

@@ -111,7 +111,7 @@ def test_a_regex_that_matches_the_empty_string_is_refused(tmp_path: Path):
     path.write_text(
         "recognizers:\n  - name: E\n    supported_entity: E\n    patterns: [{name: e, regex: 'a*', score: 0.5}]\n"
     )
-    with pytest.raises(BadInput, match="line 4: .*matches the empty string"):
+    with pytest.raises(BadInput, match=r"line 4: .*matches the empty string"):
         load_recognizer_specs(path)
 
 

@@ -37,6 +37,17 @@ def covered(scanner, text: str, name: str) -> bool:
         ("resident maria lopez says the lift is out", "maria lopez"),
         ("Patient: Czerwionka, Damian. Seen today.", "Czerwionka, Damian"),
         ("Jeffrey Hall attended the clinic.", "Jeffrey Hall"),
+        # a name earlier in a run that ends in an institution word (Hall) is still a name
+        ("Nurse Ama Boateng-Kyei called Jeffrey Hall about the results.", "Ama Boateng-Kyei"),
+        # lower case: words English never writes in lower case, after a role or a person verb
+        ("our vp dhruv sarma-tripathi wants the deck by friday", "dhruv sarma-tripathi"),
+        ("the claim was reviewed by ngozi okonkwo-bello yesterday", "ngozi okonkwo-bello"),
+        # ALL CAPS in a form field or a dash-separated record line
+        ("Ref 4471 - OLUWASEUN ADEYEMI - card declined twice.", "OLUWASEUN ADEYEMI"),
+        ("Discharge summary: TAKUMI HASEGAWA, address on file.", "TAKUMI HASEGAWA"),
+        # names no list holds, after a verb whose object is a person; a greeted single name
+        ("The hearing was chaired by Ngozi Okonkwo.", "Ngozi Okonkwo"),
+        ("Welcome Tanvika! Your desk is ready.", "Tanvika"),
     ],
 )
 def test_names_in_context_and_in_every_spelling_are_found(loaded_scanner, text, name):
@@ -52,6 +63,9 @@ def test_names_in_context_and_in_every_spelling_are_found(loaded_scanner, text, 
         "Replace filter SN-AX92-3381 on the Dyson V15 every 6 months.",
         "Grace Hospital and Rose Street Clinic are closed on Monday.",
         "Our Sydney office and the Leeds warehouse shut at 5pm.",
+        "Replace the toner in the Xerox VersaLink by Friday.",
+        "ERROR CODE - SYSTEM FAILURE - retry later",
+        "Please install the HVAC UNIT firmware.",
     ],
 )
 def test_ordinary_words_codes_institutions_and_sites_are_not_people(loaded_scanner, text):

@@ -8,7 +8,7 @@ The registry holds classes by name so the config hash can name the set that ran.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer
@@ -44,7 +44,8 @@ _BUILTIN = {
 
 def register(cls: T) -> T:
     """Class decorator: add a recognizer class (with NAME and ENTITY attributes) to the registry."""
-    _REGISTRY[cls.NAME] = (cls.ENTITY, cls)  # type: ignore[attr-defined]
+    name, entity = getattr(cls, "NAME"), getattr(cls, "ENTITY")  # noqa: B009  (any class with both)
+    _REGISTRY[name] = (entity, cast("Callable[[str], EntityRecognizer]", cls))
     return cls
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import ClassVar
 
 from govern.pii.recognizers import register
 from govern.pii.recognizers.base import SpanRecognizer
@@ -349,7 +350,7 @@ class StreetAddressRecognizer(SpanRecognizer):
 
     NAME = "StreetAddressRecognizer"
     ENTITY = "LOCATION"
-    CONTEXT = [
+    CONTEXT: ClassVar[list[str]] = [
         "address",
         "street",
         "residing",
@@ -542,7 +543,7 @@ class PlaceNameRecognizer(SpanRecognizer):
 
     NAME = "PlaceNameRecognizer"
     ENTITY = "LOCATION"
-    CONTEXT = [
+    CONTEXT: ClassVar[list[str]] = [
         "city",
         "town",
         "address",

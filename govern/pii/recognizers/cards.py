@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import ClassVar
 
 from govern.pii.recognizers import register
 from govern.pii.recognizers.base import SpanRecognizer
@@ -31,7 +32,7 @@ class LuhnCardRecognizer(SpanRecognizer):
 
     NAME = "LuhnCardRecognizer"
     ENTITY = "CREDIT_CARD"
-    CONTEXT = [
+    CONTEXT: ClassVar[list[str]] = [
         "card",
         "credit",
         "debit",

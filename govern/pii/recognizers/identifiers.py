@@ -68,6 +68,10 @@ class IdentifierRecognizer(SpanRecognizer):
                 score = self.CONTEXT_SCORE
             elif re.search(r"[\s-]", value):
                 score = self.GROUPED_SCORE
+            elif PERSONAL_ID_WORDS.search(before):
+                # "Patient ID 190315671", "Medicare claim for Jo Bloggs, 130692544": a valid value
+                # where some person's identifier is spoken of, though not this one's name
+                score = max(self.BARE_SCORE, PERSONAL_ID_SCORE)
             else:
                 score = self.BARE_SCORE
             yield match.start(), match.end(), score
@@ -75,6 +79,32 @@ class IdentifierRecognizer(SpanRecognizer):
 
 def _names(*words: str) -> re.Pattern[str]:
     return re.compile(r"(?i)(?<![\w])(?:" + "|".join(words) + r")(?![\w])")
+
+
+# Words that say a person's identifier is near, whatever its kind; a bare valid run after one
+# scores PERSONAL_ID_SCORE, above the default threshold (order and item numbers have none).
+PERSONAL_ID_WORDS = _names(
+    "id",
+    "identifier",
+    "identity",
+    "patient",
+    "member",
+    "employee",
+    "claimant",
+    "medicare",
+    "ssn",
+    "sin",
+    "tfn",
+    "ird",
+    "nino",
+    "ppsn",
+    "aadhaar",
+    "national insurance",
+    "social security",
+    "social insurance",
+    "tax file",
+)
+PERSONAL_ID_SCORE = 0.45
 
 
 _NINO_BAD_PREFIXES = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
@@ -155,9 +185,9 @@ def medicare_valid(value: str) -> bool:
     """Australian Medicare card number: first digit 2-6, weights 1,3,7,9,1,3,7,9 mod 10 = 9th digit."""
     if len(value) not in (10, 11) or not value.isdigit() or value[0] not in "23456":
         return False
-    return sum(int(c) * w for c, w in zip(value[:8], (1, 3, 7, 9, 1, 3, 7, 9))) % 10 == int(
-        value[8]
-    )
+    return sum(
+        int(c) * w for c, w in zip(value[:8], (1, 3, 7, 9, 1, 3, 7, 9), strict=True)
+    ) % 10 == int(value[8])
 
 
 @register
@@ -168,7 +198,7 @@ class AuMedicareRecognizer(IdentifierRecognizer):
     ENTITY = "AU_MEDICARE"
     PATTERN = re.compile(r"(?<![\w.-])[2-6]\d{3}[ -]?\d{5}[ -]?\d(?:[ /-]?\d)?(?![\w-]|\.\d)")
     NAMES = _names("medicare", r"irn")
-    valid = staticmethod(medicare_valid)  # type: ignore[assignment]
+    valid = staticmethod(medicare_valid)
 
 
 @register
@@ -239,7 +269,7 @@ def nhi_valid(value: str) -> bool:
         values = [int(c) if c.isdigit() else _NHI_LETTERS.index(c) + 1 for c in value]
     except ValueError:
         return False
-    total = sum(v * w for v, w in zip(values[:6], range(7, 1, -1)))
+    total = sum(v * w for v, w in zip(values[:6], range(7, 1, -1), strict=True))
     if value[-1].isdigit():
         return value[3:6].isdigit() and total % 11 != 0 and (11 - total % 11) % 10 == values[6]
     return value[3:5].isdigit() and value[5].isalpha() and 23 - total % 23 == values[6]
@@ -254,7 +284,7 @@ class NzNhiRecognizer(IdentifierRecognizer):
     PATTERN = re.compile(r"(?i)(?<![\w-])[A-HJ-NP-Z]{3}\d{2}(?:\d{2}|[A-HJ-NP-Z]{2})(?![\w-])")
     NAMES = _names("nhi", r"national health index")
     BARE_SCORE = 0.5
-    valid = staticmethod(nhi_valid)  # type: ignore[assignment]
+    valid = staticmethod(nhi_valid)
 
 
 def _account_pattern(lead: str, account: str) -> re.Pattern[str]:
@@ -271,9 +301,13 @@ _ACCOUNT_AFTER_CODE = (
     ),  # AU BSB, unlabelled
     _account_pattern(r"(?<![\w-])\d{5}-\d{3}(?![\w-])", r"\d{7,12}"),  # CA transit-institution
 )
-_ROUTING_THEN_ACCOUNT = _account_pattern(
-    r"(?<![\w-])(?P<routing>\d{9})(?![\w-])", r"\d{6,17}"
-)  # US ABA
+_ROUTING = re.compile(r"(?<![\w-])\d{9}(?![\w-])")  # US ABA routing number
+_ACCOUNT_AFTER_ROUTING = re.compile(r"[^\d\n]{0,40}?(?<![\w-])(?P<account>\d{6,17})(?![\w-])")
+# An Indian account number, then its branch's IFSC code (four letters, a zero, six more)
+_ACCOUNT_BEFORE_IFSC = re.compile(
+    r"(?<![\w-])(?P<account>\d{9,18})(?![\w-])[^\w\n]{0,4}(?:ifsc\s*(?:code)?\s*[:#-]?\s*)?"
+    r"(?i:[A-Z]{4}0[A-Z0-9]{6})(?![\w-])"
+)
 _ROUTING_VALID = _stdnum("us.rtn")
 _NZ_ACCOUNT_VALID = _stdnum("nz.bankaccount")
 _NZ_ACCOUNT = re.compile(r"(?<![\w-])\d{2}-\d{4}-\d{7}-\d{2,3}(?![\w-])")
@@ -295,9 +329,15 @@ class BankAccountRecognizer(SpanRecognizer):
         for pattern in _ACCOUNT_AFTER_CODE:
             for match in pattern.finditer(text):
                 yield match.start("account"), match.end("account"), 0.6
-        for match in _ROUTING_THEN_ACCOUNT.finditer(text):
-            if _ROUTING_VALID(match.group("routing")):
-                yield match.start("account"), match.end("account"), 0.6
+        for routing in _ROUTING.finditer(
+            text
+        ):  # each candidate, so a number before one is no cover
+            if _ROUTING_VALID(routing.group()):
+                account = _ACCOUNT_AFTER_ROUTING.match(text, routing.end())
+                if account:
+                    yield account.start("account"), account.end("account"), 0.6
+        for match in _ACCOUNT_BEFORE_IFSC.finditer(text):
+            yield match.start("account"), match.end("account"), 0.6
         for match in _NZ_ACCOUNT.finditer(text):
             if _NZ_ACCOUNT_VALID(match.group()):
                 yield match.start(), match.end(), 0.7

@@ -1,7 +1,10 @@
 """Name lists and name-context words, loaded once per process from installed packages.
 
-    GIVEN_NAMES   US Census 1990 given names (the `names` package: 5,494) and govern's own
-                  list of common given names elsewhere (first_names.txt)
+    GIVEN_NAMES   US Census 1990 given names (the `names` package: 5,494), govern's own list
+                  of common given names elsewhere (first_names.txt), and the given names of
+                  gender-guesser's dictionary (Jörg Michael's nam_dict: about 45,000 names of
+                  Europe, India, Turkey, the Arab world, China, Japan, Korea, Vietnam ...) that
+                  are not ordinary English words
     SURNAMES      US Census 1990 surnames (88,799; they cover many origins), less English
                   function words
     PARTICLES     surname particles (van, de la, bin, Ó, Mac ...) from nameparser
@@ -267,6 +270,27 @@ FUNCTION_WORDS: frozenset[str] = frozenset(
     ]
 )
 
+
+def _world_given_names() -> list[str]:
+    """Given names of gender-guesser's nam_dict.txt ("+" joins the parts of a compound name)."""
+    try:
+        import gender_guesser
+    except ImportError:
+        raise BadInput(
+            "the `gender-guesser` package (given names of many countries) is missing; "
+            "pip install gender-guesser==0.4.0"
+        ) from None
+    path = Path(gender_guesser.__file__).with_name("data") / "nam_dict.txt"
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line or line[0] in "#=":
+            continue
+        parts = line.split()
+        if len(parts) > 1:
+            found += [part.lower() for part in parts[1].replace("-", "+").split("+") if part]
+    return found
+
+
 GIVEN_NAMES: frozenset[str] = frozenset(
     _census("dist.female.first") + _census("dist.male.first") + _own("first_names.txt")
 )
@@ -313,6 +337,11 @@ def _ordinary_words(min_log_prob: float = -16.0, lower_share: float = 3.0) -> fr
 
 
 ORDINARY_WORDS: frozenset[str] = _ordinary_words()
+GIVEN_NAMES = GIVEN_NAMES | (
+    frozenset(name for name in _world_given_names() if len(name) > 1)
+    - ORDINARY_WORDS
+    - FUNCTION_WORDS
+)
 
 
 def _particles() -> frozenset[str]:
@@ -505,6 +534,7 @@ _ROLES = [
     "caretaker",
     "janitor",
     "patient",
+    "pt",
     "customer",
     "client",
     "caller",

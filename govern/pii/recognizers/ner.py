@@ -46,7 +46,7 @@ def _ordinary(value: str) -> bool:
 def _ner_class() -> type:
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-    class SpacyNerRecognizer(SpacyRecognizer):  # type: ignore[misc]
+    class SpacyNerRecognizer(SpacyRecognizer):
         """Presidio's SpacyRecognizer without digit-bearing names and places of organisations."""
 
         NAME = "SpacyNerRecognizer"
@@ -55,7 +55,7 @@ def _ner_class() -> type:
         def __init__(self, supported_language: str = "en") -> None:
             super().__init__(supported_language=supported_language, name=self.NAME)
 
-        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list:
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
             kept = []
             for result in super().analyze(text, entities, nlp_artifacts):
                 if result.entity_type in ("PERSON", "LOCATION"):

@@ -274,6 +274,15 @@ _STRONG_AFTER = regex.compile(
     r"logged|attended|presented|reports|collected|declined|disputes|disputed|opposed|sought|granted|left|moves|"
     r"needs|wants|was|is|has|had|will|can|cited|lives|resides|arrived|missed|resigned|joined)\b)"
 )
+# Verbs and phrases whose object is a person: after them two or three unusual capitalized words
+# are a name whatever spaCy tags them (it often calls an unfamiliar name an ORG or a GPE).
+_PERSONAL_BEFORE = regex.compile(
+    r"(?i)\b(?:represented by|chaired by|accompanied by|escalated to|assigned to|referred to|"
+    r"reviewed by|approved by|seen by|handled by|ordered by|raised by|reported by|submitted by|"
+    r"requested by|issued to|payable to|paid to|granted to|against|presence of|on behalf of|"
+    r"claim for|cover arranged with|leave for|offer for|spoke to|spoke with|met with|called|"
+    r"emailed|phoned|contacted|told|thanked|visited|interviewed|hired|welcome|welcomed|between)\s+$"
+)
 _WEAK_AFTER = regex.compile(r"^\s*(?:\(|,\s*(?:who|our|the|my|his|her|a|an|aged|age|born|dob)\b)")
 _SIGN_OFF = regex.compile(
     r"(?i)(?:^|\n)\s*(?:(?:kind |best |warm |warmest |many |with )?(?:regards|thanks|wishes)|cheers|best|sincerely|"
@@ -381,6 +390,52 @@ def _runs(text: str, tokens: list[_Token]) -> list[list[_Token]]:
     return runs
 
 
+_DETERMINERS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "my",
+        "our",
+        "your",
+        "his",
+        "her",
+        "their",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "new",
+        "old",
+        "replacement",
+        "broken",
+    ]
+)
+_FIELD_BEFORE = regex.compile(r"(?:^|[:\-–—|]\s+|\n\s*)$")
+_VOWELS = frozenset("aeiouyàáâãäåèéêëìíîïòóôõöùúûüýæøœ")
+
+
+def _has_vowel(word: str) -> bool:
+    return any(c in _VOWELS for c in word)
+
+
+def _unusual(token: _Token) -> bool:
+    """Neither an ordinary English word nor a function, cue or institution word, in any part."""
+    return (
+        all(
+            part not in ORDINARY_WORDS and part not in FUNCTION_WORDS and part not in ORG_WORDS
+            for part in [token.lower, *token.parts]
+        )
+        and token.lower not in PERSON_CUES
+    )
+
+
+def _hyphen_given(token: _Token) -> bool:
+    """A double-barrelled given name (mitesh-thomas): some part is a given name."""
+    return "-" in token.lower and any(part in GIVEN_NAMES for part in token.parts)
+
+
 def _is_given(token: _Token) -> bool:
     return token.given
 
@@ -407,8 +462,8 @@ class PersonEvidence:
     ) -> None:
         self.text = text
         self.use_lists, self.use_context, self.use_ner = use_lists, use_context, use_ner
-        self._before: dict[int, tuple[bool, bool]] = {}
-        self._after: dict[int, tuple[bool, bool]] = {}
+        self._before: dict[int, tuple[bool, bool, bool, bool]] = {}
+        self._after: dict[int, tuple[bool, bool, bool]] = {}
         self.person_ents: list[tuple[int, int]] = []
         self.other_ents: list[tuple[int, int]] = []
         if use_ner and doc is not None:
@@ -429,6 +484,11 @@ class PersonEvidence:
                     "LOC",
                 ):
                     target.append((ent.start_char, ent.end_char))
+        self.place_ents = (
+            []
+            if doc is None or not use_ner
+            else [(e.start_char, e.end_char) for e in doc.ents if e.label_ in ("GPE", "LOC", "FAC")]
+        )
         self.org_ents = (
             []
             if doc is None or not use_ner
@@ -443,7 +503,8 @@ class PersonEvidence:
         """Sub-runs of name words: no cue, function or institution word inside; particles only inside."""
         for run in _runs(self.text, _tokens(self.text)):
             current: list[_Token] = []
-            for token in run + [None]:  # type: ignore[list-item]
+            ended: list[_Token | None] = [*run, None]
+            for token in ended:
                 keep = (
                     token is not None
                     and (_name_word(token) or _is_particle(token))
@@ -460,31 +521,35 @@ class PersonEvidence:
                     and not current
                 ):
                     keep = False  # an ALL CAPS role word (CFO, VP) before a name
-                if keep:
+                if keep and token is not None:
                     current.append(token)
                     continue
                 while current and _is_particle(current[-1]) and current[-1].shape == "lower":
                     current.pop()
                 while current and _is_particle(current[0]) and current[0].shape == "lower":
                     current.pop(0)
-                if (
-                    token is not None
-                    and token.lower in ORG_WORDS
-                    and token.shape == "title"
-                    and current
-                    and token.lower in SURNAMES
-                    and _is_given(current[-1])
-                    and len(current) == 1
-                ):
-                    current.append(
-                        token
-                    )  # Jeffrey Hall, Heather Ward: a surname, not a hall or a ward
-                    token = None
-                # a name right before an institution or street word is that institution's (Grace Hospital)
-                if current and not (
+                groups = list(self._split_by_shape(current)) if current else []
+                institution = (
                     token is not None and token.lower in ORG_WORDS and token.shape != "lower"
-                ):
-                    yield from self._split_by_shape(current)
+                )
+                if institution and token is not None and groups and groups[-1][0].shape != "lower":
+                    last = groups[-1]
+                    if (
+                        token.shape == "title"
+                        and token.lower in SURNAMES
+                        and len(last) == 1
+                        and _is_given(last[0])
+                        and not (
+                            self._ner_other(last[0].start, token.end)
+                            and not self._ner_person(last[0].start, token.end)
+                        )
+                    ):
+                        last.append(token)  # Jeffrey Hall, Heather Ward: a surname, not a hall
+                    else:
+                        # only the words right before an institution or street word are its
+                        # name (Grace Hospital); a name earlier in the run stays one
+                        groups.pop()
+                yield from groups
                 current = []
 
     @staticmethod
@@ -578,7 +643,22 @@ class PersonEvidence:
         shapes = {t.shape for t in core}
         given = self.use_lists and _is_given(core[0])
         surname = self.use_lists and len(core) > 1 and _is_surname(core[-1])
+        unusual = all(_unusual(t) for t in core)
         if shapes == {"lower"}:
+            if (
+                self.use_context
+                and 2 <= len(core) <= 4
+                and unusual
+                and (
+                    self._cue_before(start)
+                    or self._context(start, end)[0]
+                    or (self._personal_before(start) and len(core) <= 3)
+                    or (self._weak_before(start) and (given or _hyphen_given(core[0])))
+                )
+            ):
+                # "our vp dhruv sarma-tripathi wants ...", "seen by teresa curnyn": words English
+                # never writes in lower case, after a role or before a verb
+                return 2
             if (
                 len(core) < 2
                 or not (given or self.use_context)
@@ -630,11 +710,39 @@ class PersonEvidence:
                 and (listed or ner_person or self._after_title(start) or self._signature(start))
             ):
                 return 3
+            # "spoke with Priyanka", "seen by Okafor": a listed name after a word that takes a person
+            if (
+                self.use_lists
+                and self.use_context
+                and token.shape == "title"
+                and (token.given or token.surname)
+                and self._personal_before(start)
+                and not self._ner_other(start, end)
+            ):
+                return 1
+            # "Welcome Niharika!", "Eiravati missed her dose": a word that is neither ordinary
+            # English nor a place or organisation to spaCy, greeted or doing something
+            if (
+                strong
+                and token.shape == "title"
+                and unusual
+                and len(token.text) > 2
+                and (direct or not self._ner_other(start, end))
+            ):
+                return 2
             return 0
         if shapes == {"upper"}:
             if strong and len(core) <= 3:
                 return 3
             if given and surname:
+                return 2
+            if (
+                2 <= len(core) <= 3
+                and unusual
+                and all(len(t.text) > 2 and _has_vowel(t.lower) for t in core)
+                and (given or surname or weak or ner_person or self._field_before(start))
+            ):
+                # "Ticket 123 - DOYINSOLA ADEROGBA - card ...", "Discharge summary: KIERAN KEANEY,"
                 return 2
             if (given or surname) and (weak or ner_person):
                 return 1
@@ -645,6 +753,34 @@ class PersonEvidence:
             return 2 + int(ner_person)
         if ner_person:
             return 2
+        if (
+            self.use_context
+            and 2 <= len(core) <= 3
+            and unusual
+            and all(t.shape == "title" for t in core)
+            and self._personal_before(start)
+        ):
+            return 2  # "represented by Ishola Iyanda", "chaired by Clodagh Colum"
+        if (
+            self.use_context
+            and 2 <= len(core) <= 3
+            and unusual
+            and all(t.shape == "title" for t in core)
+            and self._field_before(start)
+            and not (self.use_ner and any(a < end and start < b for a, b in self.org_ents))
+        ):
+            return 1  # "Ref 4471 - Ishola Iyanda - ...", "Witness: Clodagh Colum"
+        if (
+            self.use_context
+            and 2 <= len(core) <= 3
+            and unusual
+            and all(t.shape == "title" for t in core)
+            and self._mid_sentence(start, end)
+            and not (self.use_ner and any(a < end and start < b for a, b in self.place_ents))
+        ):
+            # two or three capitalized words English does not know, inside a sentence and not
+            # after a determiner (the Breville Barista, my Sonos Arc): most often a person
+            return 1
         ner_org = self.use_ner and any(a < end and start < b for a, b in self.org_ents)
         if (given or surname) and (weak or not ner_org):
             return 1
@@ -660,6 +796,31 @@ class PersonEvidence:
         ):
             return 1
         return 0
+
+    def _mid_sentence(self, start: int, end: int) -> bool:
+        """Lower-case words on both sides, and no determiner or possessive right before."""
+        before = _WORDS.findall(self.text[max(0, start - 20) : start])
+        after = self.text[end : end + 3]
+        return bool(
+            before
+            and before[-1].islower()
+            and before[-1] not in _DETERMINERS
+            and self.text[start - 1 : start] == " "
+            and (not after or not after.lstrip()[:1].isupper() or after[:1] in ",.;:)")
+        )
+
+    def _ner_other(self, start: int, end: int) -> bool:
+        return self.use_ner and any(a < end and start < b for a, b in self.other_ents)
+
+    def _weak_before(self, start: int) -> bool:
+        return bool(_WEAK_BEFORE.search(self.text[max(0, start - 40) : start]))
+
+    def _personal_before(self, start: int) -> bool:
+        return bool(_PERSONAL_BEFORE.search(self.text[max(0, start - 40) : start]))
+
+    def _field_before(self, start: int) -> bool:
+        """A value's place in a form or a list: after a colon, a dash or a line break."""
+        return bool(_FIELD_BEFORE.search(self.text[max(0, start - 4) : start]))
 
     def _ner_person(self, start: int, end: int) -> bool:
         return self.use_ner and any(a < end and start < b for a, b in self.person_ents)

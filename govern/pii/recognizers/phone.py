@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from govern.pii.recognizers import register, register_factory
 from govern.pii.recognizers.base import SpanRecognizer
 from govern.pii.recognizers.cards import luhn_valid
+
+if TYPE_CHECKING:
+    from presidio_analyzer import EntityRecognizer
 
 _EXT = r"(?:\s*(?:[xX]|[eE]xt\.?|[eE]xtension|#)\s*\d{1,6})?"
 _NANP = re.compile(
@@ -42,7 +46,7 @@ class NorthAmericanPhoneRecognizer(SpanRecognizer):
 
     NAME = "NorthAmericanPhoneRecognizer"
     ENTITY = "PHONE_NUMBER"
-    CONTEXT = [
+    CONTEXT: ClassVar[list[str]] = [
         "phone",
         "call",
         "tel",
@@ -68,7 +72,17 @@ class InternationalPhoneRecognizer(SpanRecognizer):
 
     NAME = "InternationalPhoneRecognizer"
     ENTITY = "PHONE_NUMBER"
-    CONTEXT = ["phone", "call", "tel", "mobile", "cell", "fax", "reach", "contact", "whatsapp"]
+    CONTEXT: ClassVar[list[str]] = [
+        "phone",
+        "call",
+        "tel",
+        "mobile",
+        "cell",
+        "fax",
+        "reach",
+        "contact",
+        "whatsapp",
+    ]
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
         for match in _INTL.finditer(text):
@@ -84,7 +98,7 @@ class InternationalPhoneRecognizer(SpanRecognizer):
 def _national_phone_class() -> type:
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-    class NationalPhoneRecognizer(PhoneRecognizer):  # type: ignore[misc]
+    class NationalPhoneRecognizer(PhoneRecognizer):
         """Presidio's libphonenumber matcher for national formats outside North America.
 
         It runs only on texts holding a run of eight or more digits, which saves most of its
@@ -101,10 +115,13 @@ def _national_phone_class() -> type:
                 name=self.NAME,
             )
 
-        def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list:
+        def analyze(
+            self, text: str, entities: list[str], nlp_artifacts: object = None
+        ) -> list[Any]:
             results = []
             for start, end in _unexplained_digit_runs(text):
-                for result in super().analyze(text[start:end], entities, None):
+                # PhoneRecognizer reads no NLP artifacts: None is what it is given
+                for result in super().analyze(text[start:end], entities, None):  # type: ignore[arg-type]
                     result.start += start
                     result.end += start
                     results.append(result)
@@ -158,7 +175,7 @@ def _unexplained_digit_runs(text: str) -> list[tuple[int, int]]:
     return windows
 
 
-def _national_phone(language: str) -> object:
+def _national_phone(language: str) -> EntityRecognizer:
     return _national_phone_class()(language)
 
 
