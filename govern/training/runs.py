@@ -29,6 +29,7 @@ from govern.gate import Admission, Gate
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
 from govern.training import spending
+from govern.training.hooks import TrainingHooks
 
 TERMINAL_STATES = ("completed", "failed", "interrupted")
 
@@ -43,7 +44,7 @@ def load_workspace_recipe(workspace: Any, recipe_path: Path) -> Any:
     return load_recipe(path, base_dir=workspace.root)
 
 
-class LedgerHooks:
+class LedgerHooks(TrainingHooks):
     """Trainer hooks that ledger run events and privacy charges (the rows are their indexes)."""
 
     def __init__(self, workspace: Any, actor: PrivateIdentity, run_id: str) -> None:
@@ -186,8 +187,7 @@ def charges_count(session: Session, run_id: str) -> int:
 
 def reconcile_charges(workspace: Any, actor: PrivateIdentity, run: TrainingRun) -> int:
     """Ledger journal charges the ledger lacks (a crash between the journal's fsync and the commit)."""
-    from govern.training.checkpoint import read_jsonl
-    from govern.training.trainer import JOURNAL_FILE
+    from govern.training.run_files import JOURNAL_FILE, read_jsonl
 
     # The trainer's own reader: a line torn by the crash is dropped, as the trainer drops it.
     rows = read_jsonl(Path(run.output_dir) / JOURNAL_FILE)
@@ -217,7 +217,7 @@ def _create_run(
     init_run_id: str | None,
     canaries: dict[str, Any] | None = None,
 ) -> TrainingRun:
-    from govern.training.recipe import hash_model_folder
+    from govern.training.model import hash_model_folder
 
     plan = admission.plan
     run = TrainingRun(
@@ -327,8 +327,8 @@ def start_run(
     join its run (`join_run`).
     """
     from govern.evaluation.privacy_audit.canaries import plant_canaries
-    from govern.training import train
     from govern.training.distributed import Distributed
+    from govern.training.trainer import train
 
     dist = Distributed.from_env()
     if not dist.primary:
@@ -398,7 +398,7 @@ def join_run(
     admits nothing new and ledgers nothing. Its recipe and plan must equal rank 0's. It calls
     no hook: a rank that dies is recorded as the run's failure by rank 0.
     """
-    from govern.training import train
+    from govern.training.trainer import train
 
     with workspace.catalog.reading() as session:
         require(
@@ -433,9 +433,8 @@ def resume_run(
     device: str | None = None,
 ) -> dict[str, Any]:
     """Re-gate a crashed or interrupted run with its own snapshots and continue from its checkpoint."""
-    from govern.training import resume
     from govern.training.recipe import recipe_from_dict
-    from govern.training.trainer import read_run
+    from govern.training.trainer import read_run, resume
 
     with workspace.catalog.reading() as session:
         require(session, actor, "run.train")
@@ -481,9 +480,11 @@ def run_status(session: Session, run: TrainingRun) -> dict[str, Any]:
         charged = spending.charges(session, run.id)
     spent = None
     if run.dp_enabled and run.delta is not None and charged:
-        from govern.training.accounting import epsilon_of_history
+        spent = _ledgered_epsilon(session, run.id, len(charged))
+        if spent is None:  # charges past the last checkpoint: compose them (loads Opacus)
+            from govern.training.accounting import epsilon_of_history
 
-        spent = epsilon_of_history(charged, run.delta, run.accountant or "prv")
+            spent = epsilon_of_history(charged, run.delta, run.accountant or "prv")
     completed = next((e for e in reversed(events) if e.kind == "completed"), None)
     return {
         "id": run.id,
@@ -514,6 +515,23 @@ def run_status(session: Session, run: TrainingRun) -> dict[str, Any]:
             for e in events
         ],
     }
+
+
+def _ledgered_epsilon(session: Session, run_id: str, charges: int) -> float | None:
+    """ε of the run's verified checkpoint or completion entry that covers exactly its `charges` charges.
+
+    The trainer computes ε at checkpoints and at the end over every charged step, and ledgers it
+    with the charge count, so `govern runs list` need not load the accountant (Opacus) again.
+    None when charges came after the newest such entry (a crash between checkpoints).
+    """
+    for _, payload in reversed(
+        spending.run_entries(session, run_id, ("run.checkpoint", "run.completed"))
+    ):
+        covered = payload.get("charges", payload.get("charged_steps"))
+        epsilon = payload.get("epsilon")
+        if isinstance(epsilon, int | float) and covered == charges:
+            return float(epsilon)
+    return None
 
 
 def list_runs(session: Session) -> list[TrainingRun]:
