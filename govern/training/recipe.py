@@ -147,6 +147,9 @@ def _drop_optional_defaults(settings: dict[str, Any]) -> dict[str, Any]:
         for key, default in defaults.items():
             if settings.get(section, {}).get(key, default) == default:
                 settings.get(section, {}).pop(key, None)
+    data = settings.get("data", {})
+    if data.get("format") == MESSAGES_FORMAT:  # the gate reads the field a recipe trains on
+        data.setdefault("messages_field", OPTIONAL_DEFAULTS["data"]["messages_field"])
     return settings
 
 
