@@ -82,6 +82,24 @@ class StagedSnapshot:
         return self.staging_dir / CONTENT_DIR
 
 
+def conversation_problem(value: list[Any]) -> str | None:
+    """Why a list is not a conversation (a list of {"role": str, "content": str}), or None if it is.
+
+    A conversation is the value of a chat record's text field; every message's content is
+    scanned for personal data like any text field.
+    """
+    if not value:
+        return "a conversation must hold at least one message"
+    for number, message in enumerate(value):
+        if not isinstance(message, dict) or set(message) != {"role", "content"}:
+            return f"message {number} must be an object with exactly the keys role and content"
+        if not isinstance(message["role"], str) or not message["role"]:
+            return f"message {number}: role must be a non-empty string"
+        if not isinstance(message["content"], str):
+            return f"message {number}: content must be a string"
+    return None
+
+
 def _scalar_text(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -106,9 +124,17 @@ def _validate(
     for name in schema.text_fields:
         if name not in record:
             raise record_error(source, line, f"missing text field {name!r}")
-        if not isinstance(record[name], str):
+        if isinstance(record[name], list):
+            problem = conversation_problem(record[name])
+            if problem:
+                raise record_error(source, line, f"text field {name!r}: {problem}")
+        elif not isinstance(record[name], str):
             found = "null" if record[name] is None else type(record[name]).__name__
-            raise record_error(source, line, f"text field {name!r} must be a string, found {found}")
+            raise record_error(
+                source,
+                line,
+                f"text field {name!r} must be a string, found {found}",
+            )
     if schema.id_field is not None:
         key = _scalar_text(record.get(schema.id_field))
         if key is None:

@@ -284,8 +284,9 @@ class Scanner:
     ) -> Iterator[ScannedRecord]:
         """Scan `fields` of each `(line, record)`; yield every record with its findings, in order.
 
-        A record's id is its `id_field` value, else its 0-based position. Values that are not
-        strings (numbers, null, lists) and blank strings are skipped.
+        A record's id is its `id_field` value, else its 0-based position. A conversation (a list
+        of {"role", "content"}) is scanned message by message; other values that are not
+        strings (numbers, null) and blank strings are skipped.
         """
         engine_config = self.config
         _engine_for(engine_config)
@@ -343,6 +344,20 @@ def _cores() -> int:
 _Slot = tuple[RecordId, int, Mapping[str, Any], list[tuple[str, int]]]
 
 
+def _field_texts(record: Mapping[str, Any], fields: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """(field, text) of each text in `fields`: a string, or each message of a conversation
+    (a list of {"role", "content"}), named `field[i].content`."""
+    for name in fields:
+        value = record.get(name)
+        if isinstance(value, str):
+            yield name, value
+        elif isinstance(value, list):
+            for index, message in enumerate(value):
+                content = message.get("content") if isinstance(message, dict) else None
+                if isinstance(content, str):
+                    yield f"{name}[{index}].content", content
+
+
 def _grouped(
     records: Iterable[tuple[Any, Mapping[str, Any]]],
     fields: Sequence[str],
@@ -355,9 +370,8 @@ def _grouped(
     for position, (line, record) in enumerate(records):
         record_id = record.get(id_field, position) if id_field else position
         slots: list[tuple[str, int]] = []
-        for name in fields:
-            value = record.get(name)
-            if isinstance(value, str) and value and not value.isspace():
+        for name, value in _field_texts(record, fields):
+            if value and not value.isspace():
                 slots.append((name, len(texts)))
                 texts.append(value)
                 chars += len(value)

@@ -93,6 +93,8 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
         "",
         f"- Base model: `{base['path']}` (weights SHA-256 `{base['hash']}`)",
         f"- Quantization: {run['quantization']}",
+        f"- Weights dtype: {run.get('dtype', 'float32')} (adapter and per-sample gradients in float32)",
+        f"- Gradient checkpointing: {'on' if run.get('gradient_checkpointing') else 'off'}",
         f"- Recipe SHA-256: `{run['recipe_hash']}`",
         (
             f"- LoRA: r={run['recipe']['lora']['r']}, alpha={run['recipe']['lora']['alpha']}, "

@@ -54,6 +54,8 @@ def encode_records(
     """Tokenize records into (input_ids, labels) pairs; labels are IGNORE_INDEX where no loss applies.
 
     Text format: the loss covers every token. Prompt/completion: only the completion's tokens.
+    Messages: the conversation rendered by the tokenizer's chat template, the loss on the
+    assistant turns only (one record, one example, however many turns it holds).
     Every record must yield at least one supervised token after truncation, or the whole input
     is refused (a silent zero-loss example would hide a data problem).
     """
@@ -67,7 +69,9 @@ def encode_records(
     )
     examples = []
     for number, record in enumerate(records, start=1):
-        if fmt == "text":
+        if fmt == "messages":
+            ids, labels = encode_conversation(record, number, tokenizer, data_settings)
+        elif fmt == "text":
             text = _field(record, data_settings["text_field"], number, "text_field")
             ids = bos + tokenizer(text, add_special_tokens=False)["input_ids"] + eos
             labels = list(ids)
@@ -90,6 +94,75 @@ def encode_records(
     if not examples:
         raise BadInput("the approved data holds no records; nothing to train on")
     return examples
+
+
+def _conversation(record: Mapping[str, Any], number: int, name: str) -> list[dict[str, str]]:
+    from govern.ingest.snapshots import conversation_problem
+
+    value = record.get(name)
+    ident = record.get("id")
+    which = f"record {number}" + (f" (id {ident})" if ident is not None else "")
+    if not isinstance(value, list):
+        raise BadInput(
+            f"{which} has no conversation in field {name!r} (a list of {{role, content}}); "
+            "set data.messages_field in the recipe to the field holding it"
+        )
+    problem = conversation_problem(value)
+    if problem is None and not any(m["role"] == "assistant" for m in value):
+        problem = "it has no assistant message to learn from"
+    if problem:
+        raise BadInput(f"{which}, field {name!r}: {problem}")
+    return [{"role": m["role"], "content": m["content"]} for m in value]
+
+
+def _render(tokenizer: Any, messages: list[dict[str, str]], prompt: bool) -> str:
+    return str(
+        tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=prompt)
+    )
+
+
+def encode_conversation(
+    record: Mapping[str, Any], number: int, tokenizer: Any, data_settings: Mapping[str, Any]
+) -> tuple[list[int], list[int]]:
+    """A chat record as (input_ids, labels): rendered by the chat template, labels on assistant turns.
+
+    Each assistant turn is the text the template adds between the conversation before it (with
+    the generation prompt) and the conversation up to it; its tokens (end-of-turn marker
+    included) carry labels, every other token IGNORE_INDEX. A template whose renderings are not
+    prefixes of one another cannot be split this way and is refused.
+    """
+    name = str(data_settings.get("messages_field", "messages"))
+    messages = _conversation(record, number, name)
+    if not getattr(tokenizer, "chat_template", None):
+        raise BadInput(
+            'data.format = "messages": the tokenizer has no chat_template; use a tokenizer that '
+            "defines one (tokenizer_config.json) or another data.format"
+        )
+    if not getattr(tokenizer, "is_fast", False):
+        raise BadInput('data.format = "messages" needs a fast tokenizer (tokenizer.json)')
+    full = _render(tokenizer, messages, prompt=False)
+    spans = []
+    for index, message in enumerate(messages):
+        if message["role"] != "assistant":
+            continue
+        before = _render(tokenizer, messages[:index], prompt=True) if index else ""
+        through = _render(tokenizer, messages[: index + 1], prompt=False)
+        if not (through.startswith(before) and full.startswith(through)):
+            raise BadInput(
+                f"record {number}: the tokenizer's chat template does not render the conversation "
+                "turn by turn (a rendered prefix is not a prefix of the whole), so assistant turns "
+                'cannot be told apart; use data.format = "prompt_completion"'
+            )
+        spans.append((len(before), len(through)))
+    encoded = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
+    ids = list(encoded["input_ids"])
+    labels = [
+        token
+        if any(start <= begin < end for start, end in spans) and stop > begin
+        else IGNORE_INDEX
+        for token, (begin, stop) in zip(ids, encoded["offset_mapping"], strict=True)
+    ]
+    return ids, labels
 
 
 class ExampleDataset:

@@ -120,10 +120,16 @@ def quantization_unavailable(kind: str) -> str | None:
 
 
 _BYTES_PER_WEIGHT = {"none": 4.0, "8bit": 1.0, "4bit-nf4": 0.5}
+_BYTES_PER_DTYPE = {"float32": 4.0, "bfloat16": 2.0, "float16": 2.0}
 
 
 def training_memory_bytes(
-    model_dir: Path, lora: dict[str, Any], quantization: str, physical: int, max_length: int
+    model_dir: Path,
+    lora: dict[str, Any],
+    quantization: str,
+    physical: int,
+    max_length: int,
+    dtype: str = "float32",
 ) -> int | None:
     """A rough upper estimate of the memory one physical batch needs to train (None if the model cannot be built).
 
@@ -141,7 +147,12 @@ def training_memory_bytes(
     hidden = int(getattr(config, "hidden_size", 0) or 0)
     layers = int(getattr(config, "num_hidden_layers", 0) or 0)
     vocab = int(getattr(config, "vocab_size", 0) or 0)
-    weights = sum(p.numel() for p in model.parameters()) * _BYTES_PER_WEIGHT.get(quantization, 4.0)
+    per_weight = (
+        _BYTES_PER_DTYPE.get(dtype, 4.0)
+        if quantization == "none"
+        else _BYTES_PER_WEIGHT.get(quantization, 4.0)
+    )
+    weights = sum(p.numel() for p in model.parameters()) * per_weight
     targets = set(lora["target_modules"])
     adapter = sum(
         int(lora["r"]) * (module.in_features + module.out_features)
@@ -196,18 +207,31 @@ def load_tokenizer(path: Path) -> Any:
     return tokenizer
 
 
-def load_base_model(path: Path, quantization: str, device: Any) -> Any:
-    """The frozen base causal LM on `device` (float32, or bitsandbytes 8-bit / 4-bit NF4)."""
+def load_base_model(
+    path: Path,
+    quantization: str,
+    device: Any,
+    dtype: str = "float32",
+    gradient_checkpointing: bool = False,
+) -> Any:
+    """The frozen base causal LM on `device` in `dtype` (or bitsandbytes 8-bit / 4-bit NF4 computing in it).
+
+    With `gradient_checkpointing`, activations are recomputed in the backward pass (reentrant
+    checkpoints: the first forward runs without grad, so Opacus's hooks see each layer once, in
+    the recomputation, and per-sample gradients stay exact; the inputs are made to require grad
+    so the frozen embeddings still pass a gradient through).
+    """
     import torch
     from transformers import AutoModelForCausalLM
 
-    kwargs: dict[str, Any] = {"local_files_only": True, "dtype": torch.float32}
+    torch_dtype = getattr(torch, dtype)
+    kwargs: dict[str, Any] = {"local_files_only": True, "dtype": torch_dtype}
     if quantization != "none":
         from transformers import BitsAndBytesConfig
 
         if quantization == "4bit-nf4":
             config = BitsAndBytesConfig(  # type: ignore[no-untyped-call]
-                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32
+                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch_dtype
             )
         else:
             config = BitsAndBytesConfig(load_in_8bit=True)  # type: ignore[no-untyped-call]
@@ -219,6 +243,21 @@ def load_base_model(path: Path, quantization: str, device: Any) -> Any:
     model.config.use_cache = False
     for parameter in model.parameters():
         parameter.requires_grad_(False)
+    if gradient_checkpointing:
+        if not getattr(model, "supports_gradient_checkpointing", False):
+            raise BadInput(
+                f"model.gradient_checkpointing: {type(model).__name__} does not support gradient "
+                "checkpointing; set it to false"
+            )
+        if hasattr(model, "activation_checkpointing_enable"):  # transformers ≥ 5.2
+            model.activation_checkpointing_enable(
+                activation_checkpointing_kwargs={"use_reentrant": True}
+            )
+        else:
+            model.gradient_checkpointing_enable(  # type: ignore[no-untyped-call]
+                gradient_checkpointing_kwargs={"use_reentrant": True}
+            )
+        model.enable_input_require_grads()  # type: ignore[no-untyped-call]
     return model
 
 
@@ -269,7 +308,13 @@ def build_training_model(recipe: Any, device: Any, init_adapter: Path | None = N
     import torch
 
     torch.manual_seed(int(recipe["schedule"]["seed"]))
-    base = load_base_model(recipe.model_path, recipe["model"]["quantization"], device)
+    base = load_base_model(
+        recipe.model_path,
+        recipe["model"]["quantization"],
+        device,
+        dtype=recipe.dtype,
+        gradient_checkpointing=recipe.gradient_checkpointing,
+    )
     model = add_lora(
         base, recipe["lora"]
     )  # the base is on its device before PEFT and Opacus wrap it

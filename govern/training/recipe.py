@@ -118,6 +118,43 @@ SCHEMA: dict[str, Any] = _section(
     ["model", "data", "lora", "dp", "schedule"],
 )
 
+# --- Real-model settings (issue 18), kept apart from the schema above -------------------------
+# model.dtype: "float32" | "bfloat16" | "float16" (default "float32"): the base model's weights.
+# model.gradient_checkpointing: bool (default false): recompute activations in the backward pass.
+# data.format = "messages", data.messages_field: str (default "messages"): chat records.
+# A key left at its default is dropped from the normalised recipe, so older recipes keep their hash.
+DTYPES = ("float32", "bfloat16", "float16")
+MESSAGES_FORMAT = "messages"
+SCHEMA["properties"]["model"]["properties"].update(
+    {"dtype": {"enum": list(DTYPES)}, "gradient_checkpointing": {"type": "boolean"}}
+)
+SCHEMA["properties"]["data"]["properties"].update(
+    {"format": {"enum": [*FORMATS, MESSAGES_FORMAT]}, "messages_field": _str}
+)
+OPTIONAL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "model": {"dtype": "float32", "gradient_checkpointing": False},
+    "data": {"messages_field": "messages"},
+}
+
+
+def optional_setting(settings: dict[str, Any], section: str, key: str) -> Any:
+    """A real-model setting of a normalised recipe, its default when left out."""
+    return settings[section].get(key, OPTIONAL_DEFAULTS[section][key])
+
+
+def _drop_optional_defaults(settings: dict[str, Any]) -> dict[str, Any]:
+    for section, defaults in OPTIONAL_DEFAULTS.items():
+        for key, default in defaults.items():
+            if settings.get(section, {}).get(key, default) == default:
+                settings.get(section, {}).pop(key, None)
+    data = settings.get("data", {})
+    if data.get("format") == MESSAGES_FORMAT:  # the gate reads the field a recipe trains on
+        data.setdefault("messages_field", OPTIONAL_DEFAULTS["data"]["messages_field"])
+    return settings
+
+
+# -----------------------------------------------------------------------------------------------
+
 DEFAULTS: dict[str, Any] = {
     "name": None,
     "description": "",
@@ -208,6 +245,16 @@ class Recipe:
         return audit if audit and int(audit["canaries"]) > 0 else None
 
     @property
+    def dtype(self) -> str:
+        """The base model's weight dtype (model.dtype): float32, bfloat16 or float16."""
+        return str(optional_setting(self.settings, "model", "dtype"))
+
+    @property
+    def gradient_checkpointing(self) -> bool:
+        """Whether activations are recomputed in the backward pass (model.gradient_checkpointing)."""
+        return bool(optional_setting(self.settings, "model", "gradient_checkpointing"))
+
+    @property
     def physical_batch_size(self) -> int:
         """The largest batch one forward pass sees (defaults to the logical batch size)."""
         schedule = self.settings["schedule"]
@@ -231,7 +278,7 @@ def _merge_defaults(raw: dict[str, Any]) -> dict[str, Any]:
     if "audit" in settings:
         for sub, value in AUDIT_DEFAULTS.items():
             settings["audit"].setdefault(sub, value)
-    return settings
+    return _drop_optional_defaults(settings)
 
 
 def _where(path: Any) -> str:
@@ -367,7 +414,12 @@ def _memory_problems(recipe: Recipe) -> list[str]:
 
     physical, max_length = recipe.physical_batch_size, int(recipe["data"]["max_length"])
     needed = training_memory_bytes(
-        recipe.model_path, recipe["lora"], recipe["model"]["quantization"], physical, max_length
+        recipe.model_path,
+        recipe["lora"],
+        recipe["model"]["quantization"],
+        physical,
+        max_length,
+        dtype=recipe.dtype,
     )
     available = machine_memory_bytes()
     if needed is None or needed <= available:

@@ -145,6 +145,8 @@ def new_run_info(
             **hash_tokenizer_folder(recipe.tokenizer_path),
         },
         "quantization": recipe["model"]["quantization"],
+        "dtype": recipe.dtype,
+        "gradient_checkpointing": recipe.gradient_checkpointing,
         "plan": plan.as_dict(),
         "private": plan.private,
         "clipping_mode": resolve_clipping_mode(recipe["dp"]["clipping"], plan.private),

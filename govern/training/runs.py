@@ -480,9 +480,11 @@ def run_status(session: Session, run: TrainingRun) -> dict[str, Any]:
         charged = spending.charges(session, run.id)
     spent = None
     if run.dp_enabled and run.delta is not None and charged:
-        from govern.training.accounting import epsilon_of_history
+        spent = _ledgered_epsilon(session, run.id, len(charged))
+        if spent is None:  # charges past the last checkpoint: compose them (loads Opacus)
+            from govern.training.accounting import epsilon_of_history
 
-        spent = epsilon_of_history(charged, run.delta, run.accountant or "prv")
+            spent = epsilon_of_history(charged, run.delta, run.accountant or "prv")
     completed = next((e for e in reversed(events) if e.kind == "completed"), None)
     return {
         "id": run.id,
@@ -513,6 +515,23 @@ def run_status(session: Session, run: TrainingRun) -> dict[str, Any]:
             for e in events
         ],
     }
+
+
+def _ledgered_epsilon(session: Session, run_id: str, charges: int) -> float | None:
+    """ε of the run's verified checkpoint or completion entry that covers exactly its `charges` charges.
+
+    The trainer computes ε at checkpoints and at the end over every charged step, and ledgers it
+    with the charge count, so `govern runs list` need not load the accountant (Opacus) again.
+    None when charges came after the newest such entry (a crash between checkpoints).
+    """
+    for _, payload in reversed(
+        spending.run_entries(session, run_id, ("run.checkpoint", "run.completed"))
+    ):
+        covered = payload.get("charges", payload.get("charged_steps"))
+        epsilon = payload.get("epsilon")
+        if isinstance(epsilon, int | float) and covered == charges:
+            return float(epsilon)
+    return None
 
 
 def list_runs(session: Session) -> list[TrainingRun]:
