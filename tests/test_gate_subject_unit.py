@@ -58,3 +58,19 @@ def test_a_pack_requiring_the_subject_unit_refuses_record_level_and_admits_subje
     assert 0 < result["epsilon"] <= 3.0 + 1e-6
     started = _events(workspace, "run.started")[-1]
     assert started["privacy_unit"] == "subject" and started["max_records_per_subject"] == 2
+
+    from govern.lineage.attest import build_statement
+    from govern.lineage.openlineage import run_events
+    from govern.reports.run import build_run_report
+    from govern.training.runs import get_run
+
+    dp = build_run_report(workspace, result["run_id"])["dp"]
+    assert dp["privacy_unit"].startswith("one data subject") and dp["max_records_per_subject"] == 2
+    assert "adding or removing one data subject" in dp["statement"]
+    facets = [e["run"]["facets"]["govern_dp"] for e in run_events(workspace, result["run_id"])]
+    assert {f["privacyUnit"] for f in facets} == {"subject"}
+    assert {f["maxRecordsPerSubject"] for f in facets} == {2}
+    with workspace.catalog.reading() as session:
+        statement = build_statement(session, get_run(session, result["run_id"]))
+    guarantee = json.dumps(statement["predicate"])
+    assert '"privacyUnit": "subject"' in guarantee and '"maxRecordsPerSubject": 2' in guarantee
