@@ -48,6 +48,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "report.render": ("auditor",),
     "audit.checkpoint": ("auditor",),
     "audit.privacy": ("auditor",),
+    "remediation.decide": ("officer",),
+    "consent.receipt": ("officer",),
 }
 
 # command -> the action it performs: the commands that act as a key (--key). The others only read.
@@ -76,6 +78,7 @@ COMMAND_ACTIONS: dict[str, str] = {
     "report audit": "report.render",
     "audit checkpoint": "audit.checkpoint",
     "audit privacy": "audit.privacy",
+    "remediate decide": "remediation.decide",
 }
 
 
@@ -113,6 +116,9 @@ EVENT_SIGNERS: dict[str, tuple[str, ...]] = {
     "run.released": ACTIONS["run.release"],
     "run.privacy_audited": ACTIONS["audit.privacy"],
     "report.rendered": ACTIONS["report.render"],
+    "remediation.opened": ACTIONS["consent.erase"],
+    "remediation.decided": ACTIONS["remediation.decide"],
+    "consent.receipt_issued": ACTIONS["consent.receipt"],
 }
 
 
