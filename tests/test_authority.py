@@ -118,6 +118,8 @@ def _arguments(command: str, root: Path, snapshot: str, data: Path, consents: Pa
         "report audit": [],
         "audit checkpoint": ["--out", str(root / "cp.json")],
         "audit privacy": [run],
+        "remediate decide": ["0" * 32, "--decision", "withdraw"],
+        "consent receipt": ["cust-9", "--out", str(root / "receipt.json")],
     }[command]
 
 

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "lineage": "govern.cli.lineage:lineage_group",
     "attest": "govern.cli.lineage:attest_group",
     "serve": "govern.cli.serve:serve_command",
+    "remediate": "govern.cli.remediate:remediate_group",
 }
 
 

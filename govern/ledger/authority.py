@@ -79,6 +79,7 @@ COMMAND_ACTIONS: dict[str, str] = {
     "audit checkpoint": "audit.checkpoint",
     "audit privacy": "audit.privacy",
     "remediate decide": "remediation.decide",
+    "consent receipt": "consent.receipt",
 }
 
 

@@ -38,6 +38,7 @@ from govern.catalog.models import (
     Snapshot,
     TrainingRun,
 )
+from govern.consent.remediation import withdrawn
 from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
 from govern.ledger.keys import PrivateIdentity, verify_signature
 from govern.training.privacy_unit import PrivacyUnit, unit_of_payload
@@ -112,6 +113,7 @@ def build_statement(session: Session, run: TrainingRun) -> dict[str, Any]:
     started = session.get(LedgerEntry, run.ledger_seq)
     gate_checks = json.loads(started.payload).get("gate_checks") if started is not None else None
     unit = unit_of_payload(json.loads(started.payload)) if started is not None else PrivacyUnit()
+    withdrawal = withdrawn(session, run.id)
     dependencies: list[dict[str, Any]] = []
     for snapshot_id in json.loads(run.snapshot_ids):
         snapshot = session.get(Snapshot, snapshot_id)
@@ -156,6 +158,12 @@ def build_statement(session: Session, run: TrainingRun) -> dict[str, Any]:
         "accountant": record.get("accountant", run.accountant),
         "chargedSteps": record.get("charged_steps"),
         "privacyUnit": unit.unit,
+        "withdrawn": withdrawal is not None,
+        **(
+            {"withdrawnBy": withdrawal.id, "withdrawnAt": withdrawal.decided_at}
+            if withdrawal is not None
+            else {}
+        ),
         **(
             {"maxRecordsPerSubject": unit.max_records_per_subject} if unit.unit == "subject" else {}
         ),

@@ -386,6 +386,7 @@ def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[st
     from sqlmodel import col, select
 
     from govern.catalog.models import Evaluation, Release
+    from govern.consent.remediation import remediation_states
     from govern.evaluation.heldout import evaluation_dict
     from govern.evaluation.privacy_audit.audit import audit_dict, latest_audit
     from govern.evaluation.release import check_release
@@ -423,4 +424,16 @@ def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[st
             {"at": r.released_at, "by": r.released_by, "ledger_seq": r.ledger_seq} for r in releases
         ],
         "rules": [rule.to_dict() for rule in check_release(workspace, session, run)],
+        "withdrawn": _withdrawal(session, run.id),
+        "remediations": [m.to_dict() for m in remediation_states(session, run_id=run.id)],
     }
+
+
+def _withdrawal(session: Session, run_id: str) -> dict[str, Any] | None:
+    """The remediation decision that withdrew the adapter, or None."""
+    from govern.consent.remediation import withdrawn
+
+    found = withdrawn(session, run_id)
+    if found is None:
+        return None
+    return {"decision": found.id, "at": found.decided_at, "by": found.decided_by}
