@@ -27,7 +27,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests/pipeline.py builds the governed workspace
 
-SCHEDULE = {"steps": 8, "logical_batch_size": 8, "physical_batch_size": 16, "learning_rate": 2e-3}
+SCHEDULE = {"steps": 8, "logical_batch_size": 8, "physical_batch_size": 8, "learning_rate": 2e-3}
 
 
 def build_world(root: Path) -> tuple[Path, Any]:

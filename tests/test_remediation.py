@@ -69,8 +69,12 @@ def test_an_erasure_blocks_release_until_each_affected_run_is_retrained_withdraw
     second = start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id])["run_id"]
     closed = decide(workspace, officer, opened["id"], "retrain", successor_run_id=second)
     assert closed.successor_run_id == second and closed.signature
+    from govern.lineage.graph import node_id, workspace_graph
+
     with workspace.catalog.reading() as session:
         assert run_lineage_successors(session, first) == [second]
+        graph = workspace_graph(session)
+    assert node_id("run", second) in graph.children(node_id("run", first))
     assert "retrained without an erased subject" in _release_refusal(workspace, officer, first)
     with pytest.raises(Refused, match="already decided"):
         decide(workspace, officer, opened["id"], "accept", ACCEPT)
@@ -114,6 +118,15 @@ def test_an_erasure_blocks_release_until_each_affected_run_is_retrained_withdraw
     with workspace.catalog.reading() as session:
         statement = build_statement(session, get_run(session, second))
     assert '"withdrawn": true' in json.dumps(statement["predicate"])
+
+    from govern.consent.receipt import issue_receipt, public_key_pem, verify_receipt
+
+    receipt = issue_receipt(workspace, officer, "subj-0010", tmp_path / "receipt.json")
+    runs = receipt.document["receipt"]["runs_affected"]
+    assert [(r["run_id"], r["decision"], r["retrained_as"]) for r in runs] == [
+        (first, "retrain", second)
+    ]
+    assert verify_receipt(receipt.path, public_key_pem(officer.public_key_hex)).ok
     assert verify_workspace(workspace).ok
 
 
