@@ -42,6 +42,7 @@ from govern.ingest.snapshots import (
     snapshot_problems,
     store_of,
 )
+from govern.ingest.subject_index import record_subjects, subject_count
 from govern.ledger.authority import ACTIONS, Authority, RegisteredIdentity
 from govern.ledger.keys import PrivateIdentity
 from govern.policy import Pack, TrainingPlan
@@ -63,6 +64,8 @@ class GatedData:
     manifests: dict[str, list[str]] = field(repr=False, default_factory=dict)
     erased: dict[str, set[int]] = field(repr=False, default_factory=dict)
     issued_by: object = field(repr=False, default=None)
+    # per snapshot, the keyed subject hash of each unerased record (the proven subject index)
+    subjects: dict[str, list[str]] = field(repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.issued_by is not _ISSUED:
@@ -96,6 +99,10 @@ class GatedData:
 
     def count(self) -> int:
         return sum(len(m) - len(self.erased[s]) for s, m in self.manifests.items())
+
+    def record_subjects(self) -> list[str]:
+        """The subject hash of each record `read` yields, in the same order."""
+        return [subject for s in self.snapshot_ids for subject in self.subjects[s]]
 
 
 @dataclass
@@ -453,7 +460,11 @@ class Gate:
             review = self._open(session, actor, "run.train", snapshot_refs)
             erased = {s.id: erased_positions(session, s.id) for s in review.snapshots}
             plan = plan_run(
-                recipe, sum(s.record_count - len(erased[s.id]) for s in review.snapshots)
+                recipe,
+                sum(s.record_count - len(erased[s.id]) for s in review.snapshots),
+                subject_count(session, review.ids, erased)
+                if recipe.privacy_unit == "subject"
+                else None,
             )
             own = plan.history()
             if resuming_run is not None:
@@ -490,6 +501,8 @@ class Gate:
                 delta=plan.delta if plan.private else None,
                 dataset_epsilon_spent=spent,
                 lifetime_epsilon_after=after if plan.private else None,
+                privacy_unit=plan.unit,
+                max_records_per_subject=plan.max_records_per_subject,
             )
             review.check(
                 "approvals verified from scratch under the active pack; consent active for every record",
@@ -644,7 +657,10 @@ class Gate:
                     f"snapshot {snapshot.id[:12]}: its manifest changed while the gate checked it"
                 )
             manifests[snapshot.id] = hashes
-        return GatedData(self.workspace, review.ids, manifests, erased, _ISSUED)
+        subjects = {
+            s.id: record_subjects(review.session, s.id, erased[s.id]) for s in review.snapshots
+        }
+        return GatedData(self.workspace, review.ids, manifests, erased, _ISSUED, subjects)
 
     def refuse(
         self, actor: PrivateIdentity, refs: list[str], reasons: list[str], payload: dict[str, Any]

@@ -120,6 +120,8 @@ def _arguments(command: str, root: Path, snapshot: str, data: Path, consents: Pa
         "audit privacy": [run],
         "synth validate": [snapshot, "--reference", snapshot],
         "synth review import": [snapshot, str(root / "verdicts.jsonl")],
+        "remediate decide": ["0" * 32, "--decision", "withdraw"],
+        "consent receipt": ["cust-9", "--out", str(root / "receipt.json")],
     }[command]
 
 

@@ -603,6 +603,54 @@ class SyntheticReview(SQLModel, table=True):
     ledger_seq: int = Field(index=True)
 
 
+class Remediation(SQLModel, table=True):
+    """A run trained on an erased subject, opened by the erasure; open until an officer decides."""
+
+    __tablename__ = "remediations"
+    ledgered_fields: ClassVar[tuple[str, ...]] = (
+        "id",
+        "run_id",
+        "subject_hash",
+        "erasure_seq",
+        "opened_at",
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    run_id: str = Field(foreign_key="training_runs.id", index=True, max_length=40)
+    subject_hash: str = Field(max_length=64, index=True)
+    erasure_seq: int  # the subject.erased entry that opened it
+    opened_at: str = Field(max_length=40)
+    ledger_seq: int = Field(index=True)
+
+
+class RemediationDecision(SQLModel, table=True):
+    """An officer's signed decision closing a remediation: retrain, withdraw or accept."""
+
+    __tablename__ = "remediation_decisions"
+    ledgered_fields: ClassVar[tuple[str, ...]] = (
+        "id",
+        "remediation_id",
+        "decision",
+        "justification",
+        "successor_run_id",
+        "decided_by",
+        "decided_at",
+        "signature",
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    remediation_id: str = Field(
+        foreign_key="remediations.id", index=True, unique=True, max_length=32
+    )
+    decision: str = Field(max_length=16)
+    justification: str
+    successor_run_id: str | None = Field(default=None, max_length=40)
+    decided_by: str = Field(max_length=32)
+    decided_at: str = Field(max_length=40)
+    signature: str = Field(max_length=128)
+    ledger_seq: int = Field(index=True)
+
+
 LEDGERED_TABLES: tuple[type[SQLModel], ...] = (
     Identity,
     Dataset,
@@ -620,6 +668,8 @@ LEDGERED_TABLES: tuple[type[SQLModel], ...] = (
     SyntheticSource,
     SyntheticValidation,
     SyntheticReview,
+    Remediation,
+    RemediationDecision,
 )
 APPEND_ONLY_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "ledger_entries": (("seq",), ("entry_hash",)),
@@ -633,6 +683,8 @@ APPEND_ONLY_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "privacy_audits": (("id",),),
     "reviews": (("id",),),
     "releases": (("id",),),
+    "remediations": (("id",),),
+    "remediation_decisions": (("id",), ("remediation_id",)),
     # Rows that record a fact once and are never changed afterwards.
     "identities": (("key_id",),),
     "datasets": (("id",), ("name",)),

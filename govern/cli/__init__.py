@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "attest": "govern.cli.lineage:attest_group",
     "serve": "govern.cli.serve:serve_command",
     "synth": "govern.cli.synth:synth_group",
+    "remediate": "govern.cli.remediate:remediate_group",
 }
 
 

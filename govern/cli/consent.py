@@ -192,3 +192,8 @@ def consent_filter(inv: Invocation, snapshot: str, purpose: str | None) -> None:
         f"{result.snapshot.id}\n{result.snapshot.record_count} records kept, {excluded} excluded (no active consent); "
         f"scan it before approval: govern scan {result.snapshot.id[:12]}",
     )
+
+
+from govern.cli.receipt import receipt_group  # noqa: E402  (its own module; one line to register)
+
+consent_group.add_command(receipt_group)

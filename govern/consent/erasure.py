@@ -39,6 +39,7 @@ class Impact:
     evidence_erased: list[str] = field(
         default_factory=list
     )  # consent events whose evidence text was deleted
+    remediations: list[str] = field(default_factory=list)  # opened for the runs, one per run
     catalog_scrubbed: bool = (
         True  # False when a reader kept SQLite's write-ahead log from being truncated
     )
@@ -53,6 +54,7 @@ class Impact:
             "runs": self.runs,
             "evidence_erased": self.evidence_erased,
             "synthetic_snapshots": self.synthetic_snapshots,
+            "remediations": self.remediations,
         }
 
 
@@ -153,6 +155,10 @@ def erase_subject(workspace: Any, actor: Signer, subject_id: str) -> Impact:
                 "evidence_erased": found.evidence_erased,
             },
         )
+        from govern.consent.remediation import open_remediations
+
+        opened = open_remediations(session, actor, subject_hash, found.runs, entry.seq)
+        found.remediations = [r.id for r in opened]
         rows = [
             {
                 "snapshot_id": s,

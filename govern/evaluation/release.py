@@ -216,6 +216,10 @@ def check_release(
             )
         )
 
+    from govern.consent.remediation import release_rule
+
+    rules.append(ReleaseRule("release.remediation", *release_rule(session, run.id)))
+
     max_days = config.get("max_days_since_approval")
     if max_days:
         snapshots = json.loads(run.snapshot_ids)

@@ -50,6 +50,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "audit.privacy": ("auditor",),
     "synthetic.validate": ("engineer",),
     "synthetic.review": ("reviewer", "officer"),
+    "remediation.decide": ("officer",),
+    "consent.receipt": ("officer",),
 }
 
 # command -> the action it performs: the commands that act as a key (--key). The others only read.
@@ -82,6 +84,8 @@ COMMAND_ACTIONS: dict[str, str] = {
     "audit privacy": "audit.privacy",
     "synth validate": "synthetic.validate",
     "synth review import": "synthetic.review",
+    "remediate decide": "remediation.decide",
+    "consent receipt": "consent.receipt",
 }
 
 
@@ -125,6 +129,9 @@ EVENT_SIGNERS: dict[str, tuple[str, ...]] = {
     "synthetic.registered": ACTIONS["dataset.register"],
     "synthetic.validated": ACTIONS["synthetic.validate"],
     "synthetic.reviewed": ACTIONS["synthetic.review"],
+    "remediation.opened": ACTIONS["consent.erase"],
+    "remediation.decided": ACTIONS["remediation.decide"],
+    "consent.receipt_issued": ACTIONS["consent.receipt"],
 }
 
 

@@ -38,8 +38,10 @@ from govern.catalog.models import (
     Snapshot,
     TrainingRun,
 )
+from govern.consent.remediation import withdrawn
 from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
 from govern.ledger.keys import PrivateIdentity, verify_signature
+from govern.training.privacy_unit import PrivacyUnit, unit_of_payload
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -110,6 +112,8 @@ def build_statement(session: Session, run: TrainingRun) -> dict[str, Any]:
     ns = _ns(session)
     started = session.get(LedgerEntry, run.ledger_seq)
     gate_checks = json.loads(started.payload).get("gate_checks") if started is not None else None
+    unit = unit_of_payload(json.loads(started.payload)) if started is not None else PrivacyUnit()
+    withdrawal = withdrawn(session, run.id)
     dependencies: list[dict[str, Any]] = []
     for snapshot_id in json.loads(run.snapshot_ids):
         snapshot = session.get(Snapshot, snapshot_id)
@@ -153,6 +157,16 @@ def build_statement(session: Session, run: TrainingRun) -> dict[str, Any]:
         "delta": record.get("delta", run.delta),
         "accountant": record.get("accountant", run.accountant),
         "chargedSteps": record.get("charged_steps"),
+        "privacyUnit": unit.unit,
+        "withdrawn": withdrawal is not None,
+        **(
+            {"withdrawnBy": withdrawal.id, "withdrawnAt": withdrawal.decided_at}
+            if withdrawal is not None
+            else {}
+        ),
+        **(
+            {"maxRecordsPerSubject": unit.max_records_per_subject} if unit.unit == "subject" else {}
+        ),
     }
     return {
         "_type": STATEMENT_TYPE,
@@ -177,6 +191,7 @@ def build_statement(session: Session, run: TrainingRun) -> dict[str, Any]:
                         "maxGradNorm": run.max_grad_norm,
                         "accountant": run.accountant,
                         "plannedSteps": run.planned_steps,
+                        "privacyUnit": unit.unit,
                     },
                 },
                 "internalParameters": {

@@ -348,6 +348,16 @@ def workspace_graph(session: Session) -> LineageGraph:
         if run.init_run_id:
             origin = adapter_of.get(run.init_run_id, node_id("run", run.init_run_id))
             graph.add_edge(origin, node_id("run", run.id), "continued by")
+    from govern.consent.remediation import remediation_states
+
+    for state in remediation_states(session):  # a retrain after an erasure: old run → new run
+        successor = state.decision.successor_run_id if state.decision else None
+        if successor:
+            graph.add_edge(
+                node_id("run", state.remediation.run_id),
+                node_id("run", successor),
+                "retrained without an erased subject as",
+            )
     return graph
 
 

@@ -28,6 +28,7 @@ from govern.catalog.models import Dataset, LedgerEntry, RunEvent, Snapshot, Trai
 from govern.clock import parse_time
 from govern.errors import BadInput, GovernError
 from govern.policy.decisions import is_anonymized
+from govern.training.privacy_unit import PrivacyUnit, run_privacy_unit
 
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
 OPENLINEAGE_SPEC = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
@@ -202,7 +203,10 @@ def _adapter_dataset(
     return {"namespace": ns, "name": f"adapter/{adapter_hash}", "facets": facets}
 
 
-def _dp_facet(run: TrainingRun, epsilon: float | None, charged: int) -> dict[str, Any]:
+def _dp_facet(
+    run: TrainingRun, epsilon: float | None, charged: int, unit: PrivacyUnit | None = None
+) -> dict[str, Any]:
+    unit = unit or PrivacyUnit()
     return facet(
         "govern_dp",
         private=run.dp_enabled,
@@ -215,7 +219,10 @@ def _dp_facet(run: TrainingRun, epsilon: float | None, charged: int) -> dict[str
         maxGradNorm=run.max_grad_norm,
         plannedSteps=run.planned_steps,
         chargedSteps=charged,
-        privacyUnit="example",
+        privacyUnit="subject" if unit.unit == "subject" else "example",
+        **(
+            {"maxRecordsPerSubject": unit.max_records_per_subject} if unit.unit == "subject" else {}
+        ),
     )
 
 
@@ -246,6 +253,7 @@ def run_events(workspace: Any, run_id: str) -> list[dict[str, Any]]:
                 if init_hash:
                     inputs.append(_adapter_dataset(ns, init_hash, run.init_run_id))
         charged = charges_count(session, run.id)
+        unit = run_privacy_unit(session, run.ledger_seq)
     job = {"namespace": ns, "name": f"train.{run.recipe_name}"}
     ol_run_id = openlineage_run_id(run)
 
@@ -266,13 +274,15 @@ def run_events(workspace: Any, run_id: str) -> list[dict[str, Any]]:
             "outputs": outputs or [],
         }
 
-    out = [event("START", run.created_at, {"govern_dp": _dp_facet(run, None, 0)})]
+    out = [event("START", run.created_at, {"govern_dp": _dp_facet(run, None, 0, unit)})]
     for item in events:
         event_type = _EVENT_TYPES.get(item.kind)
         if event_type is None:
             continue
         facets: dict[str, Any] = {
-            "govern_dp": _dp_facet(run, item.epsilon, charged if event_type == "COMPLETE" else 0)
+            "govern_dp": _dp_facet(
+                run, item.epsilon, charged if event_type == "COMPLETE" else 0, unit
+            )
         }
         outputs = None
         if event_type in ("FAIL", "ABORT"):

@@ -120,6 +120,8 @@ FACTS_SCHEMA: dict[str, Any] = {
                 "delta": {"type": ["number", "null"], "minimum": 0, "exclusiveMaximum": 1},
                 "dataset_epsilon_spent": {"type": "number", "minimum": 0},
                 "lifetime_epsilon_after": {"type": ["number", "null"], "minimum": 0},
+                "privacy_unit": {"enum": ["record", "subject"]},
+                "max_records_per_subject": {"type": ["integer", "null"], "minimum": 1},
             },
         },
     },
@@ -253,6 +255,8 @@ class TrainingPlan:
     dataset_epsilon_spent: float = 0.0  # ε already spent on this data by earlier runs
     # ε of this data's subjects once the run has run: earlier runs and this plan composed by the accountant
     lifetime_epsilon_after: float | None = None
+    privacy_unit: str = "record"  # what one ε protects: "record" or "subject"
+    max_records_per_subject: int | None = None
 
 
 @dataclass(frozen=True)
@@ -353,6 +357,14 @@ class SnapshotFacts:
                 "delta": self.training.delta,
                 "dataset_epsilon_spent": self.training.dataset_epsilon_spent,
                 "lifetime_epsilon_after": self.training.lifetime_epsilon_after,
+                **(
+                    {
+                        "privacy_unit": "subject",
+                        "max_records_per_subject": self.training.max_records_per_subject,
+                    }
+                    if self.training.privacy_unit == "subject"
+                    else {}
+                ),
             },
         }
         if self.synthetic is not None:  # issue 15: absent, not null, so older decision hashes hold
@@ -512,6 +524,8 @@ def _build(data: Mapping[str, Any], source: str) -> SnapshotFacts:
             delta=training.get("delta"),
             dataset_epsilon_spent=float(training.get("dataset_epsilon_spent", 0.0)),
             lifetime_epsilon_after=training.get("lifetime_epsilon_after"),
+            privacy_unit=str(training.get("privacy_unit", "record")),
+            max_records_per_subject=training.get("max_records_per_subject"),
         ),
         synthetic=SyntheticFacts.from_dict(data["synthetic"]) if data.get("synthetic") else None,
     )

@@ -86,6 +86,7 @@ def build_audit_report(
                 "refusals": _refusals(entries),
                 "consent": _consent(session, entries),
                 "erasures": _erasures(entries),
+                "open_remediations": _open_remediations(session),
                 "runs": _runs(session, start, end),
                 "budget": _budget(workspace, session, start, end),
             }
@@ -215,6 +216,13 @@ def _consent(session: Session, entries: list[LedgerEntry]) -> dict[str, Any]:
         "revoked_subjects": len(by_subject),
         "revocation_events": len(revoked),
     }
+
+
+def _open_remediations(session: Session) -> list[dict[str, Any]]:
+    """Runs trained on an erased subject still waiting for a decision, oldest first, with their age."""
+    from govern.consent.remediation import remediation_states
+
+    return [s.to_dict() for s in remediation_states(session) if s.open]
 
 
 def _erasures(entries: list[LedgerEntry]) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from govern.reports._base import (
     short,
 )
 from govern.reports.dataset import approval_facts
+from govern.training.privacy_unit import PrivacyUnit, run_privacy_unit
 
 RECIPE_SECTIONS = ("lora", "dp", "schedule", "data")
 
@@ -54,7 +55,7 @@ def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
                 "run": _run_facts(run, status, folder),
                 "recipe": _recipe_facts(run, folder),
                 "base_model": _base_model_facts(run, folder),
-                "dp": _dp_facts(run, status, folder),
+                "dp": _dp_facts(run, status, folder, run_privacy_unit(session, run.ledger_seq)),
                 "budget": budget_facts(workspace, session, snapshot_ids, run.delta, run.accountant),
                 "snapshots": [_snapshot_facts(session, sid) for sid in snapshot_ids],
                 "metrics": privacy_curve(session, run.id),
@@ -145,7 +146,9 @@ def _base_model_facts(run: TrainingRun, folder: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _dp_facts(run: TrainingRun, status: dict[str, Any], folder: dict[str, Any]) -> dict[str, Any]:
+def _dp_facts(
+    run: TrainingRun, status: dict[str, Any], folder: dict[str, Any], unit: PrivacyUnit
+) -> dict[str, Any]:
     from govern.training.card import guarantee_sentence
 
     result = folder["result"]
@@ -164,10 +167,11 @@ def _dp_facts(run: TrainingRun, status: dict[str, Any], folder: dict[str, Any]) 
         "steps": result.get("steps", status["charged_steps"]),
         "charged_steps": status["charged_steps"],
         "clipping_mode": result.get("clipping_mode") or folder["run"].get("clipping_mode"),
-        "privacy_unit": "one training example (one record)",
+        "privacy_unit": unit.describe(),
+        "max_records_per_subject": unit.max_records_per_subject,
     }
     facts["statement"] = (
-        guarantee_sentence({**facts, "private": run.dp_enabled})
+        guarantee_sentence({**facts, "private": run.dp_enabled, **unit.as_dict()})
         if (not run.dp_enabled or facts["epsilon"] is not None)
         else "The run has not finished; no guarantee is stated yet."
     )
@@ -390,6 +394,7 @@ def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[st
     from sqlmodel import col, select
 
     from govern.catalog.models import Evaluation, Release
+    from govern.consent.remediation import remediation_states
     from govern.evaluation.heldout import evaluation_dict
     from govern.evaluation.privacy_audit.audit import audit_dict, latest_audit
     from govern.evaluation.release import check_release
@@ -427,4 +432,16 @@ def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[st
             {"at": r.released_at, "by": r.released_by, "ledger_seq": r.ledger_seq} for r in releases
         ],
         "rules": [rule.to_dict() for rule in check_release(workspace, session, run)],
+        "withdrawn": _withdrawal(session, run.id),
+        "remediations": [m.to_dict() for m in remediation_states(session, run_id=run.id)],
     }
+
+
+def _withdrawal(session: Session, run_id: str) -> dict[str, Any] | None:
+    """The remediation decision that withdrew the adapter, or None."""
+    from govern.consent.remediation import withdrawn
+
+    found = withdrawn(session, run_id)
+    if found is None:
+        return None
+    return {"decision": found.id, "at": found.decided_at, "by": found.decided_by}

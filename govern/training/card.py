@@ -19,12 +19,29 @@ def guarantee_sentence(result: dict[str, Any]) -> str:
             "This adapter was trained WITHOUT differential privacy, as the policy pack allowed; "
             "it offers no formal privacy guarantee for the training examples."
         )
+    by_subject = result.get("privacy_unit") == "subject"
+    unit = "one data subject (all of their records)" if by_subject else "one training example"
+    clipping = "per-subject" if by_subject else "per-example"
     return (
         f"This adapter is (ε = {result['epsilon']:.4g}, δ = {result['delta']:.3g})-differentially private "
-        f"with respect to adding or removing one training example, by the {result['accountant'].upper()} "
+        f"with respect to adding or removing {unit}, by the {result['accountant'].upper()} "
         f"accountant over {result['charged_steps']} charged steps of the Poisson-subsampled Gaussian mechanism "
         f"(sample rate {result['sample_rate']:.4g}, noise multiplier {result['noise_multiplier']:.4g}, "
-        f"per-example clipping norm {result['max_grad_norm']:g})."
+        f"{clipping} clipping norm {result['max_grad_norm']:g})."
+    )
+
+
+def unit_sentence(result: dict[str, Any]) -> str:
+    """What one ε protects, and at what cap."""
+    if result.get("privacy_unit") == "subject":
+        return (
+            "The privacy unit is one data subject: each step samples subjects, takes at most "
+            f"{result['max_records_per_subject']} of a sampled subject's records, and clips the subject's "
+            "combined gradient as one unit, so ε holds for everything one person contributed."
+        )
+    return (
+        "The privacy unit is one training example (one record). A data subject with k records is "
+        "protected at the group level of k examples, which is weaker."
     )
 
 
@@ -54,11 +71,17 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
                     "noise_multiplier",
                     "sample_rate",
                     "max_grad_norm",
+                    "privacy_unit",
                     "steps",
                     "charged_steps",
                     "clipping_mode",
                 )
             },
+            **(
+                {"max_records_per_subject": result["max_records_per_subject"]}
+                if result.get("privacy_unit") == "subject"
+                else {}
+            ),
             "privacy_rng": result["privacy_rng"]["kind"],
             "snapshot_ids": list(result["snapshot_ids"]),
             "base_model_sha256": base["hash"],
@@ -78,10 +101,7 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
         "",
         f"Randomness: {result['privacy_rng']['description']}.",
         "",
-        (
-            "The privacy unit is one training example (one record). A data subject with k records is "
-            "protected at the group level of k examples, which is weaker."
-        ),
+        unit_sentence(result),
         "",
         "## Training data",
         "",

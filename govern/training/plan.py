@@ -38,6 +38,11 @@ class PrivacyPlan:
     target_epsilon: float | None = None
     planned_epsilon: float | None = None
     accountant: str | None = None
+    # Subject-level DP: N, q = L/N, the steps and δ count subjects; each step takes at most
+    # `max_records_per_subject` records of a sampled subject.
+    unit: str = "record"
+    num_subjects: int | None = None
+    max_records_per_subject: int | None = None
 
     def history(self) -> list[tuple[float, float, int]]:
         """The accountant history the whole run will have: [(σ, q, steps)] (empty if non-private)."""
@@ -47,8 +52,17 @@ class PrivacyPlan:
         return [(self.noise_multiplier, self.sample_rate, self.steps)]
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-able form, as stored in run.json and checkpoints."""
-        return asdict(self)
+        """JSON-able form, as stored in run.json and checkpoints (a record-level plan keeps its old form)."""
+        form = asdict(self)
+        if self.unit == "record":
+            for key in ("unit", "num_subjects", "max_records_per_subject"):
+                del form[key]
+        return form
+
+    @property
+    def units(self) -> int:
+        """The number of privacy units N: subjects by subject, else examples."""
+        return self.num_subjects if self.num_subjects is not None else self.num_examples
 
 
 def _steps(schedule: dict[str, Any], num_examples: int, logical: int) -> int:
@@ -75,19 +89,37 @@ def _too_costly(error: AccountingTooCostly, key: str, delta: float) -> BadInput:
     )
 
 
-def plan_run(recipe: Recipe, num_examples: int) -> PrivacyPlan:
-    """Plan a run of `recipe` over `num_examples` approved examples (σ calibrated to the target ε)."""
+def plan_run(recipe: Recipe, num_examples: int, num_subjects: int | None = None) -> PrivacyPlan:
+    """Plan a run of `recipe` over `num_examples` approved examples (σ calibrated to the target ε).
+
+    With dp.unit = "subject", `num_subjects` (the distinct subjects among them) is the N of the
+    plan: the logical batch is an expected number of subjects, q = L / subjects, and δ < 1/subjects.
+    """
     schedule = recipe["schedule"]
     logical = int(schedule["logical_batch_size"])
+    by_subject = recipe.privacy_unit == "subject"
     if num_examples < 1:
         raise BadInput("the approved data holds no records; nothing to train on")
-    if logical > num_examples:
+    if by_subject and num_subjects is None:
+        raise BadInput('dp.unit = "subject": the plan needs the number of subjects in the data')
+    units = int(num_subjects) if by_subject and num_subjects is not None else num_examples
+    noun = "subjects" if by_subject else "examples"
+    if logical > units:
         raise BadInput(
-            f"schedule.logical_batch_size: {logical} exceeds the {num_examples} approved examples; "
-            f"lower it to at most {num_examples}"
+            f"schedule.logical_batch_size: {logical} exceeds the {units} approved {noun}; "
+            f"lower it to at most {units}"
         )
-    sample_rate = logical / num_examples
-    steps = _steps(schedule, num_examples, logical)
+    sample_rate = logical / units
+    steps = _steps(schedule, units, logical)
+    subject_fields: dict[str, Any] = (
+        {
+            "unit": "subject",
+            "num_subjects": units,
+            "max_records_per_subject": recipe.max_records_per_subject,
+        }
+        if by_subject
+        else {}
+    )
     if not recipe.private:
         return PrivacyPlan(
             private=False,
@@ -97,11 +129,11 @@ def plan_run(recipe: Recipe, num_examples: int) -> PrivacyPlan:
             logical_batch_size=logical,
         )
     dp = recipe["dp"]
-    delta = float(dp["delta"] if dp["delta"] is not None else default_delta(num_examples))
-    if delta >= 1.0 / num_examples:
+    delta = float(dp["delta"] if dp["delta"] is not None else default_delta(units))
+    if delta >= 1.0 / units:
         raise BadInput(
-            f"dp.delta: {delta} is not below 1/N = {1.0 / num_examples:.3g} for the {num_examples} approved "
-            f"examples; remove it to use the default {default_delta(num_examples)}"
+            f"dp.delta: {delta} is not below 1/N = {1.0 / units:.3g} for the {units} approved "
+            f"{noun}; remove it to use the default {default_delta(units)}"
         )
     accountant = dp["accountant"]
     if dp["noise_multiplier"] is not None:
@@ -139,4 +171,5 @@ def plan_run(recipe: Recipe, num_examples: int) -> PrivacyPlan:
         target_epsilon=float(dp["target_epsilon"]) if dp["target_epsilon"] is not None else None,
         planned_epsilon=planned,
         accountant=accountant,
+        **subject_fields,
     )

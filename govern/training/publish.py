@@ -60,6 +60,12 @@ def publish_run(
         "noise_multiplier": plan.noise_multiplier,
         "sample_rate": plan.sample_rate,
         "max_grad_norm": plan.max_grad_norm,
+        "privacy_unit": plan.unit,
+        **(
+            {"max_records_per_subject": plan.max_records_per_subject}
+            if plan.unit == "subject"
+            else {}
+        ),
         "steps": steps,
         "charged_steps": sum(h[2] for h in history),
         "accountant_history": [list(h) for h in history],

@@ -28,6 +28,8 @@ CLIPPING_MODES = ("auto", "ghost", "hooks")
 FORMATS = ("text", "prompt_completion")
 OPTIMIZERS = ("adamw", "sgd")
 LR_SCHEDULES = ("constant", "linear")
+PRIVACY_UNITS = ("record", "subject")
+DEFAULT_MAX_RECORDS_PER_SUBJECT = 4
 
 _num = {"type": "number"}
 _pos_int = {"type": "integer", "minimum": 1}
@@ -88,6 +90,8 @@ SCHEMA: dict[str, Any] = _section(
                 "accountant": {"enum": list(ACCOUNTANTS)},
                 "clipping": {"enum": list(CLIPPING_MODES)},
                 "secure_rng": {"type": "boolean"},
+                "unit": {"enum": list(PRIVACY_UNITS)},
+                "max_records_per_subject": _pos_int,
             }
         ),
         "schedule": _section(
@@ -192,6 +196,9 @@ DEFAULTS: dict[str, Any] = {
     },
 }
 
+# dp.unit and dp.max_records_per_subject, like [audit], are filled in only when set (a
+# record-level recipe keeps its hash); `Recipe.privacy_unit` reads them.
+
 # The optional [audit] section (canaries for the empirical privacy audit). Its defaults are
 # filled in only when the section is present, so recipes without it keep their hashes.
 AUDIT_DEFAULTS: dict[str, Any] = {
@@ -239,6 +246,18 @@ class Recipe:
         return bool(self.settings["dp"]["enabled"])
 
     @property
+    def privacy_unit(self) -> str:
+        """What one ε protects: "record" (one example) or "subject" (every record of one person)."""
+        return str(self.settings["dp"].get("unit", "record"))
+
+    @property
+    def max_records_per_subject(self) -> int | None:
+        """Subject-level DP: at most this many of a sampled subject's records per step (else None)."""
+        if self.privacy_unit != "subject":
+            return None
+        return int(self.settings["dp"]["max_records_per_subject"])
+
+    @property
     def canaries(self) -> dict[str, Any] | None:
         """The [audit] section when it plants canaries, else None."""
         audit = self.settings.get("audit")
@@ -256,9 +275,11 @@ class Recipe:
 
     @property
     def physical_batch_size(self) -> int:
-        """The largest batch one forward pass sees (defaults to the logical batch size)."""
+        """The largest batch one forward pass sees, in records (defaults to the logical batch size;
+        by subject, to the logical batch's subjects times their cap)."""
         schedule = self.settings["schedule"]
-        return int(schedule["physical_batch_size"] or schedule["logical_batch_size"])
+        default = int(schedule["logical_batch_size"]) * (self.max_records_per_subject or 1)
+        return int(schedule["physical_batch_size"] or default)
 
 
 def _resolve(base: Path, value: str) -> Path:
@@ -278,6 +299,8 @@ def _merge_defaults(raw: dict[str, Any]) -> dict[str, Any]:
     if "audit" in settings:
         for sub, value in AUDIT_DEFAULTS.items():
             settings["audit"].setdefault(sub, value)
+    if settings["dp"].get("unit") == "subject":
+        settings["dp"].setdefault("max_records_per_subject", DEFAULT_MAX_RECORDS_PER_SUBJECT)
     return _drop_optional_defaults(settings)
 
 
@@ -317,7 +340,10 @@ def _semantic_problems(settings: dict[str, Any]) -> list[str]:
         problems.append("schedule: set exactly one of schedule.epochs and schedule.steps")
     physical = schedule["physical_batch_size"]
     logical = schedule["logical_batch_size"]
-    if physical is not None and physical > logical:
+    by_subject = (
+        settings["dp"].get("unit") == "subject"
+    )  # logical counts subjects, physical records
+    if physical is not None and physical > logical and not by_subject:
         problems.append(
             f"schedule.physical_batch_size: {physical} is larger than schedule.logical_batch_size "
             f"({logical}); lower it to at most {logical}"
@@ -338,6 +364,7 @@ def _semantic_problems(settings: dict[str, Any]) -> list[str]:
             "dp: set exactly one of dp.target_epsilon (noise calibrated to it) and dp.noise_multiplier "
             "(ε reported for it)"
         )
+    problems += _unit_problems(settings)
     audit = settings.get("audit")
     if audit and dp["enabled"] and int(audit["canary_repeats"]) > 1:
         problems.append(
@@ -349,6 +376,33 @@ def _semantic_problems(settings: dict[str, Any]) -> list[str]:
     data = settings["data"]
     if data["format"] == "prompt_completion" and data["prompt_field"] == data["completion_field"]:
         problems.append("data.completion_field: must differ from data.prompt_field")
+    return problems
+
+
+def _unit_problems(settings: dict[str, Any]) -> list[str]:
+    """Subject-level DP needs DP, per-sample hooks, and a physical batch that holds one subject's cap."""
+    dp, schedule = settings["dp"], settings["schedule"]
+    if dp.get("unit", "record") != "subject":
+        if "max_records_per_subject" in dp:
+            return [
+                'dp.max_records_per_subject: applies only with dp.unit = "subject"; remove it or set the unit'
+            ]
+        return []
+    problems = []
+    if not dp["enabled"]:
+        problems.append('dp.unit: "subject" needs dp.enabled = true')
+    if dp["clipping"] == "ghost":
+        problems.append(
+            "dp.clipping: subject-level DP clips each subject's combined gradient, which needs per-sample "
+            'gradients; use "hooks" or "auto"'
+        )
+    cap = int(dp["max_records_per_subject"])
+    physical = schedule["physical_batch_size"]
+    if physical is not None and physical < cap:
+        problems.append(
+            f"schedule.physical_batch_size: {physical} cannot hold one subject's {cap} records "
+            f"(dp.max_records_per_subject); raise it to at least {cap}"
+        )
     return problems
 
 

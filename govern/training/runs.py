@@ -262,6 +262,12 @@ def _create_run(
                         "hash": admission.pack.hash,
                     },
                     "privacy": "differentially private" if plan.private else "NOT PRIVATE",
+                    "privacy_unit": plan.unit,
+                    **(
+                        {"max_records_per_subject": plan.max_records_per_subject}
+                        if plan.unit == "subject"
+                        else {}
+                    ),
                     "dp_waiver": admission.dp_waiver,
                     "earlier_stages": admission.chain,
                     "budget_pool_runs": admission.pool_runs,

@@ -47,6 +47,7 @@ from govern.training.run_files import (  # noqa: F401  (names other modules impo
     now,
     read_run,
 )
+from govern.training.subjects import count_subjects, record_subjects_of
 
 __all__ = ["Interrupted", "charged_history", "read_run", "resume", "train"]
 
@@ -143,6 +144,7 @@ class _Trainer:
         self.device_name = device
         self.step = 0
         self.info: dict[str, Any] = {}
+        self.subjects: list[str] | None = None  # per record, when the privacy unit is the subject
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -297,7 +299,8 @@ class _Trainer:
 
         recipe = self.recipe
         snapshot_ids, records = gated_records(self.data)
-        plan = plan_run(recipe, len(records))
+        self.subjects = record_subjects_of(recipe, self.data)
+        plan = plan_run(recipe, len(records), count_subjects(self.subjects))
         if resume_info is not None:
             self._check_resume(resume_info, snapshot_ids, plan)
         if self.dist.world_size > 1:
@@ -362,6 +365,7 @@ class _Trainer:
         from govern.training.publish import publish_run
         from govern.training.randomness import RunRandomness
         from govern.training.sampling import uniform_batches
+        from govern.training.subjects import SubjectDPEngine, subject_groups
 
         recipe, schedule = self.recipe, self.recipe["schedule"]
         model = build_training_model(recipe, device)
@@ -380,7 +384,7 @@ class _Trainer:
                 )
 
                 wrapped = DPDDP(model)  # broadcasts rank 0's adapter so every rank starts equal
-            engine = DPEngine.build(
+            engine = (DPEngine if self.subjects is None else SubjectDPEngine).build(
                 wrapped,
                 optimizer,
                 plan,
@@ -388,6 +392,9 @@ class _Trainer:
                 randomness,
                 self.dist.world_size,
             )
+            if isinstance(engine, SubjectDPEngine) and self.subjects is not None:
+                canaries = len(examples) - len(self.subjects)
+                engine.use_subjects(subject_groups(self.subjects, extra=canaries))
 
         if resume_info is not None:
             latest = ckpt.list_checkpoints(self.run_dir / CHECKPOINTS_DIR)

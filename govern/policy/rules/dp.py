@@ -1,4 +1,5 @@
-"""Differential privacy for training: required or not, ε per run, δ bound, lifetime ε per dataset.
+"""Differential privacy for training: required or not, ε per run, δ bound, lifetime ε per dataset,
+and the privacy unit (`unit: subject` requires subject-level DP, so ε is per person).
 
 These checks look at the training plan, so they are `pending` until the caller (the training gate)
 adds `SnapshotFacts.training`.
@@ -21,7 +22,7 @@ class DifferentialPrivacyRules(RuleFamily):
     name = "dp"
     phase = "training"
     summary = "DP-SGD for training runs: ε per run, δ, lifetime ε per dataset"
-    checks = ("required", "max_epsilon", "delta", "lifetime_budget")
+    checks = ("required", "max_epsilon", "delta", "lifetime_budget", "unit")
     schema = {
         "type": "object",
         "additionalProperties": False,
@@ -33,6 +34,7 @@ class DifferentialPrivacyRules(RuleFamily):
             "max_delta": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
             "delta_below_inverse_records": {"type": "boolean"},
             "lifetime_epsilon_budget": {"type": "number", "exclusiveMinimum": 0},
+            "unit": {"enum": ["record", "subject"]},
         },
     }
 
@@ -79,6 +81,7 @@ class DifferentialPrivacyRules(RuleFamily):
                 ("max_epsilon", "max_epsilon_per_run"),
                 ("delta", "max_delta"),
                 ("lifetime_budget", "lifetime_epsilon_budget"),
+                ("unit", "unit"),
             )
             if key in self.config
             or (check == "delta" and self.config.get("delta_below_inverse_records"))
@@ -172,6 +175,22 @@ class DifferentialPrivacyRules(RuleFamily):
                 **evidence,
             )
         return self.result("delta", "pass", f"planned δ {delta} is within the bound", **evidence)
+
+    def _unit(self, facts: SnapshotFacts) -> RuleResult:
+        assert facts.training is not None
+        required, planned = str(self.config["unit"]), facts.training.privacy_unit
+        evidence: dict[str, Any] = {"required_unit": required, "privacy_unit": planned}
+        if facts.training.max_records_per_subject is not None:
+            evidence["max_records_per_subject"] = facts.training.max_records_per_subject
+        if required == "subject" and planned != "subject":
+            return self.result(
+                "unit",
+                "fail",
+                "this pack requires subject-level DP (ε per person, not per record); set "
+                'dp.unit = "subject" and dp.max_records_per_subject in the recipe',
+                **evidence,
+            )
+        return self.result("unit", "pass", f"the privacy unit is the {planned}", **evidence)
 
     def _lifetime_budget(self, facts: SnapshotFacts) -> RuleResult:
         assert facts.training is not None
