@@ -20,6 +20,8 @@ from govern.ingest.readers import read_records
 from govern.ingest.snapshots import RecordSchema, commit_staged, stage_records
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
+from govern.licenses import expression_problem
+from govern.licenses import normalize as normalize_license
 from govern.progress import progress
 
 LEGAL_BASES = (
@@ -30,7 +32,6 @@ LEGAL_BASES = (
     "public_task",
     "legitimate_interest",
 )
-_SPDX = re.compile(r"^[A-Za-z0-9.+\-]+( (AND|OR|WITH) [A-Za-z0-9.+\-]+)*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,199}$")
 
 
@@ -58,10 +59,9 @@ class DatasetSpec:
             )
         if not self.source.strip():
             found.append("--source must say where the data came from")
-        if not _SPDX.match(self.license):
-            found.append(
-                f"--license {self.license!r} is not an SPDX license id or expression (e.g. CC-BY-4.0, LicenseRef-internal)"
-            )
+        license_problem = expression_problem(self.license, "--license")
+        if license_problem is not None:
+            found.append(license_problem)
         if self.legal_basis not in LEGAL_BASES:
             found.append(
                 f"--legal-basis {self.legal_basis!r}: choose one of {', '.join(LEGAL_BASES)}"
@@ -170,7 +170,7 @@ def add_dataset(
             id=dataset_id,
             name=spec.name,
             source=spec.source,
-            license=spec.license,
+            license=normalize_license(spec.license, "--license"),
             legal_basis=spec.legal_basis,
             jurisdiction=spec.jurisdiction,
             collected_at=spec.collected_at,
@@ -278,6 +278,8 @@ def amend_provenance(
             raise BadInput(
                 "the amended provenance is invalid:\n" + "\n".join(f"  - {p}" for p in problems)
             )
+        if field_name == "license" and value is not None:
+            value = normalize_license(value, "--value")
         row = ProvenanceAmendment(
             id=uuid.uuid4().hex,
             dataset_id=dataset.id,
