@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, ClassVar
 
+from govern.consent.legal_basis import basis_problem, canonical_basis
 from govern.errors import BadInput
 from govern.licenses import expression_problem, normalize_term, permits
 from govern.policy.facts import SnapshotFacts, format_time
@@ -61,6 +62,10 @@ class ProvenanceRules(RuleFamily):
                     normalized[side].add(normalize_term(name, f"licenses.{side}[{index}]").lower())
                 except BadInput as error:
                     problems.append((("licenses", side, index), str(error)))
+        for index, name in enumerate(self.config.get("legal_bases", [])):
+            problem = basis_problem(name, f"legal_bases[{index}]")
+            if problem is not None:
+                problems.append((("legal_bases", index), problem))
         for name in sorted(normalized["allow"] & normalized["deny"]):
             problems.append(
                 (("licenses",), f"{name!r} is both allowed and denied; keep it in one list")
@@ -98,7 +103,8 @@ class ProvenanceRules(RuleFamily):
         if "legal_bases" in self.config:
             allowed = list(self.config["legal_bases"])
             basis = p.legal_basis
-            ok = basis is not None and basis.lower() in {b.lower() for b in allowed}
+            canonical = canonical_basis(basis)
+            ok = canonical is not None and canonical in {canonical_basis(b) for b in allowed}
             results.append(
                 self.result(
                     "legal_basis",
