@@ -75,7 +75,11 @@ def dataset_group() -> None:
 @click.option(
     "--license", "license_", required=True, help="SPDX license id or expression, e.g. CC-BY-4.0."
 )
-@click.option("--legal-basis", required=True, help="consent, contract, legitimate_interest, ...")
+@click.option(
+    "--legal-basis",
+    required=True,
+    help="consent, contract, legitimate_interests, treatment_payment_operations, ... (README: Legal bases).",
+)
 @click.option("--subject-field", required=True, help="Field holding the data subject's id.")
 @click.option(
     "--text-field",

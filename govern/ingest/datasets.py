@@ -16,22 +16,16 @@ from govern import ledger
 from govern.canonical import canonical_json, file_sha256
 from govern.catalog.models import Dataset, ProvenanceAmendment, Snapshot
 from govern.clock import parse_time, utc_now
+from govern.consent.legal_basis import basis_problem, require_basis
 from govern.errors import BadInput, NotFound
 from govern.ingest.readers import read_records
 from govern.ingest.snapshots import RecordSchema, commit_staged, stage_records
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
+from govern.licenses import expression_problem
+from govern.licenses import normalize as normalize_license
 from govern.progress import progress
 
-LEGAL_BASES = (
-    "consent",
-    "contract",
-    "legal_obligation",
-    "vital_interests",
-    "public_task",
-    "legitimate_interest",
-)
-_SPDX = re.compile(r"^[A-Za-z0-9.+\-]+( (AND|OR|WITH) [A-Za-z0-9.+\-]+)*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,199}$")
 
 
@@ -59,14 +53,12 @@ class DatasetSpec:
             )
         if not self.source.strip():
             found.append("--source must say where the data came from")
-        if not _SPDX.match(self.license):
-            found.append(
-                f"--license {self.license!r} is not an SPDX license id or expression (e.g. CC-BY-4.0, LicenseRef-internal)"
-            )
-        if self.legal_basis not in LEGAL_BASES:
-            found.append(
-                f"--legal-basis {self.legal_basis!r}: choose one of {', '.join(LEGAL_BASES)}"
-            )
+        license_problem = expression_problem(self.license, "--license")
+        if license_problem is not None:
+            found.append(license_problem)
+        basis_error = basis_problem(self.legal_basis, "--legal-basis")
+        if basis_error is not None:
+            found.append(basis_error)
         if not self.text_fields:
             found.append("at least one --text-field is required")
         if self.subject_field in self.text_fields:
@@ -174,8 +166,8 @@ def add_dataset(
             id=dataset_id,
             name=spec.name,
             source=spec.source,
-            license=spec.license,
-            legal_basis=spec.legal_basis,
+            license=normalize_license(spec.license, "--license"),
+            legal_basis=require_basis(spec.legal_basis, "--legal-basis"),
             jurisdiction=spec.jurisdiction,
             collected_at=spec.collected_at,
             synthetic_generator=spec.synthetic_generator,
@@ -284,6 +276,10 @@ def amend_provenance(
             raise BadInput(
                 "the amended provenance is invalid:\n" + "\n".join(f"  - {p}" for p in problems)
             )
+        if field_name == "license" and value is not None:
+            value = normalize_license(value, "--value")
+        if field_name == "legal_basis" and value is not None:
+            value = require_basis(value, "--value")
         row = ProvenanceAmendment(
             id=uuid.uuid4().hex,
             dataset_id=dataset.id,

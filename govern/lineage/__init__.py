@@ -3,7 +3,8 @@
 build_graph(workspace, ref)          the lineage graph of a dataset, snapshot, run or adapter
 render_text/mermaid/dot/json(graph)  pictures of it (RENDERERS maps --format to them)
 subject_lineage(workspace, id)       every snapshot, run and adapter holding a data subject
-run_events / export_run              OpenLineage run events for a training run
+run_events / snapshot_events        OpenLineage events of a training run / of the jobs that made a snapshot
+lineage_events / export_run          both, for everything a run read (export_run validates and writes them)
 attest_run / verify_attestation      in-toto Statement v1 + SLSA provenance, DSSE-signed
 """
 
@@ -17,7 +18,13 @@ from govern.lineage.attest import (
     verify_attestation,
 )
 from govern.lineage.graph import Edge, LineageGraph, Node, build_graph
-from govern.lineage.openlineage import export_run, run_events, validate_event
+from govern.lineage.openlineage import (
+    export_run,
+    lineage_events,
+    run_events,
+    snapshot_events,
+    validate_event,
+)
 from govern.lineage.render import (
     RENDERERS,
     render_dot,
@@ -39,6 +46,7 @@ __all__ = [
     "build_graph",
     "build_statement",
     "export_run",
+    "lineage_events",
     "pae",
     "render_dot",
     "render_json",
@@ -46,6 +54,7 @@ __all__ = [
     "render_text",
     "run_events",
     "sign_envelope",
+    "snapshot_events",
     "subject_lineage",
     "validate_event",
     "verify_attestation",

@@ -1,69 +1,61 @@
-"""OpenLineage run events for a training run, valid against the vendored OpenLineage 2-0-2 schema.
+"""OpenLineage run events for every job that made what a training run read, valid against the spec.
 
-A run becomes START (its plan was catalogued), then RUNNING for each resume, FAIL (failed) or
-ABORT (interrupted) for each stop, and COMPLETE with the adapter as output. Inputs are the
-run's snapshots (and the adapter it continued from), with the standard `schema`, `dataSource`
-and `version` facets and govern's own `govern_pii` and `govern_consent` facets; the run carries
-`govern_dp`. Every facet names its `_producer` and `_schemaURL`.
-
-The schemas live in `govern/lineage/schemas/` (OpenLineage's core and the standard facets
-used, copied from the OpenLineage spec; govern's custom facets): nothing is fetched at run time.
+Each snapshot is the output of one job run: `ingest.<dataset>` reads the source file,
+`anonymize.<dataset>` / `filter.<dataset>` / ... read the parent snapshot, so a consumer such as
+Marquez or DataHub sees an anonymized snapshot with its raw parent as input. A training run
+becomes START (its plan was catalogued), then RUNNING for each resume, FAIL (failed) or ABORT
+(interrupted) for each stop, and COMPLETE with the adapter as output. Datasets carry the
+standard `schema`, `dataSource`, `version` and (when created) `lifecycleStateChange` facets and
+govern's `govern_pii` and `govern_consent`; jobs carry `jobType`, training runs `govern_dp`.
+Every facet names its `_producer` and `_schemaURL`; every event is validated before it is
+written (`govern.lineage.openlineage_schema`).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
-from govern import __version__
 from govern.atomic import atomic_write_bytes
 from govern.catalog.models import Dataset, LedgerEntry, RunEvent, Snapshot, TrainingRun
 from govern.clock import parse_time
-from govern.errors import BadInput, GovernError
-from govern.policy.decisions import is_anonymized
+from govern.errors import BadInput, GovernError, IntegrityFailure
+from govern.lineage.openlineage_schema import RUN_EVENT_SCHEMA_URL, validate_event
+from govern.lineage.uris import GOVERN_FACETS, PRODUCER
+from govern.policy.decisions import SNAPSHOT_EVENTS, is_anonymized
 from govern.training.privacy_unit import PrivacyUnit, run_privacy_unit
 
-SCHEMAS_DIR = Path(__file__).parent / "schemas"
-OPENLINEAGE_SPEC = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
-RUN_EVENT_SCHEMA_URL = OPENLINEAGE_SPEC + "#/$defs/RunEvent"
-PRODUCER = f"https://pypi.org/project/govern/{__version__}/"
-GOVERN_FACETS = "https://govern.dev/spec/facets/1-0-0/"
+__all__ = [
+    "FACET_SCHEMAS",
+    "PRODUCER",
+    "RUN_EVENT_SCHEMA_URL",
+    "export_run",
+    "lineage_events",
+    "run_events",
+    "snapshot_events",
+    "validate_event",
+]
 
-# facet key -> schema URL (fragment included); the files behind these URLs are vendored
+_OL_FACETS = "https://openlineage.io/spec/facets/"
+# facet key -> the schema URL (fragment included) of the version emitted; all are vendored
 FACET_SCHEMAS = {
-    "schema": "https://openlineage.io/spec/facets/1-0-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
-    "dataSource": "https://openlineage.io/spec/facets/1-0-1/DatasourceDatasetFacet.json#/$defs/DatasourceDatasetFacet",
-    "version": "https://openlineage.io/spec/facets/1-0-0/DatasetVersionDatasetFacet.json#/$defs/DatasetVersionDatasetFacet",
-    "errorMessage": "https://openlineage.io/spec/facets/1-0-0/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet",
-    "lifecycleStateChange": "https://openlineage.io/spec/facets/1-0-1/LifecycleStateChangeDatasetFacet.json#/$defs/LifecycleStateChangeDatasetFacet",
+    "schema": _OL_FACETS + "1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
+    "dataSource": _OL_FACETS + "1-0-1/DatasourceDatasetFacet.json#/$defs/DatasourceDatasetFacet",
+    "version": _OL_FACETS
+    + "1-0-1/DatasetVersionDatasetFacet.json#/$defs/DatasetVersionDatasetFacet",
+    "errorMessage": _OL_FACETS + "1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet",
+    "lifecycleStateChange": _OL_FACETS
+    + "1-0-1/LifecycleStateChangeDatasetFacet.json#/$defs/LifecycleStateChangeDatasetFacet",
+    "jobType": _OL_FACETS + "2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
     "govern_pii": GOVERN_FACETS + "GovernPiiDatasetFacet.json#/$defs/GovernPiiDatasetFacet",
     "govern_consent": GOVERN_FACETS
     + "GovernConsentDatasetFacet.json#/$defs/GovernConsentDatasetFacet",
     "govern_dp": GOVERN_FACETS + "GovernDpRunFacet.json#/$defs/GovernDpRunFacet",
 }
-_VENDORED = {  # schema URL (no fragment) -> file under SCHEMAS_DIR
-    "https://openlineage.io/spec/facets/1-0-0/SchemaDatasetFacet.json": "openlineage/SchemaDatasetFacet.json",
-    "https://openlineage.io/spec/facets/1-0-1/DatasourceDatasetFacet.json": "openlineage/DatasourceDatasetFacet.json",
-    "https://openlineage.io/spec/facets/1-0-0/DatasetVersionDatasetFacet.json": "openlineage/DatasetVersionDatasetFacet.json",
-    "https://openlineage.io/spec/facets/1-0-0/ErrorMessageRunFacet.json": "openlineage/ErrorMessageRunFacet.json",
-    GOVERN_FACETS + "GovernPiiDatasetFacet.json": "govern/GovernPiiDatasetFacet.json",
-    GOVERN_FACETS + "GovernConsentDatasetFacet.json": "govern/GovernConsentDatasetFacet.json",
-    GOVERN_FACETS + "GovernDpRunFacet.json": "govern/GovernDpRunFacet.json",
-}
-# Facet schemas point at the core schema under older version URLs; its BaseFacet and
-# DatasetFacet/RunFacet definitions are the same there, so the 2-0-2 file answers for them.
-_CORE_ALIASES = (
-    OPENLINEAGE_SPEC,
-    "https://openlineage.io/spec/1-0-2/OpenLineage.json",
-    "https://openlineage.io/spec/1-0-1/OpenLineage.json",
-)
 _EVENT_TYPES = {
     "resumed": "RUNNING",
     "failed": "FAIL",
@@ -153,12 +145,30 @@ def _consent_facet(workspace: Any, session: Session, snapshot: Snapshot, at: str
     )
 
 
-def _snapshot_dataset(
-    workspace: Any, session: Session, ns: str, snapshot_id: str, at: str
-) -> dict[str, Any]:
+def _verified_snapshot(session: Session, snapshot_id: str) -> Snapshot:
+    from govern.ledger.authority import row_problem
+
     snapshot = session.get(Snapshot, snapshot_id)
     if snapshot is None:
-        raise BadInput(f"snapshot {snapshot_id} of the run is not in the catalog")
+        raise BadInput(f"snapshot {snapshot_id} is not in the catalog")
+    problem = row_problem(session, snapshot, SNAPSHOT_EVENTS)
+    if problem is not None:
+        raise IntegrityFailure(
+            f"{problem}; lineage is exported only for what the ledger vouches for"
+        )
+    return snapshot
+
+
+def _snapshot_dataset(
+    session: Session,
+    ns: str,
+    snapshot: Snapshot,
+    *,
+    pii: bool = True,
+    consent_at: tuple[Any, str] | None = None,
+    created: bool = False,
+) -> dict[str, Any]:
+    """A snapshot as an OpenLineage dataset; `consent_at` is (workspace, time) for the consent facet."""
     dataset = session.get(Dataset, snapshot.dataset_id)
     assert dataset is not None
     fields = [
@@ -174,17 +184,93 @@ def _snapshot_dataset(
     )
     if dataset.id_field:
         fields.append({"name": dataset.id_field, "type": "string", "description": "record id"})
+    facets: dict[str, Any] = {
+        "schema": facet("schema", fields=fields),
+        "dataSource": facet("dataSource", name=dataset.name, uri=f"{ns}/datasets/{dataset.id}"),
+        "version": facet("version", datasetVersion=snapshot.id),
+    }
+    if created:
+        facets["lifecycleStateChange"] = facet(
+            "lifecycleStateChange", lifecycleStateChange="CREATE"
+        )
+    if pii:
+        facets["govern_pii"] = _pii_facet(session, snapshot)
+    if consent_at is not None:
+        facets["govern_consent"] = _consent_facet(consent_at[0], session, snapshot, consent_at[1])
+    return {"namespace": ns, "name": f"snapshot/{snapshot.id}", "facets": facets}
+
+
+def _source_dataset(ns: str, dataset: Dataset, snapshot: Snapshot) -> dict[str, Any]:
+    """The file a snapshot was ingested from, named by its file name and versioned by its SHA-256."""
+    label = snapshot.source_name or snapshot.source_sha256 or snapshot.id
+    facets: dict[str, Any] = {
+        "dataSource": facet("dataSource", name=dataset.name, uri=f"{ns}/datasets/{dataset.id}"),
+    }
+    if snapshot.source_sha256:
+        facets["version"] = facet("version", datasetVersion=f"sha256:{snapshot.source_sha256}")
+    return {"namespace": ns, "name": f"source/{dataset.name}/{label}", "facets": facets}
+
+
+def _job(ns: str, name: str, job_type: str) -> dict[str, Any]:
     return {
         "namespace": ns,
-        "name": f"snapshot/{snapshot.id}",
+        "name": name,
         "facets": {
-            "schema": facet("schema", fields=fields),
-            "dataSource": facet("dataSource", name=dataset.name, uri=f"{ns}/datasets/{dataset.id}"),
-            "version": facet("version", datasetVersion=snapshot.id),
-            "govern_pii": _pii_facet(session, snapshot),
-            "govern_consent": _consent_facet(workspace, session, snapshot, at),
+            "jobType": facet(
+                "jobType", processingType="BATCH", integration="GOVERN", jobType=job_type
+            )
         },
     }
+
+
+def _event(
+    event_type: str,
+    at: str,
+    run_id: str,
+    run_facets: dict[str, Any],
+    job: dict[str, Any],
+    inputs: list[dict[str, Any]],
+    outputs: list[dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "eventType": event_type,
+        "eventTime": at,
+        "producer": PRODUCER,
+        "schemaURL": RUN_EVENT_SCHEMA_URL,
+        "run": {"runId": run_id, "facets": run_facets},
+        "job": job,
+        "inputs": inputs,
+        "outputs": outputs,
+    }
+
+
+def _snapshot_job(session: Session, ns: str, snapshot: Snapshot) -> list[dict[str, Any]]:
+    """START and COMPLETE of the job that made `snapshot`: its source file or parent in, it out."""
+    dataset = session.get(Dataset, snapshot.dataset_id)
+    assert dataset is not None
+    if snapshot.parent_id is None:
+        inputs = [_source_dataset(ns, dataset, snapshot)]
+    else:
+        parent = _verified_snapshot(session, snapshot.parent_id)
+        inputs = [_snapshot_dataset(session, ns, parent, pii=False)]
+    outputs = [_snapshot_dataset(session, ns, snapshot, created=True)]
+    job = _job(ns, f"{snapshot.transform}.{dataset.name}", snapshot.transform.upper())
+    run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"govern:snapshot:{snapshot.id}"))
+    return [
+        _event("START", snapshot.created_at, run_id, {}, job, inputs, []),
+        _event("COMPLETE", snapshot.created_at, run_id, {}, job, inputs, outputs),
+    ]
+
+
+def snapshot_events(workspace: Any, snapshot_id: str) -> list[dict[str, Any]]:
+    """The job runs that made a snapshot and every snapshot it derives from, oldest first."""
+    from govern.ingest.snapshots import ancestors
+
+    with workspace.catalog.reading() as session:
+        ns = namespace(session)
+        snapshot = _verified_snapshot(session, snapshot_id)
+        chain = reversed(ancestors(session, snapshot))
+        return [event for item in chain for event in _snapshot_job(session, ns, item)]
 
 
 def _adapter_dataset(
@@ -239,7 +325,12 @@ def run_events(workspace: Any, run_id: str) -> list[dict[str, Any]]:
             ).all()
         )
         inputs = [
-            _snapshot_dataset(workspace, session, ns, s, run.created_at)
+            _snapshot_dataset(
+                session,
+                ns,
+                _verified_snapshot(session, s),
+                consent_at=(workspace, run.created_at),
+            )
             for s in json.loads(run.snapshot_ids)
         ]
         if run.init_run_id:
@@ -254,7 +345,7 @@ def run_events(workspace: Any, run_id: str) -> list[dict[str, Any]]:
                     inputs.append(_adapter_dataset(ns, init_hash, run.init_run_id))
         charged = charges_count(session, run.id)
         unit = run_privacy_unit(session, run.ledger_seq)
-    job = {"namespace": ns, "name": f"train.{run.recipe_name}"}
+    job = _job(ns, f"train.{run.recipe_name}", "TRAIN")
     ol_run_id = openlineage_run_id(run)
 
     def event(
@@ -263,16 +354,7 @@ def run_events(workspace: Any, run_id: str) -> list[dict[str, Any]]:
         run_facets: dict[str, Any],
         outputs: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        return {
-            "eventType": event_type,
-            "eventTime": at,
-            "producer": PRODUCER,
-            "schemaURL": RUN_EVENT_SCHEMA_URL,
-            "run": {"runId": ol_run_id, "facets": run_facets},
-            "job": job,
-            "inputs": inputs,
-            "outputs": outputs or [],
-        }
+        return _event(event_type, at, ol_run_id, run_facets, job, inputs, outputs or [])
 
     out = [event("START", run.created_at, {"govern_dp": _dp_facet(run, None, 0, unit)})]
     for item in events:
@@ -299,89 +381,26 @@ def run_events(workspace: Any, run_id: str) -> list[dict[str, Any]]:
     return out
 
 
-# --- validation ----------------------------------------------------------------------------------
+def lineage_events(workspace: Any, run_id: str) -> list[dict[str, Any]]:
+    """Every event a consumer needs to draw a run's lineage: the jobs that made its snapshots, then the run."""
+    from govern.training.runs import get_run
 
-
-def _load(name: str) -> dict[str, Any]:
-    return json.loads((SCHEMAS_DIR / name).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-
-@cache
-def _registry() -> Any:
-    from referencing import Registry
-    from referencing.jsonschema import DRAFT202012
-
-    core = DRAFT202012.create_resource(_load("openlineage/OpenLineage.json"))
-    registry = Registry()
-    for alias in _CORE_ALIASES:
-        registry = registry.with_resource(alias, core)
-    for url, name in _VENDORED.items():
-        registry = registry.with_resource(url, DRAFT202012.create_resource(_load(name)))
-    return registry.crawl()
-
-
-def _format_checker() -> Any:
-    from jsonschema import FormatChecker
-
-    checker = FormatChecker()
-
-    @checker.checks("date-time", raises=ValueError)
-    def _date_time(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        if "T" not in value or not (value.endswith("Z") or value[-6] in "+-"):
-            raise ValueError("not an RFC 3339 date-time with a time zone")
-        datetime.fromisoformat(value)
-        return True
-
-    @checker.checks("uri")
-    def _uri(value: object) -> bool:
-        return not isinstance(value, str) or bool(urlsplit(value).scheme)
-
-    return checker
-
-
-def _validator(ref: str) -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(
-        {"$ref": ref}, registry=_registry(), format_checker=_format_checker()
-    )
-
-
-def _facets_of(event: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    found = [
-        (f"run.facets.{k}", k, v) for k, v in (event.get("run", {}).get("facets") or {}).items()
-    ]
-    found += [
-        (f"job.facets.{k}", k, v) for k, v in (event.get("job", {}).get("facets") or {}).items()
-    ]
-    for side in ("inputs", "outputs"):
-        for index, dataset in enumerate(event.get(side) or []):
-            for group in ("facets", "inputFacets", "outputFacets"):
-                found += [
-                    (f"{side}[{index}].{group}.{k}", k, v)
-                    for k, v in (dataset.get(group) or {}).items()
-                ]
-    return found
-
-
-def validate_event(event: dict[str, Any]) -> list[str]:
-    """Every way `event` breaks the OpenLineage RunEvent schema or a vendored facet schema."""
-    problems = [
-        f"{'/'.join(map(str, e.absolute_path)) or '(event)'}: {e.message}"
-        for e in _validator(RUN_EVENT_SCHEMA_URL).iter_errors(event)
-    ]
-    for where, _key, value in _facets_of(event):
-        url = value.get("_schemaURL") if isinstance(value, dict) else None
-        if isinstance(url, str) and url.split("#")[0] in _VENDORED:
-            problems += [f"{where}: {e.message}" for e in _validator(url).iter_errors(value)]
-    return problems
+    with workspace.catalog.reading() as session:
+        snapshot_ids = json.loads(get_run(session, run_id).snapshot_ids)
+    seen: set[tuple[str, str]] = set()
+    events: list[dict[str, Any]] = []
+    for snapshot_id in snapshot_ids:
+        for event in snapshot_events(workspace, snapshot_id):
+            key = (event["run"]["runId"], event["eventType"])
+            if key not in seen:
+                seen.add(key)
+                events.append(event)
+    return events + run_events(workspace, run_id)
 
 
 def export_run(workspace: Any, run_id: str, out: Path) -> list[dict[str, Any]]:
-    """Write a run's OpenLineage events to `out` as JSON Lines (OpenLineage's file transport format)."""
-    events = run_events(workspace, run_id)
+    """Write a run's lineage (`lineage_events`) to `out` as JSON Lines (OpenLineage's file transport)."""
+    events = lineage_events(workspace, run_id)
     problems = [
         f"event {i} ({e['eventType']}): {p}"
         for i, e in enumerate(events)

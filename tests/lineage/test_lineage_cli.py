@@ -59,9 +59,14 @@ def test_export_writes_openlineage_events(trained_pipeline, tmp_path) -> None:  
         str(out),
     )
     assert result.exit_code == 0, result.output
-    assert [json.loads(line)["eventType"] for line in out.read_text().splitlines()] == [
-        "START",
-        "COMPLETE",
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(e["job"]["name"].split(".")[0], e["eventType"]) for e in events] == [
+        ("ingest", "START"),
+        ("ingest", "COMPLETE"),
+        ("filter", "START"),
+        ("filter", "COMPLETE"),
+        ("train", "START"),
+        ("train", "COMPLETE"),
     ]
 
 

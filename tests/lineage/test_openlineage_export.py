@@ -133,5 +133,14 @@ def test_export_writes_json_lines_without_subject_ids(trained_pipeline, tmp_path
     events = export_run(p.workspace, p.second["run_id"], out)
     text = out.read_text()
     assert [json.loads(line) for line in text.splitlines()] == events
+    jobs = [(e["job"]["name"], e["eventType"]) for e in events]
+    assert jobs[:4] == [
+        ("ingest.support", "START"),
+        ("ingest.support", "COMPLETE"),
+        ("filter.support", "START"),
+        ("filter.support", "COMPLETE"),
+    ]
+    assert events[4:] == run_events(p.workspace, p.second["run_id"])
+    assert events[3]["outputs"][0]["name"] == events[4]["inputs"][0]["name"]  # one chain
     for subject in (KEPT_SUBJECT, EXCLUDED_SUBJECT):
         assert subject not in text

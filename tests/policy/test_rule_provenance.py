@@ -50,10 +50,13 @@ def test_missing_fields_fail_and_are_listed(pack_from, facts_with, now) -> None:
         ("GPL-3.0-only OR MIT", "pass"),
         ("MIT AND CC-BY-NC-4.0", "fail"),
         ("MIT AND Apache-2.0", "pass"),
-        (
-            "(MIT OR GPL-3.0-only) AND Apache-2.0",
-            "fail",
-        ),  # needs brackets: not evaluated, fails safe
+        ("(MIT OR GPL-3.0-only) AND Apache-2.0", "pass"),  # MIT satisfies the OR
+        ("(GPL-3.0-only OR CC-BY-NC-4.0) AND Apache-2.0", "fail"),  # nothing satisfies the OR
+        ("MIT AND (Apache-2.0 OR CC-BY-NC-4.0)", "pass"),
+        ("Apache-2.0 WITH LLVM-exception", "pass"),  # its licence is allowed
+        ("LicenseRef-consented-internal", "pass"),
+        ("CC-BY-4", "fail"),  # not an SPDX id: refused, never guessed
+        ("Proprietary", "fail"),
         (None, "fail"),
     ],
 )
@@ -70,6 +73,22 @@ def test_a_denied_licence_says_which_list_blocked_it(pack_from, facts_with, now)
     result = evaluate(pack_from(provenance=PROVENANCE), facts, now).result("provenance.license")
     assert result.evidence["blocked"] == ["CC-BY-NC-4.0"]
     assert "deny list" in result.message
+
+
+def test_an_invalid_licence_fails_and_names_the_closest_spdx_id(pack_from, facts_with, now) -> None:
+    facts = facts_with(provenance={"license": "CC-BY-4"})
+    result = evaluate(pack_from(provenance=PROVENANCE), facts, now).result("provenance.license")
+    assert result.status == "fail"
+    assert "not an SPDX licence id" in result.message
+    assert "did you mean CC-BY-4.0?" in result.message
+
+
+def test_the_pack_lists_compare_in_spdx_spelling(pack_from, facts_with, now) -> None:
+    pack = pack_from(provenance={"licenses": {"allow": ["gpl-2.0+"]}})
+    facts = facts_with(provenance={"license": "GPL-2.0-or-later"})
+    result = evaluate(pack, facts, now).result("provenance.license")
+    assert result.status == "pass", result.message
+    assert result.evidence["allow"] == ["GPL-2.0-or-later"]
 
 
 def test_without_an_allow_list_anything_not_denied_passes(pack_from, facts_with, now) -> None:

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
+from govern.consent.legal_basis import basis_problem, canonical_basis
 from govern.policy.facts import SnapshotFacts
-from govern.policy.rules.base import EvaluationContext, RuleFamily, RuleResult, register, sample
+from govern.policy.rules.base import (
+    ConfigPath,
+    EvaluationContext,
+    RuleFamily,
+    RuleResult,
+    register,
+    sample,
+)
 
 
 @register
@@ -19,7 +29,7 @@ class ConsentRules(RuleFamily):
     phase = "data"
     summary = "active consent for the training purpose, per record"
     checks = ("coverage",)
-    schema = {
+    schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
         "required": ["purpose"],
@@ -35,12 +45,26 @@ class ConsentRules(RuleFamily):
         },
     }
 
+    def config_problems(self) -> list[tuple[ConfigPath, str]]:
+        problems: list[tuple[ConfigPath, str]] = []
+        for index, name in enumerate(self.config.get("applies_to_legal_bases", [])):
+            problem = basis_problem(name, f"applies_to_legal_bases[{index}]")
+            if problem is not None:
+                problems.append((("applies_to_legal_bases", index), problem))
+        return problems
+
+    def _applies(self, basis: str | None) -> bool:
+        """Whether consent is required under `basis`; an unknown basis is never exempt."""
+        bases = self.config.get("applies_to_legal_bases")
+        canonical = canonical_basis(basis)
+        return bases is None or canonical is None or canonical in map(canonical_basis, bases)
+
     def evaluate(self, facts: SnapshotFacts, ctx: EvaluationContext) -> list[RuleResult]:
         purpose = self.config["purpose"]
         on_missing = self.config.get("on_missing", "fail")
         bases = self.config.get("applies_to_legal_bases")
         basis = facts.provenance.legal_basis
-        if bases is not None and (basis or "").lower() not in {b.lower() for b in bases}:
+        if bases is not None and not self._applies(basis):
             return [
                 self.result(
                     "coverage",
@@ -98,9 +122,6 @@ class ConsentRules(RuleFamily):
         coverage = facts.consent_for(self.config["purpose"])
         if coverage is None:
             return []
-        bases = self.config.get("applies_to_legal_bases")
-        if bases is not None and (facts.provenance.legal_basis or "").lower() not in {
-            b.lower() for b in bases
-        }:
+        if not self._applies(facts.provenance.legal_basis):
             return []
         return sorted(coverage.records_without_grant)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
+from govern.consent.legal_basis import basis_problem, canonical_basis
+from govern.errors import BadInput
+from govern.licenses import expression_problem, normalize_term, permits
 from govern.policy.facts import SnapshotFacts, format_time
 from govern.policy.rules.base import ConfigPath, EvaluationContext, RuleFamily, RuleResult, register
 
@@ -18,25 +20,7 @@ PROVENANCE_FIELDS = (
     "registered_at",
     "declared_fields",
 )
-SPDX_ID = re.compile(
-    r"^(LicenseRef-[A-Za-z0-9.\-]+|[A-Za-z0-9][A-Za-z0-9.\-+]*)( WITH [A-Za-z0-9.\-]+)?$"
-)
 _NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
-
-
-def split_license(expression: str) -> tuple[str, list[str]] | None:
-    """('OR' | 'AND', terms) for a flat SPDX expression; None when it needs brackets or mixes OR and AND."""
-    text = " ".join(expression.split())
-    if "(" in text or ")" in text:
-        return None
-    has_or, has_and = " OR " in text, " AND " in text
-    if has_or and has_and:
-        return None
-    operator = "AND" if has_and else "OR"
-    terms = [term.strip() for term in text.split(f" {operator} ")]
-    if not all(SPDX_ID.match(term) for term in terms):
-        return None
-    return operator, terms
 
 
 @register
@@ -47,7 +31,7 @@ class ProvenanceRules(RuleFamily):
     phase = "data"
     summary = "the dataset's declared source, licence, legal basis, jurisdiction and age"
     checks = ("required_fields", "license", "legal_basis", "jurisdiction", "max_age")
-    schema = {
+    schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -71,20 +55,18 @@ class ProvenanceRules(RuleFamily):
     def config_problems(self) -> list[tuple[ConfigPath, str]]:
         problems: list[tuple[ConfigPath, str]] = []
         licenses = self.config.get("licenses", {})
+        normalized: dict[str, set[str]] = {"allow": set(), "deny": set()}
         for side in ("allow", "deny"):
             for index, name in enumerate(licenses.get(side, [])):
-                if not SPDX_ID.match(name):
-                    problems.append(
-                        (
-                            ("licenses", side, index),
-                            f"{name!r} is not an SPDX licence id; use ids such as MIT, Apache-2.0, "
-                            "CC-BY-4.0 or LicenseRef-<name> (https://spdx.org/licenses/)",
-                        )
-                    )
-        both = {n.lower() for n in licenses.get("allow", [])} & {
-            n.lower() for n in licenses.get("deny", [])
-        }
-        for name in sorted(both):
+                try:
+                    normalized[side].add(normalize_term(name, f"licenses.{side}[{index}]").lower())
+                except BadInput as error:
+                    problems.append((("licenses", side, index), str(error)))
+        for index, name in enumerate(self.config.get("legal_bases", [])):
+            problem = basis_problem(name, f"legal_bases[{index}]")
+            if problem is not None:
+                problems.append((("legal_bases", index), problem))
+        for name in sorted(normalized["allow"] & normalized["deny"]):
             problems.append(
                 (("licenses",), f"{name!r} is both allowed and denied; keep it in one list")
             )
@@ -121,7 +103,8 @@ class ProvenanceRules(RuleFamily):
         if "legal_bases" in self.config:
             allowed = list(self.config["legal_bases"])
             basis = p.legal_basis
-            ok = basis is not None and basis.lower() in {b.lower() for b in allowed}
+            canonical = canonical_basis(basis)
+            ok = canonical is not None and canonical in {canonical_basis(b) for b in allowed}
             results.append(
                 self.result(
                     "legal_basis",
@@ -159,13 +142,13 @@ class ProvenanceRules(RuleFamily):
 
     def _license(self, facts: SnapshotFacts) -> RuleResult:
         config = self.config["licenses"]
-        allow = {n.lower() for n in config.get("allow", [])} if "allow" in config else None
-        deny = {n.lower() for n in config.get("deny", [])}
+        allow = [normalize_term(n, "allow") for n in config["allow"]] if "allow" in config else None
+        deny = [normalize_term(n, "deny") for n in config.get("deny", [])]
         evidence: dict[str, Any] = {"license": facts.provenance.license}
-        if "allow" in config:
-            evidence["allow"] = list(config["allow"])
+        if allow is not None:
+            evidence["allow"] = allow
         if deny:
-            evidence["deny"] = list(config.get("deny", []))
+            evidence["deny"] = deny
         expression = facts.provenance.license
         if not expression:
             return self.result(
@@ -174,26 +157,23 @@ class ProvenanceRules(RuleFamily):
                 "the dataset declares no licence; declare its SPDX id",
                 **evidence,
             )
-        parsed = split_license(expression)
-        if parsed is None:
+        problem = expression_problem(expression, "the dataset's licence")
+        if problem is not None:
             return self.result(
                 "license",
                 "fail",
-                f"licence {expression!r} is not an SPDX id or a flat OR/AND list of them; "
-                "declare the licence that applies as an SPDX id",
+                f"{problem}; amend the dataset's licence to the SPDX expression that applies",
                 **evidence,
             )
-        operator, terms = parsed
-
-        def usable(term: str) -> bool:
-            key = term.lower()
-            return key not in deny and (allow is None or key in allow)
-
-        ok = any(map(usable, terms)) if operator == "OR" else all(map(usable, terms))
-        blocked = [t for t in terms if not usable(t)]
+        ok, blocked = permits(expression, allow, deny)
         if ok:
             return self.result("license", "pass", f"licence {expression!r} is allowed", **evidence)
-        denied = [t for t in blocked if t.lower() in deny]
+        denied_names = {name.lower() for name in deny}
+        denied = [
+            term
+            for term in blocked
+            if {term.lower(), term.split(" WITH ")[0].lower()} & denied_names
+        ]
         why = (
             f"{', '.join(denied)} is on the deny list"
             if denied
