@@ -281,7 +281,8 @@ def _budget(
         mine = [r for r in runs if dataset.id in (payload_list(r.dataset_ids))]
         if not mine:
             continue
-        delta, accountant = max(r.delta for r in mine), mine[-1].accountant or "prv"
+        delta = max(float(r.delta) for r in mine if r.delta)
+        accountant = mine[-1].accountant or "prv"
         all_time, in_period, steps = [], [], 0
         for run in mine:
             charges = session.exec(

@@ -64,7 +64,8 @@ def default_out_path(workspace: Any, facts: dict[str, Any], fmt: str) -> Path:
         "".join(c if c.isalnum() or c in "-." else "-" for c in str(subject))[:24].strip("-.")
         or "report"
     )
-    return workspace.root / "audit_reports" / f"{facts['kind']}-{safe}-{stamp}.{EXTENSIONS[fmt]}"
+    folder = Path(workspace.root) / "audit_reports"
+    return folder / f"{facts['kind']}-{safe}-{stamp}.{EXTENSIONS[fmt]}"
 
 
 def _write_new(path: Path, data: bytes) -> None:
