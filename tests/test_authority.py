@@ -116,6 +116,8 @@ def _arguments(command: str, root: Path, snapshot: str, data: Path, consents: Pa
         "report dataset": [snapshot],
         "report run": [run],
         "report audit": [],
+        "report ai-act": [run],
+        "report ab2013": [run],
         "audit checkpoint": ["--out", str(root / "cp.json")],
         "audit privacy": [run],
         "synth validate": [snapshot, "--reference", snapshot],

@@ -61,3 +61,45 @@ def keys_list(inv: Invocation) -> None:
         rows,
         lambda: "\n".join(f"{r['key_id']}  {r['role']:<9} {r['name']}" for r in rows) or "No keys.",
     )
+
+
+@keys_group.command("export")
+@click.argument("who", required=False)
+@common_options()
+def keys_export(inv: Invocation, who: str | None) -> None:
+    """Print public keys as PEM: the key named WHO (a name or key id prefix), or every key.
+
+    A report's detached signature is checked with one: `govern report verify FILE --public-key`.
+
+    \b
+    Example:
+      govern keys export audrey > audrey.pub.pem
+    """
+    from govern.errors import BadInput
+    from govern.ledger.identities import list_identities
+    from govern.reports.signature import public_key_pem
+
+    with inv.workspace().catalog.reading() as session:
+        rows = [
+            {
+                "key_id": r.key_id,
+                "name": r.name,
+                "role": r.role,
+                "public_key_pem": public_key_pem(r.public_key),
+            }
+            for r in list_identities(session)
+            if who is None or r.name == who or r.key_id.startswith(who)
+        ]
+    if who is not None and len(rows) != 1:
+        raise BadInput(
+            f"{who!r} names {'no registered key' if not rows else f'{len(rows)} keys'}; "
+            "give a name or a longer key id prefix (see `govern keys list`)"
+        )
+    inv.emit(
+        rows if who is None else rows[0],
+        lambda: "".join(
+            (f"# {r['name']} ({r['role']}) key {r['key_id']}\n" if who is None else "")
+            + r["public_key_pem"]
+            for r in rows
+        ),
+    )

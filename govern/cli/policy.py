@@ -8,11 +8,11 @@ from govern.cli._common import Invocation, common_options
 from govern.errors import Refused
 
 
-def _decision_text(decision) -> str:  # type: ignore[no-untyped-def]
+def _decision_text(decision, status: str) -> str:  # type: ignore[no-untyped-def]
     marks = {"pass": "PASS", "fail": "FAIL", "pending": "WAIT", "not_applicable": " -- "}
     lines = [
         f"Snapshot {decision.snapshot_id[:12]} under pack {decision.pack_name} {decision.pack_version} "
-        f"({decision.pack_hash[:12]}): {decision.outcome.upper()}"
+        f"({decision.pack_hash[:12]}): {status}"
     ]
     for result in decision.results:
         lines.append(
@@ -26,6 +26,19 @@ def _decision_text(decision) -> str:  # type: ignore[no-untyped-def]
         )
     lines.append(f"Decision {decision.hash}")
     return "\n".join(lines)
+
+
+def _status_now(workspace, snapshot_id: str, pack_name: str | None) -> str:  # type: ignore[no-untyped-def]
+    """The snapshot's status with today's approvals, in the words the datasheet and console use."""
+    from govern.ingest.snapshots import resolve_snapshot
+    from govern.policy.activation import active_pack, load_workspace_pack
+    from govern.policy.status import snapshot_status
+
+    pack = load_workspace_pack(workspace, pack_name) if pack_name else active_pack(workspace)
+    with workspace.catalog.reading() as session:
+        return snapshot_status(
+            workspace, session, resolve_snapshot(session, snapshot_id), pack
+        ).label
 
 
 @click.group("policy")
@@ -52,7 +65,8 @@ def policy_check(inv: Invocation, snapshot: str, pack: str | None) -> None:
     from govern.policy.decisions import check_snapshot
 
     decision, _ = check_snapshot(inv.workspace(), inv.actor(), snapshot, pack)
-    inv.emit(decision.to_dict(), lambda: _decision_text(decision))
+    status = _status_now(inv.workspace(), decision.snapshot_id, pack)
+    inv.emit({**decision.to_dict(), "status": status}, lambda: _decision_text(decision, status))
     if decision.failed:
         raise Refused(
             f"snapshot {decision.snapshot_id[:12]} fails {len(decision.failures)} rule(s) of pack {decision.pack_name}"

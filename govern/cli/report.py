@@ -101,10 +101,55 @@ def report_audit(
     _make(inv, "audit", None, fmt, out, since=since, until=until)
 
 
+@report_group.command("ai-act")
+@click.argument("run_id", metavar="RUN")
+@_output_options
+@common_options(acts_as_key=True)
+def report_ai_act(inv: Invocation, run_id: str, fmt: str, out: Path | None) -> None:
+    """EU AI Act Art. 10(2)(a)-(h) and Annex IV 2(d), mapped to the evidence govern holds for RUN.
+
+    Each point says what govern has and where, or "not covered by govern". Not legal advice.
+
+    \b
+    Example:
+      govern report ai-act run-0123abcd4567 --format md --key auditor.key
+    """
+    _make(inv, "ai-act", run_id, fmt, out)
+
+
+@report_group.command("ab2013")
+@click.argument("run_id", metavar="RUN")
+@_output_options
+@common_options(acts_as_key=True)
+def report_ab2013(inv: Invocation, run_id: str, fmt: str, out: Path | None) -> None:
+    """California AB 2013 (Civ. Code § 3111) training-data disclosure for RUN, as JSON or Markdown.
+
+    Each listed item is filled from the evidence or marked unknown. Not legal advice.
+
+    \b
+    Example:
+      govern report ab2013 run-0123abcd4567 --format json --key auditor.key
+    """
+    _make(inv, "ab2013", run_id, fmt, out)
+
+
 @report_group.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Check FILE's detached signature (FILE.sig) with this PEM public key, without a workspace.",
+)
+@click.option(
+    "--signature",
+    "signature_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The detached signature to check with --public-key (default: FILE.sig).",
+)
 @common_options()
-def report_verify(inv: Invocation, file: Path) -> None:
+def report_verify(
+    inv: Invocation, file: Path, public_key: Path | None, signature_file: Path | None
+) -> None:
     """Check a report FILE against the ledger, and whether anything since contradicts it.
 
     Recomputes the file's SHA-256, finds its report.rendered entry, checks the ledger head it
@@ -115,11 +160,19 @@ def report_verify(inv: Invocation, file: Path) -> None:
     Exits 0 when the report stands, 1 when it is intact but contradicted
     by later entries, 3 when the file was altered or its head is not in the ledger.
 
+    With --public-key (a renderer's key from `govern keys export NAME`), only the detached
+    signature is checked: no workspace or ledger is read; exit 0 when it verifies, 3 when not.
+
     \b
     Example:
       govern report verify audit_reports/run-run-0123abcd4567-20240501T120000Z.html
+      govern report verify card.html --public-key audrey.pub.pem
     """
     from govern.reports import ReportContradicted, verify_report
+
+    if public_key is not None:
+        _verify_signature_only(inv, file, public_key, signature_file)
+        return
 
     check = verify_report(inv.workspace(), file)
     if not check.intact:
@@ -139,4 +192,21 @@ def report_verify(inv: Invocation, file: Path) -> None:
         f"OK: {file} is the {check.kind} report ledgered at entry {check.ledger_seq}, made from "
         f"head {check.head_seq} ({str(check.head_hash)[:16]}), which still stands; "
         f"{check.later_entries} later entries, none contradicts it",
+    )
+
+
+def _verify_signature_only(
+    inv: Invocation, file: Path, public_key: Path, signature_file: Path | None
+) -> None:
+    from govern.reports.signature import public_key_hex_from_pem, verify_detached
+
+    check = verify_detached(file, public_key_hex_from_pem(public_key), signature_file)
+    if not check.ok:
+        if inv.as_json:
+            inv.emit(check.to_dict())
+        raise IntegrityFailure(f"{file}: " + "\n".join(check.problems))
+    inv.emit(
+        check.to_dict(),
+        f"OK: {file} (SHA-256 {check.sha256}) is signed by key {check.key_id}, "
+        f"the key in {public_key}",
     )

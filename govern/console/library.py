@@ -46,6 +46,7 @@ from govern.policy.approvals import (
     reject,
 )
 from govern.policy.decisions import involved_people, latest_scan
+from govern.policy.status import rejected_now, status_label
 from govern.reports import RENDERED_EVENT, ReportCheck, line_chart, lineage_svg, verify_report
 from govern.reports.dataset import consent_facts, dataset_facts, pii_facts, snapshot_facts
 from govern.training.runs import get_run, list_runs, run_status
@@ -269,6 +270,7 @@ def snapshot_queue(workspace: Workspace, everything: bool = False) -> dict[str, 
                     "created_at": snapshot.created_at,
                     "created_by": snapshot.created_by,
                     "state": state,
+                    "status": _decision_status(session, snapshot.id, check),
                     "failing": failing,
                     "last_verdict": (
                         {
@@ -322,6 +324,13 @@ def findings_by_type(session: Session, scan_id: str) -> list[dict[str, Any]]:
     return found
 
 
+def _decision_status(session: Session, snapshot_id: str, check: Any) -> str:
+    """The decision's status in the one vocabulary (govern.policy.status), as the datasheet says it."""
+    if check is None or check.decision is None:
+        return "no policy pack in force"
+    return status_label(check.decision.results, rejected=rejected_now(session, snapshot_id))
+
+
 def snapshot_evidence(workspace: Workspace, snapshot_ref: str) -> dict[str, Any]:
     """What an officer decides on: provenance, today's rule-by-rule evidence under the active pack,
     consent coverage, the scan summary (counts, types, record ids), and every verdict so far."""
@@ -361,6 +370,7 @@ def snapshot_evidence(workspace: Workspace, snapshot_ref: str) -> dict[str, Any]
             if check is not None and check.decision
             else [],
             "outcome": check.decision.outcome if check is not None and check.decision else None,
+            "status": _decision_status(session, snapshot.id, check),
             "failing": bool(check and check.decision and check.decision.failed),
             "consent": consent_facts(session, snapshot, pack),
             "pii": pii_facts(session, snapshot),

@@ -80,6 +80,8 @@ COMMAND_ACTIONS: dict[str, str] = {
     "report dataset": "report.render",
     "report run": "report.render",
     "report audit": "report.render",
+    "report ai-act": "report.render",
+    "report ab2013": "report.render",
     "audit checkpoint": "audit.checkpoint",
     "audit privacy": "audit.privacy",
     "synth validate": "synthetic.validate",

@@ -30,6 +30,7 @@ from govern.reports.publish import (
     make_report,
     write_report,
 )
+from govern.reports.regulation import build_ab2013_report, build_ai_act_report
 from govern.reports.render import environment, render, shipped_templates, templates_hash
 from govern.reports.run import build_run_report
 from govern.reports.verify import (
@@ -48,6 +49,8 @@ __all__ = [
     "ReportContradicted",
     "ReportFile",
     "ReportKind",
+    "build_ab2013_report",
+    "build_ai_act_report",
     "build_audit_report",
     "build_dataset_report",
     "build_report",

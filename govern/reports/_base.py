@@ -50,6 +50,7 @@ def header(
     """The facts every report opens with, including the ledger head they were read at."""
     top = ledger.head(session)
     return {
+        "people": people(session),
         "format": REPORT_FORMAT,
         "kind": kind,
         "title": KINDS[kind].title if kind in KINDS else kind,
@@ -62,6 +63,16 @@ def header(
             "seq": top.seq if top else 0,
             "hash": top.entry_hash if top else ledger.GENESIS_HASH,
         },
+    }
+
+
+def people(session: Session) -> dict[str, dict[str, str]]:
+    """Every key the verified ledger registered, by key id: the name and role a report shows."""
+    from govern.ledger.authority import Authority
+
+    return {
+        key_id: {"key_id": key_id, "name": who.name, "role": who.role}
+        for key_id, who in sorted(Authority.of(session).identities.items())
     }
 
 

@@ -1,7 +1,8 @@
 """The audit report for a period: what happened, who approved or refused what, and whether the
 record verifies.
 
-Ledger events by type, approvals and rejections, gate refusals with their reasons, consent
+Ledger events by type, approvals and rejections, policy decisions (failed first), PII scans,
+remediations, gate refusals with their reasons, consent
 revocations and what they touch, erasures, the privacy budget used per dataset, and the result
 of a full `verify_workspace`.
 """
@@ -32,6 +33,7 @@ from govern.reports._base import (
     register,
     short,
 )
+from govern.reports.activity import decisions_in, remediations_in, scans_in
 from govern.reports.run import verification_facts
 
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -83,6 +85,9 @@ def build_audit_report(
                 },
                 "events": _event_counts(entries),
                 "decisions": _approvals(session, entries),
+                "policy_decisions": decisions_in(session, entries),
+                "scans": scans_in(session, entries),
+                "remediations": remediations_in(session, entries),
                 "refusals": _refusals(entries),
                 "consent": _consent(session, entries),
                 "erasures": _erasures(entries),
@@ -289,7 +294,8 @@ def _budget(
         mine = [r for r in runs if dataset.id in (payload_list(r.dataset_ids))]
         if not mine:
             continue
-        delta, accountant = max(r.delta for r in mine), mine[-1].accountant or "prv"
+        delta = max(float(r.delta) for r in mine if r.delta)
+        accountant = mine[-1].accountant or "prv"
         all_time, in_period, steps = [], [], 0
         for run in mine:
             charges = session.exec(

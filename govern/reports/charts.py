@@ -17,10 +17,32 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _ticks(low: float, high: float, count: int = 4) -> list[float]:
-    if high == low:
-        return [low]
-    return [low + (high - low) * i / count for i in range(count + 1)]
+def nice_step(span: float, count: int = 5, integer: bool = False) -> float:
+    """A round tick step (1, 2 or 5 times a power of ten) giving about `count` intervals."""
+    if span <= 0 or not math.isfinite(span):
+        return 1.0
+    raw = span / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+    return max(1.0, float(round(step))) if integer else step
+
+
+def nice_ticks(low: float, high: float, count: int = 5, integer: bool = False) -> list[float]:
+    """Round ticks covering [low, high]: multiples of a 1/2/5 step, whole numbers when `integer`."""
+    if high < low:
+        low, high = high, low
+    step = nice_step(high - low, count, integer)
+    first = math.floor(low / step + 1e-9) * step
+    last = math.ceil(high / step - 1e-9) * step
+    intervals = max(1, round((last - first) / step))
+    return [round(first + i * step, 10) for i in range(intervals + 1)]
+
+
+def _x_ticks(xs: list[float], integer: bool) -> list[float]:
+    distinct = sorted(set(xs))
+    if len(distinct) <= 8 and (not integer or all(float(x).is_integer() for x in distinct)):
+        return distinct
+    return [t for t in nice_ticks(min(xs), max(xs), 5, integer) if min(xs) <= t <= max(xs)]
 
 
 def line_chart(
@@ -32,11 +54,18 @@ def line_chart(
     height: int = 220,
     x_format: Callable[[float], str] = _fmt,
     limit: tuple[float, str] | None = None,
+    integer_x: bool | None = None,
+    zero_based: bool = True,
 ) -> Markup:
     """A line chart of (x, y) points as inline SVG; points with y None are skipped.
 
-    `x_format` writes the x ticks (e.g. as dates); `limit` draws a labelled horizontal line (a budget)."""
+    Honest axes: the y axis starts at 0 (`zero_based`), so a 0.4% change looks like one; with
+    `zero_based=False` it is zoomed to the data and the chart says so ("axis does not start at
+    0", with a break mark). Step axes (`integer_x`, the default when x_label is "step") tick at
+    whole numbers only. `x_format` writes the x ticks (e.g. as dates); `limit` draws a labelled
+    horizontal line (a budget)."""
     data = [(float(x), float(y)) for x, y in points if y is not None and math.isfinite(float(y))]
+    integer_x = x_label == "step" if integer_x is None else integer_x
     left, right, top, bottom = 64, 16, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     parts = [
@@ -53,15 +82,17 @@ def line_chart(
         return Markup("".join(parts))
     xs, ys = [p[0] for p in data], [p[1] for p in data]
     x_low, x_high = min(xs), max(xs)
-    y_low, y_high = min(ys), max(ys)
-    if limit is not None:
-        y_low, y_high = min(y_low, limit[0]), max(y_high, limit[0])
-    if y_high == y_low:
-        pad = abs(y_low) * 0.05 or 1.0
-        y_low, y_high = y_low - pad, y_high + pad
+    values = ys + ([limit[0]] if limit is not None else [])
+    y_low, y_high = min(values), max(values)
+    broken = False
+    if zero_based:
+        y_low, y_high = min(y_low, 0.0), max(y_high, 0.0)
     else:
-        pad = (y_high - y_low) * 0.08
-        y_low, y_high = y_low - pad, y_high + pad
+        broken = y_low > 0 or y_high < 0
+    if y_high == y_low:
+        y_high = y_low + (abs(y_low) or 1.0)
+    y_ticks = nice_ticks(y_low, y_high, 4)
+    y_low, y_high = min(y_ticks[0], y_low), max(y_ticks[-1], y_high)
 
     def sx(x: float) -> float:
         return left + (plot_w / 2 if x_high == x_low else (x - x_low) / (x_high - x_low) * plot_w)
@@ -69,7 +100,7 @@ def line_chart(
     def sy(y: float) -> float:
         return top + plot_h - (y - y_low) / (y_high - y_low) * plot_h
 
-    for tick in _ticks(y_low, y_high):
+    for tick in y_ticks:
         y = sy(tick)
         parts.append(
             f'<line class="chart-grid" x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}"/>'
@@ -77,11 +108,11 @@ def line_chart(
         parts.append(
             f'<text class="chart-tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>'
         )
-    x_ticks = sorted(set(xs)) if len(set(xs)) <= 10 else _ticks(x_low, x_high, 5)
-    for tick in x_ticks:
+    for tick in _x_ticks(xs, integer_x):
         x = sx(tick)
+        label = str(int(tick)) if integer_x else x_format(tick)
         parts.append(
-            f'<text class="chart-tick" x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{escape(x_format(tick))}</text>'
+            f'<text class="chart-tick chart-xtick" x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{escape(label)}</text>'
         )
     if limit is not None:
         y = sy(limit[0])
@@ -98,6 +129,16 @@ def line_chart(
     parts.append(
         f'<line class="chart-axis" x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/>'
     )
+    if broken:  # a zigzag across the y axis near its foot, and words for those who miss it
+        base = top + plot_h - 8
+        parts.append(
+            f'<polyline class="chart-break" points="{left - 5},{base + 3} {left + 5},{base - 1} '
+            f'{left - 5},{base - 5} {left + 5},{base - 9}"/>'
+        )
+        parts.append(
+            f'<text class="chart-note" x="{left + plot_w}" y="16" text-anchor="end">'
+            "axis does not start at 0</text>"
+        )
     parts.append(
         f'<text class="chart-label" x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">{escape(x_label)}</text>'
     )
@@ -108,10 +149,80 @@ def line_chart(
     path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in data)
     parts.append(f'<polyline class="chart-line" points="{path}"/>')
     for x, y in data:
+        shown = str(int(x)) if integer_x else x_format(x)
         parts.append(
             f'<circle class="chart-point" cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3"><title>{escape(x_label)} '
-            f"{escape(x_format(x))}: {escape(y_label)} {_fmt(y)}</title></circle>"
+            f"{escape(shown)}: {escape(y_label)} {_fmt(y)}</title></circle>"
         )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def findings_chart(
+    comparison: Sequence[dict[str, Any]], title: str = "PII findings per type", width: int = 560
+) -> Markup:
+    """Grouped horizontal bars: findings per entity type before and after anonymization (the
+    datasheet's comparison rows, summed over fields). The count axis starts at 0 and ticks at
+    whole numbers."""
+    totals: dict[str, dict[str, int | None]] = {}
+    for row in comparison:
+        item = totals.setdefault(str(row.get("entity_type")), {"before": None, "after": None})
+        for phase in ("before", "after"):
+            value = row.get(phase)
+            if value is not None:
+                item[phase] = int(item[phase] or 0) + int(value)
+    left, right, top, bar, gap = 150, 40, 46, 12, 14
+    rows = sorted(totals.items())
+    height = top + max(1, len(rows)) * (2 * bar + gap) + 34
+    plot_w = width - left - right
+    parts = [
+        (
+            f'<svg class="chart chart-findings" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+            f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
+        ),
+        f'<text class="chart-title" x="8" y="16">{escape(title)}</text>',
+        f'<rect class="bar-before" x="{left}" y="24" width="10" height="10"/>'
+        f'<text class="chart-tick" x="{left + 14}" y="33">before anonymization</text>',
+        f'<rect class="bar-after" x="{left + 160}" y="24" width="10" height="10"/>'
+        f'<text class="chart-tick" x="{left + 174}" y="33">after</text>',
+    ]
+    if not rows:
+        parts.append(
+            f'<text class="chart-empty" x="{left}" y="{top + 16}">no findings</text></svg>'
+        )
+        return Markup("".join(parts))
+    highest = max(max(v or 0 for v in item.values()) for _, item in rows)
+    ticks = nice_ticks(0, max(highest, 1), 4, integer=True)
+    scale = plot_w / ticks[-1]
+    axis_y = top + len(rows) * (2 * bar + gap)
+    for tick in ticks:
+        x = left + tick * scale
+        parts.append(
+            f'<line class="chart-grid" x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{axis_y}"/>'
+            f'<text class="chart-tick" x="{x:.1f}" y="{axis_y + 14}" text-anchor="middle">{int(tick)}</text>'
+        )
+    for index, (entity, item) in enumerate(rows):
+        y = top + index * (2 * bar + gap)
+        parts.append(
+            f'<text class="chart-label" x="{left - 8}" y="{y + bar + 4}" text-anchor="end">{escape(entity)}</text>'
+        )
+        for offset, phase in enumerate(("before", "after")):
+            value = item[phase]
+            by = y + offset * bar
+            if value is None:
+                parts.append(
+                    f'<text class="chart-tick" x="{left + 4}" y="{by + bar - 2}">not scanned</text>'
+                )
+                continue
+            parts.append(
+                f'<rect class="bar-{phase}" x="{left}" y="{by}" width="{value * scale:.1f}" height="{bar - 1}">'
+                f"<title>{escape(entity)} {phase}: {value}</title></rect>"
+                f'<text class="chart-tick" x="{left + value * scale + 4:.1f}" y="{by + bar - 2}">{value}</text>'
+            )
+    parts.append(
+        f'<line class="chart-axis" x1="{left}" y1="{top - 4}" x2="{left}" y2="{axis_y}"/>'
+        f'<text class="chart-label" x="{left + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle">findings</text>'
+    )
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -24,6 +24,7 @@ from govern.catalog.models import (
     TrainingRun,
 )
 from govern.ingest.snapshots import ancestors
+from govern.policy.status import snapshot_status, status_label
 from govern.reports._base import (
     MAX_LISTED,
     ReportKind,
@@ -63,6 +64,8 @@ def build_dataset_report(workspace: Any, snapshot_ref: str) -> dict[str, Any]:
             {"snapshot_ids": [snapshot.id], "dataset_ids": [dataset.id]},
         )
         pack, pack_error = _active_pack(workspace)
+        approvals = approval_facts(session, snapshot.id)
+        readiness = readiness_facts(workspace, session, snapshot, pack, pack_error)
         facts.update(
             {
                 "dataset": dataset_facts(dataset),
@@ -71,11 +74,16 @@ def build_dataset_report(workspace: Any, snapshot_ref: str) -> dict[str, Any]:
                 "consent": consent_facts(session, snapshot, pack),
                 "pii": pii_facts(session, snapshot),
                 "policy": policy_facts(session, snapshot, pack, pack_error),
-                "approvals": approval_facts(session, snapshot.id),
-                "readiness": readiness_facts(workspace, session, snapshot, pack, pack_error),
+                "approvals": approvals,
+                "readiness": readiness,
                 "runs": [run.id for run in runs_using(session, [snapshot.id])],
                 "synthetic": _synthetic_section(session, snapshot),
             }
+        )
+    current = (readiness.get("decision") or {}).get("hash")
+    for decision in facts["policy"]["decisions"]:  # the one in force now reads as the gate reads it
+        decision["status"] = (
+            readiness["status"] if decision["id"] == current else decision["status_when_checked"]
         )
     return facts
 
@@ -302,6 +310,7 @@ def policy_facts(
                 "pack_version": d.pack_version,
                 "pack_hash": d.pack_hash,
                 "outcome": loads(d.result, {}).get("outcome"),
+                "status_when_checked": status_label(loads(d.result, {}).get("results", [])),
                 "passed": d.passed,
                 "created_at": d.created_at,
                 "created_by": d.created_by,
@@ -313,6 +322,7 @@ def policy_facts(
             "id": latest.id,
             "pack": result.get("pack"),
             "outcome": result.get("outcome"),
+            "status_when_checked": status_label(result.get("results", [])),
             "evaluated_at": result.get("evaluated_at"),
             "inputs_digest": result.get("inputs_digest"),
             "excluded_record_ids": list(result.get("excluded_record_ids", []))[:MAX_LISTED],
@@ -364,22 +374,40 @@ def approval_facts(session: Session, snapshot_id: str) -> list[dict[str, Any]]:
 
 
 def readiness_facts(
-    workspace: Any, session: Session, snapshot: Snapshot, pack: Any, pack_error: str | None
+    workspace: Any,
+    session: Session,
+    snapshot: Snapshot,
+    pack: Any,
+    pack_error: str | None,
 ) -> dict[str, Any]:
-    """Whether approvals cover the snapshot for training today (the gate's check, without a plan)."""
-    from govern.policy.approvals import is_approved_for_training
-
+    """Whether approvals cover the snapshot for training today (the gate's check, without a plan),
+    the decision as re-evaluated now, and its status in the one vocabulary (govern.policy.status)."""
     if pack is None:
         return {
             "approved_for_training": False,
             "reasons": [f"the active policy pack does not load: {pack_error}"],
             "verified_approvers": [],
+            "status": "no policy pack in force",
+            "state": "failed",
+            "decision": None,
         }
-    check = is_approved_for_training(workspace, session, snapshot, pack=pack)
+    status = snapshot_status(workspace, session, snapshot, pack)
+    check, label = status.check, status.label
+    decision = check.decision
+    assert decision is not None  # evaluated with a pack, so always present
+    stored = session.get(PolicyDecision, decision.hash)
     return {
         "approved_for_training": check.ok,
         "reasons": check.reasons,
         "verified_approvers": sorted({a.approver_key_id for a in check.approvals}),
+        "status": label,
+        "state": status.state,
+        "decision": {
+            "hash": decision.hash,
+            "evaluated_at": decision.evaluated_at,
+            "recorded_at_seq": stored.ledger_seq if stored is not None else None,
+            "results": decision.to_dict()["results"],
+        },
     }
 
 

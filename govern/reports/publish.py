@@ -1,7 +1,8 @@
 """Write a rendered report and ledger it by its SHA-256, in one step.
 
-The ledger entry (`report.rendered`) is appended and the file written inside one transaction: if
-either fails, neither remains. The entry records the report's hash, kind, subject, what it
+The ledger entry (`report.rendered`) is appended and the file and its detached signature (FILE.sig,
+the renderer's Ed25519 signature over the file's bytes) written inside one transaction: if any
+fails, none remains. The entry records the report's hash, kind, subject, what it
 covers, the ledger head it was made from and the hash of the templates used, so `govern report
 verify` needs nothing from the file but its bytes.
 """
@@ -23,6 +24,7 @@ from govern.errors import BadInput
 from govern.ledger.keys import PrivateIdentity
 from govern.reports._base import EXTENSIONS, FORMATS, KINDS, RENDERED_EVENT
 from govern.reports.render import render, templates_hash
+from govern.reports.signature import signature_document, signature_path
 
 REPORT_MODE = 0o644  # reports are for sharing; set explicitly, whatever the umask
 
@@ -41,9 +43,14 @@ class ReportFile:
     ledger_seq: int
     ledger_head: dict[str, Any]
     bytes: int
+    signature_path: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "path": str(self.path)}
+        return {
+            **asdict(self),
+            "path": str(self.path),
+            "signature_path": str(self.signature_path) if self.signature_path else None,
+        }
 
 
 def marker(report_id: str, kind: str, head: dict[str, Any]) -> str:
@@ -64,7 +71,8 @@ def default_out_path(workspace: Any, facts: dict[str, Any], fmt: str) -> Path:
         "".join(c if c.isalnum() or c in "-." else "-" for c in str(subject))[:24].strip("-.")
         or "report"
     )
-    return workspace.root / "audit_reports" / f"{facts['kind']}-{safe}-{stamp}.{EXTENSIONS[fmt]}"
+    folder = Path(workspace.root) / "audit_reports"
+    return folder / f"{facts['kind']}-{safe}-{stamp}.{EXTENSIONS[fmt]}"
 
 
 def _write_new(path: Path, data: bytes) -> None:
@@ -112,10 +120,13 @@ def write_report(
     data = render(facts, fmt, templates).encode("utf-8")
     digest = sha256_hex(data)
     path = Path(out) if out is not None else default_out_path(workspace, facts, fmt)
-    if path.exists():
-        raise BadInput(
-            f"{path}: a file is already there; reports are never overwritten, choose another --out"
-        )
+    sig_path = signature_path(path)
+    for target in (path, sig_path):
+        if target.exists():
+            raise BadInput(
+                f"{target}: a file is already there; reports are never overwritten, choose another --out"
+            )
+    signature = signature_document(data, path.name, actor)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "report_id": report_id,
@@ -129,27 +140,31 @@ def write_report(
         "ledger_head": head,
         "generated_at": facts["generated_at"],
         "templates_hash": templates_hash(templates) if fmt != "json" else None,
+        "signature_file": sig_path.name,
     }
     refs = [
         report_id,
         *facts["covers"].get("snapshot_ids", []),
         *facts["covers"].get("run_ids", []),
     ]
-    written = False
+    written: list[Path] = []
     try:
         with workspace.catalog.transaction() as session:
             require(session, actor, "report.render")
             entry = ledger.append(session, actor, RENDERED_EVENT, refs, payload)
-            _write_new(path, data)
-            written = True
+            for target, content in ((path, data), (sig_path, signature)):
+                _write_new(target, content)
+                written.append(target)
         seq = entry.seq
     except FileExistsError:
+        for target in written:
+            target.unlink(missing_ok=True)
         raise BadInput(
             f"{path}: a file appeared there while the report was written; choose another --out"
         ) from None
     except BaseException:
-        if written:
-            path.unlink(missing_ok=True)
+        for target in written:
+            target.unlink(missing_ok=True)
         raise
     return ReportFile(
         path=path,
@@ -160,6 +175,7 @@ def write_report(
         ledger_seq=seq,
         ledger_head=head,
         bytes=len(data),
+        signature_path=sig_path,
     )
 
 
@@ -177,6 +193,11 @@ def build_report(
         return build_audit_report(workspace, options.get("since"), options.get("until"))
     if not subject:
         raise BadInput(f"a {kind} report needs a {'SNAPSHOT' if kind == 'dataset' else 'RUN'}")
+    if kind in ("ai-act", "ab2013"):
+        from govern.reports.regulation import build_ab2013_report, build_ai_act_report
+
+        builder = build_ai_act_report if kind == "ai-act" else build_ab2013_report
+        return builder(workspace, subject)
     return (
         build_dataset_report(workspace, subject)
         if kind == "dataset"

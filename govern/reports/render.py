@@ -18,6 +18,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from govern.canonical import hash_value
 from govern.errors import BadInput
 from govern.reports._base import FORMATS
@@ -81,6 +83,51 @@ def _compact(value: Any) -> str:
     return _num(value)
 
 
+def _breakable(value: Any) -> Markup:
+    """A dotted or snake_case name that may wrap after its dots and underscores, never mid-word."""
+    text = str(escape("" if value is None else str(value)))
+    return Markup(text.replace(".", ".<wbr>").replace("_", "_<wbr>"))
+
+
+def _person(people: Any, key_id: Any) -> dict[str, Any] | None:
+    found = people.get(key_id) if isinstance(people, dict) and key_id else None
+    return found if isinstance(found, dict) else None
+
+
+def _who(people: Any, key_id: Any) -> Markup:
+    """A person as name (role), the key id in the title; an unregistered key as its id."""
+    person = _person(people, key_id)
+    if person is not None:
+        return Markup(
+            '<span class="who" title="key {key}">{name} <span class="muted">({role})</span></span>'
+        ).format(key=key_id, name=person.get("name"), role=person.get("role"))
+    if key_id:
+        return Markup('<code title="no identity registered for this key">{key}</code>').format(
+            key=key_id
+        )
+    return Markup('<span class="muted">none</span>')
+
+
+def _named(value: Any, people: Any) -> Any:
+    """Evidence with every registered key id replaced by "name (role)" (lists and mappings too)."""
+    if isinstance(value, str):
+        person = _person(people, value)
+        return f"{person.get('name')} ({person.get('role')})" if person is not None else value
+    if isinstance(value, (list, tuple)):
+        return [_named(v, people) for v in value]
+    if isinstance(value, dict):
+        return {k: _named(v, people) for k, v in value.items()}
+    return value
+
+
+def _who_md(people: Any, key_id: Any) -> str:
+    """A person as name (role, key id prefix) for Markdown."""
+    person = _person(people, key_id)
+    if person is not None:
+        return f"{_md(person.get('name'))} ({_md(person.get('role'))}, key `{str(key_id)[:12]}`)"
+    return f"`{key_id}` (unregistered key)" if key_id else "none"
+
+
 def _confined_loader(folder: Path) -> Any:
     """A loader for `*.j2` files that lie inside `folder` once symlinks are resolved."""
     import jinja2
@@ -119,11 +166,16 @@ def environment(templates_dir: Path | None = None) -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=_md, num=_num, short=_short, compact=_compact)
+    env.filters.update(
+        md=_md, num=_num, short=_short, compact=_compact, breakable=_breakable, named=_named
+    )
     env.globals.update(
         metric_chart=charts.metric_chart,
+        findings_chart=charts.findings_chart,
         lineage_svg=charts.lineage_svg,
         lineage_tree=charts.lineage_tree,
+        who=_who,
+        who_md=_who_md,
     )
     return env
 

@@ -73,7 +73,7 @@ def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
 
 def run_folder(run: TrainingRun) -> dict[str, Any]:
     """What the run folder holds: run.json, result.json and the metrics (missing files read as empty)."""
-    from govern.training.trainer import RESULT_FILE, RUN_FILE
+    from govern.training.run_files import RESULT_FILE, RUN_FILE
 
     root = Path(run.output_dir)
 

@@ -42,6 +42,7 @@ class ReportCheck:
     head_seq: int | None = None
     head_hash: str | None = None
     later_entries: int = 0
+    signature: str | None = None  # "verified", "absent", or what is wrong with FILE.sig
     problems: list[str] = field(default_factory=list)
     contradictions: list[str] = field(default_factory=list)
 
@@ -72,6 +73,30 @@ def embedded_marker(path: Path) -> dict[str, Any] | None:
         "head_seq": int(found.group(3)),
         "head_hash": found.group(4),
     }
+
+
+def _check_signature(session: Any, check: ReportCheck, path: Path, entry: LedgerEntry) -> None:
+    """Check FILE.sig, if present, with the public key the ledger registered for the renderer."""
+    from govern.ledger.authority import Authority
+    from govern.reports.signature import signature_path, verify_detached
+
+    sig = signature_path(path)
+    if not sig.is_file():
+        check.signature = "absent"
+        return
+    renderer = Authority.of(session).identities.get(entry.actor_key_id)
+    if renderer is None:
+        check.signature = "the renderer's key is not registered"
+        check.problems.append(f"{sig.name}: ledger entry {entry.seq}'s key is not registered")
+        return
+    try:
+        found = verify_detached(path, renderer.public_key, sig)
+    except BadInput as error:
+        found_problems = [str(error)]
+    else:
+        found_problems = found.problems
+    check.signature = "verified" if not found_problems else "; ".join(found_problems)
+    check.problems += found_problems
 
 
 def verify_report(workspace: Any, path: Path) -> ReportCheck:
@@ -110,6 +135,7 @@ def verify_report(workspace: Any, path: Path) -> ReportCheck:
                 )
             return check
         payload = payload_of(entry)
+        _check_signature(session, check, path, entry)
         head = payload.get("ledger_head", {})
         check.report_id, check.kind, check.subject = (
             payload.get("report_id"),
