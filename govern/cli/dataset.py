@@ -11,7 +11,7 @@ import click
 from govern.cli._common import Invocation, common_options
 from govern.ingest.readers import FORMATS
 
-_FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
+_FILE = click.Path(exists=False, dir_okay=True, path_type=Path)  # a saved HF dataset is a folder
 
 
 def _dataset_dict(row: Any) -> dict[str, Any]:

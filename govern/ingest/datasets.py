@@ -13,12 +13,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from govern import ledger
-from govern.canonical import canonical_json, file_sha256
+from govern.canonical import canonical_json
 from govern.catalog.models import Dataset, ProvenanceAmendment, Snapshot
 from govern.clock import parse_time, utc_now
 from govern.consent.legal_basis import basis_problem, require_basis
 from govern.errors import BadInput, NotFound
-from govern.ingest.readers import read_records
+from govern.ingest.readers import read_records, source_sha256
 from govern.ingest.snapshots import RecordSchema, commit_staged, stage_records
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
@@ -130,7 +130,7 @@ def _ingest(
         make_dataset,
         transform="ingest",
         source_name=path.name,
-        source_sha256=file_sha256(path),
+        source_sha256=source_sha256(path),
     )
     return AddResult(dataset, snapshot, created)
 

@@ -1,7 +1,11 @@
-"""Streaming readers for record files (JSONL, CSV, Parquet) that name the line of every error.
+"""Streaming readers for record files (JSONL, CSV, Parquet, Arrow, a saved Hugging Face dataset)
+that name the line of every error.
 
 Each reader yields `(line, record)` pairs, `line` being the 1-based line (JSONL, CSV: the line
-where the record starts) or row number (Parquet), and never loads the whole file.
+where the record starts) or row number (Parquet, Arrow, a dataset folder: counted across its
+files), and never loads the whole file. A saved Hugging Face dataset (`Dataset.save_to_disk`) is
+a folder of Arrow stream files listed in its state.json; pyarrow reads it, so ingest needs no
+`datasets` library. Records from every format are plain JSON values, hashed alike.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from typing import Any
 
 from govern.errors import BadInput, record_error
 
-FORMATS = ("jsonl", "csv", "parquet")
+FORMATS = ("jsonl", "csv", "parquet", "arrow", "hf_dataset")
 _SUFFIXES = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".csv": "csv",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".arrow": "arrow",
 }
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")
@@ -39,10 +44,12 @@ def detect_format(path: Path, declared: str | None = None) -> str:
         if declared not in FORMATS:
             raise BadInput(f"unknown format {declared!r}; choose one of {', '.join(FORMATS)}")
         return declared
+    if Path(path).is_dir():
+        return "hf_dataset"
     fmt = _SUFFIXES.get(Path(path).suffix.lower())
     if fmt is None:
         raise BadInput(
-            f"{path}: cannot tell the format from the suffix; pass --format jsonl|csv|parquet"
+            f"{path}: cannot tell the format from the suffix; pass --format {'|'.join(FORMATS)}"
         )
     return fmt
 
@@ -50,11 +57,19 @@ def detect_format(path: Path, declared: str | None = None) -> str:
 def read_records(path: Path, fmt: str | None = None) -> Iterator[tuple[int, Record]]:
     """Yield `(line, record)` from a JSONL, CSV or Parquet file; raise BadInput naming the line."""
     path = Path(path)
-    if not path.is_file():
+    kind = detect_format(path, fmt) if path.exists() else None
+    if kind == "hf_dataset" and not path.is_dir():
+        raise BadInput(f"{path}: a saved Hugging Face dataset is a folder (save_to_disk output)")
+    if kind != "hf_dataset" and not path.is_file():
         raise BadInput(f"{path}: no such file")
-    reader = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[
-        detect_format(path, fmt)
-    ]
+    assert kind is not None
+    reader = {
+        "jsonl": _read_jsonl,
+        "csv": _read_csv,
+        "parquet": _read_parquet,
+        "arrow": _read_arrow,
+        "hf_dataset": _read_hf_dataset,
+    }[kind]
     empty = True
     for item in reader(path):
         empty = False
@@ -166,6 +181,78 @@ def _read_parquet(path: Path) -> Iterator[tuple[int, Record]]:
                 row_no,
                 {key: _json_value(value, path, row_no, key) for key, value in record.items()},
             )
+
+
+def _read_arrow(path: Path, first_row: int = 0) -> Iterator[tuple[int, Record]]:
+    """An Arrow IPC file, stream format (what `datasets` writes) or file format."""
+    import pyarrow as pa
+
+    try:
+        handle = pa.memory_map(str(path))
+        try:
+            batches: Any = pa.ipc.open_stream(handle)
+        except pa.ArrowInvalid:
+            handle.seek(0)
+            opened = pa.ipc.open_file(handle)
+            batches = (opened.get_batch(i) for i in range(opened.num_record_batches))
+    except (pa.ArrowException, OSError) as error:
+        raise BadInput(f"{path}: not a readable Arrow file: {error}") from None
+    row_no = first_row
+    with handle:
+        for batch in batches:
+            for record in batch.to_pylist():
+                row_no += 1
+                yield (
+                    row_no,
+                    {key: _json_value(value, path, row_no, key) for key, value in record.items()},
+                )
+
+
+def _read_hf_dataset(folder: Path) -> Iterator[tuple[int, Record]]:
+    """A `Dataset.save_to_disk` folder: its Arrow files, in the order its state.json lists them."""
+    if (folder / "dataset_dict.json").is_file():
+        splits = sorted(p.name for p in folder.iterdir() if (p / "state.json").is_file())
+        raise BadInput(
+            f"{folder}: a dataset dictionary with splits {', '.join(splits) or '(none)'}; "
+            f"register one split, e.g. {folder / (splits[0] if splits else 'train')}"
+        )
+    state_file = folder / "state.json"
+    if not state_file.is_file():
+        raise BadInput(
+            f"{folder}: not a saved Hugging Face dataset (no state.json); give a record file or "
+            "the folder `Dataset.save_to_disk` wrote"
+        )
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        names = [str(entry["filename"]) for entry in state["_data_files"]]
+    except (ValueError, KeyError, TypeError) as error:
+        raise BadInput(f"{state_file}: not a datasets state file ({error})") from None
+    if state.get("_indices_data_files"):
+        raise BadInput(
+            f"{state_file}: the dataset has an indices mapping; save it with "
+            "`dataset.flatten_indices().save_to_disk(...)`"
+        )
+    row_no = 0
+    for name in names:
+        path = folder / name
+        if path.resolve().parent != folder.resolve() or not path.is_file():
+            raise BadInput(f"{state_file}: lists data file {name!r}, which is not in {folder}")
+        for number, record in _read_arrow(path, row_no):  # numbering goes on across files
+            yield number, record
+            row_no = number
+
+
+def source_sha256(path: Path) -> str:
+    """SHA-256 of a source file's bytes; of a dataset folder, the hash over its files' hashes."""
+    from govern.canonical import file_sha256, hash_value
+
+    path = Path(path)
+    if not path.is_dir():
+        return file_sha256(path)
+    files = {
+        str(p.relative_to(path)): file_sha256(p) for p in sorted(path.rglob("*")) if p.is_file()
+    }
+    return hash_value(files)
 
 
 def _json_value(value: Any, path: Path, row: int, key: str) -> Any:
