@@ -117,22 +117,23 @@ def _nlp_engine_class() -> type:
             else:  # a letter whose lower case is longer (İ): offsets would drift, go word by word
                 self._lemmas = [token.lower_ for token in doc]
 
-        @property  # type: ignore[override]  # built on first use instead of in __init__
-        def lemmas(self) -> list[str]:
+        # built on first use instead of in __init__
+        @property
+        def lemmas(self) -> list[str]:  # type: ignore[override]
             if self._lemmas is None:
                 self._spans()
             assert self._lemmas is not None
             return self._lemmas
 
-        @property  # type: ignore[override]
-        def tokens_indices(self) -> list[int]:
+        @property
+        def tokens_indices(self) -> list[int]:  # type: ignore[override]
             if self._indices is None:
                 self._spans()
             assert self._indices is not None
             return self._indices
 
-        @property  # type: ignore[override]
-        def keywords(self) -> list[str]:
+        @property
+        def keywords(self) -> list[str]:  # type: ignore[override]
             if self._keywords is None:
                 self._keywords = self.set_keywords(self.nlp_engine, self.lemmas, self.language)
             return self._keywords

@@ -176,7 +176,8 @@ def _unexplained_digit_runs(text: str) -> list[tuple[int, int]]:
 
 
 def _national_phone(language: str) -> EntityRecognizer:
-    return _national_phone_class()(language)
+    recognizer: EntityRecognizer = _national_phone_class()(language)
+    return recognizer
 
 
 register_factory("NationalPhoneRecognizer", "PHONE_NUMBER", _national_phone)

@@ -79,7 +79,7 @@ class RecognizerSpec:
             name=self.name,
             supported_language=self.supported_language or language,
             patterns=patterns,
-            context=list(self.context) or None,
+            context=list(self.context) or None,  # type: ignore[arg-type]  # None means no context words
             global_regex_flags=flags,
         )
 
@@ -235,6 +235,7 @@ def _item(node: Any, where: str, problem: Any, path: str) -> RecognizerSpec | No
         bad(node, "patterns", "a recognizer needs `patterns` or a `deny_list`")
     if errors:
         return None
+    assert name is not None and entity is not None  # `errors` is empty: both were checked above
     return RecognizerSpec(
         name=name.strip(),
         supported_entity=entity,
@@ -297,4 +298,5 @@ def _pattern(node: Any, where: str, bad: Any) -> PatternSpec | None:
     name = value.get("name", where)
     if not ok:
         return None
+    assert raw is not None and score is not None  # `ok`: both were checked above
     return PatternSpec(name=str(name), regex=raw, score=float(score))
