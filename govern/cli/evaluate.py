@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from govern.cli._common import Invocation, common_options
 
 
-def _text(data: dict) -> str:  # type: ignore[type-arg]
+def _text(data: dict[str, Any]) -> str:
     gain = data["base_loss"] - data["adapter_loss"]
     return (
         f"Evaluation {data['id']} of run {data['run_id']} on held-out snapshot {data['snapshot_id'][:12]} "
@@ -50,10 +52,10 @@ def eval_command(
     Example:
       govern eval run-0123abcd4567 --snapshot 7c21e0 --key eng.key --json
     """
-    from govern.evaluation.heldout import evaluate_run, evaluation_dict
+    from govern.evaluation.heldout import evaluation_dict
 
-    row, detail = evaluate_run(
-        inv.workspace(), inv.actor(), run_id, snapshot, device=device, batch_size=batch_size
+    row, detail = inv.workspace().evaluation.evaluate(
+        inv.actor(), run_id, snapshot, device=device, batch_size=batch_size
     )
     data = evaluation_dict(row, detail)
     inv.emit(data, lambda: _text(data))
