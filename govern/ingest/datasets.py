@@ -7,7 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -21,6 +21,9 @@ from govern.ingest.snapshots import RecordSchema, commit_staged, stage_records
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
 from govern.progress import progress
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 LEGAL_BASES = (
     "consent",
@@ -115,7 +118,7 @@ def list_snapshots(session: Session, dataset: Dataset | None = None) -> list[Sna
 
 
 def _ingest(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     path: Path,
     fmt: str | None,
@@ -143,7 +146,7 @@ def _ingest(
 
 
 def add_dataset(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     spec: DatasetSpec,
     path: Path,
@@ -190,7 +193,7 @@ def add_dataset(
 
 
 def add_version(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     dataset_ref: str,
     path: Path,
@@ -244,7 +247,7 @@ def effective_provenance(session: Session, dataset: Dataset) -> dict[str, Any]:
 
 
 def amend_provenance(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     dataset_ref: str,
     field_name: str,

@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
@@ -28,6 +28,9 @@ from govern.catalog.models import Dataset, LedgerEntry, RunEvent, Snapshot, Trai
 from govern.clock import parse_time
 from govern.errors import BadInput, GovernError
 from govern.policy.decisions import is_anonymized
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
 OPENLINEAGE_SPEC = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
@@ -122,7 +125,9 @@ def _pii_facet(session: Session, snapshot: Snapshot) -> dict[str, Any]:
     )
 
 
-def _consent_facet(workspace: Any, session: Session, snapshot: Snapshot, at: str) -> dict[str, Any]:
+def _consent_facet(
+    workspace: Workspace, session: Session, snapshot: Snapshot, at: str
+) -> dict[str, Any]:
     from govern.consent.registry import coverage
     from govern.policy.activation import active_pack
     from govern.policy.decisions import erased_positions
@@ -153,7 +158,7 @@ def _consent_facet(workspace: Any, session: Session, snapshot: Snapshot, at: str
 
 
 def _snapshot_dataset(
-    workspace: Any, session: Session, ns: str, snapshot_id: str, at: str
+    workspace: Workspace, session: Session, ns: str, snapshot_id: str, at: str
 ) -> dict[str, Any]:
     snapshot = session.get(Snapshot, snapshot_id)
     if snapshot is None:
@@ -219,7 +224,7 @@ def _dp_facet(run: TrainingRun, epsilon: float | None, charged: int) -> dict[str
     )
 
 
-def run_events(workspace: Any, run_id: str) -> list[dict[str, Any]]:
+def run_events(workspace: Workspace, run_id: str) -> list[dict[str, Any]]:
     """The OpenLineage run events of a training run, oldest first."""
     from govern.training.runs import charges_count, get_run
 
@@ -369,7 +374,7 @@ def validate_event(event: dict[str, Any]) -> list[str]:
     return problems
 
 
-def export_run(workspace: Any, run_id: str, out: Path) -> list[dict[str, Any]]:
+def export_run(workspace: Workspace, run_id: str, out: Path) -> list[dict[str, Any]]:
     """Write a run's OpenLineage events to `out` as JSON Lines (OpenLineage's file transport format)."""
     events = run_events(workspace, run_id)
     problems = [

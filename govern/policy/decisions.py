@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -41,6 +41,9 @@ from govern.policy import (
     evaluate,
 )
 from govern.policy.activation import active_pack_in, load_workspace_pack
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 SCAN_EVENTS = ("pii.scanned",)
 SNAPSHOT_EVENTS = ("snapshot.created",)
@@ -124,7 +127,7 @@ def _scan_summary(scan: Scan | None) -> PiiScanSummary | None:
 
 
 def gather_facts(
-    workspace: Any,
+    workspace: Workspace,
     session: Session,
     snapshot: Snapshot,
     pack: Pack,
@@ -212,7 +215,7 @@ def store_decision(
 
 
 def check_snapshot(
-    workspace: Any, actor: PrivateIdentity, snapshot_ref: str, pack_name: str | None = None
+    workspace: Workspace, actor: PrivateIdentity, snapshot_ref: str, pack_name: str | None = None
 ) -> tuple[Decision, PolicyDecision]:
     """Evaluate the active pack (or the pack named, active or not) on a snapshot, store the decision and return it."""
     now = clock.now()
