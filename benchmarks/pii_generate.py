@@ -172,7 +172,9 @@ def au_tfn(rng: random.Random) -> str:
 
 def au_medicare(rng: random.Random) -> str:
     def valid(n: str) -> bool:
-        return sum(int(c) * w for c, w in zip(n[:8], (1, 3, 7, 9, 1, 3, 7, 9))) % 10 == int(n[8])
+        return sum(
+            int(c) * w for c, w in zip(n[:8], (1, 3, 7, 9, 1, 3, 7, 9), strict=True)
+        ) % 10 == int(n[8])
 
     number = until_valid(lambda: digits(rng, 10, "23456"), valid)
     return rng.choice(
@@ -251,7 +253,7 @@ _NHI_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O; A=1 .. Z=24
 def nhi_valid(nhi: str) -> bool:
     """The Ministry of Health NHI check: AAANNNC (mod 11) or the AAANNAX of HISO 10046:2023 (mod 23)."""
     values = [int(c) if c.isdigit() else _NHI_LETTERS.index(c) + 1 for c in nhi]
-    total = sum(v * w for v, w in zip(values[:6], range(7, 1, -1)))
+    total = sum(v * w for v, w in zip(values[:6], range(7, 1, -1), strict=True))
     if nhi[-1].isdigit():
         return total % 11 != 0 and (11 - total % 11) % 10 == values[6]
     return 23 - total % 23 == values[6]

@@ -475,7 +475,7 @@ class Gate:
             chain_history = [step for stage in stages for step in spending.history(session, stage)]
             planned_epsilon = (
                 epsilon_of_history(own, plan.delta, plan.accountant)
-                if plan.private and own
+                if plan.private and own and plan.delta is not None and plan.accountant is not None
                 else None
             )
             review.check(

@@ -329,7 +329,7 @@ def _raw(workspace, statement: str, **params) -> None:  # type: ignore[no-untype
 
 def test_a_consent_grant_inserted_behind_the_ledger_is_reported(governed, officer) -> None:  # type: ignore[no-untyped-def]
     """Regression (review): consent rows were not cross-checked, so a forged grant passed verify."""
-    workspace, snapshot = governed
+    workspace, _snapshot = governed
     revoke(workspace, officer, "cust-2")
     with workspace.catalog.reading() as session:
         seq = session.execute(text("SELECT max(ledger_seq) FROM consent_events")).scalar()

@@ -150,7 +150,7 @@ def test_a_scan_faked_through_the_library_is_caught_by_rescan(tmp_path, tiny_mod
     from govern.ingest.snapshots import resolve_snapshot
     from govern.pii.scans import _scan_id, _store_scan, scanner_config
 
-    workspace, engineer, _, snapshot = _pipeline(tmp_path, tiny_model)
+    workspace, engineer, _, _snapshot = _pipeline(tmp_path, tiny_model)
     raw = tmp_path / "raw.jsonl"
     raw.write_text(
         json.dumps(
@@ -224,7 +224,7 @@ def test_run_status_and_budget_ignore_rows_written_around_the_ledger(tmp_path, t
 
 
 def test_deleting_charges_behind_the_ledger_frees_no_budget(sqlite_pipeline_with_a_run) -> None:  # type: ignore[no-untyped-def]
-    workspace, engineer, snapshot, result = sqlite_pipeline_with_a_run
+    workspace, engineer, snapshot, _result = sqlite_pipeline_with_a_run
     _sql(workspace, "DROP TRIGGER privacy_charges_no_delete")
     _sql(workspace, "DELETE FROM privacy_charges")
     recipe = load_workspace_recipe(workspace, RECIPE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -146,7 +147,7 @@ def test_entries_are_chained_canonical_and_signed(fresh_workspace, registered_sn
         entries = list(ledger.iter_entries(session))
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
     assert entries[0].prev_hash == ledger.GENESIS_HASH
-    for before, after in zip(entries, entries[1:]):
+    for before, after in itertools.pairwise(entries):
         assert after.prev_hash == before.entry_hash
     for entry in entries:
         assert (

@@ -39,7 +39,7 @@ def trained(tmp_path, tiny_model):  # type: ignore[no-untyped-def]
 
 
 def test_release_is_refused_until_two_distinct_reviewers_sign(trained) -> None:  # type: ignore[no-untyped-def]
-    workspace, engineer, officer, run_id = trained
+    workspace, _engineer, officer, run_id = trained
     with pytest.raises(Refused, match="release.reviews: 0 of 2") as caught:
         release_run(workspace, officer, run_id)
     assert "govern review" in str(caught.value)

@@ -167,7 +167,7 @@ def test_verify_catches_an_edited_scan_config_and_deleted_findings(scanned_setup
     """Regression (review): the scan's config fed decisions but was not ledgered, and deleted
     findings went unnoticed."""
     workspace, engineer, snapshot = scanned_setup
-    scan, _ = scan_snapshot(workspace, engineer, snapshot.id, processes=1)
+    _scan, _ = scan_snapshot(workspace, engineer, snapshot.id, processes=1)
     with workspace.catalog.engine.begin() as connection:
         for trigger in ("scans_no_update", "scan_findings_no_delete"):  # as a table owner could
             connection.execute(text(f"DROP TRIGGER {trigger}"))

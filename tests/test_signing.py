@@ -258,7 +258,7 @@ def test_pinned_clock_fixes_time_and_replays_ids_in_order() -> None:
     assert clock.now() != at
 
 
-from tests.test_consent_and_approvals import governed  # noqa: E402,F401 - the fixture, on SQLite and PostgreSQL
+from tests.test_consent_and_approvals import governed  # noqa: F401 - the fixture, on SQLite and PostgreSQL
 
 
 def test_a_remote_approval_commits_and_verifies_on_each_database(governed, officer) -> None:  # type: ignore[no-untyped-def]

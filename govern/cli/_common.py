@@ -34,7 +34,7 @@ class CommandFailed(click.ClickException):
 
     def __init__(self, error: GovernError) -> None:
         super().__init__(str(error))
-        # click declares exit_code a class constant; ours follows the kind of error.
+        # click reads exit_code from the instance; the class default is 1 for every error.
         self.exit_code = error.exit_code  # type: ignore[misc]
 
 

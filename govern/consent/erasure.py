@@ -62,7 +62,7 @@ def impact(session: Session, subject_hash: str) -> Impact:
     rows = session.exec(
         select(SnapshotRecord.snapshot_id, SnapshotRecord.record_key)
         .where(SnapshotRecord.subject_hash == subject_hash)
-        .order_by(SnapshotRecord.snapshot_id, SnapshotRecord.position)
+        .order_by(col(SnapshotRecord.snapshot_id), col(SnapshotRecord.position))
     ).all()
     for snapshot_id, key in rows:
         result.snapshots.setdefault(snapshot_id, []).append(key)

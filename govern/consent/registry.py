@@ -233,7 +233,8 @@ def trusted_batches(session: Session, seqs: Iterable[int]) -> set[int]:
         )
         expected = ledgered_events_hash(session, list(rows), payload) if payload else None
         cache[seq] = (
-            bool(payload)
+            payload is not None
+            and bool(payload)
             and payload.get("events") == len(rows)
             and (expected is None or payload.get("events_hash") == expected)
         )
@@ -350,12 +351,13 @@ def is_active(events: Iterable[ConsentEvent], purpose: str, at: datetime) -> boo
     """Whether the latest event for `purpose` effective by `at` is a grant that has not expired."""
     latest = None
     for event in events:
-        if event.purpose == purpose and parse_time(event.effective_at) <= at:
-            if latest is None or (event.effective_at, event.recorded_at) >= (
-                latest.effective_at,
-                latest.recorded_at,
-            ):
-                latest = event
+        if event.purpose != purpose or parse_time(event.effective_at) > at:
+            continue
+        if latest is None or (event.effective_at, event.recorded_at) >= (
+            latest.effective_at,
+            latest.recorded_at,
+        ):
+            latest = event
     if latest is None or latest.action != "grant":
         return False
     return latest.expires_at is None or parse_time(latest.expires_at) > at
@@ -415,7 +417,7 @@ def _snapshot_subjects(session: Session, snapshot_id: str) -> Iterator[tuple[int
         .order_by(col(SnapshotRecord.position))
         .execution_options(yield_per=5000)
     )
-    yield from rows  # type: ignore[misc]
+    yield from rows
 
 
 def active_subjects(session: Session, snapshot_id: str, purpose: str, at: datetime) -> set[str]:

@@ -117,10 +117,10 @@ def evaluate_run(
     detail = {
         "tokens": sum(tokens),
         "base_token_perplexity": _perplexity(
-            sum(b * t for b, t in zip(base, tokens)) / sum(tokens)
+            sum(b * t for b, t in zip(base, tokens, strict=True)) / sum(tokens)
         ),
         "adapter_token_perplexity": _perplexity(
-            sum(a * t for a, t in zip(adapter, tokens)) / sum(tokens)
+            sum(a * t for a, t in zip(adapter, tokens, strict=True)) / sum(tokens)
         ),
         "loss": "per-example mean over supervised tokens, then mean over examples (the training loss)",
         "format": recipe["data"]["format"],

@@ -101,7 +101,9 @@ def check_release(
         trainer_person = trainer.person if trainer else None
 
         def by_trainer_person(review: Any, identity: Any) -> bool:
-            return review.reviewer_key_id == run.created_by or identity.person == trainer_person
+            return bool(
+                review.reviewer_key_id == run.created_by or identity.person == trainer_person
+            )
 
         counted = {
             review.reviewer_key_id

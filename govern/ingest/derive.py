@@ -83,7 +83,7 @@ def derive_snapshot(
         staged,
         actor,
         "snapshot.derive",
-        lambda session: session.get(Dataset, parent.dataset_id),
+        lambda session: session.get_one(Dataset, parent.dataset_id),
         transform=transform,
         parent_id=parent.id,
         transform_hash=the_hash,

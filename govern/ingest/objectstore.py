@@ -7,6 +7,7 @@ replace it without touching snapshots, gate or ledger.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -63,10 +64,8 @@ class LocalObjectStore:
         if target.exists():
             target.chmod(stat.S_IRWXU)
             shutil.rmtree(target)
-        try:
+        with contextlib.suppress(OSError):  # not empty, or already gone
             target.parent.rmdir()
-        except OSError:  # not empty, or already gone
-            pass
 
     def stray_entries(self, catalogued: set[str]) -> list[Path]:
         """Everything in the store that no catalogued snapshot accounts for: uncatalogued snapshot

@@ -145,7 +145,7 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Record]]:
                     raise record_error(
                         path, line_no, f"expected {len(header)} columns, found {len(row)}"
                     )
-                yield line_no, dict(zip(header, row))
+                yield line_no, dict(zip(header, row, strict=True))
         except csv.Error as error:
             raise record_error(path, reader.line_num, f"malformed CSV: {error}") from None
 

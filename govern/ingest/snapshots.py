@@ -442,7 +442,7 @@ def snapshot_problems(workspace: Workspace, session: Session, snapshot: Snapshot
         open(store.records_path(snapshot.id), "rb") as records,
         open(store.manifest_path(snapshot.id)) as manifest,
     ):
-        for position, (data, listed) in enumerate(zip(records, manifest)):
+        for position, (data, listed) in enumerate(zip(records, manifest, strict=False)):
             listed = listed.strip()
             if position in erased:
                 if data.strip() and not problems:

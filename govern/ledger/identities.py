@@ -41,7 +41,7 @@ def _record(session: Session, actor: PrivateIdentity, row: Identity) -> None:
 
 def bootstrap_admin(workspace: Workspace) -> Path:
     """Create the first admin key when the ledger is empty; return the admin key's path."""
-    path = workspace.keys_dir / ADMIN_KEY_FILE
+    path: Path = workspace.keys_dir / ADMIN_KEY_FILE
     written = False
     try:
         with workspace.catalog.transaction() as session:

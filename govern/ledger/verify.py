@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlmodel import col, func, select
 
@@ -98,7 +98,7 @@ def verify_workspace(
                 f"ledger entry {seq} created a row in {table_name} that is missing from the catalog (deleted)"
             )
         snapshots = (
-            session.exec(select(Snapshot).order_by(Snapshot.ledger_seq)).all()
+            session.exec(select(Snapshot).order_by(col(Snapshot.ledger_seq))).all()
             if check_snapshots
             else []
         )
@@ -301,7 +301,7 @@ def make_checkpoint(workspace: Workspace, actor: PrivateIdentity) -> dict[str, A
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """Read a checkpoint file, checking its shape (its signature is checked by verify)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data: Any = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BadInput(f"{path}: no such checkpoint file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -332,7 +332,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
             or any(c not in "0123456789abcdef" for c in value)
         ):
             raise BadInput(f"{path}: field {field_name} must be lowercase hex")
-    return data
+    return cast(dict[str, Any], data)
 
 
 def _checkpoint_problems(checkpoint: dict[str, Any], chain: ledger.ChainReport) -> list[str]:

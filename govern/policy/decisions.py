@@ -75,12 +75,10 @@ def lineage_problems(session: Session, snapshot: Snapshot) -> list[str]:
         if (found := row_problem(session, s, SNAPSHOT_EVENTS))
     ]
     dataset = session.get(Dataset, snapshot.dataset_id)
-    if dataset is None or (found := row_problem(session, dataset, DATASET_EVENTS)):
-        problems.append(
-            found
-            if dataset is not None
-            else f"dataset {snapshot.dataset_id} of the snapshot is missing"
-        )
+    if dataset is None:
+        problems.append(f"dataset {snapshot.dataset_id} of the snapshot is missing")
+    elif found := row_problem(session, dataset, DATASET_EVENTS):
+        problems.append(found)
     if snapshot.parent_id and ancestors(session, snapshot)[-1].parent_id:
         problems.append(
             f"snapshot {snapshot.id[:12]}: its ancestry is broken (a parent is missing or loops)"

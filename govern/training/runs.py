@@ -29,6 +29,7 @@ from govern.gate import Admission, Gate
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
 from govern.training import spending
+from govern.training.hooks import TrainingHooks
 
 if TYPE_CHECKING:
     from govern.workspace import Workspace
@@ -46,7 +47,7 @@ def load_workspace_recipe(workspace: Workspace, recipe_path: Path) -> Any:
     return load_recipe(path, base_dir=workspace.root)
 
 
-class LedgerHooks:
+class LedgerHooks(TrainingHooks):
     """Trainer hooks that ledger run events and privacy charges (the rows are their indexes)."""
 
     def __init__(self, workspace: Workspace, actor: PrivateIdentity, run_id: str) -> None:
@@ -189,8 +190,7 @@ def charges_count(session: Session, run_id: str) -> int:
 
 def reconcile_charges(workspace: Workspace, actor: PrivateIdentity, run: TrainingRun) -> int:
     """Ledger journal charges the ledger lacks (a crash between the journal's fsync and the commit)."""
-    from govern.training.checkpoint import read_jsonl
-    from govern.training.trainer import JOURNAL_FILE
+    from govern.training.run_files import JOURNAL_FILE, read_jsonl
 
     # The trainer's own reader: a line torn by the crash is dropped, as the trainer drops it.
     rows = read_jsonl(Path(run.output_dir) / JOURNAL_FILE)
@@ -220,7 +220,7 @@ def _create_run(
     init_run_id: str | None,
     canaries: dict[str, Any] | None = None,
 ) -> TrainingRun:
-    from govern.training.recipe import hash_model_folder
+    from govern.training.model import hash_model_folder
 
     plan = admission.plan
     run = TrainingRun(
@@ -330,8 +330,8 @@ def start_run(
     join its run (`join_run`).
     """
     from govern.evaluation.privacy_audit.canaries import plant_canaries
-    from govern.training import train
     from govern.training.distributed import Distributed
+    from govern.training.trainer import train
 
     dist = Distributed.from_env()
     if not dist.primary:
@@ -405,7 +405,7 @@ def join_run(
     admits nothing new and ledgers nothing. Its recipe and plan must equal rank 0's. It calls
     no hook: a rank that dies is recorded as the run's failure by rank 0.
     """
-    from govern.training import train
+    from govern.training.trainer import train
 
     with workspace.catalog.reading() as session:
         require(
@@ -440,9 +440,8 @@ def resume_run(
     device: str | None = None,
 ) -> dict[str, Any]:
     """Re-gate a crashed or interrupted run with its own snapshots and continue from its checkpoint."""
-    from govern.training import resume
     from govern.training.recipe import recipe_from_dict
-    from govern.training.trainer import read_run
+    from govern.training.trainer import read_run, resume
 
     with workspace.catalog.reading() as session:
         require(session, actor, "run.train")

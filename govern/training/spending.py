@@ -153,7 +153,12 @@ def history(session: Session, run: LedgeredRun) -> History:
         return []
     current, _ = state(session, run.run_id)
     sigma, rate = run.row.get("noise_multiplier"), run.row.get("sample_rate")
-    if current in RUNNING_STATES and len(spent) < run.planned_steps and sigma is not None:
+    if (
+        current in RUNNING_STATES
+        and len(spent) < run.planned_steps
+        and sigma is not None
+        and rate is not None
+    ):
         spent.append((float(sigma), float(rate), run.planned_steps - len(spent)))
     return spent
 
@@ -164,7 +169,7 @@ def resumed_history(session: Session, run: LedgeredRun) -> History:
     spent = charges(session, run.run_id)
     checkpoint = last_checkpoint_step(session, run.run_id)
     sigma, rate = run.row.get("noise_multiplier"), run.row.get("sample_rate")
-    if sigma is not None and run.planned_steps > checkpoint:
+    if sigma is not None and rate is not None and run.planned_steps > checkpoint:
         spent.append((float(sigma), float(rate), run.planned_steps - checkpoint))
     return spent
 

@@ -9,6 +9,7 @@ the login challenge and each action's bytes with the key file, exactly as consol
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -171,10 +172,8 @@ def _train(
     result = start_run(
         workspace, engineer, Path(workspace.root / "train" / "console.toml"), [approved]
     )
-    try:
+    with contextlib.suppress(Refused):  # ledgered as gate.refused, with every reason
         start_run(workspace, engineer, Path(workspace.root / "train" / "console.toml"), [raw])
-    except Refused:
-        pass  # ledgered as gate.refused, with every reason
     make_report(workspace, auditor, "run", result["run_id"], "html")
     return str(result["run_id"])
 

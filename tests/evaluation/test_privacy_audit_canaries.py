@@ -165,7 +165,7 @@ def test_scoring_counts_only_the_secret_tokens_and_matches_the_training_encoding
     prefix_len = len(
         [tokenizer.bos_token_id, *tokenizer(canaries.prefix, add_special_tokens=False)["input_ids"]]
     )
-    for (ids, labels), secret in zip(scored, canaries.secrets, strict=True):
+    for (_ids, labels), secret in zip(scored, canaries.secrets, strict=True):
         assert all(label == IGNORE_INDEX for label in labels[:prefix_len])
         supervised = [t for t in labels if t != IGNORE_INDEX]
         assert secret in tokenizer.decode(supervised) and canaries.prefix not in tokenizer.decode(

@@ -145,7 +145,7 @@ def test_text_tree_starts_at_the_source_file_and_marks_the_focus(trained_pipelin
     lines = text.splitlines()
     assert lines[0].startswith("source support_records.jsonl")
     assert sum("◀ focus" in line for line in lines) == 1 and p.second["run_id"] in next(
-        l for l in lines if "◀ focus" in l
+        line for line in lines if "◀ focus" in line
     )
     assert "continued by → run " + p.second["run_id"] in text
 

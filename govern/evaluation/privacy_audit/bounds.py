@@ -43,7 +43,7 @@ def randomised_response_accuracy(epsilon: float) -> float:
 
 def one_run_p_value(m: int, r: int, v: int, epsilon: float, delta: float = 0.0) -> float:
     """P[V ≥ v] bound of the one-run audit under (ε, δ)-DP: m canaries, r guesses, v correct."""
-    from scipy.stats import binom  # type: ignore[import-untyped]
+    from scipy.stats import binom
 
     if not 0 <= v <= r <= m:
         raise ValueError(f"need 0 ≤ v ≤ r ≤ m, got m={m}, r={r}, v={v}")
