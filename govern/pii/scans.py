@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
@@ -33,9 +33,6 @@ from govern.ledger.authority import require, row_problem
 from govern.ledger.keys import PrivateIdentity
 from govern.progress import progress
 
-if TYPE_CHECKING:
-    from govern.workspace import Workspace
-
 _INSERT_BATCH = 5000
 
 
@@ -51,7 +48,7 @@ class StoredFinding:
     recognizer: str
 
 
-def scanner_config(workspace: Workspace) -> Any:
+def scanner_config(workspace: Any) -> Any:
     """The workspace's `[pii]` configuration, validated."""
     from govern.pii import ScannerConfig
 
@@ -75,7 +72,7 @@ def _scan_id(snapshot_id: str, provenance: dict[str, Any]) -> str:
 
 
 def scan_snapshot(
-    workspace: Workspace,
+    workspace: Any,
     actor: PrivateIdentity,
     snapshot_ref: str,
     show_progress: bool | None = None,
@@ -91,7 +88,7 @@ def scan_snapshot(
 
 
 def _scan_snapshot(
-    workspace: Workspace,
+    workspace: Any,
     actor: PrivateIdentity,
     config: Any,
     snapshot_ref: str,
@@ -140,7 +137,7 @@ def _text_fields(session: Session, snapshot: Snapshot) -> list[str]:
 
 
 def _scan_to_spool(
-    workspace: Workspace,
+    workspace: Any,
     scanner: Any,
     snapshot: Snapshot,
     fields: list[str],
@@ -178,7 +175,7 @@ def _scan_to_spool(
     ], total
 
 
-def rescan_problems(workspace: Workspace, show_progress: bool | None = None) -> list[str]:
+def rescan_problems(workspace: Any, show_progress: bool | None = None) -> list[str]:
     """Re-run every ledgered scan (scans are deterministic) and name those whose findings differ.
 
     A scan made under another scanner configuration, model or Presidio version than the
@@ -270,7 +267,7 @@ def _spool_rows(spool: Path) -> Iterator[list[Any]]:
 
 
 def _store_scan(
-    workspace: Workspace,
+    workspace: Any,
     actor: PrivateIdentity,
     snapshot: Snapshot,
     scan_id: str,
@@ -318,7 +315,7 @@ def stored_findings(session: Session, scan_id: str) -> Iterator[tuple[int, Store
         )
 
 
-def pseudonym_secret(workspace: Workspace) -> bytes:
+def pseudonym_secret(workspace: Any) -> bytes:
     """The workspace's pseudonym key (outside the catalog), created on first use."""
     from govern.workspace import write_private_file
 
@@ -339,7 +336,7 @@ class AnonymizeResult:
 
 
 def anonymize_snapshot(
-    workspace: Workspace,
+    workspace: Any,
     actor: PrivateIdentity,
     snapshot_ref: str,
     operators_path: Path | None = None,

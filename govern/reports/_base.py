@@ -11,16 +11,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from govern import __version__, ledger
 from govern.catalog.models import ConsentEvent, LedgerEntry, SnapshotRecord
 from govern.clock import utc_now
-
-if TYPE_CHECKING:
-    from govern.workspace import Workspace
 
 REPORT_FORMAT = "govern.report.v1"
 FORMATS = ("html", "md", "json")
@@ -48,11 +45,7 @@ def register(kind: ReportKind) -> ReportKind:
 
 
 def header(
-    session: Session,
-    workspace: Workspace,
-    kind: str,
-    subject: dict[str, Any],
-    covers: dict[str, Any],
+    session: Session, workspace: Any, kind: str, subject: dict[str, Any], covers: dict[str, Any]
 ) -> dict[str, Any]:
     """The facts every report opens with, including the ledger head they were read at."""
     top = ledger.head(session)

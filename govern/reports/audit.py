@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -34,9 +34,6 @@ from govern.reports._base import (
 )
 from govern.reports.run import verification_facts
 
-if TYPE_CHECKING:
-    from govern.workspace import Workspace
-
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -58,7 +55,7 @@ def period_bound(text: str | None, end: bool = False) -> str | None:
 
 
 def build_audit_report(
-    workspace: Workspace, since: str | None = None, until: str | None = None
+    workspace: Any, since: str | None = None, until: str | None = None
 ) -> dict[str, Any]:
     """The facts of an audit report for entries recorded in [since, until) (open ends by default)."""
     from govern.ledger.verify import verify_workspace
@@ -265,7 +262,7 @@ def _runs(session: Session, start: str | None, end: str | None) -> list[dict[str
 
 
 def _budget(
-    workspace: Workspace, session: Session, start: str | None, end: str | None
+    workspace: Any, session: Session, start: str | None, end: str | None
 ) -> list[dict[str, Any]]:
     """Per dataset: lifetime budget, ε spent over all time, and ε of the steps charged in the period."""
     from govern.reports.dataset import _active_pack

@@ -8,7 +8,7 @@ never record text or raw subject ids.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -36,9 +36,6 @@ from govern.reports._base import (
     short,
 )
 
-if TYPE_CHECKING:
-    from govern.workspace import Workspace
-
 SCAN_CONFIG_KEYS = (
     "config_hash",
     "spacy_model",
@@ -50,7 +47,7 @@ SCAN_CONFIG_KEYS = (
 )
 
 
-def build_dataset_report(workspace: Workspace, snapshot_ref: str) -> dict[str, Any]:
+def build_dataset_report(workspace: Any, snapshot_ref: str) -> dict[str, Any]:
     """The facts of a snapshot's datasheet, read from the catalog (and the ledger head they reflect)."""
     from govern.ingest.snapshots import resolve_snapshot
 
@@ -82,7 +79,7 @@ def build_dataset_report(workspace: Workspace, snapshot_ref: str) -> dict[str, A
     return facts
 
 
-def _active_pack(workspace: Workspace) -> tuple[Any, str | None]:
+def _active_pack(workspace: Any) -> tuple[Any, str | None]:
     from govern.errors import GovernError
     from govern.policy.activation import active_pack
 
@@ -359,7 +356,7 @@ def approval_facts(session: Session, snapshot_id: str) -> list[dict[str, Any]]:
 
 
 def readiness_facts(
-    workspace: Workspace, session: Session, snapshot: Snapshot, pack: Any, pack_error: str | None
+    workspace: Any, session: Session, snapshot: Snapshot, pack: Any, pack_error: str | None
 ) -> dict[str, Any]:
     """Whether approvals cover the snapshot for training today (the gate's check, without a plan)."""
     from govern.policy.approvals import is_approved_for_training

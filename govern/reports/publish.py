@@ -13,7 +13,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from govern import ledger
 from govern.atomic import write_new_file
@@ -23,9 +23,6 @@ from govern.errors import BadInput
 from govern.ledger.keys import PrivateIdentity
 from govern.reports._base import EXTENSIONS, FORMATS, KINDS, RENDERED_EVENT
 from govern.reports.render import render, templates_hash
-
-if TYPE_CHECKING:
-    from govern.workspace import Workspace
 
 REPORT_MODE = 0o644  # reports are for sharing; set explicitly, whatever the umask
 
@@ -54,7 +51,7 @@ def marker(report_id: str, kind: str, head: dict[str, Any]) -> str:
     return f"{MARKER} id={report_id} kind={kind} head={head['seq']}:{head['hash']}"
 
 
-def default_out_path(workspace: Workspace, facts: dict[str, Any], fmt: str) -> Path:
+def default_out_path(workspace: Any, facts: dict[str, Any], fmt: str) -> Path:
     """audit_reports/<kind>-<subject>-<UTC time>.<ext> in the workspace."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     subject = facts["subject"]["id"]
@@ -82,7 +79,7 @@ def _write_new(path: Path, data: bytes) -> None:
 
 
 def write_report(
-    workspace: Workspace,
+    workspace: Any,
     actor: PrivateIdentity,
     facts: dict[str, Any],
     fmt: str,
@@ -167,7 +164,7 @@ def write_report(
 
 
 def build_report(
-    workspace: Workspace, kind: str, subject: str | None = None, **options: Any
+    workspace: Any, kind: str, subject: str | None = None, **options: Any
 ) -> dict[str, Any]:
     """The facts of a report of `kind` (dataset: a snapshot ref; run: a run id; audit: since/until)."""
     from govern.reports.audit import build_audit_report
@@ -188,7 +185,7 @@ def build_report(
 
 
 def make_report(
-    workspace: Workspace,
+    workspace: Any,
     actor: PrivateIdentity,
     kind: str,
     subject: str | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -28,13 +28,10 @@ from govern.reports._base import (
 )
 from govern.reports.dataset import approval_facts
 
-if TYPE_CHECKING:
-    from govern.workspace import Workspace
-
 RECIPE_SECTIONS = ("lora", "dp", "schedule", "data")
 
 
-def build_run_report(workspace: Workspace, run_id: str) -> dict[str, Any]:
+def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
     """The facts of a run's model card, read from the catalog, the run folder and a ledger verification."""
     from govern.ledger.verify import verify_workspace
     from govern.training.runs import get_run, run_status
@@ -177,7 +174,7 @@ def _dp_facts(run: TrainingRun, status: dict[str, Any], folder: dict[str, Any]) 
 
 
 def budget_facts(
-    workspace: Workspace,
+    workspace: Any,
     session: Session,
     snapshot_ids: list[str],
     delta: float | None,
@@ -377,7 +374,7 @@ def run_contradictions(
 register(ReportKind("run", "Training run report (model card)", run_contradictions))
 
 
-def release_facts(workspace: Workspace, session: Session, run: TrainingRun) -> dict[str, Any]:
+def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[str, Any]:
     """Evaluations, the latest privacy audit, reviews (signatures checked), releases and the
     release rules as they stand: what issue a release on, shown in the model card."""
     import json as _json
