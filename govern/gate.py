@@ -27,7 +27,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, func, select
 
@@ -51,6 +51,9 @@ from govern.policy.approvals import is_approved_for_training
 from govern.policy.decisions import erased_positions, involved_people, latest_scan, lineage_problems
 from govern.training import spending
 
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
+
 REFUSED_EVENT = "gate.refused"
 _ISSUED = object()  # only the gate holds this: a GatedData made without it refuses to exist
 
@@ -59,7 +62,7 @@ _ISSUED = object()  # only the gate holds this: a GatedData made without it refu
 class GatedData:
     """The gate's handle: the only object that reads approved snapshot bytes for training."""
 
-    workspace: Any
+    workspace: Workspace
     snapshot_ids: Sequence[str]
     manifests: dict[str, list[str]] = field(repr=False, default_factory=dict)
     erased: dict[str, set[int]] = field(repr=False, default_factory=dict)
@@ -152,7 +155,7 @@ def recipe_fields(recipe: Any) -> list[str]:
 class _Review:
     """One admission being reviewed: its context, and every check made and reason found."""
 
-    workspace: Any
+    workspace: Workspace
     session: Session
     pack: Pack
     now: datetime
@@ -404,7 +407,7 @@ def _held_out(session: Session, run_id: str, snapshots: list[Snapshot]) -> list[
 class Gate:
     """Admits a job to approved snapshots, or refuses it with every reason and a ledger entry."""
 
-    def __init__(self, workspace: Any) -> None:
+    def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
 
     def _open(

@@ -1,5 +1,10 @@
 """A workspace: govern.toml, the .govern/ state folder (catalog, object store, secrets) and the
-user-edited folders policies/, train/ and audit_reports/."""
+user-edited folders policies/, train/ and audit_reports/.
+
+`Workspace` is also the typed facade a Python user imports as `govern.Workspace`: the verbs of
+the flow are grouped by stage in namespaces (`ws.datasets`, `ws.consent`, `ws.scans`, ...),
+defined in govern/facade/ and imported on first use.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import shutil
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govern import tmpfiles
 from govern.atomic import make_dirs, write_new_file
@@ -17,6 +23,22 @@ from govern.catalog.db import Catalog, sqlite_path, sqlite_url
 from govern.config import CONFIG_FILE, DEFAULT_CONFIG_TEXT, WorkspaceConfig, load_config
 from govern.errors import BadInput
 from govern.resources import shipped_dir
+
+if TYPE_CHECKING:
+    from govern.facade import (
+        Approvals,
+        Consent,
+        Datasets,
+        Evaluations,
+        Keys,
+        Ledger,
+        Lineage,
+        Policy,
+        Releases,
+        Reports,
+        Scans,
+        Training,
+    )
 
 STATE_DIR = ".govern"
 USER_FOLDERS = ("policies", "train", "audit_reports", "evals")
@@ -50,9 +72,15 @@ class InitResult:
 
 
 class Workspace:
-    """An initialised govern workspace."""
+    """An initialised govern workspace, and the one object a Python user needs.
 
-    def __init__(self, root: Path) -> None:
+    from govern import Workspace
+    ws = Workspace.open("my-workspace")
+    officer = ws.keys.load("olga.key")
+    ws.approvals.approve(officer, "3f9a1c", note="reviewed findings")
+    """
+
+    def __init__(self, root: Path | str) -> None:
         self.root = Path(root).resolve()
         self.config: WorkspaceConfig = load_config(self.root / CONFIG_FILE)
         tmpfiles.sweep(self.tmp_dir)  # what killed ingests and scans left behind
@@ -76,7 +104,13 @@ class Workspace:
         )
 
     @classmethod
-    def init(cls, root: Path) -> InitResult:
+    def open(cls, path: Path | str | None = None) -> Workspace:
+        """The workspace at `path`, or (without one) the nearest folder at or above the current
+        one holding govern.toml; BadInput when there is none."""
+        return cls.locate(Path(path) if path is not None else None)
+
+    @classmethod
+    def init(cls, root: Path | str) -> InitResult:
         """Create (or re-check) a workspace: config, folders, migrated catalog, first admin key."""
         from govern.ledger.identities import bootstrap_admin
 
@@ -158,3 +192,89 @@ class Workspace:
     def hash_subject(self, subject_id: str) -> str:
         """The keyed hash under which a subject id is indexed and ledgered."""
         return keyed_hash(self.subject_secret, str(subject_id))
+
+    # The flow's verbs, by stage (govern/facade/).
+
+    @cached_property
+    def keys(self) -> Keys:
+        """Identities: create, list, load."""
+        from govern.facade.keys import Keys
+
+        return Keys(self)
+
+    @cached_property
+    def datasets(self) -> Datasets:
+        """Datasets and snapshots: add, add_version, amend, list, show, snapshots, snapshot."""
+        from govern.facade.datasets import Datasets
+
+        return Datasets(self)
+
+    @cached_property
+    def consent(self) -> Consent:
+        """Consent: import_file, revoke, show, impact, erase, filter."""
+        from govern.facade.consent import Consent
+
+        return Consent(self)
+
+    @cached_property
+    def scans(self) -> Scans:
+        """PII: scan, anonymize."""
+        from govern.facade.scans import Scans
+
+        return Scans(self)
+
+    @cached_property
+    def policy(self) -> Policy:
+        """Policy packs: check, test, list, activate, active."""
+        from govern.facade.policy import Policy
+
+        return Policy(self)
+
+    @cached_property
+    def approvals(self) -> Approvals:
+        """Officers' verdicts: approve, reject, list, status."""
+        from govern.facade.approvals import Approvals
+
+        return Approvals(self)
+
+    @cached_property
+    def training(self) -> Training:
+        """Gated DP-LoRA runs: train, resume, runs, run."""
+        from govern.facade.training import Training
+
+        return Training(self)
+
+    @cached_property
+    def evaluation(self) -> Evaluations:
+        """A run's adapter measured: evaluate, privacy_audit."""
+        from govern.facade.evaluation import Evaluations
+
+        return Evaluations(self)
+
+    @cached_property
+    def release(self) -> Releases:
+        """Reviews and release: review, check, release."""
+        from govern.facade.release import Releases
+
+        return Releases(self)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        """The ledger: verify, log, checkpoint."""
+        from govern.facade.ledger import Ledger
+
+        return Ledger(self)
+
+    @cached_property
+    def reports(self) -> Reports:
+        """Reports: render, verify."""
+        from govern.facade.reports import Reports
+
+        return Reports(self)
+
+    @cached_property
+    def lineage(self) -> Lineage:
+        """Lineage: show, subject, export, attest, verify_attestation."""
+        from govern.facade.lineage import Lineage
+
+        return Lineage(self)

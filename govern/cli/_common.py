@@ -8,11 +8,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from govern.errors import GovernError
+
+if TYPE_CHECKING:
+    from govern.ledger.keys import PrivateIdentity
+    from govern.workspace import Workspace
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -69,17 +73,17 @@ class Invocation:
     workspace_dir: Path | None
     as_json: bool
     key_path: Path | None = None
-    _workspace: Any = field(default=None, repr=False)
+    _workspace: Workspace | None = field(default=None, repr=False)
 
-    def workspace(self) -> Any:
+    def workspace(self) -> Workspace:
         """The workspace this command acts on (located once, then cached)."""
         if self._workspace is None:
             from govern.workspace import Workspace
 
-            self._workspace = Workspace.locate(self.workspace_dir)
+            self._workspace = Workspace.open(self.workspace_dir)
         return self._workspace
 
-    def actor(self) -> Any:
+    def actor(self) -> PrivateIdentity:
         """The identity given by --key or GOVERN_KEY."""
         from govern.ledger.keys import load_identity
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from govern.cli._common import Invocation, common_options
 
+if TYPE_CHECKING:
+    from govern.catalog.models import Approval
 
-def _row(row) -> dict:  # type: ignore[no-untyped-def,type-arg]
+
+def _row(row: Approval) -> dict[str, Any]:
     return {
         "id": row.id,
         "snapshot_id": row.snapshot_id,
@@ -33,9 +38,7 @@ def approve_command(inv: Invocation, snapshot: str, note: str | None) -> None:
     Example:
       govern approve 3f9a1c --note "reviewed findings" --key officer.key
     """
-    from govern.policy.approvals import approve
-
-    row, decision = approve(inv.workspace(), inv.actor(), snapshot, note)
+    row, decision = inv.workspace().approvals.approve(inv.actor(), snapshot, note)
     inv.emit(
         _row(row),
         f"Approved {row.snapshot_id[:12]} under {decision.pack_name} (decision {decision.hash[:12]}); approval {row.id}",
@@ -53,9 +56,7 @@ def reject_command(inv: Invocation, snapshot: str, reason: str) -> None:
     Example:
       govern reject 3f9a1c --reason "free text holds account numbers" --key officer.key
     """
-    from govern.policy.approvals import reject
-
-    row, _ = reject(inv.workspace(), inv.actor(), snapshot, reason)
+    row, _ = inv.workspace().approvals.reject(inv.actor(), snapshot, reason)
     inv.emit(_row(row), f"Rejected {row.snapshot_id[:12]}; rejection {row.id}")
 
 
@@ -74,15 +75,10 @@ def approvals_list(inv: Invocation, snapshot: str | None) -> None:
     Example:
       govern approvals list --snapshot 3f9a1c --json
     """
-    from govern.ingest.snapshots import resolve_snapshot
-    from govern.policy.approvals import approval_problems, list_approvals
-
-    with inv.workspace().catalog.reading() as session:
-        snapshot_id = resolve_snapshot(session, snapshot).id if snapshot else None
-        rows = [
-            {**_row(r), "problems": approval_problems(session, r)}
-            for r in list_approvals(session, snapshot_id)
-        ]
+    rows = [
+        {**_row(r), "problems": problems}
+        for r, problems in inv.workspace().approvals.list(snapshot)
+    ]
     inv.emit(
         rows,
         lambda: (
@@ -107,16 +103,8 @@ def approvals_status(inv: Invocation, snapshot: str) -> None:
       govern approvals status 3f9a1c
     """
     from govern.errors import Refused
-    from govern.ingest.snapshots import resolve_snapshot
-    from govern.policy.activation import active_pack_in
-    from govern.policy.approvals import is_approved_for_training
 
-    workspace = inv.workspace()
-    with workspace.catalog.reading() as session:
-        pack = active_pack_in(workspace, session)
-        check = is_approved_for_training(
-            workspace, session, resolve_snapshot(session, snapshot), pack
-        )
+    check = inv.workspace().approvals.status(snapshot)
     inv.emit(
         {"approved": check.ok, "reasons": check.reasons},
         "Approved for training." if check.ok else "Not approved for training.",

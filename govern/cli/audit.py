@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from govern.cli._common import Invocation, common_options
-from govern.errors import BadInput, IntegrityFailure
+from govern.errors import IntegrityFailure
 
 
 @click.group("audit")
@@ -37,11 +38,7 @@ def audit_verify(inv: Invocation, checkpoint: Path | None, rescan: bool) -> None
     Example:
       govern audit verify --checkpoint /secure/place/head.json --rescan
     """
-    from govern.ledger.verify import load_checkpoint, verify_workspace
-
-    result = verify_workspace(
-        inv.workspace(), load_checkpoint(checkpoint) if checkpoint else None, rescan=rescan
-    )
+    result = inv.workspace().ledger.verify(checkpoint, rescan=rescan)
     if not result.ok:
         if inv.as_json:
             inv.emit(result.to_dict())
@@ -71,30 +68,18 @@ def audit_log(inv: Invocation, event: str | None, limit: int | None) -> None:
     Example:
       govern audit log --event snapshot.created --json
     """
-    from govern import ledger
-    from govern.ledger.verify import event_names
-
-    with inv.workspace().catalog.reading() as session:
-        known = event_names(session)
-        if event is not None and event not in known:
-            raise BadInput(
-                f"--event {event!r} is no ledger event; known events: {', '.join(known)}"
-            )
-        rows = [
-            {
-                "seq": e.seq,
-                "recorded_at": e.recorded_at,
-                "actor": e.actor_key_id,
-                "event": e.event,
-                "refs": json.loads(e.refs),
-                "payload": json.loads(e.payload),
-                "hash": e.entry_hash,
-            }
-            for e in ledger.iter_entries(session)
-            if event is None or e.event == event
-        ]
-    if limit is not None:
-        rows = rows[-limit:]
+    rows = [
+        {
+            "seq": e.seq,
+            "recorded_at": e.recorded_at,
+            "actor": e.actor_key_id,
+            "event": e.event,
+            "refs": json.loads(e.refs),
+            "payload": json.loads(e.payload),
+            "hash": e.entry_hash,
+        }
+        for e in inv.workspace().ledger.log(event, limit)
+    ]
     inv.emit(
         rows,
         lambda: (
@@ -125,18 +110,14 @@ def audit_checkpoint(inv: Invocation, out: Path) -> None:
     Example:
       govern audit checkpoint --out /secure/place/head.json --key auditor.key
     """
-    from govern.atomic import atomic_write_json
-    from govern.ledger.verify import make_checkpoint
-
-    statement = make_checkpoint(inv.workspace(), inv.actor())
-    atomic_write_json(out, statement)
+    statement = inv.workspace().ledger.checkpoint(inv.actor(), out)
     inv.emit(
         statement,
         f"Checkpoint of entry {statement['seq']} ({statement['entry_hash'][:16]}) written to {out}",
     )
 
 
-def _privacy_text(data: dict) -> str:  # type: ignore[type-arg]
+def _privacy_text(data: dict[str, Any]) -> str:
     bound, exposure = data["bound"], data["exposure"]
     accountant = (
         f"accountant ε {data['accountant_epsilon']:.3f} (δ = {data['delta']:.1e})"
@@ -221,10 +202,9 @@ def audit_privacy(
     Example:
       govern audit privacy run-0123abcd4567 --confidence 0.95 --key auditor.key
     """
-    from govern.evaluation.privacy_audit.audit import audit_dict, audit_run
+    from govern.evaluation.privacy_audit.audit import audit_dict
 
-    row = audit_run(
-        inv.workspace(),
+    row = inv.workspace().evaluation.privacy_audit(
         inv.actor(),
         run_id,
         confidence=confidence,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from govern import clock
 from govern.cli._common import Invocation, common_options
 
 
@@ -26,9 +25,7 @@ def consent_import(inv: Invocation, file: Path) -> None:
     Example:
       govern consent import consents.csv --key officer.key
     """
-    from govern.consent.registry import import_consent
-
-    count, seq = import_consent(inv.workspace(), inv.actor(), file)
+    count, seq = inv.workspace().consent.import_file(inv.actor(), file)
     inv.emit(
         {"imported": count, "ledger_seq": seq},
         f"Imported {count} consent events (ledger entry {seq})",
@@ -46,9 +43,7 @@ def consent_revoke(inv: Invocation, subject: str, purpose: str | None) -> None:
     Example:
       govern consent revoke cust-1042 --purpose model_training --key officer.key
     """
-    from govern.consent.registry import revoke
-
-    events = revoke(inv.workspace(), inv.actor(), subject, purpose)
+    events = inv.workspace().consent.revoke(inv.actor(), subject, purpose)
     purposes = [e.purpose for e in events]
     inv.emit(
         {"revoked": purposes},
@@ -66,27 +61,20 @@ def consent_show(inv: Invocation, subject: str) -> None:
     Example:
       govern consent show cust-1042 --json
     """
-
-    from govern.consent.registry import evidence_refs, history, is_active
-
-    workspace = inv.workspace()
-    with workspace.catalog.reading() as session:
-        events = history(session, workspace.hash_subject(subject))
-        evidence = evidence_refs(session, events)
-    now = clock.now()
+    found = inv.workspace().consent.show(subject)
     rows = [
         {
             "purpose": e.purpose,
             "action": e.action,
             "effective_at": e.effective_at,
             "expires_at": e.expires_at,
-            "evidence_ref": evidence.get(e.id, "(erased)" if e.evidence_hash else None),
+            "evidence_ref": found.evidence_of(e),
             "recorded_at": e.recorded_at,
             "ledger_seq": e.ledger_seq,
         }
-        for e in events
+        for e in found.events
     ]
-    state = {p: is_active(events, p, now) for p in sorted({e.purpose for e in events})}
+    state = found.active_now
     inv.emit(
         {"history": rows, "active_now": state},
         lambda: (
@@ -112,11 +100,7 @@ def consent_impact(inv: Invocation, subject: str) -> None:
     Example:
       govern consent impact cust-1042
     """
-    from govern.consent.erasure import impact
-
-    workspace = inv.workspace()
-    with workspace.catalog.reading() as session:
-        found = impact(session, workspace.hash_subject(subject))
+    found = inv.workspace().consent.impact(subject)
     inv.emit(
         found.to_dict(),
         lambda: (
@@ -146,9 +130,7 @@ def consent_erase(inv: Invocation, subject: str) -> None:
     Example:
       govern consent erase cust-1042 --key officer.key
     """
-    from govern.consent.erasure import erase_subject
-
-    found = erase_subject(inv.workspace(), inv.actor(), subject)
+    found = inv.workspace().consent.erase(inv.actor(), subject)
     count = sum(len(keys) for keys in found.snapshots.values())
     inv.emit(
         found.to_dict(),
@@ -179,9 +161,7 @@ def consent_filter(inv: Invocation, snapshot: str, purpose: str | None) -> None:
     Example:
       govern consent filter 3f9a1c --purpose model_training --key eng.key
     """
-    from govern.ingest.derive import filter_by_consent
-
-    result, excluded = filter_by_consent(inv.workspace(), inv.actor(), snapshot, purpose)
+    result, excluded = inv.workspace().consent.filter(inv.actor(), snapshot, purpose)
     inv.emit(
         {
             "snapshot": result.snapshot.id,

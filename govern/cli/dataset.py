@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from govern.cli._common import Invocation, common_options
 from govern.ingest.readers import FORMATS
 
+if TYPE_CHECKING:
+    from govern.catalog.models import Dataset, Snapshot
+    from govern.ingest.datasets import AddResult
+
 _FILE = click.Path(exists=False, dir_okay=True, path_type=Path)  # a saved HF dataset is a folder
 
 
-def _dataset_dict(row: Any) -> dict[str, Any]:
+def _dataset_dict(row: Dataset) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -31,7 +35,7 @@ def _dataset_dict(row: Any) -> dict[str, Any]:
     }
 
 
-def _snapshot_dict(row: Any) -> dict[str, Any]:
+def _snapshot_dict(row: Snapshot) -> dict[str, Any]:
     return {
         "id": row.id,
         "dataset_id": row.dataset_id,
@@ -46,7 +50,7 @@ def _snapshot_dict(row: Any) -> dict[str, Any]:
     }
 
 
-def _added(inv: Invocation, result: Any) -> None:
+def _added(inv: Invocation, result: AddResult) -> None:
     data = {
         "dataset": result.dataset.name,
         "dataset_id": result.dataset.id,
@@ -143,23 +147,22 @@ def dataset_add(
       govern dataset add logs-synth synth.jsonl --synthetic --generator llama-3.1-70b@2024-07 \\
         --generator-config gen.yaml --seed-snapshot 3f9a1c ... --key eng.key
     """
-    from govern.ingest.datasets import DatasetSpec, add_dataset
-
-    spec = DatasetSpec(
-        name=name,
-        source=source,
-        license=license_,
-        legal_basis=legal_basis,
-        subject_field=subject_field,
-        text_fields=tuple(text_fields),
-        id_field=id_field,
-        jurisdiction=jurisdiction,
-        collected_at=collected_at,
-        synthetic_generator=synthetic_generator,
-    )
     if synthetic or generator or generator_config or seed_snapshots:
         from govern.cli.synth import add_synthetic
+        from govern.ingest.datasets import DatasetSpec
 
+        spec = DatasetSpec(
+            name=name,
+            source=source,
+            license=license_,
+            legal_basis=legal_basis,
+            subject_field=subject_field,
+            text_fields=tuple(text_fields),
+            id_field=id_field,
+            jurisdiction=jurisdiction,
+            collected_at=collected_at,
+            synthetic_generator=synthetic_generator,
+        )
         _added(
             inv,
             add_synthetic(
@@ -167,12 +170,23 @@ def dataset_add(
             ),
         )
         return
-    _added(
-        inv,
-        add_dataset(
-            inv.workspace(), inv.actor(), spec, file, fmt, show_progress=inv.progress_enabled()
-        ),
+    result = inv.workspace().datasets.add(
+        inv.actor(),
+        name,
+        file,
+        source=source,
+        license=license_,
+        legal_basis=legal_basis,
+        subject_field=subject_field,
+        text_fields=text_fields,
+        id_field=id_field,
+        jurisdiction=jurisdiction,
+        collected_at=collected_at,
+        synthetic_generator=synthetic_generator,
+        fmt=fmt,
+        progress=inv.progress_enabled(),
     )
+    _added(inv, result)
 
 
 @dataset_group.command("add-version")
@@ -189,14 +203,10 @@ def dataset_add_version(inv: Invocation, name: str, file: Path, fmt: str | None)
     Example:
       govern dataset add-version support-2024 tickets-july.jsonl --key eng.key
     """
-    from govern.ingest.datasets import add_version
-
-    _added(
-        inv,
-        add_version(
-            inv.workspace(), inv.actor(), name, file, fmt, show_progress=inv.progress_enabled()
-        ),
+    result = inv.workspace().datasets.add_version(
+        inv.actor(), name, file, fmt=fmt, progress=inv.progress_enabled()
     )
+    _added(inv, result)
 
 
 @dataset_group.command("list")
@@ -208,10 +218,7 @@ def dataset_list(inv: Invocation) -> None:
     Example:
       govern dataset list --json
     """
-    from govern.ingest.datasets import list_datasets
-
-    with inv.workspace().catalog.reading() as session:
-        rows = [_dataset_dict(r) for r in list_datasets(session)]
+    rows = [_dataset_dict(r) for r in inv.workspace().datasets.list()]
     inv.emit(
         rows,
         lambda: (
@@ -231,25 +238,22 @@ def dataset_show(inv: Invocation, name: str) -> None:
     Example:
       govern dataset show support-2024
     """
-    from govern.ingest.datasets import amendments, effective_provenance, get_dataset, list_snapshots
-
-    with inv.workspace().catalog.reading() as session:
-        dataset = get_dataset(session, name)
-        data = {
-            **_dataset_dict(dataset),
-            **effective_provenance(session, dataset),
-            "amendments": [
-                {
-                    "field": a.field,
-                    "value": a.value,
-                    "reason": a.reason,
-                    "at": a.amended_at,
-                    "by": a.amended_by,
-                }
-                for a in amendments(session, dataset)
-            ],
-            "snapshots": [_snapshot_dict(s) for s in list_snapshots(session, dataset)],
-        }
+    detail = inv.workspace().datasets.show(name)
+    data = {
+        **_dataset_dict(detail.dataset),
+        **detail.provenance,
+        "amendments": [
+            {
+                "field": a.field,
+                "value": a.value,
+                "reason": a.reason,
+                "at": a.amended_at,
+                "by": a.amended_by,
+            }
+            for a in detail.amendments
+        ],
+        "snapshots": [_snapshot_dict(s) for s in detail.snapshots],
+    }
 
     def text() -> str:
         lines = [
@@ -286,13 +290,7 @@ def snapshot_list(inv: Invocation, dataset: str | None) -> None:
     Example:
       govern snapshot list --dataset support-2024
     """
-    from govern.ingest.datasets import get_dataset, list_snapshots
-
-    with inv.workspace().catalog.reading() as session:
-        rows = [
-            _snapshot_dict(s)
-            for s in list_snapshots(session, get_dataset(session, dataset) if dataset else None)
-        ]
+    rows = [_snapshot_dict(s) for s in inv.workspace().datasets.snapshots(dataset)]
     inv.emit(
         rows,
         lambda: (
@@ -315,10 +313,7 @@ def snapshot_show(inv: Invocation, snapshot: str) -> None:
     Example:
       govern snapshot show 3f9a1c
     """
-    from govern.ingest.snapshots import resolve_snapshot
-
-    with inv.workspace().catalog.reading() as session:
-        data = _snapshot_dict(resolve_snapshot(session, snapshot))
+    data = _snapshot_dict(inv.workspace().datasets.snapshot(snapshot))
     inv.emit(data, lambda: "\n".join(f"{key}: {value}" for key, value in data.items()))
 
 
@@ -362,9 +357,7 @@ def dataset_amend(inv: Invocation, name: str, field_name: str, value: str, reaso
     Example:
       govern dataset amend support-2024 --field license --value CC-BY-4.0 --reason "vendor relicensed" --key eng.key
     """
-    from govern.ingest.datasets import amend_provenance
-
-    row = amend_provenance(inv.workspace(), inv.actor(), name, field_name, value, reason)
+    row = inv.workspace().datasets.amend(inv.actor(), name, field_name, value, reason)
     inv.emit(
         {
             "amendment": row.id,

@@ -9,7 +9,7 @@ import click
 from govern.cli._common import Invocation, common_options
 
 
-def _text(data: dict) -> str:  # type: ignore[type-arg]
+def _text(data: dict[str, Any]) -> str:
     gain = data["base_loss"] - data["adapter_loss"]
     return (
         f"Evaluation {data['id']} of run {data['run_id']} on held-out snapshot {data['snapshot_id'][:12]} "
@@ -114,10 +114,10 @@ def eval_command(
         inv.emit(result, lambda: suite_text(result))
         return
     assert snapshot is not None
-    from govern.evaluation.heldout import evaluate_run, evaluation_dict
+    from govern.evaluation.heldout import evaluation_dict
 
-    row, detail = evaluate_run(
-        inv.workspace(), inv.actor(), run_id, snapshot, device=device, batch_size=batch_size
+    row, detail = inv.workspace().evaluation.evaluate(
+        inv.actor(), run_id, snapshot, device=device, batch_size=batch_size
     )
     data = evaluation_dict(row, detail)
     inv.emit(data, lambda: _text(data))

@@ -32,9 +32,7 @@ def keys_create(inv: Invocation, name: str, role: str, out: Path) -> None:
     Example:
       govern keys create alice --role officer --out alice.key --key .govern/keys/admin.key
     """
-    from govern.ledger.identities import create_identity
-
-    row = create_identity(inv.workspace(), inv.actor(), name, role, out)
+    row = inv.workspace().keys.create(inv.actor(), name, role, out)
     inv.emit(
         {"key_id": row.key_id, "name": row.name, "role": row.role, "private_key": str(out)},
         f"Registered {row.name} ({row.role}) as key {row.key_id}\nPrivate key: {out}",
@@ -50,13 +48,10 @@ def keys_list(inv: Invocation) -> None:
     Example:
       govern keys list --json
     """
-    from govern.ledger.identities import list_identities
-
-    with inv.workspace().catalog.reading() as session:
-        rows = [
-            {"key_id": r.key_id, "name": r.name, "role": r.role, "created_at": r.created_at}
-            for r in list_identities(session)
-        ]
+    rows = [
+        {"key_id": r.key_id, "name": r.name, "role": r.role, "created_at": r.created_at}
+        for r in inv.workspace().keys.list()
+    ]
     inv.emit(
         rows,
         lambda: "\n".join(f"{r['key_id']}  {r['role']:<9} {r['name']}" for r in rows) or "No keys.",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from govern.cli._common import Invocation, common_options
 from govern.errors import BadInput, IntegrityFailure
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 
 @click.group("lineage")
@@ -40,9 +43,9 @@ def lineage_show(inv: Invocation, ref: str, fmt: str) -> None:
       govern lineage show run-0123abcd4567 --format mermaid > lineage.mmd
       govern lineage show 3f9a1c --format dot | dot -Tsvg > lineage.svg
     """
-    from govern.lineage import RENDERERS, build_graph
+    from govern.lineage import RENDERERS
 
-    graph = build_graph(inv.workspace(), ref)
+    graph = inv.workspace().lineage.show(ref)
     if inv.as_json or fmt == "json":
         inv.emit(graph.to_dict())
     else:
@@ -82,9 +85,7 @@ def lineage_subject(inv: Invocation, subject_id: str) -> None:
     Example:
       govern lineage subject cust-1042 --json
     """
-    from govern.lineage import subject_lineage
-
-    data = subject_lineage(inv.workspace(), subject_id).to_dict()
+    data = inv.workspace().lineage.subject(subject_id).to_dict()
     inv.emit(data, lambda: _subject_text(data))
 
 
@@ -116,9 +117,7 @@ def lineage_export(inv: Invocation, run_id: str, fmt: str, out: Path) -> None:
     Example:
       govern lineage export run-0123abcd4567 --format openlineage --out run.openlineage.jsonl
     """
-    from govern.lineage import export_run
-
-    events = export_run(inv.workspace(), run_id, out)
+    events = inv.workspace().lineage.export(run_id, out)
     inv.emit(
         {"out": str(out), "events": [e["eventType"] for e in events]},
         f"{len(events)} OpenLineage events ({', '.join(e['eventType'] for e in events)}) written to {out}",
@@ -163,9 +162,7 @@ def attest_create(inv: Invocation, run_id: str, out: Path) -> None:
     Example:
       govern attest run-0123abcd4567 --key eng.key --out adapter.intoto.json
     """
-    from govern.lineage import attest_run
-
-    done = attest_run(inv.workspace(), inv.actor(), run_id, out)
+    done = inv.workspace().lineage.attest(inv.actor(), run_id, out)
     inv.emit(
         done.to_dict(),
         f"Attestation of {done.run_id} ({len(done.statement['subject'])} adapter files) signed by "
@@ -196,7 +193,7 @@ def attest_verify(inv: Invocation, path: Path, public_key: str | None) -> None:
     from govern.ledger.keys import key_id_for
     from govern.lineage import verify_attestation
 
-    keys = {}
+    keys: dict[str, str] = {}
     if public_key:
         try:
             keys[key_id_for(public_key)] = public_key
@@ -205,12 +202,15 @@ def attest_verify(inv: Invocation, path: Path, public_key: str | None) -> None:
                 "--public-key must be a hex Ed25519 public key (64 hex digits)"
             ) from None
     try:
-        workspace = inv.workspace()
+        workspace: Workspace | None = inv.workspace()
     except BadInput:
         if inv.workspace_dir is not None:
             raise
         workspace = None
-    check = verify_attestation(path, workspace, keys)
+    if workspace is not None:
+        check = workspace.lineage.verify_attestation(path, keys)
+    else:  # outside a workspace: the signature against the given keys only
+        check = verify_attestation(path, None, keys)
     if not check.ok:
         if inv.as_json:
             inv.emit(check.to_dict())

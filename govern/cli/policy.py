@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from govern.cli._common import Invocation, common_options
 from govern.errors import Refused
 
+if TYPE_CHECKING:
+    from govern.policy.engine import Decision
 
-def _decision_text(decision, status: str) -> str:  # type: ignore[no-untyped-def]
+
+def _decision_text(decision: Decision, status: str) -> str:
     marks = {"pass": "PASS", "fail": "FAIL", "pending": "WAIT", "not_applicable": " -- "}
     lines = [
         f"Snapshot {decision.snapshot_id[:12]} under pack {decision.pack_name} {decision.pack_version} "
@@ -62,9 +67,7 @@ def policy_check(inv: Invocation, snapshot: str, pack: str | None) -> None:
     Example:
       govern policy check 3f9a1c --pack gdpr-example --key eng.key
     """
-    from govern.policy.decisions import check_snapshot
-
-    decision, _ = check_snapshot(inv.workspace(), inv.actor(), snapshot, pack)
+    decision = inv.workspace().policy.check(inv.actor(), snapshot, pack)
     status = _status_now(inv.workspace(), decision.snapshot_id, pack)
     inv.emit({**decision.to_dict(), "status": status}, lambda: _decision_text(decision, status))
     if decision.failed:
@@ -83,10 +86,7 @@ def policy_test(inv: Invocation, pack: str | None) -> None:
     Example:
       govern policy test --pack default
     """
-    from govern.policy import run_pack_tests
-
-    workspace = inv.workspace()
-    run = run_pack_tests(workspace.root / "policies", pack=pack)
+    run = inv.workspace().policy.test(pack)
     data = run.to_dict()
     inv.emit(data, run.report)
     if not run.passed:
@@ -103,10 +103,7 @@ def policy_list(inv: Invocation) -> None:
     Example:
       govern policy list --json
     """
-    from govern.policy import list_packs, load_pack
-
-    folder = inv.workspace().root / "policies"
-    packs = [load_pack(path).summary() for path in list_packs(folder)]
+    packs = [p.summary() for p in inv.workspace().policy.list()]
     inv.emit(
         packs,
         lambda: "\n".join(f"{p['name']:<32} {p['version']:<8} {p['hash'][:16]}" for p in packs),
@@ -127,9 +124,7 @@ def policy_activate(inv: Invocation, pack: str, reason: str | None) -> None:
     Example:
       govern policy activate default --reason "initial regime" --key officer.key
     """
-    from govern.policy.activation import activate_pack
-
-    activation = activate_pack(inv.workspace(), inv.actor(), pack, reason)
+    activation = inv.workspace().policy.activate(inv.actor(), pack, reason)
     inv.emit(
         activation.to_dict(),
         f"Activated {activation.name} {activation.version} ({activation.hash[:12]}) "
@@ -146,10 +141,7 @@ def policy_active(inv: Invocation) -> None:
     Example:
       govern policy active --json
     """
-    from govern.policy.activation import current_activation
-
-    with inv.workspace().catalog.reading() as session:
-        activation = current_activation(session)
+    activation = inv.workspace().policy.active()
     data = activation.to_dict() if activation else None
     inv.emit(
         data,

@@ -27,9 +27,11 @@ def review_command(
       govern review run-0123abcd4567 --rating 4 --criteria helpfulness=4 --criteria leakage=5 \\
         --notes "50 prompts, no personal data reproduced" --key reviewer.key
     """
-    from govern.evaluation.reviews import parse_criteria, review_run
+    from govern.evaluation.reviews import parse_criteria
 
-    row = review_run(inv.workspace(), inv.actor(), run_id, rating, parse_criteria(criteria), notes)
+    row = inv.workspace().release.review(
+        inv.actor(), run_id, rating, notes, parse_criteria(criteria)
+    )
     inv.emit(
         {
             "review": row.id,
@@ -56,13 +58,10 @@ def release_command(inv: Invocation, run_id: str, check: bool) -> None:
       govern release run-0123abcd4567 --check
     """
     from govern.errors import Refused
-    from govern.evaluation.release import check_release, release_run
-    from govern.training.runs import get_run
 
-    workspace = inv.workspace()
+    release = inv.workspace().release
     if check:
-        with workspace.catalog.reading() as session:
-            rules = check_release(workspace, session, get_run(session, run_id))
+        rules = release.check(run_id)
         data = [r.to_dict() for r in rules]
         inv.emit(
             data,
@@ -73,7 +72,7 @@ def release_command(inv: Invocation, run_id: str, check: bool) -> None:
         if not all(r.passed for r in rules):
             raise Refused(f"run {run_id} does not meet every release rule yet")
         return
-    row, rules = release_run(workspace, inv.actor(), run_id)
+    row, rules = release.release(inv.actor(), run_id)
     inv.emit(
         {"release": row.id, "run_id": row.run_id, "rules": [r.to_dict() for r in rules]},
         f"Released {row.run_id} (release {row.id})",

@@ -30,11 +30,17 @@ def _output_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _make(
-    inv: Invocation, kind: str, subject: str | None, fmt: str, out: Path | None, **options: Any
+    inv: Invocation,
+    kind: str,
+    subject: str | None,
+    fmt: str,
+    out: Path | None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> None:
-    from govern.reports import make_report
-
-    written = make_report(inv.workspace(), inv.actor(), kind, subject, fmt, out, **options)
+    written = inv.workspace().reports.render(
+        inv.actor(), kind, subject, fmt=fmt, out=out, since=since, until=until
+    )
     inv.emit(
         written.to_dict(),
         f"Wrote {written.path}\nSHA-256 {written.sha256}, ledger entry {written.ledger_seq}, "
@@ -168,13 +174,13 @@ def report_verify(
       govern report verify audit_reports/run-run-0123abcd4567-20240501T120000Z.html
       govern report verify card.html --public-key audrey.pub.pem
     """
-    from govern.reports import ReportContradicted, verify_report
+    from govern.reports import ReportContradicted
 
     if public_key is not None:
         _verify_signature_only(inv, file, public_key, signature_file)
         return
 
-    check = verify_report(inv.workspace(), file)
+    check = inv.workspace().reports.verify(file)
     if not check.intact:
         if inv.as_json:
             inv.emit(check.to_dict())

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from govern.cli._common import Invocation, common_options
 
 
-def _summary_text(summary: list[dict]) -> str:  # type: ignore[type-arg]
+def _summary_text(summary: list[dict[str, Any]]) -> str:
     if not summary:
         return "  no findings"
     return "\n".join(
@@ -34,10 +35,8 @@ def scan_command(inv: Invocation, snapshot: str, processes: int | None) -> None:
     Example:
       govern scan 3f9a1c --key eng.key
     """
-    from govern.pii.scans import scan_snapshot
-
-    scan, created = scan_snapshot(
-        inv.workspace(), inv.actor(), snapshot, inv.progress_enabled(), processes
+    scan, created = inv.workspace().scans.scan(
+        inv.actor(), snapshot, progress=inv.progress_enabled(), processes=processes
     )
     summary = json.loads(scan.summary)
     data = {
@@ -77,10 +76,8 @@ def anonymize_command(inv: Invocation, snapshot: str, operators: Path | None) ->
     Example:
       govern anonymize 3f9a1c --operators policies/operators.yaml --key eng.key
     """
-    from govern.pii.scans import anonymize_snapshot
-
-    result = anonymize_snapshot(
-        inv.workspace(), inv.actor(), snapshot, operators, inv.progress_enabled()
+    result = inv.workspace().scans.anonymize(
+        inv.actor(), snapshot, operators, progress=inv.progress_enabled()
     )
     derived, residual = result.derived.snapshot, result.residual_scan
     summary = json.loads(residual.summary)

@@ -57,7 +57,7 @@ def serve_command(inv: Invocation, host: str, port: int) -> None:
             f"the console needs its extra ({error.name} is missing): pip install 'govern[console]'"
         ) from None
     workspace = inv.workspace()
-    workspace.require_migrated()
+    workspace.catalog.check_schema()  # refuse a catalog behind govern's migrations before serving
     local = is_loopback(host)
     if not local:
         click.echo(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from govern.cli._common import Invocation, common_options
 
 
-def _result_text(result: dict) -> str:  # type: ignore[type-arg]
+def _result_text(result: dict[str, Any]) -> str:
     guarantee = (
         f"(ε = {result['epsilon']:.3f}, δ = {result['delta']:.2e}, {result['accountant']} accountant)"
         if result.get("private")
@@ -56,22 +57,19 @@ def train_command(
       govern train --resume run-0123abcd4567 --key eng.key
       torchrun --nproc-per-node 2 --no-python govern train train/dp-lora.toml --snapshot 3f9a1c --key eng.key
     """
-    from govern.training.runs import resume_run, start_run
-
-    workspace = inv.workspace()
+    training = inv.workspace().training
     if resume_id:
-        result = resume_run(
-            workspace, inv.actor(), resume_id, progress=inv.progress_enabled(), device=device
+        result = training.resume(
+            inv.actor(), resume_id, progress=inv.progress_enabled(), device=device
         )
     else:
         if recipe is None:
             raise click.UsageError("give a RECIPE (or --resume RUN_ID)")
-        result = start_run(
-            workspace,
+        result = training.train(
             inv.actor(),
             recipe,
-            list(snapshots),
-            init_run,
+            snapshots,
+            init_run=init_run,
             progress=inv.progress_enabled(),
             device=device,
         )
@@ -95,10 +93,7 @@ def runs_list(inv: Invocation) -> None:
     Example:
       govern runs list --json
     """
-    from govern.training.runs import list_runs, run_status
-
-    with inv.workspace().catalog.reading() as session:
-        rows = [run_status(session, run) for run in list_runs(session)]
+    rows = inv.workspace().training.runs()
     inv.emit(
         rows,
         lambda: (
@@ -126,10 +121,7 @@ def runs_show(inv: Invocation, run_id: str) -> None:
     Example:
       govern runs show run-0123abcd4567
     """
-    from govern.training.runs import get_run, run_status
-
-    with inv.workspace().catalog.reading() as session:
-        data = run_status(session, get_run(session, run_id))
+    data = inv.workspace().training.run(run_id)
     inv.emit(
         data,
         lambda: (

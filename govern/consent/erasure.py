@@ -13,7 +13,7 @@ import json
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
@@ -26,6 +26,9 @@ from govern.errors import BadInput
 from govern.ingest.snapshots import store_of
 from govern.ledger.authority import require
 from govern.ledger.keys import Signer
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 
 @dataclass
@@ -108,7 +111,7 @@ def _blank_lines(path: Any, positions: set[int], tmp_dir: Any) -> None:
         folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
 
 
-def erase_subject(workspace: Any, actor: Signer, subject_id: str) -> Impact:
+def erase_subject(workspace: Workspace, actor: Signer, subject_id: str) -> Impact:
     """Erase a subject's raw records from every stored snapshot and ledger it without the raw id.
 
     Returns the impact (including the runs and adapters trained on the subject), so the officer

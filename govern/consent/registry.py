@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
@@ -34,6 +34,9 @@ from govern.errors import BadInput, record_error
 from govern.ingest.readers import read_records
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity, Signer
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 _PURPOSE = re.compile(r"^[a-z][a-z0-9_.\-]{0,99}$")
 _ACTIONS = {"granted": "grant", "grant": "grant", "revoked": "revoke", "revoke": "revoke"}
@@ -110,7 +113,7 @@ class ParsedConsent:
     evidence: list[ConsentEvidence]
 
 
-def parse_consent_file(workspace: Any, path: Path, actor_key_id: str) -> ParsedConsent:
+def parse_consent_file(workspace: Workspace, path: Path, actor_key_id: str) -> ParsedConsent:
     """Read and validate a consent CSV/JSONL; raises BadInput naming the line of the first bad row."""
     now = utc_now()
     events, evidence_rows = [], []
@@ -197,7 +200,7 @@ def _store(
     return entry.seq
 
 
-def import_consent(workspace: Any, actor: PrivateIdentity, path: Path) -> tuple[int, int]:
+def import_consent(workspace: Workspace, actor: PrivateIdentity, path: Path) -> tuple[int, int]:
     """Import a consent file in one transaction; returns (events imported, ledger sequence)."""
     parsed = parse_consent_file(workspace, path, actor.key_id)
     with workspace.catalog.transaction() as session:
@@ -361,7 +364,7 @@ def is_active(events: Iterable[ConsentEvent], purpose: str, at: datetime) -> boo
 
 
 def revoke(
-    workspace: Any, actor: Signer, subject_id: str, purpose: str | None = None
+    workspace: Workspace, actor: Signer, subject_id: str, purpose: str | None = None
 ) -> list[ConsentEvent]:
     """Record revocations for a subject (one purpose, or every purpose it ever granted)."""
     subject_hash = workspace.hash_subject(subject_id)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
@@ -33,6 +33,9 @@ from govern.gate import Gate
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
 from govern.training.inference import example_losses, load_run_model, supervised_tokens
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 # ---------------------------------------------------------------------------------------------
 # The run's own model
@@ -78,7 +81,7 @@ def _perplexity(loss: float) -> float:
 
 
 def evaluate_run(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     run_id: str,
     snapshot_ref: str,

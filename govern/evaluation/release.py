@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -37,6 +37,9 @@ from govern.evaluation.reviews import verified_reviews
 from govern.ledger.authority import require
 from govern.ledger.keys import Signer
 from govern.training.runs import get_run
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def _run_epsilon(session: Session, run: TrainingRun) -> float | None:
 
 
 def check_release(
-    workspace: Any, session: Session, run: TrainingRun, now: datetime | None = None
+    workspace: Workspace, session: Session, run: TrainingRun, now: datetime | None = None
 ) -> list[ReleaseRule]:
     """Every release rule of the active pack, evaluated on a run."""
     now = now or clock_now()
@@ -245,7 +248,9 @@ def check_release(
     return rules
 
 
-def release_run(workspace: Any, actor: Signer, run_id: str) -> tuple[Release, list[ReleaseRule]]:
+def release_run(
+    workspace: Workspace, actor: Signer, run_id: str
+) -> tuple[Release, list[ReleaseRule]]:
     """Mark a run's adapter released when every release rule holds; otherwise refuse listing each unmet rule."""
     with workspace.catalog.transaction() as session:
         require(session, actor, "run.release")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -15,6 +15,9 @@ from govern.errors import BadInput
 from govern.ledger.authority import Authority, RegisteredIdentity, require, row_problem
 from govern.ledger.keys import Signer, verify_signature
 from govern.training.runs import get_run
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 
 def signed_statement(row: Review) -> bytes:
@@ -45,7 +48,12 @@ def parse_criteria(pairs: list[str] | tuple[str, ...]) -> dict[str, int]:
 
 
 def review_run(
-    workspace: Any, actor: Signer, run_id: str, rating: int, criteria: dict[str, int], notes: str
+    workspace: Workspace,
+    actor: Signer,
+    run_id: str,
+    rating: int,
+    criteria: dict[str, int],
+    notes: str,
 ) -> Review:
     """Record a signed review of a run's adapter."""
     if not 1 <= rating <= 5:

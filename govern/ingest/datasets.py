@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -25,6 +25,9 @@ from govern.ledger.keys import PrivateIdentity
 from govern.licenses import expression_problem
 from govern.licenses import normalize as normalize_license
 from govern.progress import progress
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,199}$")
 
@@ -108,7 +111,7 @@ def list_snapshots(session: Session, dataset: Dataset | None = None) -> list[Sna
 
 
 def _ingest(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     path: Path,
     fmt: str | None,
@@ -136,7 +139,7 @@ def _ingest(
 
 
 def add_dataset(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     spec: DatasetSpec,
     path: Path,
@@ -188,7 +191,7 @@ def add_dataset(
 
 
 def add_version(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     dataset_ref: str,
     path: Path,
@@ -242,7 +245,7 @@ def effective_provenance(session: Session, dataset: Dataset) -> dict[str, Any]:
 
 
 def amend_provenance(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     dataset_ref: str,
     field_name: str,

@@ -7,7 +7,7 @@ content is reproducible from the parent and recorded as such in the ledger.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
@@ -28,6 +28,9 @@ from govern.ingest.snapshots import (
 from govern.ledger.keys import PrivateIdentity
 from govern.progress import progress
 
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
+
 Transform = Callable[[Iterable[tuple[int, Record]]], Iterator[tuple[int, Record]]]
 
 
@@ -37,7 +40,7 @@ def transform_hash(transform: str, config: dict[str, Any]) -> str:
 
 
 def derive_snapshot(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     parent_ref: str,
     transform: str,
@@ -90,7 +93,11 @@ def derive_snapshot(
 
 
 def exclude_records(
-    workspace: Any, actor: PrivateIdentity, parent_ref: str, record_keys: Iterable[str], reason: str
+    workspace: Workspace,
+    actor: PrivateIdentity,
+    parent_ref: str,
+    record_keys: Iterable[str],
+    reason: str,
 ) -> AddResult:
     """Derive a snapshot without the records whose keys are listed (e.g. subjects without consent)."""
     drop = set(record_keys)
@@ -116,7 +123,7 @@ def exclude_records(
 
 
 def filter_by_consent(
-    workspace: Any, actor: PrivateIdentity, parent_ref: str, purpose: str | None = None
+    workspace: Workspace, actor: PrivateIdentity, parent_ref: str, purpose: str | None = None
 ) -> tuple[AddResult, int]:
     """Derive a snapshot without the records whose subject holds no active grant for `purpose`
     (default: the active pack's consent purpose); returns it and how many records were left out."""

@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +38,9 @@ from govern.errors import BadInput, NotFound, StorageFailure, record_error
 from govern.ingest.objectstore import MANIFEST_FILE, RECORDS_FILE, LocalObjectStore
 from govern.ingest.readers import Record
 from govern.ledger.keys import PrivateIdentity
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 SNAPSHOT_DOMAIN = b"govern.snapshot.v1\n"
 INDEX_FILE = "index.tsv"
@@ -173,7 +176,7 @@ def snapshot_digest_start(dataset_id: str) -> Any:
 
 
 def stage_records(
-    workspace: Any,
+    workspace: Workspace,
     dataset_id: str,
     records: Iterable[tuple[int, Record]],
     schema: RecordSchema,
@@ -215,7 +218,7 @@ def storage_failure(
 
 
 def _write_staging(
-    workspace: Any,
+    workspace: Workspace,
     staging: Path,
     dataset_id: str,
     records: Iterable[tuple[int, Record]],
@@ -276,13 +279,13 @@ def _index_rows(staged: StagedSnapshot) -> Iterator[list[dict[str, Any]]]:
         yield batch
 
 
-def store_of(workspace: Any) -> LocalObjectStore:
+def store_of(workspace: Workspace) -> LocalObjectStore:
     """The workspace's object store."""
     return LocalObjectStore(workspace.objects_dir)
 
 
 def publish_staged(
-    workspace: Any,
+    workspace: Workspace,
     session: Session,
     staged: StagedSnapshot,
     dataset: Dataset,
@@ -345,7 +348,7 @@ def _duplicate_key_error(staged: StagedSnapshot, source: object) -> BadInput:
 
 
 def commit_staged(
-    workspace: Any,
+    workspace: Workspace,
     staged: StagedSnapshot,
     actor: PrivateIdentity,
     action: str,
@@ -418,7 +421,7 @@ def ancestors(session: Session, snapshot: Snapshot) -> list[Snapshot]:
     return chain
 
 
-def iter_snapshot_records(workspace: Any, snapshot_id: str) -> Iterator[tuple[int, Record]]:
+def iter_snapshot_records(workspace: Workspace, snapshot_id: str) -> Iterator[tuple[int, Record]]:
     """Yield `(position, record)` from a stored snapshot.
 
     Not for training: the trainer reads only through the gate's handle (govern.gate).
@@ -429,7 +432,7 @@ def iter_snapshot_records(workspace: Any, snapshot_id: str) -> Iterator[tuple[in
                 yield position, json.loads(line)
 
 
-def stray_object_problems(workspace: Any, session: Session) -> list[str]:
+def stray_object_problems(workspace: Workspace, session: Session) -> list[str]:
     """Whatever sits in the object store that no catalogued snapshot accounts for (e.g. left by a
     process killed between publishing a folder and committing): erasure cannot see it."""
     catalogued = set(session.exec(select(Snapshot.id)).all())
@@ -440,7 +443,7 @@ def stray_object_problems(workspace: Any, session: Session) -> list[str]:
     ]
 
 
-def snapshot_problems(workspace: Any, session: Session, snapshot: Snapshot) -> list[str]:
+def snapshot_problems(workspace: Workspace, session: Session, snapshot: Snapshot) -> list[str]:
     """Check a stored snapshot against its id, its manifest and its catalogued record index."""
     store = store_of(workspace)
     name = f"snapshot {snapshot.id[:12]}"

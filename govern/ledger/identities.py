@@ -7,7 +7,7 @@ table is an index of the same registrations, cross-checked by `govern audit veri
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
@@ -17,6 +17,9 @@ from govern.clock import utc_now
 from govern.errors import BadInput, NotFound
 from govern.ledger.authority import Authority, RegisteredIdentity, person_of, require
 from govern.ledger.keys import ROLES, PrivateIdentity, generate_identity, write_private_key
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 ADMIN_KEY_FILE = "admin.key"
 
@@ -36,7 +39,7 @@ def _record(session: Session, actor: PrivateIdentity, row: Identity) -> None:
     ledger.record(session, actor, ledger.KEY_REGISTERED, row, [row.key_id])
 
 
-def bootstrap_admin(workspace: Any) -> Path:
+def bootstrap_admin(workspace: Workspace) -> Path:
     """Create the first admin key when the ledger is empty; return the admin key's path."""
     path: Path = workspace.keys_dir / ADMIN_KEY_FILE
     written = False
@@ -56,7 +59,7 @@ def bootstrap_admin(workspace: Any) -> Path:
 
 
 def create_identity(
-    workspace: Any, actor: PrivateIdentity, name: str, role: str, out: Path
+    workspace: Workspace, actor: PrivateIdentity, name: str, role: str, out: Path
 ) -> Identity:
     """Generate a key pair for a person, write the private key to `out` (0600) and register it; admins only.
 

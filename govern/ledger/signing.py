@@ -31,11 +31,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from govern import clock, ledger
 from govern.errors import BadInput, Refused
 from govern.ledger.keys import Signer, verify_signature
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 T = TypeVar("T")
 
@@ -90,7 +93,7 @@ class RemoteAction(Generic[T]):
     """One library action, signed by a key held elsewhere (see the module docstring)."""
 
     def __init__(
-        self, workspace: Any, key_id: str, public_key_hex: str, run: Callable[[Signer], T]
+        self, workspace: Workspace, key_id: str, public_key_hex: str, run: Callable[[Signer], T]
     ) -> None:
         self.workspace = workspace
         self.key_id = key_id

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlmodel import col, func, select
 
@@ -32,6 +32,9 @@ from govern.clock import utc_now
 from govern.errors import BadInput
 from govern.ingest.snapshots import snapshot_problems, stray_object_problems
 from govern.ledger.keys import PrivateIdentity, key_id_for, verify_signature
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 CHECKPOINT_FORMAT = "govern.checkpoint.v1"
 
@@ -58,7 +61,7 @@ class AuditResult:
 
 
 def verify_workspace(
-    workspace: Any,
+    workspace: Workspace,
     checkpoint: dict[str, Any] | None = None,
     check_snapshots: bool = True,
     rescan: bool = False,
@@ -275,7 +278,7 @@ def event_names(session: Any) -> list[str]:
     return sorted(set(EVENT_SIGNERS) | set(held))
 
 
-def make_checkpoint(workspace: Any, actor: PrivateIdentity) -> dict[str, Any]:
+def make_checkpoint(workspace: Workspace, actor: PrivateIdentity) -> dict[str, Any]:
     """A signed statement of the current ledger head, for an auditor to keep elsewhere."""
     from govern.ledger.authority import require
 

@@ -24,7 +24,7 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -42,6 +42,9 @@ from govern.consent.remediation import withdrawn
 from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
 from govern.ledger.keys import PrivateIdentity, verify_signature
 from govern.training.privacy_unit import PrivacyUnit, unit_of_payload
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -75,7 +78,7 @@ def envelope_hash(envelope: dict[str, Any]) -> str:
     return hash_value(envelope)
 
 
-def _adapter_dir(workspace: Any, run: TrainingRun) -> Path:
+def _adapter_dir(workspace: Workspace, run: TrainingRun) -> Path:
     folder = Path(run.output_dir)
     return (folder if folder.is_absolute() else workspace.root / folder) / "adapter"
 
@@ -242,7 +245,7 @@ class Attestation:
         }
 
 
-def _disk_problems(workspace: Any, run: TrainingRun, subjects: dict[str, str]) -> list[str]:
+def _disk_problems(workspace: Workspace, run: TrainingRun, subjects: dict[str, str]) -> list[str]:
     folder = _adapter_dir(workspace, run)
     problems = []
     for name, digest in sorted(subjects.items()):
@@ -256,7 +259,7 @@ def _disk_problems(workspace: Any, run: TrainingRun, subjects: dict[str, str]) -
     return problems
 
 
-def attest_run(workspace: Any, actor: PrivateIdentity, run_id: str, out: Path) -> Attestation:
+def attest_run(workspace: Workspace, actor: PrivateIdentity, run_id: str, out: Path) -> Attestation:
     """Sign an attestation of a completed run's adapter, write it to `out` and ledger it."""
     from govern.ledger.authority import require
     from govern.training.runs import get_run
@@ -406,7 +409,7 @@ def _check_statement(statement: Any, check: AttestationCheck) -> dict[str, Any] 
 
 
 def _check_against_workspace(
-    workspace: Any,
+    workspace: Workspace,
     session: Session,
     statement: dict[str, Any],
     digest: str,
@@ -477,7 +480,7 @@ def _check_against_workspace(
 
 
 def verify_attestation(
-    path: Path, workspace: Any | None = None, public_keys: dict[str, str] | None = None
+    path: Path, workspace: Workspace | None = None, public_keys: dict[str, str] | None = None
 ) -> AttestationCheck:
     """Check a DSSE-signed attestation: signature (registered or given keys), statement, and with a
     workspace the adapter files on disk, the run's ledger record and the ledgered envelope."""

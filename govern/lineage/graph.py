@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -28,6 +28,9 @@ from govern.catalog.models import (
     TrainingRun,
 )
 from govern.errors import BadInput, NotFound
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 KINDS = ("source", "dataset", "snapshot", "scan", "decision", "approval", "run", "adapter")
 
@@ -434,7 +437,7 @@ def lineage_of(graph: LineageGraph, focus: list[str]) -> LineageGraph:
     return sub
 
 
-def build_graph(workspace: Any, ref: str) -> LineageGraph:
+def build_graph(workspace: Workspace, ref: str) -> LineageGraph:
     """The lineage of a dataset, snapshot, run or adapter, from its source files to the runs built on it."""
     with workspace.catalog.reading() as session:
         graph = workspace_graph(session)

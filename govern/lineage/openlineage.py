@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -28,6 +28,9 @@ from govern.lineage.openlineage_schema import RUN_EVENT_SCHEMA_URL, validate_eve
 from govern.lineage.uris import GOVERN_FACETS, PRODUCER
 from govern.policy.decisions import SNAPSHOT_EVENTS, is_anonymized
 from govern.training.privacy_unit import PrivacyUnit, run_privacy_unit
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 __all__ = [
     "FACET_SCHEMAS",
@@ -115,7 +118,9 @@ def _pii_facet(session: Session, snapshot: Snapshot) -> dict[str, Any]:
     )
 
 
-def _consent_facet(workspace: Any, session: Session, snapshot: Snapshot, at: str) -> dict[str, Any]:
+def _consent_facet(
+    workspace: Workspace, session: Session, snapshot: Snapshot, at: str
+) -> dict[str, Any]:
     from govern.consent.registry import coverage
     from govern.policy.activation import active_pack
     from govern.policy.decisions import erased_positions
@@ -312,7 +317,7 @@ def _dp_facet(
     )
 
 
-def run_events(workspace: Any, run_id: str) -> list[dict[str, Any]]:
+def run_events(workspace: Workspace, run_id: str) -> list[dict[str, Any]]:
     """The OpenLineage run events of a training run, oldest first."""
     from govern.training.runs import charges_count, get_run
 

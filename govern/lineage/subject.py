@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, func, select
 
@@ -24,6 +24,9 @@ from govern.catalog.models import (
     TrainingRun,
 )
 from govern.lineage.graph import completed_adapter
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 
 @dataclass
@@ -145,7 +148,7 @@ def lineage_of_subject_hash(session: Session, subject_hash: str) -> SubjectLinea
     return result
 
 
-def subject_lineage(workspace: Any, subject_id: str) -> SubjectLineage:
+def subject_lineage(workspace: Workspace, subject_id: str) -> SubjectLineage:
     """Every snapshot, run and adapter whose data included `subject_id` (hashed, never stored raw)."""
     subject_hash = workspace.hash_subject(subject_id)
     with workspace.catalog.reading() as session:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -22,6 +22,9 @@ from govern.errors import Refused
 from govern.ledger.authority import Authority, require
 from govern.ledger.keys import PrivateIdentity
 from govern.policy import Pack, load_pack
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 ACTIVATED_EVENT = "policy.activated"
 
@@ -58,13 +61,13 @@ class Activation:
         }
 
 
-def load_workspace_pack(workspace: Any, name: str) -> Pack:
+def load_workspace_pack(workspace: Workspace, name: str) -> Pack:
     """A pack by name (or path) from the workspace's policies/ folder, whether active or not."""
     return load_pack(name, directory=workspace.root / "policies")
 
 
 def activate_pack(
-    workspace: Any, actor: PrivateIdentity, name: str, reason: str | None = None
+    workspace: Workspace, actor: PrivateIdentity, name: str, reason: str | None = None
 ) -> Activation:
     """Make `policies/NAME.yaml` the pack in force; officers only. Approvals under another pack stop counting."""
     pack = load_workspace_pack(workspace, name)
@@ -111,7 +114,7 @@ def current_activation(session: Session) -> Activation | None:
     return None
 
 
-def active_pack_in(workspace: Any, session: Session) -> Pack:
+def active_pack_in(workspace: Workspace, session: Session) -> Pack:
     """The pack in force, loaded from its file; NoActivePack or PackChanged when there is none to use."""
     activation = current_activation(session)
     if activation is None:
@@ -129,7 +132,7 @@ def active_pack_in(workspace: Any, session: Session) -> Pack:
     return pack
 
 
-def active_pack(workspace: Any) -> Pack:
+def active_pack(workspace: Workspace) -> Pack:
     """The pack in force (see `active_pack_in`), read in a session of its own."""
     with workspace.catalog.reading() as session:
         return active_pack_in(workspace, session)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -28,6 +28,9 @@ from govern.ledger.keys import Signer, verify_signature
 from govern.policy import ApprovalFacts, Decision, Pack, TrainingPlan, evaluate
 from govern.policy.activation import active_pack_in
 from govern.policy.decisions import gather_facts, involved_people, store_decision
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 VERDICT_EVENTS = {"approved": "snapshot.approved", "rejected": "snapshot.rejected"}
 
@@ -48,7 +51,7 @@ def signed_statement(row: Approval) -> bytes:
 
 
 def _sign(
-    workspace: Any, actor: Signer, snapshot_ref: str, verdict: str, note: str | None
+    workspace: Workspace, actor: Signer, snapshot_ref: str, verdict: str, note: str | None
 ) -> tuple[Approval, Decision]:
     now = clock_now()
     with workspace.catalog.transaction() as session:
@@ -87,14 +90,14 @@ def _sign(
 
 
 def approve(
-    workspace: Any, actor: Signer, snapshot_ref: str, note: str | None = None
+    workspace: Workspace, actor: Signer, snapshot_ref: str, note: str | None = None
 ) -> tuple[Approval, Decision]:
     """Sign an approval of a snapshot whose decision under the active pack does not fail; officers only."""
     return _sign(workspace, actor, snapshot_ref, "approved", note)
 
 
 def reject(
-    workspace: Any, actor: Signer, snapshot_ref: str, reason: str
+    workspace: Workspace, actor: Signer, snapshot_ref: str, reason: str
 ) -> tuple[Approval, Decision]:
     """Sign a rejection with a reason; it voids every earlier approval of the snapshot."""
     if not reason.strip():
@@ -187,7 +190,7 @@ def verified_approvals(
 
 
 def is_approved_for_training(
-    workspace: Any,
+    workspace: Workspace,
     session: Session,
     snapshot: Snapshot,
     pack: Pack,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -42,6 +42,9 @@ from govern.policy import (
 )
 from govern.policy.activation import active_pack_in, load_workspace_pack
 from govern.policy.synthetic_facts import SyntheticFacts
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 SCAN_EVENTS = ("pii.scanned",)
 SNAPSHOT_EVENTS = ("snapshot.created",)
@@ -123,7 +126,7 @@ def _scan_summary(scan: Scan | None) -> PiiScanSummary | None:
 
 
 def gather_facts(
-    workspace: Any,
+    workspace: Workspace,
     session: Session,
     snapshot: Snapshot,
     pack: Pack,
@@ -182,7 +185,7 @@ def gather_facts(
 
 
 def _synthetic_facts(
-    workspace: Any, session: Session, snapshot: Snapshot, pack: Pack, now: datetime
+    workspace: Workspace, session: Session, snapshot: Snapshot, pack: Pack, now: datetime
 ) -> SyntheticFacts | None:
     """Seeds, validation and review of a synthetic snapshot (issue 15; govern/synthetic/facts.py)."""
     from govern.synthetic.facts import synthetic_facts
@@ -226,7 +229,7 @@ def store_decision(
 
 
 def check_snapshot(
-    workspace: Any, actor: PrivateIdentity, snapshot_ref: str, pack_name: str | None = None
+    workspace: Workspace, actor: PrivateIdentity, snapshot_ref: str, pack_name: str | None = None
 ) -> tuple[Decision, PolicyDecision]:
     """Evaluate the active pack (or the pack named, active or not) on a snapshot, store the decision and return it."""
     now = clock.now()

@@ -16,7 +16,7 @@ import contextlib
 import json
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -31,10 +31,13 @@ from govern.ledger.keys import PrivateIdentity
 from govern.training import spending
 from govern.training.hooks import TrainingHooks
 
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
+
 TERMINAL_STATES = ("completed", "failed", "interrupted")
 
 
-def load_workspace_recipe(workspace: Any, recipe_path: Path) -> Any:
+def load_workspace_recipe(workspace: Workspace, recipe_path: Path) -> Any:
     """A recipe, with relative paths resolved against the workspace root."""
     from govern.training.recipe import load_recipe
 
@@ -47,7 +50,7 @@ def load_workspace_recipe(workspace: Any, recipe_path: Path) -> Any:
 class LedgerHooks(TrainingHooks):
     """Trainer hooks that ledger run events and privacy charges (the rows are their indexes)."""
 
-    def __init__(self, workspace: Any, actor: PrivateIdentity, run_id: str) -> None:
+    def __init__(self, workspace: Workspace, actor: PrivateIdentity, run_id: str) -> None:
         self.workspace = workspace
         self.actor = actor
         self.run_id = run_id
@@ -185,7 +188,7 @@ def charges_count(session: Session, run_id: str) -> int:
     return len(spending.charges(session, run_id))
 
 
-def reconcile_charges(workspace: Any, actor: PrivateIdentity, run: TrainingRun) -> int:
+def reconcile_charges(workspace: Workspace, actor: PrivateIdentity, run: TrainingRun) -> int:
     """Ledger journal charges the ledger lacks (a crash between the journal's fsync and the commit)."""
     from govern.training.run_files import JOURNAL_FILE, read_jsonl
 
@@ -209,7 +212,7 @@ def reconcile_charges(workspace: Any, actor: PrivateIdentity, run: TrainingRun) 
 
 
 def _create_run(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     recipe: Any,
     admission: Admission,
@@ -319,7 +322,7 @@ def get_run(session: Session, run_id: str) -> TrainingRun:
 
 
 def start_run(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     recipe_path: Path,
     snapshot_refs: list[str],
@@ -394,7 +397,11 @@ def _tell_ranks(dist: Any, message: dict[str, Any]) -> None:
 
 
 def join_run(
-    workspace: Any, actor: PrivateIdentity, recipe_path: Path, dist: Any, device: str | None = None
+    workspace: Workspace,
+    actor: PrivateIdentity,
+    recipe_path: Path,
+    dist: Any,
+    device: str | None = None,
 ) -> dict[str, Any]:
     """A torchrun rank other than 0: train in the run rank 0 admitted and catalogued.
 
@@ -432,7 +439,7 @@ def join_run(
 
 
 def resume_run(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     run_id: str,
     progress: bool = False,

@@ -26,7 +26,7 @@ import secrets as _secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
@@ -44,6 +44,9 @@ from govern.evaluation.privacy_audit.canaries import (
 )
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
+
+if TYPE_CHECKING:
+    from govern.workspace import Workspace
 
 DEFAULT_REFERENCES = 1000
 ATTACKS = ("loss", "loss-drop")
@@ -165,7 +168,7 @@ def _committed_hash(session: Any, run: Any, info: Mapping[str, Any]) -> str:
 
 
 def audit_run(
-    workspace: Any,
+    workspace: Workspace,
     actor: PrivateIdentity,
     run_id: str,
     confidence: float = 0.95,
