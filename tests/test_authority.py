@@ -121,6 +121,8 @@ def _arguments(command: str, root: Path, snapshot: str, data: Path, consents: Pa
         "audit checkpoint": ["--out", str(root / "cp.json")],
         "audit privacy": [run],
         "synth validate": [snapshot, "--reference", snapshot],
+        "review sample": [run, "--suite", "none", "--out", str(root / "sheet.csv")],
+        "review import": [str(data), "--sample", "0" * 32],
         "synth review import": [snapshot, str(root / "verdicts.jsonl")],
         "remediate decide": ["0" * 32, "--decision", "withdraw"],
         "consent receipt": ["cust-9", "--out", str(root / "receipt.json")],

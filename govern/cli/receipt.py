@@ -68,9 +68,11 @@ def receipt_issue(inv: Invocation, subject: str, out: Path, public_key_out: Path
     required=True,
     help="PEM public key of the workspace officer who signed it.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def receipt_verify(file: Path, public_key: Path, as_json: bool) -> None:
+@common_options()
+def receipt_verify(inv: Invocation, file: Path, public_key: Path) -> None:
     """Verify a deletion receipt offline against the signer's PEM public key (exit 3 if it fails).
+
+    Needs no workspace (--workspace is accepted and not read).
 
     \b
     Example:
@@ -83,7 +85,7 @@ def receipt_verify(file: Path, public_key: Path, as_json: bool) -> None:
     if not check.ok:
         raise IntegrityFailure(f"{file}: the receipt does not verify", check.problems)
     body = check.receipt or {}
-    Invocation(workspace_dir=None, as_json=as_json, key_path=None).emit(
+    inv.emit(
         check.to_dict(),
         f"{file}: receipt verifies; subject {body.get('subject_id')}, requested {body.get('requested_at')}, "
         f"{len(body.get('runs_affected', []))} run(s) affected",

@@ -61,6 +61,8 @@ def sample_for_review(
     from govern.evaluation.suite_run import generate_both
     from govern.evaluation.suites import load_suite, suite_path
 
+    with workspace.catalog.reading() as session:
+        require(session, actor, "run.evaluate")
     fmt = "jsonl" if out_path.suffix == ".jsonl" else "csv" if out_path.suffix == ".csv" else ""
     if not fmt:
         raise BadInput(f"{out_path}: write the sheet as .csv or .jsonl")
@@ -72,8 +74,6 @@ def sample_for_review(
     if bad:
         raise BadInput(f"--criteria {bad[0]!r}: a criterion is a plain name such as correctness")
     suite = load_suite(suite_path(workspace, suite_name))
-    with workspace.catalog.reading() as session:
-        require(session, actor, "run.evaluate")
     run, items, base_out, adapter_out, _ = generate_both(workspace, actor, run_id, suite, device)
     rng = secrets.SystemRandom()
     chosen = sorted(rng.sample(range(len(items.prompts)), min(n, len(items.prompts))))
@@ -213,6 +213,8 @@ def import_verdicts(
     """Record a reviewer's filled sheet as one signed `review.verdicts` entry; return the summary."""
     from govern.training.runs import get_run
 
+    with workspace.catalog.reading() as session:
+        require(session, actor, "run.review")
     rows = _read_rows(path)
     with workspace.catalog.transaction() as session:
         require(session, actor, "run.review")
