@@ -22,6 +22,8 @@ OVERSIZE_CAPS = {
     "pii/recognizers/address.py": 580,
     "ingest/snapshots.py": 515,
     "lineage/attest.py": 530,
+    "console/library.py": 770,
+    "console/app.py": 810,
 }
 
 
