@@ -317,7 +317,7 @@ def test_provenance_amendment_appends_and_moves_the_decision(governed, engineer,
         assert effective_provenance(session, dataset)["license"] == "CC-BY-NC-4.0"
     status = _status(workspace, snapshot)
     assert not status.ok and any("provenance.license" in r for r in status.reasons)
-    with pytest.raises(BadInput, match="not an SPDX"):
+    with pytest.raises(BadInput, match="not a valid SPDX licence expression"):
         amend_provenance(workspace, engineer, "support", "license", "no such licence!", "typo")
     assert verify_workspace(workspace).ok
 
