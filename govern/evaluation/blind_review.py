@@ -24,7 +24,7 @@ from govern.atomic import write_new_file
 from govern.canonical import canonical_bytes, sha256_hex
 from govern.clock import new_id
 from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
-from govern.ledger.authority import Authority, require
+from govern.ledger.authority import Authority, require, verified_entries
 from govern.ledger.keys import PrivateIdentity
 
 SAMPLE_EVENT = "review.sampled"
@@ -120,19 +120,8 @@ def sample_for_review(
     return {**payload, "sheet": str(out_path), "ledger_seq": entry.seq}
 
 
-def _entries(session: Session, event: str, ref: str) -> list[tuple[Any, dict[str, Any]]]:
-    authority = Authority.of(session)
-    return [
-        (entry, json.loads(entry.payload))
-        for entry in ledger.iter_entries(session)
-        if entry.event == event
-        and ref in json.loads(entry.refs)
-        and authority.entry_problem(entry) is None
-    ]
-
-
 def _sample(session: Session, sample_id: str) -> dict[str, Any]:
-    found = _entries(session, SAMPLE_EVENT, sample_id)
+    found = verified_entries(session, SAMPLE_EVENT, sample_id)
     if not found:
         raise NotFound(f"no review sample {sample_id} in the ledger (see `govern review sample`)")
     return found[0][1]
@@ -224,7 +213,7 @@ def import_verdicts(
         me, trainer = authority.identity(actor.key_id), authority.identity(run.created_by)
         if me is not None and trainer is not None and me.person == trainer.person:
             raise Refused(f"{me.describe()} trained run {run.id} and may not review it")
-        for _, earlier in _entries(session, VERDICT_EVENT, sample_id):
+        for _, earlier in verified_entries(session, VERDICT_EVENT, sample_id):
             other = authority.identity(earlier["reviewer_key_id"])
             if me is not None and other is not None and other.person == me.person:
                 raise Refused(f"{me.describe()} already reviewed sample {sample_id}")
@@ -289,9 +278,9 @@ def review_summary(session: Session, run_id: str, confidence: float = 0.95) -> d
     """Win rate of the adapter over the base model, its interval, ties and reviewer agreement."""
     samples = []
     wins = losses = ties = 0
-    for _, sample in _entries(session, SAMPLE_EVENT, run_id):
+    for _, sample in verified_entries(session, SAMPLE_EVENT, run_id):
         per_reviewer = []
-        for _, verdicts in _entries(session, VERDICT_EVENT, sample["sample_id"]):
+        for _, verdicts in verified_entries(session, VERDICT_EVENT, sample["sample_id"]):
             picks = {v["item"]: v["preferred"] for v in verdicts["verdicts"]}
             per_reviewer.append(picks)
             wins += sum(p == "adapter" for p in picks.values())

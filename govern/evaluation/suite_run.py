@@ -8,7 +8,6 @@ per-metric estimates, the generation settings and the PII probe's counts, never 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -166,13 +165,9 @@ def _losses(suite: Suite, items: SuiteItems, loaded: Any) -> tuple[list[float], 
 
 def suite_results(session: Session, run_id: str) -> list[dict[str, Any]]:
     """A run's suite evaluations, from the ledger entries that recorded them (oldest first)."""
-    from govern.ledger.authority import Authority
+    from govern.ledger.authority import verified_entries
 
-    authority = Authority.of(session)
-    out = []
-    for entry in ledger.iter_entries(session):
-        if entry.event != SUITE_EVENT or run_id not in json.loads(entry.refs):
-            continue
-        if authority.entry_problem(entry) is None:
-            out.append({**json.loads(entry.payload), "ledger_seq": entry.seq})
-    return out
+    return [
+        {**payload, "ledger_seq": entry.seq}
+        for entry, payload in verified_entries(session, SUITE_EVENT, run_id)
+    ]

@@ -329,3 +329,19 @@ def _registered_row(entry: LedgerEntry) -> dict[str, Any] | None:
 
 def _is_key(public_key: str) -> bool:
     return len(public_key) == 64 and all(c in "0123456789abcdef" for c in public_key)
+
+
+def verified_entries(
+    session: Session, event: str, ref: str
+) -> list[tuple[LedgerEntry, dict[str, Any]]]:
+    """Entries of one event that name `ref`, oldest first, with their parsed payloads; only those
+    `Authority.entry_problem` accepts (intact, signed by a key the event allows)."""
+    authority = Authority.of(session)
+    found = session.exec(
+        select(LedgerEntry).where(LedgerEntry.event == event).order_by(col(LedgerEntry.seq))
+    )
+    return [
+        (entry, json.loads(entry.payload))
+        for entry in found
+        if ref in json.loads(entry.refs) and authority.entry_problem(entry) is None
+    ]
