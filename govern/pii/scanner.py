@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -81,6 +82,10 @@ _WORKER_CONFIG: ScannerConfig | None = None
 
 def _worker_init(config: ScannerConfig) -> None:
     global _WORKER_CONFIG
+    # A forked worker inherits the command's SIGTERM handler (which unwinds clean-ups in the main
+    # process); a worker has none to run, and must die at once when the pool is terminated.
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
     _WORKER_CONFIG = config
     _single_threaded_blas()
     _engine_for(config)
