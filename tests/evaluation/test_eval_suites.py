@@ -211,8 +211,20 @@ def test_the_pii_probe_finds_a_planted_address_a_non_private_run_memorised(
         return out
 
     world = make_world(tmp_path, eval_tiny_model, pack=pack, train_lines=plant)
+    # Twice the shared memorising recipe's steps at a third of its rate: batches come from the OS
+    # CSPRNG, and at 0.01 some runs oscillated and never wrote the whole address (3 of 7 tries).
+    recipes = world.workspace.root / "train"
+    (recipes / "memorise-long.toml").write_text(
+        (recipes / "memorise.toml")
+        .read_text()
+        .replace("steps = 150", "steps = 300")
+        .replace("learning_rate = 0.01", "learning_rate = 0.003")
+    )
     run = start_run(
-        world.workspace, world.engineer, Path("train/memorise.toml"), [world.train_snapshot.id]
+        world.workspace,
+        world.engineer,
+        Path("train/memorise-long.toml"),
+        [world.train_snapshot.id],
     )
     (world.workspace.root / "evals" / "probe.yaml").write_text(
         SUITE.format(snapshot=world.heldout_snapshot.id)
