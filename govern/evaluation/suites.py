@@ -7,11 +7,12 @@ settings and the metrics. Every error names the file, the line and the key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from govern.canonical import hash_value
+from govern.config_models import PYDANTIC_MESSAGES, Model, validate
 from govern.errors import BadInput, NotFound
 from govern.policy._yaml import load_located, plain
 
@@ -37,8 +38,8 @@ pii_probe: true              # scan the outputs for personal data seen in traini
 """
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Model):
+    messages: ClassVar[dict[str, str]] = PYDANTIC_MESSAGES
 
 
 class Generation(_Strict):
@@ -91,16 +92,7 @@ def load_suite(path: Path) -> Suite:
     located = load_located(text, path)
     if not isinstance(located.data, dict):
         raise BadInput(f"{path}: a suite is a mapping of settings (see `govern init`'s example)")
-    try:
-        suite = Suite.model_validate(plain(located.data))
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = tuple(first["loc"])
-        line = located.line_of(where)
-        key = ".".join(str(part) for part in where) or "(top)"
-        raise BadInput(
-            f"{path}{f', line {line}' if line else ''}: {key}: {first['msg']}"
-        ) from error
+    suite = validate(Suite, plain(located.data), path, located, what="evaluation suite")
     if suite.name != path.stem:
         raise BadInput(
             f"{path}, line {located.line_of(('name',))}: name: {suite.name!r} must match the file "

