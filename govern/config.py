@@ -6,8 +6,11 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from pydantic import Field
+
+from govern.config_models import GOVERN_MESSAGES, Model, StrictInt, StrictStr, validate
 from govern.errors import BadInput
 
 CONFIG_FILE = "govern.toml"
@@ -43,7 +46,36 @@ score_threshold = 0.35
 # batch_size = 128             # texts per spaCy batch
 """
 
-KNOWN_SECTIONS = {"catalog", "ingest", "pii", "training", "reports"}
+
+class CatalogSection(Model):
+    """[catalog]: where the catalog lives."""
+
+    database_url: StrictStr = Field("", description="a string (a database URL)")
+
+
+class IngestSection(Model):
+    """[ingest]: limits on what a dataset may hold."""
+
+    max_record_bytes: StrictInt = Field(1 << 20, gt=0, description="a positive integer")
+
+
+class GovernToml(Model):
+    """govern.toml. A new setting is a field on its section's model; a new section, a field here."""
+
+    catalog: CatalogSection = CatalogSection()
+    ingest: IngestSection = IngestSection()
+    pii: dict[str, Any] = {}  # validated by govern.pii.config.ScannerConfig when a scan runs
+    training: dict[str, Any] = {}
+    reports: dict[str, Any] = {}
+    messages: ClassVar[dict[str, str]] = {
+        **GOVERN_MESSAGES,
+        "extra_forbidden": "unknown section; known: {allowed}",
+        "model_type": "must be a section ([name] followed by its keys), not a value",
+        "dict_type": "must be a section ([name] followed by its keys), not a value",
+    }
+
+
+KNOWN_SECTIONS = set(GovernToml.model_fields)
 
 
 @dataclass(frozen=True)
@@ -79,48 +111,26 @@ def load_config(path: Path) -> WorkspaceConfig:
             f"{path}: [policy] is no longer read: the pack in force is the one an officer activates "
             "(`govern policy activate NAME --key OFFICER_KEY`); remove the [policy] section"
         )
-    unknown = sorted(set(data) - KNOWN_SECTIONS)
-    if unknown:
-        raise BadInput(
-            f"{path}: unknown section [{unknown[0]}]; known: {', '.join(sorted(KNOWN_SECTIONS))}"
-        )
-    for name, section in data.items():
-        if not isinstance(section, dict):
-            raise BadInput(
-                f"{path}: {name} must be a section ([{name}] followed by its keys), not a value"
-            )
-    catalog = data.get("catalog", {})
-    ingest = data.get("ingest", {})
+    parsed = validate(GovernToml, data, path, what="workspace configuration")
     return WorkspaceConfig(
         path=path,
-        database_url=_database_url(path, catalog),
-        max_record_bytes=_max_record_bytes(path, ingest),
+        database_url=_database_url(path, parsed.catalog.database_url),
+        max_record_bytes=parsed.ingest.max_record_bytes,
         sections=data,
     )
 
 
-def _database_url(path: Path, catalog: dict[str, Any]) -> str | None:
+def _database_url(path: Path, configured: str) -> str | None:
     """The catalog URL ($GOVERN_DATABASE_URL first), checked to be a SQLite or PostgreSQL URL."""
     from govern.catalog.db import parse_url
 
     from_env = os.environ.get("GOVERN_DATABASE_URL")
-    url = from_env or catalog.get("database_url") or None
+    url = from_env or configured or None
     source = "GOVERN_DATABASE_URL" if from_env else f"{path}: [catalog] database_url"
     if url is None:
         return None
-    if not isinstance(url, str):
-        raise BadInput(f"{source} must be a string (a database URL), got {url!r}")
     if parse_url(url, source).get_backend_name() not in ("sqlite", "postgresql"):
         raise BadInput(
             f"{source}: unsupported database {url.split(':', 1)[0]!r}: use sqlite or postgresql"
         )
     return url
-
-
-def _max_record_bytes(path: Path, ingest: dict[str, Any]) -> int:
-    max_bytes = ingest.get("max_record_bytes", 1 << 20)
-    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
-        raise BadInput(
-            f"{path}: [ingest] max_record_bytes must be a positive integer, got {max_bytes!r}"
-        )
-    return max_bytes

@@ -32,7 +32,6 @@ from govern.errors import BadInput
 from govern.policy._yaml import LocatedYaml, PathKey
 
 
-
 def _number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PydanticCustomError("float_type", "Input should be a valid number")
@@ -42,7 +41,9 @@ def _number(value: Any) -> Any:
 StrictInt = Annotated[int, Strict()]  # 1, not True or "1"
 StrictBool = Annotated[bool, Strict()]  # true or false, not 1 or "yes"
 StrictStr = Annotated[str, Strict()]
-Number = Annotated[int | float, BeforeValidator(_number)]  # 2 stays 2 and 2.0 stays 2.0 (hashes hold)
+Number = Annotated[
+    int | float, BeforeValidator(_number)
+]  # 2 stays 2 and 2.0 stays 2.0 (hashes hold)
 
 GOVERN_MESSAGES: dict[str, str] = {
     "extra_forbidden": "unknown key; allowed keys here: {allowed}",

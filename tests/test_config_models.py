@@ -68,3 +68,31 @@ def test_numbers_keep_their_type_and_booleans_are_not_numbers() -> None:
     assert type(Outer(name="x", scale=2.0).scale) is float
     _, problems = check(Outer, {"name": "x", "scale": True})
     assert [p.key for p in problems] == ["scale"]
+
+
+def test_a_misspelt_govern_toml_key_is_refused_not_ignored(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from govern.config import load_config
+
+    path = tmp_path / "govern.toml"
+    path.write_text("[ingest]\nmax_record_byte = 10\n[astrology]\nsign = 1\n")
+    with pytest.raises(BadInput) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "ingest.max_record_byte: unknown key; allowed keys here: max_record_bytes" in message
+    assert "astrology: unknown section; known: catalog, ingest, pii, reports, training" in message
+
+
+def test_an_operators_file_names_the_line_of_each_bad_parameter(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from govern.pii import load_operators
+
+    path = tmp_path / "ops.yaml"
+    path.write_text("PERSON:\n  type: pseudonym\n  length: 3\n  format: 'x'\nIBAN_CODE: mask\n")
+    with pytest.raises(BadInput) as caught:
+        load_operators(path)
+    message = str(caught.value)
+    assert f"{path}, line 3: PERSON.length: expected 6 to 64 hex digits, got 3" in message
+    assert f"{path}, line 4: PERSON.format: must contain {{digest}}" in message
+    path.write_text("PERSON: {type: mask, chars_to_mask: 4}\nIBAN_CODE: pseudonym\n")
+    operators = load_operators(path)
+    assert operators.for_type("PERSON").params == (("chars_to_mask", 4),)  # only what was written
+    assert operators.for_type("IBAN_CODE").params == ()

@@ -21,20 +21,66 @@ Operators (an operators file maps entity types, and DEFAULT, to one of them):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
 
 from govern.canonical import hash_value, keyed_hash
+from govern.config_models import (
+    GOVERN_MESSAGES,
+    Model,
+    Problem,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    check,
+    problems_error,
+)
 from govern.errors import BadInput
+from govern.policy._yaml import LocatedYaml, load_located
 
-_PARAMS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "replace": {"new_value": str},
-    "mask": {"masking_char": str, "chars_to_mask": int, "from_end": bool},
-    "redact": {},
-    "pseudonym": {"length": int, "format": str},
-    "drop_record": {},
-    "keep": {},
+
+class _Params(Model):
+    """The parameters of one operator; a new parameter is one field on its operator's model."""
+
+    type: str
+    messages: ClassVar[dict[str, str]] = {
+        **GOVERN_MESSAGES,
+        "extra_forbidden": "not a parameter of {{operator}} (allowed: {allowed})",
+    }
+
+
+class _Replace(_Params):
+    new_value: StrictStr | None = Field(None, description="a string (default: the type tag)")
+
+
+class _Mask(_Params):
+    masking_char: StrictStr = Field("*", min_length=1, max_length=1, description="one character")
+    chars_to_mask: StrictInt | None = Field(None, description="an integer (default: all)")
+    from_end: StrictBool = Field(False, description="true or false")
+
+
+class _Pseudonym(_Params):
+    length: StrictInt = Field(12, ge=6, le=64, description="6 to 64 hex digits")
+    format: StrictStr = Field("<{entity_type}_{digest}>", description="a string with {digest}")
+
+    @field_validator("format")
+    @classmethod
+    def _has_digest(cls, value: str) -> str:
+        if "{digest}" not in value:
+            raise ValueError("must contain {digest}")
+        return value
+
+
+OPERATOR_PARAMS: dict[str, type[_Params]] = {
+    "replace": _Replace,
+    "mask": _Mask,
+    "redact": _Params,
+    "pseudonym": _Pseudonym,
+    "drop_record": _Params,
+    "keep": _Params,
 }
 DEFAULT_KEY = "DEFAULT"
 SECRET_HELP = "pass a secret file (--secret-file PATH) or set GOVERN_PSEUDONYM_SECRET"
@@ -82,79 +128,28 @@ class OperatorConfig:
         cls,
         data: Mapping[str, Any],
         source: str = "operators",
-        lines: Mapping[str, int] | None = None,
+        located: LocatedYaml | None = None,
     ) -> OperatorConfig:
         """Validate `{ENTITY_TYPE or DEFAULT: {type: ..., params...}}`; every problem is reported."""
-        lines = lines or {}
-        problems: list[str] = []
-        parsed: dict[str, Operator] = {}
         if not isinstance(data, Mapping):
             raise BadInput(
                 f"{source}: expected a mapping of entity types to operators, got {type(data).__name__}"
             )
+        problems: list[Problem] = []
+        parsed: dict[str, Operator] = {}
         for entity, spec in data.items():
-            where = f"{source}, line {lines[entity]}" if entity in lines else source
-            if not isinstance(entity, str) or not (
-                entity == DEFAULT_KEY or (entity.replace("_", "").isalnum() and entity.isupper())
-            ):
-                problems.append(
-                    f"{where}: {entity!r}: expected an upper-case entity type such as PERSON, or DEFAULT"
-                )
-                continue
-            if isinstance(spec, str):
-                spec = {"type": spec}
-            if not isinstance(spec, Mapping) or "type" not in spec:
-                problems.append(
-                    f"{where}: {entity}: expected a mapping with a `type` ({', '.join(_PARAMS)})"
-                )
-                continue
-            kind = spec["type"]
-            if kind not in _PARAMS:
-                problems.append(
-                    f"{where}: {entity}.type: unknown operator {kind!r}; choose one of {', '.join(_PARAMS)}"
-                )
-                continue
-            params = {k: v for k, v in spec.items() if k != "type"}
-            for name, value in params.items():
-                expected = _PARAMS[kind].get(name)
-                if expected is None:
-                    allowed = ", ".join(_PARAMS[kind]) or "none"
-                    problems.append(
-                        f"{where}: {entity}.{name}: not a parameter of {kind} (allowed: {allowed})"
-                    )
-                elif not isinstance(value, expected) or (
-                    expected is int and isinstance(value, bool)
-                ):
-                    problems.append(
-                        f"{where}: {entity}.{name}: expected {getattr(expected, '__name__', expected)}, got {value!r}"
-                    )
-            char = params.get("masking_char", "*")
-            if kind == "mask" and isinstance(char, str) and len(char) != 1:
-                problems.append(f"{where}: {entity}.masking_char: expected one character")
-            if kind == "pseudonym":
-                length = params.get("length", 12)
-                if isinstance(length, int) and not 6 <= length <= 64:
-                    problems.append(
-                        f"{where}: {entity}.length: expected 6 to 64 hex digits, got {length}"
-                    )
-                fmt = params.get("format", "<{entity_type}_{digest}>")
-                if isinstance(fmt, str) and "{digest}" not in fmt:
-                    problems.append(f"{where}: {entity}.format: must contain {{digest}}")
-            parsed[entity] = Operator(kind, tuple(sorted(params.items())))
+            found, operator = _operator(entity, spec, located)
+            problems += found
+            if operator is not None:
+                parsed[entity] = operator
         if problems:
-            raise BadInput(
-                f"{source}: invalid operators:\n" + "\n".join(f"  - {p}" for p in problems)
-            )
+            raise problems_error(source, "operators", problems)
         default = parsed.pop(DEFAULT_KEY, Operator("replace"))
         return cls(operators=parsed, default=default, source=source)
 
 
 def load_operators(path: Path) -> OperatorConfig:
     """Read an operators file (YAML or JSON); errors name the file and line."""
-    import yaml
-
-    from govern import safe_yaml
-
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -162,23 +157,39 @@ def load_operators(path: Path) -> OperatorConfig:
         raise BadInput(f"{path}: no such operators file") from None
     except UnicodeDecodeError as error:
         raise BadInput(f"{path}: not valid UTF-8 (byte {error.start})") from None
-    try:
-        node = safe_yaml.compose(text, path)
-        data = safe_yaml.construct(node, path)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise BadInput(
-            f"{path}{where}: invalid YAML/JSON: {getattr(error, 'problem', None) or error}"
-        ) from None
-    if data is None:
+    located = load_located(text, path)
+    if located.data is None:
         return OperatorConfig(source=str(path))
-    lines = (
-        {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
-        if isinstance(node, yaml.MappingNode)
-        else {}
-    )
-    return OperatorConfig.from_mapping(data, source=str(path), lines=lines)
+    return OperatorConfig.from_mapping(located.data, source=str(path), located=located)
+
+
+def _operator(
+    entity: Any, spec: Any, located: LocatedYaml | None
+) -> tuple[list[Problem], Operator | None]:
+    """One entry of an operators file, validated against its operator's parameters."""
+    line = located.line_of((str(entity),)) if located is not None else None
+    if not isinstance(entity, str) or not (
+        entity == DEFAULT_KEY or (entity.replace("_", "").isalnum() and entity.isupper())
+    ):
+        message = "expected an upper-case entity type such as PERSON, or DEFAULT"
+        return [Problem((repr(entity),), line, message)], None
+    if isinstance(spec, str):
+        spec = {"type": spec}
+    if not isinstance(spec, Mapping) or "type" not in spec:
+        message = f"expected a mapping with a `type` ({', '.join(OPERATOR_PARAMS)})"
+        return [Problem((entity,), line, message)], None
+    model = OPERATOR_PARAMS.get(spec["type"]) if isinstance(spec["type"], str) else None
+    if model is None:
+        message = f"unknown operator {spec['type']!r}; choose one of {', '.join(OPERATOR_PARAMS)}"
+        where = located.line_of((entity, "type")) if located is not None else None
+        return [Problem((entity, "type"), where, message)], None
+    params, problems = check(model, spec, located, prefix=(entity,))
+    model_name = str(spec["type"])
+    problems = [replace(p, message=p.message.replace("{operator}", model_name)) for p in problems]
+    if params is None:
+        return problems, None
+    given = params.model_dump(exclude_unset=True, exclude={"type"})
+    return [], Operator(params.type, tuple(sorted(given.items())))
 
 
 @dataclass(frozen=True)

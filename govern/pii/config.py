@@ -76,6 +76,7 @@ PRESIDIO_ENTITIES: frozenset[str] = frozenset(
 DEFAULT_RECOGNIZERS_YAML = Path(__file__).with_name("default_recognizers.yaml")
 HASHED_FIELDS_VERSION = 1
 
+
 @dataclass(frozen=True)
 class ModelInfo:
     """The spaCy model a config names: where it loads from, its name and version."""
@@ -118,9 +119,7 @@ class ScannerConfig(Model):
     processes: StrictInt = Field(
         0, ge=0, description="an integer >= 0: worker processes (0 = one per core)"
     )
-    batch_size: StrictInt = Field(
-        128, ge=1, description="an integer >= 1: texts per spaCy batch"
-    )
+    batch_size: StrictInt = Field(128, ge=1, description="an integer >= 1: texts per spaCy batch")
     _source: str = PrivateAttr("<defaults>")
     _yaml_digests: tuple[str, ...] = PrivateAttr(())
     _config_hash: str | None = PrivateAttr(None)
@@ -146,9 +145,9 @@ class ScannerConfig(Model):
     @classmethod
     def _model_folder(cls, value: str, info: ValidationInfo) -> str:
         base_dir = (info.context or {}).get("base_dir")
-        if base_dir is not None and ("/" in value or value.startswith(".")):
-            if not Path(value).is_absolute():
-                return str(Path(base_dir) / value)
+        relative = ("/" in value or value.startswith(".")) and not Path(value).is_absolute()
+        if base_dir is not None and relative:
+            return str(Path(base_dir) / value)
         return value
 
     def model_post_init(self, context: Any) -> None:
@@ -216,9 +215,7 @@ class ScannerConfig(Model):
 
     def with_overrides(self, **changes: Any) -> ScannerConfig:
         """A copy with some settings changed (e.g. processes from a command-line option)."""
-        return type(self).model_validate(
-            {**dict(self), **changes}, context={"source": self.source}
-        )
+        return type(self).model_validate({**dict(self), **changes}, context={"source": self.source})
 
     def recognizer_files(self) -> list[Path]:
         """The recognizer YAML files this config loads, shipped default first."""
