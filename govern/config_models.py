@@ -29,7 +29,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, ValidationE
 from pydantic_core import PydanticCustomError
 
 from govern.errors import BadInput
-from govern.policy._yaml import LocatedYaml, PathKey
+from govern.safe_yaml import LocatedYaml, PathKey
 
 
 def _number(value: Any) -> Any:
@@ -76,6 +76,7 @@ class Problem:
     path: PathKey
     line: int | None
     message: str
+    kind: str = ""  # pydantic's error type, e.g. "extra_forbidden"
 
     @property
     def key(self) -> str:
@@ -120,7 +121,8 @@ def check(
             if isinstance(cause, KeyedError):
                 path += cause.key
             line = located.line_of(path) if located is not None else None
-            problems.append(Problem(path, line, _message(model, tuple(detail["loc"]), detail)))
+            message = _message(model, tuple(detail["loc"]), detail)
+            problems.append(Problem(path, line, message, str(detail["type"])))
         return None, problems
 
 

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from govern.config_models import KeyedError, Model, Number, StrictBool, StrictInt, check, validate
 from govern.errors import BadInput
-from govern.policy._yaml import load_located
+from govern.safe_yaml import load_located
 
 
 class Inner(Model):

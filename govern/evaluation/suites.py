@@ -14,7 +14,7 @@ from pydantic import Field
 from govern.canonical import hash_value
 from govern.config_models import PYDANTIC_MESSAGES, Model, validate
 from govern.errors import BadInput, NotFound
-from govern.policy._yaml import load_located, plain
+from govern.safe_yaml import load_located, plain
 
 SUITES_DIR = "evals"
 Metric = Literal["exact_match", "rouge_l", "chrf", "accuracy", "loss"]

@@ -39,7 +39,7 @@ from govern.config_models import (
     problems_error,
 )
 from govern.errors import BadInput
-from govern.policy._yaml import LocatedYaml, load_located
+from govern.safe_yaml import LocatedYaml, load_located
 
 
 class _Params(Model):

@@ -202,7 +202,7 @@ class ScannerConfig(Model):
                 raise BadInput(f"{path}: nested too deeply to read") from None
             source = f"{path} [pii]"
         else:
-            from govern.policy._yaml import load_located
+            from govern.safe_yaml import load_located
 
             loaded = load_located(raw, path).data or {}
             table = loaded.get("pii", loaded) if isinstance(loaded, dict) else loaded

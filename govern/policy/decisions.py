@@ -139,7 +139,11 @@ def gather_facts(
     assert dataset is not None
     erased = erased_positions(session, snapshot.id)
     consent = tuple(
-        ConsentCoverage(c.purpose, c.records_with_grant, c.records_without_grant)
+        ConsentCoverage(
+            purpose=c.purpose,
+            records_with_grant=c.records_with_grant,
+            records_without_grant=tuple(c.records_without_grant),
+        )
         for c in (
             coverage(session, snapshot.id, purpose, now, erased)
             for purpose in pack.consent_purposes()

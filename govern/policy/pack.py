@@ -24,8 +24,8 @@ import jsonschema
 
 from govern.canonical import hash_value
 from govern.errors import BadInput, NotFound
-from govern.policy._yaml import LocatedYaml, PathKey, load_located, plain
 from govern.policy.rules import RULE_FAMILIES, RuleFamily
+from govern.safe_yaml import LocatedYaml, PathKey, load_located, plain
 
 PACK_SUFFIXES = (".yaml", ".yml")
 

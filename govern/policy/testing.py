@@ -25,11 +25,11 @@ from typing import Any, Literal
 import jsonschema
 
 from govern.errors import BadInput
-from govern.policy._yaml import LocatedYaml, PathKey, load_located, plain
 from govern.policy.engine import Decision, evaluate
 from govern.policy.facts import SnapshotFacts, facts_problems, parse_time
 from govern.policy.pack import PACK_SUFFIXES, Pack, default_policies_dir, list_packs, load_pack
 from govern.policy.rules import STATUSES
+from govern.safe_yaml import LocatedYaml, PathKey, load_located, plain
 
 CaseStatus = Literal["pass", "fail", "error"]
 

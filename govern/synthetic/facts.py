@@ -124,9 +124,11 @@ def inherited_consent(
             for seed in seeds
         )
         found.append(
-            ConsentCoverage(purpose, 0, tuple(keys))
+            ConsentCoverage(
+                purpose=purpose, records_with_grant=0, records_without_grant=tuple(keys)
+            )
             if withdrawn
-            else ConsentCoverage(purpose, len(keys), ())
+            else ConsentCoverage(purpose=purpose, records_with_grant=len(keys))
         )
     return tuple(found)
 

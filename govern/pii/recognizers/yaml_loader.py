@@ -170,7 +170,7 @@ def _load_cached(path: str, digest: str, data: bytes) -> tuple[RecognizerSpec, .
     import yaml
 
     from govern import safe_yaml
-    from govern.policy._yaml import load_located
+    from govern.safe_yaml import load_located
 
     try:
         text = data.decode("utf-8")
