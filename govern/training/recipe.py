@@ -1,7 +1,8 @@
-"""Training recipes: TOML or YAML files, validated against a schema before any data or compute.
+"""Training recipes: TOML or YAML files, validated before any data or compute.
 
 A recipe names the base model, the data format, the LoRA adapter, quantization, differential
-privacy and the schedule. `load_recipe` collects every problem (unknown keys, wrong types, a
+privacy and the schedule; its structure and defaults are the models of recipe_model.py (a new
+setting goes there). `load_recipe` collects every problem (unknown keys, wrong types, a
 missing model folder, target modules the model lacks, a physical batch larger than the logical
 one or than memory, a value past a planning ceiling of limits.py) and raises one `BadInput`
 listing them all, each naming its key. The model is probed by model.py (meta device, no weights). The recipe hash is the
@@ -11,201 +12,28 @@ thing hash the same.
 
 from __future__ import annotations
 
-import copy
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from govern.canonical import hash_value
+from govern.config_models import check
 from govern.errors import BadInput
+from govern.safe_yaml import LocatedYaml, load_located
 from govern.training.limits import MAX_EPSILON, MAX_STEPS
 from govern.training.model import hash_model_folder  # noqa: F401  (govern.training.runs hashes the model through here)
+from govern.training.recipe_model import AuditSection, RecipeModel, default_of, normalised
 
-QUANTIZATIONS = ("none", "8bit", "4bit-nf4")
-ACCOUNTANTS = ("rdp", "prv")
-CLIPPING_MODES = ("auto", "ghost", "hooks")
-FORMATS = ("text", "prompt_completion")
-OPTIMIZERS = ("adamw", "sgd")
-LR_SCHEDULES = ("constant", "linear")
-PRIVACY_UNITS = ("record", "subject")
-DEFAULT_MAX_RECORDS_PER_SUBJECT = 4
-
-_num = {"type": "number"}
-_pos_int = {"type": "integer", "minimum": 1}
-_str = {"type": "string", "minLength": 1}
-
-
-def _section(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": required or [],
-        "additionalProperties": False,
-    }
-
-
-SCHEMA: dict[str, Any] = _section(
-    {
-        "name": _str,
-        "description": {"type": "string"},
-        "output_dir": _str,
-        "checkpoint_every": _pos_int,
-        "keep_checkpoints": _pos_int,
-        "model": _section(
-            {
-                "path": _str,
-                "tokenizer": _str,
-                "quantization": {"enum": list(QUANTIZATIONS)},
-            },
-            ["path"],
-        ),
-        "data": _section(
-            {
-                "format": {"enum": list(FORMATS)},
-                "text_field": _str,
-                "prompt_field": _str,
-                "completion_field": _str,
-                "max_length": {"type": "integer", "minimum": 2},
-                "add_eos": {"type": "boolean"},
-            },
-            ["format"],
-        ),
-        "lora": _section(
-            {
-                "r": _pos_int,
-                "alpha": {"type": "number", "exclusiveMinimum": 0},
-                "dropout": {"type": "number", "minimum": 0, "maximum": 1, "exclusiveMaximum": 1},
-                "target_modules": {"type": "array", "items": _str, "minItems": 1},
-            },
-            ["target_modules"],
-        ),
-        "dp": _section(
-            {
-                "enabled": {"type": "boolean"},
-                "target_epsilon": {"type": "number", "exclusiveMinimum": 0},
-                "noise_multiplier": {"type": "number", "exclusiveMinimum": 0},
-                "delta": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-                "max_grad_norm": {"type": "number", "exclusiveMinimum": 0},
-                "accountant": {"enum": list(ACCOUNTANTS)},
-                "clipping": {"enum": list(CLIPPING_MODES)},
-                "secure_rng": {"type": "boolean"},
-                "unit": {"enum": list(PRIVACY_UNITS)},
-                "max_records_per_subject": _pos_int,
-            }
-        ),
-        "schedule": _section(
-            {
-                "epochs": {"type": "number", "exclusiveMinimum": 0},
-                "steps": _pos_int,
-                "logical_batch_size": _pos_int,
-                "physical_batch_size": _pos_int,
-                "learning_rate": {"type": "number", "exclusiveMinimum": 0},
-                "optimizer": {"enum": list(OPTIMIZERS)},
-                "weight_decay": {"type": "number", "minimum": 0},
-                "lr_schedule": {"enum": list(LR_SCHEDULES)},
-                "warmup_steps": {"type": "integer", "minimum": 0},
-                "seed": {"type": "integer", "minimum": 0},
-            },
-            ["logical_batch_size", "learning_rate"],
-        ),
-        "audit": _section(
-            {
-                "canaries": {"type": "integer", "minimum": 0, "maximum": 100000},
-                "canary_length": {"type": "integer", "minimum": 4, "maximum": 256},
-                "canary_repeats": _pos_int,
-                "canary_prefix": _str,
-            },
-            ["canaries"],
-        ),
-    },
-    ["model", "data", "lora", "dp", "schedule"],
-)
-
-# --- Real-model settings (issue 18), kept apart from the schema above -------------------------
-# model.dtype: "float32" | "bfloat16" | "float16" (default "float32"): the base model's weights.
-# model.gradient_checkpointing: bool (default false): recompute activations in the backward pass.
-# data.format = "messages", data.messages_field: str (default "messages"): chat records.
-# A key left at its default is dropped from the normalised recipe, so older recipes keep their hash.
-DTYPES = ("float32", "bfloat16", "float16")
-MESSAGES_FORMAT = "messages"
-SCHEMA["properties"]["model"]["properties"].update(
-    {"dtype": {"enum": list(DTYPES)}, "gradient_checkpointing": {"type": "boolean"}}
-)
-SCHEMA["properties"]["data"]["properties"].update(
-    {"format": {"enum": [*FORMATS, MESSAGES_FORMAT]}, "messages_field": _str}
-)
-OPTIONAL_DEFAULTS: dict[str, dict[str, Any]] = {
-    "model": {"dtype": "float32", "gradient_checkpointing": False},
-    "data": {"messages_field": "messages"},
+SCHEMA: dict[str, Any] = RecipeModel.model_json_schema()  # generated from recipe_model.py
+AUDIT_DEFAULTS: dict[str, Any] = {
+    key: spec.default for key, spec in AuditSection.model_fields.items() if not spec.is_required()
 }
 
 
 def optional_setting(settings: dict[str, Any], section: str, key: str) -> Any:
-    """A real-model setting of a normalised recipe, its default when left out."""
-    return settings[section].get(key, OPTIONAL_DEFAULTS[section][key])
-
-
-def _drop_optional_defaults(settings: dict[str, Any]) -> dict[str, Any]:
-    for section, defaults in OPTIONAL_DEFAULTS.items():
-        for key, default in defaults.items():
-            if settings.get(section, {}).get(key, default) == default:
-                settings.get(section, {}).pop(key, None)
-    data = settings.get("data", {})
-    if data.get("format") == MESSAGES_FORMAT:  # the gate reads the field a recipe trains on
-        data.setdefault("messages_field", OPTIONAL_DEFAULTS["data"]["messages_field"])
-    return settings
-
-
-# -----------------------------------------------------------------------------------------------
-
-DEFAULTS: dict[str, Any] = {
-    "name": None,
-    "description": "",
-    "output_dir": "runs",
-    "checkpoint_every": 50,
-    "keep_checkpoints": 2,
-    "model": {"tokenizer": None, "quantization": "none"},
-    "data": {
-        "text_field": "text",
-        "prompt_field": "prompt",
-        "completion_field": "completion",
-        "max_length": 256,
-        "add_eos": True,
-    },
-    "lora": {"r": 8, "alpha": 16, "dropout": 0.0},
-    "dp": {
-        "enabled": True,
-        "target_epsilon": None,
-        "noise_multiplier": None,
-        "delta": None,
-        "max_grad_norm": 1.0,
-        "accountant": "prv",
-        "clipping": "auto",
-        "secure_rng": True,
-    },
-    "schedule": {
-        "epochs": None,
-        "steps": None,
-        "physical_batch_size": None,
-        "optimizer": "adamw",
-        "weight_decay": 0.0,
-        "lr_schedule": "constant",
-        "warmup_steps": 0,
-        "seed": 0,
-    },
-}
-
-# dp.unit and dp.max_records_per_subject, like [audit], are filled in only when set (a
-# record-level recipe keeps its hash); `Recipe.privacy_unit` reads them.
-
-# The optional [audit] section (canaries for the empirical privacy audit). Its defaults are
-# filled in only when the section is present, so recipes without it keep their hashes.
-AUDIT_DEFAULTS: dict[str, Any] = {
-    "canary_length": 12,
-    "canary_repeats": 1,
-    "canary_prefix": "The secret code is",
-}
+    """A setting a normalised recipe may leave out (recipe_model.OMITTED_WHEN_DEFAULT), or its default."""
+    return settings[section].get(key, default_of(section, key))
 
 
 @dataclass(frozen=True)
@@ -285,52 +113,6 @@ class Recipe:
 def _resolve(base: Path, value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else base / path
-
-
-def _merge_defaults(raw: dict[str, Any]) -> dict[str, Any]:
-    settings = copy.deepcopy(raw)
-    for key, default in DEFAULTS.items():
-        if isinstance(default, dict):
-            section = settings.setdefault(key, {})
-            for sub, value in default.items():
-                section.setdefault(sub, copy.deepcopy(value))
-        else:
-            settings.setdefault(key, default)
-    if "audit" in settings:
-        for sub, value in AUDIT_DEFAULTS.items():
-            settings["audit"].setdefault(sub, value)
-    if settings["dp"].get("unit") == "subject":
-        settings["dp"].setdefault("max_records_per_subject", DEFAULT_MAX_RECORDS_PER_SUBJECT)
-    return _drop_optional_defaults(settings)
-
-
-def _where(path: Any) -> str:
-    return ".".join(str(p) for p in path) or "(top level)"
-
-
-def _schema_problems(raw: Any) -> list[str]:
-    from jsonschema import Draft202012Validator
-
-    problems = []
-    validator = Draft202012Validator(SCHEMA)
-    for error in sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.path))):
-        where = _where(error.absolute_path)
-        if error.validator == "additionalProperties":
-            allowed = sorted(error.schema.get("properties", {}))
-            extra = sorted(set(error.instance) - set(allowed))
-            for key in extra:
-                full = f"{where}.{key}" if error.absolute_path else key
-                problems.append(f"{full}: unknown key; allowed keys here: {', '.join(allowed)}")
-        elif error.validator == "required":
-            missing = error.message.split("'")[1] if "'" in error.message else error.message
-            full = f"{where}.{missing}" if error.absolute_path else missing
-            problems.append(f"{full}: required key is missing")
-        elif error.validator == "enum":
-            choices = ", ".join(map(str, error.validator_value))
-            problems.append(f"{where}: {error.instance!r} is not one of {choices}")
-        else:
-            problems.append(f"{where}: {error.message}")
-    return problems
 
 
 def _semantic_problems(settings: dict[str, Any]) -> list[str]:
@@ -490,29 +272,24 @@ def _memory_problems(recipe: Recipe) -> list[str]:
 
 def parse_recipe_text(text: str, source: str) -> dict[str, Any]:
     """Parse TOML (.toml) or YAML (.yaml/.yml) text; errors name the file and line."""
+    return _parse(text, source)[0]
+
+
+def _parse(text: str, source: str) -> tuple[dict[str, Any], LocatedYaml | None]:
     if source.endswith(".toml"):
         try:
-            return tomllib.loads(text)
+            return tomllib.loads(text), None
         except tomllib.TOMLDecodeError as error:
             raise BadInput(f"{source}: not valid TOML: {error}") from error
         except RecursionError:
             raise BadInput(f"{source}: nested too deeply to read") from None
     if source.endswith((".yaml", ".yml")):
-        import yaml
-
-        from govern import safe_yaml
-
-        try:
-            raw = safe_yaml.load(text, source)
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f", line {mark.line + 1}" if mark is not None else ""
-            raise BadInput(f"{source}{where}: not valid YAML: {error}") from error
-        if not isinstance(raw, dict):
+        located = load_located(text, source)
+        if not isinstance(located.data, dict):
             raise BadInput(
                 f"{source}: a recipe is a mapping of sections (model, data, lora, dp, schedule)"
             )
-        return raw
+        return located.data, located
     raise BadInput(f"{source}: a recipe is a .toml, .yaml or .yml file")
 
 
@@ -522,16 +299,17 @@ def recipe_from_dict(
     source: str = "<recipe>",
     base_dir: Path | str = ".",
     check_model: bool = True,
+    located: LocatedYaml | None = None,
 ) -> Recipe:
-    """Validate a parsed recipe; raise one BadInput listing every problem, each naming its key.
+    """Validate a parsed recipe; raise one BadInput listing every problem, each naming its key
+    (and its line, given the `located` YAML it was read from).
 
     A key set to None counts as unset (normalised recipes, as stored in run.json, carry them).
     """
-    raw = _drop_none(raw)
-    problems = _schema_problems(raw)
-    if problems:
-        raise BadInput(_problem_message(source, problems))
-    settings = _merge_defaults(raw)
+    model, found = check(RecipeModel, _drop_none(raw), located)
+    if model is None:
+        raise BadInput(_problem_message(source, [p.render(source) for p in found]))
+    settings = normalised(model)
     problems = _semantic_problems(settings)
     recipe = Recipe(settings=settings, source=source, base_dir=Path(base_dir))
     if check_model:
@@ -568,9 +346,10 @@ def load_recipe(
         raise BadInput(
             f"{path}: not a text recipe (not valid UTF-8 at byte {error.start}); recipes are TOML or YAML"
         ) from None
-    raw = parse_recipe_text(text, str(path))
+    raw, located = _parse(text, str(path))
     return recipe_from_dict(
         raw,
+        located=located,
         source=str(path),
         base_dir=Path(base_dir) if base_dir is not None else path.parent,
         check_model=check_model,

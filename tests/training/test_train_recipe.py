@@ -153,3 +153,17 @@ def test_plan_errors_need_only_the_number_of_examples(tiny_model_dir: Path) -> N
             ),
             160,
         )
+
+
+def test_a_yaml_recipe_names_the_line_of_each_bad_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "model: {path: m}\ndata: {format: text}\nlora:\n  target_modules: [q_proj]\n"
+        "  rank: 4\ndp:\n  accountant: moments\n"
+        "schedule: {steps: 2, logical_batch_size: 4, learning_rate: 0.1}\n"
+    )
+    with pytest.raises(BadInput) as caught:
+        load_recipe(path, check_model=False)
+    message = str(caught.value)
+    assert f"{path}, line 5: lora.rank: unknown key" in message
+    assert f"{path}, line 7: dp.accountant: 'moments' is not one of rdp, prv" in message
