@@ -48,7 +48,7 @@ Number = Annotated[
 GOVERN_MESSAGES: dict[str, str] = {
     "extra_forbidden": "unknown key; allowed keys here: {allowed}",
     "missing": "required key is missing",
-    "literal_error": "{input!r} is not one of {choices}",
+    "literal_error": "{input!r} is not one of {choices}",  # also {quoted}: 'a', 'b'; {key}
     "invalid": "{required}{expected}, got {input!r}",  # any other error of a described field
 }
 PYDANTIC_MESSAGES: dict[str, str] = {}  # pydantic's own wording ("Extra inputs are not permitted")
@@ -173,6 +173,8 @@ def _message(root: type[BaseModel], loc: PathKey, detail: Mapping[str, Any]) -> 
         allowed=", ".join(sorted(owner.model_fields)) if owner is not None else "",
         input=detail.get("input"),
         choices=choices.replace("'", "").replace(" or ", ", "),
+        quoted=choices.replace(" or ", ", "),
+        key=loc[-1] if loc else "",
         expected=info.description if info is not None else "",
         required="required: " if info is not None and info.is_required() else "expected ",
         msg=detail["msg"],

@@ -96,3 +96,26 @@ def test_an_operators_file_names_the_line_of_each_bad_parameter(tmp_path) -> Non
     operators = load_operators(path)
     assert operators.for_type("PERSON").params == (("chars_to_mask", 4),)  # only what was written
     assert operators.for_type("IBAN_CODE").params == ()
+
+
+def test_a_pack_key_set_to_null_is_refused_not_read_as_left_out() -> None:
+    from govern.policy.pack import default_policies_dir, validate_pack_text
+
+    text = (default_policies_dir() / "default.yaml").read_text(encoding="utf-8")
+    nulled = text.replace("    max_delta: 1.0e-5\n", "    max_delta: null\n", 1)
+    nulled = nulled.replace("legal_bases: [consent]", "legal_bases: [consent, consent]", 1)
+    assert nulled.count("null") == 1 and "[consent, consent]" in nulled
+    _, violations = validate_pack_text(nulled, "default.yaml", expected_name="default")
+    lines = nulled.splitlines()
+    assert sorted((v.key, v.message, lines[v.line - 1].strip()) for v in violations if v.line) == [
+        (
+            "rules.dp.max_delta",
+            "null is not a value here; give one or remove the key",
+            "max_delta: null",
+        ),
+        (
+            "rules.provenance.legal_bases",
+            "has repeated items; list each once",
+            "legal_bases: [consent, consent]",
+        ),
+    ]

@@ -1,4 +1,5 @@
-"""Policy packs: YAML files validated by a JSON Schema plus each rule family's own checks.
+"""Policy packs: YAML files validated by their models (the envelope and `release` here, each rule
+family's section in its file under rules/) plus each rule family's own checks.
 
 A pack's identity is `Pack.hash`, the SHA-256 of its canonical content (key order, whitespace and
 comments do not count; any change of a value does). Every decision records it.
@@ -15,16 +16,19 @@ comments do not count; any change of a value does). Every decision records it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
-import jsonschema
+from pydantic import Field, StringConstraints, create_model
 
 from govern.canonical import hash_value
+from govern.config_models import Number, StrictBool, StrictInt, StrictStr, check
 from govern.errors import BadInput, NotFound
 from govern.policy.rules import RULE_FAMILIES, RuleFamily
+from govern.policy.rules.base import Name, RuleConfig
 from govern.safe_yaml import LocatedYaml, PathKey, load_located, plain
 
 PACK_SUFFIXES = (".yaml", ".yml")
@@ -33,50 +37,79 @@ PACK_SUFFIXES = (".yaml", ".yml")
 # a pack relaxes one only by saying so in that section (e.g. `dp.required: false` with a waiver reason).
 REQUIRED_FAMILIES = ("provenance", "consent", "pii", "synthetic", "dp", "approvals")
 
-RELEASE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "min_reviews": {"type": "integer", "minimum": 0},
-        "reviewer_role": {"type": "string", "minLength": 1},
-        "min_rating": {"type": "integer", "minimum": 1, "maximum": 5},
-        "require_compliance_report": {"type": "boolean"},
-        "require_eval_report": {"type": "boolean"},
-        "require_evaluation": {"type": "boolean"},
-        "require_privacy_audit": {"type": "boolean"},
-        "max_days_since_approval": {"type": "integer", "minimum": 1},
-        "require_suite": {"type": "string", "minLength": 1},
-        "max_pii_regurgitation": {"type": "integer", "minimum": 0},
-        "min_review_win_rate": {"type": "number", "minimum": 0, "maximum": 1},
-        "min_review_agreement": {"type": "number", "minimum": -1, "maximum": 1},
-    },
-}
+
+class ReleaseRules(RuleConfig):
+    """`release:`, the rules `govern release` checks (evaluation/release.py reads them).
+
+    A new release rule is one field here, `Field(None, ...)` with its bounds, read in release.py.
+    """
+
+    min_reviews: StrictInt | None = Field(None, ge=0)
+    reviewer_role: Name | None = None
+    min_rating: StrictInt | None = Field(None, ge=1, le=5)
+    require_compliance_report: StrictBool | None = None
+    require_eval_report: StrictBool | None = None
+    require_evaluation: StrictBool | None = None
+    require_privacy_audit: StrictBool | None = None
+    max_days_since_approval: StrictInt | None = Field(None, ge=1)
+    require_suite: Name | None = None
+    max_pii_regurgitation: StrictInt | None = Field(None, ge=0)
+    min_review_win_rate: Number | None = Field(None, ge=0, le=1)
+    min_review_agreement: Number | None = Field(None, ge=-1, le=1)
+
+
+class _Rules(RuleConfig):
+    messages: ClassVar[dict[str, str]] = {
+        **RuleConfig.messages,
+        "extra_forbidden": "unknown rule family {key!r}; the known families are {allowed}"
+        " (a new family is a new class in govern/policy/rules/)",
+        "missing": "every pack configures the rule family {key!r}, so that no check is off "
+        "because its section was left out; add the section (see policies/default.yaml)",
+    }
+
+
+class _Pack(RuleConfig):
+    name: Annotated[StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    version: Annotated[
+        StrictStr, StringConstraints(pattern=r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+    ]
+    description: Name
+    disclaimer: Name
+    release: ReleaseRules | None = None
+
+
+def pack_model() -> type[RuleConfig]:
+    """The model of a policy pack, its `rules` assembled from the registered rule families."""
+    families = tuple(sorted(RULE_FAMILIES.items()))
+    return _pack_model(families)
+
+
+@functools.lru_cache(maxsize=4)
+def _pack_model(families: tuple[tuple[str, type[RuleFamily]], ...]) -> type[RuleConfig]:
+    sections: dict[str, Any] = {
+        name: (family.config_model, ...)
+        if name in REQUIRED_FAMILIES
+        else (family.config_model | None, None)
+        for name, family in families
+    }
+    rules: Any = create_model("PackRules", __base__=_Rules, **sections)
+    model: type[RuleConfig] = create_model("PolicyPack", __base__=_Pack, rules=(rules, ...))
+    return model
 
 
 def pack_schema() -> dict[str, Any]:
-    """The JSON Schema of a policy pack, assembled from the registered rule families."""
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "govern policy pack",
+    """The JSON Schema of a policy pack (generated from its models), with each family's inline."""
+    schema = pack_model().model_json_schema()
+    schema["properties"]["rules"] = {
         "type": "object",
+        "required": list(REQUIRED_FAMILIES),
         "additionalProperties": False,
-        "required": ["name", "version", "description", "disclaimer", "rules"],
         "properties": {
-            "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
-            "version": {"type": "string", "pattern": r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$"},
-            "description": {"type": "string", "minLength": 1},
-            "disclaimer": {"type": "string", "minLength": 1},
-            "rules": {
-                "type": "object",
-                "required": list(REQUIRED_FAMILIES),
-                "additionalProperties": False,
-                "properties": {
-                    name: family.schema for name, family in sorted(RULE_FAMILIES.items())
-                },
-            },
-            "release": RELEASE_SCHEMA,
+            name: family.config_model.model_json_schema()
+            for name, family in sorted(RULE_FAMILIES.items())
         },
     }
+    return schema
 
 
 @dataclass(frozen=True)
@@ -145,59 +178,14 @@ def _dotted(path: PathKey) -> str:
     return ".".join(str(part) for part in path) or "(top level)"
 
 
-def _schema_violations(located: LocatedYaml) -> list[PackViolation]:
-    validator = jsonschema.Draft202012Validator(pack_schema())
-    out: list[PackViolation] = []
-    for error in validator.iter_errors(located.data):
-        path: PathKey = tuple(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            known = sorted(error.schema.get("properties", {}))
-            for extra in sorted(k for k in error.instance if k not in known):
-                key = path + (str(extra),)
-                if path == ("rules",):
-                    message = (
-                        f"unknown rule family {extra!r}; the known families are {', '.join(known)}"
-                        " (a new family is a new class in govern/policy/rules/)"
-                    )
-                else:
-                    message = f"unknown key {extra!r}; the keys allowed here are {', '.join(known)}"
-                out.append(
-                    PackViolation(located.source, located.line_of(key), _dotted(key), message)
-                )
-        elif error.validator == "required" and isinstance(error.instance, dict):
-            for missing in error.validator_value:
-                if missing not in error.instance:
-                    message = f"the required key {missing!r} is missing; add it"
-                    if path == ("rules",):
-                        message = (
-                            f"every pack configures the rule family {missing!r}, so that no check is off because its "
-                            "section was left out; add the section (see policies/default.yaml)"
-                        )
-                    out.append(
-                        PackViolation(
-                            located.source,
-                            located.line_of(path),
-                            _dotted(path + (missing,)),
-                            message,
-                        )
-                    )
-        else:
-            out.append(
-                PackViolation(located.source, located.line_of(path), _dotted(path), _explain(error))
-            )
-    return out
-
-
-def _explain(error: jsonschema.ValidationError) -> str:
-    value: Any = error.validator_value
-    if error.validator == "enum":
-        return f"{error.instance!r} is not allowed; use one of {', '.join(map(repr, value))}"
-    if error.validator == "pattern":
-        return f"{error.instance!r} does not match the pattern {value}"
-    if error.validator == "type":
-        expected = value if isinstance(value, str) else " or ".join(value)
-        return f"{error.instance!r} should be of type {expected}"
-    return error.message
+def _model_violations(located: LocatedYaml) -> tuple[list[PackViolation], set[str]]:
+    """Every violation of the pack's models, and the rule families whose sections are sound."""
+    _, problems = check(pack_model(), located.data, located)
+    out = [PackViolation(located.source, p.line, p.key, p.message) for p in problems]
+    unsound = {str(p.path[1]) for p in problems if len(p.path) > 1 and p.path[0] == "rules"}
+    rules = located.data.get("rules")
+    sound = {str(k) for k in rules if str(k) not in unsound} if isinstance(rules, dict) else set()
+    return out, sound
 
 
 def validate_pack_text(
@@ -227,7 +215,8 @@ def validate_pack_text(
             )
         )
         return located, violations
-    violations += _schema_violations(located)
+    found, sound = _model_violations(located)
+    violations += found
     name = located.data.get("name")
     if expected_name is not None and isinstance(name, str) and name != expected_name:
         violations.append(
@@ -244,13 +233,12 @@ def validate_pack_text(
             family_cls = RULE_FAMILIES.get(str(name))
             if family_cls is None or not isinstance(config, dict):
                 continue
-            if jsonschema.Draft202012Validator(family_cls.schema).is_valid(config):
+            if str(name) in sound:
                 for sub, message in family_cls(config).config_problems():
                     key = ("rules", str(name)) + tuple(sub)
                     violations.append(
                         PackViolation(located.source, located.line_of(key), _dotted(key), message)
                     )
-    # jsonschema reports a `required` error once per missing key, each listing all of them.
     violations = sorted(set(violations), key=lambda v: (v.line or 0, v.key))
     return located, violations
 

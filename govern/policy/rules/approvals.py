@@ -7,10 +7,30 @@ names no hash), its key holds the required role, and separation of duties holds 
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from govern.config_models import StrictBool, StrictInt, StrictStr
 from govern.policy.facts import ApprovalFacts, SnapshotFacts
-from govern.policy.rules.base import ConfigPath, EvaluationContext, RuleFamily, RuleResult, register
+from govern.policy.rules.base import (
+    ConfigPath,
+    EvaluationContext,
+    RuleConfig,
+    RuleFamily,
+    RuleResult,
+    register,
+)
 
 FLOOR_ROLE = "officer"
+
+
+class ApprovalsConfig(RuleConfig):
+    """rules.approvals."""
+
+    required_role: Annotated[StrictStr, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
+    min_distinct_approvers: StrictInt | None = Field(None, ge=1)
+    separation_of_duties: StrictBool | None = None
 
 
 @register
@@ -21,16 +41,7 @@ class ApprovalRules(RuleFamily):
     phase = "approval"
     summary = "officer approvals: role, distinct approvers, separation of duties"
     checks = ("role", "separation_of_duties", "min_approvers")
-    schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["required_role"],
-        "properties": {
-            "required_role": {"type": "string", "pattern": "^[a-z][a-z0-9_-]*$"},
-            "min_distinct_approvers": {"type": "integer", "minimum": 1},
-            "separation_of_duties": {"type": "boolean"},
-        },
-    }
+    config_model = ApprovalsConfig
 
     def config_problems(self) -> list[tuple[ConfigPath, str]]:
         problems: list[tuple[ConfigPath, str]] = []

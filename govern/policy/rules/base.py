@@ -1,8 +1,9 @@
 """The base of every rule family, the result a check returns, and the family registry.
 
-A rule family is one small class in its own file: it owns the JSON Schema of its pack section,
-any semantic checks of that section the schema cannot express, and the checks it runs on a
-snapshot's facts. `@register` puts it in `RULE_FAMILIES`, keyed by its pack section name.
+A rule family is one small class in its own file: it owns the model of its pack section (a
+`RuleConfig`, govern/config_models.py; a new setting is a field there), any semantic checks of
+that section the model cannot express, and the checks it runs on a snapshot's facts. `@register`
+puts it in `RULE_FAMILIES`, keyed by its pack section name.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, StringConstraints, model_validator
+
+from govern.config_models import GOVERN_MESSAGES, KeyedError, Model, StrictStr
 
 if TYPE_CHECKING:
     from govern.policy.facts import SnapshotFacts
@@ -22,6 +27,51 @@ STATUSES: tuple[Status, ...] = ("pass", "fail", "not_applicable", "pending")
 PHASES: tuple[Phase, ...] = ("data", "approval", "training")
 
 ConfigPath = tuple[str | int, ...]
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+def _unique(items: tuple[T, ...]) -> tuple[T, ...]:
+    if len(set(map(repr, items))) != len(items):
+        raise ValueError("has repeated items; list each once")
+    return items
+
+
+Unique = Annotated[tuple[T, ...], AfterValidator(_unique)]
+Name = Annotated[StrictStr, StringConstraints(min_length=1)]
+Entity = Annotated[StrictStr, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
+
+
+def at_least_one_key(model: M) -> M:
+    """A model validator: the section must set at least one key."""
+    if not model.model_fields_set:
+        raise ValueError("set at least one key here, or leave the section out")
+    return model
+
+
+class RuleConfig(Model):
+    """The model of one pack section; its wording is the pack's (`unknown key 'x'; ...`).
+
+    The model only validates: a family reads its section as written (`self.config`), its own
+    defaults included. An optional key is declared `x: T | None = None`; leaving it out is fine,
+    but an explicit `null` is refused (it must not switch a check off unannounced).
+    """
+
+    messages: ClassVar[dict[str, str]] = {
+        **GOVERN_MESSAGES,
+        "extra_forbidden": "unknown key {key!r}; the keys allowed here are {allowed}",
+        "missing": "the required key {key!r} is missing; add it",
+        "literal_error": "{input!r} is not allowed; use one of {quoted}",
+    }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            for key, value in data.items():
+                if value is None:
+                    raise KeyedError("null is not a value here; give one or remove the key", (key,))
+        return data
 
 
 @dataclass(frozen=True)
@@ -76,7 +126,7 @@ class RuleFamily:
     name: ClassVar[str]
     phase: ClassVar[Phase] = "data"
     summary: ClassVar[str] = ""
-    schema: ClassVar[dict[str, Any]] = {"type": "object"}
+    config_model: ClassVar[type[RuleConfig]] = RuleConfig
     checks: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Mapping[str, Any]) -> None:

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Literal
 
+from pydantic import Field, StringConstraints
+
+from govern.config_models import StrictStr
 from govern.consent.legal_basis import basis_problem, canonical_basis
 from govern.policy.facts import SnapshotFacts
 from govern.policy.rules.base import (
     ConfigPath,
     EvaluationContext,
+    Name,
+    RuleConfig,
     RuleFamily,
     RuleResult,
+    Unique,
     register,
     sample,
 )
+
+
+class ConsentConfig(RuleConfig):
+    """rules.consent."""
+
+    purpose: Annotated[StrictStr, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+    on_missing: Literal["fail", "exclude"] | None = None
+    applies_to_legal_bases: Unique[Name] | None = Field(None, min_length=1)
 
 
 @register
@@ -29,21 +43,7 @@ class ConsentRules(RuleFamily):
     phase = "data"
     summary = "active consent for the training purpose, per record"
     checks = ("coverage",)
-    schema: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["purpose"],
-        "properties": {
-            "purpose": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
-            "on_missing": {"enum": ["fail", "exclude"]},
-            "applies_to_legal_bases": {
-                "type": "array",
-                "items": {"type": "string", "minLength": 1},
-                "uniqueItems": True,
-                "minItems": 1,
-            },
-        },
-    }
+    config_model = ConsentConfig
 
     def config_problems(self) -> list[tuple[ConfigPath, str]]:
         problems: list[tuple[ConfigPath, str]] = []

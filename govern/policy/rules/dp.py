@@ -7,12 +7,35 @@ adds `SnapshotFacts.training`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field
+
+from govern.config_models import Number, StrictBool
 from govern.policy.facts import SnapshotFacts
-from govern.policy.rules.base import ConfigPath, EvaluationContext, RuleFamily, RuleResult, register
+from govern.policy.rules.base import (
+    ConfigPath,
+    EvaluationContext,
+    Name,
+    RuleConfig,
+    RuleFamily,
+    RuleResult,
+    register,
+)
 
 MIN_WAIVER_REASON = 20
+
+
+class DpConfig(RuleConfig):
+    """rules.dp."""
+
+    required: StrictBool
+    waiver_reason: Name | None = None
+    max_epsilon_per_run: Number | None = Field(None, gt=0)
+    max_delta: Number | None = Field(None, gt=0, lt=1)
+    delta_below_inverse_records: StrictBool | None = None
+    lifetime_epsilon_budget: Number | None = Field(None, gt=0)
+    unit: Literal["record", "subject"] | None = None
 
 
 @register
@@ -23,20 +46,7 @@ class DifferentialPrivacyRules(RuleFamily):
     phase = "training"
     summary = "DP-SGD for training runs: ε per run, δ, lifetime ε per dataset"
     checks = ("required", "max_epsilon", "delta", "lifetime_budget", "unit")
-    schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["required"],
-        "properties": {
-            "required": {"type": "boolean"},
-            "waiver_reason": {"type": "string", "minLength": 1},
-            "max_epsilon_per_run": {"type": "number", "exclusiveMinimum": 0},
-            "max_delta": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-            "delta_below_inverse_records": {"type": "boolean"},
-            "lifetime_epsilon_budget": {"type": "number", "exclusiveMinimum": 0},
-            "unit": {"enum": ["record", "subject"]},
-        },
-    }
+    config_model = DpConfig
 
     def config_problems(self) -> list[tuple[ConfigPath, str]]:
         problems: list[tuple[ConfigPath, str]] = []

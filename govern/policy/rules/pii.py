@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
+
+from govern.config_models import Number, StrictInt, StrictStr
 from govern.policy.facts import SnapshotFacts
-from govern.policy.rules.base import ConfigPath, EvaluationContext, RuleFamily, RuleResult, register
+from govern.policy.rules.base import (
+    ConfigPath,
+    Entity,
+    EvaluationContext,
+    Name,
+    RuleConfig,
+    RuleFamily,
+    RuleResult,
+    Unique,
+    register,
+)
 
-_ENTITY = {"type": "string", "pattern": "^[A-Z][A-Z0-9_]*$"}
+
+class PiiIdentifier(RuleConfig):
+    """What some entity types stand for in a regime (e.g. HIPAA's 18 identifiers)."""
+
+    name: Name
+    entity_types: Unique[Entity]
+    note: StrictStr | None = None
+
+
+class PiiConfig(RuleConfig):
+    """rules.pii."""
+
+    score_threshold: Number = Field(ge=0, le=1)
+    required_entity_types: Unique[Entity] | None = None
+    ignore_entity_types: Unique[Entity] | None = None
+    allowed_residuals: dict[Entity, Annotated[StrictInt, Field(ge=0)]] | None = None
+    default_allowed_residual: StrictInt | None = Field(None, ge=0)
+    identifiers: tuple[PiiIdentifier, ...] | None = None
 
 
 @register
@@ -22,36 +52,7 @@ class PiiRules(RuleFamily):
     phase = "data"
     summary = "a PII scan, anonymization of raw data, and allowed residual findings"
     checks = ("scan", "raw_snapshot", "residuals")
-    schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["score_threshold"],
-        "properties": {
-            "score_threshold": {"type": "number", "minimum": 0, "maximum": 1},
-            "required_entity_types": {"type": "array", "items": _ENTITY, "uniqueItems": True},
-            "ignore_entity_types": {"type": "array", "items": _ENTITY, "uniqueItems": True},
-            "allowed_residuals": {
-                "type": "object",
-                "propertyNames": {"pattern": "^[A-Z][A-Z0-9_]*$"},
-                "additionalProperties": {"type": "integer", "minimum": 0},
-            },
-            "default_allowed_residual": {"type": "integer", "minimum": 0},
-            "identifiers": {
-                "description": "what the entity types stand for in the regime (e.g. HIPAA's 18 identifiers)",
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["name", "entity_types"],
-                    "properties": {
-                        "name": {"type": "string", "minLength": 1},
-                        "entity_types": {"type": "array", "items": _ENTITY, "uniqueItems": True},
-                        "note": {"type": "string"},
-                    },
-                },
-            },
-        },
-    }
+    config_model = PiiConfig
 
     def config_problems(self) -> list[tuple[ConfigPath, str]]:
         ignored = set(self.config.get("ignore_entity_types", []))

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, Literal
 
+from pydantic import Field, model_validator
+
+from govern.config_models import StrictInt
 from govern.consent.legal_basis import basis_problem, canonical_basis
 from govern.errors import BadInput
 from govern.licenses import expression_problem, normalize_term, permits
 from govern.policy.facts import SnapshotFacts, format_time
-from govern.policy.rules.base import ConfigPath, EvaluationContext, RuleFamily, RuleResult, register
+from govern.policy.rules.base import (
+    ConfigPath,
+    EvaluationContext,
+    Name,
+    RuleConfig,
+    RuleFamily,
+    RuleResult,
+    Unique,
+    at_least_one_key,
+    register,
+)
 
 PROVENANCE_FIELDS = (
     "source",
@@ -20,7 +33,25 @@ PROVENANCE_FIELDS = (
     "registered_at",
     "declared_fields",
 )
-_NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
+ProvenanceField = Literal[PROVENANCE_FIELDS]  # type: ignore[valid-type]
+
+
+class LicenseLists(RuleConfig):
+    """rules.provenance.licenses: at least one of allow and deny."""
+
+    allow: Unique[Name] | None = None
+    deny: Unique[Name] | None = None
+    _at_least_one = model_validator(mode="after")(at_least_one_key)
+
+
+class ProvenanceConfig(RuleConfig):
+    """rules.provenance."""
+
+    required_fields: Unique[ProvenanceField] | None = None
+    licenses: LicenseLists | None = None
+    legal_bases: Unique[Name] | None = None
+    jurisdictions: Unique[Name] | None = None
+    max_age_days: StrictInt | None = Field(None, ge=1)
 
 
 @register
@@ -31,26 +62,7 @@ class ProvenanceRules(RuleFamily):
     phase = "data"
     summary = "the dataset's declared source, licence, legal basis, jurisdiction and age"
     checks = ("required_fields", "license", "legal_basis", "jurisdiction", "max_age")
-    schema: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "required_fields": {
-                "type": "array",
-                "items": {"enum": list(PROVENANCE_FIELDS)},
-                "uniqueItems": True,
-            },
-            "licenses": {
-                "type": "object",
-                "additionalProperties": False,
-                "minProperties": 1,
-                "properties": {"allow": _NAMES, "deny": _NAMES},
-            },
-            "legal_bases": _NAMES,
-            "jurisdictions": _NAMES,
-            "max_age_days": {"type": "integer", "minimum": 1},
-        },
-    }
+    config_model = ProvenanceConfig
 
     def config_problems(self) -> list[tuple[ConfigPath, str]]:
         problems: list[tuple[ConfigPath, str]] = []

@@ -7,16 +7,27 @@ pack's settings (threshold, span length, n, review confidence and margin)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any
 
+from pydantic import Field, model_validator
+
+from govern.config_models import Number, StrictBool, StrictInt
 from govern.policy.facts import SnapshotFacts
-from govern.policy.rules.base import EvaluationContext, RuleFamily, RuleResult, register, sample
+from govern.policy.rules.base import (
+    EvaluationContext,
+    Name,
+    RuleConfig,
+    RuleFamily,
+    RuleResult,
+    Unique,
+    at_least_one_key,
+    register,
+    sample,
+)
 from govern.policy.synthetic_facts import SeedFacts, ValidationFacts
 from govern.synthetic.sampling import wilson_interval
 from govern.synthetic.settings import validation_config
 
-_RATE = {"type": "number", "minimum": 0, "maximum": 1}
-_OPEN_UNIT = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
 # check -> (config key, fact of the validation, what it measures)
 _LIMITS = {
     "near_duplicates": (
@@ -48,6 +59,30 @@ def _why(seed: SeedFacts) -> str:
     return ", ".join(reasons)
 
 
+Rate = Annotated[Number, Field(ge=0, le=1)]
+OpenUnit = Annotated[Number, Field(gt=0, lt=1)]
+
+
+class SyntheticConfig(RuleConfig):
+    """rules.synthetic: at least one key."""
+
+    require_generator: StrictBool | None = None
+    allowed_generators: Unique[Name] | None = Field(None, min_length=1)
+    max_share: Rate | None = None
+    require_validation: StrictBool | None = None
+    near_duplicate_threshold: OpenUnit | None = None
+    verbatim_span_tokens: StrictInt | None = Field(None, ge=3, le=200)
+    ngram: StrictInt | None = Field(None, ge=1, le=5)
+    review_confidence: OpenUnit | None = None
+    review_margin: OpenUnit | None = None
+    max_near_duplicate_rate: Rate | None = None
+    max_verbatim_copy_rate: Rate | None = None
+    max_divergence: Rate | None = None
+    max_duplicate_rate: Rate | None = None
+    min_review_pass_rate: Rate | None = None
+    _at_least_one = model_validator(mode="after")(at_least_one_key)
+
+
 @register
 class SyntheticRules(RuleFamily):
     """A declared (optionally allow-listed) generator for synthetic records, and a maximum synthetic share."""
@@ -66,32 +101,7 @@ class SyntheticRules(RuleFamily):
         "duplicates",
         "review",
     )
-    schema: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "additionalProperties": False,
-        "minProperties": 1,
-        "properties": {
-            "require_generator": {"type": "boolean"},
-            "allowed_generators": {
-                "type": "array",
-                "items": {"type": "string", "minLength": 1},
-                "uniqueItems": True,
-                "minItems": 1,
-            },
-            "max_share": {"type": "number", "minimum": 0, "maximum": 1},
-            "require_validation": {"type": "boolean"},
-            "near_duplicate_threshold": _OPEN_UNIT,
-            "verbatim_span_tokens": {"type": "integer", "minimum": 3, "maximum": 200},
-            "ngram": {"type": "integer", "minimum": 1, "maximum": 5},
-            "review_confidence": _OPEN_UNIT,
-            "review_margin": _OPEN_UNIT,
-            "max_near_duplicate_rate": _RATE,
-            "max_verbatim_copy_rate": _RATE,
-            "max_divergence": _RATE,
-            "max_duplicate_rate": _RATE,
-            "min_review_pass_rate": _RATE,
-        },
-    }
+    config_model = SyntheticConfig
 
     def evaluate(self, facts: SnapshotFacts, ctx: EvaluationContext) -> list[RuleResult]:
         p = facts.provenance
