@@ -12,7 +12,6 @@ MAX_LINES = 500
 # today so it can only shrink, and is to be split by job (ARCHITECTURE.md lists the plan).
 OVERSIZE_CAPS = {
     "gate.py": 680,
-    "catalog/models.py": 715,
     "training/recipe.py": 580,
     "training/runs.py": 555,
     "training/trainer.py": 520,
