@@ -14,14 +14,16 @@ import csv
 import io
 import json
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from govern import ledger
 from govern.atomic import write_new_file
 from govern.canonical import canonical_bytes, sha256_hex
+from govern.catalog.models import LedgerEntry
 from govern.clock import new_id
 from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
 from govern.ledger.authority import Authority, require, verified_entries
@@ -33,8 +35,39 @@ PREFERENCES = ("a", "b", "tie")
 DEFAULT_CRITERIA = ("correctness", "fluency")
 
 
+ORPHAN_AGE_S = 600  # older than any sample still between its file and its ledger entry
+
+
 def _assignment_path(workspace: Any, sample_id: str) -> Path:
     return Path(workspace.state_dir) / "secrets" / f"review-{sample_id}.json"
+
+
+def remove_orphan_assignments(workspace: Any, min_age_s: float = ORPHAN_AGE_S) -> list[Path]:
+    """Remove assignment files that no `review.sampled` entry names (a killed `review sample`).
+
+    The file is written before its ledger entry, so a SIGKILL between the two leaves it behind;
+    files younger than `min_age_s` may belong to a sample that is still being recorded.
+    """
+    folder = Path(workspace.state_dir) / "secrets"
+    candidates = {
+        path.name[len("review-") : -len(".json")]: path for path in folder.glob("review-*.json")
+    }
+    if not candidates:
+        return []
+    with workspace.catalog.reading() as session:
+        # Any entry of the event counts, verified or not: a damaged entry keeps its file as evidence.
+        found = session.exec(select(LedgerEntry.refs).where(LedgerEntry.event == SAMPLE_EVENT))
+        recorded = {ref for refs in found for ref in json.loads(refs)}
+    now = time.time()
+    removed = []
+    for sample_id, path in candidates.items():
+        try:
+            if sample_id not in recorded and now - path.stat().st_mtime >= min_age_s:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:
+            continue
+    return removed
 
 
 def _sheet_bytes(rows: list[dict[str, Any]], fmt: str) -> bytes:
@@ -63,6 +96,7 @@ def sample_for_review(
 
     with workspace.catalog.reading() as session:
         require(session, actor, "run.evaluate")
+    remove_orphan_assignments(workspace)
     fmt = "jsonl" if out_path.suffix == ".jsonl" else "csv" if out_path.suffix == ".csv" else ""
     if not fmt:
         raise BadInput(f"{out_path}: write the sheet as .csv or .jsonl")
