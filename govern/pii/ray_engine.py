@@ -19,6 +19,7 @@ Ray is imported only here, and this module only when the Ray engine is asked for
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.metadata
 import os
@@ -29,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from govern.canonical import hash_value
 from govern.errors import BadInput, GovernError, WorkerFailure
 from govern.pii.config import ScannerConfig
 from govern.pii.scanner import ScannedRecord, Scanner, _assemble, _grouped, scan_batch
@@ -64,12 +64,10 @@ def ray_version() -> str:
     return importlib.metadata.version("ray")
 
 
-def _worker_provenance(config: ScannerConfig) -> dict[str, Any]:
-    """The scanner provenance as computed where this runs, the config hash included (never the
-    cached hash pickled with the config)."""
-    provenance = Scanner(config, processes=1).provenance()
-    provenance["config_hash"] = hash_value(config.hashed_content())
-    return provenance
+def _rebuilt(config: ScannerConfig) -> ScannerConfig:
+    """The config as made where this runs: recognizer files re-read and re-hashed here, not the
+    digests and hash pickled with the driver's copy."""
+    return dataclasses.replace(config)
 
 
 class _ScanWorker:
@@ -80,8 +78,15 @@ class _ScanWorker:
     ) -> None:
         from govern.pii.scanner import _engine_for
 
-        self._config = config
-        found = _worker_provenance(config)
+        self._engine: Any = None
+        self._exit_at_block = exit_at_block
+        self._blocks = 0
+        try:
+            self._config = _rebuilt(config)
+            found = Scanner(self._config, processes=1).provenance()
+        except GovernError as error:
+            self._problem: str | None = f"a Ray worker on {_node()} cannot build the scanner: {error}"
+            return
         differs = sorted(k for k in expected if expected[k] != found.get(k))
         self._problem = (
             None
@@ -90,9 +95,8 @@ class _ScanWorker:
             f"({', '.join(f'{k}: {found.get(k)!r} there, {expected[k]!r} here' for k in differs)}); "
             "install the same govern, model, Presidio and recognizer files on every node"
         )
-        self._exit_at_block = exit_at_block
-        self._blocks = 0
-        self._engine = None if self._problem else _engine_for(config)
+        if not self._problem:
+            self._engine = _engine_for(self._config)
 
     def problem(self) -> str | None:
         return self._problem
