@@ -7,6 +7,7 @@ where Ray cannot be imported; the test that the default path never imports Ray a
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -163,7 +164,10 @@ def test_ray_scan_and_anonymize_on_postgresql_store_what_local_ones_store(
 
     operators = workspace.root / "ops.yaml"
     operators.write_text("PERSON: {type: pseudonym}\nDEFAULT: {type: replace}\n")
-    anonymized = anonymize_snapshot(workspace, engineer, snapshot.id, operators, ray=ray)
+    # One anonymize and one residual-scan actor: the source scan above is reused, not redone.
+    anonymized = anonymize_snapshot(
+        workspace, engineer, snapshot.id, operators, ray=RayOptions(workers=1)
+    )
     derived = anonymized.derived.snapshot
     assert derived.record_count == local_anonymized.derived.snapshot.record_count
     texts = [r["text"] for _, r in iter_snapshot_records(workspace, derived.id)]
@@ -177,15 +181,23 @@ def test_ray_scan_and_anonymize_on_postgresql_store_what_local_ones_store(
 def test_a_worker_killed_mid_scan_leaves_nothing_stored(
     ray_cluster, tmp_path, source, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from govern.pii.ray_engine import EXIT_HOOK, RayOptions
+    from click.testing import CliRunner
 
-    workspace, engineer, snapshot = _setup(tmp_path / "ws", source)
+    from govern.cli import cli
+    from govern.pii.ray_engine import EXIT_HOOK
+
+    workspace, _engineer, snapshot = _setup(tmp_path / "ws", source)
     before = {t: _count(workspace, t) for t in ("scans", "scan_findings", "ledger_entries")}
     monkeypatch.setenv(EXIT_HOOK, "2")
-    with pytest.raises(
-        WorkerFailure, match=r"died while scanning block \d+ .*retries: 0.*nothing was stored"
-    ):
-        scan_snapshot(workspace, engineer, snapshot.id, ray=RayOptions(workers=2, retries=0))
+    result = CliRunner().invoke(
+        cli,
+        ["scan", snapshot.id, "--engine", "ray", "--workers", "2", "--retries", "0"]
+        + ["--workspace", str(workspace.root), "--key", str(workspace.root / "erin.key")],
+    )
+    assert result.exit_code == WorkerFailure.exit_code, result.output
+    assert re.search(
+        r"died while scanning block \d+ .*retries: 0.*nothing was stored", result.output
+    )
     assert {t: _count(workspace, t) for t in before} == before
     assert not list(workspace.tmp_dir.glob("scan-*"))
     assert verify_workspace(workspace).ok

@@ -23,6 +23,7 @@ import dataclasses
 import importlib
 import importlib.metadata
 import os
+import secrets
 import shutil
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -85,7 +86,9 @@ class _ScanWorker:
             self._config = _rebuilt(config)
             found = Scanner(self._config, processes=1).provenance()
         except GovernError as error:
-            self._problem: str | None = f"a Ray worker on {_node()} cannot build the scanner: {error}"
+            self._problem: str | None = (
+                f"a Ray worker on {_node()} cannot build the scanner: {error}"
+            )
             return
         differs = sorted(k for k in expected if expected[k] != found.get(k))
         self._problem = (
@@ -154,7 +157,7 @@ class _Cluster:
         self.options = options
         self.ray = _ray()
         self._spill_dir = spill_dir
-        self._started = False
+        self._started = self._token_set = False
         self._actors: list[Any] = []
         if options.retries < 0:
             raise BadInput(f"Ray retries must be 0 or more, not {options.retries}")
@@ -179,6 +182,10 @@ class _Cluster:
                 if spill_dir is not None:
                     spill_dir.mkdir(parents=True, exist_ok=True)
                     extra["object_spilling_directory"] = str(spill_dir)
+                if not {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"} & set(os.environ):
+                    # Ray would otherwise write a new token to ~/.ray; this one lives in memory.
+                    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+                    self._token_set = True
                 self.ray.init(
                     num_cpus=self.options.workers,
                     include_dashboard=False,
@@ -236,6 +243,9 @@ class _Cluster:
             self._started = False
             if self._spill_dir is not None:
                 shutil.rmtree(self._spill_dir, ignore_errors=True)
+        if self._token_set:
+            os.environ.pop("RAY_AUTH_TOKEN", None)
+            self._token_set = False
 
 
 class RayScanner:
