@@ -62,6 +62,13 @@ def label_decisions_now(workspace: Workspace, session: Session, graph: LineageGr
         for node in nodes:
             if node.attrs["id"] != in_force:
                 continue
-            attrs = {**node.attrs, "status": status.label, "state": status.state, "status_now": True}
-            label = decision_label(node.attrs["pack"], node.attrs["pack_version"], status.label, True)
+            attrs = {
+                **node.attrs,
+                "status": status.label,
+                "state": status.state,
+                "status_now": True,
+            }
+            label = decision_label(
+                node.attrs["pack"], node.attrs["pack_version"], status.label, True
+            )
             graph.nodes[node.id] = Node(node.id, node.kind, label, attrs)
