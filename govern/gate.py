@@ -50,6 +50,7 @@ from govern.policy.activation import active_pack_in
 from govern.policy.approvals import is_approved_for_training
 from govern.policy.decisions import erased_positions, involved_people, latest_scan, lineage_problems
 from govern.training import spending
+from govern.training.shards import ShardSpec, run_shard
 
 if TYPE_CHECKING:
     from govern.workspace import Workspace
@@ -124,6 +125,7 @@ class Admission:
     chain_history: list[tuple[float, float, int]] = field(default_factory=list)
     pool_runs: list[str] = field(default_factory=list)
     dp_waiver: str | None = None
+    shard: ShardSpec | None = None  # the shard of subjects this run trains on (train.shards)
 
     @property
     def not_private(self) -> bool:
@@ -300,33 +302,6 @@ def _field_floor(review: _Review, snapshots: list[Snapshot], recipe: Any) -> lis
 # -- training only ---------------------------------------------------------------------------------
 
 
-def _budget(
-    review: _Review, plan: Any, own_history: list[tuple[float, float, int]], exclude_run: str | None
-) -> tuple[list[str], list[str], float, float]:
-    """The lifetime budget of every subject in the data, composed over every run sharing a subject:
-    (problems, those runs, ε they spent, ε after this run)."""
-    from govern.training.accounting import compose_epsilon
-
-    family = review.pack.family("dp")
-    budget = family.config.get("lifetime_epsilon_budget") if family else None
-    run_ids, histories = spending.pool_histories(review.session, review.ids, exclude_run)
-    if not plan.private:
-        return [], run_ids, 0.0, 0.0
-    spent = compose_epsilon(histories, plan.delta, plan.accountant) if histories else 0.0
-    after = compose_epsilon([*histories, own_history], plan.delta, plan.accountant)
-    if budget is not None and after > float(budget):
-        return (
-            [
-                f"the subjects in this data have spent ε {spent:.3f} in {len(run_ids)} earlier run(s); with this "
-                f"run they would reach ε {after:.3f}, over the pack's lifetime budget {budget}"
-            ],
-            run_ids,
-            spent,
-            after,
-        )
-    return [], run_ids, spent, after
-
-
 def _earlier_stages(review: _Review, stages: list[spending.LedgeredRun]) -> list[str]:
     """A continued adapter carries every earlier stage's data: each must still pass, with nothing erased."""
     problems = []
@@ -454,14 +429,21 @@ class Gate:
         recipe: Any,
         resuming_run: str | None = None,
         init_run_id: str | None = None,
+        shard: ShardSpec | None = None,
     ) -> Admission:
-        """Admit a training run of `recipe` on these snapshots (or a resumed run), or refuse it."""
+        """Admit a training run of `recipe` on these snapshots (or a resumed run), or refuse it.
+
+        With `shard` (or resuming a shard run) the run reads, plans and is charged for the records of
+        that shard's subjects only; the other shards' records are left out of its handle like erased ones.
+        """
         from govern.training.accounting import epsilon_of_history
         from govern.training.plan import plan_run
 
         with self.workspace.catalog.reading() as session:
             review = self._open(session, actor, "run.train", snapshot_refs)
             erased = {s.id: erased_positions(session, s.id) for s in review.snapshots}
+            shard = shard or (run_shard(session, resuming_run) if resuming_run else None)
+            erased = shard.restrict(session, erased) if shard is not None else erased
             plan = plan_run(
                 recipe,
                 sum(s.record_count - len(erased[s.id]) for s in review.snapshots),
@@ -495,7 +477,9 @@ class Gate:
             )
             dp_problems, waiver = _dp_floor(review, plan)
             review.check("differential privacy, or the active pack's stated waiver", dp_problems)
-            budget_problems, pool, spent, after = _budget(review, plan, own, resuming_run)
+            budget_problems, pool, spent, after = spending.budget_problems(
+                session, review.pack, review.ids, plan, own, resuming_run, shard
+            )
             training = TrainingPlan(
                 trainer_key_id=actor.key_id,
                 trainer_person=review.actor.person,
@@ -534,6 +518,7 @@ class Gate:
                         "pack_hash": review.pack.hash,
                         "resuming_run": resuming_run,
                         "init_run": init_run_id,
+                        **({"shard": shard.as_dict()} if shard is not None else {}),
                     },
                 )
             data = self._handle(review, erased)
@@ -548,6 +533,7 @@ class Gate:
                 chain_history=chain_history,
                 pool_runs=pool,
                 dp_waiver=waiver,
+                shard=shard,
             )
 
     def admit_for_evaluation(

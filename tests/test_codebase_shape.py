@@ -11,9 +11,9 @@ MAX_LINES = 500
 # Modules that grew past the limit when the stage branches merged; each is capped at its size
 # today so it can only shrink, and is to be split by job (ARCHITECTURE.md lists the plan).
 OVERSIZE_CAPS = {
-    "gate.py": 680,
+    "gate.py": 665,
     "training/recipe.py": 580,
-    "training/runs.py": 555,
+    "training/runs.py": 553,
     "training/trainer.py": 520,
     "policy/facts.py": 535,
     "ingest/snapshots.py": 515,

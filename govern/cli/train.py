@@ -10,13 +10,37 @@ import click
 from govern.cli._common import Invocation, common_options
 
 
-def _result_text(result: dict[str, Any]) -> str:
+def _single_result_text(result: dict[str, Any]) -> str:
     guarantee = (
         f"(ε = {result['epsilon']:.3f}, δ = {result['delta']:.2e}, {result['accountant']} accountant)"
         if result.get("private")
         else "(NOT PRIVATE: no differential privacy)"
     )
     return f"Run {result['run_id']} completed: {result['steps']} steps {guarantee}\nAdapter: {result['adapter_dir']}"
+
+
+def _retrain_text(result: dict[str, Any]) -> str:
+    lines = [f"Family {result['family']}:"]
+    lines += [
+        f"  shard {s['index']}: retrained as {s['run_id']} (was {s['replaces']})"
+        for s in result["retrained"]
+    ]
+    lines += [
+        f"  shard {s['index']}: reused {s['run_id']} (its records are unchanged)"
+        for s in result["reused"]
+    ]
+    return "\n".join([*lines, result["next"]])
+
+
+def _result_text(result: dict[str, Any]) -> str:
+    if "shards" in result:
+        per = ", ".join(
+            f"shard {s['index']} {s['run_id']} ε {s['epsilon']:.3f}" for s in result["shards"]
+        )
+        return (
+            f"Sharded run {result['family']}: ε = {result['epsilon']:.3f} (max over shards); {per}"
+        )
+    return _single_result_text(result)
 
 
 @click.command("train")
@@ -30,6 +54,11 @@ def _result_text(result: dict[str, Any]) -> str:
 @click.option(
     "--init-adapter", "init_run", help="Continue from this finished run's adapter (multi-stage)."
 )
+@click.option(
+    "--retrain-shards",
+    "family",
+    help="Retrain only the shards of this sharded run (shards-...) that an erasure changed.",
+)
 @click.option("--device", help="cpu, cuda or cuda:N (default: cuda when available).")
 @common_options(acts_as_key=True)
 def train_command(
@@ -38,6 +67,7 @@ def train_command(
     snapshots: tuple[str, ...],
     resume_id: str | None,
     init_run: str | None,
+    family: str | None,
     device: str | None,
 ) -> None:
     """Train a LoRA adapter with differential privacy on approved snapshots only.
@@ -48,6 +78,10 @@ def train_command(
     progress bar shows the training loss; it is not covered by ε and is recorded nowhere else
     than the run folder's training-loss.NOT-COVERED-BY-EPSILON.jsonl.
 
+    A recipe with `[train] shards = k` trains k adapters on disjoint shards of subjects (ε: the
+    maximum over shards); after `govern consent erase`, `--retrain-shards FAMILY` retrains only
+    the shards that held the subject.
+
     Several processes: `torchrun --nproc-per-node N --no-python govern train ...`; rank 0 admits
     and catalogues the run, the others join it.
 
@@ -55,9 +89,14 @@ def train_command(
     Example:
       govern train train/dp-lora.toml --snapshot 3f9a1c --key eng.key
       govern train --resume run-0123abcd4567 --key eng.key
+      govern train --retrain-shards shards-0123abcd4567 --key eng.key
       torchrun --nproc-per-node 2 --no-python govern train train/dp-lora.toml --snapshot 3f9a1c --key eng.key
     """
     training = inv.workspace().training
+    if family:
+        retrained = training.retrain_shards(inv.actor(), family, snapshots, device=device)
+        inv.emit(retrained, lambda: _retrain_text(retrained))
+        return
     if resume_id:
         result = training.resume(
             inv.actor(), resume_id, progress=inv.progress_enabled(), device=device

@@ -84,8 +84,12 @@ def impact(session: Session, subject_hash: str) -> Impact:
                 )
             )
         ]
-        for run in session.exec(select(TrainingRun)):
-            if set(json.loads(run.snapshot_ids)) & set(ids):
+        from govern.training.shards import run_holds_subject
+
+        for run in session.exec(select(TrainingRun)):  # a shard run holds only its shard's subjects
+            if set(json.loads(run.snapshot_ids)) & set(ids) and run_holds_subject(
+                session, run.id, subject_hash
+            ):
                 result.runs.append(run.id)
     return result
 

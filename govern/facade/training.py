@@ -42,6 +42,22 @@ class Training(Namespace):
             device=device,
         )
 
+    def retrain_shards(
+        self,
+        actor: PrivateIdentity,
+        family: str,
+        snapshots: Sequence[str] = (),
+        *,
+        device: str | None = None,
+    ) -> dict[str, Any]:
+        """Retrain only the shards of a sharded run (`train.shards = k`) whose records changed after
+        an erasure; the other shards' runs are reused. Returns the retrained and reused runs."""
+        from govern.training.sharded_runs import retrain_shards
+
+        return retrain_shards(
+            self._workspace, actor, family, list(snapshots) or None, device=device
+        )
+
     def resume(
         self,
         actor: PrivateIdentity,

@@ -21,6 +21,7 @@ from govern.canonical import hash_value
 from govern.errors import BadInput
 from govern.training.limits import MAX_EPSILON, MAX_STEPS
 from govern.training.model import hash_model_folder  # noqa: F401  (govern.training.runs hashes the model through here)
+from govern.training.shard_settings import TRAIN_SECTION, shard_problems
 
 QUANTIZATIONS = ("none", "8bit", "4bit-nf4")
 ACCOUNTANTS = ("rdp", "prv")
@@ -118,6 +119,7 @@ SCHEMA: dict[str, Any] = _section(
             },
             ["canaries"],
         ),
+        "train": TRAIN_SECTION,
     },
     ["model", "data", "lora", "dp", "schedule"],
 )
@@ -364,7 +366,7 @@ def _semantic_problems(settings: dict[str, Any]) -> list[str]:
             "dp: set exactly one of dp.target_epsilon (noise calibrated to it) and dp.noise_multiplier "
             "(ε reported for it)"
         )
-    problems += _unit_problems(settings)
+    problems += _unit_problems(settings) + shard_problems(settings)
     audit = settings.get("audit")
     if audit and dp["enabled"] and int(audit["canary_repeats"]) > 1:
         problems.append(

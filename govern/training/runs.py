@@ -30,6 +30,8 @@ from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
 from govern.training import spending
 from govern.training.hooks import TrainingHooks
+from govern.training.shard_settings import shard_count
+from govern.training.sharded_runs import shard_payload, start_sharded_run
 
 if TYPE_CHECKING:
     from govern.workspace import Workspace
@@ -278,6 +280,7 @@ def _create_run(
                     if admission.chain
                     else plan.planned_epsilon,
                     **({"canaries": canaries} if canaries else {}),
+                    **({"shard": shard_payload(admission)} if admission.shard else {}),
                 },
             )
     if reasons:
@@ -297,15 +300,12 @@ def _create_run(
 def _budget_race(session: Session, admission: Admission) -> list[str]:
     """Re-check the lifetime budget under the write lock, where the run's reservation is made:
     another run admitted a moment ago may have reserved what the gate saw as free."""
-    from govern.training.accounting import compose_epsilon
-
     plan = admission.plan
     dp = admission.pack.family("dp")
     budget = dp.config.get("lifetime_epsilon_budget") if dp else None
     if not plan.private or budget is None:
         return []
-    _, histories = spending.pool_histories(session, list(admission.data.snapshot_ids))
-    after = compose_epsilon([*histories, plan.history()], plan.delta, plan.accountant)
+    after = spending.epsilon_with(session, list(admission.data.snapshot_ids), plan, admission.shard)
     if after > float(budget):
         return [
             f"runs admitted meanwhile reserved the budget: with this run the data's subjects would reach "
@@ -347,6 +347,8 @@ def start_run(
             actor, "run.train"
         )  # before reading the recipe: a wrong key learns nothing
         recipe = load_workspace_recipe(workspace, recipe_path)
+        if shard_count(recipe.settings) > 1:  # k shard runs (govern.training.sharded_runs)
+            return start_sharded_run(workspace, actor, recipe, snapshot_refs, init_run_id, device)
         admission = Gate(workspace).admit(actor, snapshot_refs, recipe, init_run_id=init_run_id)
         init_adapter = None
         if init_run_id:
