@@ -174,3 +174,16 @@ def stale_adapters(
         if state is not None and state["stale"]:
             found.append({**state, "released_at": release.released_at})
     return found
+
+
+def stale_adapters_facts(workspace: Any, session: Session) -> dict[str, Any]:
+    """For the audit report: the active pack's limits and the released adapters past them."""
+    from govern.clock import now as clock_now
+    from govern.reports.dataset import _active_pack
+
+    pack, _ = _active_pack(workspace)
+    config = dict(pack.release or {}) if pack is not None else {}
+    limits = {k: config.get(k) for k in ("max_adapter_age_days", "max_drift")}
+    if all(v is None for v in limits.values()):
+        return {**limits, "set": False, "adapters": []}
+    return {**limits, "set": True, "adapters": stale_adapters(workspace, session, config, clock_now())}
