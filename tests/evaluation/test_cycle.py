@@ -60,6 +60,13 @@ def two_stage(tmp_path_factory: pytest.TempPathFactory, eval_tiny_model: Path) -
     return build_two_stage(tmp_path_factory.mktemp("two-stage"), eval_tiny_model)
 
 
+def _render(facts: dict[str, Any], fmt: str) -> str:
+    from govern.reports import render, shipped_templates
+
+    report = {"id": "t", "format": fmt, "rendered_by": "k", "rendered_at": "now", "marker": "m"}
+    return render({**facts, "report": report}, fmt, shipped_templates())
+
+
 def _cli(world: Any, *args: str) -> Any:
     from click.testing import CliRunner
 
@@ -157,7 +164,7 @@ def test_the_audit_report_lists_a_released_adapter_past_the_retrain_rule(
 ) -> None:
     from govern.errors import Refused
     from govern.evaluation.release import release_run
-    from govern.reports import build_audit_report, render
+    from govern.reports import build_audit_report
     from tests.conftest import activate
 
     world = two_stage.world
@@ -180,7 +187,7 @@ def test_the_audit_report_lists_a_released_adapter_past_the_retrain_rule(
     assert entry["age_days"] > 0.00001 and entry["drift"] == 0.0  # the tone data is the newest
     assert "days old" in entry["reasons"][0]
     facts = build_audit_report(workspace)
-    html, md = render(facts, "html"), render(facts, "md")
+    html, md = _render(facts, "html"), _render(facts, "md")
     assert "Stale adapters" in html and two_stage.stage2["run_id"] in html.split("Stale adapters")[1]
     assert "| Run | Released | Age (days) | Drift | Why |" in md
     with pytest.raises(Refused) as refused:  # stage 1 is too old (and drifted) to release now
@@ -193,7 +200,7 @@ def test_the_audit_report_lists_a_released_adapter_past_the_retrain_rule(
 def test_the_run_report_shows_every_suite_metric_with_intervals_charts_and_the_chain(
     two_stage: TwoStage,
 ) -> None:
-    from govern.reports import build_run_report, render
+    from govern.reports import build_run_report
 
     facts = build_run_report(two_stage.world.workspace, two_stage.stage2["run_id"])
     evaluation = facts["evaluation"]
@@ -201,7 +208,7 @@ def test_the_run_report_shows_every_suite_metric_with_intervals_charts_and_the_c
     assert [r["metric"] for r in suite["rows"]] == ["exact_match", "rouge_l", "chrf", "loss"]
     assert suite["confidence"] == 0.9 and suite["pii_probe"]["outputs"] == 16
     assert [s["stage"] for s in evaluation["chain"]] == [1, 2]
-    html, md = render(facts, "html"), render(facts, "md")
+    html, md = _render(facts, "html"), _render(facts, "md")
     assert html.count('class="chart chart-interval"') == 4
     assert "Suite support-answers" in html and "PII regurgitation probe" in html
     assert "Stages (<code>--init-adapter</code> chain)" in html
