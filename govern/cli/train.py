@@ -172,3 +172,25 @@ def runs_show(inv: Invocation, run_id: str) -> None:
             )
         ),
     )
+
+
+@runs_group.command("chain")
+@click.argument("run_id")
+@click.option("--mermaid", is_flag=True, help="Print the chain as a Mermaid flowchart.")
+@common_options()
+def runs_chain(inv: Invocation, run_id: str, mermaid: bool) -> None:
+    """Show a run's stages: stage 1 → stage 2 → … following --init-adapter parents.
+
+    Each stage with its snapshots, ε (and privacy unit) and the adapter - base delta of every
+    suite metric run on it.
+
+    \b
+    Example:
+      govern runs chain run-0123abcd4567
+      govern runs chain run-0123abcd4567 --mermaid > chain.mmd
+    """
+    from govern.evaluation.chain import chain_mermaid, chain_text, run_chain
+
+    with inv.workspace().catalog.reading() as session:
+        data = run_chain(session, run_id)
+    inv.emit(data, lambda: chain_mermaid(data) if mermaid else chain_text(data))

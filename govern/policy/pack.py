@@ -49,6 +49,9 @@ RELEASE_SCHEMA: dict[str, Any] = {
         "max_pii_regurgitation": {"type": "integer", "minimum": 0},
         "min_review_win_rate": {"type": "number", "minimum": 0, "maximum": 1},
         "min_review_agreement": {"type": "number", "minimum": -1, "maximum": 1},
+        # retrain rules (govern/evaluation/staleness.py)
+        "max_adapter_age_days": {"type": "number", "exclusiveMinimum": 0},
+        "max_drift": {"type": "number", "minimum": 0, "maximum": 1},
     },
 }
 

@@ -24,6 +24,7 @@ from govern.catalog.models import (
     TrainingRun,
 )
 from govern.errors import BadInput
+from govern.evaluation.staleness import stale_adapters_facts
 from govern.reports._base import (
     MAX_LISTED,
     ReportKind,
@@ -94,6 +95,7 @@ def build_audit_report(
                 "open_remediations": _open_remediations(session),
                 "runs": _runs(session, start, end),
                 "budget": _budget(workspace, session, start, end),
+                "stale_adapters": stale_adapters_facts(workspace, session),
             }
         )
     facts["verification"] = verification_facts(verify_workspace(workspace))

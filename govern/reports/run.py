@@ -27,6 +27,7 @@ from govern.reports._base import (
     short,
 )
 from govern.reports.dataset import approval_facts
+from govern.reports.run_evaluation import evaluation_facts
 from govern.training.privacy_unit import PrivacyUnit, run_privacy_unit
 
 RECIPE_SECTIONS = ("lora", "dp", "schedule", "data")
@@ -65,6 +66,7 @@ def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
                 "events": status["events"],
                 "release": release_facts(workspace, session, run),
                 "synthetic_comparison": _synthetic_comparison(session, run),
+                "evaluation": evaluation_facts(session, run),
             }
         )
     facts["verification"] = verification_facts(verify_workspace(workspace))
