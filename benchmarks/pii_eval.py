@@ -140,7 +140,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--sets", default="dev,tune,fresh,heldout", help="comma-separated: dev, tune, fresh, heldout"
+        "--sets",
+        default="dev,tune,fresh,heldout",
+        help="comma-separated: dev, tune, fresh, heldout",
     )
     parser.add_argument("--metrics", type=Path, default=EVAL_DIR / "pii_metrics.py")
     parser.add_argument("--out", type=Path, default=HERE / "out")

@@ -263,7 +263,7 @@ def record_verdicts(
 ) -> dict[str, Any]:
     """Check a reviewer's rows (each with where it came from, for errors) and ledger them as one
     signed `review.verdicts` entry: the one path for a sheet file and the console's review page."""
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     with workspace.catalog.transaction() as session:
         require(session, actor, "run.review")

@@ -68,7 +68,7 @@ def suite_deltas(session: Session, run_id: str) -> list[dict[str, Any]]:
 def run_chain(session: Session, run_id: str) -> dict[str, Any]:
     """The stages leading to `run_id` (first stage first), each with its data, ε and suite deltas."""
     from govern.training.privacy_unit import run_privacy_unit
-    from govern.training.runs import get_run, run_status
+    from govern.training.run_status import get_run, run_status
 
     run = get_run(session, run_id)
     stages = []

@@ -37,7 +37,7 @@ from govern.errors import Refused
 from govern.evaluation.reviews import verified_reviews
 from govern.ledger.authority import require
 from govern.ledger.keys import Signer
-from govern.training.runs import get_run
+from govern.training.run_status import get_run
 
 if TYPE_CHECKING:
     from govern.workspace import Workspace

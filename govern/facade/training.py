@@ -73,14 +73,14 @@ class Training(Namespace):
 
     def runs(self) -> list[dict[str, Any]]:
         """Every run's plan and latest state (status, ε spent), oldest first."""
-        from govern.training.runs import list_runs, run_status
+        from govern.training.run_status import list_runs, run_status
 
         with self._workspace.catalog.reading() as session:
             return [run_status(session, run) for run in list_runs(session)]
 
     def run(self, run_id: str) -> dict[str, Any]:
         """One run: data, model and recipe hashes, DP parameters, ε spent, events."""
-        from govern.training.runs import get_run, run_status
+        from govern.training.run_status import get_run, run_status
 
         with self._workspace.catalog.reading() as session:
             return run_status(session, get_run(session, run_id))

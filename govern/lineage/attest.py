@@ -265,7 +265,7 @@ def _disk_problems(workspace: Workspace, run: TrainingRun, subjects: dict[str, s
 def attest_run(workspace: Workspace, actor: PrivateIdentity, run_id: str, out: Path) -> Attestation:
     """Sign an attestation of a completed run's adapter, write it to `out` and ledger it."""
     from govern.ledger.authority import require
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     out = Path(out)
     with workspace.catalog.transaction() as session:

@@ -253,7 +253,7 @@ def _erasures(entries: list[LedgerEntry]) -> list[dict[str, Any]]:
 
 
 def _runs(session: Session, start: str | None, end: str | None) -> list[dict[str, Any]]:
-    from govern.training.runs import run_status
+    from govern.training.run_status import run_status
 
     found = []
     for run in session.exec(select(TrainingRun).order_by(col(TrainingRun.ledger_seq))).all():

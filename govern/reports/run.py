@@ -36,7 +36,7 @@ RECIPE_SECTIONS = ("lora", "dp", "schedule", "data")
 def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
     """The facts of a run's model card, read from the catalog, the run folder and a ledger verification."""
     from govern.ledger.verify import verify_workspace
-    from govern.training.runs import get_run, run_status
+    from govern.training.run_status import get_run, run_status
 
     with workspace.catalog.reading() as session:
         run = get_run(session, run_id)

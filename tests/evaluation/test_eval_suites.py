@@ -260,7 +260,7 @@ def test_blind_review_round_trip_win_rate_agreement_and_release_rules(dp_world) 
     from govern.evaluation.release_quality import quality_rules
     from govern.ledger.verify import verify_workspace
     from govern.policy.approvals import approve
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
     from tests.conftest import _new_key
 
     world, result = dp_world

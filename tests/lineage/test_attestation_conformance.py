@@ -94,7 +94,7 @@ def test_the_predicate_names_each_snapshots_approvers(trained_pipeline, envelope
 
 def test_a_verdict_after_the_run_started_is_not_its_provenance(trained_pipeline) -> None:  # type: ignore[no-untyped-def]
     from govern.lineage.approvers import snapshot_approvals
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     p = trained_pipeline
     with p.workspace.catalog.reading() as session:
