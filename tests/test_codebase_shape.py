@@ -11,7 +11,6 @@ MAX_LINES = 500
 # Modules that grew past the limit when the stage branches merged; each is capped at its size
 # today so it can only shrink, and is to be split by job (ARCHITECTURE.md lists the plan).
 OVERSIZE_CAPS = {
-    "gate.py": 665,
     "training/recipe.py": 580,
     "training/trainer.py": 520,
     "policy/facts.py": 535,
@@ -35,4 +34,4 @@ def test_every_stage_package_named_in_the_architecture_exists() -> None:
     for stage in stages:
         assert (PACKAGE / stage / "__init__.py").is_file(), stage
         assert f"{stage}/" in architecture, f"ARCHITECTURE.md does not place {stage}/"
-    assert (PACKAGE / "gate.py").is_file() and "gate.py" in architecture
+    assert (PACKAGE / "gate" / "__init__.py").is_file() and "gate/" in architecture
