@@ -14,7 +14,6 @@ OVERSIZE_CAPS = {
     "training/recipe.py": 580,
     "training/trainer.py": 520,
     "policy/facts.py": 535,
-    "ingest/snapshots.py": 515,
 }
 
 
