@@ -194,3 +194,31 @@ def runs_chain(inv: Invocation, run_id: str, mermaid: bool) -> None:
     with inv.workspace().catalog.reading() as session:
         data = run_chain(session, run_id)
     inv.emit(data, lambda: chain_mermaid(data) if mermaid else chain_text(data))
+
+
+@runs_group.command("card")
+@click.argument("run_id")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the card (default: MODEL_CARD.md in the run folder).",
+)
+@common_options(acts_as_key=True)
+def runs_card(inv: Invocation, run_id: str, out: Path | None) -> None:
+    """Render a completed run's model card with its suite results (`govern eval --suite`); ledgered.
+
+    The adapter folder's README.md stays as the run wrote it (its hash is attested); this card
+    adds the Hugging Face model-index of every ledgered suite evaluation.
+
+    \b
+    Example:
+      govern runs card run-0123abcd4567 --out card/README.md --key eng.key
+    """
+    done = inv.workspace().training.card(inv.actor(), run_id, out)
+    inv.emit(
+        done,
+        lambda: (
+            f"Wrote {done['path']} (sha256 {done['card_sha256'][:16]}…, "
+            f"{len(done['evaluations'])} suite evaluation(s)); ledger entry {done['ledger_seq']}"
+        ),
+    )

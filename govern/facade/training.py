@@ -84,3 +84,11 @@ class Training(Namespace):
 
         with self._workspace.catalog.reading() as session:
             return run_status(session, get_run(session, run_id))
+
+    def card(
+        self, actor: PrivateIdentity, run_id: str, out: Path | str | None = None
+    ) -> dict[str, Any]:
+        """Render a completed run's model card with its ledgered suite results; ledgered."""
+        from govern.training.card_render import render_run_card
+
+        return render_run_card(self._workspace, actor, run_id, Path(out) if out else None)

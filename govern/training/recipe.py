@@ -21,6 +21,14 @@ from govern.canonical import hash_value
 from govern.errors import BadInput
 from govern.training.limits import MAX_EPSILON, MAX_STEPS
 from govern.training.model import hash_model_folder  # noqa: F401  (govern.training.runs hashes the model through here)
+from govern.training.recipe_options import (  # noqa: F401  (DTYPES, MESSAGES_FORMAT: re-exported)
+    DTYPES,
+    MESSAGES_FORMAT,
+    drop_optional_defaults,
+    extend_schema,
+    option_problems,
+    optional_setting,
+)
 from govern.training.shard_settings import TRAIN_SECTION, shard_problems
 
 QUANTIZATIONS = ("none", "8bit", "4bit-nf4")
@@ -124,42 +132,8 @@ SCHEMA: dict[str, Any] = _section(
     ["model", "data", "lora", "dp", "schedule"],
 )
 
-# --- Real-model settings (issue 18), kept apart from the schema above -------------------------
-# model.dtype: "float32" | "bfloat16" | "float16" (default "float32"): the base model's weights.
-# model.gradient_checkpointing: bool (default false): recompute activations in the backward pass.
-# data.format = "messages", data.messages_field: str (default "messages"): chat records.
-# A key left at its default is dropped from the normalised recipe, so older recipes keep their hash.
-DTYPES = ("float32", "bfloat16", "float16")
-MESSAGES_FORMAT = "messages"
-SCHEMA["properties"]["model"]["properties"].update(
-    {"dtype": {"enum": list(DTYPES)}, "gradient_checkpointing": {"type": "boolean"}}
-)
-SCHEMA["properties"]["data"]["properties"].update(
-    {"format": {"enum": [*FORMATS, MESSAGES_FORMAT]}, "messages_field": _str}
-)
-OPTIONAL_DEFAULTS: dict[str, dict[str, Any]] = {
-    "model": {"dtype": "float32", "gradient_checkpointing": False},
-    "data": {"messages_field": "messages"},
-}
-
-
-def optional_setting(settings: dict[str, Any], section: str, key: str) -> Any:
-    """A real-model setting of a normalised recipe, its default when left out."""
-    return settings[section].get(key, OPTIONAL_DEFAULTS[section][key])
-
-
-def _drop_optional_defaults(settings: dict[str, Any]) -> dict[str, Any]:
-    for section, defaults in OPTIONAL_DEFAULTS.items():
-        for key, default in defaults.items():
-            if settings.get(section, {}).get(key, default) == default:
-                settings.get(section, {}).pop(key, None)
-    data = settings.get("data", {})
-    if data.get("format") == MESSAGES_FORMAT:  # the gate reads the field a recipe trains on
-        data.setdefault("messages_field", OPTIONAL_DEFAULTS["data"]["messages_field"])
-    return settings
-
-
-# -----------------------------------------------------------------------------------------------
+# Real-model settings and the model card's fields (issue 18) are recipe_options.py's.
+extend_schema(SCHEMA, FORMATS, _str)
 
 DEFAULTS: dict[str, Any] = {
     "name": None,
@@ -303,7 +277,7 @@ def _merge_defaults(raw: dict[str, Any]) -> dict[str, Any]:
             settings["audit"].setdefault(sub, value)
     if settings["dp"].get("unit") == "subject":
         settings["dp"].setdefault("max_records_per_subject", DEFAULT_MAX_RECORDS_PER_SUBJECT)
-    return _drop_optional_defaults(settings)
+    return drop_optional_defaults(settings)
 
 
 def _where(path: Any) -> str:
@@ -366,7 +340,7 @@ def _semantic_problems(settings: dict[str, Any]) -> list[str]:
             "dp: set exactly one of dp.target_epsilon (noise calibrated to it) and dp.noise_multiplier "
             "(ε reported for it)"
         )
-    problems += _unit_problems(settings) + shard_problems(settings)
+    problems += _unit_problems(settings) + shard_problems(settings) + option_problems(settings)
     audit = settings.get("audit")
     if audit and dp["enabled"] and int(audit["canary_repeats"]) > 1:
         problems.append(
