@@ -68,6 +68,10 @@ def test_an_erasure_retrains_only_the_shard_that_held_the_subject(
         spent = spending.spent_epsilon(session, [snapshot.id], result["delta"], "rdp")
         sequential = spending.pool_groups(session, [snapshot.id])[1]
     assert sequential == [] and spent == pytest.approx(result["epsilon"], rel=1e-3)
+    from govern.reports.audit import build_audit_report
+
+    (budget,) = build_audit_report(workspace)["budget"]  # the auditor sees the same parallel ε
+    assert budget["spent"] == pytest.approx(result["epsilon"], rel=1e-3)
     records = [members[i].payload["shard"]["records"] for i in (0, 1)]
     assert sum(records) == snapshot.record_count and min(records) > 0  # disjoint and covering
 

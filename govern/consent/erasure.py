@@ -84,13 +84,13 @@ def impact(session: Session, subject_hash: str) -> Impact:
                 )
             )
         ]
-        from govern.training.shards import run_holds_subject
+        from govern.training.shards import runs_holding_subject
 
-        for run in session.exec(select(TrainingRun)):  # a shard run holds only its shard's subjects
-            if set(json.loads(run.snapshot_ids)) & set(ids) and run_holds_subject(
-                session, run.id, subject_hash
-            ):
+        for run in session.exec(select(TrainingRun)):
+            if set(json.loads(run.snapshot_ids)) & set(ids):
                 result.runs.append(run.id)
+        # a shard run (train.shards) trained only on its shard's subjects
+        result.runs = runs_holding_subject(session, result.runs, subject_hash)
     return result
 
 

@@ -15,13 +15,47 @@ composed as if sequential, an upper bound.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Protocol
 
 from govern.errors import Refused
 from govern.training.accounting import HistoryEntry, compose_epsilon
 
 History = list[HistoryEntry]
+Families = dict[str, dict[int, list[History]]]
 MAX_SLOT_CHOICES = 256
+
+
+class Shard(Protocol):
+    """What composition needs of a shard run: its family, slot, shard count and seed."""
+
+    @property
+    def family(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def of(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+
+
+def group_by_shard(runs: Iterable[tuple[Shard | None, History]]) -> tuple[list[History], Families]:
+    """(unsharded histories, family -> slot -> histories). A shard whose shard count or seed
+    disagrees with its family's first run is counted as unsharded: sequential, the safe side."""
+    sequential: list[History] = []
+    families: Families = {}
+    keys: dict[str, tuple[int, int]] = {}
+    for shard, history in runs:
+        if not history:
+            continue
+        if shard is not None and keys.setdefault(shard.family, (shard.of, shard.seed)) == (
+            shard.of,
+            shard.seed,
+        ):
+            families.setdefault(shard.family, {}).setdefault(shard.index, []).append(history)
+        else:
+            sequential.append(history)
+    return sequential, families
 
 
 def sharded_epsilon(

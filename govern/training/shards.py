@@ -91,10 +91,18 @@ def run_shard(session: Session, run_id: str) -> ShardSpec | None:
     return ShardSpec.from_payload(run.payload) if run is not None else None
 
 
-def run_holds_subject(session: Session, run_id: str, subject_hash: str) -> bool:
-    """Whether a run could have trained on the subject: any unsharded run, or the subject's shard."""
-    spec = run_shard(session, run_id)
-    return spec is None or spec.holds(subject_hash)
+def runs_holding_subject(session: Session, run_ids: Iterable[str], subject_hash: str) -> list[str]:
+    """The runs (of `run_ids`) that could have trained on the subject: every unsharded run, and of a
+    sharded one only the shard the subject's slot falls in (as its verified `run.started` records)."""
+    from govern.training.spending import ledgered_runs
+
+    runs = ledgered_runs(session)
+    out = []
+    for run_id in run_ids:
+        spec = ShardSpec.from_payload(runs[run_id].payload) if run_id in runs else None
+        if spec is None or spec.holds(subject_hash):
+            out.append(run_id)
+    return out
 
 
 def records_digest(data: Any) -> str:

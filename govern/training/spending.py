@@ -224,31 +224,20 @@ def pool_groups(
 ) -> tuple[list[str], list[History], dict[str, dict[int, list[History]]]]:
     """(run ids, unsharded histories, shard families: family -> slot -> histories) of the runs that
     share subjects with these snapshots, then `own` (a planned run's history, in the slot of
-    `own_shard`, a ShardSpec). A shard whose shard count or seed disagrees with its family's first
-    run is counted as unsharded (sequential composition, the safe side)."""
+    `own_shard`, a ShardSpec), grouped by `govern.training.parallel.group_by_shard`."""
+    from govern.training.parallel import group_by_shard
     from govern.training.shards import ShardSpec
 
     ids: list[str] = []
-    sequential: list[History] = []
-    families: dict[str, dict[int, list[History]]] = {}
-    keys: dict[str, tuple[int, int]] = {}
-
-    def add(found: History, spec: ShardSpec | None) -> None:
-        if spec is not None and keys.setdefault(spec.family, (spec.of, spec.seed)) == (
-            spec.of,
-            spec.seed,
-        ):
-            families.setdefault(spec.family, {}).setdefault(spec.index, []).append(found)
-        else:
-            sequential.append(found)
-
+    runs: list[tuple[ShardSpec | None, History]] = []
     for run in runs_sharing_subjects(session, snapshot_ids, exclude_run):
         found = history(session, run)
         if found:
             ids.append(run.run_id)
-            add(found, ShardSpec.from_payload(run.payload))
+            runs.append((ShardSpec.from_payload(run.payload), found))
     if own:
-        add(own, own_shard)
+        runs.append((own_shard, own))
+    sequential, families = group_by_shard(runs)
     return ids, sequential, families
 
 

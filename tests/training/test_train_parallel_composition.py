@@ -92,3 +92,20 @@ def test_the_recipe_train_section_sets_the_shards_and_keeps_other_recipes_hash()
     no_dp["dp"] = {"enabled": False}
     with pytest.raises(BadInput, match="dp.enabled = false"):
         recipe_from_dict(no_dp, check_model=False)
+
+
+def test_a_shard_whose_count_or_seed_disagrees_with_its_family_composes_sequentially() -> None:
+    from govern.training.parallel import group_by_shard
+
+    sequential, families = group_by_shard(
+        [
+            (ShardSpec("f", 0, 2, 7), SMALL),
+            (ShardSpec("f", 1, 2, 7), LARGE),
+            (ShardSpec("f", 1, 4, 7), LARGE),  # another shard count: its subjects are not disjoint
+            (ShardSpec("f", 0, 2, 8), SMALL),  # another seed: likewise
+            (None, SMALL),
+            (ShardSpec("g", 0, 2, 7), []),  # nothing charged: nothing to compose
+        ]
+    )
+    assert families == {"f": {0: [SMALL], 1: [LARGE]}}
+    assert sequential == [LARGE, SMALL, SMALL]
