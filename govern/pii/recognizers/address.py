@@ -336,7 +336,16 @@ _TOWN_AND_POSTCODE = re.compile(
     + _EIRCODE
     + r")(?![\w-])"
 )
-_STANDALONE_POSTCODE = re.compile(r"(?<![\w-])(?:" + _CA_POSTCODE + "|" + _EIRCODE + r")(?![\w-])")
+_UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}"
+_STANDALONE_POSTCODE = re.compile(
+    r"(?<![\w-])(?:" + _CA_POSTCODE + "|" + _EIRCODE + "|" + _UK_POSTCODE + r")(?![\w-])"
+)
+# "postcode 2417", "ZIP: 85166", "PIN code 814603": any postcode shape after the word that names it
+_NAMED_POSTCODE = re.compile(
+    r"(?i:\b(?:post ?code|postal code|zip(?: code)?|pin ?code|eircode)s?)[ \t]*[:#-]?[ \t]*(?P<zip>"
+    + _ZIP.removesuffix(r"\b")
+    + r")(?![\w-])"
+)
 _PO_BOX = re.compile(
     r"(?i)\b(?:P\.?\s?O\.?|Post Office|Private Bag|Locked Bag)\s?Box\s+\d{1,6}\b|\bPrivate Bag\s+\d{1,6}\b"
 )
@@ -367,6 +376,8 @@ class StreetAddressRecognizer(SpanRecognizer):
             yield from self._town_after(text, match.end())
         for match in _STANDALONE_POSTCODE.finditer(text):
             yield match.start(), match.end(), 0.45
+        for match in _NAMED_POSTCODE.finditer(text):
+            yield match.start("zip"), match.end("zip"), 0.6
         for match in _TOWN_AND_POSTCODE.finditer(text):
             yield match.start("town"), match.end("zip"), 0.5
         for match in _STRASSE.finditer(text):

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import regex
+
 from govern.pii.recognizers import register
 from govern.pii.recognizers.base import SpanRecognizer
 from govern.pii.recognizers.name_cues import (
@@ -52,12 +54,16 @@ from govern.pii.recognizers.names import (
     COMMON_SURNAMES,
     FUNCTION_WORDS,
     ORDINARY_WORDS,
+    PARTICLES,
     SURNAMES,
 )
 from govern.pii.recognizers.person_context import (
     LAST_FIRST,
     NameContext,
 )
+
+_LISTED_BEFORE = regex.compile(r"(?:\band|\bor|&|,)\s+$")
+_LISTED_AFTER = regex.compile(r",?\s+(?:and|&)\s+\p{Lu}")
 
 
 class PersonEvidence(NameContext):
@@ -133,10 +139,23 @@ class PersonEvidence(NameContext):
             yield group
 
     def names(self) -> Iterable[tuple[int, int, float]]:
-        for group in self.candidates():
-            yield from self._best(group)
+        found = [span for group in self.candidates() for span in self._best(group)]
         if self.use_lists or self.use_context:
-            yield from self._last_first()
+            found += self._last_first()
+        yield from found
+        yield from self._repeated(found)
+
+    def _repeated(self, found: list[tuple[int, int, float]]) -> Iterable[tuple[int, int, float]]:
+        """Other mentions of a found name's words ("Reassigned from Che Greely ... Che is on leave")."""
+        words = {
+            token.text
+            for start, end, _ in found
+            for token in tokenize(self.text[start:end])
+            if token.shape == "title" and len(token.text) > 1 and is_unusual(token)
+        }
+        for token in tokenize(self.text) if words else []:
+            if token.text in words and not any(a <= token.start < b for a, b, _ in found):
+                yield token.start, token.end, 0.5
 
     def _best(self, group: list[NameToken]) -> Iterable[tuple[int, int, float]]:
         """The strongest non-overlapping names among the group's sub-runs of up to four words."""
@@ -178,6 +197,7 @@ class PersonEvidence(NameContext):
                     or self._context(start, end)[0]
                     or (self._personal_before(start) and len(core) <= 3)
                     or (self._weak_before(start) and (given or is_hyphen_given(core[0])))
+                    or (self._field_before(start) and len(core) <= 3)
                 )
             ):
                 # "our vp dhruv sarma-tripathi wants ...", "seen by teresa curnyn": words English
@@ -191,7 +211,10 @@ class PersonEvidence(NameContext):
                 return 0
             # Lower-case words are names only with common names or a cue word before them: a rare
             # census entry ("full", "twice") must not turn ordinary words into a person.
-            before = self._cue_before(start) if self.use_context else False
+            before = self.use_context and (
+                self._cue_before(start)
+                or (self._context(start, end)[0] and given and core[0].lower not in ORDINARY_WORDS)
+            )
             common_given = self.use_lists and core[0].lower in COMMON_GIVEN_NAMES
             if common_given and core[-1].lower in COMMON_SURNAMES:
                 return 3 if before else 2
@@ -242,6 +265,32 @@ class PersonEvidence(NameContext):
                 and (token.given or token.surname)
                 and self._personal_before(start)
                 and not self._ner_other(start, end)
+            ):
+                return 1
+            # "Promotion letter for M. Browning": initials before a capitalized word that is a
+            # listed name or no English word
+            if (
+                group[0].shape == "initial"
+                and token.shape == "title"
+                and len(token.text) > 2
+                and ((self.use_lists and (token.given or token.surname)) or unusual)
+                and not self._ner_other(start, end)
+            ):
+                return 2
+            # "the refund for Todd", "review of Moore moved": a listed name that is no English word,
+            # after a word that takes a person, inside a sentence, that spaCy does not call a
+            # date, place, organisation or anything else; not one of a list (Rocha, Mendez and Lopez)
+            if (
+                self.use_context
+                and self.use_lists
+                and token.shape == "title"
+                and len(token.text) > 2
+                and (token.given or token.surname)
+                and unusual
+                and self._weak_before(start)
+                and not _LISTED_BEFORE.search(self.text[max(0, start - 6) : start])
+                and not self._ner_any(start, end)
+                and self._mid_sentence(start, end)
             ):
                 return 1
             # "Welcome Niharika!", "Eiravati missed her dose": a word that is neither ordinary
@@ -324,9 +373,13 @@ class PersonEvidence(NameContext):
     def _last_first(self) -> Iterable[tuple[int, int, float]]:
         """ "Doe, Jane" and "DOE, JANE" in forms and lists."""
         for match in LAST_FIRST.finditer(self.text):
-            last, first = match.group(1), match.group(2)
+            last, first = match.group("last"), match.group("first")
             first_token = NameToken(
-                first, match.start(2), match.end(2), first.lower(), word_shape(first, "")
+                first,
+                match.start("first"),
+                match.end("first"),
+                first.lower(),
+                word_shape(first, ""),
             )
             if (
                 first.lower() in FUNCTION_WORDS
@@ -339,14 +392,31 @@ class PersonEvidence(NameContext):
             ):
                 continue
             last_token = NameToken(
-                last, match.start(1), match.end(1), last.lower(), word_shape(last, "")
+                last, match.start("last"), match.end("last"), last.lower(), word_shape(last, "")
             )
+            if _LISTED_AFTER.match(self.text, match.end()):
+                continue  # "Rocha, Mendez and Lopez": a firm's name, or a list of surnames
+            start = match.start()
+            particle = match.group("particle")
+            if particle and particle.strip().lower() not in PARTICLES:
+                start = match.start(
+                    "last"
+                )  # "for Balogun, Adetoke": the word before is no particle
             if (
                 self.use_lists
                 and is_given(first_token)
-                and (is_surname(last_token) or self._context(match.start(), match.end())[0])
+                and (is_surname(last_token) or self._context(start, match.end())[0])
             ):
-                yield match.start(), match.end(), 0.6
+                yield start, match.end(), 0.6
+            elif (
+                self.use_context
+                and (is_given(first_token) or is_unusual(first_token))
+                and (is_surname(last_token) or is_unusual(last_token))
+                and (self._weak_before(start) or self._field_before(start))
+                and not self._ner_any(start, match.end())
+            ):
+                # "results for Garrahy, Jamie", "Name on file: Arévalo, Rosendo."
+                yield start, match.end(), 0.5
 
 
 @register

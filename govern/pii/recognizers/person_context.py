@@ -56,7 +56,8 @@ SIGN_OFF = regex.compile(
     r"yours(?: sincerely| faithfully| truly)?|thank you|take care|ta|rgds|br|--)\s*[,.!]?\s*\n\s*(?:(?:dr|mr|mrs|ms|mx|prof)\.?\s+)?$"
 )
 LAST_FIRST = regex.compile(
-    r"(?<![\p{L}\p{M}'’-])(\p{Lu}[\p{L}\p{M}'’-]+(?: \p{Lu}[\p{L}\p{M}'’-]+)?), (\p{Lu}[\p{L}\p{M}'’-]+)(?![\p{L}\p{M}'’-])"
+    r"(?<![\p{L}\p{M}'’-])(?P<particle>\p{Ll}{1,5} )?(?P<last>\p{Lu}[\p{L}\p{M}'’-]+(?: \p{Lu}[\p{L}\p{M}'’-]+)?), "
+    r"(?P<first>\p{Lu}[\p{L}\p{M}'’-]+)(?![\p{L}\p{M}'’-])"
 )
 
 
@@ -98,6 +99,11 @@ class NameContext:
                     "LOC",
                 ):
                     target.append((ent.start_char, ent.end_char))
+        self.any_other_ents = (
+            []
+            if doc is None or not use_ner
+            else [(e.start_char, e.end_char) for e in doc.ents if e.label_ != "PERSON"]
+        )
         self.place_ents = (
             []
             if doc is None or not use_ner
@@ -164,6 +170,10 @@ class NameContext:
             and self.text[start - 1 : start] == " "
             and (not after or not after.lstrip()[:1].isupper() or after[:1] in ",.;:)")
         )
+
+    def _ner_any(self, start: int, end: int) -> bool:
+        """spaCy tagged the span as anything but a person (a date, a place, a quantity ...)."""
+        return self.use_ner and any(a < end and start < b for a, b in self.any_other_ents)
 
     def _ner_other(self, start: int, end: int) -> bool:
         return self.use_ner and any(a < end and start < b for a, b in self.other_ents)
