@@ -31,7 +31,7 @@ def drift_figure(diff: Mapping[str, Any]) -> float:
         if field["vocabulary_js_divergence"] is not None
     ]
     records = diff["records"]
-    churn = (records["added"] + records["removed"] + records["changed"]) / max(
+    churn = float(records["added"] + records["removed"] + records["changed"]) / max(
         1, records["old"] + records["added"]
     )
     return max([churn, *divergences])
@@ -186,4 +186,8 @@ def stale_adapters_facts(workspace: Any, session: Session) -> dict[str, Any]:
     limits = {k: config.get(k) for k in ("max_adapter_age_days", "max_drift")}
     if all(v is None for v in limits.values()):
         return {**limits, "set": False, "adapters": []}
-    return {**limits, "set": True, "adapters": stale_adapters(workspace, session, config, clock_now())}
+    return {
+        **limits,
+        "set": True,
+        "adapters": stale_adapters(workspace, session, config, clock_now()),
+    }

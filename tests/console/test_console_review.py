@@ -46,7 +46,9 @@ def _sample(console_ws: Any, tmp_path: Path) -> dict[str, Any]:
 
     workspace = console_ws.workspace
     approve(workspace, load_identity(console_ws.keys["officer"]), console_ws.pending)
-    (workspace.root / "evals" / "tickets.yaml").write_text(SUITE.format(snapshot=console_ws.pending))
+    (workspace.root / "evals" / "tickets.yaml").write_text(
+        SUITE.format(snapshot=console_ws.pending)
+    )
     return sample_for_review(
         workspace,
         load_identity(console_ws.keys["engineer"]),
@@ -102,9 +104,9 @@ def test_a_reviewer_answers_a_blind_sample_in_the_browser_and_it_is_signed_and_r
             adapter_side = "A" if assignment[item] == "adapter" else "B"
             choice = "tie" if index == 0 else adapter_side
             card.locator(f"input[name=item_{item}_preference][value={choice}]").check()
-            card.locator(f"select[name=item_{item}_correctness_{adapter_side.lower()}]").select_option(
-                "5"
-            )
+            card.locator(
+                f"select[name=item_{item}_correctness_{adapter_side.lower()}]"
+            ).select_option("5")
         browser.shot("reviewer-sample-filled")
         browser.page.click("form[data-action=blind_review] button[type=submit]")
         browser.page.wait_for_url("**/reviews")

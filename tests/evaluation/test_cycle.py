@@ -180,15 +180,15 @@ def test_the_audit_report_lists_a_released_adapter_past_the_retrain_rule(
     activate(workspace, world.officer, "evalretrain", RETRAIN_PACK)
     time.sleep(1.0)  # past 0.00001 days (0.86 s)
     stale = build_audit_report(workspace)["stale_adapters"]
-    assert stale["set"] and [a["run_id"] for a in stale["adapters"]] == [
-        two_stage.stage2["run_id"]
-    ]
+    assert stale["set"] and [a["run_id"] for a in stale["adapters"]] == [two_stage.stage2["run_id"]]
     entry = stale["adapters"][0]
     assert entry["age_days"] > 0.00001 and entry["drift"] == 0.0  # the tone data is the newest
     assert "days old" in entry["reasons"][0]
     facts = build_audit_report(workspace)
     html, md = _render(facts, "html"), _render(facts, "md")
-    assert "Stale adapters" in html and two_stage.stage2["run_id"] in html.split("Stale adapters")[1]
+    assert (
+        "Stale adapters" in html and two_stage.stage2["run_id"] in html.split("Stale adapters")[1]
+    )
     assert "| Run | Released | Age (days) | Drift | Why |" in md
     with pytest.raises(Refused) as refused:  # stage 1 is too old (and drifted) to release now
         release_run(workspace, world.officer, two_stage.stage1["run_id"])
