@@ -13,6 +13,7 @@ from typing import Any
 from govern.canonical import canonical_bytes, sha256_hex
 from govern.errors import BadInput
 from govern.evaluation.blind_review import record_verdicts, sample_items, samples
+from govern.ledger.authority import require
 from govern.ledger.keys import Signer
 
 ITEM_PREFIX = "item_"
@@ -39,6 +40,7 @@ def record_console_verdicts(workspace: Any, signer: Signer, inputs: dict[str, st
         raise BadInput(f"the form sent more than {MAX_FIELDS} fields")
     sample_id = str(inputs.get("sample") or "").strip()[:64]
     with workspace.catalog.reading() as session:
+        require(session, signer, "run.review")  # a key that may not review learns nothing more
         sample = sample_items(workspace, session, sample_id)
     rows = []
     for item in sample["items"]:

@@ -34,7 +34,7 @@ def drift_figure(diff: Mapping[str, Any]) -> float:
     churn = float(records["added"] + records["removed"] + records["changed"]) / max(
         1, records["old"] + records["added"]
     )
-    return max([churn, *divergences])
+    return float(max([churn, *divergences]))
 
 
 def _newest_approved(session: Session, dataset_id: str) -> str | None:
