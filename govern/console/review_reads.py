@@ -4,6 +4,11 @@ A reviewer sees a sample's items as the sheet shows them: prompt, output A, outp
 drawn per item when the sample was made, and never which one is the adapter. Their answers are
 recorded by `blind_review.record_verdicts`, the code `govern review import` runs, signed by the
 key in the browser; the form's answers are hashed as the sheet is.
+
+This is the one console page that shows record text (the held-out prompts and the two outputs),
+as the review sheet does, and only to reviewer and officer keys: blind review needs it. The copy
+it reads is kept 0600 in the workspace's state folder and deleted when a subject of its snapshot
+is erased.
 """
 
 from __future__ import annotations
