@@ -184,5 +184,8 @@ def erase_subject(workspace: Workspace, actor: Signer, subject_id: str) -> Impac
         # and a blanked line without an erasure row is reported by verify.
         for snapshot_id, positions in todo.items():
             _blank_lines(store.records_path(snapshot_id), positions, workspace.tmp_dir)
+        from govern.evaluation.blind_review import forget_items
+
+        forget_items(workspace, session, set(todo))  # review pages' copies hold record text
     found.catalog_scrubbed = workspace.catalog.scrub()
     return found

@@ -4,6 +4,11 @@ A reviewer sees a sample's items as the sheet shows them: prompt, output A, outp
 drawn per item when the sample was made, and never which one is the adapter. Their answers are
 recorded by `blind_review.record_verdicts`, the code `govern review import` runs, signed by the
 key in the browser; the form's answers are hashed as the sheet is.
+
+This is the one console page that shows record text (the held-out prompts and the two outputs),
+as the review sheet does, and only to reviewer and officer keys: blind review needs it. The copy
+it reads is kept 0600 in the workspace's state folder and deleted when a subject of its snapshot
+is erased.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 from govern.canonical import canonical_bytes, sha256_hex
 from govern.errors import BadInput
 from govern.evaluation.blind_review import record_verdicts, sample_items, samples
+from govern.ledger.authority import require
 from govern.ledger.keys import Signer
 
 ITEM_PREFIX = "item_"
@@ -39,6 +45,7 @@ def record_console_verdicts(workspace: Any, signer: Signer, inputs: dict[str, st
         raise BadInput(f"the form sent more than {MAX_FIELDS} fields")
     sample_id = str(inputs.get("sample") or "").strip()[:64]
     with workspace.catalog.reading() as session:
+        require(session, signer, "run.review")  # a key that may not review learns nothing more
         sample = sample_items(workspace, session, sample_id)
     rows = []
     for item in sample["items"]:

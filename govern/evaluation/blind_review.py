@@ -322,7 +322,10 @@ def sample_items(workspace: Any, session: Session, sample_id: str) -> dict[str, 
     try:
         data = items_path(workspace, sample_id).read_bytes()
     except FileNotFoundError:
-        raise IntegrityFailure(f"sample {sample_id}: its items file is missing") from None
+        raise NotFound(
+            f"sample {sample_id}: its items are gone (erasing a subject of its snapshot removes "
+            "them); draw a new sample"
+        ) from None
     if sha256_hex(data) != sample["items_hash"]:
         raise IntegrityFailure(f"sample {sample_id}: its items file was changed")
     items = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
@@ -338,6 +341,19 @@ def sample_items(workspace: Any, session: Session, sample_id: str) -> dict[str, 
         "items": shown,
         "reviewers": reviewers,
     }
+
+
+def forget_items(workspace: Any, session: Session, snapshot_ids: set[str]) -> list[str]:
+    """Delete the console's copy of every sample drawn from these snapshots (an erasure: the copy
+    holds record text). The sheet written with `--out` is the user's file to delete."""
+    gone = []
+    for _, sample in verified_entries(session, SAMPLE_EVENT):
+        if sample["snapshot_id"] in snapshot_ids:
+            path = items_path(workspace, sample["sample_id"])
+            if path.exists():
+                path.unlink()
+                gone.append(sample["sample_id"])
+    return gone
 
 
 def samples(session: Session) -> list[dict[str, Any]]:

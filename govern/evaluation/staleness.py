@@ -31,10 +31,10 @@ def drift_figure(diff: Mapping[str, Any]) -> float:
         if field["vocabulary_js_divergence"] is not None
     ]
     records = diff["records"]
-    churn = (records["added"] + records["removed"] + records["changed"]) / max(
+    churn = float(records["added"] + records["removed"] + records["changed"]) / max(
         1, records["old"] + records["added"]
     )
-    return max([churn, *divergences])
+    return float(max([churn, *divergences]))
 
 
 def _newest_approved(session: Session, dataset_id: str) -> str | None:

@@ -32,7 +32,7 @@ def evaluation_facts(session: Session, run: TrainingRun) -> dict[str, Any]:
             "confidence": confidence.get(suite["suite"]),
             "rows": [
                 {"metric": name, "label": METRIC_NAMES.get(name, name), **values}
-                for name, values in suite["metrics"].items()
+                for name, values in sorted(suite["metrics"].items(), key=_metric_order)
             ],
         }
         for suite in suite_deltas(session, run.id)
@@ -43,3 +43,8 @@ def evaluation_facts(session: Session, run: TrainingRun) -> dict[str, Any]:
         "review": review if review["samples"] else None,
         "chain": run_chain(session, run.id)["stages"],
     }
+
+
+def _metric_order(item: tuple[str, Any]) -> tuple[int, str]:
+    names = list(METRIC_NAMES)
+    return (names.index(item[0]) if item[0] in names else len(names), item[0])

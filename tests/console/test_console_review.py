@@ -66,6 +66,7 @@ def test_a_reviewer_answers_a_blind_sample_in_the_browser_and_it_is_signed_and_r
     from click.testing import CliRunner
 
     from govern.cli import cli
+    from govern.console.review_reads import review_sample
     from govern.evaluation.blind_review import VERDICT_EVENT, review_summary
     from govern.ledger.authority import verified_entries
     from govern.ledger.verify import verify_workspace
@@ -143,3 +144,13 @@ def test_a_reviewer_answers_a_blind_sample_in_the_browser_and_it_is_signed_and_r
         ],
     )
     assert again.exit_code == 1 and "already reviewed" in again.output
+    # Erasing a subject of the sample's snapshot deletes the page's copy of the record text.
+    from govern.consent.erasure import erase_subject
+    from govern.errors import NotFound
+    from govern.evaluation.blind_review import items_path
+    from govern.ledger.keys import load_identity
+
+    erase_subject(workspace, load_identity(console_ws.keys["officer"]), "subj-0011")
+    assert not items_path(workspace, sample_id).exists()
+    with pytest.raises(NotFound, match="erasing a subject"):
+        review_sample(workspace, sample_id, "k")
