@@ -23,7 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SETS = [ROOT / "benchmarks" / "pii_data" / "tune.jsonl", ROOT / "benchmarks" / "pii_data" / "heldout.jsonl"]
+SETS = [
+    ROOT / "benchmarks" / "pii_data" / "tune.jsonl",
+    ROOT / "benchmarks" / "pii_data" / "heldout.jsonl",
+]
 
 
 def make_file(path: Path, count: int) -> None:
