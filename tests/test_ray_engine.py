@@ -208,12 +208,30 @@ def test_a_worker_killed_mid_scan_leaves_nothing_stored(
 def test_a_killed_worker_is_restarted_and_the_scan_is_still_the_local_one(
     ray_cluster, tmp_path, source, local_result, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from govern.pii.ray_engine import EXIT_HOOK, RayOptions
+    from click.testing import CliRunner
 
-    workspace, engineer, snapshot = _setup(tmp_path / "ws", source)
+    from govern.catalog.models import Scan
+    from govern.cli import cli
+    from govern.pii.ray_engine import EXIT_HOOK
+
+    workspace, _engineer, snapshot = _setup(tmp_path / "ws", source)
     monkeypatch.setenv(EXIT_HOOK, "2")
-    scan, _ = scan_snapshot(workspace, engineer, snapshot.id, ray=RayOptions(workers=1, retries=1))
-    assert scan.findings_hash == local_result[0].findings_hash
+    result = CliRunner().invoke(
+        cli,
+        ["scan", snapshot.id, "--engine", "ray", "--workers", "1", "--retries", "1", "--json"]
+        + ["--workspace", str(workspace.root), "--key", str(workspace.root / "erin.key")],
+    )
+    assert result.exit_code == 0, result.output
+    # Ray's own notices (the retried task) may share the output; the JSON document is the last one.
+    data = json.loads(
+        result.stdout[result.stdout.index("\n{") + 1 :]
+        if not result.stdout.startswith("{")
+        else result.stdout
+    )
+    assert data["engine"] == {"name": "ray", "workers": 1, "ray_version": ray_cluster.__version__}
+    with workspace.catalog.reading() as session:
+        scan = session.get(Scan, data["scan"])
+        assert scan is not None and scan.findings_hash == local_result[0].findings_hash
     workspace.catalog.dispose()
 
 

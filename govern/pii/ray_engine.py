@@ -27,6 +27,7 @@ import secrets
 import shutil
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,22 +150,64 @@ def _restarted() -> bool:
     return bool(_ray().get_runtime_context().was_current_actor_reconstructed)
 
 
+@contextmanager
+def ray_session(options: RayOptions, spill_dir: Path | None = None) -> Iterator[None]:
+    """Joined to Ray for the block: the cluster this process already joined (left as it is), the
+    one at `options.address`, or a local one started here on loopback, its auth token in memory
+    and its spilled objects in `spill_dir` (stopped, and the folder removed, after)."""
+    ray = _ray()
+    if ray.is_initialized():
+        yield
+        return
+    token_set = False
+    try:
+        if options.address:
+            ray.init(address=options.address, log_to_driver=False)
+        else:
+            extra: dict[str, Any] = {}
+            if spill_dir is not None:
+                spill_dir.mkdir(parents=True, exist_ok=True)
+                extra["object_spilling_directory"] = str(spill_dir)
+            if not {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"} & set(os.environ):
+                # Ray would otherwise write a new token to ~/.ray; this one lives in memory.
+                os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+                token_set = True
+            ray.init(
+                num_cpus=options.workers,
+                include_dashboard=False,
+                log_to_driver=False,
+                _node_ip_address="127.0.0.1",
+                **extra,
+            )
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        if token_set:
+            os.environ.pop("RAY_AUTH_TOKEN", None)
+        where = options.address or "a new local cluster"
+        raise WorkerFailure(f"could not reach Ray at {where}: {error}") from None
+    try:
+        yield
+    finally:
+        ray.shutdown()
+        if spill_dir is not None:
+            shutil.rmtree(spill_dir, ignore_errors=True)
+        if token_set:
+            os.environ.pop("RAY_AUTH_TOKEN", None)
+
+
 class _Cluster:
-    """A connection to Ray and a set of actors of one class; `close()` kills them (and stops a
-    cluster govern started)."""
+    """Ray joined (see `ray_session`) and a set of actors of one class; `close()` kills them and
+    leaves Ray if it joined it."""
 
     def __init__(self, options: RayOptions, spill_dir: Path | None) -> None:
-        self.options = options
-        self.ray = _ray()
-        self._spill_dir = spill_dir
-        self._started = self._token_set = False
-        self._actors: list[Any] = []
         if options.retries < 0:
             raise BadInput(f"Ray retries must be 0 or more, not {options.retries}")
         if options.workers is not None and options.workers < 1:
             raise BadInput(f"--workers must be 1 or more, not {options.workers}")
-        if not self.ray.is_initialized():
-            self._connect(spill_dir)
+        self.options = options
+        self.ray = _ray()
+        self._actors: list[Any] = []
+        self._session = ExitStack()
+        self._session.enter_context(ray_session(options, spill_dir))
         cpus = int(self.ray.cluster_resources().get("CPU", 1))
         self.workers = options.workers or cpus
         if self.workers > cpus:
@@ -172,31 +215,6 @@ class _Cluster:
             raise BadInput(
                 f"--workers {self.workers} asks for more workers than the Ray cluster's {cpus} CPUs"
             )
-
-    def _connect(self, spill_dir: Path | None) -> None:
-        try:
-            if self.options.address:
-                self.ray.init(address=self.options.address, log_to_driver=False)
-            else:
-                extra: dict[str, Any] = {}
-                if spill_dir is not None:
-                    spill_dir.mkdir(parents=True, exist_ok=True)
-                    extra["object_spilling_directory"] = str(spill_dir)
-                if not {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"} & set(os.environ):
-                    # Ray would otherwise write a new token to ~/.ray; this one lives in memory.
-                    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
-                    self._token_set = True
-                self.ray.init(
-                    num_cpus=self.options.workers,
-                    include_dashboard=False,
-                    log_to_driver=False,
-                    _node_ip_address="127.0.0.1",
-                    **extra,
-                )
-                self._started = True
-        except (ConnectionError, RuntimeError, ValueError) as error:
-            where = self.options.address or "a new local cluster"
-            raise WorkerFailure(f"could not reach Ray at {where}: {error}") from None
 
     def start(self, cls: type, args_for: Any) -> list[Any]:
         """`workers` actors of `cls`; `args_for(i)` gives actor i's constructor arguments.
@@ -238,14 +256,7 @@ class _Cluster:
         for actor in self._actors:
             self.ray.kill(actor)
         self._actors = []
-        if self._started:
-            self.ray.shutdown()
-            self._started = False
-            if self._spill_dir is not None:
-                shutil.rmtree(self._spill_dir, ignore_errors=True)
-        if self._token_set:
-            os.environ.pop("RAY_AUTH_TOKEN", None)
-            self._token_set = False
+        self._session.close()
 
 
 class RayScanner:

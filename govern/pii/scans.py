@@ -14,7 +14,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -374,42 +374,49 @@ def anonymize_snapshot(
     operators = load_operators(operators_path) if operators_path else OperatorConfig()
     secret = pseudonym_secret(workspace) if operators.uses("pseudonym") else None
     anonymizer = Anonymizer(operators, secret=secret)
-    source_scan, _ = scan_snapshot(workspace, actor, snapshot_ref, show_progress, ray=ray)
-    dropped = 0
+    with ExitStack() as joined:
+        if ray is not None:  # one Ray session for both scans and the rewriting
+            from govern.pii.ray_engine import ray_session
 
-    def apply(
-        records: Iterable[tuple[int, dict[str, Any]]],
-    ) -> Iterator[tuple[int, dict[str, Any]]]:
-        nonlocal dropped
-        with (
-            workspace.catalog.reading() as session,
-            _rewriter(workspace, anonymizer, operators, secret, ray) as rewrite,
-        ):
-            found = _with_findings(records, stored_findings(session, source_scan.id))
-            for position, _record, result in rewrite(found):
-                if result is None:
-                    dropped += 1
-                    continue
-                yield position, result
+            joined.enter_context(
+                ray_session(ray, tmpfiles.owned_path(workspace.tmp_dir, "ray-spill"))
+            )
+        source_scan, _ = scan_snapshot(workspace, actor, snapshot_ref, show_progress, ray=ray)
+        dropped = 0
 
-    config = {
-        "operators": operators.content(),
-        "anonymizer_hash": anonymizer.config_hash(),
-        "source_scan": source_scan.id,
-        "scanner_config_hash": source_scan.config_hash,
-    }
-    derived = derive_snapshot(
-        workspace,
-        actor,
-        source_scan.snapshot_id,
-        "anonymize",
-        config,
-        apply,
-        {"source_scan": source_scan.id},
-        show_progress,
-    )
-    residual, _ = scan_snapshot(workspace, actor, derived.snapshot.id, show_progress, ray=ray)
-    return AnonymizeResult(derived, source_scan, residual, dropped)
+        def apply(
+            records: Iterable[tuple[int, dict[str, Any]]],
+        ) -> Iterator[tuple[int, dict[str, Any]]]:
+            nonlocal dropped
+            with (
+                workspace.catalog.reading() as session,
+                _rewriter(workspace, anonymizer, operators, secret, ray) as rewrite,
+            ):
+                found = _with_findings(records, stored_findings(session, source_scan.id))
+                for position, _record, result in rewrite(found):
+                    if result is None:
+                        dropped += 1
+                        continue
+                    yield position, result
+
+        config = {
+            "operators": operators.content(),
+            "anonymizer_hash": anonymizer.config_hash(),
+            "source_scan": source_scan.id,
+            "scanner_config_hash": source_scan.config_hash,
+        }
+        derived = derive_snapshot(
+            workspace,
+            actor,
+            source_scan.snapshot_id,
+            "anonymize",
+            config,
+            apply,
+            {"source_scan": source_scan.id},
+            show_progress,
+        )
+        residual, _ = scan_snapshot(workspace, actor, derived.snapshot.id, show_progress, ray=ray)
+        return AnonymizeResult(derived, source_scan, residual, dropped)
 
 
 def _with_findings(
