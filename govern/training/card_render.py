@@ -53,7 +53,7 @@ def render_run_card(
     from govern.ledger.authority import require
     from govern.training.card import model_card_text
     from govern.training.run_files import RESULT_FILE, read_run
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     with workspace.catalog.transaction() as session:
         signer = require(session, actor, "run.attest")
