@@ -1,7 +1,7 @@
 """Quality of `govern pii` on labelled sets: recall, typed recall, precision, F2 and leak rate,
 overall, per entity type and per locale.
 
-Sets: `dev` (../shared/eval/pii_dev.jsonl, the labelled set shipped to the project), `tune` and
+Sets: `dev` (../shared/eval/pii_dev.jsonl, the labelled set shipped to the project), `tune`, `fresh` and
 `heldout` (benchmarks/pii_data/, made by pii_generate.py; recognizers are never tuned on
 `heldout`). Each set goes through `govern pii detect` and `govern pii redact` (the real CLI,
 in-process) and is scored by pii_scoring.py; the headline figures are cross-checked with the
@@ -9,7 +9,7 @@ project's scorer, ../shared/eval/pii_metrics.py. Targets on `heldout`: recall >=
 precision >= 0.90, leak rate < 0.01. `--ablation` also scores the scanner with parts of it
 switched off (spaCy NER, name lists, context cues, identifier recognizers).
 
-usage: python benchmarks/pii_eval.py [--sets dev,tune,heldout] [--ablation] [--misses SET] [--out DIR]
+usage: python benchmarks/pii_eval.py [--sets dev,tune,fresh,heldout] [--ablation] [--misses SET] [--out DIR]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ EVAL_DIR = _eval_dir()
 SETS = {
     "dev": EVAL_DIR / "pii_dev.jsonl",
     "tune": HERE / "pii_data" / "tune.jsonl",
+    "fresh": HERE / "pii_data" / "fresh.jsonl",
     "heldout": HERE / "pii_data" / "heldout.jsonl",
 }
 TARGETS = {"recall": 0.98, "precision": 0.90, "leak_rate": 0.01}
@@ -139,7 +140,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--sets", default="dev,tune,heldout", help="comma-separated: dev, tune, heldout"
+        "--sets",
+        default="dev,tune,fresh,heldout",
+        help="comma-separated: dev, tune, fresh, heldout",
     )
     parser.add_argument("--metrics", type=Path, default=EVAL_DIR / "pii_metrics.py")
     parser.add_argument("--out", type=Path, default=HERE / "out")

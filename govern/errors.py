@@ -5,6 +5,7 @@
     │   ├── NotFound            a named dataset, snapshot, key or run does not exist: exit 2
     │   └── CatalogUnavailable  the catalog cannot be reached, or stayed locked: exit 2
     ├── StorageFailure          the workspace's disk refused a write (full, read-only): exit 2
+    ├── WorkerFailure           a scale-out worker died or its cluster was unreachable: exit 2
     ├── Refused                 a policy, role or gate said no: exit 1
     └── IntegrityFailure        stored data or the ledger does not verify: exit 3
         └── CatalogDamaged      the catalog is missing, not a database, or lacks its tables: exit 3
@@ -37,6 +38,13 @@ class CatalogUnavailable(BadInput):
 
 class StorageFailure(GovernError):
     """Writing to the workspace failed (disk full, read-only, permissions); what was staged is removed."""
+
+    exit_code = 2
+
+
+class WorkerFailure(GovernError):
+    """A scale-out worker (Ray) died past its retries, or the cluster could not be reached; nothing
+    was stored."""
 
     exit_code = 2
 

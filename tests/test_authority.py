@@ -111,6 +111,7 @@ def _arguments(command: str, root: Path, snapshot: str, data: Path, consents: Pa
         "train": ["train/dp-lora.toml", "--snapshot", snapshot],
         "eval": [run, "--snapshot", snapshot],
         "attest create": [run, "--out", str(root / "a.json")],
+        "runs card": [run, "--out", str(root / "card.md")],
         "review": [run, "--rating", "4", "--notes", "n"],
         "release": [run],
         "report dataset": [snapshot],

@@ -58,7 +58,7 @@ def test_root_help_documents_exit_codes() -> None:
 def test_help_does_not_import_heavy_dependencies() -> None:
     code = (
         "import sys; from govern.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('torch', 'presidio_analyzer', 'spacy', 'opacus', 'transformers') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'presidio_analyzer', 'spacy', 'opacus', 'transformers', 'ray') if m in sys.modules]\n"
         "print('HEAVY', heavy)"
     )
     out = subprocess.run(

@@ -11,15 +11,7 @@ MAX_LINES = 500
 # Modules that grew past the limit when the stage branches merged; each is capped at its size
 # today so it can only shrink, and is to be split by job (ARCHITECTURE.md lists the plan).
 OVERSIZE_CAPS = {
-    "gate.py": 680,
-    "catalog/models.py": 715,
-    "training/runs.py": 555,
     "training/trainer.py": 520,
-    "pii/recognizers/names.py": 610,
-    "pii/recognizers/person.py": 895,
-    "pii/recognizers/address.py": 580,
-    "ingest/snapshots.py": 515,
-    "lineage/attest.py": 530,
 }
 
 
@@ -39,4 +31,4 @@ def test_every_stage_package_named_in_the_architecture_exists() -> None:
     for stage in stages:
         assert (PACKAGE / stage / "__init__.py").is_file(), stage
         assert f"{stage}/" in architecture, f"ARCHITECTURE.md does not place {stage}/"
-    assert (PACKAGE / "gate.py").is_file() and "gate.py" in architecture
+    assert (PACKAGE / "gate" / "__init__.py").is_file() and "gate/" in architecture

@@ -17,7 +17,8 @@ from govern.gate import Gate, GatedData
 from govern.ledger.verify import verify_workspace
 from govern.pii.scans import scan_snapshot
 from govern.policy.approvals import approve
-from govern.training.runs import _create_run, load_workspace_recipe, run_status, start_run
+from govern.training.run_status import run_status
+from govern.training.runs import _create_run, load_workspace_recipe, start_run
 from tests.pipeline import EXAMPLES
 from tests.test_gate import _events, _pipeline, tiny_model  # noqa: F401
 

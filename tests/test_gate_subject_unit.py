@@ -62,7 +62,7 @@ def test_a_pack_requiring_the_subject_unit_refuses_record_level_and_admits_subje
     from govern.lineage.attest import build_statement
     from govern.lineage.openlineage import run_events
     from govern.reports.run import build_run_report
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     dp = build_run_report(workspace, result["run_id"])["dp"]
     assert dp["privacy_unit"].startswith("one data subject") and dp["max_records_per_subject"] == 2

@@ -50,3 +50,38 @@ def test_drift_check_notices_a_model_the_migrations_lack(catalog_url: str) -> No
         diffs = compare_metadata(MigrationContext.configure(connection), extra)
     assert any(diff[0] == "add_table" and diff[1].name == "not_migrated" for diff in diffs)
     catalog.dispose()
+
+
+def test_the_schema_check_reads_the_migration_graph_alembic_reads() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from govern.catalog.db import _head_revision, _revision_graph
+    from govern.resources import shipped_dir
+
+    location = str(shipped_dir("alembic"))
+    config = Config()
+    config.set_main_option("script_location", location)
+    scripts = ScriptDirectory.from_config(config)
+    assert _revision_graph(location) == {
+        script.revision: script.down_revision for script in scripts.walk_revisions()
+    }
+    assert _head_revision(location) == scripts.get_current_head()
+
+
+def test_runs_list_imports_neither_alembic_nor_the_gate_nor_torch(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    workspace = tmp_path / "ws"
+    subprocess.run(["govern", "init", str(workspace)], check=True, capture_output=True)
+    probe = (
+        "import sys\n"
+        "from govern.cli import main\n"
+        f"sys.argv = ['govern', 'runs', 'list', '--workspace', {str(workspace)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert done.code in (0, None), done.code\n"
+        "heavy = ('alembic', 'torch', 'opacus', 'govern.gate', 'govern.policy.engine')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -111,7 +111,7 @@ def test_an_erasure_blocks_release_until_each_affected_run_is_retrained_withdraw
 
     from govern.lineage.attest import build_statement
     from govern.reports.run import build_run_report
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     report = build_run_report(workspace, second)["release"]
     assert report["withdrawn"] is not None

@@ -16,7 +16,8 @@ pytest.importorskip("opacus", reason="run tests train: they need govern[train]")
 
 from govern.ledger.verify import verify_workspace
 from govern.policy.approvals import approve
-from govern.training.runs import get_run, resume_run, run_status
+from govern.training.run_status import get_run, run_status
+from govern.training.runs import resume_run
 from tests.test_gate import _pipeline, tiny_model  # noqa: F401
 
 

@@ -10,6 +10,7 @@ silently replaced by an empty one.
 from __future__ import annotations
 
 import functools
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -232,10 +233,10 @@ class Catalog:
         import govern.catalog.models  # noqa: F401  (registers the tables)
 
         with typed_database_errors(self.where), self.engine.connect() as connection:
-            from alembic.runtime.migration import MigrationContext
-
-            current = MigrationContext.configure(connection).get_current_revision()
             tables = set(inspect(connection).get_table_names())
+            current = (
+                _stamped_revision(connection, self.where) if _VERSION_TABLE in tables else None
+            )
         head = self.head_revision()
         expected = set(SQLModel.metadata.tables)
         where = self.where
@@ -247,7 +248,7 @@ class Catalog:
                 )
             raise BadInput(f"{where} was never migrated: run `govern db upgrade`")
         if current != head:
-            if current not in _known_revisions(str(shipped_dir("alembic"))):
+            if current not in _revision_graph(str(shipped_dir("alembic"))):
                 raise BadInput(
                     f"{where} is at migration {current}, which this govern does not know: "
                     "upgrade govern"
@@ -310,10 +311,10 @@ class Catalog:
 
     def current_revision(self) -> str | None:
         """The migration revision the database is at, or None when unmigrated."""
-        from alembic.runtime.migration import MigrationContext
-
         with typed_database_errors(self.where), self.engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if _VERSION_TABLE not in inspect(connection).get_table_names():
+                return None
+            return _stamped_revision(connection, self.where)
 
     def head_revision(self) -> str:
         """The newest migration revision shipped with govern."""
@@ -335,25 +336,50 @@ def lock_writers(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
 
 
-def _scripts(location: str) -> Any:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
+_VERSION_TABLE = "alembic_version"
+# Alembic's script files assign `revision = "0010"` and `down_revision = "0009"` (or None).
+_REVISION_ASSIGNMENT = re.compile(
+    r"""^(revision|down_revision)\s*(?::[^=]*)?=\s*["']?([\w-]*)["']?\s*$""", re.MULTILINE
+)
 
-    config = Config()
-    config.set_main_option("script_location", location)
-    return ScriptDirectory.from_config(config)
+
+@functools.cache
+def _revision_graph(location: str) -> dict[str, str | None]:
+    """Each shipped migration's revision → its parent, read from the script files.
+
+    Read without importing Alembic, which would cost every command a tenth of a second just to
+    check the schema (`govern runs list` must stay under a second); a test checks that Alembic's
+    own ScriptDirectory reads the same graph. Upgrades still go through Alembic.
+    """
+    graph: dict[str, str | None] = {}
+    for script in sorted((Path(location) / "versions").glob("*.py")):
+        assignments = dict(_REVISION_ASSIGNMENT.findall(script.read_text(encoding="utf-8")))
+        if "revision" not in assignments:
+            raise StorageFailure(f"{script}: a migration script without `revision = ...`")
+        parent = assignments.get("down_revision", "None")
+        graph[assignments["revision"]] = None if parent in ("None", "") else parent
+    return graph
 
 
 @functools.cache
 def _head_revision(location: str) -> str:
-    head = _scripts(location).get_current_head()
-    assert head is not None
-    return str(head)
+    graph = _revision_graph(location)
+    heads = sorted(set(graph) - set(graph.values()))
+    if len(heads) != 1:
+        raise StorageFailure(f"{location}: expected one newest migration, found {heads or 'none'}")
+    return heads[0]
 
 
-@functools.cache
-def _known_revisions(location: str) -> frozenset[str]:
-    return frozenset(script.revision for script in _scripts(location).walk_revisions())
+def _stamped_revision(connection: Any, where: str) -> str | None:
+    """The revision Alembic stamped in the catalog's version table (None when it is empty)."""
+    stamped = [
+        row[0] for row in connection.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}"))
+    ]
+    if len(stamped) > 1:
+        raise CatalogDamaged(
+            f"{where} records {len(stamped)} migration heads: restore it from a backup"
+        )
+    return stamped[0] if stamped else None
 
 
 def sqlite_url(path: Path) -> str:

@@ -138,7 +138,7 @@ def summary_command(inv: Invocation, run_id: str) -> None:
       govern review summary run-0123abcd4567 --json
     """
     from govern.evaluation.blind_review import review_summary
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     with inv.workspace().catalog.reading() as session:
         data = review_summary(session, get_run(session, run_id).id)

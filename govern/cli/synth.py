@@ -186,7 +186,7 @@ def synth_compare(inv: Invocation, run_id: str) -> None:
       govern synth compare run-0123abcd4567 --json
     """
     from govern.synthetic.downstream import downstream_comparison
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     with inv.workspace().catalog.reading() as session:
         rows = downstream_comparison(session, get_run(session, run_id))

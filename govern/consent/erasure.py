@@ -84,9 +84,13 @@ def impact(session: Session, subject_hash: str) -> Impact:
                 )
             )
         ]
+        from govern.training.shards import runs_holding_subject
+
         for run in session.exec(select(TrainingRun)):
             if set(json.loads(run.snapshot_ids)) & set(ids):
                 result.runs.append(run.id)
+        # a shard run (train.shards) trained only on its shard's subjects
+        result.runs = runs_holding_subject(session, result.runs, subject_hash)
     return result
 
 
@@ -180,5 +184,8 @@ def erase_subject(workspace: Workspace, actor: Signer, subject_id: str) -> Impac
         # and a blanked line without an erasure row is reported by verify.
         for snapshot_id, positions in todo.items():
             _blank_lines(store.records_path(snapshot_id), positions, workspace.tmp_dir)
+        from govern.evaluation.blind_review import forget_items
+
+        forget_items(workspace, session, set(todo))  # review pages' copies hold record text
     found.catalog_scrubbed = workspace.catalog.scrub()
     return found

@@ -209,7 +209,7 @@ def decide(
     successor_run_id: str | None = None,
 ) -> RemediationDecision:
     """Close an open remediation with the officer's signed decision; refuse with every reason."""
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     with workspace.catalog.transaction() as session:
         require(session, actor, "remediation.decide")

@@ -21,7 +21,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from govern.console.pages import auditor, officer, runs, session
+from govern.console.pages import auditor, officer, review, runs, session
 from govern.console.security import Guard
 from govern.console.site import Console, SecurityHeaders, Site
 
@@ -41,7 +41,7 @@ def create_app(
         workspace, guard or (Guard(session_seconds=session_seconds) if session_seconds else Guard())
     )
     site = Site(console)
-    for pages in (session, officer, auditor, runs):
+    for pages in (session, officer, auditor, runs, review):
         pages.add_routes(site)
 
     async def not_found(request: Request, exc: HTTPException) -> Response:

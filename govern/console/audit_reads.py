@@ -29,7 +29,7 @@ from govern.lineage.graph import build_graph
 from govern.lineage.subject import subject_lineage
 from govern.policy.activation import active_pack_in, current_activation
 from govern.reports import RENDERED_EVENT, ReportCheck, line_chart, lineage_svg, verify_report
-from govern.training.runs import get_run, list_runs, run_status
+from govern.training.run_status import get_run, list_runs, run_status
 from govern.training.spending import ledgered_runs, run_entries
 from govern.workspace import Workspace
 

@@ -1,5 +1,6 @@
-"""The console's one door into the library: every govern import of the console is in this file
-and in audit_reads.py (what the auditor and run pages read), which it re-exports.
+"""The console's one door into the library: every govern import of the console is in this file,
+in audit_reads.py (what the auditor and run pages read) and review_reads.py (the blind-review
+page), which it re-exports.
 
 Each function reads what a page shows (plain dicts and lists, ids, hashes, counts and names; never
 record text or raw subject ids) or starts a signed action. Roles and separation of duties are the
@@ -39,6 +40,12 @@ from govern.console.audit_reads import (
     subject_lookup,
     verify,
     verify_uploaded_report,
+)
+from govern.console.review_reads import (
+    REVIEW_FIELDS,
+    record_console_verdicts,
+    review_sample,
+    review_samples,
 )
 from govern.errors import BadInput, GovernError, IntegrityFailure, NotFound, Refused
 from govern.evaluation.release import release_run
@@ -86,6 +93,8 @@ __all__ = [
     "report_file",
     "reports",
     "reports_folder",
+    "review_sample",
+    "review_samples",
     "run_detail",
     "run_lineage",
     "runs",
@@ -217,6 +226,12 @@ ACTIONS: dict[str, ConsoleAction] = {
             lambda r: f"Reviewed run {r.run_id}: rating {r.rating}",
         ),
         ConsoleAction(
+            "blind_review",
+            REVIEW_FIELDS,
+            record_console_verdicts,
+            lambda r: f"Recorded {r['answered']} verdict(s) on sample {r['sample_id'][:12]}",
+        ),
+        ConsoleAction(
             "release", ("run",), _release, lambda r: f"Released the adapter of run {r[0].run_id}"
         ),
     )
@@ -230,7 +245,9 @@ def start_action(
     action = ACTIONS.get(name)
     if action is None:
         raise NotFound(f"no console action {name!r}")
-    values = {key: str(inputs.get(key) or "") for key in action.fields}
+    values = {key: str(inputs.get(key) or "") for key in action.fields if not key.endswith("*")}
+    prefixes = tuple(key[:-1] for key in action.fields if key.endswith("*"))
+    values.update({k: str(v) for k, v in inputs.items() if prefixes and k.startswith(prefixes)})
     return RemoteAction(
         workspace,
         identity.key_id,

@@ -45,7 +45,12 @@ HOME = {
     ADMIN: "/home",
 }
 NAV = {
-    OFFICER: [("/officer", "Approval queue"), ("/officer/consent", "Consent"), ("/runs", "Runs")],
+    OFFICER: [
+        ("/officer", "Approval queue"),
+        ("/officer/consent", "Consent"),
+        ("/runs", "Runs"),
+        ("/reviews", "Blind review"),
+    ],
     AUDITOR: [
         ("/auditor/ledger", "Ledger"),
         ("/auditor/verify", "Verify"),
@@ -56,7 +61,7 @@ NAV = {
         ("/refusals", "Refusals"),
     ],
     ENGINEER: [("/runs", "Runs"), ("/refusals", "Gate refusals")],
-    REVIEWER: [("/runs", "Runs")],
+    REVIEWER: [("/runs", "Runs"), ("/reviews", "Blind review")],
     ADMIN: [("/home", "Home")],
 }
 STATUS = {

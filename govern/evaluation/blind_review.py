@@ -14,18 +14,20 @@ import csv
 import io
 import json
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from govern import ledger
 from govern.atomic import write_new_file
 from govern.canonical import canonical_bytes, sha256_hex
+from govern.catalog.models import LedgerEntry
 from govern.clock import new_id
 from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
 from govern.ledger.authority import Authority, require, verified_entries
-from govern.ledger.keys import PrivateIdentity
+from govern.ledger.keys import PrivateIdentity, Signer
 
 SAMPLE_EVENT = "review.sampled"
 VERDICT_EVENT = "review.verdicts"
@@ -33,8 +35,48 @@ PREFERENCES = ("a", "b", "tie")
 DEFAULT_CRITERIA = ("correctness", "fluency")
 
 
+ORPHAN_AGE_S = 600  # older than any sample still between its file and its ledger entry
+
+
 def _assignment_path(workspace: Any, sample_id: str) -> Path:
     return Path(workspace.state_dir) / "secrets" / f"review-{sample_id}.json"
+
+
+def items_path(workspace: Any, sample_id: str) -> Path:
+    """The sample's items (prompt, output A, output B) as the sheet shows them, for the console."""
+    return Path(workspace.state_dir) / "secrets" / f"review-{sample_id}-items.jsonl"
+
+
+def remove_orphan_assignments(workspace: Any, min_age_s: float = ORPHAN_AGE_S) -> list[Path]:
+    """Remove assignment files that no `review.sampled` entry names (a killed `review sample`).
+
+    The file is written before its ledger entry, so a SIGKILL between the two leaves it behind;
+    files younger than `min_age_s` may belong to a sample that is still being recorded.
+    """
+    folder = Path(workspace.state_dir) / "secrets"
+    candidates = {
+        path.name[len("review-") : -len(".json")]: path for path in folder.glob("review-*.json")
+    }
+    if not candidates:
+        return []
+    with workspace.catalog.reading() as session:
+        # Any entry of the event counts, verified or not: a damaged entry keeps its file as evidence.
+        found = session.exec(select(LedgerEntry.refs).where(LedgerEntry.event == SAMPLE_EVENT))
+        recorded = {ref for refs in found for ref in json.loads(refs)}
+    now = time.time()
+    removed = []
+    for sample_id, path in candidates.items():
+        try:
+            if sample_id not in recorded and now - path.stat().st_mtime >= min_age_s:
+                path.unlink()
+                removed.append(path)
+                copy = items_path(workspace, sample_id)
+                if copy.exists():
+                    copy.unlink()
+                    removed.append(copy)
+        except FileNotFoundError:
+            continue
+    return removed
 
 
 def _sheet_bytes(rows: list[dict[str, Any]], fmt: str) -> bytes:
@@ -63,6 +105,7 @@ def sample_for_review(
 
     with workspace.catalog.reading() as session:
         require(session, actor, "run.evaluate")
+    remove_orphan_assignments(workspace)
     fmt = "jsonl" if out_path.suffix == ".jsonl" else "csv" if out_path.suffix == ".csv" else ""
     if not fmt:
         raise BadInput(f"{out_path}: write the sheet as .csv or .jsonl")
@@ -96,6 +139,7 @@ def sample_for_review(
     sample_id = new_id()
     secret = canonical_bytes({"sample_id": sample_id, "assignment": assignment})
     sheet = _sheet_bytes(rows, fmt)
+    items_copy = _sheet_bytes(rows, "jsonl")  # what the console's review page shows
     payload = {
         "sample_id": sample_id,
         "run_id": run.id,
@@ -106,15 +150,19 @@ def sample_for_review(
         "criteria": list(criteria),
         "assignment_hash": sha256_hex(secret),
         "sheet_hash": sha256_hex(sheet),
+        "items_hash": sha256_hex(items_copy),
     }
     secret_path = _assignment_path(workspace, sample_id)
+    copy_path = items_path(workspace, sample_id)
     write_new_file(secret_path, secret, 0o600)
     try:
+        write_new_file(copy_path, items_copy, 0o600)
         write_new_file(out_path, sheet, 0o644)
         with workspace.catalog.transaction() as session:
             entry = ledger.append(session, actor, SAMPLE_EVENT, [run.id, sample_id], payload)
     except BaseException:
         secret_path.unlink(missing_ok=True)
+        copy_path.unlink(missing_ok=True)
         out_path.unlink(missing_ok=True)
         raise
     return {**payload, "sheet": str(out_path), "ledger_seq": entry.seq}
@@ -157,9 +205,8 @@ def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _verdict(
-    path: Path, number: int, row: dict[str, Any], sample: dict[str, Any], assignment: dict[str, str]
+    where: str, row: dict[str, Any], sample: dict[str, Any], assignment: dict[str, str]
 ) -> dict[str, Any]:
-    where = f"{path}, line {number}"
     try:
         item = int(str(row.get("item", "")).strip())
     except ValueError:
@@ -196,15 +243,28 @@ def _verdict(
     return {"item": item, "preferred": preferred, "criteria": scores}
 
 
-def import_verdicts(
-    workspace: Any, actor: PrivateIdentity, sample_id: str, path: Path
-) -> dict[str, Any]:
+def import_verdicts(workspace: Any, actor: Signer, sample_id: str, path: Path) -> dict[str, Any]:
     """Record a reviewer's filled sheet as one signed `review.verdicts` entry; return the summary."""
-    from govern.training.runs import get_run
-
     with workspace.catalog.reading() as session:
         require(session, actor, "run.review")
-    rows = _read_rows(path)
+    rows = [(f"{path}, line {number}", row) for number, row in _read_rows(path)]
+    return record_verdicts(
+        workspace, actor, sample_id, rows, sha256_hex(path.read_bytes()), f"{path}"
+    )
+
+
+def record_verdicts(
+    workspace: Any,
+    actor: Signer,
+    sample_id: str,
+    rows: list[tuple[str, dict[str, Any]]],
+    sheet_hash: str,
+    source: str,
+) -> dict[str, Any]:
+    """Check a reviewer's rows (each with where it came from, for errors) and ledger them as one
+    signed `review.verdicts` entry: the one path for a sheet file and the console's review page."""
+    from govern.training.run_status import get_run
+
     with workspace.catalog.transaction() as session:
         require(session, actor, "run.review")
         sample = _sample(session, sample_id)
@@ -217,34 +277,102 @@ def import_verdicts(
             other = authority.identity(earlier["reviewer_key_id"])
             if me is not None and other is not None and other.person == me.person:
                 raise Refused(f"{me.describe()} already reviewed sample {sample_id}")
-        try:
-            secret = _assignment_path(workspace, sample_id).read_bytes()
-        except FileNotFoundError:
-            raise IntegrityFailure(
-                f"sample {sample_id}: its assignment file is missing; the sheet cannot be unblinded"
-            ) from None
-        if sha256_hex(secret) != sample["assignment_hash"]:
-            raise IntegrityFailure(f"sample {sample_id}: its assignment file was changed")
-        assignment = json.loads(secret)["assignment"]
+        assignment = _assignment(workspace, sample)
         verdicts, seen = [], set()
-        for number, row in rows:
-            verdict = _verdict(path, number, row, sample, assignment)
+        for where, row in rows:
+            verdict = _verdict(where, row, sample, assignment)
             if verdict["item"] in seen:
-                raise BadInput(f"{path}, line {number}: item {verdict['item']} is answered twice")
+                raise BadInput(f"{where}: item {verdict['item']} is answered twice")
             seen.add(verdict["item"])
             verdicts.append(verdict)
         if not verdicts:
-            raise BadInput(f"{path}: no verdicts; fill the preference column first")
+            raise BadInput(f"{source}: no verdicts; fill the preference column first")
         payload = {
             "sample_id": sample_id,
             "run_id": run.id,
             "reviewer_key_id": actor.key_id,
             "verdicts": verdicts,
-            "sheet_hash": sha256_hex(path.read_bytes()),
+            "sheet_hash": sheet_hash,
         }
         ledger.append(session, actor, VERDICT_EVENT, [run.id, sample_id], payload)
     with workspace.catalog.reading() as session:
         return review_summary(session, run.id)
+
+
+def _assignment(workspace: Any, sample: dict[str, Any]) -> dict[str, str]:
+    sample_id = sample["sample_id"]
+    try:
+        secret = _assignment_path(workspace, sample_id).read_bytes()
+    except FileNotFoundError:
+        raise IntegrityFailure(
+            f"sample {sample_id}: its assignment file is missing; the sheet cannot be unblinded"
+        ) from None
+    if sha256_hex(secret) != sample["assignment_hash"]:
+        raise IntegrityFailure(f"sample {sample_id}: its assignment file was changed")
+    return dict(json.loads(secret)["assignment"])
+
+
+def sample_items(workspace: Any, session: Session, sample_id: str) -> dict[str, Any]:
+    """A sample as the console's review page shows it: its ledgered facts and its items (prompt,
+    output A, output B in the sample's order), checked against the hash the ledger holds. Never
+    says which output is the adapter."""
+    sample = _sample(session, sample_id)
+    if "items_hash" not in sample:
+        raise NotFound(f"sample {sample_id} predates the console's review page; use the sheet")
+    try:
+        data = items_path(workspace, sample_id).read_bytes()
+    except FileNotFoundError:
+        raise NotFound(
+            f"sample {sample_id}: its items are gone (erasing a subject of its snapshot removes "
+            "them); draw a new sample"
+        ) from None
+    if sha256_hex(data) != sample["items_hash"]:
+        raise IntegrityFailure(f"sample {sample_id}: its items file was changed")
+    items = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+    shown = [{k: row[k] for k in ("item", "prompt", "output_a", "output_b")} for row in items]
+    reviewers = [
+        v["reviewer_key_id"] for _, v in verified_entries(session, VERDICT_EVENT, sample_id)
+    ]
+    return {
+        "sample_id": sample_id,
+        "run_id": sample["run_id"],
+        "suite": sample["suite"],
+        "criteria": sample["criteria"],
+        "items": shown,
+        "reviewers": reviewers,
+    }
+
+
+def forget_items(workspace: Any, session: Session, snapshot_ids: set[str]) -> list[str]:
+    """Delete the console's copy of every sample drawn from these snapshots (an erasure: the copy
+    holds record text). The sheet written with `--out` is the user's file to delete."""
+    gone = []
+    for _, sample in verified_entries(session, SAMPLE_EVENT):
+        if sample["snapshot_id"] in snapshot_ids:
+            path = items_path(workspace, sample["sample_id"])
+            if path.exists():
+                path.unlink()
+                gone.append(sample["sample_id"])
+    return gone
+
+
+def samples(session: Session) -> list[dict[str, Any]]:
+    """Every review sample in the ledger, newest first, with how many reviewers answered it."""
+    found = []
+    for entry, sample in verified_entries(session, SAMPLE_EVENT):
+        answered = verified_entries(session, VERDICT_EVENT, sample["sample_id"])
+        found.append(
+            {
+                "sample_id": sample["sample_id"],
+                "run_id": sample["run_id"],
+                "suite": sample["suite"],
+                "items": len(sample["items"]),
+                "reviewers": [v["reviewer_key_id"] for _, v in answered],
+                "in_console": "items_hash" in sample,
+                "ledger_seq": entry.seq,
+            }
+        )
+    return found[::-1]
 
 
 def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:

@@ -91,7 +91,7 @@ def evaluate_run(
     """Evaluate a finished run's adapter and its base model on a held-out snapshot; store and ledger it."""
     from govern.training.data import encode_records
     from govern.training.model import load_tokenizer, pick_device
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     with workspace.catalog.reading() as session:
         require(session, actor, "run.evaluate")

@@ -8,7 +8,8 @@ Rules (from the pack's `release:` section and its dp family):
   accountant's ε (`require_privacy_audit`);
 - ε: the run's ε is within the dp family's `max_epsilon_per_run`;
 - compliance report: a run report was rendered and ledgered (`require_compliance_report`);
-- approvals: the run's snapshots were approved within `max_days_since_approval` days.
+- approvals: the run's snapshots were approved within `max_days_since_approval` days;
+- retrain: the adapter is within `max_adapter_age_days` and `max_drift` (evaluation/staleness.py).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from govern.errors import Refused
 from govern.evaluation.reviews import verified_reviews
 from govern.ledger.authority import require
 from govern.ledger.keys import Signer
-from govern.training.runs import get_run
+from govern.training.run_status import get_run
 
 if TYPE_CHECKING:
     from govern.workspace import Workspace
@@ -185,6 +186,9 @@ def check_release(
     from govern.evaluation.release_quality import quality_rules
 
     rules += quality_rules(session, run, config)
+    from govern.evaluation.staleness import retrain_rules
+
+    rules += retrain_rules(workspace, session, run, config, now)
 
     dp = pack.family("dp")
     limit = dp.config.get("max_epsilon_per_run") if dp else None

@@ -14,7 +14,7 @@ from govern.clock import new_id, utc_now
 from govern.errors import BadInput
 from govern.ledger.authority import Authority, RegisteredIdentity, require, row_problem
 from govern.ledger.keys import Signer, verify_signature
-from govern.training.runs import get_run
+from govern.training.run_status import get_run
 
 if TYPE_CHECKING:
     from govern.workspace import Workspace

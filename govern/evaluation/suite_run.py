@@ -78,7 +78,7 @@ def generate_both(
     from govern.evaluation.generation import generate
     from govern.training.inference import load_run_model
     from govern.training.model import load_tokenizer, pick_device
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     with workspace.catalog.reading() as session:
         require(session, actor, "run.evaluate")

@@ -9,7 +9,8 @@ from govern.facade._base import Namespace
 
 if TYPE_CHECKING:
     from govern.ledger.keys import PrivateIdentity
-    from govern.lineage.attest import Attestation, AttestationCheck
+    from govern.lineage.attest import Attestation
+    from govern.lineage.attest_verify import AttestationCheck
     from govern.lineage.graph import LineageGraph
     from govern.lineage.subject import SubjectLineage
 

@@ -32,7 +32,7 @@ class Releases(Namespace):
     def check(self, run_id: str) -> list[ReleaseRule]:
         """Every release rule of the active pack, evaluated on a run; releases nothing."""
         from govern.evaluation.release import check_release
-        from govern.training.runs import get_run
+        from govern.training.run_status import get_run
 
         with self._workspace.catalog.reading() as session:
             return check_release(self._workspace, session, get_run(session, run_id))

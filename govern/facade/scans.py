@@ -10,6 +10,7 @@ from govern.facade._base import Namespace
 if TYPE_CHECKING:
     from govern.catalog.models import Scan
     from govern.ledger.keys import PrivateIdentity
+    from govern.pii.ray_engine import RayOptions
     from govern.pii.scans import AnonymizeResult
 
 
@@ -23,11 +24,13 @@ class Scans(Namespace):
         *,
         progress: bool = False,
         processes: int | None = None,
+        ray: RayOptions | None = None,
     ) -> tuple[Scan, bool]:
-        """Scan a snapshot's text fields for PII: (scan, created); the same config reuses a scan."""
+        """Scan a snapshot's text fields for PII: (scan, created); the same config reuses a scan.
+        `ray=RayOptions(...)` scans on a Ray cluster, with the same findings."""
         from govern.pii.scans import scan_snapshot
 
-        return scan_snapshot(self._workspace, actor, snapshot, progress, processes)
+        return scan_snapshot(self._workspace, actor, snapshot, progress, processes, ray)
 
     def anonymize(
         self,
@@ -36,9 +39,11 @@ class Scans(Namespace):
         operators: Path | str | None = None,
         *,
         progress: bool = False,
+        ray: RayOptions | None = None,
     ) -> AnonymizeResult:
-        """Derive an anonymized snapshot (operators file, default: type tags) and scan its residue."""
+        """Derive an anonymized snapshot (operators file, default: type tags) and scan its residue;
+        `ray=RayOptions(...)` runs the scans and the rewriting on a Ray cluster."""
         from govern.pii.scans import anonymize_snapshot
 
         path = Path(operators) if operators is not None else None
-        return anonymize_snapshot(self._workspace, actor, snapshot, path, progress)
+        return anonymize_snapshot(self._workspace, actor, snapshot, path, progress, ray)

@@ -42,6 +42,22 @@ class Training(Namespace):
             device=device,
         )
 
+    def retrain_shards(
+        self,
+        actor: PrivateIdentity,
+        family: str,
+        snapshots: Sequence[str] = (),
+        *,
+        device: str | None = None,
+    ) -> dict[str, Any]:
+        """Retrain only the shards of a sharded run (`train.shards = k`) whose records changed after
+        an erasure; the other shards' runs are reused. Returns the retrained and reused runs."""
+        from govern.training.sharded_runs import retrain_shards
+
+        return retrain_shards(
+            self._workspace, actor, family, list(snapshots) or None, device=device
+        )
+
     def resume(
         self,
         actor: PrivateIdentity,
@@ -57,14 +73,22 @@ class Training(Namespace):
 
     def runs(self) -> list[dict[str, Any]]:
         """Every run's plan and latest state (status, ε spent), oldest first."""
-        from govern.training.runs import list_runs, run_status
+        from govern.training.run_status import list_runs, run_status
 
         with self._workspace.catalog.reading() as session:
             return [run_status(session, run) for run in list_runs(session)]
 
     def run(self, run_id: str) -> dict[str, Any]:
         """One run: data, model and recipe hashes, DP parameters, ε spent, events."""
-        from govern.training.runs import get_run, run_status
+        from govern.training.run_status import get_run, run_status
 
         with self._workspace.catalog.reading() as session:
             return run_status(session, get_run(session, run_id))
+
+    def card(
+        self, actor: PrivateIdentity, run_id: str, out: Path | str | None = None
+    ) -> dict[str, Any]:
+        """Render a completed run's model card with its ledgered suite results; ledgered."""
+        from govern.training.card_render import render_run_card
+
+        return render_run_card(self._workspace, actor, run_id, Path(out) if out else None)

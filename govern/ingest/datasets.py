@@ -19,7 +19,8 @@ from govern.clock import parse_time, utc_now
 from govern.consent.legal_basis import basis_problem, require_basis
 from govern.errors import BadInput, NotFound
 from govern.ingest.readers import read_records, source_sha256
-from govern.ingest.snapshots import RecordSchema, commit_staged, stage_records
+from govern.ingest.record_schema import RecordSchema
+from govern.ingest.snapshots import commit_staged, stage_records
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
 from govern.licenses import expression_problem

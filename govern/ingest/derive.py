@@ -17,8 +17,8 @@ from govern.catalog.models import Dataset, Snapshot, SnapshotRecord
 from govern.errors import BadInput, IntegrityFailure
 from govern.ingest.datasets import AddResult
 from govern.ingest.readers import Record
+from govern.ingest.record_schema import RecordSchema
 from govern.ingest.snapshots import (
-    RecordSchema,
     commit_staged,
     iter_snapshot_records,
     resolve_snapshot,

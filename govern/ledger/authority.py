@@ -73,6 +73,7 @@ COMMAND_ACTIONS: dict[str, str] = {
     "train": "run.train",
     "eval": "run.evaluate",
     "attest create": "run.attest",
+    "runs card": "run.attest",
     "review": "run.review",
     "review sample": "run.evaluate",
     "review import": "run.review",
@@ -124,6 +125,7 @@ EVENT_SIGNERS: dict[str, tuple[str, ...]] = {
     "review.sampled": ACTIONS["run.evaluate"],
     "review.verdicts": ACTIONS["run.review"],
     "run.attested": ACTIONS["run.attest"],
+    "run.card_rendered": ACTIONS["run.attest"],
     "run.reviewed": ACTIONS["run.review"],
     "run.released": ACTIONS["run.release"],
     "run.privacy_audited": ACTIONS["audit.privacy"],
@@ -332,10 +334,10 @@ def _is_key(public_key: str) -> bool:
 
 
 def verified_entries(
-    session: Session, event: str, ref: str
+    session: Session, event: str, ref: str | None = None
 ) -> list[tuple[LedgerEntry, dict[str, Any]]]:
-    """Entries of one event that name `ref`, oldest first, with their parsed payloads; only those
-    `Authority.entry_problem` accepts (intact, signed by a key the event allows)."""
+    """Entries of one event that name `ref` (any, when None), oldest first, with their parsed
+    payloads; only those `Authority.entry_problem` accepts (intact, signed by a key the event allows)."""
     authority = Authority.of(session)
     found = session.exec(
         select(LedgerEntry).where(LedgerEntry.event == event).order_by(col(LedgerEntry.seq))
@@ -343,5 +345,5 @@ def verified_entries(
     return [
         (entry, json.loads(entry.payload))
         for entry in found
-        if ref in json.loads(entry.refs) and authority.entry_problem(entry) is None
+        if (ref is None or ref in json.loads(entry.refs)) and authority.entry_problem(entry) is None
     ]

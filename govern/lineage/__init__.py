@@ -10,13 +10,12 @@ attest_run / verify_attestation      in-toto Statement v1 + SLSA provenance, DSS
 
 from govern.lineage.attest import (
     Attestation,
-    AttestationCheck,
     attest_run,
     build_statement,
     pae,
     sign_envelope,
-    verify_attestation,
 )
+from govern.lineage.attest_verify import AttestationCheck, verify_attestation
 from govern.lineage.graph import Edge, LineageGraph, Node, build_graph
 from govern.lineage.openlineage import (
     export_run,

@@ -28,6 +28,8 @@ from govern.catalog.models import (
     TrainingRun,
 )
 from govern.errors import BadInput, NotFound
+from govern.lineage.statuses import decision_label, label_decisions_now, recorded_status
+from govern.policy.status import state_class
 
 if TYPE_CHECKING:
     from govern.workspace import Workspace
@@ -237,6 +239,7 @@ def workspace_graph(session: Session) -> LineageGraph:
         pack_version,
         pack_hash,
         passed,
+        result,
         created_at,
     ) in session.execute(
         sa_select(
@@ -246,10 +249,12 @@ def workspace_graph(session: Session) -> LineageGraph:
             col(PolicyDecision.pack_version),
             col(PolicyDecision.pack_hash),
             col(PolicyDecision.passed),
+            col(PolicyDecision.result),
             col(PolicyDecision.created_at),
         ).order_by(col(PolicyDecision.ledger_seq))
     ).all():
-        label = f"{pack_name} {pack_version}: {'passed' if passed else 'failed'}"
+        status = recorded_status(result)  # relabelled with today's status by label_decisions_now
+        label = decision_label(pack_name, pack_version, status, now=False)
         graph.add_node(
             Node(
                 node_id("decision", decision_id),
@@ -262,6 +267,10 @@ def workspace_graph(session: Session) -> LineageGraph:
                     "pack_version": pack_version,
                     "pack_hash": pack_hash,
                     "passed": passed,
+                    "status": status,
+                    "status_when_checked": status,
+                    "state": state_class(status),
+                    "status_now": False,
                     "created_at": created_at,
                 },
             )
@@ -441,5 +450,6 @@ def build_graph(workspace: Workspace, ref: str) -> LineageGraph:
     """The lineage of a dataset, snapshot, run or adapter, from its source files to the runs built on it."""
     with workspace.catalog.reading() as session:
         graph = workspace_graph(session)
+        label_decisions_now(workspace, session, graph)
         focus = resolve_ref(session, graph, ref)
     return lineage_of(graph, focus)

@@ -319,7 +319,7 @@ def _dp_facet(
 
 def run_events(workspace: Workspace, run_id: str) -> list[dict[str, Any]]:
     """The OpenLineage run events of a training run, oldest first."""
-    from govern.training.runs import charges_count, get_run
+    from govern.training.run_status import charges_count, get_run
 
     with workspace.catalog.reading() as session:
         run = get_run(session, run_id)
@@ -388,7 +388,7 @@ def run_events(workspace: Workspace, run_id: str) -> list[dict[str, Any]]:
 
 def lineage_events(workspace: Any, run_id: str) -> list[dict[str, Any]]:
     """Every event a consumer needs to draw a run's lineage: the jobs that made its snapshots, then the run."""
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     with workspace.catalog.reading() as session:
         snapshot_ids = json.loads(get_run(session, run_id).snapshot_ids)

@@ -14,9 +14,10 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
@@ -32,6 +33,9 @@ from govern.ingest.snapshots import iter_snapshot_records, resolve_snapshot, sto
 from govern.ledger.authority import require, row_problem
 from govern.ledger.keys import PrivateIdentity
 from govern.progress import progress
+
+if TYPE_CHECKING:
+    from govern.pii.ray_engine import RayOptions
 
 _INSERT_BATCH = 5000
 
@@ -77,12 +81,18 @@ def scan_snapshot(
     snapshot_ref: str,
     show_progress: bool | None = None,
     processes: int | None = None,
+    ray: RayOptions | None = None,
 ) -> tuple[Scan, bool]:
-    """Scan a snapshot's text fields; returns (scan, created). A repeat with the same config is reused."""
+    """Scan a snapshot's text fields; returns (scan, created). A repeat with the same config is reused.
+
+    With `ray`, the records are scanned on a Ray cluster (govern.pii.ray_engine); the findings
+    stored are the same as a local scan's, and the engine is recorded in the scan's config."""
     config = scanner_config(workspace)
     try:
         with tmpfiles.terminable():
-            return _scan_snapshot(workspace, actor, config, snapshot_ref, show_progress, processes)
+            return _scan_snapshot(
+                workspace, actor, config, snapshot_ref, show_progress, processes, ray
+            )
     except OSError as error:
         raise storage_failure(error, f"scanning snapshot {snapshot_ref}") from error
 
@@ -94,9 +104,8 @@ def _scan_snapshot(
     snapshot_ref: str,
     show_progress: bool | None,
     processes: int | None,
+    ray: RayOptions | None,
 ) -> tuple[Scan, bool]:
-    from govern.pii import Scanner
-
     with workspace.catalog.reading() as session:
         require(session, actor, "pii.scan")
         snapshot = resolve_snapshot(session, snapshot_ref)
@@ -108,7 +117,7 @@ def _scan_snapshot(
             ).all()
         )
         fields = _text_fields(session, snapshot)
-    with Scanner(config, processes=processes) as scanner:
+    with _open_scanner(workspace, config, processes, ray) as scanner:
         provenance = scanner.provenance()
         scan_id = _scan_id(snapshot.id, provenance)
         with workspace.catalog.reading() as session:
@@ -128,6 +137,19 @@ def _scan_snapshot(
             ), True
         finally:
             spool.unlink(missing_ok=True)
+
+
+def _open_scanner(
+    workspace: Any, config: Any, processes: int | None, ray: RayOptions | None
+) -> Any:
+    """The local Scanner, or its Ray counterpart (imported only when asked for)."""
+    if ray is None:
+        from govern.pii import Scanner
+
+        return Scanner(config, processes=processes)
+    from govern.pii.ray_engine import RayScanner
+
+    return RayScanner(config, ray, tmpfiles.owned_path(workspace.tmp_dir, "ray-spill"))
 
 
 def _text_fields(session: Session, snapshot: Snapshot) -> list[str]:
@@ -341,52 +363,95 @@ def anonymize_snapshot(
     snapshot_ref: str,
     operators_path: Path | None = None,
     show_progress: bool | None = None,
+    ray: RayOptions | None = None,
 ) -> AnonymizeResult:
-    """Derive an anonymized snapshot (parent and operator-config hash recorded), then scan it for residuals."""
+    """Derive an anonymized snapshot (parent and operator-config hash recorded), then scan it for residuals.
+
+    With `ray`, both scans and the rewriting run on a Ray cluster; the pseudonym key, if the
+    operators use it, reaches only the anonymize workers, in memory."""
     from govern.pii import Anonymizer, OperatorConfig, load_operators
 
     operators = load_operators(operators_path) if operators_path else OperatorConfig()
-    anonymizer = Anonymizer(
-        operators, secret=pseudonym_secret(workspace) if operators.uses("pseudonym") else None
-    )
-    source_scan, _ = scan_snapshot(workspace, actor, snapshot_ref, show_progress)
-    dropped = 0
+    secret = pseudonym_secret(workspace) if operators.uses("pseudonym") else None
+    anonymizer = Anonymizer(operators, secret=secret)
+    with ExitStack() as joined:
+        if ray is not None:  # one Ray session for both scans and the rewriting
+            from govern.pii.ray_engine import ray_session
 
-    def apply(
-        records: Iterable[tuple[int, dict[str, Any]]],
-    ) -> Iterator[tuple[int, dict[str, Any]]]:
-        nonlocal dropped
-        with workspace.catalog.reading() as session:
-            findings = stored_findings(session, source_scan.id)
+            joined.enter_context(
+                ray_session(ray, tmpfiles.owned_path(workspace.tmp_dir, "ray-spill"))
+            )
+        source_scan, _ = scan_snapshot(workspace, actor, snapshot_ref, show_progress, ray=ray)
+        dropped = 0
+
+        def apply(
+            records: Iterable[tuple[int, dict[str, Any]]],
+        ) -> Iterator[tuple[int, dict[str, Any]]]:
+            nonlocal dropped
+            with (
+                workspace.catalog.reading() as session,
+                _rewriter(workspace, anonymizer, operators, secret, ray) as rewrite,
+            ):
+                found = _with_findings(records, stored_findings(session, source_scan.id))
+                for position, _record, result in rewrite(found):
+                    if result is None:
+                        dropped += 1
+                        continue
+                    yield position, result
+
+        config = {
+            "operators": operators.content(),
+            "anonymizer_hash": anonymizer.config_hash(),
+            "source_scan": source_scan.id,
+            "scanner_config_hash": source_scan.config_hash,
+        }
+        derived = derive_snapshot(
+            workspace,
+            actor,
+            source_scan.snapshot_id,
+            "anonymize",
+            config,
+            apply,
+            {"source_scan": source_scan.id},
+            show_progress,
+        )
+        residual, _ = scan_snapshot(workspace, actor, derived.snapshot.id, show_progress, ray=ray)
+        return AnonymizeResult(derived, source_scan, residual, dropped)
+
+
+def _with_findings(
+    records: Iterable[tuple[int, dict[str, Any]]], findings: Iterator[tuple[int, StoredFinding]]
+) -> Iterator[tuple[int, dict[str, Any], list[StoredFinding]]]:
+    """Each (position, record) with its stored findings (both in position order)."""
+    pending = next(findings, None)
+    for position, record in records:
+        mine = []
+        while pending is not None and pending[0] < position:
             pending = next(findings, None)
-            for position, record in records:
-                mine = []
-                while pending is not None and pending[0] < position:
-                    pending = next(findings, None)
-                while pending is not None and pending[0] == position:
-                    mine.append(pending[1])
-                    pending = next(findings, None)
-                result = anonymizer.anonymize_record(record, mine) if mine else record
-                if result is None:
-                    dropped += 1
-                    continue
-                yield position, result
+        while pending is not None and pending[0] == position:
+            mine.append(pending[1])
+            pending = next(findings, None)
+        yield position, record, mine
 
-    config = {
-        "operators": operators.content(),
-        "anonymizer_hash": anonymizer.config_hash(),
-        "source_scan": source_scan.id,
-        "scanner_config_hash": source_scan.config_hash,
-    }
-    derived = derive_snapshot(
-        workspace,
-        actor,
-        source_scan.snapshot_id,
-        "anonymize",
-        config,
-        apply,
-        {"source_scan": source_scan.id},
-        show_progress,
-    )
-    residual, _ = scan_snapshot(workspace, actor, derived.snapshot.id, show_progress)
-    return AnonymizeResult(derived, source_scan, residual, dropped)
+
+@contextmanager
+def _rewriter(
+    workspace: Any, anonymizer: Any, operators: Any, secret: bytes | None, ray: RayOptions | None
+) -> Iterator[Any]:
+    """A function from (position, record, findings) to (position, record, rewritten or None):
+    the local Anonymizer, or Ray actors given the operators and the key in memory."""
+    if ray is None:
+        yield lambda items: (
+            (p, r, anonymizer.anonymize_record(r, f) if f else r) for p, r, f in items
+        )
+        return
+    from govern.pii.ray_engine import RayAnonymizer
+
+    with RayAnonymizer(
+        operators,
+        secret,
+        anonymizer.config_hash(),
+        ray,
+        tmpfiles.owned_path(workspace.tmp_dir, "ray-spill"),
+    ) as remote:
+        yield remote.map

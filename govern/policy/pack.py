@@ -56,6 +56,9 @@ class ReleaseRules(RuleConfig):
     max_pii_regurgitation: StrictInt | None = Field(None, ge=0)
     min_review_win_rate: Number | None = Field(None, ge=0, le=1)
     min_review_agreement: Number | None = Field(None, ge=-1, le=1)
+    # retrain rules (govern/evaluation/staleness.py)
+    max_adapter_age_days: Number | None = Field(None, gt=0)
+    max_drift: Number | None = Field(None, ge=0, le=1)
 
 
 class _Rules(RuleConfig):

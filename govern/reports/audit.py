@@ -24,6 +24,7 @@ from govern.catalog.models import (
     TrainingRun,
 )
 from govern.errors import BadInput
+from govern.evaluation.staleness import stale_adapters_facts
 from govern.reports._base import (
     MAX_LISTED,
     ReportKind,
@@ -94,6 +95,7 @@ def build_audit_report(
                 "open_remediations": _open_remediations(session),
                 "runs": _runs(session, start, end),
                 "budget": _budget(workspace, session, start, end),
+                "stale_adapters": stale_adapters_facts(workspace, session),
             }
         )
     facts["verification"] = verification_facts(verify_workspace(workspace))
@@ -251,7 +253,7 @@ def _erasures(entries: list[LedgerEntry]) -> list[dict[str, Any]]:
 
 
 def _runs(session: Session, start: str | None, end: str | None) -> list[dict[str, Any]]:
-    from govern.training.runs import run_status
+    from govern.training.run_status import run_status
 
     found = []
     for run in session.exec(select(TrainingRun).order_by(col(TrainingRun.ledger_seq))).all():
@@ -297,20 +299,25 @@ def _budget(
         delta = max(float(r.delta) for r in mine if r.delta)
         accountant = mine[-1].accountant or "prv"
         all_time, in_period, steps = [], [], 0
+        shards = _shards(session)
         for run in mine:
             charges = session.exec(
                 select(PrivacyCharge)
                 .where(PrivacyCharge.run_id == run.id)
                 .order_by(col(PrivacyCharge.step))
             ).all()
-            all_time.append([(c.noise_multiplier, c.sample_rate, 1) for c in charges])
+            all_time.append(
+                (shards.get(run.id), [(c.noise_multiplier, c.sample_rate, 1) for c in charges])
+            )
             window = [
                 c
                 for c in charges
                 if (not start or c.recorded_at >= start) and (not end or c.recorded_at < end)
             ]
             steps += len(window)
-            in_period.append([(c.noise_multiplier, c.sample_rate, 1) for c in window])
+            in_period.append(
+                (shards.get(run.id), [(c.noise_multiplier, c.sample_rate, 1) for c in window])
+            )
         spent, spent_in_period = (
             _compose(all_time, delta, accountant),
             _compose(in_period, delta, accountant),
@@ -339,13 +346,24 @@ def payload_list(text: str) -> list[str]:
     return value if isinstance(value, list) else []
 
 
-def _compose(
-    histories: list[list[tuple[float, float, int]]], delta: float, accountant: str
-) -> float:
-    from govern.training.accounting import compose_epsilon
+def _shards(session: Session) -> dict[str, Any]:
+    """The shard (train.shards) each verified run trained, by run id (unsharded runs absent)."""
+    from govern.training.shards import ShardSpec
+    from govern.training.spending import ledgered_runs
 
-    histories = [h for h in histories if h]
-    return compose_epsilon(histories, delta, accountant) if histories else 0.0
+    found = {i: ShardSpec.from_payload(r.payload) for i, r in ledgered_runs(session).items()}
+    return {i: spec for i, spec in found.items() if spec is not None}
+
+
+def _compose(
+    runs: list[tuple[Any, list[tuple[float, float, int]]]], delta: float, accountant: str
+) -> float:
+    """ε over these runs' histories: a family of shard runs in parallel (its worst slot), the rest
+    composed sequentially."""
+    from govern.training.parallel import group_by_shard, pool_epsilon
+
+    sequential, families = group_by_shard(runs)
+    return pool_epsilon(sequential, families, delta, accountant) if sequential or families else 0.0
 
 
 def audit_contradictions(

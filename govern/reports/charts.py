@@ -319,3 +319,65 @@ def lineage_tree(graph: dict[str, Any]) -> list[tuple[int, dict[str, Any], str]]
     for root in [n for n in nodes if n not in has_parent]:
         walk(root, 0, "", frozenset({root}))
     return lines
+
+
+# The scale each suite metric lives on, so a chart's axis is the metric's whole range, not the data's.
+METRIC_RANGES = {"exact_match": 1.0, "rouge_l": 1.0, "accuracy": 1.0, "chrf": 100.0}
+
+
+def interval_chart(name: str, estimates: dict[str, Any], width: int = 470) -> Markup:
+    """Base and adapter as horizontal bars (the mean) with their confidence interval as whiskers.
+
+    Honest axes: the axis starts at 0 and runs over the metric's whole range (0..1, chrF 0..100;
+    loss from 0 to the highest interval end), so a small gain looks small."""
+    rows = [(side, estimates.get(side)) for side in ("base", "adapter")]
+    left, right, top, bar, gap = 80, 24, 30, 16, 12
+    height = top + 2 * (bar + gap) + 34
+    plot_w = width - left - right
+    title = f"{name}: base vs adapter (mean, interval)"
+    parts = [
+        (
+            f'<svg class="chart chart-interval" viewBox="0 0 {width} {height}" width="{width}" '
+            f'height="{height}" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
+        ),
+        f'<text class="chart-title" x="8" y="16">{escape(title)}</text>',
+    ]
+    found = [e for _, e in rows if e]
+    if not found:
+        parts.append(f'<text class="chart-empty" x="{left}" y="{top + 16}">no data</text></svg>')
+        return Markup("".join(parts))
+    highest = METRIC_RANGES.get(name) or max(max(e["high"], e["mean"]) for e in found)
+    ticks = nice_ticks(0.0, max(float(highest), 1e-9), 4)
+    scale = plot_w / ticks[-1]
+    axis_y = top + 2 * (bar + gap)
+    for tick in ticks:
+        x = left + tick * scale
+        parts.append(
+            f'<line class="chart-grid" x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{axis_y}"/>'
+            f'<text class="chart-tick" x="{x:.1f}" y="{axis_y + 14}" text-anchor="middle">{_fmt(tick)}</text>'
+        )
+    for index, (side, estimate) in enumerate(rows):
+        y = top + index * (bar + gap)
+        parts.append(
+            f'<text class="chart-label" x="{left - 8}" y="{y + bar - 4}" text-anchor="end">{side}</text>'
+        )
+        if not estimate:
+            continue
+        mean, low, high = (max(0.0, float(estimate[k])) for k in ("mean", "low", "high"))
+        parts.append(
+            f'<rect class="bar-{"after" if side == "adapter" else "before"}" x="{left}" y="{y}" '
+            f'width="{mean * scale:.1f}" height="{bar}"><title>{side} {name}: {_fmt(mean)} '
+            f"(interval {_fmt(low)} to {_fmt(high)})</title></rect>"
+            f'<line class="chart-axis chart-whisker" x1="{left + low * scale:.1f}" y1="{y + bar / 2}" '
+            f'x2="{left + high * scale:.1f}" y2="{y + bar / 2}"/>'
+            f'<line class="chart-axis" x1="{left + low * scale:.1f}" y1="{y + 3}" '
+            f'x2="{left + low * scale:.1f}" y2="{y + bar - 3}"/>'
+            f'<line class="chart-axis" x1="{left + high * scale:.1f}" y1="{y + 3}" '
+            f'x2="{left + high * scale:.1f}" y2="{y + bar - 3}"/>'
+        )
+    parts.append(
+        f'<line class="chart-axis" x1="{left}" y1="{top - 4}" x2="{left}" y2="{axis_y}"/>'
+        f'<text class="chart-label" x="{left + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle">'
+        f"{escape(name)}</text></svg>"
+    )
+    return Markup("".join(parts))

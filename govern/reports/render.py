@@ -172,6 +172,7 @@ def environment(templates_dir: Path | None = None) -> Any:
     env.globals.update(
         metric_chart=charts.metric_chart,
         findings_chart=charts.findings_chart,
+        interval_chart=charts.interval_chart,
         lineage_svg=charts.lineage_svg,
         lineage_tree=charts.lineage_tree,
         who=_who,

@@ -27,6 +27,7 @@ from govern.reports._base import (
     short,
 )
 from govern.reports.dataset import approval_facts
+from govern.reports.run_evaluation import evaluation_facts
 from govern.training.privacy_unit import PrivacyUnit, run_privacy_unit
 
 RECIPE_SECTIONS = ("lora", "dp", "schedule", "data")
@@ -35,7 +36,7 @@ RECIPE_SECTIONS = ("lora", "dp", "schedule", "data")
 def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
     """The facts of a run's model card, read from the catalog, the run folder and a ledger verification."""
     from govern.ledger.verify import verify_workspace
-    from govern.training.runs import get_run, run_status
+    from govern.training.run_status import get_run, run_status
 
     with workspace.catalog.reading() as session:
         run = get_run(session, run_id)
@@ -65,6 +66,7 @@ def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
                 "events": status["events"],
                 "release": release_facts(workspace, session, run),
                 "synthetic_comparison": _synthetic_comparison(session, run),
+                "evaluation": evaluation_facts(session, run),
             }
         )
     facts["verification"] = verification_facts(verify_workspace(workspace))

@@ -1,11 +1,14 @@
-"""The adapter's model card: README.md with Hugging Face metadata, stating the DP guarantee,
-the randomness it rests on, and the approved snapshots the adapter was trained on.
+"""The adapter's model card: README.md with Hugging Face metadata (card_metadata.py: license,
+base_model, datasets, tags, model-index), stating the DP guarantee, the randomness it rests on,
+the approved snapshots the adapter was trained on, its intended use and limitations (from the
+recipe) and, once evaluated, its suite results (`govern runs card RUN`, card_render.py).
 
 Only ε-covered or plan-fixed figures appear: no training loss, no batch size (noise-free
 statistics of the private data)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,49 +48,100 @@ def unit_sentence(result: dict[str, Any]) -> str:
     )
 
 
-def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) -> Path:
-    """Write README.md into the adapter folder and return its path (the front matter by yaml.safe_dump,
-    so every number reads back as a number)."""
+def _use_sections(settings: dict[str, Any]) -> list[str]:
+    intended = settings.get("intended_use")
+    limitations = settings.get("limitations") or []
+    return [
+        "## Intended use",
+        "",
+        str(intended)
+        if intended
+        else "The recipe states no intended use (recipe key `intended_use`).",
+        "",
+        "## Limitations",
+        "",
+        *(
+            [f"- {item}" for item in limitations]
+            or ["- The recipe states none (recipe key `limitations`)."]
+        ),
+        "- A LoRA adapter inherits its base model's weaknesses and biases.",
+        "",
+    ]
+
+
+def _evaluation_section(evaluations: Sequence[dict[str, Any]]) -> list[str]:
+    if not evaluations:
+        return [
+            "## Evaluation",
+            "",
+            "Not evaluated yet: `govern eval RUN --suite NAME`, then `govern runs card RUN` renders this card "
+            "with the results.",
+            "",
+        ]
+    lines = [
+        "## Evaluation",
+        "",
+        "| suite | metric | adapter (interval) | base model |",
+        "| --- | --- | --- | --- |",
+    ]
+    for evaluation in evaluations:
+        for name, estimate in sorted(evaluation["metrics"].items()):
+            a, b = estimate["adapter"], estimate["base"]
+            lines.append(
+                f"| {evaluation['suite']} | {name} | {a['mean']:.4g} ({a['low']:.4g}–{a['high']:.4g}) | {b['mean']:.4g} |"
+            )
+    return [
+        *lines,
+        "",
+        "Scores from held-out snapshots read through the gate; no privacy charge (no gradient).",
+        "",
+    ]
+
+
+def model_card_text(
+    run: dict[str, Any],
+    result: dict[str, Any],
+    data_licenses: Sequence[str] = (),
+    evaluations: Sequence[dict[str, Any]] = (),
+) -> str:
+    """The card: Hugging Face front matter (card_metadata.py, dumped by yaml.safe_dump so every
+    number reads back as a number), then the guarantee, data, use, limitations and evaluation."""
     import yaml
 
+    from govern.training.card_metadata import front_matter
+
     base = run["base_model"]
-    tags = ["lora", "peft", "govern"] + (
-        ["differential-privacy", "opacus"] if result["private"] else ["non-private"]
-    )
-    front = {
-        "base_model": Path(base["path"]).name,
-        "library_name": "peft",
-        "pipeline_tag": "text-generation",
-        "tags": tags,
-        "govern": {
-            "run_id": run["run_id"],
-            **{
-                key: result[key]
-                for key in (
-                    "private",
-                    "epsilon",
-                    "delta",
-                    "accountant",
-                    "noise_multiplier",
-                    "sample_rate",
-                    "max_grad_norm",
-                    "privacy_unit",
-                    "steps",
-                    "charged_steps",
-                    "clipping_mode",
-                )
-            },
-            **(
-                {"max_records_per_subject": result["max_records_per_subject"]}
-                if result.get("privacy_unit") == "subject"
-                else {}
-            ),
-            "privacy_rng": result["privacy_rng"]["kind"],
-            "snapshot_ids": list(result["snapshot_ids"]),
-            "base_model_sha256": base["hash"],
-            "recipe_sha256": run["recipe_hash"],
+    front = front_matter(run, result, data_licenses, evaluations)
+    front["govern"] = {
+        "run_id": run["run_id"],
+        **{
+            key: result[key]
+            for key in (
+                "private",
+                "epsilon",
+                "delta",
+                "accountant",
+                "noise_multiplier",
+                "sample_rate",
+                "max_grad_norm",
+                "privacy_unit",
+                "steps",
+                "charged_steps",
+                "clipping_mode",
+            )
         },
+        **(
+            {"max_records_per_subject": result["max_records_per_subject"]}
+            if result.get("privacy_unit") == "subject"
+            else {}
+        ),
+        "privacy_rng": result["privacy_rng"]["kind"],
+        "snapshot_ids": list(result["snapshot_ids"]),
+        "base_model_sha256": base["hash"],
+        "recipe_sha256": run["recipe_hash"],
+        **front["govern"],
     }
+    licence = front["govern"]["license_expression"]
     lines = [
         "---",
         yaml.safe_dump(front, sort_keys=False, allow_unicode=True).rstrip(),
@@ -109,6 +163,9 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
         "",
         *[f"- `{sid}`" for sid in result["snapshot_ids"]],
         "",
+        f"Licence: {licence}" if licence else "Licence: not stated (set `license` in the recipe).",
+        "",
+        *_use_sections(run.get("recipe") or {}),
         "## Training",
         "",
         f"- Base model: `{base['path']}` (weights SHA-256 `{base['hash']}`)",
@@ -122,6 +179,7 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
         ),
         f"- Steps: {result['steps']} (charged: {result['charged_steps']})",
         "",
+        *_evaluation_section(list(evaluations)),
         "## Use",
         "",
         "```python",
@@ -132,6 +190,13 @@ def write_model_card(folder: Path, run: dict[str, Any], result: dict[str, Any]) 
         "```",
         "",
     ]
+    return "\n".join(lines)
+
+
+def write_model_card(
+    folder: Path, run: dict[str, Any], result: dict[str, Any], data_licenses: Sequence[str] = ()
+) -> Path:
+    """Write README.md into the adapter folder and return its path."""
     path = folder / "README.md"
-    atomic.write(path, "\n".join(lines), mode=0o644)
+    atomic.write(path, model_card_text(run, result, data_licenses), mode=0o644)
     return path

@@ -97,7 +97,7 @@ def encode_records(
 
 
 def _conversation(record: Mapping[str, Any], number: int, name: str) -> list[dict[str, str]]:
-    from govern.ingest.snapshots import conversation_problem
+    from govern.ingest.record_schema import conversation_problem
 
     value = record.get(name)
     ident = record.get("id")

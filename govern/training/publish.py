@@ -34,14 +34,16 @@ def publish_run(
     plan: PrivacyPlan,
     history: list[tuple[float, float, int]],
     steps: int,
+    data: Any = None,
 ) -> dict[str, Any]:
     """Strip RNG state from the checkpoints, write the adapter and card, then result.json; return the result.
 
     The checkpoints lose their RNG state before anything says the run completed, so a completed
     run never holds state that would replay its noise (a crash in between leaves a resumable run
-    whose resume draws fresh randomness).
+    whose resume draws fresh randomness). `data` (the gate's handle) gives the card its licences.
     """
     from govern.training.card import write_model_card
+    from govern.training.card_render import data_licenses
 
     strip_rng(run_dir / CHECKPOINTS_DIR, "the run completed")
     adapter_dir = run_dir / ADAPTER_DIR
@@ -78,7 +80,7 @@ def publish_run(
         "canaries": info.get("canaries"),
         "finished_at": now(),
     }
-    write_model_card(tmp, info, result)
+    write_model_card(tmp, info, result, data_licenses(data) if data is not None else ())
     result["adapter_files"] = {p.name: file_sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
     for path in tmp.iterdir():
         with open(path, "rb") as handle:

@@ -24,6 +24,8 @@ from govern.safe_yaml import LocatedYaml, load_located
 from govern.training.limits import MAX_EPSILON, MAX_STEPS
 from govern.training.model import hash_model_folder  # noqa: F401  (govern.training.runs hashes the model through here)
 from govern.training.recipe_model import AuditSection, RecipeModel, default_of, normalised
+from govern.training.recipe_options import option_problems
+from govern.training.shard_settings import shard_problems
 
 SCHEMA: dict[str, Any] = RecipeModel.model_json_schema()  # generated from recipe_model.py
 AUDIT_DEFAULTS: dict[str, Any] = {
@@ -146,7 +148,7 @@ def _semantic_problems(settings: dict[str, Any]) -> list[str]:
             "dp: set exactly one of dp.target_epsilon (noise calibrated to it) and dp.noise_multiplier "
             "(ε reported for it)"
         )
-    problems += _unit_problems(settings)
+    problems += _unit_problems(settings) + shard_problems(settings) + option_problems(settings)
     audit = settings.get("audit")
     if audit and dp["enabled"] and int(audit["canary_repeats"]) > 1:
         problems.append(

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from govern.config_models import Model, Number, StrictBool, StrictInt, StrictStr
+from govern.training.shard_settings import MAX_SHARDS
 
 Quantization = Literal["none", "8bit", "4bit-nf4"]
 Accountant = Literal["rdp", "prv"]
@@ -98,6 +99,12 @@ class AuditSection(Model):
     canary_prefix: Text = "The secret code is"
 
 
+class TrainSection(Model):
+    """[train] (optional): `shards = k` trains k adapters on disjoint subjects (shard_settings.py)."""
+
+    shards: PositiveInt | None = Field(None, le=MAX_SHARDS)
+
+
 class RecipeModel(Model):
     """A training recipe (TOML or YAML)."""
 
@@ -112,12 +119,17 @@ class RecipeModel(Model):
     dp: DpSection
     schedule: ScheduleSection
     audit: AuditSection | None = None
+    train: TrainSection | None = None
+    # the model card's fields (recipe_options.py)
+    license: Text | None = None
+    intended_use: Text | None = None
+    limitations: Text | Annotated[tuple[Text, ...], Field(min_length=1)] | None = None
 
 
 DEFAULT_MAX_RECORDS_PER_SUBJECT = 4
 # Keys filled in only when a recipe sets them, so recipes written before they existed keep their hash.
 OMITTED_WHEN_NONE: dict[str, tuple[str, ...]] = {
-    "": ("audit",),
+    "": ("audit", "train", "license", "intended_use", "limitations"),
     "dp": ("unit", "max_records_per_subject"),
 }
 OMITTED_WHEN_DEFAULT: dict[str, tuple[str, ...]] = {
@@ -129,6 +141,10 @@ OMITTED_WHEN_DEFAULT: dict[str, tuple[str, ...]] = {
 def normalised(recipe: RecipeModel) -> dict[str, Any]:
     """The recipe as plain data with every default filled in, less the keys listed above."""
     settings: dict[str, Any] = recipe.model_dump(mode="json")
+    if recipe.train is not None:  # as written: `[train]` alone stays an empty table
+        settings["train"] = recipe.train.model_dump(mode="json", exclude_unset=True)
+    if isinstance(settings["limitations"], str):
+        settings["limitations"] = [settings["limitations"]]
     if settings["dp"]["unit"] == "subject" and settings["dp"]["max_records_per_subject"] is None:
         settings["dp"]["max_records_per_subject"] = DEFAULT_MAX_RECORDS_PER_SUBJECT
     for section, keys in OMITTED_WHEN_NONE.items():

@@ -18,18 +18,21 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from govern import ledger
 from govern.canonical import canonical_json
 from govern.catalog.models import PrivacyCharge, RunEvent, TrainingRun
 from govern.clock import utc_now
-from govern.errors import BadInput, IntegrityFailure, NotFound, Refused
+from govern.errors import BadInput, IntegrityFailure, Refused
 from govern.gate import Admission, Gate
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
 from govern.training import spending
 from govern.training.hooks import TrainingHooks
+from govern.training.run_status import charges_count, get_run
+from govern.training.shard_settings import shard_count
+from govern.training.sharded_runs import shard_payload, start_sharded_run
 
 if TYPE_CHECKING:
     from govern.workspace import Workspace
@@ -183,11 +186,6 @@ def record_charge(
     return row
 
 
-def charges_count(session: Session, run_id: str) -> int:
-    """How many steps the ledger charged to the run."""
-    return len(spending.charges(session, run_id))
-
-
 def reconcile_charges(workspace: Workspace, actor: PrivateIdentity, run: TrainingRun) -> int:
     """Ledger journal charges the ledger lacks (a crash between the journal's fsync and the commit)."""
     from govern.training.run_files import JOURNAL_FILE, read_jsonl
@@ -278,6 +276,7 @@ def _create_run(
                     if admission.chain
                     else plan.planned_epsilon,
                     **({"canaries": canaries} if canaries else {}),
+                    **({"shard": shard_payload(admission)} if admission.shard else {}),
                 },
             )
     if reasons:
@@ -297,28 +296,18 @@ def _create_run(
 def _budget_race(session: Session, admission: Admission) -> list[str]:
     """Re-check the lifetime budget under the write lock, where the run's reservation is made:
     another run admitted a moment ago may have reserved what the gate saw as free."""
-    from govern.training.accounting import compose_epsilon
-
     plan = admission.plan
     dp = admission.pack.family("dp")
     budget = dp.config.get("lifetime_epsilon_budget") if dp else None
     if not plan.private or budget is None:
         return []
-    _, histories = spending.pool_histories(session, list(admission.data.snapshot_ids))
-    after = compose_epsilon([*histories, plan.history()], plan.delta, plan.accountant)
+    after = spending.epsilon_with(session, list(admission.data.snapshot_ids), plan, admission.shard)
     if after > float(budget):
         return [
             f"runs admitted meanwhile reserved the budget: with this run the data's subjects would reach "
             f"ε {after:.3f}, over the lifetime budget {budget}"
         ]
     return []
-
-
-def get_run(session: Session, run_id: str) -> TrainingRun:
-    run = session.get(TrainingRun, run_id)
-    if run is None:
-        raise NotFound(f"no training run {run_id!r}; `govern runs list` shows them")
-    return run
 
 
 def start_run(
@@ -347,6 +336,8 @@ def start_run(
             actor, "run.train"
         )  # before reading the recipe: a wrong key learns nothing
         recipe = load_workspace_recipe(workspace, recipe_path)
+        if shard_count(recipe.settings) > 1:  # k shard runs (govern.training.sharded_runs)
+            return start_sharded_run(workspace, actor, recipe, snapshot_refs, init_run_id, device)
         admission = Gate(workspace).admit(actor, snapshot_refs, recipe, init_run_id=init_run_id)
         init_adapter = None
         if init_run_id:
@@ -474,78 +465,3 @@ def resume_run(
     except BaseException as error:
         hooks.ensure_ended(error)
         raise
-
-
-def run_status(session: Session, run: TrainingRun) -> dict[str, Any]:
-    """A run's plan and its latest state, for `govern runs list|show`, from the verified ledger."""
-    ledgered = spending.ledgered_runs(session).get(run.id)
-    events = session.exec(
-        select(RunEvent).where(RunEvent.run_id == run.id).order_by(col(RunEvent.ledger_seq))
-    ).all()
-    if ledgered is None:
-        status = "unverified"
-        charged: list[tuple[float, float, int]] = []
-    else:
-        current, _ = spending.state(session, run.id)
-        status = {"started": "running", "checkpoint": "running", "resumed": "running"}.get(
-            current, current
-        )
-        charged = spending.charges(session, run.id)
-    spent = None
-    if run.dp_enabled and run.delta is not None and charged:
-        spent = _ledgered_epsilon(session, run.id, len(charged))
-        if spent is None:  # charges past the last checkpoint: compose them (loads Opacus)
-            from govern.training.accounting import epsilon_of_history
-
-            spent = epsilon_of_history(charged, run.delta, run.accountant or "prv")
-    completed = next((e for e in reversed(events) if e.kind == "completed"), None)
-    return {
-        "id": run.id,
-        "status": status,
-        "recipe": run.recipe_name,
-        "recipe_hash": run.recipe_hash,
-        "snapshots": json.loads(run.snapshot_ids),
-        "datasets": json.loads(run.dataset_ids),
-        "base_model_hash": run.base_model_hash,
-        "init_run": run.init_run_id,
-        "dp": run.dp_enabled,
-        "privacy": "differentially private" if run.dp_enabled else "NOT PRIVATE",
-        "noise_multiplier": run.noise_multiplier,
-        "sample_rate": run.sample_rate,
-        "max_grad_norm": run.max_grad_norm,
-        "delta": run.delta,
-        "target_epsilon": run.target_epsilon,
-        "accountant": run.accountant,
-        "planned_steps": run.planned_steps,
-        "charged_steps": len(charged),
-        "epsilon_spent": spent,
-        "adapter": json.loads(completed.detail).get("adapter_files") if completed else None,
-        "output_dir": run.output_dir,
-        "created_at": run.created_at,
-        "created_by": run.created_by,
-        "events": [
-            {"kind": e.kind, "step": e.step, "epsilon": e.epsilon, "at": e.recorded_at}
-            for e in events
-        ],
-    }
-
-
-def _ledgered_epsilon(session: Session, run_id: str, charges: int) -> float | None:
-    """ε of the run's verified checkpoint or completion entry that covers exactly its `charges` charges.
-
-    The trainer computes ε at checkpoints and at the end over every charged step, and ledgers it
-    with the charge count, so `govern runs list` need not load the accountant (Opacus) again.
-    None when charges came after the newest such entry (a crash between checkpoints).
-    """
-    for _, payload in reversed(
-        spending.run_entries(session, run_id, ("run.checkpoint", "run.completed"))
-    ):
-        covered = payload.get("charges", payload.get("charged_steps"))
-        epsilon = payload.get("epsilon")
-        if isinstance(epsilon, int | float) and covered == charges:
-            return float(epsilon)
-    return None
-
-
-def list_runs(session: Session) -> list[TrainingRun]:
-    return list(session.exec(select(TrainingRun).order_by(col(TrainingRun.ledger_seq))).all())

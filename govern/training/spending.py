@@ -215,6 +215,63 @@ def pool_histories(
     return ids, histories
 
 
+def pool_groups(
+    session: Session,
+    snapshot_ids: Iterable[str],
+    exclude_run: str | None = None,
+    own: History | None = None,
+    own_shard: Any = None,
+) -> tuple[list[str], list[History], dict[str, dict[int, list[History]]]]:
+    """(run ids, unsharded histories, shard families: family -> slot -> histories) of the runs that
+    share subjects with these snapshots, then `own` (a planned run's history, in the slot of
+    `own_shard`, a ShardSpec), grouped by `govern.training.parallel.group_by_shard`."""
+    from govern.training.parallel import group_by_shard
+    from govern.training.shards import ShardSpec
+
+    ids: list[str] = []
+    runs: list[tuple[ShardSpec | None, History]] = []
+    for run in runs_sharing_subjects(session, snapshot_ids, exclude_run):
+        found = history(session, run)
+        if found:
+            ids.append(run.run_id)
+            runs.append((ShardSpec.from_payload(run.payload), found))
+    if own:
+        runs.append((own_shard, own))
+    sequential, families = group_by_shard(runs)
+    return ids, sequential, families
+
+
+def pool_epsilon(
+    session: Session,
+    snapshot_ids: Iterable[str],
+    delta: float,
+    accountant: str = "prv",
+    *,
+    own: History | None = None,
+    own_shard: Any = None,
+    exclude_run: str | None = None,
+) -> tuple[list[str], float]:
+    """(run ids, ε) of the subjects of these snapshots over every run that used them, plus `own`
+    (a planned run's history, in its shard's slot when `own_shard` is a ShardSpec): shards of one
+    family compose in parallel (govern.training.parallel), everything else sequentially."""
+    from govern.training.parallel import pool_epsilon as compose_pool
+
+    ids, sequential, families = pool_groups(session, snapshot_ids, exclude_run, own, own_shard)
+    if not sequential and not families:
+        return ids, 0.0
+    return ids, compose_pool(sequential, families, delta, accountant)
+
+
+def epsilon_with(
+    session: Session, snapshot_ids: Iterable[str], plan: Any, shard: Any = None
+) -> float:
+    """ε of the subjects of these snapshots once a planned run is added (in its shard's slot)."""
+    own = plan.history()
+    return pool_epsilon(
+        session, snapshot_ids, plan.delta, plan.accountant, own=own, own_shard=shard
+    )[1]
+
+
 def spent_epsilon(
     session: Session,
     snapshot_ids: Iterable[str],
@@ -223,10 +280,47 @@ def spent_epsilon(
     exclude_run: str | None = None,
 ) -> float:
     """ε spent (or reserved by running runs) on the subjects of these snapshots, composed over every run."""
-    from govern.training.accounting import compose_epsilon
+    return pool_epsilon(session, snapshot_ids, delta, accountant, exclude_run=exclude_run)[1]
 
-    _, histories = pool_histories(session, snapshot_ids, exclude_run)
-    return compose_epsilon(histories, delta, accountant) if histories else 0.0
+
+def budget_problems(
+    session: Session,
+    pack: Any,
+    snapshot_ids: list[str],
+    plan: Any,
+    own_history: History,
+    exclude_run: str | None,
+    shard: Any = None,
+) -> tuple[list[str], list[str], float, float]:
+    """The lifetime budget of every subject in the data, composed over every run sharing a subject:
+    (problems, those runs, ε they spent, ε after this run). A shard run takes its family's slot."""
+    family = pack.family("dp")
+    budget = family.config.get("lifetime_epsilon_budget") if family else None
+    if not plan.private:
+        return [], pool_groups(session, snapshot_ids, exclude_run)[0], 0.0, 0.0
+    run_ids, spent = pool_epsilon(
+        session, snapshot_ids, plan.delta, plan.accountant, exclude_run=exclude_run
+    )
+    _, after = pool_epsilon(
+        session,
+        snapshot_ids,
+        plan.delta,
+        plan.accountant,
+        own=own_history,
+        own_shard=shard,
+        exclude_run=exclude_run,
+    )
+    if budget is not None and after > float(budget):
+        return (
+            [
+                f"the subjects in this data have spent ε {spent:.3f} in {len(run_ids)} earlier run(s); with this "
+                f"run they would reach ε {after:.3f}, over the pack's lifetime budget {budget}"
+            ],
+            run_ids,
+            spent,
+            after,
+        )
+    return [], run_ids, spent, after
 
 
 def chain(session: Session, init_run_id: str | None) -> list[LedgeredRun]:

@@ -446,7 +446,9 @@ class _Trainer:
         if engine is not None:
             engine.close()
         if self.primary:
-            result = publish_run(self.run_dir, model, self.info, plan, loop.history, self.step)
+            result = publish_run(
+                self.run_dir, model, self.info, plan, loop.history, self.step, self.data
+            )
         self.dist.barrier()
         if not self.primary:
             result = json.loads((self.run_dir / RESULT_FILE).read_text())

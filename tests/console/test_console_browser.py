@@ -347,6 +347,7 @@ def test_every_page_of_every_role_renders_with_nothing_from_elsewhere(console_ws
             f"/officer/snapshots/{console_ws.failing}",
             "/officer/consent",
             "/runs",
+            "/reviews",
         ]
         + ([f"/runs/{run}"] if run else []),
         "auditor": [
@@ -360,7 +361,7 @@ def test_every_page_of_every_role_renders_with_nothing_from_elsewhere(console_ws
         ]
         + ([f"/auditor/lineage/{run}"] if run else []),
         "engineer": ["/runs", "/refusals"] + ([f"/runs/{run}"] if run else []),
-        "reviewer": ["/runs"] + ([f"/runs/{run}"] if run else []),
+        "reviewer": ["/runs", "/reviews"] + ([f"/runs/{run}"] if run else []),
         "admin": ["/home"],
     }
     with serving(console_ws.workspace) as base:

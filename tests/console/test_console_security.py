@@ -247,6 +247,7 @@ def _pages(ws: Any, app: Any) -> list[tuple[str, tuple[str, ...]]]:
         "lookup": "x",
         "job": "x",
         "name": "x.html",
+        "sample_id": "x",
     }
     found = []
     for route in app.routes:
@@ -283,6 +284,7 @@ def test_the_library_refuses_every_action_to_every_role_that_may_not_perform_it(
         "erase": "consent.erase",
         "review": "run.review",
         "release": "run.release",
+        "blind_review": "run.review",
     }
     assert set(performs) == set(CONSOLE_ACTIONS)
     app = create_app(console_ws.workspace)
@@ -310,6 +312,7 @@ def test_the_library_refuses_every_action_to_every_role_that_may_not_perform_it(
         "erase": {},
         "review": {"run": console_ws.run_id or "run-x", "rating": "4", "notes": "fine"},
         "release": {"run": console_ws.run_id or "run-x"},
+        "blind_review": {"sample": "x", "item_0_preference": "A"},
     }
     for name, action in performs.items():
         for role in ROLES:

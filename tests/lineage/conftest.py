@@ -98,7 +98,8 @@ def trained_pipeline(tmp_path_factory: pytest.TempPathFactory) -> TrainedPipelin
 def _failed_then_resumed(workspace: Any, engineer: Any, snapshot_id: str) -> dict[str, Any]:
     """A run whose first attempt fails (as an out-of-memory error would), resumed to completion."""
     from govern.training import trainer
-    from govern.training.runs import list_runs, resume_run, start_run
+    from govern.training.run_status import list_runs
+    from govern.training.runs import resume_run, start_run
 
     def fail(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("simulated failure: CUDA out of memory")

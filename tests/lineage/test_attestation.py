@@ -22,6 +22,7 @@ from govern.lineage.attest import (
     STATEMENT_TYPE,
     envelope_hash,
 )
+from govern.lineage.uris import BUILD_TYPE, BUILDER_ID, PRODUCER, PROJECT_URI
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +73,11 @@ def test_the_statement_names_the_adapter_files_and_their_provenance(
     }
     details = statement["predicate"]["runDetails"]
     assert (
-        details["builder"]["id"].endswith("govern@0.1.0")
+        details["builder"]["id"] == BUILDER_ID == PRODUCER
         and details["metadata"]["invocationId"] == p.second["run_id"]
     )
+    assert definition["buildType"] == BUILD_TYPE and BUILD_TYPE.startswith(PROJECT_URI)
+    assert "govern.dev" not in json.dumps(statement)
     (signature,) = envelope["signatures"]
     assert signature["keyid"] == p.engineer.key_id
     message = pae(PAYLOAD_TYPE, base64.b64decode(envelope["payload"]))

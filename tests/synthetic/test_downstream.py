@@ -25,7 +25,8 @@ def test_the_run_report_shows_runs_with_and_without_synthetic_data_on_held_out_r
     from govern.reports import make_report
     from govern.synthetic.downstream import downstream_comparison
     from govern.synthetic.provenance import GeneratorSpec, register_synthetic
-    from govern.training.runs import get_run, start_run
+    from govern.training.run_status import get_run
+    from govern.training.runs import start_run
     from tests.synthetic.conftest import spec
 
     world = make_world(tmp_path, eval_tiny_model)

@@ -62,7 +62,7 @@ def _torchrun(
 
 
 def _runs(workspace: Any) -> list[dict[str, Any]]:
-    from govern.training.runs import list_runs, run_status
+    from govern.training.run_status import list_runs, run_status
 
     with workspace.catalog.reading() as session:
         return [run_status(session, run) for run in list_runs(session)]

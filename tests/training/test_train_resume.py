@@ -144,7 +144,7 @@ def test_resume_refuses_another_snapshot_set(failed_run: Path, gate_world: Any) 
 
 
 def test_resume_refuses_another_sample_rate(failed_run: Path, support_data: Any) -> None:
-    from govern.gate import _ISSUED, GatedData
+    from govern.gate.handle import _ISSUED, GatedData
 
     # Built by hand with the gate's own token (test only): the same snapshot with 60 records erased.
     fewer = GatedData(

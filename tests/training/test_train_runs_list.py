@@ -12,7 +12,8 @@ import pytest
 
 from govern.policy.approvals import approve
 from govern.training.accounting import epsilon_of_history
-from govern.training.runs import get_run, record_charge, run_status, start_run
+from govern.training.run_status import get_run, run_status
+from govern.training.runs import record_charge, start_run
 
 HEAVY = ("torch", "opacus", "transformers", "peft")
 

@@ -181,7 +181,7 @@ def audit_run(
     from govern.evaluation.heldout import completed_event, run_recipe
     from govern.training.inference import load_run_model
     from govern.training.model import load_tokenizer, pick_device
-    from govern.training.runs import get_run
+    from govern.training.run_status import get_run
 
     if not 0.5 <= confidence < 1:
         raise BadInput(f"--confidence {confidence}: give a level in [0.5, 1), e.g. 0.95")

@@ -66,6 +66,15 @@ def registered_entities() -> set[str]:
 
 def build_recognizers(language: str) -> list[EntityRecognizer]:
     """One instance of every registered recognizer, for `language`."""
-    from govern.pii.recognizers import address, cards, email, identifiers, ner, person, phone  # noqa: F401  (registers)
+    from govern.pii.recognizers import (  # noqa: F401  (registers)
+        address,
+        cards,
+        email,
+        identifiers,
+        ner,
+        person,
+        phone,
+        places,
+    )
 
     return [factory(language) for _, factory in (_REGISTRY[name] for name in sorted(_REGISTRY))]

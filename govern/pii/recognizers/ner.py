@@ -23,8 +23,8 @@ _ORGANISATION_SITE = re.compile(
 
 def _not_a_person(value: str) -> bool:
     """An institution (its last word Ltd, Bank, Enterprises ...), or one word no list knows."""
-    from govern.pii.recognizers.names import GIVEN_NAMES, ORDINARY_WORDS, PERSON_CUES, SURNAMES
-    from govern.pii.recognizers.person import ORG_WORDS
+    from govern.pii.recognizers.name_cues import ORG_WORDS, PERSON_CUES
+    from govern.pii.recognizers.names import GIVEN_NAMES, ORDINARY_WORDS, SURNAMES
 
     words = [w.lower().strip(".,'’") for w in value.split()]
     if (

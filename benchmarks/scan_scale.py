@@ -1,0 +1,108 @@
+"""Scan throughput of the local engine and of Ray on 1 and 2 workers, same snapshot, same findings.
+
+Records are the generated PII sets (benchmarks/pii_data, 3,000 texts with names, numbers and
+addresses) repeated to --records, each with its own id. Each engine scans the same file in its
+own fresh workspace (registering is not timed); the time is the whole `scan_snapshot` call:
+actor start-up and model load on every worker, scanning, and storing the findings. The
+findings digest of every run is printed and must be the same. Ray runs on a local cluster of
+--cpus CPUs started here.
+
+    python benchmarks/scan_scale.py                    # 200,000 records
+    python benchmarks/scan_scale.py --records 4000     # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SETS = [
+    ROOT / "benchmarks" / "pii_data" / "tune.jsonl",
+    ROOT / "benchmarks" / "pii_data" / "heldout.jsonl",
+]
+
+
+def make_file(path: Path, count: int) -> None:
+    texts = [json.loads(line)["text"] for name in SETS for line in name.open(encoding="utf-8")]
+    with open(path, "w", encoding="utf-8") as handle:
+        for n in range(count):
+            record = {"id": f"r-{n}", "subject": f"s-{n % 5000}", "text": texts[n % len(texts)]}
+            handle.write(json.dumps(record) + "\n")
+
+
+def fresh(root: Path, source: Path):  # type: ignore[no-untyped-def]
+    from govern.ingest.datasets import DatasetSpec, add_dataset
+    from govern.ledger.identities import create_identity
+    from govern.ledger.keys import load_identity
+    from govern.workspace import Workspace
+
+    workspace = Workspace.init(root).workspace
+    admin = load_identity(workspace.keys_dir / "admin.key")
+    create_identity(workspace, admin, "erin", "engineer", root / "erin.key")
+    engineer = load_identity(root / "erin.key")
+    spec = DatasetSpec(
+        name="bench",
+        source="generated",
+        license="CC-BY-4.0",
+        legal_basis="consent",
+        subject_field="subject",
+        text_fields=("text",),
+        id_field="id",
+    )
+    return workspace, engineer, add_dataset(workspace, engineer, spec, source).snapshot
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray cluster")
+    parser.add_argument("--processes", type=int, default=2, help="local engine's processes")
+    args = parser.parse_args()
+
+    import ray
+
+    from govern.pii.ray_engine import RayOptions
+    from govern.pii.scans import scan_snapshot
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "records.jsonl"
+        make_file(source, args.records)
+        ray.init(num_cpus=args.cpus, include_dashboard=False, _node_ip_address="127.0.0.1")
+        runs = [("local", f"{args.processes} processes", None)] + [
+            ("ray", f"{n} worker{'s' if n > 1 else ''}", RayOptions(workers=n))
+            for n in (1, 2)
+            if n <= args.cpus
+        ]
+        rows = []
+        for engine, width, options in runs:
+            workspace, engineer, snapshot = fresh(Path(tmp) / f"ws-{engine}-{width[0]}", source)
+            started = time.perf_counter()
+            scan, _ = scan_snapshot(
+                workspace, engineer, snapshot.id, processes=args.processes, ray=options
+            )
+            seconds = time.perf_counter() - started
+            rows.append((engine, width, seconds, scan.findings_count, scan.findings_hash))
+            workspace.catalog.dispose()
+            print(f"  {engine} {width}: {seconds:.1f} s", file=sys.stderr, flush=True)
+        ray.shutdown()
+    load = os.getloadavg()[0]
+    print(f"\n{args.records} records, {os.cpu_count()} cores, load average {load:.1f} at the end\n")
+    print("| engine | width | seconds | records/s | findings | findings digest |")
+    print("| --- | --- | ---: | ---: | ---: | --- |")
+    for engine, width, seconds, count, digest in rows:
+        print(
+            f"| {engine} | {width} | {seconds:.1f} | {args.records / seconds:.0f} | {count} | {digest[:12]} |"
+        )
+    if len({row[4] for row in rows}) != 1:
+        raise SystemExit("the engines stored different findings")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""The context patterns around a name candidate: what comes before it, what after.
+
+Each is matched against a short window of text right before (`..._BEFORE`, anchored at `$`) or
+right after (`..._AFTER`, anchored at `^`) the candidate. `NameContext` reads them, and spaCy's
+entities, around a candidate; person.py weighs what it reports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import regex
+
+from govern.pii.recognizers.name_cues import DETERMINERS, PERSON_CUES, ROLE_CUES
+
+STRONG_BEFORE = regex.compile(
+    r"(?i)(?:\b(?:hi|hey|hello|dear|welcome|congratulate|congrats|goodbye|bye|ciao|thanks|thank you|cheers|"
+    r"my name is|name is|name's|this is|i am|i'm|im|it's|its|call me|signed|signed by|attn|attention|c/o|"
+    r"care of|(?:full |patient |customer |client |employee |account |holder |contact |legal |preferred )?name|"
+    r"surname|first name|given name|from|to|cc|bcc)\s*[:,!-]?\s+|(?:^|\n)\s*(?:-|–|—)\s*)$"
+)
+# Cues that introduce a name and nothing else: a greeting, "my name is", a name label.
+DIRECT_BEFORE = regex.compile(
+    r"(?i)\b(?:hi|hey|hello|dear|welcome|goodbye|bye|thanks|thank you|cheers|my name is|name is|name's|this is|"
+    r"call me|signed by|attn|attention|c/o|care of|(?:full |patient |customer |client |employee |account |holder |"
+    r"contact |legal |preferred )?name|surname|first name|given name)\s*[:,!-]?\s+$"
+)
+# A role word and a colon opening a line: a speaker's label, or a field's.
+LABEL_BEFORE = regex.compile(r"(?:^|\n)[^\S\n]*[\w ]{0,30}:[^\S\n]*$")
+# A speaker's sentence goes on with more words after the candidate ("Customer: Quick question");
+# a field's value ends with the line, the text or punctuation ("Patient: Czerwionka, Damian.").
+SENTENCE_GOES_ON = regex.compile(r"^[^\S\n]+\p{L}")
+WEAK_BEFORE = regex.compile(
+    r"(?i)\b(?:to|by|with|from|for|per|and|of|cc|via|met|meet|called|call|contacted|contact|emailed|email|phoned|"
+    r"texted|told|asked|ask for|thanked|thank|spoke to|speak to|spoke with|looping in|loop in|copying|notified|"
+    r"paged|visited|saw|seen by|between|against|on behalf of|in favour of|in favor of)\s+$"
+)
+STRONG_AFTER = regex.compile(
+    r"(?i)^(?:'s\s+\w+|\s+(?:here|said|says|wrote|writes|confirmed|reported|asked|approved|signed|replied|called|"
+    r"phoned|rang|emailed|texted|agreed|stated|noted|requested|complained|explained|mentioned|raised|rejected|"
+    r"logged|attended|presented|reports|collected|declined|disputes|disputed|opposed|sought|granted|left|moves|"
+    r"needs|wants|was|is|has|had|will|can|cited|lives|resides|arrived|missed|resigned|joined)\b)"
+)
+# Verbs and phrases whose object is a person: after them two or three unusual capitalized words
+# are a name whatever spaCy tags them (it often calls an unfamiliar name an ORG or a GPE).
+PERSONAL_BEFORE = regex.compile(
+    r"(?i)\b(?:represented by|chaired by|accompanied by|escalated to|assigned to|referred to|"
+    r"reviewed by|approved by|seen by|handled by|ordered by|raised by|reported by|submitted by|"
+    r"requested by|issued to|payable to|paid to|granted to|against|presence of|on behalf of|"
+    r"claim for|cover arranged with|leave for|offer for|spoke to|spoke with|met with|called|"
+    r"emailed|phoned|contacted|told|thanked|visited|interviewed|hired|welcome|welcomed|between)\s+$"
+)
+WEAK_AFTER = regex.compile(r"^\s*(?:\(|,\s*(?:who|our|the|my|his|her|a|an|aged|age|born|dob)\b)")
+SIGN_OFF = regex.compile(
+    r"(?i)(?:^|\n)\s*(?:(?:kind |best |warm |warmest |many |with )?(?:regards|thanks|wishes)|cheers|best|sincerely|"
+    r"yours(?: sincerely| faithfully| truly)?|thank you|take care|ta|rgds|br|--)\s*[,.!]?\s*\n\s*(?:(?:dr|mr|mrs|ms|mx|prof)\.?\s+)?$"
+)
+LAST_FIRST = regex.compile(
+    r"(?<![\p{L}\p{M}'’-])(?P<particle>\p{Ll}{1,5} )?(?P<last>\p{Lu}[\p{L}\p{M}'’-]+(?: \p{Lu}[\p{L}\p{M}'’-]+)?), "
+    r"(?P<first>\p{Lu}[\p{L}\p{M}'’-]+)(?![\p{L}\p{M}'’-])"
+)
+
+
+WORDS = regex.compile(r"[\w'’/]+")
+CUE_END = regex.compile(r"[\w.]\s*[:,]?\s+$")
+TITLE_BEFORE = regex.compile(
+    r"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|judge|justice)\.?\s+$"
+)
+FIELD_BEFORE = regex.compile(r"(?:^|[:\-–—|]\s+|\n\s*)$")
+
+
+class NameContext:
+    """What surrounds the name candidates of one text: cue words before and after, spaCy's entities."""
+
+    def __init__(
+        self, text: str, doc: Any, use_lists: bool, use_context: bool, use_ner: bool
+    ) -> None:
+        self.text = text
+        self.use_lists, self.use_context, self.use_ner = use_lists, use_context, use_ner
+        self._before: dict[int, tuple[bool, bool, bool, bool]] = {}
+        self._after: dict[int, tuple[bool, bool, bool]] = {}
+        self.person_ents: list[tuple[int, int]] = []
+        self.other_ents: list[tuple[int, int]] = []
+        if use_ner and doc is not None:
+            for ent in doc.ents:
+                if any(c.isdigit() for c in ent.text):
+                    continue
+                target = self.person_ents if ent.label_ == "PERSON" else self.other_ents
+                if ent.label_ in (
+                    "PERSON",
+                    "ORG",
+                    "PRODUCT",
+                    "FAC",
+                    "WORK_OF_ART",
+                    "EVENT",
+                    "LAW",
+                    "GPE",
+                    "NORP",
+                    "LOC",
+                ):
+                    target.append((ent.start_char, ent.end_char))
+        self.any_other_ents = (
+            []
+            if doc is None or not use_ner
+            else [(e.start_char, e.end_char) for e in doc.ents if e.label_ != "PERSON"]
+        )
+        self.place_ents = (
+            []
+            if doc is None or not use_ner
+            else [(e.start_char, e.end_char) for e in doc.ents if e.label_ in ("GPE", "LOC", "FAC")]
+        )
+        self.org_ents = (
+            []
+            if doc is None or not use_ner
+            else [
+                (e.start_char, e.end_char)
+                for e in doc.ents
+                if e.label_ in ("ORG", "PRODUCT", "FAC", "WORK_OF_ART", "LAW")
+            ]
+        )
+
+    def _context(self, start: int, end: int) -> tuple[bool, bool, bool]:
+        """(strong, weak, direct) context around a candidate; the parts before and after are memoised.
+
+        direct: a greeting, an introduction, a name label, a title or a sign-off right before.
+        """
+        before = self._before.get(start)
+        if before is None:
+            text = self.text[max(0, start - 60) : start]
+            words = WORDS.findall(text[-24:].lower())
+            role = bool(words and words[-1].rstrip(".") in PERSON_CUES and CUE_END.search(text))
+            other = bool(STRONG_BEFORE.search(text) or SIGN_OFF.search(text))
+            label = role and not other and bool(LABEL_BEFORE.search(text))
+            direct = bool(
+                DIRECT_BEFORE.search(text)
+                or SIGN_OFF.search(text)
+                or TITLE_BEFORE.search(text[-12:])
+            )
+            before = self._before[start] = (
+                role or other,
+                bool(WEAK_BEFORE.search(text)),
+                label,
+                direct,
+            )
+        after = self._after.get(end)
+        if after is None:
+            text = self.text[end : end + 40]
+            after = self._after[end] = (
+                bool(STRONG_AFTER.search(text)),
+                bool(WEAK_AFTER.search(text)),
+                bool(SENTENCE_GOES_ON.search(text)),
+            )
+        strong_before, weak_before, label, direct = before
+        if label and after[2]:
+            # "Customer: Quick question." -- a speaker's label, then a sentence: a weak cue only
+            strong_before, weak_before = False, True
+        return strong_before or after[0], weak_before or after[1], direct
+
+    def _overlaps(self, spans: list[tuple[int, int]], start: int, end: int) -> bool:
+        return any(a < end and start < b for a, b in spans)
+
+    def _mid_sentence(self, start: int, end: int) -> bool:
+        """Lower-case words on both sides, and no determiner or possessive right before."""
+        before = WORDS.findall(self.text[max(0, start - 20) : start])
+        after = self.text[end : end + 3]
+        return bool(
+            before
+            and before[-1].islower()
+            and before[-1] not in DETERMINERS
+            and self.text[start - 1 : start] == " "
+            and (not after or not after.lstrip()[:1].isupper() or after[:1] in ",.;:)")
+        )
+
+    def _ner_any(self, start: int, end: int) -> bool:
+        """spaCy tagged the span as anything but a person (a date, a place, a quantity ...)."""
+        return self.use_ner and any(a < end and start < b for a, b in self.any_other_ents)
+
+    def _ner_other(self, start: int, end: int) -> bool:
+        return self.use_ner and any(a < end and start < b for a, b in self.other_ents)
+
+    def _weak_before(self, start: int) -> bool:
+        return bool(WEAK_BEFORE.search(self.text[max(0, start - 40) : start]))
+
+    def _personal_before(self, start: int) -> bool:
+        return bool(PERSONAL_BEFORE.search(self.text[max(0, start - 40) : start]))
+
+    def _field_before(self, start: int) -> bool:
+        """A value's place in a form or a list: after a colon, a dash or a line break."""
+        return bool(FIELD_BEFORE.search(self.text[max(0, start - 4) : start]))
+
+    def _ner_person(self, start: int, end: int) -> bool:
+        return self.use_ner and any(a < end and start < b for a, b in self.person_ents)
+
+    def _cue_before(self, start: int) -> bool:
+        """A word introducing a person right before (pt, vp, resident, my name is, hi)."""
+        before = self.text[max(0, start - 60) : start]
+        words = WORDS.findall(before[-24:].lower())
+        # our own role words only: nameparser's abbreviations (mg, dr) are too often ordinary lower-case words
+        return bool(
+            (words and words[-1] in ROLE_CUES)
+            or STRONG_BEFORE.search(before)
+            or SIGN_OFF.search(before)
+        )
+
+    def _after_title(self, start: int) -> bool:
+        return bool(TITLE_BEFORE.search(self.text[max(0, start - 12) : start]))
+
+    def _signature(self, start: int) -> bool:
+        return bool(SIGN_OFF.search(self.text[max(0, start - 60) : start]))
