@@ -1,7 +1,8 @@
 """Quality of `govern pii` on labelled sets: recall, typed recall, precision, F2 and leak rate,
 overall, per entity type and per locale.
 
-Sets: `dev` (../shared/eval/pii_dev.jsonl, the labelled set shipped to the project), `tune`, `fresh` and
+Sets: `dev` (../shared/eval/pii_dev.jsonl, the labelled set shipped to the project), `tune`,
+`fresh` and
 `heldout` (benchmarks/pii_data/, made by pii_generate.py; recognizers are never tuned on
 `heldout`). Each set goes through `govern pii detect` and `govern pii redact` (the real CLI,
 in-process) and is scored by pii_scoring.py; the headline figures are cross-checked with the
@@ -140,7 +141,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--sets", default="dev,tune,fresh,heldout", help="comma-separated: dev, tune, fresh, heldout"
+        "--sets",
+        default="dev,tune,fresh,heldout",
+        help="comma-separated: dev, tune, fresh, heldout",
     )
     parser.add_argument("--metrics", type=Path, default=EVAL_DIR / "pii_metrics.py")
     parser.add_argument("--out", type=Path, default=HERE / "out")
