@@ -1,9 +1,9 @@
 """Quality of `govern pii` on labelled sets: recall, typed recall, precision, F2 and leak rate,
 overall, per entity type and per locale.
 
-Sets: `dev` (../shared/eval/pii_dev.jsonl, the labelled set shipped to the project), `tune`, `fresh` and
-`heldout` (benchmarks/pii_data/, made by pii_generate.py; recognizers are never tuned on
-`heldout`). Each set goes through `govern pii detect` and `govern pii redact` (the real CLI,
+Sets: `dev` (../shared/eval/pii_dev.jsonl, the labelled set shipped to the project), `tune`,
+`fresh` and `heldout` (benchmarks/pii_data/, made by pii_generate.py; recognizers may be tuned on
+`tune` and `fresh`, never on `heldout`). Each set goes through `govern pii detect` and `govern pii redact` (the real CLI,
 in-process) and is scored by pii_scoring.py; the headline figures are cross-checked with the
 project's scorer, ../shared/eval/pii_metrics.py. Targets on `heldout`: recall >= 0.98,
 precision >= 0.90, leak rate < 0.01. `--ablation` also scores the scanner with parts of it

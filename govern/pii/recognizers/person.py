@@ -274,9 +274,19 @@ class PersonEvidence(NameContext):
                 and token.shape == "title"
                 and len(token.text) > 2
                 and ((self.use_lists and (token.given or token.surname)) or unusual)
-                and not self._ner_other(start, end)
+                and not self._ner_any(start, end)
             ):
                 return 2
+            # "; D'Costa to attend": spaCy's PERSON on a listed name that is no English word
+            if (
+                ner_person
+                and self.use_lists
+                and token.shape == "title"
+                and len(token.text) > 2
+                and (token.given or token.surname)
+                and unusual
+            ):
+                return 1
             # "the refund for Todd", "review of Moore moved": a listed name that is no English word,
             # after a word that takes a person, inside a sentence, that spaCy does not call a
             # date, place, organisation or anything else; not one of a list (Rocha, Mendez and Lopez)
@@ -290,6 +300,7 @@ class PersonEvidence(NameContext):
                 and self._weak_before(start)
                 and not _LISTED_BEFORE.search(self.text[max(0, start - 6) : start])
                 and not self._ner_any(start, end)
+                and not self._ner_wider_org(start, end)
                 and self._mid_sentence(start, end)
             ):
                 return 1
@@ -414,6 +425,7 @@ class PersonEvidence(NameContext):
                 and (is_surname(last_token) or is_unusual(last_token))
                 and (self._weak_before(start) or self._field_before(start))
                 and not self._ner_any(start, match.end())
+                and not self._ner_wider_org(start, match.end())
             ):
                 # "results for Garrahy, Jamie", "Name on file: Arévalo, Rosendo."
                 yield start, match.end(), 0.5

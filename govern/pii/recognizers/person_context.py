@@ -102,7 +102,7 @@ class NameContext:
         self.any_other_ents = (
             []
             if doc is None or not use_ner
-            else [(e.start_char, e.end_char) for e in doc.ents if e.label_ != "PERSON"]
+            else [(e.start_char, e.end_char) for e in doc.ents if e.label_ not in ("PERSON", "ORG")]
         )
         self.place_ents = (
             []
@@ -172,8 +172,15 @@ class NameContext:
         )
 
     def _ner_any(self, start: int, end: int) -> bool:
-        """spaCy tagged the span as anything but a person (a date, a place, a quantity ...)."""
+        """spaCy tagged the span as a date, a place, a quantity ...: anything but a person or an
+        organisation (the small model calls a lone surname an ORG as often as not)."""
         return self.use_ner and any(a < end and start < b for a, b in self.any_other_ents)
+
+    def _ner_wider_org(self, start: int, end: int) -> bool:
+        """The span is part of a longer organisation's name to spaCy (Bank of Ireland)."""
+        return self.use_ner and any(
+            a < end and start < b and (a < start or b > end) for a, b in self.org_ents
+        )
 
     def _ner_other(self, start: int, end: int) -> bool:
         return self.use_ner and any(a < end and start < b for a, b in self.other_ents)
