@@ -119,3 +119,43 @@ def test_one_reviewer_counts_once_per_item(
     # 5 distinct items judged by one person: 5 trials, not 20 (20 wins give an interval low of
     # 0.84, enough for `min_review_win_rate: 0.8`; 5 wins give 0.57).
     assert summary["adapter_wins"] + summary["base_wins"] == 5
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="import_verdicts checks only each row's item and preference: outputs edited in the "
+    "sheet between `review sample` and the reviewer (by the trainer, who ran the sample) are "
+    "judged and counted; the sampled sheet_hash is never compared (blind_review.import_verdicts "
+    "should check each row's prompt and outputs against what was sampled)",
+)
+def test_verdicts_on_a_doctored_sheet_are_refused(
+    trained: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govern.errors import BadInput, IntegrityFailure
+
+    workspace, engineer, _officer, run_id, _ = trained
+    (workspace.root / "evals").mkdir(exist_ok=True)
+    (workspace.root / "evals" / "held-out.yaml").write_text(SUITE)
+    monkeypatch.setattr(suite_run, "generate_both", _fake_generation(5))
+    sheet = tmp_path / "sheet.jsonl"
+    sample_id = _sample_for(workspace, engineer, run_id, 5, sheet)
+    secret = json.loads(
+        (workspace.state_dir / "secrets" / f"review-{sample_id}.json").read_bytes()
+    )["assignment"]
+    rows = [json.loads(line) for line in sheet.read_text().splitlines()]
+    for row in (
+        rows
+    ):  # the trainer swaps in a polished answer on the adapter's side, a bad one on the base's
+        adapter_side = "a" if secret[str(row["item"])] == "adapter" else "b"
+        base_side = "b" if adapter_side == "a" else "a"
+        row[f"output_{adapter_side}"] = "A clear, correct, friendly answer."
+        row[f"output_{base_side}"] = "asdf asdf"
+    sheet.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    filled = tmp_path / "filled.jsonl"
+    for row in rows:  # an honest reviewer prefers the better text
+        row["preference"] = "A" if row["output_a"].startswith("A clear") else "B"
+    filled.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ruth = _new_key(workspace, "reviewer", "ruth")
+    with pytest.raises((BadInput, IntegrityFailure)):
+        blind_review.import_verdicts(workspace, ruth, sample_id, filled)
