@@ -159,3 +159,31 @@ def test_verdicts_on_a_doctored_sheet_are_refused(
     ruth = _new_key(workspace, "reviewer", "ruth")
     with pytest.raises((BadInput, IntegrityFailure)):
         blind_review.import_verdicts(workspace, ruth, sample_id, filled)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="agreement() returns 1.0 whenever every verdict is the same, even when no item was "
+    "judged by two reviewers: two reviewers who each fill half the sheet 'agree perfectly' and "
+    "pass min_review_agreement (blind_review.agreement: count only items with two verdicts)",
+)
+def test_reviewers_who_judged_no_item_in_common_have_no_agreement(
+    trained: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace, engineer, _officer, run_id, _ = trained
+    (workspace.root / "evals").mkdir(exist_ok=True)
+    (workspace.root / "evals" / "held-out.yaml").write_text(SUITE)
+    monkeypatch.setattr(suite_run, "generate_both", _fake_generation(4))
+    sheet = tmp_path / "sheet.jsonl"
+    sample_id = _sample_for(workspace, engineer, run_id, 4, sheet)
+    filled = tmp_path / "filled.jsonl"
+    _fill_for_adapter(workspace, sample_id, sheet, filled)
+    rows = filled.read_text().splitlines()
+    for name, half in (("ruth", rows[:2]), ("rami", rows[2:])):
+        part = tmp_path / f"{name}.jsonl"
+        part.write_text("".join(line + "\n" for line in half))
+        summary = blind_review.import_verdicts(
+            workspace, _new_key(workspace, "reviewer", name), sample_id, part
+        )
+    assert summary["agreement_alpha"] is None, "agreement reported with no item judged twice"
