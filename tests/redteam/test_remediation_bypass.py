@@ -64,3 +64,51 @@ def test_a_deleted_remediation_row_does_not_unblock_release(trained: Any) -> Non
         connection.exec_driver_sql("DROP TRIGGER remediations_no_delete")
         connection.exec_driver_sql("DELETE FROM remediations")
     assert not _remediation_rule(workspace, run_id).passed, "release unblocked by a DELETE"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="erasure's impact() finds runs by their own snapshot_ids only: an adapter continued "
+    "(init_run_id) from a run trained on the subject carries the subject's data but gets no "
+    "remediation and stays releasable (consent/erasure.py impact: follow spending.chain)",
+)
+def test_an_erasure_reaches_adapters_continued_from_a_run_trained_on_the_subject(
+    trained: Any, tmp_path: Any
+) -> None:
+    import json
+    from pathlib import Path
+
+    from govern.ingest.datasets import DatasetSpec, add_dataset
+    from govern.pii.scans import scan_snapshot
+    from govern.policy.approvals import approve
+    from govern.training.runs import start_run
+    from tests.pipeline import EXAMPLES
+
+    workspace, engineer, officer, first, _ = trained
+    others = tmp_path / "others.jsonl"
+    others.write_text(
+        "".join(
+            line + "\n"
+            for line in EXAMPLES.read_text().splitlines()
+            if json.loads(line)["subject_id"] != "subj-0010"
+        )
+    )
+    spec = DatasetSpec(
+        name="support-more",
+        source="example helpdesk export, second batch",
+        license="CC-BY-4.0",
+        legal_basis="consent",
+        subject_field="subject_id",
+        text_fields=("prompt", "completion"),
+        id_field="id",
+    )
+    second_snapshot = add_dataset(workspace, engineer, spec, others).snapshot
+    scan_snapshot(workspace, engineer, second_snapshot.id, processes=1)
+    approve(workspace, officer, second_snapshot.id)
+    second = start_run(
+        workspace, engineer, Path("train/gate.toml"), [second_snapshot.id], init_run_id=first
+    )["run_id"]
+    found = erase_subject(workspace, officer, "subj-0010")
+    assert first in found.runs
+    assert second in found.runs, "the continued adapter, built on the subject's data, is missed"
+    assert not _remediation_rule(workspace, second).passed
