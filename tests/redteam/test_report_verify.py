@@ -53,3 +53,28 @@ def test_a_report_ledgered_by_an_engineer_does_not_verify(
         )
     check = verify_report(workspace, fake)
     assert not check.intact, "an engineer's made-up report verifies against the ledger"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="run_contradictions looks at rejections, failed decisions, erasures, revocations and "
+    "run state, not remediation.decided: a model card rendered while a remediation was open "
+    "still 'stands' after the adapter is withdrawn (reports/run.py run_contradictions)",
+)
+def test_a_run_report_does_not_stand_after_its_adapter_is_withdrawn(
+    trained: Any, tmp_path: Path
+) -> None:
+    from govern.consent.erasure import erase_subject
+    from govern.consent.remediation import decide
+    from govern.reports import make_report
+
+    workspace, _engineer, officer, run_id, _ = trained
+    (remediation,) = erase_subject(workspace, officer, "subj-0010").remediations
+    auditor = _new_key(workspace, "auditor", "aldo")
+    card = make_report(workspace, auditor, "run", run_id, "md", tmp_path / "card.md").path
+    assert verify_report(workspace, card).stands
+    decide(workspace, officer, remediation, "withdraw")
+    check = verify_report(workspace, card)
+    assert check.intact
+    assert not check.stands, "the card still stands after the adapter was withdrawn"
