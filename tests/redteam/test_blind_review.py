@@ -187,3 +187,30 @@ def test_reviewers_who_judged_no_item_in_common_have_no_agreement(
             workspace, _new_key(workspace, "reviewer", name), sample_id, part
         )
     assert summary["agreement_alpha"] is None, "agreement reported with no item judged twice"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="a reviewer may run `review sample` (run.evaluate) and then import verdicts on that "
+    "sample: the assignment file their own command wrote in .govern/secrets unblinds it "
+    "(blind_review.import_verdicts: refuse the person who signed the review.sampled entry)",
+)
+def test_the_person_who_drew_the_sample_may_not_judge_it(
+    trained: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govern.errors import Refused
+
+    workspace, _engineer, _officer, run_id, _ = trained
+    (workspace.root / "evals").mkdir(exist_ok=True)
+    (workspace.root / "evals" / "held-out.yaml").write_text(SUITE)
+    monkeypatch.setattr(suite_run, "generate_both", _fake_generation(4))
+    ruth = _new_key(workspace, "reviewer", "ruth")
+    sheet = tmp_path / "sheet.jsonl"
+    sample_id = str(
+        blind_review.sample_for_review(workspace, ruth, run_id, "held-out", 4, sheet)["sample_id"]
+    )
+    filled = tmp_path / "filled.jsonl"
+    _fill_for_adapter(workspace, sample_id, sheet, filled)  # she reads the file she wrote
+    with pytest.raises(Refused):
+        blind_review.import_verdicts(workspace, ruth, sample_id, filled)
