@@ -1,0 +1,77 @@
+"""Red team: deletion receipts. README: "an altered receipt or another key exits 3"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from govern.canonical import canonical_bytes
+from govern.consent.receipt import RECEIPT_TYPE, public_key_pem, verify_receipt
+from govern.ledger.keys import generate_identity
+
+STATEMENT = {
+    "type": RECEIPT_TYPE,
+    "subject_id": "cust-1042",
+    "requested_at": "2026-12-01T10:00:00Z",
+    "erasures": [{"ledger_seq": 40, "recorded_at": "2026-12-01T10:00:00Z"}],
+    "snapshots_blanked": [{"snapshot_id": "a" * 64, "records_blanked": 3}],
+    "runs_affected": [
+        {
+            "run_id": "run-1",
+            "remediation_id": "r" * 32,
+            "decision": "open",
+            "decided_at": None,
+            "justification": None,
+            "retrained_as": None,
+        }
+    ],
+    "issued_at": "2026-12-02T10:00:00Z",
+    "ledger_head": {"seq": 41, "hash": "b" * 64},
+}
+
+
+def _issued(tmp_path: Path) -> tuple[Path, bytes]:
+    """A receipt exactly as issue_receipt writes it (same document, same signature)."""
+    officer = generate_identity()
+    document = {
+        "receipt": STATEMENT,
+        "signer_key_id": officer.key_id,
+        "signer_public_key": officer.public_key_hex,
+        "signature": officer.sign(canonical_bytes(STATEMENT)),
+    }
+    path = tmp_path / "receipt.json"
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    assert verify_receipt(path, public_key_pem(officer.public_key_hex)).ok
+    return path, public_key_pem(officer.public_key_hex)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="verify_receipt parses with json.loads, which keeps the last of duplicate keys: a "
+    "'decision' planted before the signed one verifies, and a first-wins reader shows it "
+    "(consent/receipt.py verify_receipt: refuse duplicate keys via object_pairs_hook)",
+)
+def test_a_receipt_with_a_planted_duplicate_key_does_not_verify(tmp_path: Path) -> None:
+    path, key = _issued(tmp_path)
+    text = path.read_text()
+    edited = text.replace('"decision": "open"', '"decision": "withdraw", "decision": "open"', 1)
+    assert edited != text
+    path.write_text(edited)
+    assert not verify_receipt(path, key).ok
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="only the `receipt` object is signed; fields added beside it verify "
+    "(consent/receipt.py verify_receipt: refuse keys other than receipt, signer_key_id, "
+    "signer_public_key, signature)",
+)
+def test_a_receipt_with_an_added_unsigned_statement_does_not_verify(tmp_path: Path) -> None:
+    path, key = _issued(tmp_path)
+    document = json.loads(path.read_text())
+    document["runs_affected"] = [{"run_id": "run-1", "decision": "retrain"}]
+    document["note"] = "Every model trained on your data was retrained without it."
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    assert not verify_receipt(path, key).ok

@@ -1,0 +1,192 @@
+"""Red team: release rules. Each rule must read only what a verified ledger entry vouches for
+(DESIGN invariant 9), and a later, weaker measurement must not launder an earlier failing one."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from govern import ledger
+from govern.catalog.models import Approval, LedgerEntry
+from govern.clock import now as clock_now
+from govern.evaluation.release import check_release
+from govern.evaluation.suite_run import SUITE_EVENT
+from govern.policy.activation import activate_pack
+from govern.training.runs import get_run
+from tests.redteam.conftest import insert_row
+
+pytestmark = pytest.mark.slow
+
+RELEASE = """
+release:
+  require_evaluation: true
+  require_privacy_audit: true
+  require_compliance_report: true
+  max_days_since_approval: 30
+  require_suite: held-out
+  max_pii_regurgitation: 0
+"""
+
+
+def _with_release_rules(trained: Any) -> tuple[Any, Any, Any, str]:
+    workspace, engineer, officer, run_id, _ = trained
+    pack = workspace.root / "policies" / "gate.yaml"
+    pack.write_text(pack.read_text() + RELEASE)
+    activate_pack(workspace, officer, "gate", reason="release rules for the red team")
+    return workspace, engineer, officer, run_id
+
+
+def _rule(workspace: Any, run_id: str, name: str, **kwargs: Any) -> Any:
+    with workspace.catalog.reading() as session:
+        rules = check_release(workspace, session, get_run(session, run_id), **kwargs)
+    return next(r for r in rules if r.rule == name)
+
+
+def _row(run_id: str, created_by: str) -> dict[str, Any]:
+    return {
+        "id": "f" * 32,
+        "run_id": run_id,
+        "created_at": "2026-12-03T00:00:00Z",
+        "created_by": created_by,
+        "ledger_seq": 1,
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="release.evaluation selects the newest evaluations row without checking its ledger "
+    "entry (evaluation/release.py check_release)",
+)
+def test_an_evaluation_row_written_around_govern_does_not_count(trained: Any) -> None:
+    workspace, engineer, _officer, run_id = _with_release_rules(trained)
+    snapshot_id = trained[4].id  # the training snapshot itself: `govern eval` would refuse it
+    insert_row(
+        workspace,
+        "evaluations",
+        {
+            **_row(run_id, engineer.key_id),
+            "snapshot_id": snapshot_id,
+            "examples": 50,
+            "base_loss": 3.0,
+            "base_perplexity": 20.0,
+            "adapter_loss": 1.0,
+            "adapter_perplexity": 2.7,
+        },
+    )
+    assert not _rule(workspace, run_id, "release.evaluation").passed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="release.privacy_audit trusts the newest privacy_audits row and its `consistent` "
+    "column without its ledger entry (evaluation/release.py check_release)",
+)
+def test_a_privacy_audit_row_written_around_govern_does_not_count(trained: Any) -> None:
+    workspace, engineer, _officer, run_id = _with_release_rules(trained)
+    insert_row(
+        workspace,
+        "privacy_audits",
+        {
+            **_row(run_id, engineer.key_id),
+            "canaries": 100,
+            "included": 50,
+            "exposure_mean": 0.1,
+            "exposure_max": 0.5,
+            "auc": 0.5,
+            "epsilon_lower_bound": 0.0,
+            "confidence": 0.95,
+            "accountant_epsilon": 3.0,
+            "consistent": 1,
+            "result": "{}",
+        },
+    )
+    assert not _rule(workspace, run_id, "release.privacy_audit").passed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="release.compliance_report accepts any ledger_entries row named report.rendered, "
+    "unsigned and off the chain (evaluation/release.py check_release: use verified entries)",
+)
+def test_an_unsigned_report_entry_does_not_count(trained: Any) -> None:
+    workspace, _engineer, officer, run_id = _with_release_rules(trained)
+    with workspace.catalog.reading() as session:
+        head = ledger.head(session)
+    assert head is not None
+    insert_row(
+        workspace,
+        "ledger_entries",
+        {
+            "seq": head.seq + 1,
+            "recorded_at": "2026-12-03T00:00:00Z",
+            "actor_key_id": officer.key_id,
+            "event": "report.rendered",
+            "refs": json.dumps([run_id]),
+            "payload": "{}",
+            "prev_hash": head.entry_hash,
+            "entry_hash": "0" * 64,
+            "signature": "00" * 64,
+        },
+    )
+    assert not _rule(workspace, run_id, "release.compliance_report").passed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="release.approval_age reads the newest approvals row's signed_at without its ledger "
+    "entry or signature (evaluation/release.py check_release)",
+)
+def test_an_approval_row_written_around_govern_does_not_refresh_approval_age(
+    trained: Any,
+) -> None:
+    workspace, _engineer, _officer, run_id = _with_release_rules(trained)
+    later = clock_now() + timedelta(days=60)  # the real approval is now 60 days old
+    assert not _rule(workspace, run_id, "release.approval_age", now=later).passed
+    with workspace.catalog.reading() as session:
+        real = session.exec(select(Approval).order_by(col(Approval.ledger_seq).desc())).first()
+    assert real is not None
+    forged = {
+        **real.model_dump(),
+        "id": "f" * 32,
+        "ledger_seq": real.ledger_seq + 100,
+        "signed_at": later.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    insert_row(workspace, "approvals", forged)
+    assert not _rule(workspace, run_id, "release.approval_age", now=later).passed
+
+
+def _suite_entry(workspace: Any, engineer: Any, run_id: str, limit: int, matched: int) -> None:
+    """The entry `govern eval RUN --suite held-out` appends (suite_run.evaluate_suite)."""
+    payload = {
+        "run_id": run_id,
+        "suite": "held-out",
+        "suite_hash": f"{limit:064x}",
+        "snapshot_id": "0" * 64,
+        "items": limit,
+        "generation": {"max_new_tokens": 32 if limit > 1 else 1, "batch_size": 16},
+        "metrics": {},
+        "pii_probe": {"outputs": limit, "matched_training_values": matched, "matched": []},
+    }
+    with workspace.catalog.transaction() as session:
+        ledger.append(session, engineer, SUITE_EVENT, [run_id, "0" * 64], payload)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="release.pii_regurgitation reads only the newest probed suite run: after a probe "
+    "found training PII, the engineer edits evals/held-out.yaml (limit: 1, max_new_tokens: 1) "
+    "and runs it again; the adapter is fixed, so a lower count is a weaker probe, not a fix "
+    "(evaluation/release_quality.py quality_rules)",
+)
+def test_a_weaker_probe_run_later_does_not_launder_a_failing_one(trained: Any) -> None:
+    workspace, engineer, _officer, run_id = _with_release_rules(trained)
+    _suite_entry(workspace, engineer, run_id, limit=200, matched=7)
+    assert not _rule(workspace, run_id, "release.pii_regurgitation").passed
+    _suite_entry(workspace, engineer, run_id, limit=1, matched=0)
+    with workspace.catalog.reading() as session:
+        assert session.exec(select(LedgerEntry).where(LedgerEntry.event == SUITE_EVENT)).all()
+    assert not _rule(workspace, run_id, "release.pii_regurgitation").passed
