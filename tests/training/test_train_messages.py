@@ -133,7 +133,7 @@ def test_a_chat_dataset_passes_the_gate_and_trains_with_dp(
 
 
 def test_a_conversation_field_is_checked_at_ingest_and_scanned(gate_world: Any) -> None:
-    from govern.ingest.snapshots import conversation_problem
+    from govern.ingest.record_schema import conversation_problem
     from govern.pii.scanner import _field_texts
 
     assert conversation_problem(_conversation(1)) is None
