@@ -137,7 +137,10 @@ def sample_for_review(
             }
         )
     sample_id = new_id()
-    secret = canonical_bytes({"sample_id": sample_id, "assignment": assignment})
+    # The salt keeps the assignment from being found by hashing each of its 2^n candidates.
+    secret = canonical_bytes(
+        {"sample_id": sample_id, "assignment": assignment, "salt": secrets.token_hex(32)}
+    )
     sheet = _sheet_bytes(rows, fmt)
     items_copy = _sheet_bytes(rows, "jsonl")  # what the console's review page shows
     payload = {
@@ -151,6 +154,7 @@ def sample_for_review(
         "assignment_hash": sha256_hex(secret),
         "sheet_hash": sha256_hex(sheet),
         "items_hash": sha256_hex(items_copy),
+        "row_hashes": {str(row["item"]): _row_hash(row) for row in rows},
     }
     secret_path = _assignment_path(workspace, sample_id)
     copy_path = items_path(workspace, sample_id)
@@ -168,11 +172,39 @@ def sample_for_review(
     return {**payload, "sheet": str(out_path), "ledger_seq": entry.seq}
 
 
-def _sample(session: Session, sample_id: str) -> dict[str, Any]:
+def _row_hash(row: dict[str, Any]) -> str:
+    """What a sheet row shows the reviewer (item, prompt, output A, output B), hashed."""
+    # A CSV read back in text mode turns \r\n inside a quoted field into \n: line ends do not count.
+    shown = [
+        str(row.get(k, "")).replace("\r\n", "\n").replace("\r", "\n")
+        for k in ("item", "prompt", "output_a", "output_b")
+    ]
+    return sha256_hex(canonical_bytes(shown))
+
+
+def _sample_entry(session: Session, sample_id: str) -> tuple[LedgerEntry, dict[str, Any]]:
     found = verified_entries(session, SAMPLE_EVENT, sample_id)
     if not found:
         raise NotFound(f"no review sample {sample_id} in the ledger (see `govern review sample`)")
-    return found[0][1]
+    return found[0]
+
+
+def _sample(session: Session, sample_id: str) -> dict[str, Any]:
+    return _sample_entry(session, sample_id)[1]
+
+
+def _check_rows_as_sampled(rows: list[tuple[str, dict[str, Any]]], sample: dict[str, Any]) -> None:
+    """Refuse a sheet row whose prompt or outputs differ from what was sampled (a doctored sheet)."""
+    committed = sample.get("row_hashes")
+    if committed is None:
+        return  # a sample drawn before rows were committed: only its items are checked
+    for where, row in rows:
+        item = str(row.get("item", "")).strip()
+        if item in committed and _row_hash({**row, "item": item}) != committed[item]:
+            raise IntegrityFailure(
+                f"{where}: item {item}: its prompt or outputs differ from what sample "
+                f"{sample['sample_id']} showed; review the sheet `govern review sample` wrote"
+            )
 
 
 def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -248,6 +280,8 @@ def import_verdicts(workspace: Any, actor: Signer, sample_id: str, path: Path) -
     with workspace.catalog.reading() as session:
         require(session, actor, "run.review")
     rows = [(f"{path}, line {number}", row) for number, row in _read_rows(path)]
+    with workspace.catalog.reading() as session:
+        _check_rows_as_sampled(rows, _sample(session, sample_id))
     return record_verdicts(
         workspace, actor, sample_id, rows, sha256_hex(path.read_bytes()), f"{path}"
     )
@@ -267,12 +301,21 @@ def record_verdicts(
 
     with workspace.catalog.transaction() as session:
         require(session, actor, "run.review")
-        sample = _sample(session, sample_id)
+        drawn, sample = _sample_entry(session, sample_id)
         run = get_run(session, sample["run_id"])
         authority = Authority.of(session)
         me, trainer = authority.identity(actor.key_id), authority.identity(run.created_by)
         if me is not None and trainer is not None and me.person == trainer.person:
             raise Refused(f"{me.describe()} trained run {run.id} and may not review it")
+        sampler = authority.identity(drawn.actor_key_id)
+        if actor.key_id == drawn.actor_key_id or (
+            me is not None and sampler is not None and me.person == sampler.person
+        ):
+            who = me.describe() if me is not None else f"key {actor.key_id}"
+            raise Refused(
+                f"{who} drew sample {sample_id} (its assignment file unblinds it) and may not "
+                "review it"
+            )
         for _, earlier in verified_entries(session, VERDICT_EVENT, sample_id):
             other = authority.identity(earlier["reviewer_key_id"])
             if me is not None and other is not None and other.person == me.person:
@@ -386,13 +429,18 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
 
 
 def agreement(per_reviewer: list[dict[int, str]]) -> float | None:
-    """Krippendorff's alpha (nominal) of the reviewers' preferences; None under two reviewers."""
+    """Krippendorff's alpha (nominal) of the reviewers' preferences over the items two or more of
+    them judged; None when no item was judged twice."""
     import krippendorff
     import numpy as np
 
-    if len(per_reviewer) < 2:
+    counts: dict[int, int] = {}
+    for verdicts in per_reviewer:
+        for item in verdicts:
+            counts[item] = counts.get(item, 0) + 1
+    items = sorted(item for item, count in counts.items() if count >= 2)
+    if not items:
         return None
-    items = sorted({item for verdicts in per_reviewer for item in verdicts})
     codes = {"base": 0.0, "tie": 1.0, "adapter": 2.0}
     data = np.array(
         [[codes[v[i]] if i in v else np.nan for i in items] for v in per_reviewer], dtype=float
@@ -403,17 +451,22 @@ def agreement(per_reviewer: list[dict[int, str]]) -> float | None:
 
 
 def review_summary(session: Session, run_id: str, confidence: float = 0.95) -> dict[str, Any]:
-    """Win rate of the adapter over the base model, its interval, ties and reviewer agreement."""
+    """Win rate of the adapter over the base model, its interval, ties and reviewer agreement.
+
+    A person counts once per suite item, with their latest verdict: sampling the same items again
+    and reviewing them again does not add trials."""
+    authority = Authority.of(session)
     samples = []
-    wins = losses = ties = 0
+    latest: dict[tuple[str, str, int], str] = {}  # (person, suite hash, item) -> newest verdict
     for _, sample in verified_entries(session, SAMPLE_EVENT, run_id):
         per_reviewer = []
-        for _, verdicts in verified_entries(session, VERDICT_EVENT, sample["sample_id"]):
+        for entry, verdicts in verified_entries(session, VERDICT_EVENT, sample["sample_id"]):
             picks = {v["item"]: v["preferred"] for v in verdicts["verdicts"]}
             per_reviewer.append(picks)
-            wins += sum(p == "adapter" for p in picks.values())
-            losses += sum(p == "base" for p in picks.values())
-            ties += sum(p == "tie" for p in picks.values())
+            identity = authority.identity(entry.actor_key_id)
+            person = identity.person if identity is not None else f"key {entry.actor_key_id}"
+            for item, preferred in picks.items():
+                latest[(person, sample["suite_hash"], item)] = preferred
         samples.append(
             {
                 "sample_id": sample["sample_id"],
@@ -423,6 +476,9 @@ def review_summary(session: Session, run_id: str, confidence: float = 0.95) -> d
                 "agreement_alpha": agreement(per_reviewer),
             }
         )
+    wins = sum(p == "adapter" for p in latest.values())
+    losses = sum(p == "base" for p in latest.values())
+    ties = sum(p == "tie" for p in latest.values())
     decided = wins + losses
     low, high = wilson_interval(wins, decided, confidence)
     alphas = [s["agreement_alpha"] for s in samples if s["agreement_alpha"] is not None]

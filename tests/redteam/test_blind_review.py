@@ -41,12 +41,6 @@ def _fake_generation(items: int) -> Any:
     return generate_both
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review.sampled commits to sha256({sample_id, assignment}) with no secret salt; the "
-    "ledger holds sample_id and the items, so anyone who reads the ledger recovers the A/B "
-    "assignment by trying 2^n assignments (blind_review.sample_for_review)",
-)
 def test_the_assignment_cannot_be_recovered_from_the_ledger(
     sqlite_workspace: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -96,12 +90,6 @@ def _fill_for_adapter(workspace: Any, sample_id: str, sheet: Path, filled: Path)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="review_summary counts every verdict of every sample as an independent trial: one "
-    "reviewer who imports sheets of several samples of the same items counts each item "
-    "several times and narrows the Wilson interval at will (blind_review.review_summary)",
-)
 def test_one_reviewer_counts_once_per_item(
     trained: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,13 +110,6 @@ def test_one_reviewer_counts_once_per_item(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="import_verdicts checks only each row's item and preference: outputs edited in the "
-    "sheet between `review sample` and the reviewer (by the trainer, who ran the sample) are "
-    "judged and counted; the sampled sheet_hash is never compared (blind_review.import_verdicts "
-    "should check each row's prompt and outputs against what was sampled)",
-)
 def test_verdicts_on_a_doctored_sheet_are_refused(
     trained: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -162,12 +143,6 @@ def test_verdicts_on_a_doctored_sheet_are_refused(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="agreement() returns 1.0 whenever every verdict is the same, even when no item was "
-    "judged by two reviewers: two reviewers who each fill half the sheet 'agree perfectly' and "
-    "pass min_review_agreement (blind_review.agreement: count only items with two verdicts)",
-)
 def test_reviewers_who_judged_no_item_in_common_have_no_agreement(
     trained: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -190,12 +165,6 @@ def test_reviewers_who_judged_no_item_in_common_have_no_agreement(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="a reviewer may run `review sample` (run.evaluate) and then import verdicts on that "
-    "sample: the assignment file their own command wrote in .govern/secrets unblinds it "
-    "(blind_review.import_verdicts: refuse the person who signed the review.sampled entry)",
-)
 def test_the_person_who_drew_the_sample_may_not_judge_it(
     trained: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
