@@ -10,11 +10,15 @@ Rules (from the pack's `release:` section and its dp family):
 - compliance report: a run report was rendered and ledgered (`require_compliance_report`);
 - approvals: the run's snapshots were approved within `max_days_since_approval` days;
 - retrain: the adapter is within `max_adapter_age_days` and `max_drift` (evaluation/staleness.py).
+
+Each rule reads only catalog rows and ledger entries that a verified ledger entry vouches for
+(`row_problem`, `verified_entries`): a row written around govern never satisfies a rule.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,7 +30,6 @@ from govern.canonical import canonical_bytes, canonical_json
 from govern.catalog.models import (
     Approval,
     Evaluation,
-    LedgerEntry,
     PrivacyAudit,
     Release,
     TrainingRun,
@@ -35,7 +38,7 @@ from govern.clock import new_id, parse_time, utc_now
 from govern.clock import now as clock_now
 from govern.errors import Refused
 from govern.evaluation.reviews import verified_reviews
-from govern.ledger.authority import require
+from govern.ledger.authority import require, row_problem, verified_entries
 from govern.ledger.keys import Signer
 from govern.training.run_status import get_run
 
@@ -66,6 +69,24 @@ def _run_epsilon(session: Session, run: TrainingRun) -> float | None:
 
     done = completed_payload(session, run.id)
     return done.get("epsilon") if done else None
+
+
+def _newest_vouched(
+    session: Session,
+    query: Any,
+    events: tuple[str, ...],
+    fits: Callable[[Any], bool] = lambda row: True,
+) -> Any:
+    """The first row of `query` that a verified ledger entry of `events` recorded as it stands
+    (`row_problem`) and that `fits`; None when no row does (rows written around govern never count)."""
+    return next(
+        (
+            row
+            for row in session.exec(query)
+            if fits(row) and row_problem(session, row, events) is None
+        ),
+        None,
+    )
 
 
 def check_release(
@@ -136,11 +157,15 @@ def check_release(
         )
 
     if config.get("require_evaluation") or config.get("require_eval_report"):
-        evaluation = session.exec(
+        trained_on = set(json.loads(run.snapshot_ids))
+        evaluation = _newest_vouched(
+            session,
             select(Evaluation)
             .where(Evaluation.run_id == run.id)
-            .order_by(col(Evaluation.ledger_seq).desc())
-        ).first()
+            .order_by(col(Evaluation.ledger_seq).desc()),
+            ("run.evaluated",),
+            lambda row: row.snapshot_id not in trained_on,
+        )
         rules.append(
             ReleaseRule(
                 "release.evaluation",
@@ -153,11 +178,13 @@ def check_release(
         )
 
     if config.get("require_privacy_audit"):
-        audit = session.exec(
+        audit = _newest_vouched(
+            session,
             select(PrivacyAudit)
             .where(PrivacyAudit.run_id == run.id)
-            .order_by(col(PrivacyAudit.ledger_seq).desc())
-        ).first()
+            .order_by(col(PrivacyAudit.ledger_seq).desc()),
+            ("run.privacy_audited",),
+        )
         if audit is None:
             rules.append(
                 ReleaseRule(
@@ -207,11 +234,7 @@ def check_release(
         )
 
     if config.get("require_compliance_report"):
-        rendered = [
-            e
-            for e in session.exec(select(LedgerEntry).where(LedgerEntry.event == "report.rendered"))
-            if run.id in json.loads(e.refs)
-        ]
+        rendered = [e for e, _ in verified_entries(session, "report.rendered", run.id)]
         rules.append(
             ReleaseRule(
                 "release.compliance_report",
@@ -232,11 +255,13 @@ def check_release(
         snapshots = json.loads(run.snapshot_ids)
         stale = []
         for snapshot_id in snapshots:
-            latest = session.exec(
+            latest = _newest_vouched(
+                session,
                 select(Approval)
                 .where(Approval.snapshot_id == snapshot_id, Approval.verdict == "approved")
-                .order_by(col(Approval.ledger_seq).desc())
-            ).first()
+                .order_by(col(Approval.ledger_seq).desc()),
+                ("snapshot.approved",),
+            )
             if latest is None or now - parse_time(latest.signed_at) > timedelta(days=int(max_days)):
                 stale.append(snapshot_id)
         rules.append(

@@ -1,8 +1,8 @@
 """Release rules over the suite evaluations, the PII probe and the blind review of a run.
 
 Pack keys (in `release:`): `require_suite: NAME` (that suite was run on the adapter),
-`max_pii_regurgitation: N` (the newest probed suite run found at most N training values in the
-outputs; a probe must exist), `min_review_win_rate: P` (the lower end of the adapter's Wilson
+`max_pii_regurgitation: N` (every probed suite run of the adapter found at most N training values
+in the outputs: the worst run counts, since a later, weaker probe is no fix; a probe must exist), `min_review_win_rate: P` (the lower end of the adapter's Wilson
 interval is at least P), `min_review_agreement: A` (Krippendorff's alpha of the reviewers).
 """
 
@@ -40,7 +40,10 @@ def quality_rules(session: Session, run: TrainingRun, config: Mapping[str, Any])
     limit = config.get("max_pii_regurgitation")
     if limit is not None:
         probed = [r for r in results if r.get("pii_probe")]
-        matched = probed[-1]["pii_probe"]["matched_training_values"] if probed else None
+        worst = max(
+            probed, key=lambda r: int(r["pii_probe"]["matched_training_values"]), default=None
+        )
+        matched = int(worst["pii_probe"]["matched_training_values"]) if worst else None
         ok = matched is not None and matched <= int(limit)
         rules.append(
             ReleaseRule(
@@ -52,7 +55,8 @@ def quality_rules(session: Session, run: TrainingRun, config: Mapping[str, Any])
                 {
                     "matched_training_values": matched,
                     "max": limit,
-                    "ledger_seq": probed[-1]["ledger_seq"] if probed else None,
+                    "ledger_seq": worst["ledger_seq"] if worst else None,
+                    "probed_runs": [r["ledger_seq"] for r in probed],
                 },
             )
         )

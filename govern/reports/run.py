@@ -353,7 +353,8 @@ def verification_facts(result: Any) -> dict[str, Any]:
 def run_contradictions(
     session: Session, ledgered: dict[str, Any], later: list[LedgerEntry]
 ) -> list[str]:
-    """Later rejections, failing decisions, erasures or consent revocations touching the run's snapshots."""
+    """Later rejections, failing decisions, erasures or consent revocations touching the run's
+    snapshots, and a later run state change or remediation decision withdrawing its adapter."""
     covers = ledgered.get("covers", {})
     snapshot_ids = covers.get("snapshot_ids", [])
     found = []
@@ -374,6 +375,12 @@ def run_contradictions(
         found.append(
             f"ledger entry {e.seq} ({e.event}, {e.recorded_at}): the run changed state after this report"
         )
+    for e in entries_on(later, covers.get("run_ids", []), ("remediation.decided",)):
+        row = payload_of(e).get("row")
+        if isinstance(row, dict) and row.get("decision") == "withdraw":
+            found.append(
+                f"ledger entry {e.seq} ({e.event}, {e.recorded_at}): the run's adapter was withdrawn"
+            )
     head = int(ledgered.get("ledger_head", {}).get("seq", 0))
     return found + revocations_touching(session, snapshot_ids, head)
 

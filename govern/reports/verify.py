@@ -134,6 +134,11 @@ def verify_report(workspace: Any, path: Path) -> ReportCheck:
                     "the file was altered, or it was never rendered by govern in this workspace"
                 )
             return check
+        from govern.ledger.authority import Authority
+
+        untrusted = Authority.of(session).entry_problem(entry, (RENDERED_EVENT,))
+        if untrusted is not None:
+            check.problems.append(f"{untrusted}: it does not vouch for this report")
         payload = payload_of(entry)
         _check_signature(session, check, path, entry)
         head = payload.get("ledger_head", {})

@@ -16,12 +16,6 @@ from govern.reports.verify import verify_report
 from tests.conftest import _new_key
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify_report checks the chain's hashes and signatures but not that the "
-    "report.rendered entry's signer held a role that may render (reports/verify.py: use "
-    "Authority.entry_problem or verify_chain(event_signers=EVENT_SIGNERS))",
-)
 def test_a_report_ledgered_by_an_engineer_does_not_verify(
     sqlite_workspace: Any, tmp_path: Path
 ) -> None:
@@ -56,12 +50,6 @@ def test_a_report_ledgered_by_an_engineer_does_not_verify(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="run_contradictions looks at rejections, failed decisions, erasures, revocations and "
-    "run state, not remediation.decided: a model card rendered while a remediation was open "
-    "still 'stands' after the adapter is withdrawn (reports/run.py run_contradictions)",
-)
 def test_a_run_report_does_not_stand_after_its_adapter_is_withdrawn(
     trained: Any, tmp_path: Path
 ) -> None:

@@ -56,11 +56,6 @@ def _row(run_id: str, created_by: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="release.evaluation selects the newest evaluations row without checking its ledger "
-    "entry (evaluation/release.py check_release)",
-)
 def test_an_evaluation_row_written_around_govern_does_not_count(trained: Any) -> None:
     workspace, engineer, _officer, run_id = _with_release_rules(trained)
     snapshot_id = trained[4].id  # the training snapshot itself: `govern eval` would refuse it
@@ -80,11 +75,6 @@ def test_an_evaluation_row_written_around_govern_does_not_count(trained: Any) ->
     assert not _rule(workspace, run_id, "release.evaluation").passed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="release.privacy_audit trusts the newest privacy_audits row and its `consistent` "
-    "column without its ledger entry (evaluation/release.py check_release)",
-)
 def test_a_privacy_audit_row_written_around_govern_does_not_count(trained: Any) -> None:
     workspace, engineer, _officer, run_id = _with_release_rules(trained)
     insert_row(
@@ -107,11 +97,6 @@ def test_a_privacy_audit_row_written_around_govern_does_not_count(trained: Any) 
     assert not _rule(workspace, run_id, "release.privacy_audit").passed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="release.compliance_report accepts any ledger_entries row named report.rendered, "
-    "unsigned and off the chain (evaluation/release.py check_release: use verified entries)",
-)
 def test_an_unsigned_report_entry_does_not_count(trained: Any) -> None:
     workspace, _engineer, officer, run_id = _with_release_rules(trained)
     with workspace.catalog.reading() as session:
@@ -135,11 +120,6 @@ def test_an_unsigned_report_entry_does_not_count(trained: Any) -> None:
     assert not _rule(workspace, run_id, "release.compliance_report").passed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="release.approval_age reads the newest approvals row's signed_at without its ledger "
-    "entry or signature (evaluation/release.py check_release)",
-)
 def test_an_approval_row_written_around_govern_does_not_refresh_approval_age(
     trained: Any,
 ) -> None:
@@ -175,13 +155,6 @@ def _suite_entry(workspace: Any, engineer: Any, run_id: str, limit: int, matched
         ledger.append(session, engineer, SUITE_EVENT, [run_id, "0" * 64], payload)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="release.pii_regurgitation reads only the newest probed suite run: after a probe "
-    "found training PII, the engineer edits evals/held-out.yaml (limit: 1, max_new_tokens: 1) "
-    "and runs it again; the adapter is fixed, so a lower count is a weaker probe, not a fix "
-    "(evaluation/release_quality.py quality_rules)",
-)
 def test_a_weaker_probe_run_later_does_not_launder_a_failing_one(trained: Any) -> None:
     workspace, engineer, _officer, run_id = _with_release_rules(trained)
     _suite_entry(workspace, engineer, run_id, limit=200, matched=7)
