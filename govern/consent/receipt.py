@@ -27,6 +27,7 @@ from govern.ledger.keys import Signer, key_id_for, verify_signature
 
 RECEIPT_TYPE = "govern.deletion-receipt/v1"
 ISSUED_EVENT = "consent.receipt_issued"
+DOCUMENT_FIELDS = frozenset({"receipt", "signer_key_id", "signer_public_key", "signature"})
 
 
 def public_key_pem(public_key_hex: str) -> bytes:
@@ -175,11 +176,31 @@ class ReceiptCheck:
         }
 
 
+def _refusing_duplicates(duplicates: list[str]) -> Any:
+    """An object_pairs_hook that records every key seen twice in one object."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                duplicates.append(key)
+            seen[key] = value
+        return seen
+
+    return hook
+
+
 def verify_receipt(path: Path, public_key: bytes, key_source: str = "--public-key") -> ReceiptCheck:
-    """Check a receipt's signature against the PEM public key given, offline."""
+    """Check a receipt's signature against the PEM public key given, offline.
+
+    Refused as well: a key repeated in any object (readers disagree on which one counts) and any
+    field beside the signed statement and its signature (it would be read but not signed)."""
     check = ReceiptCheck(str(path))
+    duplicates: list[str] = []
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(
+            path.read_text(encoding="utf-8"), object_pairs_hook=_refusing_duplicates(duplicates)
+        )
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadInput(f"{path}: not a readable receipt ({error})") from None
     if not isinstance(document, dict) or not isinstance(document.get("receipt"), dict):
@@ -187,6 +208,14 @@ def verify_receipt(path: Path, public_key: bytes, key_source: str = "--public-ke
     statement = document["receipt"]
     check.receipt = statement
     expected = _public_key_hex(public_key, key_source)
+    if duplicates:
+        check.problems.append(
+            f"key(s) repeated in one object: {', '.join(sorted(set(duplicates)))} "
+            "(a reader may show a value that was not signed)"
+        )
+    unsigned = sorted(set(document) - DOCUMENT_FIELDS)
+    if unsigned:
+        check.problems.append(f"field(s) outside the signed receipt: {', '.join(unsigned)}")
     if statement.get("type") != RECEIPT_TYPE:
         check.problems.append(f"receipt type is {statement.get('type')!r}, not {RECEIPT_TYPE}")
     if document.get("signer_public_key") != expected:

@@ -212,6 +212,23 @@ def _earlier_stages(review: _Review, stages: list[spending.LedgeredRun]) -> list
     return problems
 
 
+def _stage_units(review: _Review, stages: list[spending.LedgeredRun]) -> list[str]:
+    """Under a pack requiring subject-level DP, every earlier stage of a continued adapter must have
+    been trained by subject too: its composed ε is stated per subject."""
+    from govern.training.privacy_unit import SUBJECT, run_privacy_unit
+
+    family = review.pack.family("dp")
+    if family is None or family.config.get("unit") != SUBJECT:
+        return []
+    return [
+        f"earlier stage {stage.run_id} was trained with ε per {unit.unit}, but the active pack "
+        f"{review.pack.name} requires subject-level DP for the whole adapter; retrain from the "
+        "start by subject instead of continuing it"
+        for stage in stages
+        if (unit := run_privacy_unit(review.session, stage.seq)).unit != SUBJECT
+    ]
+
+
 def _held_out(session: Session, run_id: str, snapshots: list[Snapshot]) -> list[str]:
     """Evaluation data shares nothing with any stage of the run: no snapshot, ancestor, child or record."""
     run = spending.ledgered_runs(session).get(run_id)

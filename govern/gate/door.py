@@ -39,6 +39,7 @@ from govern.gate.checks import (
     _Review,
     _scan_configuration,
     _shared_records,
+    _stage_units,
     _stored_bytes,
 )
 from govern.gate.handle import _ISSUED, Admission, GatedData
@@ -174,6 +175,10 @@ class Gate:
                 review.check(
                     "every earlier stage's data still approved, consented and unerased",
                     _earlier_stages(review, stages),
+                )
+                review.check(
+                    "every earlier stage trained with the privacy unit the active pack requires",
+                    _stage_units(review, stages),
                 )
             if review.reasons:
                 raise self.refuse(

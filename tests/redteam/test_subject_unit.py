@@ -16,12 +16,6 @@ from tests.pipeline import PACK
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the gate checks dp.unit on this stage's plan only: continuing (init_run_id) an "
-    "adapter trained at record level passes a pack requiring subject-level DP, and the chain's "
-    "composed ε is then stated per subject (gate.py admit: check every stage's privacy unit)",
-)
 def test_continuing_a_record_level_adapter_does_not_satisfy_a_subject_pack(
     trained: Any,
 ) -> None:
