@@ -24,7 +24,7 @@ from govern.catalog.models import Approval, Erasure, SnapshotRecord, TrainingRun
 from govern.clock import utc_now
 from govern.errors import BadInput
 from govern.ingest.snapshots import store_of
-from govern.ledger.authority import require
+from govern.ledger.authority import require, verified_entries
 from govern.ledger.keys import Signer
 
 if TYPE_CHECKING:
@@ -91,7 +91,49 @@ def impact(session: Session, subject_hash: str) -> Impact:
                 result.runs.append(run.id)
         # a shard run (train.shards) trained only on its shard's subjects
         result.runs = runs_holding_subject(session, result.runs, subject_hash)
+        result.runs += continued_from(session, result.runs)
     return result
+
+
+def continued_from(session: Session, run_ids: list[str]) -> list[str]:
+    """Runs whose adapter was continued (init_run_id, at any depth) from one of `run_ids`: they
+    carry those runs' training data. As the verified `run.started` entries record them."""
+    from govern.training.spending import ledgered_runs
+
+    runs = ledgered_runs(session)
+    trained = set(run_ids)
+    found = []
+    for run_id, run in runs.items():
+        if run_id in trained:
+            continue
+        seen, current = {run_id}, run.init_run_id
+        while current and current not in seen:
+            if current in trained:
+                found.append(run_id)
+                break
+            seen.add(current)
+            parent = runs.get(current)
+            current = parent.init_run_id if parent else None
+    return found
+
+
+def ledgered_erasures(
+    session: Session, ref: str, before: int | None = None
+) -> set[tuple[str, int]]:
+    """(snapshot id, position) of every record a verified `subject.erased` entry naming `ref` (a
+    subject hash or a snapshot id; entries before seq `before` when given) erased; an erasures
+    row written around govern erases nothing."""
+    done: set[tuple[str, int]] = set()
+    for entry, payload in verified_entries(session, "subject.erased", ref):
+        if before is not None and entry.seq >= before:
+            continue
+        erased = payload.get("erased") if isinstance(payload, dict) else None
+        if not isinstance(erased, dict):
+            continue
+        for snapshot_id, positions in erased.items():
+            if isinstance(positions, list):
+                done.update((str(snapshot_id), p) for p in positions if isinstance(p, int))
+    return done
 
 
 def _blank_lines(path: Any, positions: set[int], tmp_dir: Any) -> None:
@@ -132,13 +174,7 @@ def erase_subject(workspace: Workspace, actor: Signer, subject_id: str) -> Impac
             raise BadInput(
                 "no stored snapshot or consent evidence holds this subject (check the subject id)"
             )
-        done = set(
-            session.exec(
-                select(Erasure.snapshot_id, Erasure.position).where(
-                    Erasure.subject_hash == subject_hash
-                )
-            ).all()
-        )
+        done = ledgered_erasures(session, subject_hash)
         now = utc_now()
         todo: dict[str, set[int]] = {}
         for snapshot_id, position in session.exec(
@@ -166,6 +202,15 @@ def erase_subject(workspace: Workspace, actor: Signer, subject_id: str) -> Impac
 
         opened = open_remediations(session, actor, subject_hash, found.runs, entry.seq)
         found.remediations = [r.id for r in opened]
+        # a position whose erasures row was planted (not ledgered) is blanked and ledgered now; the
+        # planted row cannot be replaced (append-only), so only positions without a row get one
+        planted = set(
+            session.exec(
+                select(Erasure.snapshot_id, Erasure.position).where(
+                    col(Erasure.snapshot_id).in_(list(todo))
+                )
+            ).all()
+        )
         rows = [
             {
                 "snapshot_id": s,
@@ -176,6 +221,7 @@ def erase_subject(workspace: Workspace, actor: Signer, subject_id: str) -> Impac
             }
             for s, positions in todo.items()
             for p in sorted(positions)
+            if (s, p) not in planted
         ]
         if rows:
             session.execute(insert(Erasure), rows)

@@ -26,7 +26,6 @@ from sqlmodel import Session, col, select
 from govern import ledger
 from govern.canonical import canonical_bytes
 from govern.catalog.models import (
-    Erasure,
     Remediation,
     RemediationDecision,
     SnapshotRecord,
@@ -36,7 +35,7 @@ from govern.catalog.models import (
 from govern.clock import new_id, parse_time, utc_now
 from govern.clock import now as clock_now
 from govern.errors import BadInput, Refused
-from govern.ledger.authority import require, trusted_payload
+from govern.ledger.authority import require, trusted_payload, verified_entries
 from govern.ledger.keys import Signer
 
 DECISIONS = ("retrain", "withdraw", "accept")
@@ -103,12 +102,13 @@ def _vouched(session: Session, row: Any, event: str) -> bool:
 def open_remediations(
     session: Session, actor: Signer, subject_hash: str, run_ids: list[str], erasure_seq: int
 ) -> list[Remediation]:
-    """Open a remediation for each run trained on the subject that has none yet (erasure's transaction)."""
-    existing = set(
-        session.exec(
-            select(Remediation.run_id).where(Remediation.subject_hash == subject_hash)
-        ).all()
-    )
+    """Open a remediation for each run trained on the subject that has none yet (erasure's transaction).
+
+    "None yet" is what the ledger says: a remediations row written around govern opens nothing
+    and stops nothing."""
+    existing = {
+        s.remediation.run_id for s in remediation_states(session, subject_hash=subject_hash)
+    }
     opened = []
     for run_id in sorted(set(run_ids) - existing):
         row = Remediation(
@@ -124,24 +124,45 @@ def open_remediations(
     return opened
 
 
+def _opened(session: Session, ref: str | None) -> list[Remediation]:
+    """The remediations verified `remediation.opened` entries recorded (naming `ref`), oldest
+    first: a deleted or altered remediations row changes nothing."""
+    fields = Remediation.ledgered_fields
+    found: dict[str, Remediation] = {}
+    for entry, payload in verified_entries(session, OPENED_EVENT, ref):
+        row = payload.get("row") if isinstance(payload, dict) else None
+        if not isinstance(row, dict) or row.get("table") != Remediation.__tablename__:
+            continue
+        if any(name not in row for name in fields) or str(row["id"]) in found:
+            continue
+        found[str(row["id"])] = Remediation(
+            **{name: row[name] for name in fields}, ledger_seq=entry.seq
+        )
+    return list(found.values())
+
+
 def remediation_states(
     session: Session, run_id: str | None = None, subject_hash: str | None = None
 ) -> list[RemediationState]:
     """Every ledger-vouched remediation (of a run, or of a subject), oldest first, with its decision."""
-    query = select(Remediation).order_by(col(Remediation.ledger_seq))
-    if run_id is not None:
-        query = query.where(Remediation.run_id == run_id)
-    if subject_hash is not None:
-        query = query.where(Remediation.subject_hash == subject_hash)
     states = []
-    for row in session.exec(query).all():
-        if not _vouched(session, row, OPENED_EVENT):
+    for row in _opened(session, run_id or subject_hash):
+        if run_id is not None and row.run_id != run_id:
             continue
-        decision = session.exec(
-            select(RemediationDecision).where(RemediationDecision.remediation_id == row.id)
-        ).first()
-        if decision is not None and not _vouched(session, decision, DECIDED_EVENT):
-            decision = None
+        if subject_hash is not None and row.subject_hash != subject_hash:
+            continue
+        decision = next(
+            (
+                d
+                for d in session.exec(
+                    select(RemediationDecision)
+                    .where(RemediationDecision.remediation_id == row.id)
+                    .order_by(col(RemediationDecision.ledger_seq))
+                )
+                if _vouched(session, d, DECIDED_EVENT)
+            ),
+            None,
+        )
         states.append(RemediationState(row, decision))
     return states
 
@@ -162,6 +183,7 @@ def withdrawn(session: Session, run_id: str) -> RemediationDecision | None:
 def _successor_problems(
     session: Session, old: TrainingRun, new: TrainingRun, remediation: Remediation
 ) -> list[str]:
+    from govern.consent.erasure import ledgered_erasures
     from govern.training.spending import completed_payload, ledgered_runs
 
     problems = []
@@ -185,14 +207,11 @@ def _successor_problems(
                 )
             ).all()
         )
-        erased = set(
-            session.exec(
-                select(Erasure.position).where(
-                    Erasure.snapshot_id == snapshot_id,
-                    col(Erasure.ledger_seq) < ledgered.seq,
-                )
-            ).all()
-        )
+        erased = {
+            p
+            for s, p in ledgered_erasures(session, snapshot_id, before=ledgered.seq)
+            if s == snapshot_id
+        }
         if positions - erased:
             problems.append(
                 f"run {new.id} read snapshot {snapshot_id[:12]}, which still held the subject's records"

@@ -16,7 +16,6 @@ from govern import clock, ledger
 from govern.canonical import canonical_json
 from govern.catalog.models import (
     Dataset,
-    Erasure,
     PolicyDecision,
     Scan,
     Snapshot,
@@ -52,10 +51,11 @@ DATASET_EVENTS = ("dataset.registered",)
 
 
 def erased_positions(session: Session, snapshot_id: str) -> set[int]:
-    """Positions of records erased from a snapshot."""
-    return set(
-        session.exec(select(Erasure.position).where(Erasure.snapshot_id == snapshot_id)).all()
-    )
+    """Positions of records erased from a snapshot, as verified `subject.erased` entries record
+    them (an erasures row written around govern erases nothing)."""
+    from govern.consent.erasure import ledgered_erasures
+
+    return {p for s, p in ledgered_erasures(session, snapshot_id) if s == snapshot_id}
 
 
 def latest_scan(session: Session, snapshot_id: str) -> Scan | None:

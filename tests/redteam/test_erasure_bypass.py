@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from govern.catalog.models import SnapshotRecord
@@ -15,13 +13,6 @@ from tests.pipeline import governed_workspace
 from tests.redteam.conftest import insert_row
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="erase_subject skips positions that any erasures row names (`done`), ledger-vouched "
-    "or not: erasures rows INSERTed beforehand leave the subject's records unblanked while "
-    "subject.erased is ledgered (consent/erasure.py erase_subject; policy/decisions.py "
-    "erased_positions has the same trust)",
-)
 def test_planted_erasure_rows_do_not_keep_the_subjects_records(
     tmp_path: Path, tiny_model: Path
 ) -> None:
@@ -48,7 +39,8 @@ def test_planted_erasure_rows_do_not_keep_the_subjects_records(
             },
         )
     erase_subject(workspace, officer, "subj-0010")
-    records: Any = store_of(workspace).records_path(snapshot.id).read_text()
-    assert "This is urgent. How do I reset my password?" not in records, (
-        "the erased subject's record is still in the snapshot"
-    )
+    lines = store_of(workspace).records_path(snapshot.id).read_text().split("\n")
+    # the subject's own lines (other subjects' records share some sentences with theirs)
+    kept = [p for p in positions if lines[p].strip()]
+    assert not kept, f"the erased subject's records at {kept} are still in the snapshot"
+    assert '"rec-0001"' not in "\n".join(lines), "the subject's rec-0001 is still stored"

@@ -21,12 +21,6 @@ def _remediation_rule(workspace: Any, run_id: str) -> Any:
     return next(r for r in rules if r.rule == "release.remediation")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open_remediations skips a run when any remediations row names it and the subject, "
-    "ledger-vouched or not; a row INSERTed before the erasure means none is opened and the run "
-    "stays releasable (consent/remediation.py open_remediations reads the table, not the ledger)",
-)
 def test_a_planted_remediation_row_does_not_stop_the_erasure_blocking_release(
     trained: Any,
 ) -> None:
@@ -50,12 +44,6 @@ def test_a_planted_remediation_row_does_not_stop_the_erasure_blocking_release(
     assert not rule.passed, "a run trained on an erased subject is releasable"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="release.remediation looks for remediations rows; a deleted row (triggers dropped, "
-    "as the SQLite file's owner can) leaves the remediation.opened entry in the ledger but "
-    "unblocks release (remediation.remediation_states should start from the ledger entries)",
-)
 def test_a_deleted_remediation_row_does_not_unblock_release(trained: Any) -> None:
     workspace, _engineer, officer, run_id, _ = trained
     erase_subject(workspace, officer, "subj-0010")
@@ -66,12 +54,6 @@ def test_a_deleted_remediation_row_does_not_unblock_release(trained: Any) -> Non
     assert not _remediation_rule(workspace, run_id).passed, "release unblocked by a DELETE"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="erasure's impact() finds runs by their own snapshot_ids only: an adapter continued "
-    "(init_run_id) from a run trained on the subject carries the subject's data but gets no "
-    "remediation and stays releasable (consent/erasure.py impact: follow spending.chain)",
-)
 def test_an_erasure_reaches_adapters_continued_from_a_run_trained_on_the_subject(
     trained: Any, tmp_path: Any
 ) -> None:
