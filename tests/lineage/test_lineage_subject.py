@@ -84,7 +84,8 @@ def test_it_agrees_with_the_erasure_impact(trained_pipeline) -> None:  # type: i
     with p.workspace.catalog.reading() as session:
         expected = impact(session, p.workspace.hash_subject(KEPT_SUBJECT))
     assert _snapshot_ids(found) == set(expected.snapshots)
-    assert {r["id"] for r in found.runs if r["continued_from"] is None} == set(expected.runs)
+    # impact() reaches adapters continued from a run trained on the subject, as lineage does
+    assert {r["id"] for r in found.runs} == set(expected.runs)
 
 
 def test_the_answer_never_holds_the_raw_subject_id(trained_pipeline) -> None:  # type: ignore[no-untyped-def]
