@@ -6,7 +6,7 @@ Importing this module is cheap; torch and peft load when a function runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,21 @@ def load_run_model(
     return model
 
 
+def device_batches(
+    examples: Sequence[tuple[list[int], list[int]]],
+    pad_token_id: int,
+    device: Any,
+    batch_size: int = 32,
+) -> Iterator[dict[str, Any]]:
+    """The examples collated into padded batches of `batch_size`, in order, on `device`."""
+    from govern.training.data import Collator
+
+    collator = Collator(pad_token_id)
+    for start in range(0, len(examples), batch_size):
+        batch = collator(list(examples[start : start + batch_size]))
+        yield {k: v.to(device) for k, v in batch.items()}
+
+
 def example_losses(
     model: Any,
     examples: Sequence[tuple[list[int], list[int]]],
@@ -70,15 +85,11 @@ def example_losses(
     """Each example's mean loss over its supervised tokens (the training loss), in order."""
     import torch
 
-    from govern.training.data import Collator
     from govern.training.loss import per_example_loss
 
-    collator = Collator(pad_token_id)
     out: list[float] = []
     with torch.no_grad():
-        for start in range(0, len(examples), batch_size):
-            batch = collator(list(examples[start : start + batch_size]))
-            batch = {k: v.to(device) for k, v in batch.items()}
+        for batch in device_batches(examples, pad_token_id, device, batch_size):
             logits = model(
                 input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
             ).logits

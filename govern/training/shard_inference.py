@@ -86,17 +86,12 @@ def ensemble_losses(
     """Each example's loss under the mean of the models' next-token probabilities."""
     import torch
 
-    from govern.training.data import Collator
+    from govern.training.inference import device_batches
     from govern.training.loss import per_example_loss
 
-    collator = Collator(pad_token_id)
     out: list[float] = []
     with torch.no_grad():
-        for start in range(0, len(examples), batch_size):
-            batch = {
-                k: v.to(device)
-                for k, v in collator(list(examples[start : start + batch_size])).items()
-            }
+        for batch in device_batches(examples, pad_token_id, device, batch_size):
             probs = torch.stack(
                 [
                     torch.softmax(
