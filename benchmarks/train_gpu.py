@@ -167,6 +167,7 @@ def main() -> int:
         prepare_world(args.prepare_world.resolve())
         return 0
 
+    args.model = args.model.resolve() if args.model is not None else None
     reason = skip_reason(args.model)
     if reason is not None:
         print(reason)
