@@ -48,12 +48,15 @@ def uniform(count: int, device: Any = None) -> Any:
     The keystream is made on the CPU; on a GPU only its bytes travel and the arithmetic runs there,
     with the same integer steps, so every value is the one the CPU would compute.
     """
+    import numpy as np
     import torch
 
-    raw = torch.frombuffer(bytearray(random_bytes(8 * count)), dtype=torch.int64)
-    if device is not None:
-        raw = raw.to(device)
-    # the top 52 bits of each 64-bit word (a logical shift, written for signed int64)
+    stream = random_bytes(8 * count)
+    if device is None or torch.device(device).type == "cpu":
+        words = np.frombuffer(stream, dtype=np.uint64)
+        return torch.from_numpy((words >> np.uint64(12)).astype(np.float64) + 0.5).mul_(2.0**-52)
+    raw = torch.frombuffer(bytearray(stream), dtype=torch.int64).to(device)
+    # the same top 52 bits of each word (a logical shift, written for signed int64)
     return ((raw >> 12) & _LOW_52_BITS).to(torch.float64).add_(0.5).mul_(2.0**-52)
 
 
