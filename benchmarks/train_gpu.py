@@ -20,6 +20,9 @@ then admits from it instead of building one (the gate still checks everything).
     python benchmarks/train_gpu.py --model /models/Llama-3.2-1B --steps 20 --rounds 3
     python benchmarks/train_gpu.py --model ./model --dtype float32 --target-modules q_proj,v_proj
     python benchmarks/train_gpu.py --prepare-world ./world && python benchmarks/train_gpu.py --world ./world --model ./model
+    python benchmarks/train_gpu.py --build-model /tmp/big   # a TinyLlama-1.1B shape, random weights
+
+benchmarks/train_gpu_device.sh is the one call that ran it on a lent H200 (results/train_gpu_h200.txt).
 """
 
 from __future__ import annotations
@@ -77,6 +80,27 @@ def prepare_world(root: Path) -> None:
         json.dumps({"workspace": str(workspace), "key": str(key), "snapshot": snapshot_id})
     )
     print(f"world ready in {root} (snapshot {snapshot_id[:12]})")
+
+
+# A TinyLlama-1.1B shape with random weights: what a GPU without downloads can still measure.
+SHAPE_1B = {
+    "hidden_size": 2048,
+    "intermediate_size": 5632,
+    "num_hidden_layers": 22,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 4,
+    "max_position_embeddings": 2048,
+    "vocab_size": 4096,
+}
+
+
+def build_model(path: Path) -> None:
+    """A 1.1B-shaped Llama (random weights, BPE tokenizer trained on the examples) at `path`."""
+    from govern.training.tiny import build_tiny_model, corpus_from_jsonl
+    from tests.pipeline import EXAMPLES
+
+    build_tiny_model(path, corpus_from_jsonl(EXAMPLES, ("text",)), **SHAPE_1B)
+    print(f"model built in {path}")
 
 
 def admitted(world: dict[str, str]) -> Any:
@@ -162,9 +186,15 @@ def main() -> int:
     parser.add_argument("--gradient-checkpointing", action="store_true")
     parser.add_argument("--world", type=Path, help="a world made by --prepare-world")
     parser.add_argument("--prepare-world", type=Path, metavar="DIR", help="build a world and exit")
+    parser.add_argument(
+        "--build-model", type=Path, metavar="DIR", help="build a 1.1B-shaped model and exit"
+    )
     args = parser.parse_args()
     if args.prepare_world is not None:
         prepare_world(args.prepare_world.resolve())
+        return 0
+    if args.build_model is not None:
+        build_model(args.build_model.resolve())
         return 0
 
     args.model = args.model.resolve() if args.model is not None else None
