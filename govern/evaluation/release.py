@@ -31,7 +31,6 @@ from govern.canonical import canonical_bytes, canonical_json
 from govern.catalog.models import (
     Approval,
     Evaluation,
-    PrivacyAudit,
     Release,
     TrainingRun,
 )
@@ -93,16 +92,11 @@ def _newest_vouched(
 def _privacy_audit_rule(session: Session, run: TrainingRun) -> ReleaseRule:
     """The worst vouched privacy audit of the run decides: a failing audit stays failing however
     many passing ones are run after it (each audit is a measurement; none retracts another)."""
-    audits = [
-        row
-        for row in session.exec(
-            select(PrivacyAudit)
-            .where(PrivacyAudit.run_id == run.id)
-            .order_by(col(PrivacyAudit.ledger_seq))
-        )
-        if row_problem(session, row, ("run.privacy_audited",)) is None
-    ]
-    if not audits:
+    from govern.evaluation.privacy_audit.audit import vouched_audits, worst_audit
+
+    audits, _unvouched = vouched_audits(session, run.id)
+    worst = worst_audit(audits)
+    if worst is None:
         return ReleaseRule(
             "release.privacy_audit",
             False,
@@ -110,7 +104,6 @@ def _privacy_audit_rule(session: Session, run: TrainingRun) -> ReleaseRule:
             {},
         )
     failing = [a.id for a in audits if not a.consistent]
-    worst = min(audits, key=lambda a: (bool(a.consistent), -a.epsilon_lower_bound))
     message = (
         f"privacy audit {worst.id}: empirical ε lower bound {worst.epsilon_lower_bound:.3f} "
         + ("is consistent with" if worst.consistent else "EXCEEDS")
