@@ -163,3 +163,52 @@ def test_a_weaker_probe_run_later_does_not_launder_a_failing_one(trained: Any) -
     with workspace.catalog.reading() as session:
         assert session.exec(select(LedgerEntry).where(LedgerEntry.event == SUITE_EVENT)).all()
     assert not _rule(workspace, run_id, "release.pii_regurgitation").passed
+
+
+def _audit(workspace: Any, auditor: Any, run_id: str, lower_bound: float) -> str:
+    """A privacy audit as `govern audit privacy` ledgers it (audit.audit_run), by an auditor."""
+    from govern.canonical import canonical_json
+    from govern.catalog.models import PrivacyAudit
+    from govern.clock import new_id, utc_now
+
+    row = PrivacyAudit(
+        id=new_id(),
+        run_id=run_id,
+        canaries=100,
+        included=50,
+        exposure_mean=0.1,
+        exposure_max=0.5,
+        auc=0.5,
+        epsilon_lower_bound=lower_bound,
+        confidence=0.95,
+        accountant_epsilon=3.0,
+        consistent=lower_bound <= 3.0,
+        result=canonical_json({}),
+        created_at=utc_now(),
+        created_by=auditor.key_id,
+        ledger_seq=0,
+    )
+    with workspace.catalog.transaction() as session:
+        ledger.record(session, auditor, "run.privacy_audited", row, [run_id])
+    return row.id
+
+
+def test_a_passing_privacy_audit_run_later_does_not_hide_a_failing_one(trained: Any) -> None:
+    from govern.errors import Refused
+    from govern.evaluation.release import release_run
+    from tests.conftest import _new_key
+
+    workspace, _engineer, officer, run_id = _with_release_rules(trained)
+    auditor = _new_key(workspace, "auditor", "aldo")
+    failing = _audit(workspace, auditor, run_id, lower_bound=7.5)
+    assert not _rule(workspace, run_id, "release.privacy_audit").passed
+    passing = _audit(workspace, auditor, run_id, lower_bound=0.2)
+    rule = _rule(workspace, run_id, "release.privacy_audit")
+    assert not rule.passed, "a later passing audit hid the failing one"
+    assert rule.evidence["audit"] == failing and failing in rule.message
+    assert rule.evidence["failing_audits"] == [failing]
+    assert set(rule.evidence["audits"]) == {failing, passing}
+    with pytest.raises(Refused) as refused:
+        release_run(workspace, officer, run_id)
+    reason = next(r for r in refused.value.reasons if r.startswith("release.privacy_audit"))
+    assert failing in reason
