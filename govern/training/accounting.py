@@ -197,7 +197,31 @@ def noise_multiplier_for(
     over-budget (so the answer can only err towards more noise). The RDP search's last σ over
     the target is tried first as PRV's lower bracket: its RDP orders are already computed, so
     that PRV call costs only the PRV grid.
+
+    Answers are kept between processes (noise_cache.py), each trusted only after one evaluation
+    of ε at it lands within the calibration tolerance below the target, as a search's answer does.
     """
+    from govern.training import noise_cache
+
+    def epsilon_at(sigma: float) -> float:
+        return epsilon_of_history([(sigma, sample_rate, steps)], delta, accountant)
+
+    key = noise_cache.search_key(
+        target_epsilon, delta, sample_rate, steps, accountant, CALIBRATION_TOLERANCE
+    )
+    cached = noise_cache.verified_sigma(key, epsilon_at, target_epsilon, CALIBRATION_TOLERANCE)
+    if cached is not None:
+        return cached
+    sigma = _search(target_epsilon, delta, sample_rate, steps, accountant)
+    if target_epsilon - CALIBRATION_TOLERANCE <= epsilon_at(sigma) <= target_epsilon:
+        noise_cache.remember(key, sigma)
+    return sigma
+
+
+def _search(
+    target_epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str
+) -> float:
+    """noise_multiplier_for's search: RDP, then PRV below the RDP σ."""
 
     def rdp(sigma: float) -> float:
         return epsilon_of_history([(sigma, sample_rate, steps)], delta, "rdp")
