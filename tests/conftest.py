@@ -44,6 +44,14 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
 
 
+@pytest.fixture(autouse=True)
+def private_noise_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Each test its own σ cache (training/noise_cache.py), never the user's ~/.cache."""
+    monkeypatch.setenv("GOVERN_CACHE_DIR", str(tmp_path_factory.mktemp("noise-cache")))
+
+
 _postgres_state: dict[str, object] = {}
 
 

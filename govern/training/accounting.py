@@ -8,7 +8,8 @@ accountant (RDP or PRV), never by adding ε values.
 Every computation is bounded (see limits.py): the PRV accountant checks the size of its grid
 before allocating it (`AccountingTooCostly`), and the noise search is a bracketed bisection
 that never evaluates PRV where the grid would be too large. ε values are cached: the plan is
-fixed, so a run's final ε is the ε the plan already computed.
+fixed, so a run's final ε is the ε the plan already computed. The Opacus accountants themselves
+are accountants.py's, which compute each (q, σ)'s RDP orders once for RDP and PRV alike.
 """
 
 from __future__ import annotations
@@ -19,26 +20,28 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from govern.errors import BadInput
-from govern.training.limits import (
-    MAX_NOISE_MULTIPLIER,
-    MAX_PRV_POINTS,
-    PRV_BYTES_PER_POINT,
+from govern.training.accountants import (
+    AccountingTooCostly,
+    HistoryEntry,
+    one_step_rdp,
+    prv_class,
+    rdp_class,
 )
+from govern.training.limits import MAX_NOISE_MULTIPLIER
 
-HistoryEntry = tuple[float, float, int]
+__all__ = [
+    "AccountingTooCostly",
+    "EpsilonUnreachable",
+    "HistoryEntry",
+    "clear_cache",
+    "compose_epsilon",
+    "default_delta",
+    "epsilon_of_history",
+    "noise_multiplier_for",
+    "normalise_history",
+]
 CALIBRATION_TOLERANCE = 0.01  # ε below the target by at most this much (Opacus's default)
 _MAX_ITERATIONS = 80
-
-
-class AccountingTooCostly(BadInput):
-    """The PRV accountant would need a grid larger than MAX_PRV_POINTS for this history."""
-
-    def __init__(self, points: int, history: list[HistoryEntry]) -> None:
-        self.points, self.history = points, history
-        super().__init__(
-            f"the PRV accountant would need {points:,} grid points (about {points * PRV_BYTES_PER_POINT / 2**30:.3g} GiB) "
-            f"for history {history}; the ceiling is {MAX_PRV_POINTS:,}"
-        )
 
 
 class EpsilonUnreachable(BadInput):
@@ -67,28 +70,14 @@ def normalise_history(history: Iterable[Sequence[Any]]) -> list[HistoryEntry]:
     return merged
 
 
-@functools.cache
-def _bounded_prv_class() -> type:
-    from opacus.accountants import PRVAccountant
-
-    class BoundedPRVAccountant(PRVAccountant):  # type: ignore[misc]
-        """Opacus's PRV accountant, refusing before it allocates a grid beyond MAX_PRV_POINTS."""
-
-        def _get_domain(self, **kwargs: Any) -> Any:
-            domain = super()._get_domain(**kwargs)
-            if domain.size > MAX_PRV_POINTS:
-                raise AccountingTooCostly(int(domain.size), list(self.history))
-            return domain
-
-    return BoundedPRVAccountant
-
-
 @functools.lru_cache(maxsize=512)
 def _epsilon(entries: tuple[HistoryEntry, ...], delta: float, accountant: str) -> float:
     import warnings
 
     if accountant == "prv":
-        acct = _bounded_prv_class()()
+        acct = prv_class()()
+    elif accountant == "rdp":
+        acct = rdp_class()()
     else:
         from opacus.accountants import create_accountant
 
@@ -129,11 +118,14 @@ def compose_epsilon(
 def clear_cache() -> None:
     """Forget cached ε values and noise multipliers (benchmarks time cold runs with it)."""
     _epsilon.cache_clear()
+    one_step_rdp.cache_clear()
     noise_multiplier_for.cache_clear()
 
 
-def _smallest_sigma(epsilon_at: Any, target: float, low: float, high: float) -> float:
-    """The smallest σ in (low, high] with ε ≤ target (to CALIBRATION_TOLERANCE), given ε(high) ≤ target < ε(low).
+def _smallest_sigma(epsilon_at: Any, target: float, low: float, high: float) -> tuple[float, float]:
+    """(low, σ): the smallest σ in (low, high] with ε ≤ target (to CALIBRATION_TOLERANCE), given ε(high) ≤ target < ε(low).
+
+    The returned low is the last σ found over the target (a lower bracket for a tighter accountant).
 
     Regula falsi on (log σ, log ε − log target) with the Illinois step, which needs a handful of
     accountant calls where bisection needs a dozen; it bisects where ε(low) is unknown (a PRV
@@ -167,11 +159,16 @@ def _smallest_sigma(epsilon_at: Any, target: float, low: float, high: float) -> 
             if side == -1:
                 f_high /= 2
             side = -1
-    return high
+    return low, high
 
 
-def _bracket(epsilon_at: Any, target: float, start: float) -> tuple[float, float]:
-    """(low, high) around the target: ε(high) ≤ target < ε(low), by doubling or halving from `start`."""
+def _bracket(
+    epsilon_at: Any, target: float, start: float, low_hint: float | None = None
+) -> tuple[float, float]:
+    """(low, high) around the target: ε(high) ≤ target < ε(low), by doubling or halving from `start`.
+
+    `low_hint`, when ε is over the target there, is taken as the low end instead of halving.
+    """
     high = start
     while epsilon_at(high) > target:
         high *= 2
@@ -179,6 +176,8 @@ def _bracket(epsilon_at: Any, target: float, start: float) -> tuple[float, float
             raise EpsilonUnreachable(
                 f"no noise multiplier up to {MAX_NOISE_MULTIPLIER:g} reaches ε = {target}"
             )
+    if low_hint is not None and low_hint < high and epsilon_at(low_hint) > target:
+        return low_hint, high
     low = high / 2
     for _ in range(_MAX_ITERATIONS):
         if epsilon_at(low) > target:
@@ -195,13 +194,39 @@ def noise_multiplier_for(
 
     RDP first (cheap and always bounded); its σ is an upper bracket for PRV, which is tighter,
     and the PRV bisection runs below it, counting a σ whose grid would be too large as
-    over-budget (so the answer can only err towards more noise).
+    over-budget (so the answer can only err towards more noise). The RDP search's last σ over
+    the target is tried first as PRV's lower bracket: its RDP orders are already computed, so
+    that PRV call costs only the PRV grid.
+
+    Answers are kept between processes (noise_cache.py), each trusted only after one evaluation
+    of ε at it lands within the calibration tolerance below the target, as a search's answer does.
     """
+    from govern.training import noise_cache
+
+    def epsilon_at(sigma: float) -> float:
+        return epsilon_of_history([(sigma, sample_rate, steps)], delta, accountant)
+
+    key = noise_cache.search_key(
+        target_epsilon, delta, sample_rate, steps, accountant, CALIBRATION_TOLERANCE
+    )
+    cached = noise_cache.verified_sigma(key, epsilon_at, target_epsilon, CALIBRATION_TOLERANCE)
+    if cached is not None:
+        return cached
+    sigma = _search(target_epsilon, delta, sample_rate, steps, accountant)
+    if target_epsilon - CALIBRATION_TOLERANCE <= epsilon_at(sigma) <= target_epsilon:
+        noise_cache.remember(key, sigma)
+    return sigma
+
+
+def _search(
+    target_epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str
+) -> float:
+    """noise_multiplier_for's search: RDP, then PRV below the RDP σ."""
 
     def rdp(sigma: float) -> float:
         return epsilon_of_history([(sigma, sample_rate, steps)], delta, "rdp")
 
-    sigma = _smallest_sigma(rdp, target_epsilon, *_bracket(rdp, target_epsilon, 1.0))
+    rdp_low, sigma = _smallest_sigma(rdp, target_epsilon, *_bracket(rdp, target_epsilon, 1.0))
     if accountant == "rdp":
         return sigma
 
@@ -215,7 +240,9 @@ def noise_multiplier_for(
             return float("inf")
 
     try:
-        return _smallest_sigma(prv, target_epsilon, *_bracket(prv, target_epsilon, sigma))
+        return _smallest_sigma(
+            prv, target_epsilon, *_bracket(prv, target_epsilon, sigma, low_hint=rdp_low)
+        )[1]
     except EpsilonUnreachable:
         if (
             too_costly

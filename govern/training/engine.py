@@ -4,7 +4,8 @@
 which cannot express our exact q = L/N nor a planned step count; the parts it assembles are
 used here directly, with the accountant history kept in the run's journal. With the run's
 randomness "csprng", the optimizer draws its noise from `secure_rng` (`SecureNoise`), as
-Opacus's secure_mode would with torchcsprng.
+Opacus's secure_mode would with torchcsprng. Per-sample gradients ("hooks") come from Opacus's
+GradSampleModule with output-tensor hooks (grad_sample.py).
 """
 
 from __future__ import annotations
@@ -101,11 +102,10 @@ class DPEngine:
         randomness: RunRandomness,
         world_size: int = 1,
     ) -> DPEngine:
-        from opacus.grad_sample import (
-            GradSampleModule,
-            GradSampleModuleFastGradientClipping,
-        )
+        from opacus.grad_sample import GradSampleModuleFastGradientClipping
         from opacus.optimizers import get_optimizer_class
+
+        from govern.training.grad_sample import tensor_hook_grad_sample_module
 
         assert plan.noise_multiplier is not None and plan.max_grad_norm is not None
         if mode == "ghost":
@@ -113,7 +113,9 @@ class DPEngine:
                 model, batch_first=True, loss_reduction="mean", max_grad_norm=plan.max_grad_norm
             )
         else:
-            module = GradSampleModule(model, batch_first=True, loss_reduction="mean")
+            module = tensor_hook_grad_sample_module()(
+                model, batch_first=True, loss_reduction="mean"
+            )
         module.forbid_grad_accumulation()  # Poisson batches: accumulate only through BatchMemoryManager
         optimizer_class = get_optimizer_class(
             clipping="flat", distributed=world_size > 1, grad_sample_mode=mode
