@@ -250,6 +250,23 @@ _ROLES = [
     "sgt",
     "lt",
     "col",
+    # Indian honorifics (Shri, Smt., Kumari ...) and the relation marks of Indian forms and
+    # affidavits: "S/o" son of, "D/o" daughter of, "W/o" wife of, "H/o" husband of
+    "shri",
+    "shree",
+    "sri",
+    "smt",
+    "shrimati",
+    "srimati",
+    "kumari",
+    "sushri",
+    "selvi",
+    "thiru",
+    "tmt",
+    "s/o",
+    "d/o",
+    "w/o",
+    "h/o",
 ]
 ROLE_CUES: frozenset[str] = frozenset(_ROLES)
 PERSON_CUES: frozenset[str] = (_titles() - _NOT_CUES) | ROLE_CUES

@@ -33,13 +33,15 @@ SENTENCE_GOES_ON = regex.compile(r"^[^\S\n]+\p{L}")
 WEAK_BEFORE = regex.compile(
     r"(?i)\b(?:to|by|with|from|for|per|and|of|cc|via|met|meet|called|call|contacted|contact|emailed|email|phoned|"
     r"texted|told|asked|ask for|thanked|thank|spoke to|speak to|spoke with|looping in|loop in|copying|notified|"
+    r"ring|rang|ringing|message|messaged|ping|pinged|son of|daughter of|wife of|husband of|"
     r"paged|visited|saw|seen by|between|against|on behalf of|in favour of|in favor of)\s+$"
 )
 STRONG_AFTER = regex.compile(
     r"(?i)^(?:'s\s+\w+|\s+(?:here|said|says|wrote|writes|confirmed|reported|asked|approved|signed|replied|called|"
     r"phoned|rang|emailed|texted|agreed|stated|noted|requested|complained|explained|mentioned|raised|rejected|"
     r"logged|attended|presented|reports|collected|declined|disputes|disputed|opposed|sought|granted|left|moves|"
-    r"needs|wants|was|is|has|had|will|can|cited|lives|resides|arrived|missed|resigned|joined)\b)"
+    r"needs|wants|was|is|has|had|will|can|cited|lives|resides|arrived|missed|resigned|joined|"
+    r"to (?:attend|chair|join|present|sign|follow up|confirm|reply|respond|advise))\b)"
 )
 # Verbs and phrases whose object is a person: after them two or three unusual capitalized words
 # are a name whatever spaCy tags them (it often calls an unfamiliar name an ORG or a GPE).
@@ -48,7 +50,12 @@ PERSONAL_BEFORE = regex.compile(
     r"reviewed by|approved by|seen by|handled by|ordered by|raised by|reported by|submitted by|"
     r"requested by|issued to|payable to|paid to|granted to|against|presence of|on behalf of|"
     r"claim for|cover arranged with|leave for|offer for|spoke to|spoke with|met with|called|"
-    r"emailed|phoned|contacted|told|thanked|visited|interviewed|hired|welcome|welcomed|between)\s+$"
+    r"emailed|phoned|contacted|told|thanked|visited|interviewed|hired|welcome|welcomed|between|"
+    r"ring|rang|messaged|pinged|son of|daughter of|wife of|husband of|[sdwh]/o\.?)\s+$"
+)
+# What only a person does right after being named: introduces themself, is sent to a meeting.
+ACTION_AFTER = regex.compile(
+    r"(?i)^\s+(?:here\b|to (?:attend|chair|sign|follow up|reply|respond)\b)"
 )
 WEAK_AFTER = regex.compile(r"^\s*(?:\(|,\s*(?:who|our|the|my|his|her|a|an|aged|age|born|dob)\b)")
 SIGN_OFF = regex.compile(
@@ -64,7 +71,8 @@ LAST_FIRST = regex.compile(
 WORDS = regex.compile(r"[\w'’/]+")
 CUE_END = regex.compile(r"[\w.]\s*[:,]?\s+$")
 TITLE_BEFORE = regex.compile(
-    r"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|judge|justice)\.?\s+$"
+    r"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|judge|justice|shri|shree|sri|smt|shrimati|"
+    r"srimati|kumari|sushri|selvi|thiru|tmt|[sdwh]/o)\.?\s+$"
 )
 FIELD_BEFORE = regex.compile(r"(?:^|[:\-–—|]\s+|\n\s*)$")
 
@@ -78,7 +86,7 @@ class NameContext:
         self.text = text
         self.use_lists, self.use_context, self.use_ner = use_lists, use_context, use_ner
         self._before: dict[int, tuple[bool, bool, bool, bool]] = {}
-        self._after: dict[int, tuple[bool, bool, bool]] = {}
+        self._after: dict[int, tuple[bool, bool, bool, bool]] = {}
         self.person_ents: list[tuple[int, int]] = []
         self.other_ents: list[tuple[int, int]] = []
         if use_ner and doc is not None:
@@ -149,12 +157,13 @@ class NameContext:
                 bool(STRONG_AFTER.search(text)),
                 bool(WEAK_AFTER.search(text)),
                 bool(SENTENCE_GOES_ON.search(text)),
+                bool(ACTION_AFTER.search(text)),
             )
         strong_before, weak_before, label, direct = before
         if label and after[2]:
             # "Customer: Quick question." -- a speaker's label, then a sentence: a weak cue only
             strong_before, weak_before = False, True
-        return strong_before or after[0], weak_before or after[1], direct
+        return strong_before or after[0], weak_before or after[1], direct or after[3]
 
     def _overlaps(self, spans: list[tuple[int, int]], start: int, end: int) -> bool:
         return any(a < end and start < b for a, b in spans)

@@ -1,0 +1,65 @@
+"""Findings that name a firm, a site of one, a month or an identifier's label, not a person or
+where one lives: dropped from every recognizer's PERSON and LOCATION findings.
+
+    site          a place or name between "the"/"our" and a site word: "the Chicago market",
+                  "our Leeds depot", "(from the Boston store)", "the Cork works"
+    organisation  a place inside a firm's name: "Bank of Ireland", "University of Otago";
+                  a name before a company suffix: "Harrington LLC", "Adams & Sons"
+    month         an abbreviated month that NER calls a place ("due 26 Jun.")
+    label         an identifier's label that NER calls a place or a person ("NINO JZ 80 ...")
+
+Each is English usage, not a list of values: a city is personal where a person lives there, and
+the same city is not when it names a shop, a market or a court registry.
+"""
+
+from __future__ import annotations
+
+import regex
+
+_SITE_WORDS = (
+    r"office|offices|warehouse|branch|branches|depot|plant|site|campus|store|stores|shop|hub|"
+    r"centre|center|hotel|registry|court|courts|team|headquarters|hq|factory|facility|showroom|"
+    r"lab|studio|region|fleet|clinic|hospital|market|markets|works|shift|shifts|desk|portal|"
+    r"outlet|mall|franchise|division|unit|yard|terminal|airport|station|venue|operation|"
+    r"operations|launch|rollout|roll-out|trial|pilot|conference|summit|meetup|event|expo"
+)
+_THE_BEFORE = regex.compile(r"(?i)\b(?:the|our|their|its|your)\s+$")
+_SITE_AFTER = regex.compile(r"(?i)^\s+(?:" + _SITE_WORDS + r")\b")
+_ORG_OF_BEFORE = regex.compile(
+    r"\b(?:Bank|University|College|Institute|School|Council|Port|Government|Republic|"
+    r"Church|Museum|Library|Chamber|Society|Board|Authority|Commonwealth)\s+of\s+(?:the\s+)?$"
+)
+_COMPANY_AFTER = regex.compile(
+    r"^,?\s+(?:LLC|L\.L\.C\.|Inc\.?|Ltd\.?|Limited|PLC|plc|Pty|Corp\.?|Corporation|GmbH|LLP|"
+    r"(?:&|and)\s+Sons|(?:&|and)\s+Co\b\.?|Group|Holdings|Industries|Enterprises|Partners)\b"
+)
+_MONTHS = frozenset(
+    "jan feb mar apr jun jul aug sep sept oct nov dec january february march april june july "
+    "august september october november december".split()
+)
+_ID_LABELS = frozenset(
+    "ssn nino nhs tfn abn sin ppsn pps pan uid aadhaar ird nhi iban ifsc gst gstin vat tin "
+    "dob mrn upi".split()
+)
+_CHECKED = ("PERSON", "LOCATION")
+
+
+def not_personal(text: str, start: int, end: int, entity: str) -> bool:
+    """True where the finding text[start:end] of type `entity` is no person or personal place."""
+    if entity not in _CHECKED:
+        return False
+    value = text[start:end]
+    bare = value.strip(" .,").lower()
+    if entity == "LOCATION" and bare in _MONTHS:
+        return True
+    if bare in _ID_LABELS:
+        return True
+    if not value[:1].isupper() or any(c.isdigit() for c in value) or len(value.split()) > 3:
+        return False
+    before = text[max(0, start - 40) : start]
+    after = text[end : end + 40]
+    if _THE_BEFORE.search(before) and _SITE_AFTER.match(after):
+        return True
+    if entity == "LOCATION" and _ORG_OF_BEFORE.search(before):
+        return True
+    return bool(_COMPANY_AFTER.match(after))
