@@ -57,6 +57,9 @@ PERSONAL_BEFORE = regex.compile(
 ACTION_AFTER = regex.compile(
     r"(?i)^\s+(?:here\b|to (?:attend|chair|sign|follow up|reply|respond)\b)"
 )
+# "ring Hritvik back", "call Mrs Rao back": the one called back is a person.
+CALL_BEFORE = regex.compile(r"(?i)\b(?:ring|call|phone|text|message|ping)\s+$")
+BACK_AFTER = regex.compile(r"(?i)^\s+back\b")
 WEAK_AFTER = regex.compile(r"^\s*(?:\(|,\s*(?:who|our|the|my|his|her|a|an|aged|age|born|dob)\b)")
 SIGN_OFF = regex.compile(
     r"(?i)(?:^|\n)\s*(?:(?:kind |best |warm |warmest |many |with )?(?:regards|thanks|wishes)|cheers|best|sincerely|"
@@ -85,8 +88,8 @@ class NameContext:
     ) -> None:
         self.text = text
         self.use_lists, self.use_context, self.use_ner = use_lists, use_context, use_ner
-        self._before: dict[int, tuple[bool, bool, bool, bool]] = {}
-        self._after: dict[int, tuple[bool, bool, bool, bool]] = {}
+        self._before: dict[int, tuple[bool, bool, bool, bool, bool]] = {}
+        self._after: dict[int, tuple[bool, bool, bool, bool, bool]] = {}
         self.person_ents: list[tuple[int, int]] = []
         self.other_ents: list[tuple[int, int]] = []
         if use_ner and doc is not None:
@@ -149,6 +152,7 @@ class NameContext:
                 bool(WEAK_BEFORE.search(text)),
                 label,
                 direct,
+                bool(CALL_BEFORE.search(text)),
             )
         after = self._after.get(end)
         if after is None:
@@ -158,12 +162,18 @@ class NameContext:
                 bool(WEAK_AFTER.search(text)),
                 bool(SENTENCE_GOES_ON.search(text)),
                 bool(ACTION_AFTER.search(text)),
+                bool(BACK_AFTER.search(text)),
             )
-        strong_before, weak_before, label, direct = before
+        strong_before, weak_before, label, direct, call = before
         if label and after[2]:
             # "Customer: Quick question." -- a speaker's label, then a sentence: a weak cue only
             strong_before, weak_before = False, True
-        return strong_before or after[0], weak_before or after[1], direct or after[3]
+        called_back = call and after[4]
+        return (
+            strong_before or after[0] or called_back,
+            weak_before or after[1],
+            direct or after[3] or called_back,
+        )
 
     def _overlaps(self, spans: list[tuple[int, int]], start: int, end: int) -> bool:
         return any(a < end and start < b for a, b in spans)
