@@ -9,7 +9,9 @@ where one lives: dropped from every recognizer's PERSON and LOCATION findings.
                   a name before a company suffix: "Harrington LLC", "Adams & Sons"; three
                   bare surnames acting as one: "Roach, Blake and Jackson filed its return"
     month         an abbreviated month that NER calls a place ("due 26 Jun.")
-    label         an identifier's label that NER calls a place or a person ("NINO JZ 80 ...")
+    label         an identifier's label, in capitals, that NER calls a place or a person
+                  ("NINO JZ 80 ...", "ID 4339")
+    half          a place found in half a double surname ("Copeland" of "Copeland-Weaver")
 
 Each is English usage, not a list of values: a city is personal where a person lives there, and
 the same city is not when it names a shop, a market or a court registry.
@@ -28,6 +30,11 @@ _SITE_WORDS = (
     r"wing|call centre|call center|contact centre|contact center|data centre|data center|"
     r"distribution centre|distribution center|service centre|service center|stock exchange"
 )
+_HALF_BEFORE = regex.compile(r"\p{Lu}\p{Ll}+-$")
+_HALF_AFTER = regex.compile(r"-\p{Lu}")
+_SITE_LAST = regex.compile(
+    r"(?i)^(?:the\s+)?\p{Lu}\p{L}+(?:\s+\p{Lu}\p{L}+)?\s+(?:" + _SITE_WORDS + r")$"
+)
 # "Hamilton Beach blender", "the Philips Hue bridge update": a brand before the kind of thing it makes
 _PRODUCT_AFTER = regex.compile(
     r"(?i)^\s+(?:blender|dishwasher|thermostat|console|kettle|printer|laptop|notebook|router|"
@@ -39,6 +46,7 @@ _PRODUCT_AFTER = regex.compile(
 _MODEL_AFTER = regex.compile(r"^\s+[A-Z]{1,4}-?\d{1,5}[A-Z]?\b(?!\s+\d[A-Z]{2}\b)")
 # "Roach, Blake and Jackson filed its return": three bare surnames acting as one, a firm
 _FIRM_LIST = regex.compile(
+    r"(?<!\p{Lu}\p{L}*[ ,]\s*)(?<!\d\s*)"
     r"\p{Lu}\p{Ll}+, \p{Lu}\p{Ll}+,? (?:and|&) \p{Lu}\p{Ll}+(?=\s+(?:shall|pays|paid|filed|"
     r"raised|has|is|was|will|LLP|LLC|Inc|Ltd|\(ABN|its)\b)"
 )
@@ -53,12 +61,57 @@ _COMPANY_AFTER = regex.compile(
     r"(?:&|and)\s+Sons|(?:&|and)\s+Co\b\.?|Group|Holdings|Industries|Enterprises|Partners)\b"
 )
 _MONTHS = frozenset(
-    "jan feb mar apr jun jul aug sep sept oct nov dec january february march april june july "
-    "august september october november december".split()
+    [
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
 )
 _ID_LABELS = frozenset(
-    "ssn nino nhs tfn abn sin ppsn pps pan uid aadhaar ird nhi iban ifsc gst gstin vat tin "
-    "dob mrn upi".split()
+    [
+        "ssn",
+        "nino",
+        "nhs",
+        "tfn",
+        "abn",
+        "sin",
+        "ppsn",
+        "pps",
+        "pan",
+        "uid",
+        "aadhaar",
+        "ird",
+        "nhi",
+        "iban",
+        "ifsc",
+        "gst",
+        "gstin",
+        "vat",
+        "tin",
+        "dob",
+        "mrn",
+        "upi",
+    ]
 )
 _CHECKED = ("PERSON", "LOCATION")
 
@@ -71,8 +124,20 @@ def not_personal(text: str, start: int, end: int, entity: str) -> bool:
     bare = value.strip(" .,").lower()
     if entity == "LOCATION" and bare in _MONTHS:
         return True
-    if bare in _ID_LABELS:
+    words = bare.split()
+    if (bare in _ID_LABELS and value.strip(" .,").isupper()) or (
+        entity == "LOCATION"
+        and len(words) == 2
+        and words[0] in _ID_LABELS | {"id"}
+        and words[1].isdigit()
+    ):
         return True
+    if entity == "LOCATION" and (
+        _HALF_BEFORE.search(text, max(0, start - 30), start) or _HALF_AFTER.match(text, end)
+    ):
+        return True  # "Copeland" of "Copeland-Weaver": half a double surname, a place never
+    if entity == "LOCATION" and _SITE_LAST.search(value):
+        return True  # "the Brisbane hotel", "Auckland office": a site, nobody's address
     if value[:4].lower() == "the ":
         start, value = start + 4, value[4:]
     if not value[:1].isupper() or any(c.isdigit() for c in value) or len(value.split()) > 3:

@@ -50,9 +50,7 @@ def test_names_after_indian_cues_and_person_only_cues_are_found(loaded_scanner, 
         ("Next inspection due 12 Aug. at the latest.", "Aug."),
     ],
 )
-def test_a_firms_site_or_name_or_a_month_is_no_personal_place_or_name(
-    loaded_scanner, text, value
-):
+def test_a_firms_site_or_name_or_a_month_is_no_personal_place_or_name(loaded_scanner, text, value):
     assert not _flagged(loaded_scanner, text, value)
 
 
@@ -88,3 +86,27 @@ def test_surnames_listed_as_people_are_kept():
     text = "Present were Hale, Birch and Osei from the night shift."
     start = text.index("Birch")
     assert not not_personal(text, start, start + len("Birch"), "PERSON")
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("Courier left it at H.No. 212, Khanna, Ludhiana.", "H.No. 212, Khanna"),
+        ("Registered office: 14/207, Ghosh Para, Howrah 711101.", "14/207, Ghosh Para"),
+    ],
+)
+def test_an_indian_house_number_and_its_locality_are_an_address(text, address):
+    from govern.pii.recognizers.address import StreetAddressRecognizer
+
+    found = [text[s:e] for s, e, _ in StreetAddressRecognizer().find(text)]
+    assert address in found, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Pain 6/10, Reviewed by Dr Rao.", "BP 120/80, Pulse 72.", "Invoice 12/345, Paid in full."],
+)
+def test_a_score_a_blood_pressure_or_a_reference_is_no_house_number(text):
+    from govern.pii.recognizers.address import StreetAddressRecognizer
+
+    assert list(StreetAddressRecognizer().find(text)) == []

@@ -51,7 +51,8 @@ PERSONAL_BEFORE = regex.compile(
     r"requested by|issued to|payable to|paid to|granted to|against|presence of|on behalf of|"
     r"claim for|cover arranged with|leave for|offer for|spoke to|spoke with|met with|called|"
     r"emailed|phoned|contacted|told|thanked|visited|interviewed|hired|welcome|welcomed|between|"
-    r"ring|rang|messaged|pinged|son of|daughter of|wife of|husband of|[sdwh]/o\.?)\s+$"
+    r"ring|rang|messaged|pinged|son of|daughter of|wife of|husband of|[sdwh]/o\.?|reporting to|"
+    r"reports to|report to|handed over to|handed to|forwarded to|introduced to|married to)\s+$"
 )
 # What only a person does right after being named: introduces themself, is sent to a meeting.
 ACTION_AFTER = regex.compile(
@@ -60,9 +61,15 @@ ACTION_AFTER = regex.compile(
 # "ring Hritvik back", "call Mrs Rao back": the one called back is a person.
 CALL_BEFORE = regex.compile(r"(?i)\b(?:ring|call|phone|text|message|ping)\s+$")
 BACK_AFTER = regex.compile(r"(?i)^\s+back\b")
+# Phrases whose object is a person and never a firm: an unknown word after them is a name even
+# where spaCy calls it an organisation ("reporting to Praneel", "W/o Girik").
+PERSON_ONLY_BEFORE = regex.compile(
+    r"(?i)\b(?:reporting to|reports to|report to|married to|son of|daughter of|wife of|husband of|"
+    r"[sdwh]/o\.?|accompanied by|seen by|interviewed|spoke to|spoke with|ring|rang)\s+$"
+)
 WEAK_AFTER = regex.compile(r"^\s*(?:\(|,\s*(?:who|our|the|my|his|her|a|an|aged|age|born|dob)\b)")
 SIGN_OFF = regex.compile(
-    r"(?i)(?:^|\n)\s*(?:(?:kind |best |warm |warmest |many |with )?(?:regards|thanks|wishes)|cheers|best|sincerely|"
+    r"(?i)(?:^|\n|[.!?][^\S\n]+)\s*(?:(?:kind |best |warm |warmest |many |with )?(?:regards|thanks|wishes)|cheers|best|sincerely|"
     r"yours(?: sincerely| faithfully| truly)?|thank you|take care|ta|rgds|br|--)\s*[,.!]?\s*\n\s*(?:(?:dr|mr|mrs|ms|mx|prof)\.?\s+)?$"
 )
 LAST_FIRST = regex.compile(
@@ -209,6 +216,9 @@ class NameContext:
 
     def _personal_before(self, start: int) -> bool:
         return bool(PERSONAL_BEFORE.search(self.text[max(0, start - 40) : start]))
+
+    def _person_only_before(self, start: int) -> bool:
+        return bool(PERSON_ONLY_BEFORE.search(self.text[max(0, start - 40) : start]))
 
     def _field_before(self, start: int) -> bool:
         """A value's place in a form or a list: after a colon, a dash or a line break."""
