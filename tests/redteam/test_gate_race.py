@@ -47,7 +47,7 @@ def test_a_revocation_committed_after_admission_stops_the_run(
         runs.start_run(workspace, engineer, Path("train/gate.toml"), [snapshot.id])
     events = _events(workspace)
     assert sum(1 for _, e, _p in events if e == "run.started") == started_before
-    seq, event, payload = events[-1]
+    _seq, event, payload = events[-1]
     assert event == "gate.refused" and payload["race"] == RACE, events[-3:]
     assert any("consent" in reason for reason in payload["reasons"]), payload["reasons"]
     assert events[-2][1].startswith("consent."), "the revocation came between admission and refusal"
