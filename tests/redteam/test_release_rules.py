@@ -139,12 +139,19 @@ def test_an_approval_row_written_around_govern_does_not_refresh_approval_age(
     assert not _rule(workspace, run_id, "release.approval_age", now=later).passed
 
 
-def _suite_entry(workspace: Any, engineer: Any, run_id: str, limit: int, matched: int) -> None:
+def _suite_entry(
+    workspace: Any,
+    engineer: Any,
+    run_id: str,
+    limit: int,
+    matched: int,
+    suite_hash: str | None = None,
+) -> None:
     """The entry `govern eval RUN --suite held-out` appends (suite_run.evaluate_suite)."""
     payload = {
         "run_id": run_id,
         "suite": "held-out",
-        "suite_hash": f"{limit:064x}",
+        "suite_hash": suite_hash or f"{limit:064x}",
         "snapshot_id": "0" * 64,
         "items": limit,
         "generation": {"max_new_tokens": 32 if limit > 1 else 1, "batch_size": 16},
@@ -212,3 +219,52 @@ def test_a_passing_privacy_audit_run_later_does_not_hide_a_failing_one(trained: 
         release_run(workspace, officer, run_id)
     reason = next(r for r in refused.value.reasons if r.startswith("release.privacy_audit"))
     assert failing in reason
+
+
+SUITE = """\
+name: held-out
+snapshot: "{snapshot}"
+metrics: [exact_match, rouge_l, loss]
+limit: {limit}
+"""
+
+
+def _suite_file(workspace: Any, limit: int) -> str:
+    """Write evals/held-out.yaml, as an engineer may at any time; its hash as the ledger records it."""
+    from govern.evaluation.suites import load_suite, suite_path
+
+    (workspace.root / "evals").mkdir(exist_ok=True)
+    (workspace.root / "evals" / "held-out.yaml").write_text(
+        SUITE.format(snapshot="0" * 64, limit=limit)
+    )
+    return load_suite(suite_path(workspace, "held-out")).hash
+
+
+def test_a_suite_required_by_name_alone_is_labelled_unpinned(trained: Any) -> None:
+    workspace, engineer, _officer, run_id = _with_release_rules(trained)
+    weakened = _suite_file(workspace, limit=1)  # edited down to one item
+    _suite_entry(workspace, engineer, run_id, limit=1, matched=0, suite_hash=weakened)
+    rule = _rule(workspace, run_id, "release.suite")
+    assert rule.passed  # the pack pins nothing, so any content of the suite counts...
+    assert "UNPINNED" in rule.message and rule.evidence["pinned"] is False  # ...said out loud
+    assert weakened in rule.message  # with the hash an officer would pin after review
+
+
+def test_a_weakened_suite_does_not_satisfy_a_pinned_require_suite(trained: Any) -> None:
+    workspace, engineer, officer, run_id, _ = trained
+    reviewed = _suite_file(workspace, limit=200)
+    pack = workspace.root / "policies" / "gate.yaml"
+    pinned = "require_suite: {name: held-out, sha256: " + reviewed + "}"
+    pack.write_text(pack.read_text() + RELEASE.replace("require_suite: held-out", pinned))
+    activate_pack(workspace, officer, "gate", reason="the officer pins the reviewed suite")
+    weakened = _suite_file(workspace, limit=1)  # the engineer edits the suite afterwards
+    assert weakened != reviewed
+    _suite_entry(workspace, engineer, run_id, limit=1, matched=0, suite_hash=weakened)
+    rule = _rule(workspace, run_id, "release.suite")
+    assert not rule.passed, "a run of the weakened suite satisfied the pinned require_suite"
+    assert rule.evidence["pinned_sha256"] == reviewed and reviewed[:12] in rule.message
+    assert rule.evidence["other_versions"][0]["suite_hash"] == weakened
+    _suite_entry(workspace, engineer, run_id, limit=200, matched=0, suite_hash=reviewed)
+    rule = _rule(workspace, run_id, "release.suite")
+    assert rule.passed and rule.evidence["suite_hash"] == reviewed
+    assert "UNPINNED" not in rule.message
