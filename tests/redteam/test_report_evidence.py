@@ -98,3 +98,40 @@ def test_planted_audit_and_release_rows_are_not_evidence_in_the_run_report(
     assert release["released"] == [], "a planted release row shows the run as released"
     assert any(PLANTED in p for p in release["unverified"])
     assert any("e" * 32 in p for p in release["unverified"])
+
+
+def test_a_planted_release_row_does_not_list_a_stale_adapter_in_the_audit_report(
+    trained: Any,
+) -> None:
+    """The audit report's stale adapters are released runs past the retrain rules; a release row
+    written around govern released nothing."""
+    import time
+
+    from govern.reports import build_audit_report
+    from tests.conftest import activate
+    from tests.pipeline import PACK
+
+    workspace, _engineer, officer, run_id, _snapshot = trained
+    retrain = (
+        PACK.replace("NAME", "retrain").replace("BUDGET", "100").replace("PER_RUN", "3.5")
+        + "release:\n  max_adapter_age_days: 0.00001\n"
+    )
+    activate(workspace, officer, "retrain", retrain)
+    insert_row(
+        workspace,
+        "releases",
+        {
+            "id": "d" * 32,
+            "run_id": run_id,
+            "released_by": officer.key_id,
+            "released_at": "2026-12-03T00:00:00Z",
+            "rules": "[]",
+            "signature": "00" * 64,
+            "ledger_seq": 1,
+        },
+    )
+    time.sleep(1.0)  # past 0.00001 days
+    stale = build_audit_report(workspace)["stale_adapters"]
+    assert stale["set"] and stale["adapters"] == [], (
+        "a planted release row lists the run as a released, stale adapter"
+    )
