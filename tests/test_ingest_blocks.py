@@ -209,3 +209,30 @@ def test_an_interrupted_parallel_ingest_leaves_nothing_behind(
         assert str(path) in str(caught.value) and "nothing was stored" in str(caught.value)
     assert _counts(sqlite_workspace) == before
     assert multiprocessing.active_children() == []
+
+
+def test_dataset_add_takes_processes_and_gives_the_serial_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from govern.cli import cli
+
+    def run(*args: str) -> dict:  # type: ignore[type-arg]
+        result = CliRunner().invoke(cli, [*args, "--json"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)  # type: ignore[no-any-return]
+
+    admin_key = run("init", str(tmp_path / "ws"))["admin_key"]
+    monkeypatch.setenv("GOVERN_WORKSPACE", str(tmp_path / "ws"))
+    run("keys", "create", "erin", "--role", "engineer", "--out", str(tmp_path / "erin.key"), "--key", admin_key)  # fmt: skip
+    monkeypatch.setenv("GOVERN_KEY", str(tmp_path / "erin.key"))
+    path = _file(tmp_path / "tickets.jsonl", _lines(800))
+    declared = ["--source", "export", "--license", "MIT", "--legal-basis", "consent"]
+    fields = ["--subject-field", "subject", "--text-field", "text", "--id-field", "id"]
+    added = run("dataset", "add", "tickets", str(path), *declared, *fields, "--processes", "3")
+    again = run("dataset", "add-version", "tickets", str(path), "--processes", "1")
+    assert again["snapshot"] == added["snapshot"] and not again["created"]
+    assert added["records"] == 800
+    refused = CliRunner().invoke(cli, ["dataset", "add-version", "tickets", str(path), "--processes", "0"])  # fmt: skip
+    assert refused.exit_code == 2 and "--processes" in refused.output
