@@ -87,8 +87,8 @@ def _staged_files(workspace, dataset_id: str, path: Path, schema, processes: int
 def test_parallel_blocks_stage_the_same_bytes_as_serial(
     sqlite_workspace, tmp_path, id_field
 ) -> None:  # type: ignore[no-untyped-def]
-    path = _file(tmp_path / "tickets.jsonl", _lines(800))
-    assert path.stat().st_size > 10 * BLOCK
+    path = _file(tmp_path / "tickets.jsonl", _lines(1200))
+    assert path.stat().st_size > blocks.PARALLEL_MIN_BLOCKS * BLOCK
     schema = RecordSchema("subject", ("text",), id_field)
     serial = _staged_files(sqlite_workspace, "ds-1", path, schema, 1)
     for processes in (2, 3):
@@ -96,15 +96,16 @@ def test_parallel_blocks_stage_the_same_bytes_as_serial(
     # Positions (and, without an id field, keys) skip the blank lines; lines do not.
     index = serial[INDEX_FILE].decode().splitlines()
     assert index[1].split("\t")[:2] == ["3", "1"]
-    assert index[-1].split("\t")[:2] == [str(800 + 800 // 97 + 1), "799"]
-    assert serial["staged"][1] == 800
+    assert index[-1].split("\t")[:2] == [str(1200 + 1199 // 97 + 1), "1199"]
+    assert serial["staged"][1] == 1200
 
 
 def test_a_parallel_ingest_finds_the_serial_snapshot(sqlite_workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.conftest import _new_key
 
     engineer = _new_key(sqlite_workspace, "engineer", "erin")
-    path = _file(tmp_path / "tickets.jsonl", _lines(800))
+    path = _file(tmp_path / "tickets.jsonl", _lines(1200))
+    assert blocks.worth_parallel(path, "jsonl", 3)
     serial = add_dataset(sqlite_workspace, engineer, _spec("id"), path, processes=1)
     parallel = add_version(sqlite_workspace, engineer, "tickets", path, processes=3)
     assert parallel.snapshot.id == serial.snapshot.id and not parallel.created
@@ -125,7 +126,7 @@ def test_the_first_bad_line_in_the_file_is_reported_even_when_a_later_block_fail
     from tests.conftest import _new_key
 
     engineer = _new_key(sqlite_workspace, "engineer", "erin")
-    lines = _lines(800)
+    lines = _lines(1200)
     lines[60] = b'{"id": "r-60", "subject": "s", "text": null}\n'  # block 1
     lines[200] = b'{"id": "r-200", oops\n'  # a later block, within the window in flight
     path = _file(tmp_path / "tickets.jsonl", lines)
@@ -187,7 +188,7 @@ def test_an_interrupted_parallel_ingest_leaves_nothing_behind(
     from tests.conftest import _new_key
 
     engineer = _new_key(sqlite_workspace, "engineer", "erin")
-    path = _file(tmp_path / "tickets.jsonl", _lines(800))
+    path = _file(tmp_path / "tickets.jsonl", _lines(1200))
     before = _counts(sqlite_workspace)
     original_publish = snapshots.publish_staged
 
@@ -227,12 +228,12 @@ def test_dataset_add_takes_processes_and_gives_the_serial_snapshot(
     monkeypatch.setenv("GOVERN_WORKSPACE", str(tmp_path / "ws"))
     run("keys", "create", "erin", "--role", "engineer", "--out", str(tmp_path / "erin.key"), "--key", admin_key)  # fmt: skip
     monkeypatch.setenv("GOVERN_KEY", str(tmp_path / "erin.key"))
-    path = _file(tmp_path / "tickets.jsonl", _lines(800))
+    path = _file(tmp_path / "tickets.jsonl", _lines(1200))
     declared = ["--source", "export", "--license", "MIT", "--legal-basis", "consent"]
     fields = ["--subject-field", "subject", "--text-field", "text", "--id-field", "id"]
     added = run("dataset", "add", "tickets", str(path), *declared, *fields, "--processes", "3")
     again = run("dataset", "add-version", "tickets", str(path), "--processes", "1")
     assert again["snapshot"] == added["snapshot"] and not again["created"]
-    assert added["records"] == 800
+    assert added["records"] == 1200
     refused = CliRunner().invoke(cli, ["dataset", "add-version", "tickets", str(path), "--processes", "0"])  # fmt: skip
     assert refused.exit_code == 2 and "--processes" in refused.output

@@ -30,6 +30,11 @@ from govern.ingest.record_schema import RecordSchema, validate_record
 
 BLOCK_BYTES = 1 << 20  # a worker's share of a JSONL file: about 1 MiB of lines
 SERIAL_BLOCK_RECORDS = 2000
+PARALLEL_MIN_BLOCKS = 16  # about 100,000 records of ~160 bytes
+# The process writing the staging folder keeps about a fifth of the serial CPU time (writing,
+# digests, the index), so more than four workers rarely make staging faster
+# (benchmarks/ingest_scale.py).
+MAX_DEFAULT_PROCESSES = 4
 
 
 @dataclass
@@ -79,16 +84,22 @@ def serial_blocks(
 
 
 def worth_parallel(path: Path, kind: str, processes: int) -> bool:
-    """Whether `jsonl_blocks` pays off: a JSONL file of two blocks or more, and two processes."""
-    return kind == "jsonl" and processes > 1 and path.stat().st_size >= 2 * BLOCK_BYTES
+    """Whether `jsonl_blocks` pays off: two processes, and a JSONL file of `PARALLEL_MIN_BLOCKS`
+    blocks or more (below that, starting the workers costs about what they save)."""
+    return (
+        kind == "jsonl"
+        and processes > 1
+        and path.stat().st_size >= PARALLEL_MIN_BLOCKS * BLOCK_BYTES
+    )
 
 
 def default_processes() -> int:
-    """One worker per core this process may run on."""
+    """One worker per core this process may run on, at most `MAX_DEFAULT_PROCESSES`."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return min(cores, MAX_DEFAULT_PROCESSES)
 
 
 def _byte_ranges(path: Path, block_bytes: int) -> Iterator[tuple[int, bytes]]:
