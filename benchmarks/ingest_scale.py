@@ -12,6 +12,7 @@ Memory: each (size, mode) ingest runs once more in a fresh child process, which 
 peak RSS and its workers' largest; flat memory is the same peak at --sizes records and at 4x.
 
 Records are the generated PII texts (benchmarks/scan_scale.py `make_file`), ~160 bytes a line.
+`--processes N` ingests take the parallel path from 2 MiB up here (by default only from 16 MiB).
 
     nice python benchmarks/ingest_scale.py                       # 50,000 records, 3 rounds
     nice python benchmarks/ingest_scale.py --records 10000 --rounds 2 --sizes 10000
@@ -40,7 +41,7 @@ def _ingest(root: Path, source: Path, processes: int) -> tuple[list[float], floa
     digest) of one ingest into a fresh workspace (snapshot ids differ between workspaces: each
     dataset has its own id)."""
     from govern.canonical import file_sha256
-    from govern.ingest import datasets
+    from govern.ingest import blocks, datasets
     from govern.ingest.datasets import DatasetSpec, add_dataset
     from govern.ingest.snapshots import store_of
     from govern.ledger.identities import create_identity
@@ -60,6 +61,7 @@ def _ingest(root: Path, source: Path, processes: int) -> tuple[list[float], floa
         text_fields=("text",),
         id_field="id",
     )
+    blocks.PARALLEL_MIN_BLOCKS = 2  # take the parallel path at every size measured here
     staging: list[float] = []
     stage_blocks = datasets.stage_blocks
 
