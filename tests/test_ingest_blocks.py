@@ -32,14 +32,17 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _lines(count: int) -> list[bytes]:
-    """Varied JSONL lines: a BOM first, blank lines, keys out of order, text needing NFC."""
+    """Varied JSONL lines: a BOM first, blank lines, CRs, keys out of order, text needing NFC."""
     lines = []
     for n in range(count):
         record = {"text": f"Ticket {n}: cafe\u0301 order {n * 7 % 991}", "subject": f"s-{n % 37}"}
         record["id"] = f"r-{n}"
         if n % 5 == 0:
             record["extra"] = [n, {"nested": "x" * (n % 50)}]
-        lines.append(json.dumps(record, ensure_ascii=n % 2 == 0).encode() + b"\n")
+        line = json.dumps(record, ensure_ascii=n % 2 == 0).encode()
+        if n % 89 == 0:
+            line = line.replace(b", ", b",\r ", 1)  # a lone CR is JSON whitespace, not a line break
+        lines.append(line + (b"\r\n" if n % 83 == 0 else b"\n"))
         if n % 97 == 0:
             lines.append(b"  \n")
     lines[0] = b"\xef\xbb\xbf" + lines[0]
