@@ -240,3 +240,14 @@ def test_dataset_add_takes_processes_and_gives_the_serial_snapshot(
     assert added["records"] == 1200
     refused = CliRunner().invoke(cli, ["dataset", "add-version", "tickets", str(path), "--processes", "0"])  # fmt: skip
     assert refused.exit_code == 2 and "--processes" in refused.output
+
+
+def test_serial_blocks_are_bounded_in_bytes_as_well_as_records(tmp_path: Path) -> None:
+    big = [{"id": f"r-{n}", "subject": "s", "text": "x" * 1000} for n in range(100)]
+    path = _file(tmp_path / "big.jsonl", [json.dumps(r).encode() + b"\n" for r in big])
+    schema = RecordSchema("subject", ("text",), "id")
+    made = list(blocks.serial_blocks(read_records(path), schema, path, b"k" * 32))
+    assert len(made) > 10 and all(len(b.data) < BLOCK + 1100 for b in made)
+    assert [h for b in made for h in b.hashes] == blocks.validate_block(
+        schema, path, b"k" * 32, read_records(path)
+    ).hashes

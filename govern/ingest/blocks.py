@@ -50,9 +50,16 @@ class RecordBlock:
 
 
 def validate_block(
-    schema: RecordSchema, source: object, secret: bytes, records: Iterable[tuple[int, Record]]
+    schema: RecordSchema,
+    source: object,
+    secret: bytes,
+    records: Iterable[tuple[int, Record]],
+    max_bytes: int | None = None,
 ) -> RecordBlock:
-    """Validate, canonicalise and hash `(line, record)` pairs; BadInput names the first bad line."""
+    """Validate, canonicalise and hash `(line, record)` pairs; BadInput names the first bad line.
+
+    With `max_bytes`, stops taking records once their canonical bytes reach it."""
+    size = 0
     parts: list[bytes] = []
     hashes: list[str] = []
     lines: list[int] = []
@@ -65,6 +72,9 @@ def validate_block(
         lines.append(line)
         keys.append(key)
         subjects.append(keyed_hash(secret, str(subject)))
+        size += len(data) + 1
+        if max_bytes is not None and size >= max_bytes:
+            break
     data = b"\n".join(parts) + b"\n" if parts else b""
     return RecordBlock(data, hashes, lines, keys if schema.id_field else None, subjects)
 
@@ -76,10 +86,15 @@ def serial_blocks(
     secret: bytes,
     size: int = SERIAL_BLOCK_RECORDS,
 ) -> Iterator[RecordBlock]:
-    """Blocks of `size` records from any reader, validated in this process as they are read
-    (so a record is validated before the next one is parsed, as in a worker's block)."""
+    """Blocks of `size` records (or `BLOCK_BYTES` of canonical JSON) from any reader, validated in
+    this process as they are read (a record before the next one is parsed, as in a worker)."""
     reader = iter(records)
-    while (block := validate_block(schema, source, secret, itertools.islice(reader, size))).hashes:
+    while True:
+        block = validate_block(
+            schema, source, secret, itertools.islice(reader, size), max_bytes=BLOCK_BYTES
+        )
+        if not block.hashes:
+            return
         yield block
 
 
