@@ -32,14 +32,17 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _lines(count: int) -> list[bytes]:
-    """Varied JSONL lines: a BOM first, blank lines, keys out of order, text needing NFC."""
+    """Varied JSONL lines: a BOM first, blank lines, CRs, keys out of order, text needing NFC."""
     lines = []
     for n in range(count):
         record = {"text": f"Ticket {n}: cafe\u0301 order {n * 7 % 991}", "subject": f"s-{n % 37}"}
         record["id"] = f"r-{n}"
         if n % 5 == 0:
             record["extra"] = [n, {"nested": "x" * (n % 50)}]
-        lines.append(json.dumps(record, ensure_ascii=n % 2 == 0).encode() + b"\n")
+        line = json.dumps(record, ensure_ascii=n % 2 == 0).encode()
+        if n % 89 == 0:
+            line = line.replace(b", ", b",\r ", 1)  # a lone CR is JSON whitespace, not a line break
+        lines.append(line + (b"\r\n" if n % 83 == 0 else b"\n"))
         if n % 97 == 0:
             lines.append(b"  \n")
     lines[0] = b"\xef\xbb\xbf" + lines[0]
@@ -87,8 +90,8 @@ def _staged_files(workspace, dataset_id: str, path: Path, schema, processes: int
 def test_parallel_blocks_stage_the_same_bytes_as_serial(
     sqlite_workspace, tmp_path, id_field
 ) -> None:  # type: ignore[no-untyped-def]
-    path = _file(tmp_path / "tickets.jsonl", _lines(800))
-    assert path.stat().st_size > 10 * BLOCK
+    path = _file(tmp_path / "tickets.jsonl", _lines(1200))
+    assert path.stat().st_size > blocks.PARALLEL_MIN_BLOCKS * BLOCK
     schema = RecordSchema("subject", ("text",), id_field)
     serial = _staged_files(sqlite_workspace, "ds-1", path, schema, 1)
     for processes in (2, 3):
@@ -96,15 +99,16 @@ def test_parallel_blocks_stage_the_same_bytes_as_serial(
     # Positions (and, without an id field, keys) skip the blank lines; lines do not.
     index = serial[INDEX_FILE].decode().splitlines()
     assert index[1].split("\t")[:2] == ["3", "1"]
-    assert index[-1].split("\t")[:2] == [str(800 + 800 // 97 + 1), "799"]
-    assert serial["staged"][1] == 800
+    assert index[-1].split("\t")[:2] == [str(1200 + 1199 // 97 + 1), "1199"]
+    assert serial["staged"][1] == 1200
 
 
 def test_a_parallel_ingest_finds_the_serial_snapshot(sqlite_workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.conftest import _new_key
 
     engineer = _new_key(sqlite_workspace, "engineer", "erin")
-    path = _file(tmp_path / "tickets.jsonl", _lines(800))
+    path = _file(tmp_path / "tickets.jsonl", _lines(1200))
+    assert blocks.worth_parallel(path, "jsonl", 3)
     serial = add_dataset(sqlite_workspace, engineer, _spec("id"), path, processes=1)
     parallel = add_version(sqlite_workspace, engineer, "tickets", path, processes=3)
     assert parallel.snapshot.id == serial.snapshot.id and not parallel.created
@@ -125,7 +129,7 @@ def test_the_first_bad_line_in_the_file_is_reported_even_when_a_later_block_fail
     from tests.conftest import _new_key
 
     engineer = _new_key(sqlite_workspace, "engineer", "erin")
-    lines = _lines(800)
+    lines = _lines(1200)
     lines[60] = b'{"id": "r-60", "subject": "s", "text": null}\n'  # block 1
     lines[200] = b'{"id": "r-200", oops\n'  # a later block, within the window in flight
     path = _file(tmp_path / "tickets.jsonl", lines)
@@ -187,7 +191,7 @@ def test_an_interrupted_parallel_ingest_leaves_nothing_behind(
     from tests.conftest import _new_key
 
     engineer = _new_key(sqlite_workspace, "engineer", "erin")
-    path = _file(tmp_path / "tickets.jsonl", _lines(800))
+    path = _file(tmp_path / "tickets.jsonl", _lines(1200))
     before = _counts(sqlite_workspace)
     original_publish = snapshots.publish_staged
 
@@ -209,3 +213,41 @@ def test_an_interrupted_parallel_ingest_leaves_nothing_behind(
         assert str(path) in str(caught.value) and "nothing was stored" in str(caught.value)
     assert _counts(sqlite_workspace) == before
     assert multiprocessing.active_children() == []
+
+
+def test_dataset_add_takes_processes_and_gives_the_serial_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from govern.cli import cli
+
+    def run(*args: str) -> dict:  # type: ignore[type-arg]
+        result = CliRunner().invoke(cli, [*args, "--json"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)  # type: ignore[no-any-return]
+
+    admin_key = run("init", str(tmp_path / "ws"))["admin_key"]
+    monkeypatch.setenv("GOVERN_WORKSPACE", str(tmp_path / "ws"))
+    run("keys", "create", "erin", "--role", "engineer", "--out", str(tmp_path / "erin.key"), "--key", admin_key)  # fmt: skip
+    monkeypatch.setenv("GOVERN_KEY", str(tmp_path / "erin.key"))
+    path = _file(tmp_path / "tickets.jsonl", _lines(1200))
+    declared = ["--source", "export", "--license", "MIT", "--legal-basis", "consent"]
+    fields = ["--subject-field", "subject", "--text-field", "text", "--id-field", "id"]
+    added = run("dataset", "add", "tickets", str(path), *declared, *fields, "--processes", "3")
+    again = run("dataset", "add-version", "tickets", str(path), "--processes", "1")
+    assert again["snapshot"] == added["snapshot"] and not again["created"]
+    assert added["records"] == 1200
+    refused = CliRunner().invoke(cli, ["dataset", "add-version", "tickets", str(path), "--processes", "0"])  # fmt: skip
+    assert refused.exit_code == 2 and "--processes" in refused.output
+
+
+def test_serial_blocks_are_bounded_in_bytes_as_well_as_records(tmp_path: Path) -> None:
+    big = [{"id": f"r-{n}", "subject": "s", "text": "x" * 1000} for n in range(100)]
+    path = _file(tmp_path / "big.jsonl", [json.dumps(r).encode() + b"\n" for r in big])
+    schema = RecordSchema("subject", ("text",), "id")
+    made = list(blocks.serial_blocks(read_records(path), schema, path, b"k" * 32))
+    assert len(made) > 10 and all(len(b.data) < BLOCK + 1100 for b in made)
+    assert [h for b in made for h in b.hashes] == blocks.validate_block(
+        schema, path, b"k" * 32, read_records(path)
+    ).hashes

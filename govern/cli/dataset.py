@@ -19,8 +19,8 @@ _FILE = click.Path(exists=False, dir_okay=True, path_type=Path)  # a saved HF da
 _processes = click.option(
     "--processes",
     type=click.IntRange(min=1),
-    help="Worker processes validating and hashing a large JSONL file in blocks (default: one "
-    "per core; 1: in this process). The snapshot is the same either way.",
+    help="Worker processes validating and hashing a JSONL file of 16 MiB or more in blocks "
+    "(default: one per core, at most 4; 1: in this process). The snapshot is the same either way.",
 )
 
 

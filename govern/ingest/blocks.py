@@ -30,6 +30,11 @@ from govern.ingest.record_schema import RecordSchema, validate_record
 
 BLOCK_BYTES = 1 << 20  # a worker's share of a JSONL file: about 1 MiB of lines
 SERIAL_BLOCK_RECORDS = 2000
+PARALLEL_MIN_BLOCKS = 16  # about 100,000 records of ~160 bytes
+# The process writing the staging folder keeps about a fifth of the serial CPU time (writing,
+# digests, the index), so more than four workers rarely make staging faster
+# (benchmarks/ingest_scale.py).
+MAX_DEFAULT_PROCESSES = 4
 
 
 @dataclass
@@ -45,9 +50,16 @@ class RecordBlock:
 
 
 def validate_block(
-    schema: RecordSchema, source: object, secret: bytes, records: Iterable[tuple[int, Record]]
+    schema: RecordSchema,
+    source: object,
+    secret: bytes,
+    records: Iterable[tuple[int, Record]],
+    max_bytes: int | None = None,
 ) -> RecordBlock:
-    """Validate, canonicalise and hash `(line, record)` pairs; BadInput names the first bad line."""
+    """Validate, canonicalise and hash `(line, record)` pairs; BadInput names the first bad line.
+
+    With `max_bytes`, stops taking records once their canonical bytes reach it."""
+    size = 0
     parts: list[bytes] = []
     hashes: list[str] = []
     lines: list[int] = []
@@ -60,6 +72,9 @@ def validate_block(
         lines.append(line)
         keys.append(key)
         subjects.append(keyed_hash(secret, str(subject)))
+        size += len(data) + 1
+        if max_bytes is not None and size >= max_bytes:
+            break
     data = b"\n".join(parts) + b"\n" if parts else b""
     return RecordBlock(data, hashes, lines, keys if schema.id_field else None, subjects)
 
@@ -71,24 +86,35 @@ def serial_blocks(
     secret: bytes,
     size: int = SERIAL_BLOCK_RECORDS,
 ) -> Iterator[RecordBlock]:
-    """Blocks of `size` records from any reader, validated in this process as they are read
-    (so a record is validated before the next one is parsed, as in a worker's block)."""
+    """Blocks of `size` records (or `BLOCK_BYTES` of canonical JSON) from any reader, validated in
+    this process as they are read (a record before the next one is parsed, as in a worker)."""
     reader = iter(records)
-    while (block := validate_block(schema, source, secret, itertools.islice(reader, size))).hashes:
+    while True:
+        block = validate_block(
+            schema, source, secret, itertools.islice(reader, size), max_bytes=BLOCK_BYTES
+        )
+        if not block.hashes:
+            return
         yield block
 
 
 def worth_parallel(path: Path, kind: str, processes: int) -> bool:
-    """Whether `jsonl_blocks` pays off: a JSONL file of two blocks or more, and two processes."""
-    return kind == "jsonl" and processes > 1 and path.stat().st_size >= 2 * BLOCK_BYTES
+    """Whether `jsonl_blocks` pays off: two processes, and a JSONL file of `PARALLEL_MIN_BLOCKS`
+    blocks or more (below that, starting the workers costs about what they save)."""
+    return (
+        kind == "jsonl"
+        and processes > 1
+        and path.stat().st_size >= PARALLEL_MIN_BLOCKS * BLOCK_BYTES
+    )
 
 
 def default_processes() -> int:
-    """One worker per core this process may run on."""
+    """One worker per core this process may run on, at most `MAX_DEFAULT_PROCESSES`."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return min(cores, MAX_DEFAULT_PROCESSES)
 
 
 def _byte_ranges(path: Path, block_bytes: int) -> Iterator[tuple[int, bytes]]:
