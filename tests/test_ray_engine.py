@@ -247,6 +247,35 @@ def test_a_worker_whose_config_hashes_differently_refuses_to_scan(ray_cluster) -
             next(scanner.scan_records(records, ["text"]))
 
 
+def test_a_worker_running_other_scanner_code_refuses_to_scan(ray_cluster, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Same configuration, other govern code (a node not upgraded, or files replaced under a running
+    driver): the config hash agrees, the digest of the scanner's code does not."""
+    from govern.pii import code_digest
+    from govern.pii.ray_engine import RayOptions, RayScanner, ScannerConfig
+
+    monkeypatch.setattr(code_digest, "SCANNER_CODE", "0" * 64)  # the driver's code, as it sees it
+    with RayScanner(ScannerConfig(), RayOptions(workers=1)) as scanner:
+        records = iter([(0, {"text": "Call Maria Keller."})])
+        with pytest.raises(BadInput, match="another scanner setup than the driver.*scanner_code"):
+            next(scanner.scan_records(records, ["text"]))
+
+
+def test_the_scanner_code_digest_follows_every_file_of_the_package(tmp_path: Path) -> None:
+    import shutil
+
+    from govern.pii import code_digest
+
+    copy = tmp_path / "pii"
+    shutil.copytree(code_digest.PII_PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert code_digest.digest_of(copy) == code_digest.SCANNER_CODE
+    (copy / "__pycache__").mkdir(exist_ok=True)
+    (copy / "__pycache__" / "x.pyc").write_bytes(b"compiled")
+    assert code_digest.digest_of(copy) == code_digest.SCANNER_CODE  # caches do not count
+    recognizer = next(copy.glob("recognizers/*.py"))
+    recognizer.write_text(recognizer.read_text() + "\n# changed\n")
+    assert code_digest.digest_of(copy) != code_digest.SCANNER_CODE
+
+
 def test_the_ray_engine_without_ray_says_how_to_install_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from govern.pii import ray_engine
 

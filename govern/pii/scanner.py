@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from govern.pii import code_digest
 from govern.pii.config import ScannerConfig, presidio_version
 from govern.pii.not_personal import not_personal
 
@@ -255,10 +256,12 @@ class Scanner:
         return self
 
     def provenance(self) -> dict[str, Any]:
-        """What a scan result must record to be reproducible: config hash, model and Presidio versions."""
+        """What a scan result must record to be reproducible: config hash, model and Presidio
+        versions, and the digest of the scanner code that ran (govern.pii.code_digest)."""
         info = self.config.model_info()
         return {
             "config_hash": self.config.config_hash(),
+            "scanner_code": code_digest.SCANNER_CODE,
             "spacy_model": info.name,
             "spacy_model_version": info.version,
             "presidio_version": presidio_version(),
