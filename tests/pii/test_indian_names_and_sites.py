@@ -110,3 +110,17 @@ def test_a_score_a_blood_pressure_or_a_reference_is_no_house_number(text):
     from govern.pii.recognizers.address import StreetAddressRecognizer
 
     assert list(StreetAddressRecognizer().find(text)) == []
+
+
+def test_a_house_number_and_locality_after_an_address_word_are_an_address():
+    from govern.pii.recognizers.address import StreetAddressRecognizer
+
+    text = "Parcel returned; resend to 18, Sethi, Jalandhar by Friday."
+    found = [text[s:e] for s, e, _ in StreetAddressRecognizer().find(text)]
+    assert "18, Sethi" in found and "Jalandhar" in found, found
+
+
+def test_a_person_named_like_a_site_word_stays_a_person():
+    text = "Reassigned from Lucy Kaur to Antony Ward because Lucy is on leave."
+    start = text.index("Antony Ward")
+    assert not not_personal(text, start, start + len("Antony Ward"), "LOCATION")
