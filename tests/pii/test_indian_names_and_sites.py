@@ -28,16 +28,26 @@ def _flagged(scanner, text: str, value: str) -> list[str]:
 @pytest.mark.parametrize(
     "text, name",
     [
-        ("Pension papers received from Smt. Yamini Kotak yesterday.", "Yamini Kotak"),
-        ("Ration card holder: Shri Devdutt Padgaonkar.", "Devdutt Padgaonkar"),
-        ("The lease names Tanvir Lal, S/o Bhupinder Lal, as tenant.", "Bhupinder Lal"),
-        ("Admission of Mrunal Joshi, D/o Keshav Joshi, approved.", "Keshav Joshi"),
+        ("Tenant Aarav, S/o Bachittar, paid rent.", "Bachittar"),
+        ("Admission of Mrunal, D/o Keshav, approved.", "Keshav"),
+        ("The intern, W/o Lohit, applied.", "Lohit"),
         ("Agenda finalised. Deshpande to chair the next review.", "Deshpande"),
         ("Please ring Hritvik back after lunch.", "Hritvik"),
     ],
 )
 def test_names_after_indian_cues_and_person_only_cues_are_found(loaded_scanner, text, name):
     assert _covered(loaded_scanner, text, name), loaded_scanner.scan_text(text)
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [("Smt Hredhaan came in.", "Hredhaan"), ("Kumari Aadhya Deshmukh joined.", "Aadhya Deshmukh")],
+)
+def test_an_indian_honorific_is_left_out_of_the_name(loaded_scanner, text, name):
+    spans = [
+        text[s.start : s.end] for s in loaded_scanner.scan_text(text) if s.entity_type == "PERSON"
+    ]
+    assert spans == [name]
 
 
 @pytest.mark.parametrize(
