@@ -30,7 +30,7 @@ POSITIVE = {
         "The panel of {NAME2} and {NAME3} interviewed {NAME} for the {dept} role.",
         "Kumari {NAME} joined the {dept} team as an intern on {date}.",
         "Best wishes,\n{NAME2:first}\nTalent Acquisition",
-        "Transfer order: {NAME} moves from {place} to {CITY} with effect from {date}.",
+        "Transfer order: {NAME} moves from {CITY2} to {CITY} with effect from {date}.",
         "Disciplinary hearing for {NAME:last} adjourned; {NAME2:last} to chair.",
         "Nominee for the gratuity of {NAME}: {NAME2}, phone {PHONE2}.",
         "Correspondence address of {NAME:first}: {STREET}, {CITY} - {POSTCODE}.",

@@ -33,7 +33,7 @@ _SITE_WORDS = (
 _HALF_BEFORE = regex.compile(r"\p{Lu}\p{Ll}+-$")
 _HALF_AFTER = regex.compile(r"-\p{Lu}")
 _SITE_LAST = regex.compile(
-    r"(?i)^(?:the\s+)?\p{Lu}\p{L}+(?:\s+\p{Lu}\p{L}+)?\s+(?:" + _SITE_WORDS + r")$"
+    r"^(?:the\s+)?\p{Lu}\p{L}+(?:\s+\p{Lu}\p{L}+)?\s+(?:" + _SITE_WORDS + r")$"
 )
 # "Hamilton Beach blender", "the Philips Hue bridge update": a brand before the kind of thing it makes
 _PRODUCT_AFTER = regex.compile(

@@ -28,16 +28,26 @@ def _flagged(scanner, text: str, value: str) -> list[str]:
 @pytest.mark.parametrize(
     "text, name",
     [
-        ("Pension papers received from Smt. Yamini Kotak yesterday.", "Yamini Kotak"),
-        ("Ration card holder: Shri Devdutt Padgaonkar.", "Devdutt Padgaonkar"),
-        ("The lease names Tanvir Lal, S/o Bhupinder Lal, as tenant.", "Bhupinder Lal"),
-        ("Admission of Mrunal Joshi, D/o Keshav Joshi, approved.", "Keshav Joshi"),
+        ("Tenant Aarav, S/o Bachittar, paid rent.", "Bachittar"),
+        ("Admission of Mrunal, D/o Keshav, approved.", "Keshav"),
+        ("The intern, W/o Lohit, applied.", "Lohit"),
         ("Agenda finalised. Deshpande to chair the next review.", "Deshpande"),
         ("Please ring Hritvik back after lunch.", "Hritvik"),
     ],
 )
 def test_names_after_indian_cues_and_person_only_cues_are_found(loaded_scanner, text, name):
     assert _covered(loaded_scanner, text, name), loaded_scanner.scan_text(text)
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [("Smt Hredhaan came in.", "Hredhaan"), ("Kumari Aadhya Deshmukh joined.", "Aadhya Deshmukh")],
+)
+def test_an_indian_honorific_is_left_out_of_the_name(loaded_scanner, text, name):
+    spans = [
+        text[s.start : s.end] for s in loaded_scanner.scan_text(text) if s.entity_type == "PERSON"
+    ]
+    assert spans == [name]
 
 
 @pytest.mark.parametrize(
@@ -110,3 +120,17 @@ def test_a_score_a_blood_pressure_or_a_reference_is_no_house_number(text):
     from govern.pii.recognizers.address import StreetAddressRecognizer
 
     assert list(StreetAddressRecognizer().find(text)) == []
+
+
+def test_a_house_number_and_locality_after_an_address_word_are_an_address():
+    from govern.pii.recognizers.address import StreetAddressRecognizer
+
+    text = "Parcel returned; resend to 18, Sethi, Jalandhar by Friday."
+    found = [text[s:e] for s, e, _ in StreetAddressRecognizer().find(text)]
+    assert "18, Sethi" in found and "Jalandhar" in found, found
+
+
+def test_a_person_named_like_a_site_word_stays_a_person():
+    text = "Reassigned from Lucy Kaur to Antony Ward because Lucy is on leave."
+    start = text.index("Antony Ward")
+    assert not not_personal(text, start, start + len("Antony Ward"), "LOCATION")

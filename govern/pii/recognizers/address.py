@@ -314,6 +314,12 @@ _INDIAN_HOUSE = re.compile(
     r"(?<![\w/-])(?:(?:H\.\s?No\.?|House No\.?|Flat No\.?|Plot No\.?|Door No\.?)\s*\d{1,5}[A-Za-z]?"
     r"(?:/\d{1,5})?|\d{1,4}/\d{3}[A-Za-z]?),[ \t]*[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,2}(?![\w-])"
 )
+# "sent to 63, Puri, Bidhannagar": after a word that takes an address, a house number, a locality
+# and a town, each after a comma (the Indian order, with no street word)
+_NUMBER_LOCALITY = re.compile(
+    r"(?i:\b(?:at|to|over|address|resident of|residing at|lives at|living at)[ \t]*:?[ \t]+)"
+    r"(?P<address>\d{1,4}[A-Za-z]?,[ \t]*(?!(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b)[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)?),[ \t]*[A-Z][a-z]+"
+)
 _CODE_BEFORE = re.compile(
     r"(?i)\b(?:invoice|inv|ref|reference|case|order|ticket|file|folio|receipt|bill|no|#)\.?[ \t:#]*$"
 )
@@ -397,6 +403,9 @@ class StreetAddressRecognizer(SpanRecognizer):
         for match in _STREET.finditer(text):
             yield match.start(), match.end(), 0.6
             yield from self._town_after(text, match.end())
+        for match in _NUMBER_LOCALITY.finditer(text):
+            yield match.start("address"), match.end("address"), 0.5
+            yield from self._town_after(text, match.end("address"))
         for match in _INDIAN_HOUSE.finditer(text):
             if _CODE_BEFORE.search(text, max(0, match.start() - 16), match.start()):
                 continue  # "Invoice 12/345, Paid": a reference, not a house

@@ -2,7 +2,8 @@
 
     PERSON_CUES   honorifics and roles (nameparser's titles and our own), relations (patient,
                   tenant, claimant ...): a word that introduces a person
-    ROLE_CUES     our own role words only, trusted before lower-case text too
+    ROLE_CUES     our own role words only (_ROLES and role_words.txt: roles nameparser lacks,
+                  Indian honorifics, S/o D/o W/o H/o), trusted before lower-case text too
     ORG_WORDS     words that end a name: institutions, streets, places, things
     NOT_NAMES     capitalized words that follow greetings or cues and are not names
     DETERMINERS   words before a noun phrase that is a thing (the Breville Barista, my Sonos Arc)
@@ -11,6 +12,8 @@ All are lower-cased.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 def _titles() -> frozenset[str]:
@@ -252,56 +255,14 @@ _ROLES = [
     "col",
     # Indian honorifics (Shri, Smt., Kumari ...) and the relation marks of Indian forms and
     # affidavits: "S/o" son of, "D/o" daughter of, "W/o" wife of, "H/o" husband of
-    # roles and relations nameparser's titles leave out
-    "notary",
-    "nominee",
-    "petitioner",
-    "complainant",
-    "intern",
-    "trainee",
-    "trader",
-    "cleaner",
-    "chairman",
-    "chairperson",
-    "student",
-    "nephew",
-    "niece",
-    "grandson",
-    "granddaughter",
-    "grandmother",
-    "grandfather",
-    "cousin",
-    "victim",
-    "suspect",
-    "volunteer",
-    "radiologist",
-    "optometrist",
-    "accountant",
-    "broker",
-    "mechanic",
-    "welder",
-    "foreman",
-    "gardener",
-    "babysitter",
-    "tutor",
-    "headteacher",
-    "shri",
-    "shree",
-    "sri",
-    "smt",
-    "shrimati",
-    "srimati",
-    "kumari",
-    "sushri",
-    "selvi",
-    "thiru",
-    "tmt",
-    "s/o",
-    "d/o",
-    "w/o",
-    "h/o",
 ]
-ROLE_CUES: frozenset[str] = frozenset(_ROLES)
+ROLE_CUES: frozenset[str] = frozenset(_ROLES) | frozenset(
+    line.strip()
+    for line in (Path(__file__).with_name("role_words.txt"))
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+)
 PERSON_CUES: frozenset[str] = (_titles() - _NOT_CUES) | ROLE_CUES
 # Words that end a name: institutions, streets, places, things.
 ORG_WORDS: frozenset[str] = frozenset(

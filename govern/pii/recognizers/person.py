@@ -198,6 +198,13 @@ class PersonEvidence(NameContext):
                     or (self._personal_before(start) and len(core) <= 3)
                     or (self._weak_before(start) and (given or is_hyphen_given(core[0])))
                     or (self._field_before(start) and len(core) <= 3)
+                    # "... eshana raj (from the Leeds store)": a listed name in words English
+                    # does not know, before a bracket or an apposition
+                    or (
+                        self._context(start, end)[1]
+                        and len(core) <= 3
+                        and (given or (self.use_lists and is_surname(core[-1])))
+                    )
                 )
             ):
                 # "our vp dhruv sarma-tripathi wants ...", "seen by teresa curnyn": words English

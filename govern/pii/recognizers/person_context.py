@@ -41,7 +41,11 @@ STRONG_AFTER = regex.compile(
     r"phoned|rang|emailed|texted|agreed|stated|noted|requested|complained|explained|mentioned|raised|rejected|"
     r"logged|attended|presented|reports|collected|declined|disputes|disputed|opposed|sought|granted|left|moves|"
     r"needs|wants|was|is|has|had|will|can|cited|lives|resides|arrived|missed|resigned|joined|"
-    r"to (?:attend|chair|join|present|sign|follow up|confirm|reply|respond|advise))\b)"
+    r"to (?:attend|chair|join|present|sign|follow up|confirm|reply|respond|advise)|"
+    # verbs of people, not of firms: thanking, consenting, testifying, a patient's own report
+    r"thanked|thanks|enquired|inquired|consented|testified|deposed|underwent|telephoned|spoke|"
+    r"apologised|apologized|feels|felt|denies|denied|tolerated|fainted|fell|thinks|believes|"
+    r"hopes|prefers|remembers|recalls|recalled)\b)"
 )
 # Verbs and phrases whose object is a person: after them two or three unusual capitalized words
 # are a name whatever spaCy tags them (it often calls an unfamiliar name an ORG or a GPE).
@@ -65,7 +69,8 @@ BACK_AFTER = regex.compile(r"(?i)^\s+back\b")
 # where spaCy calls it an organisation ("reporting to Praneel", "W/o Girik").
 PERSON_ONLY_BEFORE = regex.compile(
     r"(?i)\b(?:reporting to|reports to|report to|married to|son of|daughter of|wife of|husband of|"
-    r"[sdwh]/o\.?|accompanied by|seen by|interviewed|spoke to|spoke with|ring|rang)\s+$"
+    r"[sdwh]/o\.?|accompanied by|seen by|interviewed|spoke to|spoke with|ring|rang|sit with|"
+    r"sits with|sitting with|sat with)\s+$"
 )
 WEAK_AFTER = regex.compile(r"^\s*(?:\(|,\s*(?:who|our|the|my|his|her|a|an|aged|age|born|dob)\b)")
 SIGN_OFF = regex.compile(
