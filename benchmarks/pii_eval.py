@@ -2,8 +2,8 @@
 overall, per entity type and per locale.
 
 Sets: `dev` (../shared/eval/pii_dev.jsonl, the labelled set shipped to the project), `tune`,
-`fresh` and `heldout` (benchmarks/pii_data/, made by pii_generate.py; recognizers may be tuned on
-`tune` and `fresh`, never on `heldout`). Each set goes through `govern pii detect` and `govern pii redact` (the real CLI,
+`fresh`, `fresh2` and `heldout` (benchmarks/pii_data/, made by pii_generate.py; recognizers may be
+tuned on `tune`, `fresh` and `fresh2`, never on `heldout`). Each set goes through `govern pii detect` and `govern pii redact` (the real CLI,
 in-process) and is scored by pii_scoring.py; the headline figures are cross-checked with the
 project's scorer, ../shared/eval/pii_metrics.py. Targets on `heldout`: recall >= 0.98,
 precision >= 0.90, leak rate < 0.01. `--ablation` also scores the scanner with parts of it
@@ -41,6 +41,7 @@ SETS = {
     "dev": EVAL_DIR / "pii_dev.jsonl",
     "tune": HERE / "pii_data" / "tune.jsonl",
     "fresh": HERE / "pii_data" / "fresh.jsonl",
+    "fresh2": HERE / "pii_data" / "fresh2.jsonl",
     "heldout": HERE / "pii_data" / "heldout.jsonl",
 }
 TARGETS = {"recall": 0.98, "precision": 0.90, "leak_rate": 0.01}
@@ -142,7 +143,7 @@ def main() -> int:
     parser.add_argument(
         "--sets",
         default="dev,tune,fresh,heldout",
-        help="comma-separated: dev, tune, fresh, heldout",
+        help="comma-separated: dev, tune, fresh, fresh2, heldout",
     )
     parser.add_argument("--metrics", type=Path, default=EVAL_DIR / "pii_metrics.py")
     parser.add_argument("--out", type=Path, default=HERE / "out")

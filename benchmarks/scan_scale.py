@@ -83,24 +83,26 @@ def main() -> None:
         rows = []
         for engine, width, options in runs:
             workspace, engineer, snapshot = fresh(Path(tmp) / f"ws-{engine}-{width[0]}", source)
+            load_before = os.getloadavg()[0]
             started = time.perf_counter()
             scan, _ = scan_snapshot(
                 workspace, engineer, snapshot.id, processes=args.processes, ray=options
             )
             seconds = time.perf_counter() - started
-            rows.append((engine, width, seconds, scan.findings_count, scan.findings_hash))
+            load = (load_before + os.getloadavg()[0]) / 2
+            rows.append((engine, width, seconds, load, scan.findings_count, scan.findings_hash))
             workspace.catalog.dispose()
             print(f"  {engine} {width}: {seconds:.1f} s", file=sys.stderr, flush=True)
         ray.shutdown()
-    load = os.getloadavg()[0]
-    print(f"\n{args.records} records, {os.cpu_count()} cores, load average {load:.1f} at the end\n")
-    print("| engine | width | seconds | records/s | findings | findings digest |")
-    print("| --- | --- | ---: | ---: | ---: | --- |")
-    for engine, width, seconds, count, digest in rows:
+    print(f"\n{args.records} records, {os.cpu_count()} cores\n")
+    print("| engine | width | seconds | records/s | load average | findings | findings digest |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+    for engine, width, seconds, load, count, digest in rows:
         print(
-            f"| {engine} | {width} | {seconds:.1f} | {args.records / seconds:.0f} | {count} | {digest[:12]} |"
+            f"| {engine} | {width} | {seconds:.1f} | {args.records / seconds:.0f} | {load:.1f}"
+            f" | {count} | {digest[:12]} |"
         )
-    if len({row[4] for row in rows}) != 1:
+    if len({row[-1] for row in rows}) != 1:
         raise SystemExit("the engines stored different findings")
 
 

@@ -13,8 +13,16 @@ time, tokens per second (the tokens of the records a step is expected to read, t
 peak GPU memory (torch.cuda.max_memory_allocated), and the median DP / LoRA time ratio with its
 min–max spread. Without CUDA, or without --model, it prints why it skipped and exits 0.
 
+A GPU machine without Presidio and spaCy can take a world prepared elsewhere: `--prepare-world
+DIR` builds the governed workspace (registered, scanned, approved) and exits; `--world DIR`
+then admits from it instead of building one (the gate still checks everything).
+
     python benchmarks/train_gpu.py --model /models/Llama-3.2-1B --steps 20 --rounds 3
     python benchmarks/train_gpu.py --model ./model --dtype float32 --target-modules q_proj,v_proj
+    python benchmarks/train_gpu.py --prepare-world ./world && python benchmarks/train_gpu.py --world ./world --model ./model
+    python benchmarks/train_gpu.py --build-model /tmp/big   # a TinyLlama-1.1B shape, random weights
+
+benchmarks/train_gpu_device.sh is the one call that ran it on a lent H200 (results/train_gpu_h200.txt).
 """
 
 from __future__ import annotations
@@ -49,15 +57,57 @@ def skip_reason(model: Path | None) -> str | None:
     return None
 
 
-def build_world(root: Path, model_dir: Path) -> Any:
-    """The gate's handle on the example records, admitted in a governed workspace."""
+def build_world(root: Path, model_dir: Path) -> tuple[Path, Path, str]:
+    """A governed workspace holding the example records, approved: (workspace, engineer key, snapshot)."""
     from govern.policy.approvals import approve
     from tests.pipeline import governed_workspace
-    from tests.training.training_helpers import admitted_data
 
     workspace, engineer, officer, snapshot = governed_workspace(root, model_dir)
     approve(workspace, officer, snapshot.id)
-    return admitted_data(workspace.root, engineer.path, snapshot.id)
+    workspace.catalog.dispose()
+    return workspace.root, Path(engineer.path), snapshot.id
+
+
+def prepare_world(root: Path) -> None:
+    """Build a world under `root` (its recipe's tiny model inside it) for `--world` elsewhere."""
+    from govern.training.tiny import build_tiny_model, corpus_from_jsonl
+    from tests.pipeline import EXAMPLES
+
+    root.mkdir(parents=True, exist_ok=True)
+    model = build_tiny_model(root / "tiny-model", corpus_from_jsonl(EXAMPLES, ("text",)))
+    workspace, key, snapshot_id = build_world(root, model)
+    (root / "world.json").write_text(
+        json.dumps({"workspace": str(workspace), "key": str(key), "snapshot": snapshot_id})
+    )
+    print(f"world ready in {root} (snapshot {snapshot_id[:12]})")
+
+
+# A TinyLlama-1.1B shape with random weights: what a GPU without downloads can still measure.
+SHAPE_1B = {
+    "hidden_size": 2048,
+    "intermediate_size": 5632,
+    "num_hidden_layers": 22,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 4,
+    "max_position_embeddings": 2048,
+    "vocab_size": 4096,
+}
+
+
+def build_model(path: Path) -> None:
+    """A 1.1B-shaped Llama (random weights, BPE tokenizer trained on the examples) at `path`."""
+    from govern.training.tiny import build_tiny_model, corpus_from_jsonl
+    from tests.pipeline import EXAMPLES
+
+    build_tiny_model(path, corpus_from_jsonl(EXAMPLES, ("text",)), **SHAPE_1B)
+    print(f"model built in {path}")
+
+
+def admitted(world: dict[str, str]) -> Any:
+    """The gate's handle on the world's approved snapshot."""
+    from tests.training.training_helpers import admitted_data
+
+    return admitted_data(Path(world["workspace"]), Path(world["key"]), world["snapshot"])
 
 
 def recipe_for(mode: str, args: argparse.Namespace, out: Path) -> Any:
@@ -134,8 +184,20 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--target-modules", default="q_proj,k_proj,v_proj,o_proj")
     parser.add_argument("--gradient-checkpointing", action="store_true")
+    parser.add_argument("--world", type=Path, help="a world made by --prepare-world")
+    parser.add_argument("--prepare-world", type=Path, metavar="DIR", help="build a world and exit")
+    parser.add_argument(
+        "--build-model", type=Path, metavar="DIR", help="build a 1.1B-shaped model and exit"
+    )
     args = parser.parse_args()
+    if args.prepare_world is not None:
+        prepare_world(args.prepare_world.resolve())
+        return 0
+    if args.build_model is not None:
+        build_model(args.build_model.resolve())
+        return 0
 
+    args.model = args.model.resolve() if args.model is not None else None
     reason = skip_reason(args.model)
     if reason is not None:
         print(reason)
@@ -144,7 +206,12 @@ def main() -> int:
 
     times: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
     with tempfile.TemporaryDirectory() as tmp:
-        data = build_world(Path(tmp), args.model.resolve())
+        if args.world is not None:
+            world = json.loads((args.world / "world.json").read_text())
+        else:
+            workspace, key, snapshot_id = build_world(Path(tmp), args.model.resolve())
+            world = {"workspace": str(workspace), "key": str(key), "snapshot": snapshot_id}
+        data = admitted(world)
         tokens_per_step = mean_tokens(args.model, data, args.max_length) * args.batch
         one_run("lora", args, data, Path(tmp) / "runs")  # warm-up: CUDA context, kernels
         for round_index in range(args.rounds):

@@ -72,6 +72,10 @@ def test_an_erasure_retrains_only_the_shard_that_held_the_subject(
 
     (budget,) = build_audit_report(workspace)["budget"]  # the auditor sees the same parallel ε
     assert budget["spent"] == pytest.approx(result["epsilon"], rel=1e-3)
+    from govern.console.audit_reads import budget as console_budget
+
+    (chart,) = console_budget(workspace)  # and so does the console's budget page
+    assert chart["spent"] == pytest.approx(result["epsilon"], rel=1e-3)
     records = [members[i].payload["shard"]["records"] for i in (0, 1)]
     assert sum(records) == snapshot.record_count and min(records) > 0  # disjoint and covering
 

@@ -116,6 +116,39 @@ def test_sigterm_during_dataset_add_removes_the_staging_copy(
     assert _state(sqlite_workspace) == before
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_to_a_parallel_ingest_leaves_nothing_and_no_worker(
+    sqlite_workspace, tmp_path: Path, signum: int
+) -> None:
+    """The signal reaches the whole process group, as Ctrl-C in a terminal does: the workers
+    ignore SIGINT (or die of SIGTERM), the parent unwinds through its clean-up, and no process
+    of the group outlives it."""
+    key = _engineer_key(sqlite_workspace)
+    before = _state(sqlite_workspace)
+    source = _big_file(tmp_path / "big.jsonl", 300_000)
+    process = subprocess.Popen(
+        [*CLI, "dataset", "add", "big", str(source), *ADD, "--key", key, "--processes", "2"],
+        env=_env(sqlite_workspace),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    _wait_for_staging(sqlite_workspace, process)
+    os.killpg(process.pid, signum)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode != 0 and "Traceback" not in output, output
+    deadline = time.monotonic() + 30
+    while True:  # every process of the group is gone (killpg(.., 0) finds none)
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "a worker process outlived the ingest"
+        time.sleep(0.1)
+    assert _state(sqlite_workspace) == before
+
+
 def test_a_sweep_at_start_up_removes_what_a_killed_ingest_left(
     sqlite_workspace, tmp_path: Path
 ) -> None:

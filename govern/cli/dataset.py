@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from govern.ingest.datasets import AddResult
 
 _FILE = click.Path(exists=False, dir_okay=True, path_type=Path)  # a saved HF dataset is a folder
+_processes = click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    help="Worker processes validating and hashing a JSONL file of 16 MiB or more in blocks "
+    "(default: one per core, at most 4; 1: in this process). The snapshot is the same either way.",
+)
 
 
 def _dataset_dict(row: Dataset) -> dict[str, Any]:
@@ -108,6 +114,7 @@ def dataset_group() -> None:
     type=_FILE,
     help="With --synthetic: the generator's prompt template and parameters (only its hash is kept).",
 )
+@_processes
 @click.option(
     "--seed-snapshot",
     "seed_snapshots",
@@ -133,6 +140,7 @@ def dataset_add(
     generator: str | None = None,
     generator_config: Path | None = None,
     seed_snapshots: tuple[str, ...] = (),
+    processes: int | None = None,
 ) -> None:
     """Register dataset NAME from FILE (JSONL, CSV or Parquet) and print its first snapshot id.
 
@@ -185,6 +193,7 @@ def dataset_add(
         synthetic_generator=synthetic_generator,
         fmt=fmt,
         progress=inv.progress_enabled(),
+        processes=processes,
     )
     _added(inv, result)
 
@@ -195,16 +204,20 @@ def dataset_add(
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), help="File format (default: from the suffix)."
 )
+@_processes
 @common_options(acts_as_key=True)
-def dataset_add_version(inv: Invocation, name: str, file: Path, fmt: str | None) -> None:
+def dataset_add_version(
+    inv: Invocation, name: str, file: Path, fmt: str | None, processes: int | None
+) -> None:
     """Add FILE as a new snapshot of dataset NAME.
 
     \b
     Example:
       govern dataset add-version support-2024 tickets-july.jsonl --key eng.key
+      govern dataset add-version support-2024 year.jsonl --processes 4 --key eng.key
     """
     result = inv.workspace().datasets.add_version(
-        inv.actor(), name, file, fmt=fmt, progress=inv.progress_enabled()
+        inv.actor(), name, file, fmt=fmt, progress=inv.progress_enabled(), processes=processes
     )
     _added(inv, result)
 

@@ -35,6 +35,7 @@ def suite_text(data: dict[str, Any]) -> str:
     lines = [
         f"Suite {data['suite']} on run {data['run_id']}: {data['items']} held-out items of snapshot "
         f"{data['snapshot_id'][:12]} ({level}% bootstrap intervals, greedy decoding)",
+        f"  suite sha256 {data['suite_hash']} (a pack's release.require_suite pins it)",
         f"  {'metric':<15} {'base':>22} {'adapter':>22} {'adapter - base':>24}",
     ]
 

@@ -280,8 +280,10 @@ def refusals(workspace: Workspace, before: int | None = None, limit: int = 50) -
 
 def budget(workspace: Workspace, points: int = 24) -> list[dict[str, Any]]:
     """Per dataset: ε spent over time by the private runs that trained on it, composed by the
-    accountant from the verified `run.charged` entries, with the active pack's lifetime budget."""
-    from govern.training.accounting import compose_epsilon
+    accountant from the verified `run.charged` entries (the shards of one family in parallel, as
+    the gate composes them), with the active pack's lifetime budget."""
+    from govern.training.parallel import group_by_shard, pool_epsilon
+    from govern.training.shards import ShardSpec
 
     with workspace.catalog.reading() as session:
         pack, _ = pack_or_error(workspace, session)
@@ -290,13 +292,17 @@ def budget(workspace: Workspace, points: int = 24) -> list[dict[str, Any]]:
         datasets = {
             d.id: d.name for d in session.exec(select(Dataset).order_by(Dataset.name)).all()
         }
-        charged: dict[str, list[tuple[str, float, float, str, float]]] = {}
+        # per dataset: (recorded at, run id, σ, q, accountant, δ) of every charged step
+        charged: dict[str, list[tuple[str, str, float, float, str, float]]] = {}
+        shards: dict[str, ShardSpec | None] = {}
         for run in ledgered_runs(session).values():
             if not run.private or run.delta is None:
                 continue
+            shards[run.run_id] = ShardSpec.from_payload(run.payload)
             steps = [
                 (
                     e.recorded_at,
+                    run.run_id,
                     float(p["row"]["noise_multiplier"]),
                     float(p["row"]["sample_rate"]),
                     run.accountant,
@@ -306,16 +312,23 @@ def budget(workspace: Workspace, points: int = 24) -> list[dict[str, Any]]:
             ]
             for dataset_id in json.loads(run.row.get("dataset_ids") or "[]"):
                 charged.setdefault(dataset_id, []).extend(steps)
+
+    def spent_by(
+        steps: list[tuple[str, str, float, float, str, float]], delta: float, accountant: str
+    ) -> float:
+        histories: dict[str, list[tuple[float, float, int]]] = {}
+        for _at, run_id, sigma, rate, _acc, _delta in steps:
+            histories.setdefault(run_id, []).append((sigma, rate, 1))
+        sequential, families = group_by_shard((shards[r], h) for r, h in histories.items())
+        return pool_epsilon(sequential, families, delta, accountant)
+
     found = []
     for dataset_id, steps in charged.items():
         steps.sort()
-        delta, accountant = max(s[4] for s in steps), steps[-1][3]
+        delta, accountant = max(s[5] for s in steps), steps[-1][4]
         marks = sorted({round(i * (len(steps) - 1) / max(points - 1, 1)) for i in range(points)})
         series = [
-            (
-                parse_time(steps[m][0]).timestamp(),
-                compose_epsilon([[(s[1], s[2], 1) for s in steps[: m + 1]]], delta, accountant),
-            )
+            (parse_time(steps[m][0]).timestamp(), spent_by(steps[: m + 1], delta, accountant))
             for m in marks
         ]
         found.append(

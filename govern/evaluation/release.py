@@ -4,8 +4,9 @@ Rules (from the pack's `release:` section and its dp family):
 - reviews: at least `min_reviews` signed reviews from distinct keys holding `reviewer_role` (or
   officer), none by whoever trained the run, each rated at least `min_rating` when set;
 - evaluation: a held-out evaluation exists (`require_evaluation` or `require_eval_report`);
-- privacy audit: a canary audit exists and its empirical lower bound does not exceed the
-  accountant's ε (`require_privacy_audit`);
+- privacy audit: a canary audit exists and no audit's empirical lower bound exceeds the
+  accountant's ε: the worst audit decides, so a failing one is not hidden by a later pass
+  (`require_privacy_audit`);
 - ε: the run's ε is within the dp family's `max_epsilon_per_run`;
 - compliance report: a run report was rendered and ledgered (`require_compliance_report`);
 - approvals: the run's snapshots were approved within `max_days_since_approval` days;
@@ -30,7 +31,6 @@ from govern.canonical import canonical_bytes, canonical_json
 from govern.catalog.models import (
     Approval,
     Evaluation,
-    PrivacyAudit,
     Release,
     TrainingRun,
 )
@@ -86,6 +86,44 @@ def _newest_vouched(
             if fits(row) and row_problem(session, row, events) is None
         ),
         None,
+    )
+
+
+def _privacy_audit_rule(session: Session, run: TrainingRun) -> ReleaseRule:
+    """The worst vouched privacy audit of the run decides: a failing audit stays failing however
+    many passing ones are run after it (each audit is a measurement; none retracts another)."""
+    from govern.evaluation.privacy_audit.audit import vouched_audits, worst_audit
+
+    audits, _unvouched = vouched_audits(session, run.id)
+    worst = worst_audit(audits)
+    if worst is None:
+        return ReleaseRule(
+            "release.privacy_audit",
+            False,
+            "no empirical privacy audit; train with canaries and run `govern audit privacy RUN`",
+            {},
+        )
+    failing = [a.id for a in audits if not a.consistent]
+    message = (
+        f"privacy audit {worst.id}: empirical ε lower bound {worst.epsilon_lower_bound:.3f} "
+        + ("is consistent with" if worst.consistent else "EXCEEDS")
+        + f" the accountant's ε {worst.accountant_epsilon}"
+    )
+    if len(audits) > 1:
+        message += f" (the worst of {len(audits)} audits" + (
+            f"; {len(failing)} failing: {', '.join(failing)})" if failing else ")"
+        )
+    return ReleaseRule(
+        "release.privacy_audit",
+        bool(worst.consistent),
+        message,
+        {
+            "audit": worst.id,
+            "epsilon_lower_bound": worst.epsilon_lower_bound,
+            "accountant_epsilon": worst.accountant_epsilon,
+            "audits": [a.id for a in audits],
+            "failing_audits": failing,
+        },
     )
 
 
@@ -178,37 +216,7 @@ def check_release(
         )
 
     if config.get("require_privacy_audit"):
-        audit = _newest_vouched(
-            session,
-            select(PrivacyAudit)
-            .where(PrivacyAudit.run_id == run.id)
-            .order_by(col(PrivacyAudit.ledger_seq).desc()),
-            ("run.privacy_audited",),
-        )
-        if audit is None:
-            rules.append(
-                ReleaseRule(
-                    "release.privacy_audit",
-                    False,
-                    "no empirical privacy audit; train with canaries and run `govern audit privacy RUN`",
-                    {},
-                )
-            )
-        else:
-            rules.append(
-                ReleaseRule(
-                    "release.privacy_audit",
-                    audit.consistent,
-                    f"empirical ε lower bound {audit.epsilon_lower_bound:.3f} "
-                    + ("is consistent with" if audit.consistent else "EXCEEDS")
-                    + f" the accountant's ε {audit.accountant_epsilon}",
-                    {
-                        "audit": audit.id,
-                        "epsilon_lower_bound": audit.epsilon_lower_bound,
-                        "accountant_epsilon": audit.accountant_epsilon,
-                    },
-                )
-            )
+        rules.append(_privacy_audit_rule(session, run))
 
     from govern.evaluation.release_quality import quality_rules
 

@@ -1,6 +1,8 @@
 """Release rules over the suite evaluations, the PII probe and the blind review of a run.
 
-Pack keys (in `release:`): `require_suite: NAME` (that suite was run on the adapter),
+Pack keys (in `release:`): `require_suite: {name: NAME, sha256: HASH}` (that suite, with the
+content the officer pinned, was run on the adapter; `require_suite: NAME` alone is unpinned, and
+the rule says so),
 `max_pii_regurgitation: N` (every probed suite run of the adapter found at most N training values
 in the outputs: the worst run counts, since a later, weaker probe is no fix; a probe must exist), `min_review_win_rate: P` (the lower end of the adapter's Wilson
 interval is at least P), `min_review_agreement: A` (Krippendorff's alpha of the reviewers).
@@ -16,6 +18,66 @@ from sqlmodel import Session
 from govern.catalog.models import TrainingRun
 
 
+def suite_rule(results: list[dict[str, Any]], wanted: str | Mapping[str, Any]) -> Any:
+    """`require_suite`: the suite was run on the adapter. Pinned (`{name, sha256}`), only a run
+    whose ledgered suite hash is the pinned one counts, so a suite weakened by editing
+    `evals/NAME.yaml` does not; by name alone the rule holds for any content and says UNPINNED."""
+    from govern.evaluation.release import ReleaseRule
+
+    name = wanted if isinstance(wanted, str) else str(wanted["name"])
+    pinned = None if isinstance(wanted, str) else wanted.get("sha256")
+    runs = [r for r in results if r["suite"] == name]
+    found = [r for r in runs if pinned is None or r.get("suite_hash") == pinned]
+    others = [r for r in runs if r not in found]
+    latest = found[-1] if found else None
+    evidence = {
+        "suite": name,
+        "pinned": pinned is not None,
+        "pinned_sha256": pinned,
+        "ledger_seq": latest["ledger_seq"] if latest else None,
+        "suite_hash": latest.get("suite_hash") if latest else None,
+        "other_versions": [
+            {"ledger_seq": r["ledger_seq"], "suite_hash": r.get("suite_hash")} for r in others
+        ],
+    }
+    if pinned is None:
+        pin = (
+            "review it, then pin it as require_suite: {name: "
+            + name
+            + ", sha256: "
+            + (str(latest.get("suite_hash")) if latest else "HASH")
+            + "}"
+        )
+        message = (
+            f"suite {name} was run (ledger entry {latest['ledger_seq']})"
+            if latest
+            else f"suite {name} was not run; `govern eval RUN --suite {name}`"
+        ) + (
+            f"; UNPINNED: the pack names the suite but not its content, so any edit of "
+            f"evals/{name}.yaml satisfies this rule ({pin})"
+        )
+    elif latest:
+        message = (
+            f"suite {name} at its pinned content (sha256 {pinned[:12]}) was run "
+            f"(ledger entry {latest['ledger_seq']})"
+        )
+    elif others:
+        seen = ", ".join(
+            f"{str(r.get('suite_hash'))[:12]} (entry {r['ledger_seq']})" for r in others
+        )
+        message = (
+            f"suite {name} was run only with other content than the pack pins (sha256 "
+            f"{pinned[:12]}): {seen}; evals/{name}.yaml was edited: run the pinned content, or "
+            "an officer reviews the new content and pins it"
+        )
+    else:
+        message = (
+            f"suite {name} (pinned, sha256 {pinned[:12]}) was not run; "
+            f"`govern eval RUN --suite {name}`"
+        )
+    return ReleaseRule("release.suite", latest is not None, message, evidence)
+
+
 def quality_rules(session: Session, run: TrainingRun, config: Mapping[str, Any]) -> list[Any]:
     """The rules above that the pack sets, each with its evidence."""
     from govern.evaluation.blind_review import review_summary
@@ -26,17 +88,7 @@ def quality_rules(session: Session, run: TrainingRun, config: Mapping[str, Any])
     results = suite_results(session, run.id)
     wanted = config.get("require_suite")
     if wanted:
-        found = [r for r in results if r["suite"] == wanted]
-        rules.append(
-            ReleaseRule(
-                "release.suite",
-                bool(found),
-                f"suite {wanted} was run (ledger entry {found[-1]['ledger_seq']})"
-                if found
-                else f"suite {wanted} was not run; `govern eval RUN --suite {wanted}`",
-                {"suite": wanted, "ledger_seq": found[-1]["ledger_seq"] if found else None},
-            )
-        )
+        rules.append(suite_rule(results, wanted))
     limit = config.get("max_pii_regurgitation")
     if limit is not None:
         probed = [r for r in results if r.get("pii_probe")]

@@ -160,13 +160,17 @@ def retrain_rules(
 def stale_adapters(
     workspace: Any, session: Session, config: Mapping[str, Any], now: datetime
 ) -> list[dict[str, Any]]:
-    """Released (and not withdrawn) runs past the pack's age or drift limit, oldest release first."""
+    """Released (and not withdrawn) runs past the pack's age or drift limit, oldest release first.
+    A release counts only when a verified `run.released` entry recorded its row as it is."""
     from govern.consent.remediation import withdrawn
+    from govern.ledger.authority import row_problem
 
     released = session.exec(select(Release).order_by(col(Release.ledger_seq))).all()
     found, seen = [], set()
     for release in released:
         if release.run_id in seen or withdrawn(session, release.run_id) is not None:
+            continue
+        if row_problem(session, release, ("run.released",)) is not None:
             continue
         seen.add(release.run_id)
         run = session.get(TrainingRun, release.run_id)

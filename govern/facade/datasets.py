@@ -45,11 +45,12 @@ class Datasets(Namespace):
         synthetic_generator: str | None = None,
         fmt: str | None = None,
         progress: bool = False,
+        processes: int | None = None,
     ) -> AddResult:
         """Register dataset `name` from a JSONL, CSV or Parquet file; its first snapshot is the result.
 
         Every record is validated; on any bad record nothing is stored. Identical content always
-        yields the same snapshot id.
+        yields the same snapshot id, whatever `processes` (JSONL workers; None: one per core).
         """
         from govern.ingest.datasets import DatasetSpec, add_dataset
 
@@ -65,7 +66,15 @@ class Datasets(Namespace):
             collected_at=collected_at,
             synthetic_generator=synthetic_generator,
         )
-        return add_dataset(self._workspace, actor, spec, Path(path), fmt, show_progress=progress)
+        return add_dataset(
+            self._workspace,
+            actor,
+            spec,
+            Path(path),
+            fmt,
+            show_progress=progress,
+            processes=processes,
+        )
 
     def add_version(
         self,
@@ -75,11 +84,20 @@ class Datasets(Namespace):
         *,
         fmt: str | None = None,
         progress: bool = False,
+        processes: int | None = None,
     ) -> AddResult:
         """Add a file as a new snapshot of dataset `name`."""
         from govern.ingest.datasets import add_version
 
-        return add_version(self._workspace, actor, name, Path(path), fmt, show_progress=progress)
+        return add_version(
+            self._workspace,
+            actor,
+            name,
+            Path(path),
+            fmt,
+            show_progress=progress,
+            processes=processes,
+        )
 
     def amend(
         self, actor: PrivateIdentity, name: str, field: str, value: str, reason: str

@@ -206,7 +206,46 @@ class Gate:
                 pool_runs=pool,
                 dp_waiver=waiver,
                 shard=shard,
+                training=training,
+                init_run_id=init_run_id,
             )
+
+    def recheck(self, session: Session, admission: Admission) -> list[str]:
+        """Reasons a training admission no longer holds, re-read in `session` (which holds the ledger's
+        write lock, where run.started or run.resumed is recorded): what a second process may have
+        changed since `admit` read the catalog (the active pack, consent and approvals, erasures,
+        earlier stages). The budget is re-checked apart (training.runs._budget_race)."""
+        pack = active_pack_in(self.workspace, session)
+        if pack.hash != admission.pack.hash:
+            return [
+                f"the active policy pack changed since the gate admitted this run ({admission.pack.hash[:12]} "
+                f"→ {pack.hash[:12]}); start it again"
+            ]
+        snapshots = [resolve_snapshot(session, i) for i in admission.data.snapshot_ids]
+        review = _Review(self.workspace, session, pack, clock.now(), admission.trainer, snapshots)
+        newly_erased = {
+            s.id: erased_positions(session, s.id) - admission.data.erased[s.id] for s in snapshots
+        }
+        review.check(
+            "no record erased since admission",
+            [
+                f"snapshot {sid[:12]}: {len(new)} record(s) erased since the gate admitted this run"
+                for sid, new in newly_erased.items()
+                if new
+            ],
+        )
+        review.check(
+            "approvals and consent still hold", _approvals(review, snapshots, admission.training)
+        )
+        review.check(
+            "an uninvolved officer's approval still holds",
+            _approval_floor(review, snapshots, admission.trainer),
+        )
+        stages = spending.chain(session, admission.init_run_id)
+        if stages:
+            review.check("earlier stages still hold", _earlier_stages(review, stages))
+            review.check("earlier stages' privacy unit", _stage_units(review, stages))
+        return review.reasons
 
     def admit_for_evaluation(
         self, actor: PrivateIdentity, snapshot_refs: Sequence[str], run_id: str

@@ -13,7 +13,7 @@ from govern.ingest.snapshots import (
     store_of,
 )
 from govern.ledger.authority import RegisteredIdentity
-from govern.policy import Pack
+from govern.policy import Pack, TrainingPlan
 from govern.training.shards import ShardSpec
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ class Admission:
     pool_runs: list[str] = field(default_factory=list)
     dp_waiver: str | None = None
     shard: ShardSpec | None = None  # the shard of subjects this run trains on (train.shards)
+    training: TrainingPlan | None = None  # the plan the approvals were checked against
+    init_run_id: str | None = None  # the adapter this run continues, if any
 
     @property
     def not_private(self) -> bool:

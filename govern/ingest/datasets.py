@@ -18,9 +18,10 @@ from govern.catalog.models import Dataset, ProvenanceAmendment, Snapshot
 from govern.clock import parse_time, utc_now
 from govern.consent.legal_basis import basis_problem, require_basis
 from govern.errors import BadInput, NotFound
-from govern.ingest.readers import read_records, source_sha256
+from govern.ingest.blocks import default_processes, jsonl_blocks, serial_blocks, worth_parallel
+from govern.ingest.readers import checked_format, read_records, source_sha256
 from govern.ingest.record_schema import RecordSchema
-from govern.ingest.snapshots import commit_staged, stage_records
+from govern.ingest.snapshots import commit_staged, stage_blocks
 from govern.ledger.authority import require
 from govern.ledger.keys import PrivateIdentity
 from govern.licenses import expression_problem
@@ -120,12 +121,21 @@ def _ingest(
     dataset_id: str,
     make_dataset: Any,
     show_progress: bool | None,
+    processes: int | None,
 ) -> AddResult:
+    """Stage `path` (JSONL in parallel blocks when it pays) and commit it as a snapshot.
+
+    `processes`: worker processes for a JSONL file of two blocks or more (None: one per core;
+    1: validate here)."""
     path = Path(path)
+    kind = checked_format(path, fmt)
+    processes = default_processes() if processes is None else max(1, processes)
+    if worth_parallel(path, kind, processes):
+        blocks: Any = jsonl_blocks(path, schema, workspace.subject_secret, processes)
+    else:
+        blocks = serial_blocks(read_records(path, fmt), schema, path, workspace.subject_secret)
     with progress(f"reading {path.name}", enabled=show_progress) as advance:
-        staged = stage_records(
-            workspace, dataset_id, read_records(path, fmt), schema, path, advance
-        )
+        staged = stage_blocks(workspace, dataset_id, blocks, path, advance)
     dataset, snapshot, created = commit_staged(
         workspace,
         staged,
@@ -147,6 +157,7 @@ def add_dataset(
     fmt: str | None = None,
     show_progress: bool | None = None,
     on_register: Callable[[Session, Dataset], None] | None = None,
+    processes: int | None = None,
 ) -> AddResult:
     """Register a dataset with its provenance and ingest `path` as its first snapshot.
 
@@ -188,7 +199,9 @@ def add_dataset(
             on_register(session, row)
         return row
 
-    return _ingest(workspace, actor, path, fmt, schema, dataset_id, make_dataset, show_progress)
+    return _ingest(
+        workspace, actor, path, fmt, schema, dataset_id, make_dataset, show_progress, processes
+    )
 
 
 def add_version(
@@ -198,6 +211,7 @@ def add_version(
     path: Path,
     fmt: str | None = None,
     show_progress: bool | None = None,
+    processes: int | None = None,
 ) -> AddResult:
     """Ingest `path` as a new snapshot of an existing dataset (same record shape)."""
     with workspace.catalog.reading() as session:
@@ -212,6 +226,7 @@ def add_version(
         dataset.id,
         lambda session: get_dataset(session, dataset.id),
         show_progress,
+        processes,
     )
 
 

@@ -54,15 +54,21 @@ def detect_format(path: Path, declared: str | None = None) -> str:
     return fmt
 
 
-def read_records(path: Path, fmt: str | None = None) -> Iterator[tuple[int, Record]]:
-    """Yield `(line, record)` from a JSONL, CSV or Parquet file; raise BadInput naming the line."""
-    path = Path(path)
+def checked_format(path: Path, fmt: str | None = None) -> str:
+    """The format of an existing record file or dataset folder; BadInput when it is not there."""
     kind = detect_format(path, fmt) if path.exists() else None
     if kind == "hf_dataset" and not path.is_dir():
         raise BadInput(f"{path}: a saved Hugging Face dataset is a folder (save_to_disk output)")
     if kind != "hf_dataset" and not path.is_file():
         raise BadInput(f"{path}: no such file")
     assert kind is not None
+    return kind
+
+
+def read_records(path: Path, fmt: str | None = None) -> Iterator[tuple[int, Record]]:
+    """Yield `(line, record)` from a JSONL, CSV or Parquet file; raise BadInput naming the line."""
+    path = Path(path)
+    kind = checked_format(path, fmt)
     reader = {
         "jsonl": _read_jsonl,
         "csv": _read_csv,
@@ -81,29 +87,34 @@ def read_records(path: Path, fmt: str | None = None) -> Iterator[tuple[int, Reco
 def _read_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
     with open(path, "rb") as handle:
         for line_no, raw in enumerate(handle, start=1):
-            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise record_error(
-                    path, line_no, f"not valid UTF-8 at byte {error.start}; {ENCODING_HINT}"
-                ) from None
-            if not text.strip():
-                continue
-            try:
-                value = json.loads(text, parse_constant=_reject_constant)
-            except (json.JSONDecodeError, ValueError) as error:
-                raise record_error(path, line_no, f"malformed JSON: {error}") from None
-            except RecursionError:
-                raise record_error(path, line_no, "the JSON value is nested too deeply") from None
-            if not isinstance(value, dict):
-                raise record_error(
-                    path, line_no, f"expected a JSON object, found {type(value).__name__}"
-                )
-            if _SURROGATE_ESCAPE.search(text):
-                _reject_lone_surrogates(value, path, line_no)
-            yield line_no, value
+            value = parse_jsonl_line(path, line_no, raw)
+            if value is not None:
+                yield line_no, value
+
+
+def parse_jsonl_line(path: Path, line_no: int, raw: bytes) -> Record | None:
+    """The record on one raw JSONL line (None for a blank line); BadInput names the line."""
+    if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise record_error(
+            path, line_no, f"not valid UTF-8 at byte {error.start}; {ENCODING_HINT}"
+        ) from None
+    if not text.strip():
+        return None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, ValueError) as error:
+        raise record_error(path, line_no, f"malformed JSON: {error}") from None
+    except RecursionError:
+        raise record_error(path, line_no, "the JSON value is nested too deeply") from None
+    if not isinstance(value, dict):
+        raise record_error(path, line_no, f"expected a JSON object, found {type(value).__name__}")
+    if _SURROGATE_ESCAPE.search(text):
+        _reject_lone_surrogates(value, path, line_no)
+    return value
 
 
 def _reject_lone_surrogates(value: Record, path: Path, line: int) -> None:

@@ -29,18 +29,15 @@ from govern import ledger, tmpfiles
 from govern.canonical import sha256_hex
 from govern.catalog.models import (
     Dataset,
-    Erasure,
     Snapshot,
     SnapshotRecord,
 )
 from govern.clock import utc_now
 from govern.errors import BadInput, NotFound, StorageFailure, record_error
+from govern.ingest.blocks import RecordBlock, serial_blocks
 from govern.ingest.objectstore import MANIFEST_FILE, RECORDS_FILE, LocalObjectStore
 from govern.ingest.readers import Record
-from govern.ingest.record_schema import (
-    RecordSchema,
-    validate_record,
-)
+from govern.ingest.record_schema import RecordSchema
 from govern.ledger.keys import PrivateIdentity
 
 if TYPE_CHECKING:
@@ -82,7 +79,19 @@ def stage_records(
     source: object,
     advance: Any = None,
 ) -> StagedSnapshot:
-    """Validate and write records to a new staging folder; the caller publishes or discards it.
+    """Validate and write records to a new staging folder; the caller publishes or discards it."""
+    blocks = serial_blocks(records, schema, source, workspace.subject_secret)
+    return stage_blocks(workspace, dataset_id, blocks, source, advance)
+
+
+def stage_blocks(
+    workspace: Workspace,
+    dataset_id: str,
+    blocks: Iterable[RecordBlock],
+    source: object,
+    advance: Any = None,
+) -> StagedSnapshot:
+    """Write validated blocks, in order, to a new staging folder; the caller publishes or discards it.
 
     The folder is private (0700) and named for this process, so a sweep removes it if the
     process is killed; SIGTERM and SIGHUP unwind through the clean-up here.
@@ -92,13 +101,17 @@ def stage_records(
         with tmpfiles.terminable():
             tmpfiles.make_private_dir(staging)
             tmpfiles.make_private_dir(staging / CONTENT_DIR)
-            return _write_staging(workspace, staging, dataset_id, records, schema, source, advance)
+            return _write_staging(staging, dataset_id, blocks, source, advance)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise storage_failure(error, f"staging the records of {source}") from error
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        close = getattr(blocks, "close", None)
+        if close is not None:
+            close()  # a generator of worker results stops its workers
 
 
 def storage_failure(
@@ -117,11 +130,9 @@ def storage_failure(
 
 
 def _write_staging(
-    workspace: Workspace,
     staging: Path,
     dataset_id: str,
-    records: Iterable[tuple[int, Record]],
-    schema: RecordSchema,
+    blocks: Iterable[RecordBlock],
     source: object,
     advance: Any,
 ) -> StagedSnapshot:
@@ -133,20 +144,25 @@ def _write_staging(
         open(staging / CONTENT_DIR / MANIFEST_FILE, "w") as manifest_out,
         open(staging / INDEX_FILE, "w", encoding="utf-8") as index_out,
     ):
-        for line, record in records:
-            key, subject, data = validate_record(schema, source, line, record, count)
-            record_hash = sha256_hex(data)
-            subject_hash = workspace.hash_subject(subject)
-            records_out.write(data + b"\n")
-            manifest_out.write(record_hash + "\n")
-            index_line = f"{count}\t{key}\t{record_hash}\t{subject_hash}\n"
-            index_out.write(f"{line}\t{index_line}")
-            index_digest.update(index_line.encode("utf-8"))
-            snapshot_digest.update(bytes.fromhex(record_hash))
-            count += 1
-            size += len(data) + 1
+        for block in blocks:
+            keys = block.keys or [str(count + i) for i in range(len(block.hashes))]
+            index_lines = [
+                f"{count + i}\t{key}\t{record_hash}\t{subject_hash}\n"
+                for i, (key, record_hash, subject_hash) in enumerate(
+                    zip(keys, block.hashes, block.subjects, strict=True)
+                )
+            ]
+            records_out.write(block.data)
+            manifest_out.write("".join(h + "\n" for h in block.hashes))
+            index_out.write(
+                "".join(f"{n}\t{i}" for n, i in zip(block.lines, index_lines, strict=True))
+            )
+            index_digest.update("".join(index_lines).encode("utf-8"))
+            snapshot_digest.update(bytes.fromhex("".join(block.hashes)))
+            count += len(block.hashes)
+            size += len(block.data)
             if advance is not None:
-                advance(1)
+                advance(len(block.hashes))
         for handle in (records_out, manifest_out, index_out):
             handle.flush()
             os.fsync(handle.fileno())
@@ -349,9 +365,11 @@ def snapshot_problems(workspace: Workspace, session: Session, snapshot: Snapshot
     if not store.exists(snapshot.id):
         return [f"{name}: its stored folder {store.path(snapshot.id)} is missing"]
     problems: list[str] = []
-    erased = set(
-        session.exec(select(Erasure.position).where(Erasure.snapshot_id == snapshot.id)).all()
-    )
+    from govern.policy.decisions import erased_positions
+
+    # erased as the verified `subject.erased` entries say: an erasures row planted around govern
+    # does not excuse a blanked record, nor does deleting one make an erased record "missing"
+    erased = erased_positions(session, snapshot.id)
     snapshot_digest = snapshot_digest_start(snapshot.dataset_id)
     index_digest = hashlib.sha256()
     indexed = iter(

@@ -17,7 +17,6 @@ from sqlmodel import Session, col, func, select
 
 from govern.catalog.models import (
     Dataset,
-    Erasure,
     RunEvent,
     Snapshot,
     SnapshotRecord,
@@ -67,13 +66,13 @@ def lineage_of_subject_hash(session: Session, subject_hash: str) -> SubjectLinea
     counts = subject_snapshots(session, subject_hash)
     if not counts:
         return result
+    from govern.consent.erasure import ledgered_erasures
+
+    # as the verified `subject.erased` entries record it: an erasures row planted around govern
+    # erases nothing, and deleting one un-erases nothing
     erased: dict[str, int] = {}
-    for snapshot_id, count in session.exec(
-        select(Erasure.snapshot_id, func.count())
-        .where(Erasure.subject_hash == subject_hash)
-        .group_by(Erasure.snapshot_id)
-    ).all():
-        erased[snapshot_id] = int(count)
+    for snapshot_id, _position in ledgered_erasures(session, subject_hash):
+        erased[snapshot_id] = erased.get(snapshot_id, 0) + 1
     snapshots = session.exec(select(Snapshot).where(col(Snapshot.id).in_(list(counts)))).all()
     names = {
         d.id: d.name

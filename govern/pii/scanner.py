@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from govern.pii.config import ScannerConfig, presidio_version
+from govern.pii.not_personal import not_personal
 
 RecordId = Any
 SpanTuple = tuple[int, int, str, float, str]
@@ -188,7 +189,9 @@ def scan_batch(engine: Any, texts: Sequence[str], chunk_chars: int) -> list[list
         )
         for result in results:
             absolute = start + result.start
-            if keep_from <= absolute < keep_to:
+            if keep_from <= absolute < keep_to and not not_personal(
+                piece, result.start, result.end, result.entity_type
+            ):
                 name = (result.recognition_metadata or {}).get("recognizer_name", "?")
                 found[index].append(
                     (absolute, start + result.end, result.entity_type, float(result.score), name)

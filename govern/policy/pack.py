@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, StringConstraints, create_model
+from pydantic import Field, StringConstraints, create_model, model_validator
 
 from govern.canonical import hash_value
 from govern.config_models import Number, StrictBool, StrictInt, StrictStr, check
@@ -36,6 +36,35 @@ PACK_SUFFIXES = (".yaml", ".yml")
 # Every pack configures these families, so no control is switched off by leaving its section out;
 # a pack relaxes one only by saying so in that section (e.g. `dp.required: false` with a waiver reason).
 REQUIRED_FAMILIES = ("provenance", "consent", "pii", "synthetic", "dp", "approvals")
+
+
+class RequiredSuite(RuleConfig):
+    """`require_suite: {name: NAME, sha256: HASH}`: the suite that must have been run on the
+    adapter, pinned to the content it must have had (`Suite.hash`, the hash `govern eval --suite`
+    ledgers), so the officer who activates the pack decides what the suite holds: a run of an
+    edited `evals/NAME.yaml` does not count. `require_suite: NAME` (or no sha256) is UNPINNED:
+    any content counts, and the release rule says so."""
+
+    name: Annotated[
+        StrictStr,
+        StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"),
+        Field(description="a suite name (evals/NAME.yaml)"),
+    ]
+    sha256: Annotated[StrictStr, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        None,
+        description="the suite's hash, 64 lowercase hex digits (`govern eval --json`: suite_hash)",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alone(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"name": data}
+        if not isinstance(data, Mapping):
+            raise ValueError(
+                "write the suite's name, or {name: NAME, sha256: HASH} to pin its content"
+            )
+        return data
 
 
 class ReleaseRules(RuleConfig):
@@ -52,7 +81,7 @@ class ReleaseRules(RuleConfig):
     require_evaluation: StrictBool | None = None
     require_privacy_audit: StrictBool | None = None
     max_days_since_approval: StrictInt | None = Field(None, ge=1)
-    require_suite: Name | None = None
+    require_suite: RequiredSuite | None = None  # NAME, or {name: NAME, sha256: HASH} (pinned)
     max_pii_regurgitation: StrictInt | None = Field(None, ge=0)
     min_review_win_rate: Number | None = Field(None, ge=0, le=1)
     min_review_agreement: Number | None = Field(None, ge=-1, le=1)

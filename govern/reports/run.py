@@ -396,8 +396,10 @@ def _synthetic_comparison(session: Session, run: TrainingRun) -> list[dict[str, 
 
 
 def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[str, Any]:
-    """Evaluations, the latest privacy audit, reviews (signatures checked), releases and the
-    release rules as they stand: what issue a release on, shown in the model card."""
+    """Evaluations, the deciding privacy audit, reviews (signatures checked), releases and the
+    release rules as they stand: what issue a release on, shown in the model card. Only rows a
+    verified ledger entry vouches for are evidence (`row_problem`); any other row is listed
+    under `unverified`, with why, and counted for nothing."""
     import json as _json
 
     from sqlmodel import col, select
@@ -405,23 +407,44 @@ def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[st
     from govern.catalog.models import Evaluation, Release
     from govern.consent.remediation import remediation_states
     from govern.evaluation.heldout import evaluation_dict
-    from govern.evaluation.privacy_audit.audit import audit_dict, latest_audit
+    from govern.evaluation.privacy_audit.audit import audit_dict, vouched_audits, worst_audit
     from govern.evaluation.release import check_release
     from govern.evaluation.reviews import verified_reviews
+    from govern.ledger.authority import row_problem
+
+    unverified: list[str] = []
+
+    def vouched(rows: Any, event: str) -> list[Any]:
+        kept = []
+        for row in rows:
+            problem = row_problem(session, row, (event,))
+            if problem is None:
+                kept.append(row)
+            else:
+                unverified.append(problem)
+        return kept
 
     evaluations = [
         evaluation_dict(e)
-        for e in session.exec(
-            select(Evaluation)
-            .where(Evaluation.run_id == run.id)
-            .order_by(col(Evaluation.ledger_seq))
+        for e in vouched(
+            session.exec(
+                select(Evaluation)
+                .where(Evaluation.run_id == run.id)
+                .order_by(col(Evaluation.ledger_seq))
+            ),
+            "run.evaluated",
         )
     ]
-    audit = latest_audit(session, run.id)
+    audits, unvouched_audits = vouched_audits(session, run.id)
+    unverified += unvouched_audits
+    audit = worst_audit(audits)
     reviews, invalid = verified_reviews(session, run.id)
-    releases = session.exec(
-        select(Release).where(Release.run_id == run.id).order_by(col(Release.ledger_seq))
-    ).all()
+    releases = vouched(
+        session.exec(
+            select(Release).where(Release.run_id == run.id).order_by(col(Release.ledger_seq))
+        ),
+        "run.released",
+    )
     return {
         "evaluations": evaluations,
         "privacy_audit": audit_dict(audit) if audit else None,
@@ -437,6 +460,7 @@ def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[st
             for r, identity in reviews
         ],
         "invalid_reviews": invalid,
+        "unverified": unverified,
         "released": [
             {"at": r.released_at, "by": r.released_by, "ledger_seq": r.ledger_seq} for r in releases
         ],

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from govern.catalog.models import Erasure, Snapshot, SnapshotRecord, SyntheticValidation
+from govern.catalog.models import Snapshot, SnapshotRecord, SyntheticValidation
 from govern.policy.facts import ConsentCoverage
 from govern.policy.pack import Pack
 from govern.policy.rules.base import EvaluationContext
@@ -29,7 +29,13 @@ INHERITED_FAMILIES = ("provenance", "consent")
 
 
 def _erased_keys(session: Session, snapshot_id: str) -> set[str]:
-    positions = select(Erasure.position).where(Erasure.snapshot_id == snapshot_id)
+    """Keys of the snapshot's records that verified `subject.erased` entries erased (an erasures
+    row written or deleted around govern changes nothing)."""
+    from govern.policy.decisions import erased_positions
+
+    positions = erased_positions(session, snapshot_id)
+    if not positions:
+        return set()
     return set(
         session.exec(
             select(SnapshotRecord.record_key).where(

@@ -53,10 +53,17 @@ def load_workspace_recipe(workspace: Workspace, recipe_path: Path) -> Any:
 class LedgerHooks(TrainingHooks):
     """Trainer hooks that ledger run events and privacy charges (the rows are their indexes)."""
 
-    def __init__(self, workspace: Workspace, actor: PrivateIdentity, run_id: str) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        actor: PrivateIdentity,
+        run_id: str,
+        admission: Admission | None = None,
+    ) -> None:
         self.workspace = workspace
         self.actor = actor
         self.run_id = run_id
+        self.admission = admission  # a resumed run's: re-checked where run.resumed is recorded
         self.attempt = 1
         self.ended = False
 
@@ -99,9 +106,27 @@ class LedgerHooks(TrainingHooks):
 
     def on_start(self, info: dict[str, Any]) -> None:
         self.attempt = int(info.get("attempts", 1))
-        if self.attempt > 1:
-            with self.workspace.catalog.transaction() as session:
+        if self.attempt <= 1:
+            return
+        reasons: list[str] = []
+        with self.workspace.catalog.transaction() as session:
+            if self.admission is not None:
+                ledger.lock(session)
+                reasons = Gate(self.workspace).recheck(session, self.admission)
+            if not reasons:
                 self._event(session, "resumed", 0, detail={"attempt": info["attempts"]})
+        if reasons and self.admission is not None:
+            self.ended = True  # refused before resuming: the run stays as it was
+            raise Gate(self.workspace).refuse(
+                self.actor,
+                [self.run_id, *self.admission.data.snapshot_ids],
+                reasons,
+                {
+                    "resuming_run": self.run_id,
+                    "pack_hash": self.admission.pack.hash,
+                    "race": "consent, approvals, erasures or the pack changed since admission",
+                },
+            )
 
     def on_step_charged(self, step: int, noise_multiplier: float, sample_rate: float) -> None:
         with self.workspace.catalog.transaction() as session:
@@ -243,9 +268,14 @@ def _create_run(
         ledger_seq=0,
     )
     reasons: list[str] = []
+    race = ""
     with workspace.catalog.transaction() as session:
         ledger.lock(session)
-        reasons = _budget_race(session, admission)
+        reasons = Gate(workspace).recheck(session, admission)
+        race = "consent, approvals, erasures or the pack changed since admission"
+        if not reasons:
+            reasons = _budget_race(session, admission)
+            race = "budget reserved meanwhile"
         if not reasons:
             ledger.record(
                 session,
@@ -287,7 +317,7 @@ def _create_run(
             {
                 "recipe_hash": recipe.hash,
                 "pack_hash": admission.pack.hash,
-                "race": "budget reserved meanwhile",
+                "race": race,
             },
         )
     return run
@@ -459,7 +489,7 @@ def resume_run(
     admission = Gate(workspace).admit(
         actor, json.loads(run.snapshot_ids), recipe, resuming_run=run.id
     )
-    hooks = LedgerHooks(workspace, actor, run.id)
+    hooks = LedgerHooks(workspace, actor, run.id, admission)
     try:
         return resume(run.output_dir, admission.data, hooks=hooks, progress=progress, device=device)
     except BaseException as error:

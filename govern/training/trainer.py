@@ -203,6 +203,13 @@ class _Trainer:
                 raise
             try:
                 self.hooks.on_start(self.info)
+            except Refused as refused:
+                if resume_info is None:
+                    self._failed(refused)
+                elif self.primary:  # a resume refused where it is recorded leaves the run as it was
+                    atomic_write_json(self.run_dir / RUN_FILE, resume_info)
+                raise
+            try:
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", message="Full backward hook is firing")
                     warnings.filterwarnings("ignore", message="Secure RNG turned off")

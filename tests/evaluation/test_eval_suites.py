@@ -132,6 +132,22 @@ def test_a_suite_runs_base_and_adapter_and_is_ledgered(dp_world) -> None:  # typ
     assert [s["ledger_seq"] for s in stored] == [out["ledger_seq"]]
     assert stored[0]["metrics"] == out["metrics"]
     assert verify_workspace(world.workspace).ok
+    # A pack pinning the suite's content counts this run; once the file is edited, its new content
+    # hashes differently, and a pin of that content does not count the run of the old one.
+    from govern.evaluation.release_quality import suite_rule
+    from govern.evaluation.suites import load_suite, suite_path
+
+    reviewed = load_suite(suite_path(world.workspace, "heldout-answers")).hash
+    assert stored[0]["suite_hash"] == reviewed
+    assert suite_rule(stored, {"name": "heldout-answers", "sha256": reviewed}).passed
+    assert "UNPINNED" in suite_rule(stored, "heldout-answers").message
+    (suites / "heldout-answers.yaml").write_text(
+        SUITE.format(snapshot=world.heldout_snapshot.id).replace("limit: 12", "limit: 1")
+    )
+    weakened = load_suite(suite_path(world.workspace, "heldout-answers")).hash
+    assert weakened != reviewed
+    assert not suite_rule(stored, {"name": "heldout-answers", "sha256": weakened}).passed
+    (suites / "heldout-answers.yaml").write_text(SUITE.format(snapshot=world.heldout_snapshot.id))
     # Nothing generated is kept: the entry holds numbers, ids and hashes only.
     assert "Agent" not in json.dumps(stored[0])
 
@@ -153,6 +169,7 @@ def test_a_suite_runs_base_and_adapter_and_is_ledgered(dp_world) -> None:  # typ
     )
     assert shown.exit_code == 0, shown.output
     assert "ROUGE-L" in shown.output and "adapter - base" in shown.output
+    assert f"suite sha256 {reviewed}" in shown.output  # what an officer pins in the pack
     (suites / "leaky.yaml").write_text(
         SUITE.format(snapshot=world.train_snapshot.id).replace("heldout-answers", "leaky")
     )

@@ -47,8 +47,17 @@ def test_the_fresh_split_shares_no_sentence_frame_with_either_other_split():
     assert (_frames(fresh.POSITIVE) | _frames(fresh.NEGATIVE)) & others == set()
 
 
+def test_the_fresh2_split_shares_no_sentence_frame_with_any_other_split():
+    fresh2 = _module(DATA / "fresh2_templates.py")
+    others = set()
+    for name in ("heldout_templates.py", "tune_templates.py", "fresh_templates.py"):
+        module = _module(DATA / name)
+        others |= _frames(module.POSITIVE) | _frames(module.NEGATIVE)
+    assert (_frames(fresh2.POSITIVE) | _frames(fresh2.NEGATIVE)) & others == set()
+
+
 def test_every_label_is_a_non_blank_slice_of_its_text_and_the_sets_cover_every_locale():
-    for split in ("tune", "fresh", "heldout"):
+    for split in ("tune", "fresh", "fresh2", "heldout"):
         rows = [
             json.loads(line)
             for line in (DATA / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()

@@ -68,7 +68,7 @@ def test_secure_noise_is_the_sum_of_four_draws_halved(monkeypatch: pytest.Monkey
 
     asked: list[int] = []
 
-    def fixed(count: int) -> Any:
+    def fixed(count: int, device: Any = None) -> Any:
         asked.append(count)
         return torch.arange(count, dtype=torch.float64)
 
@@ -76,6 +76,24 @@ def test_secure_noise_is_the_sum_of_four_draws_halved(monkeypatch: pytest.Monkey
     (noise,) = secure_rng.gaussian_like([torch.zeros(3, dtype=torch.float64)], 1.0)
     assert asked == [12]
     assert noise.tolist() == [(0 + 3 + 6 + 9) / 2, (1 + 4 + 7 + 10) / 2, (2 + 5 + 8 + 11) / 2]
+
+
+def test_secure_uniforms_are_the_top_52_bits_of_each_keystream_word_strictly_inside_0_1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numpy as np
+
+    from govern.training import secure_rng
+
+    stream = np.random.default_rng(7).integers(0, 2**63, size=4096, dtype=np.uint64)
+    stream[:3] = [0, 2**64 - 1, 2**63]  # the extremes and the sign bit of a signed word
+    monkeypatch.setattr(secure_rng, "random_bytes", lambda count: stream[: count // 8].tobytes())
+    expected = ((stream >> np.uint64(12)).astype(np.float64) + 0.5) * 2.0**-52
+    got = secure_rng.uniform(len(stream))
+    assert got.dtype == torch.float64 and np.array_equal(got.numpy(), expected)
+    assert got.min().item() > 0.0 and got.max().item() < 1.0
+    if torch.cuda.is_available():  # the GPU path computes the very same values
+        assert np.array_equal(secure_rng.uniform(len(stream), "cuda").cpu().numpy(), expected)
 
 
 def test_secure_poisson_sampling_includes_each_example_at_the_planned_rate() -> None:

@@ -42,7 +42,7 @@ from govern.evaluation.privacy_audit.canaries import (
     read_canary_file,
     reference_secrets,
 )
-from govern.ledger.authority import require
+from govern.ledger.authority import require, row_problem
 from govern.ledger.keys import PrivateIdentity
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 DEFAULT_REFERENCES = 1000
 ATTACKS = ("loss", "loss-drop")
+AUDIT_EVENT = "run.privacy_audited"
 
 
 def scoring_examples(
@@ -280,18 +281,31 @@ def audit_run(
         ledger_seq=0,
     )
     with workspace.catalog.transaction() as session:
-        ledger.record(session, actor, "run.privacy_audited", row, [run.id])
+        ledger.record(session, actor, AUDIT_EVENT, row, [run.id])
     return row
 
 
-def latest_audit(session: Any, run_id: str) -> PrivacyAudit | None:
-    """The newest privacy audit of a run."""
-    row: PrivacyAudit | None = session.exec(
+def vouched_audits(session: Any, run_id: str) -> tuple[list[PrivacyAudit], list[str]]:
+    """The run's privacy audits that a verified `run.privacy_audited` entry recorded as they
+    stand, oldest first, and why each other audit row cannot be relied on (`row_problem`)."""
+    audits, problems = [], []
+    for row in session.exec(
         select(PrivacyAudit)
         .where(PrivacyAudit.run_id == run_id)
-        .order_by(col(PrivacyAudit.ledger_seq).desc())
-    ).first()
-    return row
+        .order_by(col(PrivacyAudit.ledger_seq))
+    ):
+        problem = row_problem(session, row, (AUDIT_EVENT,))
+        if problem is None:
+            audits.append(row)
+        else:
+            problems.append(problem)
+    return audits, problems
+
+
+def worst_audit(audits: Sequence[PrivacyAudit]) -> PrivacyAudit | None:
+    """The audit that decides: an inconsistent one before any consistent one, then the highest
+    empirical lower bound. A later passing audit never hides an earlier failing one."""
+    return min(audits, key=lambda a: (bool(a.consistent), -a.epsilon_lower_bound), default=None)
 
 
 def audit_dict(row: PrivacyAudit, with_canaries: bool = False) -> dict[str, Any]:

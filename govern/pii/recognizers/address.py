@@ -1,7 +1,8 @@
 """Street addresses, which spaCy's small model mostly misses.
 
 `StreetAddressRecognizer` finds a house number, a street name and a USPS/Commonwealth street
-suffix (with unit and direction), then the town, state and postcode that follow it. Town names
+suffix (with unit and direction), or an Indian house number (H.No. 36, 57/438) and the locality
+after it, then the town, state and postcode that follow it. Town names
 on their own are places.py's.
 """
 
@@ -297,13 +298,24 @@ _WORD = r"(?:[A-Z][a-zA-Z'-]+|\d{1,3}(?:st|nd|rd|th)|[NSEW]\.?)"
 _UNIT = r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|Dept|No)\.?\s*#?\s*[A-Za-z0-9-]{1,6}|\s+#\s*[A-Za-z0-9-]{1,6})?"
 _DIRECTION = r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b\.?)?"
 _STREET = re.compile(
-    r"(?<![\w-])(?:(?:H\.\s?No\.?|House No\.?|Plot No\.?|Door No\.?)\s*)?\d{1,6}[A-Za-z]?(?:-\d{1,4})?,?\s+(?:"
+    r"(?<![\w/-])(?:(?:H\.\s?No\.?|House No\.?|Flat No\.?|Plot No\.?|Door No\.?)\s*)?(?:\d{1,4}/)?\d{1,6}[A-Za-z]?(?:-\d{1,4})?,?\s+(?:"
     + _WORD
     + r"\s+){1,4}?(?:"
     + "|".join(_SUFFIXES)
     + r")\b\.?"
     + _DIRECTION
     + _UNIT
+)
+# Indian house numbers name the house before a locality or a landmark with no street word after
+# it: "H.No. 36, Biswas Colony" is a street's, "H.No. 36, Biswas, Kharagpur" too; "57/438, Majumdar"
+# (house 57, plot 438). A slash number needs three digits after the slash: 6/10 is a score,
+# 120/80 a blood pressure.
+_INDIAN_HOUSE = re.compile(
+    r"(?<![\w/-])(?:(?:H\.\s?No\.?|House No\.?|Flat No\.?|Plot No\.?|Door No\.?)\s*\d{1,5}[A-Za-z]?"
+    r"(?:/\d{1,5})?|\d{1,4}/\d{3}[A-Za-z]?),[ \t]*[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,2}(?![\w-])"
+)
+_CODE_BEFORE = re.compile(
+    r"(?i)\b(?:invoice|inv|ref|reference|case|order|ticket|file|folio|receipt|bill|no|#)\.?[ \t:#]*$"
 )
 # European order: "Hauptstraße 5", "Rue de Rivoli 12" is left to NER.
 _STRASSE = re.compile(
@@ -384,6 +396,11 @@ class StreetAddressRecognizer(SpanRecognizer):
             yield match.start(), match.end(), 0.6
         for match in _STREET.finditer(text):
             yield match.start(), match.end(), 0.6
+            yield from self._town_after(text, match.end())
+        for match in _INDIAN_HOUSE.finditer(text):
+            if _CODE_BEFORE.search(text, max(0, match.start() - 16), match.start()):
+                continue  # "Invoice 12/345, Paid": a reference, not a house
+            yield match.start(), match.end(), 0.55
             yield from self._town_after(text, match.end())
 
     @staticmethod

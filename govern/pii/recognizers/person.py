@@ -267,6 +267,29 @@ class PersonEvidence(NameContext):
                 and not self._ner_other(start, end)
             ):
                 return 1
+            # "ring Aarini back", "contact for Nakul:": a word no list or dictionary knows, that
+            # spaCy calls a person, after a word that takes a person
+            if (
+                self.use_context
+                and ner_person
+                and token.shape == "title"
+                and len(token.text) > 2
+                and unusual
+                and (weak or self._personal_before(start))
+                and not self._ner_any(start, end)
+            ):
+                return 1
+            # "reporting to Praneel": a word no dictionary knows after a phrase that takes only a
+            # person, whatever spaCy calls it (short of a date, a place or a number)
+            if (
+                self.use_context
+                and token.shape == "title"
+                and len(token.text) > 2
+                and unusual
+                and self._person_only_before(start)
+                and not self._ner_any(start, end)
+            ):
+                return 1
             # "Promotion letter for M. Browning": initials before a capitalized word that is a
             # listed name or no English word
             if (

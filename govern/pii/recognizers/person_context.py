@@ -33,13 +33,15 @@ SENTENCE_GOES_ON = regex.compile(r"^[^\S\n]+\p{L}")
 WEAK_BEFORE = regex.compile(
     r"(?i)\b(?:to|by|with|from|for|per|and|of|cc|via|met|meet|called|call|contacted|contact|emailed|email|phoned|"
     r"texted|told|asked|ask for|thanked|thank|spoke to|speak to|spoke with|looping in|loop in|copying|notified|"
+    r"ring|rang|ringing|message|messaged|ping|pinged|son of|daughter of|wife of|husband of|"
     r"paged|visited|saw|seen by|between|against|on behalf of|in favour of|in favor of)\s+$"
 )
 STRONG_AFTER = regex.compile(
     r"(?i)^(?:'s\s+\w+|\s+(?:here|said|says|wrote|writes|confirmed|reported|asked|approved|signed|replied|called|"
     r"phoned|rang|emailed|texted|agreed|stated|noted|requested|complained|explained|mentioned|raised|rejected|"
     r"logged|attended|presented|reports|collected|declined|disputes|disputed|opposed|sought|granted|left|moves|"
-    r"needs|wants|was|is|has|had|will|can|cited|lives|resides|arrived|missed|resigned|joined)\b)"
+    r"needs|wants|was|is|has|had|will|can|cited|lives|resides|arrived|missed|resigned|joined|"
+    r"to (?:attend|chair|join|present|sign|follow up|confirm|reply|respond|advise))\b)"
 )
 # Verbs and phrases whose object is a person: after them two or three unusual capitalized words
 # are a name whatever spaCy tags them (it often calls an unfamiliar name an ORG or a GPE).
@@ -48,11 +50,26 @@ PERSONAL_BEFORE = regex.compile(
     r"reviewed by|approved by|seen by|handled by|ordered by|raised by|reported by|submitted by|"
     r"requested by|issued to|payable to|paid to|granted to|against|presence of|on behalf of|"
     r"claim for|cover arranged with|leave for|offer for|spoke to|spoke with|met with|called|"
-    r"emailed|phoned|contacted|told|thanked|visited|interviewed|hired|welcome|welcomed|between)\s+$"
+    r"emailed|phoned|contacted|told|thanked|visited|interviewed|hired|welcome|welcomed|between|"
+    r"ring|rang|messaged|pinged|son of|daughter of|wife of|husband of|[sdwh]/o\.?|reporting to|"
+    r"reports to|report to|handed over to|handed to|forwarded to|introduced to|married to)\s+$"
+)
+# What only a person does right after being named: introduces themself, is sent to a meeting.
+ACTION_AFTER = regex.compile(
+    r"(?i)^\s+(?:here\b|to (?:attend|chair|sign|follow up|reply|respond)\b)"
+)
+# "ring Hritvik back", "call Mrs Rao back": the one called back is a person.
+CALL_BEFORE = regex.compile(r"(?i)\b(?:ring|call|phone|text|message|ping)\s+$")
+BACK_AFTER = regex.compile(r"(?i)^\s+back\b")
+# Phrases whose object is a person and never a firm: an unknown word after them is a name even
+# where spaCy calls it an organisation ("reporting to Praneel", "W/o Girik").
+PERSON_ONLY_BEFORE = regex.compile(
+    r"(?i)\b(?:reporting to|reports to|report to|married to|son of|daughter of|wife of|husband of|"
+    r"[sdwh]/o\.?|accompanied by|seen by|interviewed|spoke to|spoke with|ring|rang)\s+$"
 )
 WEAK_AFTER = regex.compile(r"^\s*(?:\(|,\s*(?:who|our|the|my|his|her|a|an|aged|age|born|dob)\b)")
 SIGN_OFF = regex.compile(
-    r"(?i)(?:^|\n)\s*(?:(?:kind |best |warm |warmest |many |with )?(?:regards|thanks|wishes)|cheers|best|sincerely|"
+    r"(?i)(?:^|\n|[.!?][^\S\n]+)\s*(?:(?:kind |best |warm |warmest |many |with )?(?:regards|thanks|wishes)|cheers|best|sincerely|"
     r"yours(?: sincerely| faithfully| truly)?|thank you|take care|ta|rgds|br|--)\s*[,.!]?\s*\n\s*(?:(?:dr|mr|mrs|ms|mx|prof)\.?\s+)?$"
 )
 LAST_FIRST = regex.compile(
@@ -64,7 +81,8 @@ LAST_FIRST = regex.compile(
 WORDS = regex.compile(r"[\w'’/]+")
 CUE_END = regex.compile(r"[\w.]\s*[:,]?\s+$")
 TITLE_BEFORE = regex.compile(
-    r"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|judge|justice)\.?\s+$"
+    r"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|judge|justice|shri|shree|sri|smt|shrimati|"
+    r"srimati|kumari|sushri|selvi|thiru|tmt|[sdwh]/o)\.?\s+$"
 )
 FIELD_BEFORE = regex.compile(r"(?:^|[:\-–—|]\s+|\n\s*)$")
 
@@ -77,8 +95,8 @@ class NameContext:
     ) -> None:
         self.text = text
         self.use_lists, self.use_context, self.use_ner = use_lists, use_context, use_ner
-        self._before: dict[int, tuple[bool, bool, bool, bool]] = {}
-        self._after: dict[int, tuple[bool, bool, bool]] = {}
+        self._before: dict[int, tuple[bool, bool, bool, bool, bool]] = {}
+        self._after: dict[int, tuple[bool, bool, bool, bool, bool]] = {}
         self.person_ents: list[tuple[int, int]] = []
         self.other_ents: list[tuple[int, int]] = []
         if use_ner and doc is not None:
@@ -141,6 +159,7 @@ class NameContext:
                 bool(WEAK_BEFORE.search(text)),
                 label,
                 direct,
+                bool(CALL_BEFORE.search(text)),
             )
         after = self._after.get(end)
         if after is None:
@@ -149,12 +168,19 @@ class NameContext:
                 bool(STRONG_AFTER.search(text)),
                 bool(WEAK_AFTER.search(text)),
                 bool(SENTENCE_GOES_ON.search(text)),
+                bool(ACTION_AFTER.search(text)),
+                bool(BACK_AFTER.search(text)),
             )
-        strong_before, weak_before, label, direct = before
+        strong_before, weak_before, label, direct, call = before
         if label and after[2]:
             # "Customer: Quick question." -- a speaker's label, then a sentence: a weak cue only
             strong_before, weak_before = False, True
-        return strong_before or after[0], weak_before or after[1], direct
+        called_back = call and after[4]
+        return (
+            strong_before or after[0] or called_back,
+            weak_before or after[1],
+            direct or after[3] or called_back,
+        )
 
     def _overlaps(self, spans: list[tuple[int, int]], start: int, end: int) -> bool:
         return any(a < end and start < b for a, b in spans)
@@ -190,6 +216,9 @@ class NameContext:
 
     def _personal_before(self, start: int) -> bool:
         return bool(PERSONAL_BEFORE.search(self.text[max(0, start - 40) : start]))
+
+    def _person_only_before(self, start: int) -> bool:
+        return bool(PERSON_ONLY_BEFORE.search(self.text[max(0, start - 40) : start]))
 
     def _field_before(self, start: int) -> bool:
         """A value's place in a form or a list: after a colon, a dash or a line break."""
