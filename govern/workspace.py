@@ -239,7 +239,7 @@ class Workspace:
 
     @cached_property
     def training(self) -> Training:
-        """Gated DP-LoRA runs: train, resume, runs, run."""
+        """Gated DP-LoRA runs: train, retrain_shards, resume, runs, run, card."""
         from govern.facade.training import Training
 
         return Training(self)

@@ -11,7 +11,7 @@ A user never builds these; they are `ws.datasets`, `ws.consent`, `ws.scans`, ...
     scans       scan, anonymize                     (govern.pii.scans)
     policy      check, test, list, activate, active (govern.policy)
     approvals   approve, reject, list, status       (govern.policy.approvals)
-    training    train, resume, runs, run            (govern.training.runs)
+    training    train, retrain_shards, resume, runs, run, card   (govern.training.runs, .card_render)
     evaluation  evaluate, privacy_audit             (govern.evaluation)
     release     review, check, release              (govern.evaluation.reviews, .release)
     ledger      verify, log, checkpoint             (govern.ledger)
