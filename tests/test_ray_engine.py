@@ -7,6 +7,7 @@ where Ray cannot be imported; the test that the default path never imports Ray a
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -141,6 +142,50 @@ print(sorted(m for m in sys.modules if m == "ray" or m.startswith("ray.")))
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.slow
+def test_a_local_cluster_started_for_a_scan_leaves_no_session_files_behind(tmp_path: Path) -> None:
+    """Without --address govern starts its own cluster; Ray's session folder (logs, sockets) is a
+    private temporary one, removed after, and nothing lands in /tmp/ray or ~/.ray."""
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'govern[ray]')")
+    script = f"""
+import ray
+from pathlib import Path
+from tests.conftest import make_workspace, _new_key, write_jsonl
+from tests.test_ray_engine import SPEC, RECORDS
+from govern.ingest.datasets import add_dataset
+from govern.pii.ray_engine import RayOptions
+from govern.pii.scans import scan_snapshot
+sessions = []
+shutdown = ray.shutdown
+def recording_shutdown(*args, **kwargs):
+    if ray.is_initialized():
+        sessions.append(ray._private.worker._global_node.get_session_dir_path())
+    return shutdown(*args, **kwargs)
+ray.shutdown = recording_shutdown
+ws = make_workspace(Path({str(tmp_path / "ws")!r})).workspace
+erin = _new_key(ws, "engineer", "erin")
+snap = add_dataset(ws, erin, SPEC, write_jsonl(ws.root / "t.jsonl", RECORDS[:6])).snapshot
+scan, _ = scan_snapshot(ws, erin, snap.id, processes=1, ray=RayOptions(workers=1))
+assert scan.findings_count > 0
+print(sessions[0])
+"""
+    home = tmp_path / "home"
+    home.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        env={**os.environ, "HOME": str(home)},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    session = Path(done.stdout.strip().splitlines()[-1])
+    assert session.parent.name.startswith("govern-ray-"), f"Ray's session was {session}"
+    assert not session.parent.exists(), f"{session.parent} was left behind"
+    assert not (home / ".ray").exists(), "Ray wrote into the user's home (~/.ray)"
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ import importlib.metadata
 import os
 import secrets
 import shutil
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -159,11 +160,15 @@ def ray_session(options: RayOptions, spill_dir: Path | None = None) -> Iterator[
         yield
         return
     token_set = False
+    session_root: str | None = None
     try:
         if options.address:
             ray.init(address=options.address, log_to_driver=False)
         else:
-            extra: dict[str, Any] = {}
+            # Ray's session files (logs, sockets) in a private folder removed after, not /tmp/ray;
+            # a short path, since Ray's socket paths must fit in 107 bytes.
+            session_root = tempfile.mkdtemp(prefix="govern-ray-", dir=_short_temp_dir())
+            extra: dict[str, Any] = {"_temp_dir": session_root}
             if spill_dir is not None:
                 spill_dir.mkdir(parents=True, exist_ok=True)
                 extra["object_spilling_directory"] = str(spill_dir)
@@ -181,6 +186,8 @@ def ray_session(options: RayOptions, spill_dir: Path | None = None) -> Iterator[
     except (ConnectionError, RuntimeError, ValueError) as error:
         if token_set:
             os.environ.pop("RAY_AUTH_TOKEN", None)
+        if session_root is not None:
+            shutil.rmtree(session_root, ignore_errors=True)
         where = options.address or "a new local cluster"
         raise WorkerFailure(f"could not reach Ray at {where}: {error}") from None
     try:
@@ -189,8 +196,15 @@ def ray_session(options: RayOptions, spill_dir: Path | None = None) -> Iterator[
         ray.shutdown()
         if spill_dir is not None:
             shutil.rmtree(spill_dir, ignore_errors=True)
+        if session_root is not None:
+            shutil.rmtree(session_root, ignore_errors=True)
         if token_set:
             os.environ.pop("RAY_AUTH_TOKEN", None)
+
+
+def _short_temp_dir() -> str:
+    """/tmp where it can be written (short paths for Ray's sockets), else the system's temp dir."""
+    return "/tmp" if os.access("/tmp", os.W_OK | os.X_OK) else tempfile.gettempdir()
 
 
 class _Cluster:
