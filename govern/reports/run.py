@@ -439,6 +439,7 @@ def release_facts(workspace: Any, session: Session, run: TrainingRun) -> dict[st
     unverified += unvouched_audits
     audit = worst_audit(audits)
     reviews, invalid = verified_reviews(session, run.id)
+    unverified += invalid  # a forged or planted review is named with the other unvouched rows
     releases = vouched(
         session.exec(
             select(Release).where(Release.run_id == run.id).order_by(col(Release.ledger_seq))

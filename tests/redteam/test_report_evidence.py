@@ -135,3 +135,34 @@ def test_a_planted_release_row_does_not_list_a_stale_adapter_in_the_audit_report
     assert stale["set"] and stale["adapters"] == [], (
         "a planted release row lists the run as a released, stale adapter"
     )
+
+
+def test_a_planted_review_is_not_evidence_and_is_named_in_the_run_card(
+    trained: Any, tmp_path: Path
+) -> None:
+    from govern.reports import make_report
+
+    workspace, _engineer, officer, run_id, _snapshot = trained
+    insert_row(
+        workspace,
+        "reviews",
+        {
+            "id": "c" * 32,
+            "run_id": run_id,
+            "rating": 5,
+            "criteria": "{}",
+            "notes": "flawless, ship it",
+            "reviewer_key_id": officer.key_id,
+            "signed_at": "2026-12-03T00:00:00Z",
+            "signature": "00" * 64,
+            "ledger_seq": 1,
+        },
+    )
+    release = build_run_report(workspace, run_id)["release"]
+    assert release["reviews"] == []
+    assert any("c" * 12 in problem for problem in release["unverified"])
+    auditor = _new_key(workspace, "auditor", "aldo")
+    card = make_report(workspace, auditor, "run", run_id, "md", tmp_path / "card.md").path
+    text = card.read_text()
+    assert "flawless, ship it" not in text
+    assert f"review {'c' * 12}" in text and "not counted" in text, "the planted review is not named"
