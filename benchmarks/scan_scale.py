@@ -9,6 +9,7 @@ findings digest of every run is printed and must be the same. Ray runs on a loca
 
     python benchmarks/scan_scale.py                    # 200,000 records
     python benchmarks/scan_scale.py --records 4000     # a quick run
+    python benchmarks/scan_scale.py --engines local    # one engine again
 """
 
 from __future__ import annotations
@@ -64,7 +65,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray cluster")
     parser.add_argument("--processes", type=int, default=2, help="local engine's processes")
+    parser.add_argument(
+        "--engines", default="local,ray1,ray2", help="which runs, in order (local, ray1, ray2)"
+    )
     args = parser.parse_args()
+    wanted = args.engines.split(",")
 
     import ray
 
@@ -75,11 +80,12 @@ def main() -> None:
         source = Path(tmp) / "records.jsonl"
         make_file(source, args.records)
         ray.init(num_cpus=args.cpus, include_dashboard=False, _node_ip_address="127.0.0.1")
-        runs = [("local", f"{args.processes} processes", None)] + [
-            ("ray", f"{n} worker{'s' if n > 1 else ''}", RayOptions(workers=n))
+        every = {"local": ("local", f"{args.processes} processes", None)} | {
+            f"ray{n}": ("ray", f"{n} worker{'s' if n > 1 else ''}", RayOptions(workers=n))
             for n in (1, 2)
             if n <= args.cpus
-        ]
+        }
+        runs = [every[name] for name in wanted if name in every]
         rows = []
         for engine, width, options in runs:
             workspace, engineer, snapshot = fresh(Path(tmp) / f"ws-{engine}-{width[0]}", source)
