@@ -22,7 +22,8 @@ then admits from it instead of building one (the gate still checks everything).
     python benchmarks/train_gpu.py --prepare-world ./world && python benchmarks/train_gpu.py --world ./world --model ./model
     python benchmarks/train_gpu.py --build-model /tmp/big   # a TinyLlama-1.1B shape, random weights
 
-benchmarks/train_gpu_device.sh is the one call that ran it on a lent H200 (results/train_gpu_h200.txt).
+benchmarks/train_gpu_device.sh is a tidied copy of the one device call that ran it on a lent H200
+(results/train_gpu_h200.txt); the copy itself has not run on a GPU.
 """
 
 from __future__ import annotations
