@@ -188,6 +188,23 @@ def test_a_scan_faked_through_the_library_is_caught_by_rescan(tmp_path, tiny_mod
     )
 
 
+def test_rescan_names_a_scan_made_by_other_scanner_code_instead_of_calling_it_a_lie(
+    tmp_path, tiny_model, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """After a govern upgrade that changed the recognizers, re-running an old scan would find other
+    findings for an honest reason; `--rescan` says so rather than report the scan as false."""
+    from govern.pii import code_digest
+
+    workspace, _engineer, _officer, _snapshot = _pipeline(tmp_path, tiny_model)
+    assert verify_workspace(workspace, rescan=True).ok
+    monkeypatch.setattr(code_digest, "SCANNER_CODE", "0" * 64)  # this govern's code is other
+    problems = verify_workspace(workspace, rescan=True).problems
+    assert any("was made by other scanner code" in p and "000000000000" in p for p in problems), (
+        problems
+    )
+    assert not any("re-running it finds" in p for p in problems)
+
+
 def test_the_gate_refuses_a_scan_made_under_another_scanner_configuration(
     tmp_path, tiny_model
 ) -> None:  # type: ignore[no-untyped-def]
