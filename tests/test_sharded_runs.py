@@ -76,6 +76,19 @@ def test_an_erasure_retrains_only_the_shard_that_held_the_subject(
 
     (chart,) = console_budget(workspace)  # and so does the console's budget page
     assert chart["spent"] == pytest.approx(result["epsilon"], rel=1e-3)
+    from govern.reports import make_report
+    from govern.reports.run import build_run_report
+    from tests.conftest import _new_key
+
+    second = members[1].run_id  # the run card names the shard and its family
+    assert build_run_report(workspace, second)["dp"]["shard"] == {
+        "family": family,
+        "index": 1,
+        "of": 2,
+    }
+    auditor = _new_key(workspace, "auditor", "aldo")
+    card = make_report(workspace, auditor, "run", second, "md", tmp_path / "card.md").path
+    assert f"| Shard | 2 of 2 of family `{family}`" in card.read_text()
     records = [members[i].payload["shard"]["records"] for i in (0, 1)]
     assert sum(records) == snapshot.record_count and min(records) > 0  # disjoint and covering
 

@@ -56,7 +56,8 @@ def build_run_report(workspace: Any, run_id: str) -> dict[str, Any]:
                 "run": _run_facts(run, status, folder),
                 "recipe": _recipe_facts(run, folder),
                 "base_model": _base_model_facts(run, folder),
-                "dp": _dp_facts(run, status, folder, run_privacy_unit(session, run.ledger_seq)),
+                "dp": _dp_facts(run, status, folder, run_privacy_unit(session, run.ledger_seq))
+                | {"shard": _shard_facts(session, run.id)},
                 "budget": budget_facts(workspace, session, snapshot_ids, run.delta, run.accountant),
                 "snapshots": [_snapshot_facts(session, sid) for sid in snapshot_ids],
                 "metrics": privacy_curve(session, run.id),
@@ -146,6 +147,16 @@ def _base_model_facts(run: TrainingRun, folder: dict[str, Any]) -> dict[str, Any
         "files": base.get("files", {}),
         "quantization": folder["run"].get("quantization"),
     }
+
+
+def _shard_facts(session: Session, run_id: str) -> dict[str, Any] | None:
+    """The shard a sharded run trained (`train.shards`), from its verified run.started entry."""
+    from govern.training.shards import run_shard
+
+    spec = run_shard(session, run_id)
+    if spec is None:
+        return None
+    return {"family": spec.family, "index": spec.index, "of": spec.of}
 
 
 def _dp_facts(
