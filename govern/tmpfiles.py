@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 _NAME = re.compile(
-    r"^(?P<kind>[a-z]+)-(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+)-[0-9a-f]{12}"
+    r"^(?P<kind>[a-z]+(?:-[a-z]+)*)-(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<start>\d+)-[0-9a-f]{12}"
 )
 UNOWNED_MAX_AGE_S = (
     24 * 3600
@@ -49,7 +49,8 @@ def process_start(pid: int) -> int | None:
     return int(fields[19]) if len(fields) > 19 else None
 
 
-def _alive(pid: int, start: int) -> bool:
+def owner_alive(pid: int, start: int) -> bool:
+    """Whether process `pid`, started at `start` (clock ticks since boot), still runs on this host."""
     if pid == os.getpid():
         return start == (process_start(pid) or 0)
     if Path("/proc/self/stat").exists():
@@ -103,7 +104,7 @@ def stale_entries(folder: Path, now: float | None = None) -> list[Path]:
             if match is None:
                 if now - entry.lstat().st_mtime > UNOWNED_MAX_AGE_S:
                     stale.append(entry)
-            elif match["host"] == host and not _alive(int(match["pid"]), int(match["start"])):
+            elif match["host"] == host and not owner_alive(int(match["pid"]), int(match["start"])):
                 stale.append(entry)
         except OSError:
             continue

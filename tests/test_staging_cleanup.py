@@ -192,6 +192,37 @@ def test_a_reused_pid_does_not_keep_a_dead_owners_files(tmp_path: Path) -> None:
     assert tmpfiles.sweep(tmp_path) == [earlier]
 
 
+def test_a_killed_ray_scans_spill_folder_is_swept(tmp_path: Path) -> None:
+    """Kinds with a hyphen (ray-spill) carry their owner too: a dead owner's folder is removed."""
+    start = tmpfiles.process_start(os.getpid())
+    if start is None:
+        pytest.skip("process start times need /proc")
+    mine = tmpfiles.owned_path(tmp_path, "ray-spill")
+    dead = tmp_path / mine.name.replace(f"-{os.getpid()}-{start}-", f"-{os.getpid()}-{start - 1}-")
+    mine.mkdir()
+    dead.mkdir()
+    (dead / "object").write_bytes(b"spilled")
+    assert tmpfiles.sweep(tmp_path) == [dead] and mine.exists()
+
+
+def test_a_killed_scans_ray_session_folder_is_removed_by_the_next_local_cluster(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'govern[ray]')")
+    from govern.pii.ray_engine import sweep_session_roots
+
+    start = tmpfiles.process_start(os.getpid())
+    if start is None:
+        pytest.skip("process start times need /proc")
+    live = tmp_path / f"govern-ray-{os.getpid()}-{start}-a1b2c3"
+    dead = tmp_path / f"govern-ray-{os.getpid()}-{start - 1}-d4e5f6"
+    other = tmp_path / "govern-ray-notours"
+    for folder in (live, dead, other):
+        (folder / "session_latest" / "logs").mkdir(parents=True)
+    assert sweep_session_roots(tmp_path) == [dead]
+    assert live.exists() and other.exists() and not dead.exists()
+
+
 def test_a_rejected_duplicate_id_leaves_no_object_folder(sqlite_workspace, tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "dup.jsonl", [SAMPLE_RECORDS[0], SAMPLE_RECORDS[0]])
     key = _engineer_key(sqlite_workspace)

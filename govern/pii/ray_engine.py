@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from govern import tmpfiles
 from govern.errors import BadInput, GovernError, WorkerFailure
 from govern.pii.config import ScannerConfig
 from govern.pii.scanner import ScannedRecord, Scanner, _assemble, _grouped, scan_batch
@@ -167,7 +169,7 @@ def ray_session(options: RayOptions, spill_dir: Path | None = None) -> Iterator[
         else:
             # Ray's session files (logs, sockets) in a private folder removed after, not /tmp/ray;
             # a short path, since Ray's socket paths must fit in 107 bytes.
-            session_root = tempfile.mkdtemp(prefix="govern-ray-", dir=_short_temp_dir())
+            session_root = _session_root()
             extra: dict[str, Any] = {"_temp_dir": session_root}
             if spill_dir is not None:
                 spill_dir.mkdir(parents=True, exist_ok=True)
@@ -205,6 +207,31 @@ def ray_session(options: RayOptions, spill_dir: Path | None = None) -> Iterator[
 def _short_temp_dir() -> str:
     """/tmp where it can be written (short paths for Ray's sockets), else the system's temp dir."""
     return "/tmp" if os.access("/tmp", os.W_OK | os.X_OK) else tempfile.gettempdir()
+
+
+_SESSION_ROOT = re.compile(r"^govern-ray-(?P<pid>\d+)-(?P<start>\d+)-[0-9a-f]{6}$")
+
+
+def _session_root() -> str:
+    """A private folder for a local cluster's session files, named for this process (kept short:
+    Ray's socket paths under it must fit in 107 bytes), after removing those that killed
+    processes left behind."""
+    folder = Path(_short_temp_dir())
+    sweep_session_roots(folder)
+    pid = os.getpid()
+    path = folder / f"govern-ray-{pid}-{tmpfiles.process_start(pid) or 0}-{secrets.token_hex(3)}"
+    return str(tmpfiles.make_private_dir(path))
+
+
+def sweep_session_roots(folder: Path) -> list[Path]:
+    """Remove the session folders in `folder` whose owner process is gone (SIGKILL runs no clean-up)."""
+    removed = []
+    for entry in folder.glob("govern-ray-*"):
+        match = _SESSION_ROOT.match(entry.name)
+        if match and not tmpfiles.owner_alive(int(match["pid"]), int(match["start"])):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
 
 
 class _Cluster:
