@@ -188,6 +188,37 @@ def test_a_scan_faked_through_the_library_is_caught_by_rescan(tmp_path, tiny_mod
     )
 
 
+def test_a_faked_scan_claiming_other_scanner_code_still_fails_rescan(tmp_path, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    """The recorded scanner_code is the scan's own claim: a faked zero-finding scan that names some
+    other code escapes re-running, but `--rescan` still fails and names it as unconfirmed."""
+    from govern.ingest.datasets import add_version
+    from govern.ingest.snapshots import resolve_snapshot
+    from govern.pii import Scanner
+    from govern.pii.scans import _scan_id, _store_scan, scanner_config
+
+    workspace, engineer, _, _snapshot = _pipeline(tmp_path, tiny_model)
+    raw = tmp_path / "raw.jsonl"
+    record = {
+        "id": "x1",
+        "subject_id": "subj-0010",
+        "prompt": "I am Maria Gonzalez,",
+        "completion": " hi",
+    }
+    raw.write_text(json.dumps(record) + "\n")
+    leaky = add_version(workspace, engineer, "support", raw).snapshot
+    with Scanner(scanner_config(workspace), processes=1) as scanner:
+        provenance = {**scanner.provenance(), "scanner_code": "f" * 64}
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with workspace.catalog.reading() as session:
+        target = resolve_snapshot(session, leaky.id)
+    scan_id = _scan_id(leaky.id, provenance)
+    _store_scan(workspace, engineer, target, scan_id, provenance, [], 0, empty, {})
+    result = verify_workspace(workspace, rescan=True)
+    assert not result.ok
+    assert any(f"scan {scan_id[:12]}" in p and "unconfirmed" in p for p in result.problems)
+
+
 def test_rescan_names_a_scan_made_by_other_scanner_code_instead_of_calling_it_a_lie(
     tmp_path, tiny_model, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]

@@ -235,9 +235,9 @@ def rescan_problems(workspace: Any, show_progress: bool | None = None) -> list[s
             if recorded is not None and recorded != provenance["scanner_code"]:
                 problems.append(
                     f"scan {scan.id[:12]} of snapshot {scan.snapshot_id[:12]} was made by other scanner "
-                    f"code ({recorded[:12]}; this govern runs {provenance['scanner_code'][:12]}): other "
-                    "findings would be expected, so it cannot be re-checked here; re-run the check with "
-                    "the govern version that made it, or scan the snapshot again"
+                    f"code ({recorded[:12]}; this govern runs {provenance['scanner_code'][:12]}), so its "
+                    "findings cannot be re-checked here and stay unconfirmed; re-run the check with the "
+                    "govern version that made it, or scan the snapshot again"
                 )
                 continue
             spool = tmpfiles.owned_path(workspace.tmp_dir, "rescan", ".jsonl")
