@@ -40,27 +40,15 @@ def _ingest(root: Path, source: Path, processes: int) -> tuple[list[float], floa
     """([staging s, this process's CPU s in staging, its workers' CPU s], whole ingest s, manifest
     digest) of one ingest into a fresh workspace (snapshot ids differ between workspaces: each
     dataset has its own id)."""
+    from scan_scale import bench_spec, engineer_workspace
+
     from govern.canonical import file_sha256
     from govern.ingest import blocks, datasets
-    from govern.ingest.datasets import DatasetSpec, add_dataset
+    from govern.ingest.datasets import add_dataset
     from govern.ingest.snapshots import store_of
-    from govern.ledger.identities import create_identity
-    from govern.ledger.keys import load_identity
-    from govern.workspace import Workspace
 
-    workspace = Workspace.init(root).workspace
-    admin = load_identity(workspace.keys_dir / "admin.key")
-    create_identity(workspace, admin, "erin", "engineer", root / "erin.key")
-    engineer = load_identity(root / "erin.key")
-    spec = DatasetSpec(
-        name="bench",
-        source="generated",
-        license="CC-BY-4.0",
-        legal_basis="consent",
-        subject_field="subject",
-        text_fields=("text",),
-        id_field="id",
-    )
+    workspace, engineer = engineer_workspace(root)
+    spec = bench_spec()
     blocks.PARALLEL_MIN_BLOCKS = 2  # take the parallel path at every size measured here
     staging: list[float] = []
     stage_blocks = datasets.stage_blocks

@@ -38,8 +38,8 @@ def make_file(path: Path, count: int) -> None:
             handle.write(json.dumps(record) + "\n")
 
 
-def fresh(root: Path, source: Path):  # type: ignore[no-untyped-def]
-    from govern.ingest.datasets import DatasetSpec, add_dataset
+def engineer_workspace(root: Path):  # type: ignore[no-untyped-def]
+    """A new workspace at `root` with an engineer's key (root/erin.key): (workspace, engineer)."""
     from govern.ledger.identities import create_identity
     from govern.ledger.keys import load_identity
     from govern.workspace import Workspace
@@ -47,8 +47,14 @@ def fresh(root: Path, source: Path):  # type: ignore[no-untyped-def]
     workspace = Workspace.init(root).workspace
     admin = load_identity(workspace.keys_dir / "admin.key")
     create_identity(workspace, admin, "erin", "engineer", root / "erin.key")
-    engineer = load_identity(root / "erin.key")
-    spec = DatasetSpec(
+    return workspace, load_identity(root / "erin.key")
+
+
+def bench_spec():  # type: ignore[no-untyped-def]
+    """The dataset the generated file registers as."""
+    from govern.ingest.datasets import DatasetSpec
+
+    return DatasetSpec(
         name="bench",
         source="generated",
         license="CC-BY-4.0",
@@ -57,7 +63,13 @@ def fresh(root: Path, source: Path):  # type: ignore[no-untyped-def]
         text_fields=("text",),
         id_field="id",
     )
-    return workspace, engineer, add_dataset(workspace, engineer, spec, source).snapshot
+
+
+def fresh(root: Path, source: Path):  # type: ignore[no-untyped-def]
+    from govern.ingest.datasets import add_dataset
+
+    workspace, engineer = engineer_workspace(root)
+    return workspace, engineer, add_dataset(workspace, engineer, bench_spec(), source).snapshot
 
 
 def main() -> None:
