@@ -1,13 +1,18 @@
 """Generate the labelled PII sets in benchmarks/pii_data/ from templates, Faker and a fixed seed.
 
-Four splits, written from separate template files with different wording and sentence frames:
+Five splits, written from separate template files with different wording and sentence frames:
 `tune`, `fresh` and `fresh2` (recognizers may be tuned on them; `fresh` was written later, apart
-from the other two; `fresh2` later still, to check that a fix generalises) and `heldout` (never tuned on; see pii_data/heldout_templates.py). Names, addresses and phones come from Faker for seven
+from the other two; `fresh2` later still, to check that a fix generalises), `heldout` (never tuned
+on; see pii_data/heldout_templates.py) and `fresh3` (written by someone who never saw the
+recognizers; never tuned on, like heldout). Names, addresses and phones come from Faker for seven
 English-speaking locales, plus non-English names (German, French, Spanish, Italian, Dutch,
 Polish, Portuguese, Turkish, Vietnamese, Irish, Yoruba, Japanese and Chinese, romanized) in
-English text; identifiers are drawn valid (checksums by python-stdnum) in the locale's usual
-spellings. Every personal value is labelled with its span; products, companies, places used as
-non-personal words, ticket codes, dates and amounts are not, so precision is measured.
+English text. A template file may also define EXTRA_NAMES (a list of (given, surname) pairs per
+English locale and for "other"), written apart from Faker's lists (which the scanner's name lists
+share); then about half of that split's people are drawn from them (fresh3 does). Identifiers
+are drawn valid (checksums by python-stdnum) in the locale's usual spellings. Every personal
+value is labelled with its span; products, companies, places used as non-personal words, ticket
+codes, dates and amounts are not, so precision is measured.
 
 Faker is a development dependency (the `test` extra); the scanner never imports it.
 
@@ -31,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 DATA_DIR = Path(__file__).resolve().parent / "pii_data"
-SEEDS = {"tune": 1301, "heldout": 1302, "fresh": 1303, "fresh2": 1304}
+SEEDS = {"tune": 1301, "heldout": 1302, "fresh": 1303, "fresh2": 1304, "fresh3": 1305}
 ENGLISH_LOCALES = ("en_US", "en_GB", "en_AU", "en_CA", "en_IE", "en_IN", "en_NZ")
 OTHER_NAME_LOCALES = (
     "de_DE",
@@ -51,6 +56,7 @@ OTHER_NAME_LOCALES = (
 OTHER_NAMES = "other"  # the locale label of records whose people have non-English names
 NEGATIVE_SHARE = 0.25
 EXTRA_NEGATIVE_SENTENCE = 0.3
+EXTRA_NAME_SHARE = 0.5  # of the people of a split whose templates define EXTRA_NAMES
 
 # The identifier each English locale uses for a person, for tax, and in health care.
 NATIONAL_ID = {
@@ -430,7 +436,30 @@ class Fakers:
         return self._fakers[locale]
 
 
-def make_person(rng: random.Random, fakers: Fakers, name_locale: str) -> Person:
+ExtraNames = dict[str, list[tuple[str, str]]]
+
+
+def extra_person(rng: random.Random, pool: list[tuple[str, str]]) -> Person:
+    """A person from a template file's own name list; now and then a double surname or given name."""
+    first, last = rng.choice(pool)
+    roll = rng.random()
+    if roll < 0.06:
+        other_last = rng.choice(pool)[1]
+        if other_last != last and not re.search(r"[ -]", last + other_last):
+            last = f"{last}-{other_last}"
+    elif roll < 0.1:
+        other_first = rng.choice(pool)[0]
+        if other_first != first:
+            first = f"{first}-{other_first}"
+    return Person(first, last)
+
+
+def make_person(
+    rng: random.Random, fakers: Fakers, name_locale: str, extra_names: ExtraNames | None = None
+) -> Person:
+    if extra_names and rng.random() < EXTRA_NAME_SHARE:
+        pool = extra_names.get(name_locale) or extra_names[OTHER_NAMES]
+        return extra_person(rng, pool)
     faker = fakers[name_locale]
     if name_locale in ("ja_JP", "zh_CN"):
         first, last = faker.first_romanized_name(), faker.last_romanized_name()
@@ -797,14 +826,24 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z]+\d?)(?::([a-z]+))?\}")
 class Record:
     """The values of one record: people, contacts and identifiers, drawn once and reused."""
 
-    def __init__(self, rng: random.Random, fakers: Fakers, locale: str, name_locale: str) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        fakers: Fakers,
+        locale: str,
+        name_locale: str,
+        extra_names: ExtraNames | None = None,
+    ) -> None:
         self.rng, self.fakers, self.locale, self.name_locale = rng, fakers, locale, name_locale
+        self.extra_names = extra_names
         self.people: dict[str, Person] = {}
         self.values: dict[str, Value] = {}
 
     def person(self, key: str) -> Person:
         if key not in self.people:
-            self.people[key] = make_person(self.rng, self.fakers, self.name_locale)
+            self.people[key] = make_person(
+                self.rng, self.fakers, self.name_locale, self.extra_names
+            )
         return self.people[key]
 
     def iban(self) -> str:
@@ -897,18 +936,21 @@ def fill(template: str, record: Record) -> tuple[str, list[dict[str, Any]]]:
     return "".join(out), spans
 
 
-def load_templates(split: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def load_templates(
+    split: str,
+) -> tuple[dict[str, list[str]], dict[str, list[str]], ExtraNames | None]:
+    """A split's positive and negative templates per domain, and its own names if it has any."""
     path = DATA_DIR / f"{split}_templates.py"
     spec = importlib.util.spec_from_file_location(f"pii_templates_{split}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.POSITIVE, module.NEGATIVE
+    return module.POSITIVE, module.NEGATIVE, getattr(module, "EXTRA_NAMES", None)
 
 
 def generate(split: str, count: int) -> list[dict[str, Any]]:
     """`count` labelled records of one split, the same for the same Faker version and seed."""
-    positive, negative_templates = load_templates(split)
+    positive, negative_templates, extra_names = load_templates(split)
     rng = random.Random(SEEDS[split])
     fakers = Fakers(SEEDS[split])
     domains = sorted(positive)
@@ -919,7 +961,7 @@ def generate(split: str, count: int) -> list[dict[str, Any]]:
             locale = name_locale = rng.choice(ENGLISH_LOCALES)
         else:
             locale, name_locale = rng.choice(ENGLISH_LOCALES), rng.choice(OTHER_NAME_LOCALES)
-        record = Record(rng, fakers, locale, name_locale)
+        record = Record(rng, fakers, locale, name_locale, extra_names)
         is_negative = rng.random() < NEGATIVE_SHARE
         pool = negative_templates[domain] if is_negative else positive[domain]
         template_index = rng.randrange(len(pool))
