@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import re
@@ -13,6 +14,7 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 DATA = BENCHMARKS / "pii_data"
+SPLITS = ("tune", "fresh", "fresh2", "heldout", "fresh3")
 
 
 def _module(path: Path):  # type: ignore[no-untyped-def]
@@ -56,12 +58,51 @@ def test_the_fresh2_split_shares_no_sentence_frame_with_any_other_split():
     assert (_frames(fresh2.POSITIVE) | _frames(fresh2.NEGATIVE)) & others == set()
 
 
-def test_every_label_is_a_non_blank_slice_of_its_text_and_the_sets_cover_every_locale():
-    for split in ("tune", "fresh", "fresh2", "heldout"):
-        rows = [
-            json.loads(line)
-            for line in (DATA / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+def test_the_fresh3_split_shares_no_sentence_frame_with_any_other_split():
+    fresh3 = _module(DATA / "fresh3_templates.py")
+    others = set()
+    for name in SPLITS:
+        if name != "fresh3":
+            module = _module(DATA / f"{name}_templates.py")
+            others |= _frames(module.POSITIVE) | _frames(module.NEGATIVE)
+    assert (_frames(fresh3.POSITIVE) | _frames(fresh3.NEGATIVE)) & others == set()
+
+
+def test_about_half_of_the_fresh3_people_come_from_its_own_name_lists_and_no_other_split_uses_them():
+    extra = _module(DATA / "fresh3_templates.py").EXTRA_NAMES
+    assert set(extra) == {"en_US", "en_GB", "en_AU", "en_CA", "en_IE", "en_IN", "en_NZ", "other"}
+    assert all(len(set(pairs)) >= 40 for pairs in extra.values())
+    words = {
+        w.casefold() for pairs in extra.values() for pair in pairs for w in _words(" ".join(pair))
+    }
+
+    def share(split: str) -> float:
+        people = [
+            _words(row["text"][span["start"] : span["end"]])
+            for row in _rows(split)
+            for span in row["spans"]
+            if span["label"] == "PERSON"
         ]
+        return sum(all(w.casefold() in words for w in p) for p in people if p) / len(people)
+
+    assert 0.4 < share("fresh3") < 0.65
+    assert all(share(split) < 0.05 for split in SPLITS if split != "fresh3")
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in re.split(r"[\s,.\-]+", name) if len(w) > 1]
+
+
+def _rows(split: str) -> list[dict]:  # type: ignore[type-arg]
+    return [
+        json.loads(line)
+        for line in (DATA / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+
+
+def test_every_label_is_a_non_blank_slice_of_its_text_and_the_sets_cover_every_locale():
+    for split in SPLITS:
+        rows = _rows(split)
         assert len(rows) == 1500 and len({r["id"] for r in rows}) == 1500
         assert {r["locale"] for r in rows} == {
             "en_US",
@@ -83,6 +124,13 @@ def test_every_label_is_a_non_blank_slice_of_its_text_and_the_sets_cover_every_l
 @pytest.mark.slow
 def test_the_committed_sets_are_what_the_generator_makes_from_its_seed():
     pytest.importorskip("faker", reason="Faker is in the test extra")
+    tree = ast.parse((BENCHMARKS / "pii_generate.py").read_text(encoding="utf-8"))
+    seeds = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SEEDS"
+    )
+    assert set(seeds) == set(SPLITS) == {p.stem for p in DATA.glob("*.jsonl")}  # --check sees all
     done = subprocess.run(
         [sys.executable, str(BENCHMARKS / "pii_generate.py"), "--check"],
         capture_output=True,
