@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -151,6 +152,25 @@ def one_run(mode: str, model: str, model_dir: Path, data: Any, out: Path) -> dic
     }
 
 
+def expected_pass_ratio(records: int, logical: int, physical: int) -> float:
+    """Physical passes per step of Poisson batches over those of uniform batches, in expectation.
+
+    A Poisson batch holds Binomial(records, logical / records) examples, cut into
+    ceil(size / physical) passes (Opacus's BatchMemoryManager); a uniform batch of exactly
+    `logical` examples takes ceil(logical / physical). Where a pass costs about the same
+    whatever its size (a tiny model), this ratio is a floor under DP's cost that no clipping
+    speed-up removes.
+    """
+    from scipy.stats import binom
+
+    rate = logical / records
+    passes = sum(
+        binom.pmf(size, records, rate) * max(1, math.ceil(size / physical))
+        for size in range(records + 1)
+    )
+    return float(passes / math.ceil(logical / physical))
+
+
 def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.2f}x (min {min(values):.2f}, max {max(values):.2f})"
 
@@ -181,6 +201,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["GOVERN_CACHE_DIR"] = str(Path(tmp) / "cache")  # not the user's σ cache
         model_dir, data = build_world(Path(tmp), args.model)
+        records = data.count()
         for mode in modes:  # warm-up, every mode once: imports and first calls are no mode's cost
             one_run(mode, args.model, model_dir, data, Path(tmp) / "runs")
         for round_index in range(args.rounds):
@@ -204,6 +225,13 @@ def main() -> None:
     print(
         f"\nmodel {args.model}, {args.rounds} rounds, {args.threads} threads, steps {times[modes[0]][0]['steps']:.0f}, "
         f"load average (1 min) {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )
+    schedule = MODELS[args.model]["schedule"]
+    logical = schedule["logical_batch_size"]
+    print(
+        f"Poisson batches: {expected_pass_ratio(records, logical, schedule['physical_batch_size'] or logical):.3f}x "
+        f"the physical passes of uniform batches, in expectation ({records} records, logical "
+        f"{logical}, physical {schedule['physical_batch_size']})"
     )
     base = times.get("lora")
     for mode in modes:
