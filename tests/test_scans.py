@@ -74,6 +74,25 @@ def test_scan_stores_findings_without_the_matched_text_and_is_reused(scanned_set
     assert verify_workspace(workspace).ok
 
 
+def test_a_govern_with_other_scanner_code_scans_again_instead_of_reusing_the_old_scan(
+    scanned_setup, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """After an upgrade that changed the recognizers, `govern scan` must run them: handing back the
+    scan the old code made would keep its misses under the new version's name."""
+    from govern.pii import code_digest
+
+    workspace, engineer, snapshot = scanned_setup
+    old, _ = scan_snapshot(workspace, engineer, snapshot.id, processes=1)
+    monkeypatch.setattr(code_digest, "SCANNER_CODE", "1" * 64)
+    new, created = scan_snapshot(workspace, engineer, snapshot.id, processes=1)
+    assert created and new.id != old.id
+    assert json.loads(new.config)["scanner_code"] == "1" * 64
+    assert json.loads(old.config)["scanner_code"] != "1" * 64
+    again, created_again = scan_snapshot(workspace, engineer, snapshot.id, processes=1)
+    assert not created_again and again.id == new.id
+    assert verify_workspace(workspace).ok
+
+
 def test_anonymize_derives_a_clean_snapshot_naming_parent_and_transform(scanned_setup) -> None:  # type: ignore[no-untyped-def]
     workspace, engineer, snapshot = scanned_setup
     result = anonymize_snapshot(workspace, engineer, snapshot.id)

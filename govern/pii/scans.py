@@ -63,15 +63,31 @@ def scanner_config(workspace: Any) -> Any:
     )
 
 
-def _scan_id(snapshot_id: str, provenance: dict[str, Any]) -> str:
-    return hash_value(
-        {
-            "snapshot": snapshot_id,
-            "config_hash": provenance["config_hash"],
-            "spacy_model": provenance["spacy_model"],
-            "spacy_model_version": provenance["spacy_model_version"],
-            "presidio_version": provenance["presidio_version"],
-        }
+def _scan_id(snapshot_id: str, provenance: dict[str, Any], with_code: bool = True) -> str:
+    """A scan's id: what it scanned and everything that decides its findings.
+
+    The scanner code is part of it, so a govern whose recognizers changed scans again instead of
+    handing back the old scan; scans stored before the code was recorded have ids without it
+    (`with_code=False`)."""
+    inputs = {
+        "snapshot": snapshot_id,
+        "config_hash": provenance["config_hash"],
+        "spacy_model": provenance["spacy_model"],
+        "spacy_model_version": provenance["spacy_model_version"],
+        "presidio_version": provenance["presidio_version"],
+    }
+    if with_code:
+        inputs["scanner_code"] = provenance["scanner_code"]
+    return hash_value(inputs)
+
+
+def _same_scanner(scan: Scan, provenance: dict[str, Any]) -> bool:
+    """Whether `scan` was made under this scanner's configuration, model and Presidio version
+    (its code is checked apart: an id with other code differs for an honest reason)."""
+    recorded = json.loads(scan.config).get("scanner_code") or provenance["scanner_code"]
+    return scan.id in (
+        _scan_id(scan.snapshot_id, {**provenance, "scanner_code": recorded}),
+        _scan_id(scan.snapshot_id, provenance, with_code=False),
     )
 
 
@@ -225,7 +241,7 @@ def rescan_problems(workspace: Any, show_progress: bool | None = None) -> list[s
     with Scanner(config) as scanner:
         provenance = scanner.provenance()
         for scan, snapshot, fields in work:
-            if _scan_id(scan.snapshot_id, provenance) != scan.id:
+            if not _same_scanner(scan, provenance):
                 problems.append(
                     f"scan {scan.id[:12]} of snapshot {scan.snapshot_id[:12]} was made under another scanner "
                     "configuration, model or Presidio version than the workspace's; it cannot be re-run here"
