@@ -76,8 +76,57 @@ def tensor_hook_grad_sample_module() -> type:
             self.capture_activations_hook(module, forward_input, output)
 
             def backprops(grad: Any) -> None:
-                self.capture_backprops_hook(module, None, (grad,), loss_reduction, batch_first)
+                if not self._linear_grad_sample(module, grad, loss_reduction, batch_first):
+                    self.capture_backprops_hook(module, None, (grad,), loss_reduction, batch_first)
 
             output.register_hook(backprops)  # type: ignore[no-untyped-call]
+
+        def _linear_grad_sample(
+            self, module: Any, grad: Any, loss_reduction: str, batch_first: bool
+        ) -> bool:
+            """Opacus's capture for the common case, without its general bookkeeping.
+
+            A bias-free nn.Linear (every LoRA factor) called once in this forward pass, batch
+            first, mean loss: the per-sample gradient is Opacus's linear formula on its scaled
+            backprops, stored as `promote_current_grad_sample` would store it (the zero-filled
+            buffer Opacus copies it into first holds the same values). Anything else (a layer
+            called twice, a bias, packed sequences, hooks switched off) returns False and takes
+            Opacus's own path. Per layer and pass this saves about 0.1 ms of Python, a few
+            per cent of a step on a small model.
+            """
+            weight = getattr(module, "weight", None)
+            if not (
+                self.hooks_enabled
+                and batch_first
+                and loss_reduction == "mean"
+                and type(module) is torch.nn.Linear
+                and module.bias is None
+                and weight is not None
+                and weight.requires_grad
+                and getattr(weight, "_forward_counter", 0) == 1
+                and len(getattr(module, "activations", ())) == 1
+                and not hasattr(module, "max_batch_len")
+                and not hasattr(weight, "_current_grad_sample")
+            ):
+                return False
+            activations = module.activations.pop()
+            n = activations[-1].shape[0]  # Opacus's _get_batch_size over the one capture
+            sample = self.GRAD_SAMPLERS[torch.nn.Linear](module, activations, grad.detach() * n)[
+                weight
+            ]
+            weight._forward_counter = 0
+            if weight.grad_sample is None:
+                weight.grad_sample = sample
+            elif isinstance(weight.grad_sample, list):
+                weight.grad_sample.append(sample)
+            else:
+                weight.grad_sample = [weight.grad_sample, sample]
+            if not self.grad_accumulation_allowed and isinstance(weight.grad_sample, list):
+                raise ValueError(
+                    "Poisson sampling is not compatible with grad accumulation. "
+                    "You need to call optimizer.step() after every forward/backward pass "
+                    "or consider using BatchMemoryManager"
+                )
+            return True
 
     return TensorHookGradSampleModule

@@ -81,3 +81,47 @@ def test_the_dp_engine_puts_no_backward_hook_on_any_layer(make_recipe: Any) -> N
     assert hooked, "no layer captures activations"
     assert not [m for m in model.modules() if m._backward_hooks or m._backward_pre_hooks]
     engine.close()
+
+
+def test_lora_layers_take_the_lean_capture_and_other_layers_opacus_own(monkeypatch: Any) -> None:
+    """Bias-free layers called once skip Opacus's general capture; a layer with a bias, and one
+    called twice in a forward pass, go through it, and every per-sample gradient is Opacus's."""
+    from opacus.grad_sample import GradSampleModule
+
+    from govern.training.grad_sample import tensor_hook_grad_sample_module
+
+    class Net(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.once = torch.nn.Linear(6, 4, bias=False)
+            self.biased = torch.nn.Linear(4, 4)
+            self.twice = torch.nn.Linear(4, 4, bias=False)
+
+        def forward(self, x: Any) -> Any:
+            return self.twice(self.twice(self.biased(self.once(x))))
+
+    def grads(module_class: type, calls: list[str]) -> dict[str, Any]:
+        torch.manual_seed(3)
+        net = Net()
+        module = module_class(net, batch_first=True, loss_reduction="mean")
+        original = module_class.capture_backprops_hook
+
+        def counting(self: Any, layer: Any, *args: Any) -> Any:
+            calls.append(next(n for n, m in net.named_children() if m is layer))
+            return original(self, layer, *args)
+
+        monkeypatch.setattr(module_class, "capture_backprops_hook", counting)
+        x = torch.randn(5, 3, 6, generator=torch.Generator().manual_seed(4))
+        module(x).pow(2).sum(dim=(1, 2)).mean().backward()
+        monkeypatch.setattr(module_class, "capture_backprops_hook", original)
+        found = {n: p.grad_sample for n, p in net.named_parameters()}
+        module._close()
+        return found
+
+    ours_calls: list[str] = []
+    ours = grads(tensor_hook_grad_sample_module(), ours_calls)
+    reference = grads(GradSampleModule, [])
+    assert "once" not in ours_calls and "biased" in ours_calls and "twice" in ours_calls
+    assert ours.keys() == reference.keys()
+    for name, grad in ours.items():
+        assert torch.equal(grad, reference[name]), name
