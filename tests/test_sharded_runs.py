@@ -89,6 +89,18 @@ def test_an_erasure_retrains_only_the_shard_that_held_the_subject(
     auditor = _new_key(workspace, "auditor", "aldo")
     card = make_report(workspace, auditor, "run", second, "md", tmp_path / "card.md").path
     assert f"| Shard | 2 of 2 of family `{family}`" in card.read_text()
+    from huggingface_hub import ModelCard
+
+    hub_card = ModelCard.load(
+        Path(shards[1]["adapter_dir"]) / "README.md"
+    )  # the adapter's own card
+    assert hub_card.data.to_dict()["govern"]["shard"] == {
+        "family": family,
+        "index": 1,
+        "of": 2,
+        "assignment": "hmac-sha256(seed, subject_hash) mod shards",
+    }
+    assert f"shard 2 of 2 of family `{family}`" in hub_card.text
     records = [members[i].payload["shard"]["records"] for i in (0, 1)]
     assert sum(records) == snapshot.record_count and min(records) > 0  # disjoint and covering
 

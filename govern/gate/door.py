@@ -193,7 +193,7 @@ class Gate:
                         **({"shard": shard.as_dict()} if shard is not None else {}),
                     },
                 )
-            data = self._handle(review, erased)
+            data = self._handle(review, erased, shard)
             return Admission(
                 data=data,
                 plan=plan,
@@ -342,7 +342,9 @@ class Gate:
                 raise IntegrityFailure("; ".join(problems))
             return self._handle(review, {s.id: erased_positions(session, s.id) for s in snapshots})
 
-    def _handle(self, review: _Review, erased: dict[str, set[int]]) -> GatedData:
+    def _handle(
+        self, review: _Review, erased: dict[str, set[int]], shard: ShardSpec | None = None
+    ) -> GatedData:
         store = store_of(self.workspace)
         manifests = {}
         for snapshot in review.snapshots:
@@ -360,7 +362,7 @@ class Gate:
         subjects = {
             s.id: record_subjects(review.session, s.id, erased[s.id]) for s in review.snapshots
         }
-        return GatedData(self.workspace, review.ids, manifests, erased, _ISSUED, subjects)
+        return GatedData(self.workspace, review.ids, manifests, erased, _ISSUED, subjects, shard)
 
     def refuse(
         self, actor: PrivateIdentity, refs: list[str], reasons: list[str], payload: dict[str, Any]

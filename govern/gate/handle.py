@@ -34,6 +34,7 @@ class GatedData:
     issued_by: object = field(repr=False, default=None)
     # per snapshot, the keyed subject hash of each unerased record (the proven subject index)
     subjects: dict[str, list[str]] = field(repr=False, default_factory=dict)
+    shard: ShardSpec | None = None  # the shard of subjects this handle reads (train.shards)
 
     def __post_init__(self) -> None:
         if self.issued_by is not _ISSUED:

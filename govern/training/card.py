@@ -139,6 +139,7 @@ def model_card_text(
         "snapshot_ids": list(result["snapshot_ids"]),
         "base_model_sha256": base["hash"],
         "recipe_sha256": run["recipe_hash"],
+        **({"shard": _shard_fields(run["shard"])} if run.get("shard") else {}),
         **front["govern"],
     }
     licence = front["govern"]["license_expression"]
@@ -163,6 +164,7 @@ def model_card_text(
         "",
         *[f"- `{sid}`" for sid in result["snapshot_ids"]],
         "",
+        *_shard_lines(run.get("shard")),
         f"Licence: {licence}" if licence else "Licence: not stated (set `license` in the recipe).",
         "",
         *_use_sections(run.get("recipe") or {}),
@@ -191,6 +193,23 @@ def model_card_text(
         "",
     ]
     return "\n".join(lines)
+
+
+def _shard_fields(shard: dict[str, Any]) -> dict[str, Any]:
+    return {key: shard[key] for key in ("family", "index", "of", "assignment")}
+
+
+def _shard_lines(shard: dict[str, Any] | None) -> list[str]:
+    """A shard run saw only its slot's subjects: the card says so, and of which family."""
+    if not shard:
+        return []
+    return [
+        f"This adapter is shard {int(shard['index']) + 1} of {shard['of']} of family "
+        f"`{shard['family']}` (`train.shards`): it was trained only on the records of the subjects "
+        f"whose slot, {shard['assignment']}, is {shard['index']}; the family's other shards hold "
+        "the rest.",
+        "",
+    ]
 
 
 def write_model_card(

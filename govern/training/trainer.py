@@ -270,6 +270,9 @@ class _Trainer:
             self.info = new_run_info(
                 self.run_dir, recipe, snapshot_ids, plan, device, self.dist.world_size, init_adapter
             )
+            shard = getattr(self.data, "shard", None)
+            if shard is not None:
+                self.info["shard"] = shard.as_dict()
         else:
             self.info = {
                 **resume_info,
