@@ -27,10 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import regex
-
 from govern.pii.recognizers import register
 from govern.pii.recognizers.base import SpanRecognizer
+from govern.pii.recognizers.last_first import LastFirstEvidence
 from govern.pii.recognizers.name_cues import (
     NOT_NAMES,
     ORG_WORDS,
@@ -47,26 +46,17 @@ from govern.pii.recognizers.name_tokens import (
     is_unusual,
     runs_of,
     tokenize,
-    word_shape,
 )
 from govern.pii.recognizers.names import (
     COMMON_GIVEN_NAMES,
     COMMON_SURNAMES,
-    FUNCTION_WORDS,
     ORDINARY_WORDS,
-    PARTICLES,
     SURNAMES,
 )
-from govern.pii.recognizers.person_context import (
-    LAST_FIRST,
-    NameContext,
-)
-
-_LISTED_BEFORE = regex.compile(r"(?:\band|\bor|&|,)\s+$")
-_LISTED_AFTER = regex.compile(r",?\s+(?:and|&)\s+\p{Lu}")
+from govern.pii.recognizers.one_word_names import OneWordEvidence
 
 
-class PersonEvidence(NameContext):
+class PersonEvidence(OneWordEvidence, LastFirstEvidence):
     """The name candidates of one text and the evidence for each."""
 
     def candidates(self) -> Iterable[list[NameToken]]:
@@ -252,99 +242,7 @@ class PersonEvidence(NameContext):
             )
             return 2 if direct and (listed or ner_person) else 0
         if len(core) == 1:
-            token = core[0]
-            # One word is a name on list evidence only if the name is common ("Customer: Second
-            # time asking" holds the census surname Second).
-            listed = self.use_lists and (
-                token.lower in COMMON_GIVEN_NAMES or token.lower in COMMON_SURNAMES
-            )
-            if (
-                strong
-                and (token.shape == "title" or len(token.text) > 2)
-                and (listed or ner_person or self._after_title(start) or self._signature(start))
-            ):
-                return 3
-            # "spoke with Priyanka", "seen by Okafor": a listed name after a word that takes a person
-            if (
-                self.use_lists
-                and self.use_context
-                and token.shape == "title"
-                and (token.given or token.surname)
-                and self._personal_before(start)
-                and not self._ner_other(start, end)
-            ):
-                return 1
-            # "ring Aarini back", "contact for Nakul:": a word no list or dictionary knows, that
-            # spaCy calls a person, after a word that takes a person
-            if (
-                self.use_context
-                and ner_person
-                and token.shape == "title"
-                and len(token.text) > 2
-                and unusual
-                and (weak or self._personal_before(start))
-                and not self._ner_any(start, end)
-            ):
-                return 1
-            # "reporting to Praneel": a word no dictionary knows after a phrase that takes only a
-            # person, whatever spaCy calls it (short of a date, a place or a number)
-            if (
-                self.use_context
-                and token.shape == "title"
-                and len(token.text) > 2
-                and unusual
-                and self._person_only_before(start)
-                and not self._ner_any(start, end)
-            ):
-                return 1
-            # "Promotion letter for M. Browning": initials before a capitalized word that is a
-            # listed name or no English word
-            if (
-                group[0].shape == "initial"
-                and token.shape == "title"
-                and len(token.text) > 2
-                and ((self.use_lists and (token.given or token.surname)) or unusual)
-                and not self._ner_any(start, end)
-            ):
-                return 2
-            # "; D'Costa to attend": spaCy's PERSON on a listed name that is no English word
-            if (
-                ner_person
-                and self.use_lists
-                and token.shape == "title"
-                and len(token.text) > 2
-                and (token.given or token.surname)
-                and unusual
-            ):
-                return 1
-            # "the refund for Todd", "review of Moore moved": a listed name that is no English word,
-            # after a word that takes a person, inside a sentence, that spaCy does not call a
-            # date, place, organisation or anything else; not one of a list (Rocha, Mendez and Lopez)
-            if (
-                self.use_context
-                and self.use_lists
-                and token.shape == "title"
-                and len(token.text) > 2
-                and (token.given or token.surname)
-                and unusual
-                and self._weak_before(start)
-                and not _LISTED_BEFORE.search(self.text[max(0, start - 6) : start])
-                and not self._ner_any(start, end)
-                and not self._ner_wider_org(start, end)
-                and self._mid_sentence(start, end)
-            ):
-                return 1
-            # "Welcome Niharika!", "Eiravati missed her dose": a word that is neither ordinary
-            # English nor a place or organisation to spaCy, greeted or doing something
-            if (
-                strong
-                and token.shape == "title"
-                and unusual
-                and len(token.text) > 2
-                and (direct or not self._ner_other(start, end))
-            ):
-                return 2
-            return 0
+            return self._judge_one_word(group, core[0], strong, weak, direct, ner_person)
         if shapes == {"upper"}:
             if strong and len(core) <= 3:
                 return 3
@@ -410,55 +308,6 @@ class PersonEvidence(NameContext):
         ):
             return 1
         return 0
-
-    def _last_first(self) -> Iterable[tuple[int, int, float]]:
-        """ "Doe, Jane" and "DOE, JANE" in forms and lists."""
-        for match in LAST_FIRST.finditer(self.text):
-            last, first = match.group("last"), match.group("first")
-            first_token = NameToken(
-                first,
-                match.start("first"),
-                match.end("first"),
-                first.lower(),
-                word_shape(first, ""),
-            )
-            if (
-                first.lower() in FUNCTION_WORDS
-                or last.lower() in FUNCTION_WORDS
-                or last.split()[-1].lower() in ORG_WORDS
-            ):
-                continue
-            if last.split()[0].lower() in PERSON_CUES or all(
-                w.lower() in ORDINARY_WORDS for w in (*last.split(), first)
-            ):
-                continue
-            last_token = NameToken(
-                last, match.start("last"), match.end("last"), last.lower(), word_shape(last, "")
-            )
-            if _LISTED_AFTER.match(self.text, match.end()):
-                continue  # "Rocha, Mendez and Lopez": a firm's name, or a list of surnames
-            start = match.start()
-            particle = match.group("particle")
-            if particle and particle.strip().lower() not in PARTICLES:
-                start = match.start(
-                    "last"
-                )  # "for Balogun, Adetoke": the word before is no particle
-            if (
-                self.use_lists
-                and is_given(first_token)
-                and (is_surname(last_token) or self._context(start, match.end())[0])
-            ):
-                yield start, match.end(), 0.6
-            elif (
-                self.use_context
-                and (is_given(first_token) or is_unusual(first_token))
-                and (is_surname(last_token) or is_unusual(last_token))
-                and (self._weak_before(start) or self._field_before(start))
-                and not self._ner_any(start, match.end())
-                and not self._ner_wider_org(start, match.end())
-            ):
-                # "results for Garrahy, Jamie", "Name on file: Arévalo, Rosendo."
-                yield start, match.end(), 0.5
 
 
 @register
