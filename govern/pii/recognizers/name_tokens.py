@@ -144,6 +144,32 @@ def is_hyphen_given(token: NameToken) -> bool:
     return "-" in token.lower and any(part in GIVEN_NAMES for part in token.parts)
 
 
+def is_double_barrelled(token: NameToken) -> bool:
+    """Hyphenated, every part a listed given name or surname (Murphy-Chapman, Chase-Kristy)."""
+    parts = token.parts
+    return (
+        "-" in token.lower
+        and len(parts) > 1
+        and all(part in GIVEN_NAMES or part in SURNAMES for part in parts)
+    )
+
+
+# Irish patronymic particles written as a word of their own: Ó Briain, Ní Riain, Mac Cárthaigh
+GAELIC_PARTICLES = frozenset(["ó", "ní", "nic", "mac", "mc", "uí", "ui", "ua"])
+
+
+def is_gaelic_surname(tokens: list[NameToken]) -> bool:
+    """A capitalized Irish particle before a capitalized word no dictionary knows (Ó Mainichín)."""
+    return (
+        len(tokens) == 2
+        and tokens[0].lower in GAELIC_PARTICLES
+        and tokens[0].shape == "title"
+        and tokens[1].shape == "title"
+        and len(tokens[1].text) > 2
+        and is_unusual(tokens[1])
+    )
+
+
 def is_given(token: NameToken) -> bool:
     return token.given
 

@@ -21,6 +21,10 @@ _ORGANISATION_SITE = re.compile(
 )
 
 
+# An article or a possessive right before: "the Glasgow outage", "my Ford Ranger" name things
+_ARTICLE_BEFORE = re.compile(r"(?i)\b(?:the|a|an|my|our|your|their|its) $")
+
+
 def _not_a_person(value: str) -> bool:
     """An institution (its last word Ltd, Bank, Enterprises ...), or one word no list knows."""
     from govern.pii.recognizers.name_cues import ORG_WORDS, PERSON_CUES
@@ -66,7 +70,10 @@ def _ner_class() -> type:
                         _ORGANISATION_SITE.match(text, result.end) or _ordinary(value)
                     ):
                         continue
-                    if result.entity_type == "PERSON" and _not_a_person(value):
+                    if result.entity_type == "PERSON" and (
+                        _not_a_person(value)
+                        or _ARTICLE_BEFORE.search(text, max(0, result.start - 6), result.start)
+                    ):
                         continue
                 kept.append(result)
             return kept

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import regex
 
-from govern.pii.recognizers.name_tokens import NameToken, is_unusual
+from govern.pii.recognizers.name_tokens import NameToken, is_double_barrelled, is_unusual
 from govern.pii.recognizers.names import COMMON_GIVEN_NAMES, COMMON_SURNAMES
 from govern.pii.recognizers.person_context import NameContext
+from govern.pii.recognizers.word_frequency import is_rare, looks_derived
 
 LISTED_BEFORE = regex.compile(r"(?:\band|\bor|&|,)\s+$")
 
@@ -32,9 +33,16 @@ class OneWordEvidence(NameContext):
         start, end = group[0].start, group[-1].end
         unusual = is_unusual(token)
         # One word is a name on list evidence only if the name is common ("Customer: Second
-        # time asking" holds the census surname Second).
+        # time asking" holds the census surname Second), or, after a role word or a greeting, a
+        # double-barrelled name ("caretaker Murphy-Chapman"; Hughes-Potts alone is as often a firm).
         listed = self.use_lists and (
-            token.lower in COMMON_GIVEN_NAMES or token.lower in COMMON_SURNAMES
+            token.lower in COMMON_GIVEN_NAMES
+            or token.lower in COMMON_SURNAMES
+            or (
+                unusual
+                and is_double_barrelled(token)
+                and (direct or self._role_right_before(start))
+            )
         )
         if (
             strong
@@ -112,14 +120,46 @@ class OneWordEvidence(NameContext):
             and self._mid_sentence(start, end)
         ):
             return 1
-        # "Welcome Niharika!", "Eiravati missed her dose": a word that is neither ordinary
-        # English nor a place or organisation to spaCy, greeted or doing something
+        rare = (
+            self.use_frequency
+            and unusual
+            and is_rare(token.text)
+            and (token.given or token.surname or not looks_derived(token.text))
+        )
+        # "Welcome Niharika!", "Eiravati missed her dose", "surveyor Thakkar": a word that is
+        # neither ordinary English nor a place or organisation to spaCy (or one English almost
+        # never uses after a cue word, whatever spaCy calls it short of a place), greeted or doing
+        # something
         if (
             strong
             and token.shape == "title"
             and unusual
             and len(token.text) > 2
-            and (direct or not self._ner_other(start, end))
+            and (
+                direct
+                or not self._ner_other(start, end)
+                or (
+                    rare
+                    and self._cued_before(start)
+                    and not self._overlaps(self.place_ents, start, end)
+                )
+            )
         ):
             return 2
+        # "approved for Hamsini by", "on the advice of Ekbal.": a word English almost never uses,
+        # after a word that takes a person, inside a sentence or ending it, that spaCy does not
+        # call a date or a number (a place it often calls an unfamiliar name; not after "from")
+        if (
+            self.use_context
+            and rare
+            and token.shape == "title"
+            and len(token.text) > 2
+            and self._weak_before(start)
+            and not LISTED_BEFORE.search(self.text[max(0, start - 6) : start])
+            and not self._ner_unnamed(start, end)
+            and not (self._from_before(start) and self._ner_any(start, end))
+            and not self._dose_before(start)
+            and self._mid_sentence(start, end)
+        ):
+            return 1
         return 0

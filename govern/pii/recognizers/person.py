@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import regex
+
 from govern.pii.recognizers import register
 from govern.pii.recognizers.base import SpanRecognizer
 from govern.pii.recognizers.last_first import LastFirstEvidence
@@ -38,6 +40,7 @@ from govern.pii.recognizers.name_cues import (
 from govern.pii.recognizers.name_tokens import (
     NameToken,
     has_vowel,
+    is_gaelic_surname,
     is_given,
     is_hyphen_given,
     is_name_word,
@@ -50,10 +53,26 @@ from govern.pii.recognizers.name_tokens import (
 from govern.pii.recognizers.names import (
     COMMON_GIVEN_NAMES,
     COMMON_SURNAMES,
+    FUNCTION_WORDS,
     ORDINARY_WORDS,
+    PARTICLES,
     SURNAMES,
 )
 from govern.pii.recognizers.one_word_names import OneWordEvidence
+
+_EMAIL_USER = regex.compile(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
+_LETTERS = regex.compile(r"\p{L}+")
+
+
+def _may_repeat(token: NameToken) -> bool:
+    """Not a function, cue, institution word or particle: a word that can stand for a person."""
+    return not (
+        token.lower in FUNCTION_WORDS
+        or token.lower in PERSON_CUES
+        or token.lower in ORG_WORDS
+        or token.lower in PARTICLES
+        or token.lower in NOT_NAMES
+    )
 
 
 class PersonEvidence(OneWordEvidence, LastFirstEvidence):
@@ -136,15 +155,36 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
         yield from self._repeated(found)
 
     def _repeated(self, found: list[tuple[int, int, float]]) -> Iterable[tuple[int, int, float]]:
-        """Other mentions of a found name's words ("Reassigned from Che Greely ... Che is on leave")."""
+        """Other mentions of a found name's words ("Reassigned from Che Greely ... because Che is
+        on leave"), and capitalized words that spell part of an email address's user name
+        ("sent to ayinde_ogunwobi26@proton.me for Ayinde"). A word English also writes in lower
+        case (Che, Min) counts only where a sentence does not capitalize it: after a lower-case word."""
         words = {
-            token.text
+            token.text: is_unusual(token)
             for start, end, _ in found
             for token in tokenize(self.text[start:end])
-            if token.shape == "title" and len(token.text) > 1 and is_unusual(token)
+            if token.shape == "title" and len(token.text) > 1 and _may_repeat(token)
         }
-        for token in tokenize(self.text) if words else []:
-            if token.text in words and not any(a <= token.start < b for a, b, _ in found):
+        mailed = (
+            {
+                part
+                for match in _EMAIL_USER.finditer(self.text)
+                for part in _LETTERS.findall(match.group(1).lower())
+                if len(part) > 2
+            }
+            if self.use_context and "@" in self.text
+            else set()
+        )
+        if not words and not mailed:
+            return
+        for token in tokenize(self.text):
+            if any(a <= token.start < b for a, b, _ in found) or token.shape != "title":
+                continue
+            if token.text in words:
+                before = self.text[max(0, token.start - 20) : token.start].split()
+                if words[token.text] or (before and before[-1].islower()):
+                    yield token.start, token.end, 0.5
+            elif token.lower in mailed and _may_repeat(token) and is_unusual(token):
                 yield token.start, token.end, 0.5
 
     def _best(self, group: list[NameToken]) -> Iterable[tuple[int, int, float]]:
@@ -228,6 +268,8 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
             self._context(start, end) if self.use_context else (False, False, False)
         )
         ner_person = self._ner_person(start, end)
+        if self.use_context and not strong and self._a_thing(start, end):
+            return 0  # the Ford Ranger, my Dell Latitude 5440, Panadol 500 mg: a product
         if all(t.lower in ORDINARY_WORDS for t in core):
             # Open Settings, Quick: words capitalized by the sentence, not by a name. Only a title
             # or a signature, or a greeting with list or NER evidence, makes them a name.
@@ -241,6 +283,8 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
                 else (core[0].lower in COMMON_GIVEN_NAMES or core[0].lower in COMMON_SURNAMES)
             )
             return 2 if direct and (listed or ner_person) else 0
+        if self.use_lists and is_gaelic_surname(group):
+            return 2  # "hearing for Ó Mainichín", "Supervisor Mac Fhuallaigh"
         if len(core) == 1:
             return self._judge_one_word(group, core[0], strong, weak, direct, ner_person)
         if shapes == {"upper"}:
