@@ -14,10 +14,20 @@ from govern.pii.recognizers.name_tokens import (
     is_unusual,
     word_shape,
 )
-from govern.pii.recognizers.names import FUNCTION_WORDS, ORDINARY_WORDS, PARTICLES
+from govern.pii.recognizers.names import (
+    COMMON_SURNAMES,
+    FUNCTION_WORDS,
+    ORDINARY_WORDS,
+    PARTICLES,
+)
 from govern.pii.recognizers.person_context import LAST_FIRST, NameContext
+from govern.pii.recognizers.word_frequency import is_rare, looks_derived
 
 LISTED_AFTER = regex.compile(r",?\s+(?:and|&)\s+\p{Lu}")
+
+
+def _rare(token: NameToken) -> bool:
+    return is_rare(token.text) and not looks_derived(token.text)
 
 
 class LastFirstEvidence(NameContext):
@@ -34,13 +44,22 @@ class LastFirstEvidence(NameContext):
                 first.lower(),
                 word_shape(first, ""),
             )
+            # a common surname that is also an institution or a role word (Park, Hall, Parent)
+            # is a surname before a listed given name: "customer Park, Anna"
+            surname_word = (
+                self.use_lists
+                and " " not in last
+                and last.lower() in COMMON_SURNAMES
+                and is_given(first_token)
+                and first.lower() not in ORDINARY_WORDS
+            )
             if (
                 first.lower() in FUNCTION_WORDS
                 or last.lower() in FUNCTION_WORDS
-                or last.split()[-1].lower() in ORG_WORDS
+                or (last.split()[-1].lower() in ORG_WORDS and not surname_word)
             ):
                 continue
-            if last.split()[0].lower() in PERSON_CUES or all(
+            if (last.split()[0].lower() in PERSON_CUES and not surname_word) or all(
                 w.lower() in ORDINARY_WORDS for w in (*last.split(), first)
             ):
                 continue
@@ -65,9 +84,29 @@ class LastFirstEvidence(NameContext):
                 self.use_context
                 and (is_given(first_token) or is_unusual(first_token))
                 and (is_surname(last_token) or is_unusual(last_token))
-                and (self._weak_before(start) or self._field_before(start))
+                and (
+                    self._weak_before(start)
+                    or self._field_before(start)
+                    or self._role_right_before(start)
+                )
                 and not self._ner_any(start, match.end())
                 and not self._ner_wider_org(start, match.end())
             ):
                 # "results for Garrahy, Jamie", "Name on file: Arévalo, Rosendo."
+                yield start, match.end(), 0.5
+            elif (
+                self.use_context
+                and self.use_frequency
+                and (is_given(first_token) or _rare(first_token))
+                and (is_surname(last_token) or _rare(last_token))
+                and (_rare(first_token) or _rare(last_token))
+                and (
+                    self._weak_before(start)
+                    or self._field_before(start)
+                    or self._role_right_before(start)
+                )
+                and not self._ner_numeric(start, match.end())
+            ):
+                # "customer Kumar, Omkaar", "documents of Tutty, Jenni:": a word English almost
+                # never uses on one side, whatever spaCy calls it short of a date or a number
                 yield start, match.end(), 0.5

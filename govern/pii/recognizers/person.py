@@ -75,6 +75,14 @@ def _may_repeat(token: NameToken) -> bool:
     )
 
 
+# Surname particles written as words of their own inside a lower-case name (franck le rey);
+# nameparser's other prefixes (do, bar, op, in) are lower-case English words too
+NAME_PARTICLES = frozenset(
+    ["le", "la", "de", "du", "da", "di", "del", "della", "dos", "das", "van", "von", "der", "den"]
+    + ["ó", "ní", "mac", "mc", "bin", "ibn"]
+)
+
+
 class PersonEvidence(OneWordEvidence, LastFirstEvidence):
     """The name candidates of one text and the evidence for each."""
 
@@ -83,7 +91,7 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
         for run in runs_of(self.text, tokenize(self.text)):
             current: list[NameToken] = []
             ended: list[NameToken | None] = [*run, None]
-            for token in ended:
+            for index, token in enumerate(ended):
                 keep = (
                     token is not None
                     and (is_name_word(token) or is_particle(token))
@@ -91,7 +99,7 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
                         (token.lower in PERSON_CUES and token.shape != "upper")
                         or token.lower in ORG_WORDS
                     )
-                )
+                ) or self._surname_like_cue(current, token, ended[index + 1 : index + 2])
                 if (
                     keep
                     and token is not None
@@ -132,12 +140,34 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
                 current = []
 
     @staticmethod
+    def _surname_like_cue(
+        current: list[NameToken], token: NameToken | None, following: list[NameToken | None]
+    ) -> bool:
+        """A title that is a common surname, after one given name and ending the run: Shane
+        Burgess, Eamonn English (Doctor Patel, Dr Jane Doe keep their titles)."""
+        after = following[0] if following else None
+        return (
+            token is not None
+            and token.shape == "title"
+            and token.lower in PERSON_CUES
+            and token.lower in COMMON_SURNAMES
+            and bool(current)
+            and current[-1].shape == "title"
+            and is_given(current[-1])
+            and current[-1].lower not in PERSON_CUES
+            and (len(current) == 1 or current[-2].shape == "lower")
+            and (after is None or not is_name_word(after) or after.shape == "lower")
+        )
+
+    @staticmethod
     def _split_by_shape(tokens: list[NameToken]) -> Iterable[list[NameToken]]:
         """A lower-case word after capitalized ones ends the name (Jane Doe said); particles stay."""
         group: list[NameToken] = []
         kind = None
         for token in tokens:
             token_kind = "lower" if token.shape == "lower" and not is_particle(token) else "cap"
+            if token.shape == "lower" and token.lower in NAME_PARTICLES and group:
+                token_kind = kind or token_kind  # "franck le rey": a particle stays in the name
             if group and token_kind != kind:
                 yield group
                 group = []
@@ -218,6 +248,25 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
         surname = self.use_lists and len(core) > 1 and is_surname(core[-1])
         unusual = all(is_unusual(t) for t in core)
         if shapes == {"lower"}:
+            if (
+                self.use_context
+                and self.use_lists
+                and 2 <= len(core) <= 3
+                and len(group) >= 3
+                and group[-2].lower in NAME_PARTICLES
+                and group[-2].shape == "lower"
+                and len(group[-1].text) > 1
+                and (is_given(core[0]) or is_hyphen_given(core[0]))
+                and (
+                    self._cue_before(start)
+                    or self._context(start, end)[0]
+                    or self._weak_before(start)
+                    or self._field_before(start)
+                )
+            ):
+                # "requested by grace le peters", "kai de lad called": a given name, a surname
+                # particle and a word, all in lower case, where a person is named
+                return 2
             if (
                 self.use_context
                 and 2 <= len(core) <= 4

@@ -27,6 +27,10 @@ DIRECT_BEFORE = regex.compile(
 )
 # A role word and a colon opening a line: a speaker's label, or a field's.
 LABEL_BEFORE = regex.compile(r"(?:^|\n)[^\S\n]*[\w ]{0,30}:[^\S\n]*$")
+# A label led by a word, after a line break or a sentence's end: "... will not pair. Agent on shift:"
+ROLE_LABEL_BEFORE = regex.compile(
+    r"(?:^|\n|[.!?;][^\S\n]+)[^\S\n]*(?P<role>\p{L}+)(?: [\p{L}]+){0,3}:[^\S\n]*$"
+)
 # A speaker's sentence goes on with more words after the candidate ("Customer: Quick question");
 # a field's value ends with the line, the text or punctuation ("Patient: Czerwionka, Damian.").
 SENTENCE_GOES_ON = regex.compile(r"^[^\S\n]+\p{L}")
@@ -34,7 +38,7 @@ WEAK_BEFORE = regex.compile(
     r"(?i)\b(?:to|by|with|from|for|per|and|of|cc|via|met|meet|called|call|contacted|contact|emailed|email|phoned|"
     r"texted|told|asked|ask for|thanked|thank|spoke to|speak to|spoke with|looping in|loop in|copying|notified|"
     r"ring|rang|ringing|message|messaged|ping|pinged|son of|daughter of|wife of|husband of|"
-    r"paged|visited|saw|seen by|between|against|on behalf of|in favour of|in favor of)\s+$"
+    r"paged|visited|saw|seen by|between|against|on behalf of|in favour of|in favor of|served on)\s+$"
 )
 STRONG_AFTER = regex.compile(
     r"(?i)^(?:'s\s+\w+|\s+(?:here|said|says|wrote|writes|confirmed|reported|asked|approved|signed|replied|called|"
@@ -45,7 +49,10 @@ STRONG_AFTER = regex.compile(
     # verbs of people, not of firms: thanking, consenting, testifying, a patient's own report
     r"thanked|thanks|enquired|inquired|consented|testified|deposed|underwent|telephoned|spoke|"
     r"apologised|apologized|feels|felt|denies|denied|tolerated|fainted|fell|thinks|believes|"
-    r"hopes|prefers|remembers|recalls|recalled)\b)"
+    r"hopes|prefers|remembers|recalls|recalled|"
+    # a person of a department ("Can Emily from billing ring ..."); a firm is not "from billing"
+    r"from (?:billing|accounts|support|sales|payroll|reception|finance|hr|it|legal|marketing|"
+    r"procurement|dispatch|claims|collections|compliance|facilities|security)\b)\b)"
 )
 # Verbs and phrases whose object is a person: after them two or three unusual capitalized words
 # are a name whatever spaCy tags them (it often calls an unfamiliar name an ORG or a GPE).
@@ -94,6 +101,9 @@ FIELD_BEFORE = regex.compile(r"(?:^|[:\-–—|]\s+|\n\s*)$")
 # date: a model or a dose (Latitude 5440, Serie 6, Panadol 2.5 mg), not a person's.
 MODEL_NUMBER_AFTER = regex.compile(
     r"(?i) \d{1,5}(?:\.\d{1,3})?(?![\d,:/-]|\.\d| \d| (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\b)"
+)
+NUMERIC_LABELS = frozenset(
+    ["DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY", "LANGUAGE"]
 )
 # What a dose is of: a drug ("missed her dose of Ventolin"), never a person
 DOSE_BEFORE = regex.compile(r"(?i)\b(?:dose|doses|course|tablets|capsules|supply) of $")
@@ -156,6 +166,11 @@ class NameContext:
                 if e.label_ not in ("PERSON", "ORG", "GPE", "LOC", "NORP")
             ]
         )
+        self.numeric_ents = (
+            []
+            if doc is None or not use_ner
+            else [(e.start_char, e.end_char) for e in doc.ents if e.label_ in NUMERIC_LABELS]
+        )
         self.place_ents = (
             []
             if doc is None or not use_ner
@@ -183,6 +198,10 @@ class NameContext:
             role = bool(words and words[-1].rstrip(".") in PERSON_CUES and CUE_END.search(text))
             other = bool(STRONG_BEFORE.search(text) or SIGN_OFF.search(text))
             label = role and not other and bool(LABEL_BEFORE.search(text))
+            if not role and not other:
+                # "Agent on shift: Justin.", "Tenant in flat 4: ..." a label led by a role word
+                opened = ROLE_LABEL_BEFORE.search(text)
+                role = label = bool(opened and opened.group("role").lower() in ROLE_CUES)
             direct = bool(
                 DIRECT_BEFORE.search(text)
                 or SIGN_OFF.search(text)
@@ -252,6 +271,10 @@ class NameContext:
     def _ner_unnamed(self, start: int, end: int) -> bool:
         """spaCy tagged the span as a date, a number, an event ...: nothing a name is taken for."""
         return self.use_ner and any(a < end and start < b for a, b in self.unnamed_ents)
+
+    def _ner_numeric(self, start: int, end: int) -> bool:
+        """spaCy tagged the span as a date, a time, an amount or a number."""
+        return self.use_ner and any(a < end and start < b for a, b in self.numeric_ents)
 
     def _ner_wider_org(self, start: int, end: int) -> bool:
         """The span is part of a longer organisation's name to spaCy (Bank of Ireland)."""
