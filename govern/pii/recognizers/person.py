@@ -1,4 +1,4 @@
-"""People's names, from three kinds of evidence weighed together.
+"""People's names, from four kinds of evidence weighed together.
 
 A candidate is a run of name-shaped words: capitalized, ALL CAPS or lower case, with hyphens,
 apostrophes, initials and particles (O'Neill, Smith-Jones, J. van der Berg, Ó Briain). What
@@ -11,6 +11,13 @@ makes it a name:
              (escalated *to*, approved *by*) that needs one more piece of evidence
     NER      spaCy tagged it PERSON (the span is widened to the whole name), or tagged it ORG
              or GPE though the lists say it is a name; an ORG tag vetoes thin list evidence
+    rarity   a word English almost never uses (word_frequency.py: Hamsini, Omolabake) after a
+             word that takes a person, whatever spaCy calls it short of a date or a number
+
+One word is judged in one_word_names.py, "Surname, Given" in last_first.py. A word of a found
+name, or of an email address's user name, is a name where else it stands capitalized in the text
+(_repeated). A candidate with an article before it or a model number after it (the Ford Ranger,
+Latitude 5440, Panadol 500 mg) is a thing, short of a strong cue.
 
 The shape sets how much evidence is needed: a capitalized pair needs one list hit or NER; an
 ALL CAPS pair needs both lists, or one and a cue; a lower-case pair needs both lists and no
@@ -18,9 +25,11 @@ ordinary word. Words that English writes mostly in lower case (Quick, Open Setti
 in names.py) are capitalized at the start of a sentence, not because they name someone: made only
 of them, a candidate needs a title (Mr Quick), a signature, or a greeting or introduction (Dear
 Hope, my name is Joy) with list or NER evidence. A speaker label ("Customer:", "Agent:") followed
-by a sentence is a weak cue; followed by a value alone ("Caller: Jane Doe.") it is a strong one. Names of institutions and streets (Grace Hospital, Rose Street) are left out.
-`PersonNameRecognizer(use_lists=..., use_context=..., use_ner=...)` switches parts off, so the
-benchmark can measure what each contributes.
+by a sentence is a weak cue; followed by a value alone ("Caller: Jane Doe.", "Agent on shift:
+Justin.") it is a strong one. Names of institutions and streets (Grace Hospital, Rose Street)
+are left out.
+`PersonNameRecognizer(use_lists=..., use_context=..., use_ner=..., use_frequency=...)` switches
+parts off, so the benchmark can measure what each contributes.
 """
 
 from __future__ import annotations
@@ -416,13 +425,19 @@ class PersonNameRecognizer(SpanRecognizer):
         use_lists: bool = True,
         use_context: bool = True,
         use_ner: bool = True,
+        use_frequency: bool = True,
     ) -> None:
         super().__init__(supported_language)
         self.use_lists, self.use_context, self.use_ner = use_lists, use_context, use_ner
+        self.use_frequency = use_frequency
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
-        return PersonEvidence(text, None, self.use_lists, self.use_context, False).names()
+        return PersonEvidence(
+            text, None, self.use_lists, self.use_context, False, self.use_frequency
+        ).names()
 
     def spans(self, text: str, nlp_artifacts: object = None) -> Iterable[tuple[int, int, float]]:
         doc = getattr(nlp_artifacts, "tokens", None)
-        return PersonEvidence(text, doc, self.use_lists, self.use_context, self.use_ner).names()
+        return PersonEvidence(
+            text, doc, self.use_lists, self.use_context, self.use_ner, self.use_frequency
+        ).names()
