@@ -65,3 +65,26 @@ def test_a_name_no_list_holds_is_found(loaded_scanner, text, name):
 )
 def test_products_firms_and_rare_english_words_are_not_taken_for_people(loaded_scanner, text, word):
     assert not _covered(loaded_scanner, text, word), loaded_scanner.scan_text(text)
+
+
+class _Entity:
+    def __init__(self, text: str, value: str, label: str) -> None:
+        self.start_char = text.index(value)
+        self.end_char = self.start_char + len(value)
+        self.text, self.label_ = value, label
+
+
+class _Doc:
+    def __init__(self, ents: list[_Entity]) -> None:
+        self.ents = ents
+
+
+def test_two_words_english_almost_never_uses_are_a_name_though_spacy_calls_them_a_firm():
+    from govern.pii.recognizers.person import PersonEvidence
+
+    text = "Next of kin for Ugonna: Chinwendu Anyanwu, phone 0803 555 0199."
+    doc = _Doc([_Entity(text, "Ugonna: Chinwendu Anyanwu", "ORG")])
+    found = [text[a:b] for a, b, _ in PersonEvidence(text, doc, True, True, True).names()]
+    assert "Chinwendu Anyanwu" in found, found
+    no_frequencies = PersonEvidence(text, doc, True, True, True, use_frequency=False)
+    assert "Chinwendu Anyanwu" not in [text[a:b] for a, b, _ in no_frequencies.names()]

@@ -68,6 +68,7 @@ from govern.pii.recognizers.names import (
     SURNAMES,
 )
 from govern.pii.recognizers.one_word_names import OneWordEvidence
+from govern.pii.recognizers.word_frequency import is_rare_name_word
 
 _EMAIL_USER = regex.compile(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
 _LETTERS = regex.compile(r"\p{L}+")
@@ -367,6 +368,17 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
             return 2 + int(ner_person)
         if ner_person:
             return 2
+        if (
+            self.use_context
+            and self.use_frequency
+            and 2 <= len(core) <= 3
+            and all(t.shape == "title" and is_rare_name_word(t) for t in core)
+            and (weak or self._field_before(start) or self._personal_before(start))
+            and not self._ner_numeric(start, end)
+        ):
+            return (
+                2  # "for Zehaan: Sudiksha Nagi": words English almost never uses, where a person is
+            )
         if (
             self.use_context
             and 2 <= len(core) <= 3

@@ -17,6 +17,7 @@ from __future__ import annotations
 import regex
 
 from govern.errors import BadInput
+from govern.pii.recognizers.name_tokens import NameToken, is_unusual
 
 RARE_ZIPF = 2.5
 _PARTS = regex.compile(r"[-‐'’]")
@@ -51,3 +52,8 @@ def is_rare(word: str) -> bool:
 def looks_derived(word: str) -> bool:
     """Ends the way English words made from others do (-ation, -ment, -ness, -ising ...)."""
     return bool(_ENGLISH_ENDING.search(word.lower()))
+
+
+def is_rare_name_word(token: NameToken) -> bool:
+    """A word English almost never uses and whose ending is no English word's (Nagi, Sudiksha)."""
+    return is_rare(token.text) and not looks_derived(token.text) and is_unusual(token)
