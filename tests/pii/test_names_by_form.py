@@ -1,6 +1,7 @@
 """Names recognised by the form around them: a label led by a role word, a person from a
 department, a child's record, a title that is also a common surname, surname-first names with a
-rare word or an institution word as the surname, lower-case names with a particle."""
+rare word or an institution word as the surname, lower-case names with a particle, a surname
+led by a lower-case particle."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def _covered(scanner, text: str, value: str, entity: str = "PERSON") -> bool:
         ("Account notes for client Ramaswamy, Ishanvi.", "Ramaswamy, Ishanvi"),
         ("Summons served on Okwuosa, Chiamaka at her home.", "Okwuosa, Chiamaka"),
         ("Callback requested by maria de souza this morning.", "maria de souza"),
+        ("The appeal of du Plessis was heard on Monday.", "du Plessis"),
     ],
 )
 def test_a_name_in_a_form_that_names_a_person_is_found(loaded_scanner, text, name):
@@ -50,7 +52,7 @@ def test_names_from_lists_and_context_alone(text, name):
 
 # These pass on the old scanner too: they bound the new rules (a label not led by a role word, a
 # title before a surname, a lower-case phrase with a particle but no given name, a thing "from
-# billing").
+# billing", an article that is also a particle).
 @pytest.mark.parametrize(
     "text, words",
     [
@@ -58,6 +60,7 @@ def test_names_from_lists_and_context_alone(text, name):
         ("Thanks to Jane, Doctor Patel will see you.", "Doctor"),
         ("We watched the tour de france on Sunday.", "tour de france"),
         ("Refunds from billing are slow this week.", "Refunds"),
+        ("Tickets for la Liga are on sale.", "Liga"),
     ],
 )
 def test_words_in_those_forms_that_name_no_one_are_left(loaded_scanner, text, words):

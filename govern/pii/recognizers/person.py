@@ -93,6 +93,20 @@ NAME_PARTICLES = frozenset(
 )
 
 
+def _leads_surname(tokens: list[NameToken]) -> bool:
+    """Lower-case surname particles, then a capitalized word: de Dease, van der Wal (la and le,
+    articles before a name too, do not lead one: la Liga)."""
+    for token in tokens:
+        if (
+            token.shape == "lower"
+            and token.lower in NAME_PARTICLES
+            and token.lower not in ("la", "le")
+        ):
+            continue
+        return token is not tokens[0] and token.shape == "title"
+    return False
+
+
 class PersonEvidence(OneWordEvidence, LastFirstEvidence):
     """The name candidates of one text and the evidence for each."""
 
@@ -123,7 +137,12 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
                     continue
                 while current and is_particle(current[-1]) and current[-1].shape == "lower":
                     current.pop()
-                while current and is_particle(current[0]) and current[0].shape == "lower":
+                while (
+                    current
+                    and is_particle(current[0])
+                    and current[0].shape == "lower"
+                    and not _leads_surname(current)
+                ):
                     current.pop(0)
                 groups = list(self._split_by_shape(current)) if current else []
                 institution = (
@@ -231,7 +250,11 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
         """The strongest non-overlapping names among the group's sub-runs of up to four words."""
         judged = []
         for i in range(len(group)):
-            if is_particle(group[i]) and group[i].shape == "lower":
+            if (
+                is_particle(group[i])
+                and group[i].shape == "lower"
+                and not (i == 0 and _leads_surname(group))
+            ):
                 continue
             for j in range(i, min(len(group), i + 5)):
                 if is_particle(group[j]) and group[j].shape == "lower":
@@ -245,6 +268,25 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
                 taken.append((start, end))
                 yield start, end, 0.6 if strength >= 2 else 0.5
 
+    def _particle_surname(self, group: list[NameToken], core: list[NameToken]) -> int:
+        """ "certificate for da Đặng", "caretaker van der Guard": a lower-case surname particle
+        before one or two capitalized words no dictionary knows, where a person is named."""
+        start, end = group[0].start, group[-1].end
+        if not (
+            self.use_context
+            and 1 <= len(core) <= 2
+            and all(t.shape == "title" and len(t.text) > 1 and is_unusual(t) for t in core)
+        ):
+            return 0
+        strong, weak, _ = self._context(start, end)
+        if (
+            (strong or weak or self._personal_before(start) or self._field_before(start))
+            and not self._ner_numeric(start, end)
+            and not self._a_thing(start, end)
+        ):
+            return 2
+        return 0
+
     def _judge(self, group: list[NameToken]) -> int:
         """0 (not a name) to 3 (strong evidence) for one sub-run."""
         core = [t for t in group if t.shape != "initial" and not is_particle(t)] or [
@@ -253,6 +295,8 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
         if not core or len(core) > 4 or any(t.lower in NOT_NAMES for t in core):
             return 0
         start, end = group[0].start, group[-1].end
+        if group[0].shape == "lower" and is_particle(group[0]):
+            return self._particle_surname(group, core)
         shapes = {t.shape for t in core}
         given = self.use_lists and is_given(core[0])
         surname = self.use_lists and len(core) > 1 and is_surname(core[-1])
