@@ -32,6 +32,8 @@ def test_rare_means_rare_in_english_not_unknown_to_the_name_lists():
         ("Witness statement of Ifeoluwa recorded today.", "Ifeoluwa"),
         # ... after a role word, whatever spaCy calls it
         ("Damage assessed by the insurer; surveyor Ekwueme.", "Ekwueme"),
+        # two letters, not English ones
+        ("Damage assessed by the insurer; surveyor Đỗ.", "Đỗ"),
         # an Irish particle before a word no dictionary knows
         ("The grievance hearing for Ó Dubhghaill is adjourned.", "Ó Dubhghaill"),
         # a double-barrelled name of listed parts after a role word

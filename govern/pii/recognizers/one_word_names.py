@@ -130,11 +130,13 @@ class OneWordEvidence(NameContext):
         # neither ordinary English nor a place or organisation to spaCy (or one English almost
         # never uses after a cue word, whatever spaCy calls it short of a place), greeted or doing
         # something
+        # two letters are enough for a word English never writes (Vũ, Lê, Đỗ), not for Al or Ed
+        long_enough = len(token.text) > 2 or (rare and not token.text.isascii())
         if (
             strong
             and token.shape == "title"
             and unusual
-            and len(token.text) > 2
+            and long_enough
             and (
                 direct
                 or not self._ner_other(start, end)
@@ -153,7 +155,7 @@ class OneWordEvidence(NameContext):
             self.use_context
             and rare
             and token.shape == "title"
-            and len(token.text) > 2
+            and long_enough
             and self._weak_before(start)
             and not LISTED_BEFORE.search(self.text[max(0, start - 6) : start])
             and not self._ner_unnamed(start, end)
