@@ -1,6 +1,6 @@
-"""Names no list holds, found by how rarely English uses the word (wordfreq), by Irish particles,
-double-barrelled listed parts, a second mention or an email's user name; and the products, firms
-and English words these rules must leave alone."""
+"""Names no list holds, found by how rarely English uses the word (wordfreq), by double-barrelled
+listed parts or a second mention; and the products, firms and English words these rules must
+leave alone."""
 
 from __future__ import annotations
 
@@ -34,13 +34,13 @@ def test_rare_means_rare_in_english_not_unknown_to_the_name_lists():
         ("Damage assessed by the insurer; surveyor Ekwueme.", "Ekwueme"),
         # two letters, not English ones
         ("Damage assessed by the insurer; surveyor Đỗ.", "Đỗ"),
-        # an Irish particle before a word no dictionary knows
+        # ... after an Irish particle
         ("The grievance hearing for Ó Dubhghaill is adjourned.", "Ó Dubhghaill"),
         # a double-barrelled name of listed parts after a role word
         ("Keys were returned to caretaker Lowther-Sheehan.", "Lowther-Sheehan"),
         # a second mention of a word of a found name, capitalized inside a sentence
         ("Cover moved from Min Zhao to nights; the rota says Min starts on Monday.", "Min"),
-        # a word that spells part of an email address's user name
+        # ... beside an email address
         ("Reminder sent to tochukwu_eze88@mail.com for Tochukwu today.", "Tochukwu"),
     ],
 )

@@ -154,22 +154,6 @@ def is_double_barrelled(token: NameToken) -> bool:
     )
 
 
-# Irish patronymic particles written as a word of their own: Ó Briain, Ní Riain, Mac Cárthaigh
-GAELIC_PARTICLES = frozenset(["ó", "ní", "nic", "mac", "mc", "uí", "ui", "ua"])
-
-
-def is_gaelic_surname(tokens: list[NameToken]) -> bool:
-    """A capitalized Irish particle before a capitalized word no dictionary knows (Ó Mainichín)."""
-    return (
-        len(tokens) == 2
-        and tokens[0].lower in GAELIC_PARTICLES
-        and tokens[0].shape == "title"
-        and tokens[1].shape == "title"
-        and len(tokens[1].text) > 2
-        and is_unusual(tokens[1])
-    )
-
-
 def is_given(token: NameToken) -> bool:
     return token.given
 

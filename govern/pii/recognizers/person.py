@@ -15,8 +15,7 @@ makes it a name:
              word that takes a person, whatever spaCy calls it short of a date or a number
 
 One word is judged in one_word_names.py, "Surname, Given" in last_first.py. A word of a found
-name, or of an email address's user name, is a name where else it stands capitalized in the text
-(_repeated). A candidate with an article before it or a model number after it (the Ford Ranger,
+name is a name where else it stands capitalized in the text (_repeated). A candidate with an article before it or a model number after it (the Ford Ranger,
 Latitude 5440, Panadol 500 mg) is a thing, short of a strong cue.
 
 The shape sets how much evidence is needed: a capitalized pair needs one list hit or NER; an
@@ -36,8 +35,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import regex
-
 from govern.pii.recognizers import register
 from govern.pii.recognizers.base import SpanRecognizer
 from govern.pii.recognizers.last_first import LastFirstEvidence
@@ -49,7 +46,6 @@ from govern.pii.recognizers.name_cues import (
 from govern.pii.recognizers.name_tokens import (
     NameToken,
     has_vowel,
-    is_gaelic_surname,
     is_given,
     is_hyphen_given,
     is_name_word,
@@ -69,9 +65,6 @@ from govern.pii.recognizers.names import (
 )
 from govern.pii.recognizers.one_word_names import OneWordEvidence
 from govern.pii.recognizers.word_frequency import is_rare_name_word
-
-_EMAIL_USER = regex.compile(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
-_LETTERS = regex.compile(r"\p{L}+")
 
 
 def _may_repeat(token: NameToken) -> bool:
@@ -215,35 +208,19 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
 
     def _repeated(self, found: list[tuple[int, int, float]]) -> Iterable[tuple[int, int, float]]:
         """Other mentions of a found name's words ("Reassigned from Che Greely ... because Che is
-        on leave"), and capitalized words that spell part of an email address's user name
-        ("sent to ayinde_ogunwobi26@proton.me for Ayinde"). A word English also writes in lower
-        case (Che, Min) counts only where a sentence does not capitalize it: after a lower-case word."""
+        on leave"). A word English also writes in lower case (Che, Min) counts only where a
+        sentence does not capitalize it: after a lower-case word."""
         words = {
             token.text: is_unusual(token)
             for start, end, _ in found
             for token in tokenize(self.text[start:end])
             if token.shape == "title" and len(token.text) > 1 and _may_repeat(token)
         }
-        mailed = (
-            {
-                part
-                for match in _EMAIL_USER.finditer(self.text)
-                for part in _LETTERS.findall(match.group(1).lower())
-                if len(part) > 2
-            }
-            if self.use_context and "@" in self.text
-            else set()
-        )
-        if not words and not mailed:
-            return
-        for token in tokenize(self.text):
-            if any(a <= token.start < b for a, b, _ in found) or token.shape != "title":
+        for token in tokenize(self.text) if words else []:
+            if token.text not in words or any(a <= token.start < b for a, b, _ in found):
                 continue
-            if token.text in words:
-                before = self.text[max(0, token.start - 20) : token.start].split()
-                if words[token.text] or (before and before[-1].islower()):
-                    yield token.start, token.end, 0.5
-            elif token.lower in mailed and _may_repeat(token) and is_unusual(token):
+            before = self.text[max(0, token.start - 20) : token.start].split()
+            if words[token.text] or (before and before[-1].islower()):
                 yield token.start, token.end, 0.5
 
     def _best(self, group: list[NameToken]) -> Iterable[tuple[int, int, float]]:
@@ -386,8 +363,6 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
                 else (core[0].lower in COMMON_GIVEN_NAMES or core[0].lower in COMMON_SURNAMES)
             )
             return 2 if direct and (listed or ner_person) else 0
-        if self.use_lists and is_gaelic_surname(group):
-            return 2  # "hearing for Ó Mainichín", "Supervisor Mac Fhuallaigh"
         if len(core) == 1:
             return self._judge_one_word(group, core[0], strong, weak, direct, ner_person)
         if shapes == {"upper"}:
