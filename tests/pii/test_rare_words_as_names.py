@@ -21,6 +21,7 @@ def test_rare_means_rare_in_english_not_unknown_to_the_name_lists():
     assert is_rare("Chidinma") and is_rare("Ekwueme") and is_rare("Lowther-Ekwueme")
     assert not is_rare("Emily") and not is_rare("Dennis") and not is_rare("invoice")
     assert looks_derived("Recalibration") and not looks_derived("Chidinma")
+    assert not is_rare("GraphQL") and is_rare("MacCann") and is_rare("DeShawn")
 
 
 @pytest.mark.parametrize(
@@ -50,7 +51,8 @@ def test_a_name_no_list_holds_is_found(loaded_scanner, text, name):
 
 # The first three fail on the old scanner. The rest guard the new rules' reach: each was taken
 # for a person by a looser version of them (a rare word after a cue, a double-barrelled name after
-# a verb, a firm after "Partner,"), and passes on the old scanner, which had no such rule.
+# a verb, a firm after "Partner,", a word with a capital inside in other English text), and
+# passes on the old scanner, which had no such rule.
 @pytest.mark.parametrize(
     "text, word",
     [
@@ -63,6 +65,9 @@ def test_a_name_no_list_holds_is_found(loaded_scanner, text, name):
         ("Request for Recalibration of the meters.", "Recalibration"),
         ("A checklist for Offboarding attached.", "Offboarding"),
         ("Minutes of Novation were signed.", "Novation"),
+        # written like code or a product: a capital inside the word
+        ("Install the latest release of NetworkX first.", "NetworkX"),
+        ("Notebooks open in current versions of JupyterLab today.", "JupyterLab"),
     ],
 )
 def test_products_firms_and_rare_english_words_are_not_taken_for_people(loaded_scanner, text, word):

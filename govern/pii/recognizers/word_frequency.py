@@ -21,6 +21,8 @@ from govern.pii.recognizers.name_tokens import NameToken, is_unusual
 
 RARE_ZIPF = 2.5
 _PARTS = regex.compile(r"[-‐'’]")
+_INNER_CAPITAL = regex.compile(r"\p{Ll}\p{Lu}|\p{Lu}\p{Lu}")
+_NAME_PREFIX = regex.compile(r"(?:Mc|Mac|Fitz|De|Di|Da|Du|Le|La|Van|Von)\p{Lu}\p{Ll}+$")
 # Endings of English words made from others (Recalibration, Onboarding, Indemnification): a rare
 # word with one is more often English vocabulary in a title-case heading than a name.
 _ENGLISH_ENDING = regex.compile(
@@ -44,9 +46,22 @@ COMMON_WORDS: frozenset[str] = _common_words(RARE_ZIPF)
 
 
 def is_rare(word: str) -> bool:
-    """Every part of the word (O'Dowd, Adekitan-Iyadunni) of two letters or more is rare in English."""
+    """Every part of the word (O'Dowd, Adekitan-Iyadunni) of two letters or more is rare in
+    English, and it is not written like code or a product (GraphQL, JSONPath, PyPI)."""
+    if looks_like_code(word):
+        return False
     parts = [part for part in _PARTS.split(word.lower()) if len(part) > 1]
     return bool(parts) and all(part not in COMMON_WORDS for part in parts)
+
+
+def looks_like_code(word: str) -> bool:
+    """A capital inside a word part (FastAPI, IPython, JupyterLab), unless after a name's
+    prefix (McCann, MacLeod, DeShawn, LaToya, DiCaprio, FitzGerald) or in ALL CAPS."""
+    if word.isupper():
+        return False
+    return any(
+        _INNER_CAPITAL.search(part) and not _NAME_PREFIX.match(part) for part in _PARTS.split(word)
+    )
 
 
 def looks_derived(word: str) -> bool:
