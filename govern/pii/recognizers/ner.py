@@ -2,8 +2,9 @@
 
 A PERSON or LOCATION span holding a digit is a code, a dose or a version ("Ticket TCK-83824",
 "paracetamol 4 mL"), never a name or a place; a PERSON made only of words English writes in lower
-case (Quick, Open Settings) is a word capitalized by its sentence; and a place named as a site of an organisation
-("our Leeds warehouse", "the Sydney office") locates the organisation, not a person.
+case (Quick, Open Settings) is a word capitalized by its sentence, and one after an article or a
+possessive (the Glasgow outage, my Ford Ranger) names a thing; and a place named as a site of an
+organisation ("our Leeds warehouse", "the Sydney office") locates the organisation, not a person.
 """
 
 from __future__ import annotations
