@@ -2,7 +2,8 @@
 
 Used by `pii_eval.py --ablation`. Runs in one process on one engine whose recognizer list is
 swapped per variant: spaCy NER (its recognizer, and its entities as evidence for names), the
-name lists, the context cues, and govern's identifier recognizers.
+name lists, the context cues, the word frequencies (a word English almost never uses), and
+govern's identifier recognizers.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def variants() -> dict[str, Variant]:
         "no spaCy NER": lambda rs: _person(use_ner=False)(_without("SpacyNerRecognizer")(rs)),
         "no name lists": _person(use_lists=False),
         "no context cues": _person(use_context=False),
+        "no word frequencies": _person(use_frequency=False),
         "names: spaCy only": _without("PersonNameRecognizer"),
         "names: lists only": lambda rs: _person(use_context=False, use_ner=False)(
             _without("SpacyNerRecognizer")(rs)

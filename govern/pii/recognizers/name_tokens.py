@@ -144,6 +144,16 @@ def is_hyphen_given(token: NameToken) -> bool:
     return "-" in token.lower and any(part in GIVEN_NAMES for part in token.parts)
 
 
+def is_double_barrelled(token: NameToken) -> bool:
+    """Hyphenated, every part a listed given name or surname (Murphy-Chapman, Chase-Kristy)."""
+    parts = token.parts
+    return (
+        "-" in token.lower
+        and len(parts) > 1
+        and all(part in GIVEN_NAMES or part in SURNAMES for part in parts)
+    )
+
+
 def is_given(token: NameToken) -> bool:
     return token.given
 

@@ -2,8 +2,9 @@
 
 A PERSON or LOCATION span holding a digit is a code, a dose or a version ("Ticket TCK-83824",
 "paracetamol 4 mL"), never a name or a place; a PERSON made only of words English writes in lower
-case (Quick, Open Settings) is a word capitalized by its sentence; and a place named as a site of an organisation
-("our Leeds warehouse", "the Sydney office") locates the organisation, not a person.
+case (Quick, Open Settings) is a word capitalized by its sentence, and one after an article or a
+possessive (the Glasgow outage, my Ford Ranger) names a thing; and a place named as a site of an
+organisation ("our Leeds warehouse", "the Sydney office") locates the organisation, not a person.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ _ORGANISATION_SITE = re.compile(
     r"factory|facility|showroom|lab|studio|region|stock exchange|airport|marathon|release|edition|fleet|clinic|"
     r"hospital|dc|distribution centre|distribution center|operations|ops)\b"
 )
+
+
+# An article or a possessive right before: "the Glasgow outage", "my Ford Ranger" name things
+_ARTICLE_BEFORE = re.compile(r"(?i)\b(?:the|a|an|my|our|your|their|its) $")
 
 
 def _not_a_person(value: str) -> bool:
@@ -66,7 +71,10 @@ def _ner_class() -> type:
                         _ORGANISATION_SITE.match(text, result.end) or _ordinary(value)
                     ):
                         continue
-                    if result.entity_type == "PERSON" and _not_a_person(value):
+                    if result.entity_type == "PERSON" and (
+                        _not_a_person(value)
+                        or _ARTICLE_BEFORE.search(text, max(0, result.start - 6), result.start)
+                    ):
                         continue
                 kept.append(result)
             return kept

@@ -1,4 +1,4 @@
-"""People's names, from three kinds of evidence weighed together.
+"""People's names, from four kinds of evidence weighed together.
 
 A candidate is a run of name-shaped words: capitalized, ALL CAPS or lower case, with hyphens,
 apostrophes, initials and particles (O'Neill, Smith-Jones, J. van der Berg, Ó Briain). What
@@ -11,6 +11,12 @@ makes it a name:
              (escalated *to*, approved *by*) that needs one more piece of evidence
     NER      spaCy tagged it PERSON (the span is widened to the whole name), or tagged it ORG
              or GPE though the lists say it is a name; an ORG tag vetoes thin list evidence
+    rarity   a word English almost never uses (word_frequency.py: Hamsini, Omolabake) after a
+             word that takes a person, whatever spaCy calls it short of a date or a number
+
+One word is judged in one_word_names.py, "Surname, Given" in last_first.py. A word of a found
+name is a name where else it stands capitalized in the text (_repeated). A candidate with an article before it or a model number after it (the Ford Ranger,
+Latitude 5440, Panadol 500 mg) is a thing, short of a strong cue.
 
 The shape sets how much evidence is needed: a capitalized pair needs one list hit or NER; an
 ALL CAPS pair needs both lists, or one and a cue; a lower-case pair needs both lists and no
@@ -18,19 +24,20 @@ ordinary word. Words that English writes mostly in lower case (Quick, Open Setti
 in names.py) are capitalized at the start of a sentence, not because they name someone: made only
 of them, a candidate needs a title (Mr Quick), a signature, or a greeting or introduction (Dear
 Hope, my name is Joy) with list or NER evidence. A speaker label ("Customer:", "Agent:") followed
-by a sentence is a weak cue; followed by a value alone ("Caller: Jane Doe.") it is a strong one. Names of institutions and streets (Grace Hospital, Rose Street) are left out.
-`PersonNameRecognizer(use_lists=..., use_context=..., use_ner=...)` switches parts off, so the
-benchmark can measure what each contributes.
+by a sentence is a weak cue; followed by a value alone ("Caller: Jane Doe.", "Agent on shift:
+Justin.") it is a strong one. Names of institutions and streets (Grace Hospital, Rose Street)
+are left out.
+`PersonNameRecognizer(use_lists=..., use_context=..., use_ner=..., use_frequency=...)` switches
+parts off, so the benchmark can measure what each contributes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-import regex
-
 from govern.pii.recognizers import register
 from govern.pii.recognizers.base import SpanRecognizer
+from govern.pii.recognizers.last_first import LastFirstEvidence
 from govern.pii.recognizers.name_cues import (
     NOT_NAMES,
     ORG_WORDS,
@@ -47,7 +54,6 @@ from govern.pii.recognizers.name_tokens import (
     is_unusual,
     runs_of,
     tokenize,
-    word_shape,
 )
 from govern.pii.recognizers.names import (
     COMMON_GIVEN_NAMES,
@@ -57,16 +63,44 @@ from govern.pii.recognizers.names import (
     PARTICLES,
     SURNAMES,
 )
-from govern.pii.recognizers.person_context import (
-    LAST_FIRST,
-    NameContext,
+from govern.pii.recognizers.one_word_names import OneWordEvidence
+from govern.pii.recognizers.word_frequency import is_rare_name_word
+
+
+def _may_repeat(token: NameToken) -> bool:
+    """Not a function, cue, institution word or particle: a word that can stand for a person."""
+    return not (
+        token.lower in FUNCTION_WORDS
+        or token.lower in PERSON_CUES
+        or token.lower in ORG_WORDS
+        or token.lower in PARTICLES
+        or token.lower in NOT_NAMES
+    )
+
+
+# Surname particles written as words of their own inside a lower-case name (franck le rey);
+# nameparser's other prefixes (do, bar, op, in) are lower-case English words too
+NAME_PARTICLES = frozenset(
+    ["le", "la", "de", "du", "da", "di", "del", "della", "dos", "das", "van", "von", "der", "den"]
+    + ["ó", "ní", "mac", "mc", "bin", "ibn"]
 )
 
-_LISTED_BEFORE = regex.compile(r"(?:\band|\bor|&|,)\s+$")
-_LISTED_AFTER = regex.compile(r",?\s+(?:and|&)\s+\p{Lu}")
+
+def _leads_surname(tokens: list[NameToken]) -> bool:
+    """Lower-case surname particles, then a capitalized word: de Dease, van der Wal (la and le,
+    articles before a name too, do not lead one: la Liga)."""
+    for token in tokens:
+        if (
+            token.shape == "lower"
+            and token.lower in NAME_PARTICLES
+            and token.lower not in ("la", "le")
+        ):
+            continue
+        return token is not tokens[0] and token.shape == "title"
+    return False
 
 
-class PersonEvidence(NameContext):
+class PersonEvidence(OneWordEvidence, LastFirstEvidence):
     """The name candidates of one text and the evidence for each."""
 
     def candidates(self) -> Iterable[list[NameToken]]:
@@ -74,7 +108,7 @@ class PersonEvidence(NameContext):
         for run in runs_of(self.text, tokenize(self.text)):
             current: list[NameToken] = []
             ended: list[NameToken | None] = [*run, None]
-            for token in ended:
+            for index, token in enumerate(ended):
                 keep = (
                     token is not None
                     and (is_name_word(token) or is_particle(token))
@@ -82,7 +116,7 @@ class PersonEvidence(NameContext):
                         (token.lower in PERSON_CUES and token.shape != "upper")
                         or token.lower in ORG_WORDS
                     )
-                )
+                ) or self._surname_like_cue(current, token, ended[index + 1 : index + 2])
                 if (
                     keep
                     and token is not None
@@ -96,7 +130,12 @@ class PersonEvidence(NameContext):
                     continue
                 while current and is_particle(current[-1]) and current[-1].shape == "lower":
                     current.pop()
-                while current and is_particle(current[0]) and current[0].shape == "lower":
+                while (
+                    current
+                    and is_particle(current[0])
+                    and current[0].shape == "lower"
+                    and not _leads_surname(current)
+                ):
                     current.pop(0)
                 groups = list(self._split_by_shape(current)) if current else []
                 institution = (
@@ -123,12 +162,34 @@ class PersonEvidence(NameContext):
                 current = []
 
     @staticmethod
+    def _surname_like_cue(
+        current: list[NameToken], token: NameToken | None, following: list[NameToken | None]
+    ) -> bool:
+        """A title that is a common surname, after one given name and ending the run: Shane
+        Burgess, Eamonn English (Doctor Patel, Dr Jane Doe keep their titles)."""
+        after = following[0] if following else None
+        return (
+            token is not None
+            and token.shape == "title"
+            and token.lower in PERSON_CUES
+            and token.lower in COMMON_SURNAMES
+            and bool(current)
+            and current[-1].shape == "title"
+            and is_given(current[-1])
+            and current[-1].lower not in PERSON_CUES
+            and (len(current) == 1 or current[-2].shape == "lower")
+            and (after is None or not is_name_word(after) or after.shape == "lower")
+        )
+
+    @staticmethod
     def _split_by_shape(tokens: list[NameToken]) -> Iterable[list[NameToken]]:
         """A lower-case word after capitalized ones ends the name (Jane Doe said); particles stay."""
         group: list[NameToken] = []
         kind = None
         for token in tokens:
             token_kind = "lower" if token.shape == "lower" and not is_particle(token) else "cap"
+            if token.shape == "lower" and token.lower in NAME_PARTICLES and group:
+                token_kind = kind or token_kind  # "franck le rey": a particle stays in the name
             if group and token_kind != kind:
                 yield group
                 group = []
@@ -146,22 +207,31 @@ class PersonEvidence(NameContext):
         yield from self._repeated(found)
 
     def _repeated(self, found: list[tuple[int, int, float]]) -> Iterable[tuple[int, int, float]]:
-        """Other mentions of a found name's words ("Reassigned from Che Greely ... Che is on leave")."""
+        """Other mentions of a found name's words ("Reassigned from Che Greely ... because Che is
+        on leave"). A word English also writes in lower case (Che, Min) counts only where a
+        sentence does not capitalize it: after a lower-case word."""
         words = {
-            token.text
+            token.text: is_unusual(token)
             for start, end, _ in found
             for token in tokenize(self.text[start:end])
-            if token.shape == "title" and len(token.text) > 1 and is_unusual(token)
+            if token.shape == "title" and len(token.text) > 1 and _may_repeat(token)
         }
         for token in tokenize(self.text) if words else []:
-            if token.text in words and not any(a <= token.start < b for a, b, _ in found):
+            if token.text not in words or any(a <= token.start < b for a, b, _ in found):
+                continue
+            before = self.text[max(0, token.start - 20) : token.start].split()
+            if words[token.text] or (before and before[-1].islower()):
                 yield token.start, token.end, 0.5
 
     def _best(self, group: list[NameToken]) -> Iterable[tuple[int, int, float]]:
         """The strongest non-overlapping names among the group's sub-runs of up to four words."""
         judged = []
         for i in range(len(group)):
-            if is_particle(group[i]) and group[i].shape == "lower":
+            if (
+                is_particle(group[i])
+                and group[i].shape == "lower"
+                and not (i == 0 and _leads_surname(group))
+            ):
                 continue
             for j in range(i, min(len(group), i + 5)):
                 if is_particle(group[j]) and group[j].shape == "lower":
@@ -175,6 +245,25 @@ class PersonEvidence(NameContext):
                 taken.append((start, end))
                 yield start, end, 0.6 if strength >= 2 else 0.5
 
+    def _particle_surname(self, group: list[NameToken], core: list[NameToken]) -> int:
+        """ "certificate for da Đặng", "caretaker van der Guard": a lower-case surname particle
+        before one or two capitalized words no dictionary knows, where a person is named."""
+        start, end = group[0].start, group[-1].end
+        if not (
+            self.use_context
+            and 1 <= len(core) <= 2
+            and all(t.shape == "title" and len(t.text) > 1 and is_unusual(t) for t in core)
+        ):
+            return 0
+        strong, weak, _ = self._context(start, end)
+        if (
+            (strong or weak or self._personal_before(start) or self._field_before(start))
+            and not self._ner_numeric(start, end)
+            and not self._a_thing(start, end)
+        ):
+            return 2
+        return 0
+
     def _judge(self, group: list[NameToken]) -> int:
         """0 (not a name) to 3 (strong evidence) for one sub-run."""
         core = [t for t in group if t.shape != "initial" and not is_particle(t)] or [
@@ -183,11 +272,32 @@ class PersonEvidence(NameContext):
         if not core or len(core) > 4 or any(t.lower in NOT_NAMES for t in core):
             return 0
         start, end = group[0].start, group[-1].end
+        if group[0].shape == "lower" and is_particle(group[0]):
+            return self._particle_surname(group, core)
         shapes = {t.shape for t in core}
         given = self.use_lists and is_given(core[0])
         surname = self.use_lists and len(core) > 1 and is_surname(core[-1])
         unusual = all(is_unusual(t) for t in core)
         if shapes == {"lower"}:
+            if (
+                self.use_context
+                and self.use_lists
+                and 2 <= len(core) <= 3
+                and len(group) >= 3
+                and group[-2].lower in NAME_PARTICLES
+                and group[-2].shape == "lower"
+                and len(group[-1].text) > 1
+                and (is_given(core[0]) or is_hyphen_given(core[0]))
+                and (
+                    self._cue_before(start)
+                    or self._context(start, end)[0]
+                    or self._weak_before(start)
+                    or self._field_before(start)
+                )
+            ):
+                # "requested by grace le peters", "kai de lad called": a given name, a surname
+                # particle and a word, all in lower case, where a person is named
+                return 2
             if (
                 self.use_context
                 and 2 <= len(core) <= 4
@@ -238,6 +348,8 @@ class PersonEvidence(NameContext):
             self._context(start, end) if self.use_context else (False, False, False)
         )
         ner_person = self._ner_person(start, end)
+        if self.use_context and not strong and self._a_thing(start, end):
+            return 0  # the Ford Ranger, my Dell Latitude 5440, Panadol 500 mg: a product
         if all(t.lower in ORDINARY_WORDS for t in core):
             # Open Settings, Quick: words capitalized by the sentence, not by a name. Only a title
             # or a signature, or a greeting with list or NER evidence, makes them a name.
@@ -252,99 +364,7 @@ class PersonEvidence(NameContext):
             )
             return 2 if direct and (listed or ner_person) else 0
         if len(core) == 1:
-            token = core[0]
-            # One word is a name on list evidence only if the name is common ("Customer: Second
-            # time asking" holds the census surname Second).
-            listed = self.use_lists and (
-                token.lower in COMMON_GIVEN_NAMES or token.lower in COMMON_SURNAMES
-            )
-            if (
-                strong
-                and (token.shape == "title" or len(token.text) > 2)
-                and (listed or ner_person or self._after_title(start) or self._signature(start))
-            ):
-                return 3
-            # "spoke with Priyanka", "seen by Okafor": a listed name after a word that takes a person
-            if (
-                self.use_lists
-                and self.use_context
-                and token.shape == "title"
-                and (token.given or token.surname)
-                and self._personal_before(start)
-                and not self._ner_other(start, end)
-            ):
-                return 1
-            # "ring Aarini back", "contact for Nakul:": a word no list or dictionary knows, that
-            # spaCy calls a person, after a word that takes a person
-            if (
-                self.use_context
-                and ner_person
-                and token.shape == "title"
-                and len(token.text) > 2
-                and unusual
-                and (weak or self._personal_before(start))
-                and not self._ner_any(start, end)
-            ):
-                return 1
-            # "reporting to Praneel": a word no dictionary knows after a phrase that takes only a
-            # person, whatever spaCy calls it (short of a date, a place or a number)
-            if (
-                self.use_context
-                and token.shape == "title"
-                and len(token.text) > 2
-                and unusual
-                and self._person_only_before(start)
-                and not self._ner_any(start, end)
-            ):
-                return 1
-            # "Promotion letter for M. Browning": initials before a capitalized word that is a
-            # listed name or no English word
-            if (
-                group[0].shape == "initial"
-                and token.shape == "title"
-                and len(token.text) > 2
-                and ((self.use_lists and (token.given or token.surname)) or unusual)
-                and not self._ner_any(start, end)
-            ):
-                return 2
-            # "; D'Costa to attend": spaCy's PERSON on a listed name that is no English word
-            if (
-                ner_person
-                and self.use_lists
-                and token.shape == "title"
-                and len(token.text) > 2
-                and (token.given or token.surname)
-                and unusual
-            ):
-                return 1
-            # "the refund for Todd", "review of Moore moved": a listed name that is no English word,
-            # after a word that takes a person, inside a sentence, that spaCy does not call a
-            # date, place, organisation or anything else; not one of a list (Rocha, Mendez and Lopez)
-            if (
-                self.use_context
-                and self.use_lists
-                and token.shape == "title"
-                and len(token.text) > 2
-                and (token.given or token.surname)
-                and unusual
-                and self._weak_before(start)
-                and not _LISTED_BEFORE.search(self.text[max(0, start - 6) : start])
-                and not self._ner_any(start, end)
-                and not self._ner_wider_org(start, end)
-                and self._mid_sentence(start, end)
-            ):
-                return 1
-            # "Welcome Niharika!", "Eiravati missed her dose": a word that is neither ordinary
-            # English nor a place or organisation to spaCy, greeted or doing something
-            if (
-                strong
-                and token.shape == "title"
-                and unusual
-                and len(token.text) > 2
-                and (direct or not self._ner_other(start, end))
-            ):
-                return 2
-            return 0
+            return self._judge_one_word(group, core[0], strong, weak, direct, ner_person)
         if shapes == {"upper"}:
             if strong and len(core) <= 3:
                 return 3
@@ -367,6 +387,17 @@ class PersonEvidence(NameContext):
             return 2 + int(ner_person)
         if ner_person:
             return 2
+        if (
+            self.use_context
+            and self.use_frequency
+            and 2 <= len(core) <= 3
+            and all(t.shape == "title" and is_rare_name_word(t) for t in core)
+            and (weak or self._field_before(start) or self._personal_before(start))
+            and not self._ner_numeric(start, end)
+        ):
+            return (
+                2  # "for Zehaan: Sudiksha Nagi": words English almost never uses, where a person is
+            )
         if (
             self.use_context
             and 2 <= len(core) <= 3
@@ -411,55 +442,6 @@ class PersonEvidence(NameContext):
             return 1
         return 0
 
-    def _last_first(self) -> Iterable[tuple[int, int, float]]:
-        """ "Doe, Jane" and "DOE, JANE" in forms and lists."""
-        for match in LAST_FIRST.finditer(self.text):
-            last, first = match.group("last"), match.group("first")
-            first_token = NameToken(
-                first,
-                match.start("first"),
-                match.end("first"),
-                first.lower(),
-                word_shape(first, ""),
-            )
-            if (
-                first.lower() in FUNCTION_WORDS
-                or last.lower() in FUNCTION_WORDS
-                or last.split()[-1].lower() in ORG_WORDS
-            ):
-                continue
-            if last.split()[0].lower() in PERSON_CUES or all(
-                w.lower() in ORDINARY_WORDS for w in (*last.split(), first)
-            ):
-                continue
-            last_token = NameToken(
-                last, match.start("last"), match.end("last"), last.lower(), word_shape(last, "")
-            )
-            if _LISTED_AFTER.match(self.text, match.end()):
-                continue  # "Rocha, Mendez and Lopez": a firm's name, or a list of surnames
-            start = match.start()
-            particle = match.group("particle")
-            if particle and particle.strip().lower() not in PARTICLES:
-                start = match.start(
-                    "last"
-                )  # "for Balogun, Adetoke": the word before is no particle
-            if (
-                self.use_lists
-                and is_given(first_token)
-                and (is_surname(last_token) or self._context(start, match.end())[0])
-            ):
-                yield start, match.end(), 0.6
-            elif (
-                self.use_context
-                and (is_given(first_token) or is_unusual(first_token))
-                and (is_surname(last_token) or is_unusual(last_token))
-                and (self._weak_before(start) or self._field_before(start))
-                and not self._ner_any(start, match.end())
-                and not self._ner_wider_org(start, match.end())
-            ):
-                # "results for Garrahy, Jamie", "Name on file: Arévalo, Rosendo."
-                yield start, match.end(), 0.5
-
 
 @register
 class PersonNameRecognizer(SpanRecognizer):
@@ -474,13 +456,19 @@ class PersonNameRecognizer(SpanRecognizer):
         use_lists: bool = True,
         use_context: bool = True,
         use_ner: bool = True,
+        use_frequency: bool = True,
     ) -> None:
         super().__init__(supported_language)
         self.use_lists, self.use_context, self.use_ner = use_lists, use_context, use_ner
+        self.use_frequency = use_frequency
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
-        return PersonEvidence(text, None, self.use_lists, self.use_context, False).names()
+        return PersonEvidence(
+            text, None, self.use_lists, self.use_context, False, self.use_frequency
+        ).names()
 
     def spans(self, text: str, nlp_artifacts: object = None) -> Iterable[tuple[int, int, float]]:
         doc = getattr(nlp_artifacts, "tokens", None)
-        return PersonEvidence(text, doc, self.use_lists, self.use_context, self.use_ner).names()
+        return PersonEvidence(
+            text, doc, self.use_lists, self.use_context, self.use_ner, self.use_frequency
+        ).names()

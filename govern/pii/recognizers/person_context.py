@@ -27,6 +27,10 @@ DIRECT_BEFORE = regex.compile(
 )
 # A role word and a colon opening a line: a speaker's label, or a field's.
 LABEL_BEFORE = regex.compile(r"(?:^|\n)[^\S\n]*[\w ]{0,30}:[^\S\n]*$")
+# A label led by a word, after a line break or a sentence's end: "... will not pair. Agent on shift:"
+ROLE_LABEL_BEFORE = regex.compile(
+    r"(?:^|\n|[.!?;][^\S\n]+)[^\S\n]*(?P<role>\p{L}+)(?: [\p{L}]+){0,3}:[^\S\n]*$"
+)
 # A speaker's sentence goes on with more words after the candidate ("Customer: Quick question");
 # a field's value ends with the line, the text or punctuation ("Patient: Czerwionka, Damian.").
 SENTENCE_GOES_ON = regex.compile(r"^[^\S\n]+\p{L}")
@@ -34,7 +38,7 @@ WEAK_BEFORE = regex.compile(
     r"(?i)\b(?:to|by|with|from|for|per|and|of|cc|via|met|meet|called|call|contacted|contact|emailed|email|phoned|"
     r"texted|told|asked|ask for|thanked|thank|spoke to|speak to|spoke with|looping in|loop in|copying|notified|"
     r"ring|rang|ringing|message|messaged|ping|pinged|son of|daughter of|wife of|husband of|"
-    r"paged|visited|saw|seen by|between|against|on behalf of|in favour of|in favor of)\s+$"
+    r"paged|visited|saw|seen by|between|against|on behalf of|in favour of|in favor of|served on)\s+$"
 )
 STRONG_AFTER = regex.compile(
     r"(?i)^(?:'s\s+\w+|\s+(?:here|said|says|wrote|writes|confirmed|reported|asked|approved|signed|replied|called|"
@@ -45,7 +49,10 @@ STRONG_AFTER = regex.compile(
     # verbs of people, not of firms: thanking, consenting, testifying, a patient's own report
     r"thanked|thanks|enquired|inquired|consented|testified|deposed|underwent|telephoned|spoke|"
     r"apologised|apologized|feels|felt|denies|denied|tolerated|fainted|fell|thinks|believes|"
-    r"hopes|prefers|remembers|recalls|recalled)\b)"
+    r"hopes|prefers|remembers|recalls|recalled|"
+    # a person of a department ("Can Emily from billing ring ..."); a firm is not "from billing"
+    r"from (?:billing|accounts|support|sales|payroll|reception|finance|hr|it|legal|marketing|"
+    r"procurement|dispatch|claims|collections|compliance|facilities|security)\b)\b)"
 )
 # Verbs and phrases whose object is a person: after them two or three unusual capitalized words
 # are a name whatever spaCy tags them (it often calls an unfamiliar name an ORG or a GPE).
@@ -90,16 +97,37 @@ TITLE_BEFORE = regex.compile(
     r"srimati|kumari|sushri|selvi|thiru|tmt|[sdwh]/o)\.?\s+$"
 )
 FIELD_BEFORE = regex.compile(r"(?:^|[:\-–—|]\s+|\n\s*)$")
+# A number of one to five digits (a decimal too) right after, not part of a phone number or a
+# date: a model or a dose (Latitude 5440, Serie 6, Panadol 2.5 mg), not a person's.
+MODEL_NUMBER_AFTER = regex.compile(
+    r"(?i) \d{1,5}(?:\.\d{1,3})?(?![\d,:/-]|\.\d| \d| (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\b)"
+)
+NUMERIC_LABELS = frozenset(
+    ["DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY", "LANGUAGE"]
+)
+# What a dose is of: a drug ("missed her dose of Ventolin"), never a person
+DOSE_BEFORE = regex.compile(r"(?i)\b(?:dose|doses|course|tablets|capsules|supply) of $")
+# Words before a noun phrase that is a thing, never before a person's name
+THING_DETERMINERS = frozenset(
+    ["the", "a", "an", "my", "our", "your", "their", "its", "new", "old", "replacement", "broken"]
+)
 
 
 class NameContext:
     """What surrounds the name candidates of one text: cue words before and after, spaCy's entities."""
 
     def __init__(
-        self, text: str, doc: Any, use_lists: bool, use_context: bool, use_ner: bool
+        self,
+        text: str,
+        doc: Any,
+        use_lists: bool,
+        use_context: bool,
+        use_ner: bool,
+        use_frequency: bool = True,
     ) -> None:
         self.text = text
         self.use_lists, self.use_context, self.use_ner = use_lists, use_context, use_ner
+        self.use_frequency = use_frequency  # word_frequency.py: a word English almost never uses
         self._before: dict[int, tuple[bool, bool, bool, bool, bool]] = {}
         self._after: dict[int, tuple[bool, bool, bool, bool, bool]] = {}
         self.person_ents: list[tuple[int, int]] = []
@@ -126,6 +154,22 @@ class NameContext:
             []
             if doc is None or not use_ner
             else [(e.start_char, e.end_char) for e in doc.ents if e.label_ not in ("PERSON", "ORG")]
+        )
+        # dates, numbers, events ...: what spaCy does not confuse with an unfamiliar name as it
+        # does places and nationalities (it calls Chidinma a GPE, Ó Dubhghaill a LOC)
+        self.unnamed_ents = (
+            []
+            if doc is None or not use_ner
+            else [
+                (e.start_char, e.end_char)
+                for e in doc.ents
+                if e.label_ not in ("PERSON", "ORG", "GPE", "LOC", "NORP")
+            ]
+        )
+        self.numeric_ents = (
+            []
+            if doc is None or not use_ner
+            else [(e.start_char, e.end_char) for e in doc.ents if e.label_ in NUMERIC_LABELS]
         )
         self.place_ents = (
             []
@@ -154,6 +198,10 @@ class NameContext:
             role = bool(words and words[-1].rstrip(".") in PERSON_CUES and CUE_END.search(text))
             other = bool(STRONG_BEFORE.search(text) or SIGN_OFF.search(text))
             label = role and not other and bool(LABEL_BEFORE.search(text))
+            if not role and not other:
+                # "Agent on shift: Justin.", "Tenant in flat 4: ..." a label led by a role word
+                opened = ROLE_LABEL_BEFORE.search(text)
+                role = label = bool(opened and opened.group("role").lower() in ROLE_CUES)
             direct = bool(
                 DIRECT_BEFORE.search(text)
                 or SIGN_OFF.search(text)
@@ -190,6 +238,19 @@ class NameContext:
     def _overlaps(self, spans: list[tuple[int, int]], start: int, end: int) -> bool:
         return any(a < end and start < b for a, b in spans)
 
+    def _a_thing(self, start: int, end: int) -> bool:
+        """An article or possessive right before (the Glasgow outage, my Sonos Arc), or a model
+        number or a dose right after (Latitude 5440, Serie 6, Panadol 500 mg): a thing's name."""
+        before = WORDS.findall(self.text[max(0, start - 20) : start])
+        return bool(
+            (
+                before
+                and before[-1].lower() in THING_DETERMINERS
+                and self.text[start - 1 : start] == " "
+            )
+            or MODEL_NUMBER_AFTER.match(self.text, end)
+        )
+
     def _mid_sentence(self, start: int, end: int) -> bool:
         """Lower-case words on both sides, and no determiner or possessive right before."""
         before = WORDS.findall(self.text[max(0, start - 20) : start])
@@ -207,6 +268,14 @@ class NameContext:
         organisation (the small model calls a lone surname an ORG as often as not)."""
         return self.use_ner and any(a < end and start < b for a, b in self.any_other_ents)
 
+    def _ner_unnamed(self, start: int, end: int) -> bool:
+        """spaCy tagged the span as a date, a number, an event ...: nothing a name is taken for."""
+        return self.use_ner and any(a < end and start < b for a, b in self.unnamed_ents)
+
+    def _ner_numeric(self, start: int, end: int) -> bool:
+        """spaCy tagged the span as a date, a time, an amount or a number."""
+        return self.use_ner and any(a < end and start < b for a, b in self.numeric_ents)
+
     def _ner_wider_org(self, start: int, end: int) -> bool:
         """The span is part of a longer organisation's name to spaCy (Bank of Ireland)."""
         return self.use_ner and any(
@@ -218,6 +287,12 @@ class NameContext:
 
     def _weak_before(self, start: int) -> bool:
         return bool(WEAK_BEFORE.search(self.text[max(0, start - 40) : start]))
+
+    def _dose_before(self, start: int) -> bool:
+        return bool(DOSE_BEFORE.search(self.text[max(0, start - 12) : start]))
+
+    def _from_before(self, start: int) -> bool:
+        return self.text[max(0, start - 5) : start].lower() == "from "
 
     def _personal_before(self, start: int) -> bool:
         return bool(PERSONAL_BEFORE.search(self.text[max(0, start - 40) : start]))
@@ -241,6 +316,19 @@ class NameContext:
             (words and words[-1] in ROLE_CUES)
             or STRONG_BEFORE.search(before)
             or SIGN_OFF.search(before)
+        )
+
+    def _cued_before(self, start: int) -> bool:
+        """A strong cue before (a role, a greeting, a label, "to"), not a comma: "Partner, Initech"
+        in a signature names a firm."""
+        self._context(start, start)
+        return self._before[start][0] and self.text[start - 2 : start] != ", "
+
+    def _role_right_before(self, start: int) -> bool:
+        """A role or relation word and one space right before (surveyor Thakkar, husband Champak)."""
+        words = WORDS.findall(self.text[max(0, start - 24) : start].lower())
+        return bool(
+            words and words[-1] in PERSON_CUES and self.text[start - 2 : start - 1].isalpha()
         )
 
     def _after_title(self, start: int) -> bool:
