@@ -10,12 +10,14 @@ fetching it; recognizers for entity types the config does not count are left out
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
 from govern.errors import BadInput
 from govern.pii.config import MODEL_HELP, ModelInfo, ScannerConfig
 from govern.pii.context_words import analyzer_class, context_enhancer
+from govern.pii.pattern_gate import gate_pattern_recognizers
 
 # spaCy labels Presidio has no PII type for: dropped instead of logged once per entity.
 _IGNORED_LABELS = [
@@ -80,12 +82,47 @@ def _nlp_engine_class() -> type:
             _numpy_matrix_products(nlp)
             self.nlp = {language: nlp}  # type: ignore[assignment]  # Presidio declares it None until loaded
 
+        def process_batch(  # type: ignore[override]  # Presidio's two base classes disagree
+            self,
+            texts: Any,
+            language: str,
+            batch_size: int = 1,
+            n_process: int = 1,
+            as_tuples: bool = False,
+        ) -> Iterator[Any]:
+            """Presidio's process_batch, yielding each text as given instead of rebuilding it
+            from the Doc's tokens (doc.text), and parsing entities in one sub-batch.
+
+            spaCy's entity recognizer parses a batch in sub-batches of a quarter of its batch
+            size; one sub-batch of the whole batch took a tenth less time, with the same
+            entities (every state's scores are computed row by row either way).
+            """
+            if as_tuples or n_process != 1 or not self.nlp:
+                yield from super().process_batch(texts, language, batch_size, n_process, as_tuples)
+                return
+            from spacy.pipeline.transition_parser import Parser
+
+            nlp = self.nlp[language]
+            texts = [str(text) for text in texts]
+            parsers = {
+                name: {"batch_size": 4 * batch_size}
+                for name, pipe in nlp.pipeline
+                if isinstance(pipe, Parser)
+            }
+            docs = nlp.pipe(texts, batch_size=batch_size, component_cfg=parsers)
+            for text, doc in zip(texts, docs, strict=True):
+                yield text, self._artifacts(doc, language, text)
+
         def _doc_to_nlp_artifact(self, doc: Any, language: str) -> Any:
+            return self._artifacts(doc, language, None)
+
+        def _artifacts(self, doc: Any, language: str, text: str | None) -> Any:
             default = self.ner_model_configuration.default_score
+            ents = list(doc.ents)
             entities, scores = self._get_updated_entities(
-                list(doc.ents), [0.85 if default is None else default] * len(doc.ents)
+                ents, [0.85 if default is None else default] * len(ents)
             )
-            return LazyNlpArtifacts(doc, entities, scores, self, language)
+            return LazyNlpArtifacts(doc, entities, scores, self, language, text)
 
     class LazyNlpArtifacts(NlpArtifacts):
         """NlpArtifacts whose lemmas, token offsets and keywords are built on first use.
@@ -97,9 +134,16 @@ def _nlp_engine_class() -> type:
         """
 
         def __init__(
-            self, doc: Any, entities: list[Any], scores: list[float], nlp_engine: Any, language: str
+            self,
+            doc: Any,
+            entities: list[Any],
+            scores: list[float],
+            nlp_engine: Any,
+            language: str,
+            text: str | None = None,
         ) -> None:
             self.entities, self.tokens, self.scores = entities, doc, scores
+            self._text = text  # the Doc's text, when the caller has it (doc.text rebuilds it)
             self.nlp_engine, self.language = nlp_engine, language
             self._lemmas: list[str] | None = None
             self._indices: list[int] | None = None
@@ -114,10 +158,11 @@ def _nlp_engine_class() -> type:
 
             doc = self.tokens
             array = doc.to_array([IDX, LENGTH]).tolist() if len(doc) else []
-            lower = doc.text.lower()
+            text = doc.text if self._text is None else self._text
+            lower = text.lower()
             self._indices = [start for start, _ in array]
             self._ends = [start + length for start, length in array]
-            if len(lower) == len(doc.text):
+            if len(lower) == len(text):
                 self._lemmas = [lower[start : start + length] for start, length in array]
             else:  # a letter whose lower case is longer (İ): offsets would drift, go word by word
                 self._lemmas = [token.lower_ for token in doc]
@@ -263,6 +308,7 @@ def build_engine(config: ScannerConfig) -> Engine:
         for r in recognizers
         if set(r.supported_entities) & wanted and r.supported_language == config.language
     ]
+    gate_pattern_recognizers(registry.recognizers)
     analyzer = analyzer_class()(
         registry=registry,
         nlp_engine=nlp_engine,
