@@ -62,6 +62,7 @@ def _nlp_engine_class() -> type:
                 models=[{"lang_code": language, "model_name": model.load_target}], **kwargs
             )
             self.model_info = model
+            self._keyword_pieces: dict[tuple[str, str], tuple[str, ...]] = {}
 
         def load(self) -> None:
             import spacy
@@ -112,6 +113,25 @@ def _nlp_engine_class() -> type:
             docs = nlp.pipe(texts, batch_size=batch_size, component_cfg=parsers)
             for text, doc in zip(texts, docs, strict=True):
                 yield text, self._artifacts(doc, language, text)
+
+        def keyword_pieces(self, lemma: str, language: str) -> tuple[str, ...]:
+            """The keywords Presidio's NlpArtifacts.set_keywords makes of one lemma (none for a
+            stop word, punctuation, -PRON- or be), kept per word: the vocabulary's flags were
+            read for every word of every text with a context word."""
+            key = (language, lemma)
+            found = self._keyword_pieces.get(key)
+            if found is None:
+                keyword = (
+                    not self.is_stopword(lemma, language)
+                    and not self.is_punct(lemma, language)
+                    and lemma != "-PRON-"
+                    and lemma != "be"
+                )
+                found = tuple(lemma.lower().split(":")) if keyword else ()
+                if len(self._keyword_pieces) >= 200_000:
+                    self._keyword_pieces.clear()
+                self._keyword_pieces[key] = found
+            return found
 
         def _doc_to_nlp_artifact(self, doc: Any, language: str) -> Any:
             return self._artifacts(doc, language, None)
@@ -198,17 +218,8 @@ def _nlp_engine_class() -> type:
                 if any(end == start for start, end in zip(starts, ends, strict=True)):
                     self._context_index = None
                     return None
-                # Presidio's keyword rule (NlpArtifacts.set_keywords), as a set
-                engine, language = self.nlp_engine, self.language
-                keywords = {
-                    piece
-                    for lemma in lemmas
-                    if not engine.is_stopword(lemma, language)
-                    and not engine.is_punct(lemma, language)
-                    and lemma != "-PRON-"
-                    and lemma != "be"
-                    for piece in lemma.lower().split(":")
-                }
+                pieces = self.nlp_engine.keyword_pieces
+                keywords = {piece for lemma in lemmas for piece in pieces(lemma, self.language)}
                 lowered = [lemma.lower() for lemma in lemmas]
                 positions = [i for i, lemma in enumerate(lowered) if lemma in keywords]
                 self._context_index = (ends, positions, lowered)
