@@ -95,8 +95,8 @@ def _nlp_engine_class() -> type:
             from the Doc's tokens (doc.text), and parsing entities in one sub-batch.
 
             spaCy's entity recognizer parses a batch in sub-batches of a quarter of its batch
-            size; one sub-batch of the whole batch took a tenth less time, with the same
-            entities (every state's scores are computed row by row either way).
+            size; one sub-batch of the whole batch took 2-3% less CPU time (3,000 texts, eight
+            alternating runs), with the same entities (each state is scored row by row either way).
             """
             if as_tuples or n_process != 1 or not self.nlp:
                 yield from super().process_batch(texts, language, batch_size, n_process, as_tuples)
