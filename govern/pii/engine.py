@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from govern.errors import BadInput
+from govern.pii import blas_threads
 from govern.pii.config import MODEL_HELP, ModelInfo, ScannerConfig
 from govern.pii.context_words import analyzer_class, context_enhancer
 from govern.pii.pattern_gate import gate_pattern_recognizers
@@ -110,7 +111,8 @@ def _nlp_engine_class() -> type:
                 for name, pipe in nlp.pipeline
                 if isinstance(pipe, Parser)
             }
-            docs = nlp.pipe(texts, batch_size=batch_size, component_cfg=parsers)
+            with blas_threads.one_thread():  # this process is one of one per core
+                docs = list(nlp.pipe(texts, batch_size=batch_size, component_cfg=parsers))
             for text, doc in zip(texts, docs, strict=True):
                 yield text, self._artifacts(doc, language, text)
 
