@@ -95,29 +95,9 @@ def _worker_init(config: ScannerConfig) -> None:
 
 def _single_threaded_blas() -> None:
     """One BLAS thread per worker: the workers already use every core (best effort, Linux)."""
-    import ctypes
+    from govern.pii import blas_threads
 
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:
-            libraries = {
-                line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line
-            }
-    except OSError:
-        return
-    for path in libraries:
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for symbol in (
-            "scipy_openblas_set_num_threads64_",
-            "openblas_set_num_threads64_",
-            "openblas_set_num_threads",
-        ):
-            setter = getattr(library, symbol, None)
-            if setter is not None:
-                setter(1)
-                break
+    blas_threads.set_threads(1)
 
 
 def _worker_scan(texts: list[str]) -> list[list[SpanTuple]]:

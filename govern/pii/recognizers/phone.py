@@ -145,14 +145,14 @@ def _unexplained_digit_runs(text: str) -> list[tuple[int, int]]:
     libphonenumber is slow, so it only looks at numbers the NANP, international, card, SSN and
     IP patterns leave unexplained, and only at a window around each.
     """
-    explained: list[tuple[int, int]] = []
-    for pattern in (_NANP, _BARE, _INTL, _TRUNK):
-        explained += [m.span() for m in pattern.finditer(text)]
+    explained: list[tuple[int, int]] | None = None  # found once a text has a run at all
     windows: list[tuple[int, int]] = []
     for match in _DIGIT_RUN.finditer(text):
         start, end = match.span()
         run = match.group()
         digits = "".join(c for c in run if c.isdigit())
+        if explained is None:
+            explained = [m.span() for p in (_NANP, _BARE, _INTL, _TRUNK) for m in p.finditer(text)]
         if any(s <= start and end <= e for s, e in explained) or any(
             p.fullmatch(run) for p in _EXPLAINED
         ):
