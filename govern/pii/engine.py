@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
+from govern import blas_threads
 from govern.errors import BadInput
-from govern.pii import blas_threads
 from govern.pii.config import MODEL_HELP, ModelInfo, ScannerConfig
 from govern.pii.context_words import analyzer_class, context_enhancer
 from govern.pii.pattern_gate import gate_pattern_recognizers

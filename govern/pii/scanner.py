@@ -95,7 +95,7 @@ def _worker_init(config: ScannerConfig) -> None:
 
 def _single_threaded_blas() -> None:
     """One BLAS thread per worker: the workers already use every core (best effort, Linux)."""
-    from govern.pii import blas_threads
+    from govern import blas_threads
 
     blas_threads.set_threads(1)
 

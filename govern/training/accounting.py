@@ -74,6 +74,8 @@ def normalise_history(history: Iterable[Sequence[Any]]) -> list[HistoryEntry]:
 def _epsilon(entries: tuple[HistoryEntry, ...], delta: float, accountant: str) -> float:
     import warnings
 
+    from govern.blas_threads import one_thread
+
     if accountant == "prv":
         acct = prv_class()()
     elif accountant == "rdp":
@@ -83,7 +85,8 @@ def _epsilon(entries: tuple[HistoryEntry, ...], delta: float, accountant: str) -
 
         acct = create_accountant(mechanism=accountant)
     acct.history = list(entries)
-    with warnings.catch_warnings():
+    # numpy's OpenBLAS on one thread: its threads would spin after the PRV grid's small products
+    with warnings.catch_warnings(), one_thread():
         warnings.filterwarnings("ignore", message="Optimal order is the")
         warnings.filterwarnings(
             "ignore", category=RuntimeWarning, module=r"opacus\.accountants"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy  # noqa: F401  (loads OpenBLAS)
 import pytest
 
-from govern.pii import blas_threads
+from govern import blas_threads
 
 
 def _counts() -> list[int]:
-    return [getter() for _, getter in blas_threads._libraries() if getter is not None]
+    return blas_threads.thread_counts()
 
 
 @pytest.fixture

@@ -78,3 +78,31 @@ def test_the_noise_search_computes_each_sigmas_rdp_orders_once(
     assert len(sigmas) <= 6, sigmas  # the RDP search's σs and two new ones for PRV
     epsilon = _opacus(PRVAccountant, [(sigma, 0.2, 15)], 1e-5)
     assert 4.0 - CALIBRATION_TOLERANCE <= epsilon <= 4.0
+
+
+def test_the_accountant_runs_numpy_blas_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numpy's OpenBLAS threads spun after each PRV evaluation, a tenth of a small DP run's CPU."""
+    import numpy  # noqa: F401  (loads OpenBLAS)
+
+    from govern import blas_threads
+    from govern.training import accountants, accounting
+
+    if not blas_threads.thread_counts():
+        pytest.skip("no OpenBLAS with a thread-count API in this process")
+    seen: list[list[int]] = []
+    prv = accountants.prv_class()
+    original = prv.get_epsilon
+
+    def watched(self: object, *args: object, **kwargs: object) -> object:
+        seen.append(blas_threads.thread_counts())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(prv, "get_epsilon", watched)
+    blas_threads.set_threads(2)
+    try:
+        accounting.clear_cache()
+        accounting.epsilon_of_history([(1.1, 0.1, 10)], 1e-5, "prv")
+        assert seen and set(seen[0]) == {1}
+        assert set(blas_threads.thread_counts()) == {2}  # the caller's count, restored
+    finally:
+        accounting.clear_cache()

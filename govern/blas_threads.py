@@ -1,9 +1,12 @@
 """OpenBLAS's thread count, read and set through its C API (best effort, Linux).
 
-The scanner's spaCy model multiplies its matrices through numpy's OpenBLAS (engine.py), which
-starts a thread per core for a large product. A scan runs one process per core, so each keeps
-OpenBLAS to one thread: worker processes for their whole life, an in-process scan
-(`processes=1`) only while spaCy runs, so the calling program's own numpy is left as it was.
+numpy's OpenBLAS starts a thread per core for a large product, and those threads spin for a while
+after it, burning CPU that other work on the machine needs. Two parts of govern keep it to one:
+the PII scanner, whose spaCy model multiplies its matrices through numpy's OpenBLAS (pii/engine.py;
+a scan runs one process per core: worker processes for their whole life, an in-process scan only
+while spaCy runs), and the privacy accountant (training/accounting.py), whose arrays are small
+and whose spinning threads cost a DP run a tenth of its CPU time on a small model. The calling
+program's own numpy is left as it was.
 """
 
 from __future__ import annotations
@@ -51,6 +54,11 @@ def _libraries() -> list[tuple[Any, Any]]:
                 found.append((setter, getter))
         _FOUND = found
     return _FOUND
+
+
+def thread_counts() -> list[int]:
+    """The thread count of each loaded OpenBLAS that can report it."""
+    return [int(getter()) for _, getter in _libraries() if getter is not None]
 
 
 def set_threads(count: int) -> None:
