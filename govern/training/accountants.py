@@ -13,6 +13,7 @@ The PRV accountant also refuses, before allocating, a grid beyond MAX_PRV_POINTS
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 from govern.errors import BadInput
@@ -48,6 +49,54 @@ def one_step_rdp(sample_rate: float, noise_multiplier: float) -> Any:
     return vector
 
 
+# (q, σ) whose orders came from rdp_cache.py this process, and those computed here in full
+_STORED: dict[tuple[float, float], Any] = {}
+_COMPUTED: set[tuple[float, float]] = set()
+
+
+def _orders(sample_rate: float, noise_multiplier: float) -> tuple[Any, bool]:
+    """One step's orders for (q, σ) and whether they are stored ones (to be checked where used)."""
+    from opacus.accountants import RDPAccountant
+
+    from govern.training import rdp_cache
+
+    key = (sample_rate, noise_multiplier)
+    if key not in _COMPUTED:
+        if key not in _STORED:
+            _STORED[key] = rdp_cache.stored(
+                sample_rate, noise_multiplier, len(RDPAccountant.DEFAULT_ALPHAS)
+            )
+        if _STORED[key] is not None:
+            return _STORED[key], True
+    _COMPUTED.add(key)
+    return one_step_rdp(sample_rate, noise_multiplier), False
+
+
+def _one_order(sample_rate: float, noise_multiplier: float, order: float) -> float:
+    """The one-step RDP at one order, computed as compute_rdp computes each of its orders."""
+    from opacus.accountants.analysis.rdp import compute_rdp
+
+    return float(
+        compute_rdp(q=sample_rate, noise_multiplier=noise_multiplier, steps=1, orders=[order])[0]
+    )
+
+
+def keep_orders(sample_rate: float, noise_multiplier: float) -> None:
+    """Store (q, σ)'s orders for later processes if this one computed them (a planned σ's)."""
+    from govern.training import rdp_cache
+
+    if (sample_rate, noise_multiplier) in _COMPUTED:
+        rdp_cache.remember(
+            sample_rate, noise_multiplier, one_step_rdp(sample_rate, noise_multiplier)
+        )
+
+
+def forget_orders() -> None:
+    """Forget which orders were read or computed in this process (with the in-memory caches)."""
+    _STORED.clear()
+    _COMPUTED.clear()
+
+
 @functools.cache
 def rdp_class() -> type:
     from opacus.accountants import RDPAccountant
@@ -59,10 +108,28 @@ def rdp_class() -> type:
         def get_privacy_spent(self, *, delta: float, alphas: Any = None) -> tuple[float, float]:
             if alphas is not None or not self.history:
                 return super().get_privacy_spent(delta=delta, alphas=alphas)  # type: ignore[no-any-return]
+            found = [_orders(rate, sigma) for sigma, rate, _ in self.history]
             rdp = sum(  # as Opacus: sum([compute_rdp(...) * steps for each entry])
-                [one_step_rdp(rate, sigma) * steps for sigma, rate, steps in self.history]
+                [
+                    vector * steps
+                    for (vector, _), (_, _, steps) in zip(found, self.history, strict=True)
+                ]
             )
             eps, best_alpha = get_privacy_spent(orders=self.DEFAULT_ALPHAS, rdp=rdp, delta=delta)
+            if math.isfinite(eps) and any(from_store for _, from_store in found):
+                # rdp_cache.py: the order that decided must be the true one, else compute in full
+                index = self.DEFAULT_ALPHAS.index(best_alpha)
+                wrong = [
+                    (rate, sigma)
+                    for (vector, from_store), (sigma, rate, _) in zip(
+                        found, self.history, strict=True
+                    )
+                    if from_store
+                    and float(vector[index]) != _one_order(rate, sigma, self.DEFAULT_ALPHAS[index])
+                ]
+                if wrong:
+                    _COMPUTED.update(wrong)
+                    return self.get_privacy_spent(delta=delta)
             return float(eps), float(best_alpha)
 
     return SharedOrdersRDPAccountant

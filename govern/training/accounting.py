@@ -23,6 +23,8 @@ from govern.errors import BadInput
 from govern.training.accountants import (
     AccountingTooCostly,
     HistoryEntry,
+    forget_orders,
+    keep_orders,
     one_step_rdp,
     prv_class,
     rdp_class,
@@ -122,6 +124,7 @@ def clear_cache() -> None:
     """Forget cached ε values and noise multipliers (benchmarks time cold runs with it)."""
     _epsilon.cache_clear()
     one_step_rdp.cache_clear()
+    forget_orders()
     noise_multiplier_for.cache_clear()
 
 
@@ -214,10 +217,12 @@ def noise_multiplier_for(
     )
     cached = noise_cache.verified_sigma(key, epsilon_at, target_epsilon, CALIBRATION_TOLERANCE)
     if cached is not None:
+        keep_orders(sample_rate, cached)
         return cached
     sigma = _search(target_epsilon, delta, sample_rate, steps, accountant)
     if target_epsilon - CALIBRATION_TOLERANCE <= epsilon_at(sigma) <= target_epsilon:
         noise_cache.remember(key, sigma)
+        keep_orders(sample_rate, sigma)  # rdp_cache.py: its orders, for the next process
     return sigma
 
 
