@@ -63,7 +63,18 @@ def test_a_searched_sigma_is_reused_after_one_accountant_check(
     assert json.loads(_cache_file().read_text())[_key()] == sigma
     computed = _count_rdp(monkeypatch)
     assert noise_multiplier_for(*SEARCH) == sigma  # a new process: nothing in memory
-    assert computed == [sigma]  # one evaluation at the stored σ, no search
+    assert set(computed) == {sigma}  # one evaluation at the stored σ, no search
+    assert len(computed) <= 2  # its RDP orders stored too: only the deciding ones recomputed
+
+
+def test_without_stored_orders_the_check_computes_them_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sigma = _searched()
+    _cache_file().with_name("rdp-orders.json").unlink()
+    computed = _count_rdp(monkeypatch)
+    assert noise_multiplier_for(*SEARCH) == sigma
+    assert computed == [sigma]  # every order at the stored σ once, no search
 
 
 @pytest.mark.parametrize("factor", [0.9, 0.999, 1.1])
