@@ -17,9 +17,9 @@ process CPU time (steadier where other jobs share the cores).
 What a run's time includes: loading the model, tokenizing, every step, the checkpoint, the
 adapter and its card, and the final ε. The plan (σ, planned ε) is computed just before each run,
 as the gate does before `govern train` hands over, with the accountant's in-memory caches
-cleared, twice: once with an empty σ cache (the whole search: "plan, search") and once with the
-σ the search left in training/noise_cache.py's file (one checking evaluation: "plan, cached",
-what a repeated `govern train` of the same plan pays). Both are reported apart and added in the
+cleared, twice: once with empty caches (the whole search: "plan, search") and once with the σ
+and RDP orders the search left in noise_cache.py's and rdp_cache.py's files (one checking
+evaluation: "plan, cached", what a repeated `govern train` of the same plan pays). Both are reported apart and added in the
 "with the plan" ratios.
 
     python benchmarks/train_dp_vs_lora.py --model quickstart            # the quickstart's tiny model and recipe
@@ -152,6 +152,7 @@ def one_run(mode: str, model: str, model_dir: Path, data: Any, out: Path) -> dic
     assert cache_file is not None
     clear_cache()
     cache_file.unlink(missing_ok=True)
+    cache_file.with_name("rdp-orders.json").unlink(missing_ok=True)  # rdp_cache.py, beside it
     started = time.perf_counter()
     plan_run(recipe, data.count())  # what the gate computes before the trainer starts
     plan_search_s = time.perf_counter() - started
