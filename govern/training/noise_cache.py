@@ -20,6 +20,7 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 CACHE_FILE = "noise-multipliers.json"
 MAX_ENTRIES = 256
@@ -52,12 +53,25 @@ def search_key(
     )
 
 
-def _read(path: Path) -> dict[str, float]:
+def read_entries(path: Path) -> dict[str, Any]:
+    """A cache file's entries; a missing, unreadable or malformed file has none."""
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return entries if isinstance(entries, dict) else {}
+
+
+def write_entry(path: Path, key: str, value: Any, max_entries: int) -> None:
+    """Put `key` last in a cache file, the oldest entries dropping out beyond `max_entries`
+    (best effort: a cache that cannot be written is no cache)."""
+    from govern.atomic import atomic_write_bytes
+
+    entries = {k: v for k, v in read_entries(path).items() if k != key}
+    entries[key] = value
+    kept = dict(list(entries.items())[-max_entries:])
+    with contextlib.suppress(OSError, ValueError):
+        atomic_write_bytes(path, (json.dumps(kept, indent=1) + "\n").encode("utf-8"))
 
 
 def verified_sigma(
@@ -67,7 +81,7 @@ def verified_sigma(
     path = cache_path()
     if path is None:
         return None
-    sigma = _read(path).get(key)
+    sigma = read_entries(path).get(key)
     if isinstance(sigma, bool) or not isinstance(sigma, int | float):
         return None
     sigma = float(sigma)
@@ -82,13 +96,6 @@ def verified_sigma(
 
 def remember(key: str, sigma: float) -> None:
     """Store a searched σ (best effort: a cache that cannot be written is no cache)."""
-    from govern.atomic import atomic_write_bytes
-
     path = cache_path()
-    if path is None:
-        return
-    entries = {k: v for k, v in _read(path).items() if k != key}
-    entries[key] = float(sigma)  # newest last; the oldest drop out beyond MAX_ENTRIES
-    kept = dict(list(entries.items())[-MAX_ENTRIES:])
-    with contextlib.suppress(OSError):
-        atomic_write_bytes(path, (json.dumps(kept, indent=1) + "\n").encode("utf-8"))
+    if path is not None:
+        write_entry(path, key, float(sigma), MAX_ENTRIES)

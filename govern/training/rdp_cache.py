@@ -16,18 +16,16 @@ and the orders are computed in full. An honest entry gives Opacus's numbers to t
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
 from typing import Any
+
+from govern.training.noise_cache import cache_path, read_entries, write_entry
 
 CACHE_FILE = "rdp-orders.json"
 MAX_ENTRIES = 64
 
 
 def _path() -> Any:
-    from govern.training.noise_cache import cache_path
-
     sigma_file = cache_path()
     return None if sigma_file is None else sigma_file.with_name(CACHE_FILE)
 
@@ -40,14 +38,6 @@ def _key(sample_rate: float, noise_multiplier: float) -> str:
     )
 
 
-def _read(path: Any) -> dict[str, Any]:
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return entries if isinstance(entries, dict) else {}
-
-
 def stored(sample_rate: float, noise_multiplier: float, orders: int) -> Any:
     """The stored one-step orders for (q, σ) as a read-only array, or None (a miss)."""
     import numpy as np
@@ -55,7 +45,7 @@ def stored(sample_rate: float, noise_multiplier: float, orders: int) -> Any:
     path = _path()
     if path is None:
         return None
-    values = _read(path).get(_key(sample_rate, noise_multiplier))
+    values = read_entries(path).get(_key(sample_rate, noise_multiplier))
     if not isinstance(values, list) or len(values) != orders:
         return None
     if not all(isinstance(v, float | int) and not isinstance(v, bool) for v in values):
@@ -69,17 +59,10 @@ def stored(sample_rate: float, noise_multiplier: float, orders: int) -> Any:
 
 def remember(sample_rate: float, noise_multiplier: float, vector: Any) -> None:
     """Store (q, σ)'s one-step orders (best effort: a cache that cannot be written is no cache)."""
-    from govern.atomic import atomic_write_bytes
-
     path = _path()
     if path is None:
         return
     values = [float(v) for v in vector]
     if not all(math.isfinite(v) or v == math.inf for v in values):
         return
-    key = _key(sample_rate, noise_multiplier)
-    entries = {k: v for k, v in _read(path).items() if k != key}
-    entries[key] = values  # newest last; the oldest drop out beyond MAX_ENTRIES
-    kept = dict(list(entries.items())[-MAX_ENTRIES:])
-    with contextlib.suppress(OSError, ValueError):
-        atomic_write_bytes(path, (json.dumps(kept) + "\n").encode("utf-8"))
+    write_entry(path, _key(sample_rate, noise_multiplier), values, MAX_ENTRIES)
