@@ -33,6 +33,7 @@ parts off, so the benchmark can measure what each contributes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from govern.pii.recognizers import register
@@ -103,9 +104,14 @@ def _leads_surname(tokens: list[NameToken]) -> bool:
 class PersonEvidence(OneWordEvidence, LastFirstEvidence):
     """The name candidates of one text and the evidence for each."""
 
+    @functools.cached_property
+    def tokens(self) -> list[NameToken]:
+        """The text's words, tokenized once for the candidates and the repeated mentions."""
+        return tokenize(self.text)
+
     def candidates(self) -> Iterable[list[NameToken]]:
         """Sub-runs of name words: no cue, function or institution word inside; particles only inside."""
-        for run in runs_of(self.text, tokenize(self.text)):
+        for run in runs_of(self.text, self.tokens):
             current: list[NameToken] = []
             ended: list[NameToken | None] = [*run, None]
             for index, token in enumerate(ended):
@@ -216,7 +222,7 @@ class PersonEvidence(OneWordEvidence, LastFirstEvidence):
             for token in tokenize(self.text[start:end])
             if token.shape == "title" and len(token.text) > 1 and _may_repeat(token)
         }
-        for token in tokenize(self.text) if words else []:
+        for token in self.tokens if words else []:
             if token.text not in words or any(a <= token.start < b for a, b, _ in found):
                 continue
             before = self.text[max(0, token.start - 20) : token.start].split()

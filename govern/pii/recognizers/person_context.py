@@ -132,59 +132,44 @@ class NameContext:
         self._after: dict[int, tuple[bool, bool, bool, bool, bool]] = {}
         self.person_ents: list[tuple[int, int]] = []
         self.other_ents: list[tuple[int, int]] = []
-        if use_ner and doc is not None:
-            for ent in doc.ents:
-                if any(c.isdigit() for c in ent.text):
-                    continue
-                target = self.person_ents if ent.label_ == "PERSON" else self.other_ents
-                if ent.label_ in (
-                    "PERSON",
-                    "ORG",
-                    "PRODUCT",
-                    "FAC",
-                    "WORK_OF_ART",
-                    "EVENT",
-                    "LAW",
-                    "GPE",
-                    "NORP",
-                    "LOC",
-                ):
-                    target.append((ent.start_char, ent.end_char))
-        self.any_other_ents = (
+        # doc.ents builds new Span objects at every read: read them once
+        ents = (
             []
             if doc is None or not use_ner
-            else [(e.start_char, e.end_char) for e in doc.ents if e.label_ not in ("PERSON", "ORG")]
+            else [(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents]
         )
+        for start, end, label, words in ents:
+            if any(c.isdigit() for c in words):
+                continue
+            target = self.person_ents if label == "PERSON" else self.other_ents
+            if label in (
+                "PERSON",
+                "ORG",
+                "PRODUCT",
+                "FAC",
+                "WORK_OF_ART",
+                "EVENT",
+                "LAW",
+                "GPE",
+                "NORP",
+                "LOC",
+            ):
+                target.append((start, end))
+        self.any_other_ents = [(a, b) for a, b, label, _ in ents if label not in ("PERSON", "ORG")]
         # dates, numbers, events ...: what spaCy does not confuse with an unfamiliar name as it
         # does places and nationalities (it calls Chidinma a GPE, Ó Dubhghaill a LOC)
-        self.unnamed_ents = (
-            []
-            if doc is None or not use_ner
-            else [
-                (e.start_char, e.end_char)
-                for e in doc.ents
-                if e.label_ not in ("PERSON", "ORG", "GPE", "LOC", "NORP")
-            ]
-        )
-        self.numeric_ents = (
-            []
-            if doc is None or not use_ner
-            else [(e.start_char, e.end_char) for e in doc.ents if e.label_ in NUMERIC_LABELS]
-        )
-        self.place_ents = (
-            []
-            if doc is None or not use_ner
-            else [(e.start_char, e.end_char) for e in doc.ents if e.label_ in ("GPE", "LOC", "FAC")]
-        )
-        self.org_ents = (
-            []
-            if doc is None or not use_ner
-            else [
-                (e.start_char, e.end_char)
-                for e in doc.ents
-                if e.label_ in ("ORG", "PRODUCT", "FAC", "WORK_OF_ART", "LAW")
-            ]
-        )
+        self.unnamed_ents = [
+            (a, b)
+            for a, b, label, _ in ents
+            if label not in ("PERSON", "ORG", "GPE", "LOC", "NORP")
+        ]
+        self.numeric_ents = [(a, b) for a, b, label, _ in ents if label in NUMERIC_LABELS]
+        self.place_ents = [(a, b) for a, b, label, _ in ents if label in ("GPE", "LOC", "FAC")]
+        self.org_ents = [
+            (a, b)
+            for a, b, label, _ in ents
+            if label in ("ORG", "PRODUCT", "FAC", "WORK_OF_ART", "LAW")
+        ]
 
     def _context(self, start: int, end: int) -> tuple[bool, bool, bool]:
         """(strong, weak, direct) context around a candidate; the parts before and after are memoised.
