@@ -293,6 +293,27 @@ _SUFFIXES = [
     "Zila",
     "Gali",
     "Peth",
+    # Australian and New Zealand road types (AS/NZS 4819) the lists above lack; those that are
+    # everyday words or name a site, not a home (End, Line, Turn, Entrance, Waters ...), are left out
+    "Brace",
+    "Broadway",
+    "Dell",
+    "Dene",
+    "Deviation",
+    "Firetrail",
+    "Footway",
+    "Frontage",
+    "Highroad",
+    "Laneway",
+    "Meander",
+    "Ramble",
+    "Ridgeway",
+    "Serviceway",
+    "Strand",
+    "Tarn",
+    "Thoroughfare",
+    "Tollway",
+    "Via",
 ]
 _WORD = r"(?:[A-Z][a-zA-Z'-]+|\d{1,3}(?:st|nd|rd|th)|[NSEW]\.?)"
 _UNIT = r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|Dept|No)\.?\s*#?\s*[A-Za-z0-9-]{1,6}|\s+#\s*[A-Za-z0-9-]{1,6})?"
