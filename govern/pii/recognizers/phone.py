@@ -1,5 +1,6 @@
 """Phone numbers Presidio's stock recognizer misses: extensions, 001/+1 prefixes, dotted and
-bare ten-digit North American numbers, and international numbers written with + or 00."""
+bare ten-digit North American numbers, international numbers written with + or 00, and local
+numbers right after a word that asks for a phone."""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ _TRUNK = re.compile(
 # A seven-digit local number (555 0134) right after a word that asks for a phone number.
 _LOCAL = re.compile(
     r"(?i)\b(?:call|phone|tel|ph|mobile|mob|cell|ring|text|on|number|no|contact|reach)\b[:.]?\s+(\d{3,4}[ -]\d{4})(?![\w-])"
+)
+# Seven or eight digits, undivided or split by one dot, right after a word that can only mean a
+# phone (ph 8212.5809, phone 75912868, call me on 2879149); after "no" or "number" such a run
+# is as likely an account or a ticket, so those cues keep the spaced form above.
+_LOCAL_RUN = re.compile(
+    r"(?i)\b(?:call|phone|tel|ph|mobile|mob|cell|ring|text|whatsapp)\b[:.]?\s+(?:(?:me|us|him|her|them)\s+)?(?:on\s+)?(\d{3,4}\.?\d{4})(?![\w-]|\.\d)"
 )
 _DIGITS = re.compile(r"\d")
 
@@ -92,6 +99,8 @@ class InternationalPhoneRecognizer(SpanRecognizer):
             if 9 <= _digits(match.group()) <= 11:
                 yield match.start(), match.end(), 0.4
         for match in _LOCAL.finditer(text):
+            yield match.start(1), match.end(1), 0.5
+        for match in _LOCAL_RUN.finditer(text):
             yield match.start(1), match.end(1), 0.5
 
 
