@@ -1,4 +1,4 @@
-"""OpenBLAS's thread count, read and set through its C API (best effort, Linux).
+"""BLAS thread counts, read and set through threadpoolctl.
 
 numpy's OpenBLAS starts a thread per core for a large product, and those threads spin for a while
 after it, burning CPU that other work on the machine needs. Two parts of govern keep it to one:
@@ -11,72 +11,33 @@ program's own numpy is left as it was.
 
 from __future__ import annotations
 
-import ctypes
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_SETTERS = (
-    "scipy_openblas_set_num_threads64_",
-    "openblas_set_num_threads64_",
-    "openblas_set_num_threads",
-)
-_GETTERS = (
-    "scipy_openblas_get_num_threads64_",
-    "openblas_get_num_threads64_",
-    "openblas_get_num_threads",
-)
-_FOUND: list[tuple[Any, Any]] | None = None
 
+@functools.cache
+def _controller() -> Any:
+    """threadpoolctl's view of the BLAS libraries loaded now (numpy's first of all), found once."""
+    import numpy  # noqa: F401  (loads the OpenBLAS that matters here)
+    from threadpoolctl import ThreadpoolController
 
-def _libraries() -> list[tuple[Any, Any]]:
-    """(setter, getter) of each OpenBLAS this process has loaded (found once)."""
-    global _FOUND
-    if _FOUND is None:
-        try:
-            with open("/proc/self/maps", encoding="utf-8") as maps:
-                paths = {
-                    line.split()[-1]
-                    for line in maps
-                    if "openblas" in line.lower() and ".so" in line
-                }
-        except OSError:
-            paths = set()
-        found = []
-        for path in sorted(paths):
-            try:
-                library = ctypes.CDLL(path)
-            except OSError:
-                continue
-            setter = next((getattr(library, s) for s in _SETTERS if hasattr(library, s)), None)
-            getter = next((getattr(library, g) for g in _GETTERS if hasattr(library, g)), None)
-            if setter is not None:
-                found.append((setter, getter))
-        _FOUND = found
-    return _FOUND
+    return ThreadpoolController()
 
 
 def thread_counts() -> list[int]:
-    """The thread count of each loaded OpenBLAS that can report it."""
-    return [int(getter()) for _, getter in _libraries() if getter is not None]
+    """The thread count of each loaded BLAS library."""
+    return [int(lib["num_threads"]) for lib in _controller().info() if lib["user_api"] == "blas"]
 
 
 def set_threads(count: int) -> None:
-    """Every loaded OpenBLAS uses `count` threads from now on."""
-    for setter, _ in _libraries():
-        setter(count)
+    """Every loaded BLAS library uses `count` threads from now on."""
+    _controller().limit(limits=count, user_api="blas")
 
 
 @contextmanager
 def one_thread() -> Iterator[None]:
-    """OpenBLAS on one thread inside the block, its previous count restored after it."""
-    libraries = _libraries()
-    before = [getter() if getter is not None else None for _, getter in libraries]
-    for setter, _ in libraries:
-        setter(1)
-    try:
+    """BLAS on one thread inside the block, the previous counts restored after it."""
+    with _controller().limit(limits=1, user_api="blas"):
         yield
-    finally:
-        for (setter, _), count in zip(libraries, before, strict=True):
-            if count is not None and count != 1:
-                setter(count)
