@@ -89,15 +89,10 @@ def _worker_init(config: ScannerConfig) -> None:
     for number in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, signal.SIG_DFL)
     _WORKER_CONFIG = config
-    _single_threaded_blas()
-    _engine_for(config)
-
-
-def _single_threaded_blas() -> None:
-    """One BLAS thread per worker: the workers already use every core (best effort, Linux)."""
     from govern import blas_threads
 
-    blas_threads.set_threads(1)
+    blas_threads.set_threads(1)  # one BLAS thread per worker: the workers already use every core
+    _engine_for(config)
 
 
 def _worker_scan(texts: list[str]) -> list[list[SpanTuple]]:
